@@ -1,0 +1,36 @@
+# The two commands of the README: `make demo` (main job) and `make test` (the suite).
+# Each creates .venv and installs what it needs; nothing else is required on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test setup setup-test bench bench-rpc clean
+
+$(BIN)/pigtrace: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(BIN)/pigtrace
+
+node_modules/.bin/anvil: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch node_modules/.bin/anvil
+
+setup: $(BIN)/pigtrace
+
+setup-test: $(BIN)/pigtrace node_modules/.bin/anvil
+
+demo: setup
+	$(BIN)/pigtrace demo
+
+test: setup-test
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+bench-rpc: setup-test
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/python bench/rpc_ingest.py
+
+clean:
+	rm -rf $(VENV) node_modules pigtrace.duckdb

@@ -1,0 +1,5 @@
+"""`python -m pigtrace` runs the CLI."""
+
+from pigtrace.cli import main
+
+main()

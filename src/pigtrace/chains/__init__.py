@@ -1,0 +1,1 @@
+"""Chains, address forms and the asset registry: the vocabulary every other layer speaks."""

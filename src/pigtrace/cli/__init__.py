@@ -1,0 +1,39 @@
+"""The `pigtrace` command: the product's spine. Each area registers its commands from its own module;
+the API and the web pages call the same functions these commands call."""
+
+from __future__ import annotations
+
+import typer
+
+from pigtrace import __version__
+
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    name="pigtrace",
+    help="Open intelligence against pig-butchering crypto fraud: ingest chain data, find scam wallets and "
+    "victims, trace the money, screen addresses and URLs, audit a wallet's approvals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def _register() -> None:
+    from pigtrace.cli import case_commands, detect_commands, ingest_commands, labels_commands, simulate_commands
+
+    for module in (ingest_commands, detect_commands, case_commands, labels_commands, simulate_commands):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,98 @@
+"""`pigtrace detectors`, `pigtrace analyze` and `pigtrace findings`."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from pigtrace.cli.common import (
+    DbOption,
+    Format,
+    FormatOption,
+    console,
+    emit,
+    fail,
+    friendly,
+    open_db,
+)
+from pigtrace.store.schema import ROLES
+
+FINDINGS_COLUMNS = ["chain", "address", "role", "typology", "score", "first_seen", "last_seen", "evidence"]
+
+
+@friendly
+def detectors_cmd(fmt: Format = FormatOption) -> None:
+    """List the detectors with what each looks for."""
+    from pigtrace.detect.registry import DETECTORS
+
+    rows = [
+        {"id": d.id, "concept": d.concept, "roles": ",".join(d.roles), "severity": d.severity,
+         "confidence": d.confidence, "help": d.help}
+        for d in DETECTORS
+    ]
+    emit(rows, fmt, title="detectors")
+
+
+@friendly
+def analyze_cmd(
+    only: list[str] | None = typer.Option(
+        None, "--only",
+        help="Write only this detector's findings (repeatable; ids from `pigtrace detectors`). Detectors it "
+        "builds on (laundering and cash-out walk from the collection wallets the scam detectors find) run "
+        "too, but only the named ones' findings are written."),
+    chain: str | None = typer.Option(None, help="Analyze one chain only."),
+    db: str | None = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Run the detectors over the whole warehouse and replace the findings table."""
+    from pigtrace.detect.run import analyze
+
+    con = open_db(db)
+    summary = analyze(con, only=only, chain=chain)
+    rows = [{"role": r, "findings": summary["by_role"].get(r, 0)} for r in ROLES]
+    if fmt == Format.table:
+        console.print(f"analysis run {summary['run_id']}: {summary['findings']} findings")
+    emit(rows, fmt, ["role", "findings"])
+
+
+@friendly
+def findings_cmd(
+    role: str | None = typer.Option(None, "--role", help=f"Only this role ({', '.join(ROLES)})."),
+    min_score: float = typer.Option(0.0, "--min-score", help="Only findings scoring at least this (0..1)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many rows (highest score first)."),
+    db: str | None = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Findings of the latest analysis: one row per (address, role), highest score first.
+
+    CSV columns: chain,address,role,typology,score,first_seen,last_seen,evidence (transaction hashes);
+    JSON adds the full reasons and evidence lists."""
+    if role is not None and role not in ROLES:
+        fail(f"--role {role!r}: expected one of {', '.join(ROLES)}")
+    con = open_db(db, read_only=True)
+    sql = "SELECT * FROM findings WHERE score >= ?" + (" AND role = ?" if role else "") + " ORDER BY score DESC, address"
+    params: list = [min_score] + ([role] if role else [])
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    rows = []
+    for rec in cur.fetchall():
+        r = dict(zip(names, rec))
+        evidence = json.loads(r["evidence"] or "[]")
+        reasons = json.loads(r["reasons"] or "[]")
+        if fmt == Format.json:
+            r["evidence"], r["reasons"] = evidence, reasons
+        else:
+            hashes = list(dict.fromkeys(e["tx_hash"] for e in evidence if e.get("tx_hash")))
+            r["evidence"] = " ".join(hashes)
+            r["score"] = round(r["score"], 4)
+        rows.append(r)
+    emit(rows, fmt, FINDINGS_COLUMNS + (["reasons", "ring"] if fmt == Format.json else []), title="findings")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("detectors")(detectors_cmd)
+    app.command("analyze")(analyze_cmd)
+    app.command("findings")(findings_cmd)

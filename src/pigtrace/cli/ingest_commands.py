@@ -1,0 +1,125 @@
+"""`pigtrace ingest etl|rpc|trongrid|parquet`, `pigtrace export parquet` and `pigtrace status`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, err_console, friendly, open_db
+
+ingest_app = typer.Typer(rich_markup_mode="markdown", help="Load chain data into the warehouse (idempotent, all or nothing).", no_args_is_help=True)
+export_app = typer.Typer(rich_markup_mode="markdown", help="Write the warehouse's canonical tables out.", no_args_is_help=True)
+
+
+def _report(added: dict[str, int], fmt: Format, what: str) -> None:
+    if fmt == Format.table:
+        console.print(f"[green]ingested[/] {what}")
+    emit([{"table": t, "rows_added": n} for t, n in added.items()], fmt, ["table", "rows_added"])
+
+
+@ingest_app.command("etl")
+@friendly
+def ingest_etl_cmd(
+    folder: Path = typer.Argument(..., help="ethereum-etl export folder (blocks, transactions, logs, token_transfers, tokens; CSV or JSON-lines)."),
+    chain: str = typer.Option("ethereum", help="EVM chain the export comes from."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Ingest an ethereum-etl export folder. Transfers and approvals are decoded from the raw logs when present."""
+    from pigtrace.ingest.etl import ingest_etl
+
+    con = open_db(db)
+    _report(ingest_etl(con, folder, chain=chain), fmt, str(folder))
+
+
+@ingest_app.command("rpc")
+@friendly
+def ingest_rpc_cmd(
+    url: str = typer.Argument(..., help="EVM JSON-RPC endpoint, e.g. http://127.0.0.1:8545 (API keys in the URL are never stored)."),
+    from_block: int = typer.Option(..., "--from-block", help="First block to ingest."),
+    to_block: int = typer.Option(..., "--to-block", help="Last block to ingest (inclusive); at most the node's latest block."),
+    chain: str = typer.Option("ethereum", help="Chain the node serves; must match the node's eth_chainId."),
+    batch_size: int = typer.Option(50, "--batch-size", help="Blocks per chunk: one batched request and one transaction each."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Ingest blocks, transactions (with receipt status) and Transfer/Approval/ApprovalForAll/Permit2/
+    TransferSingle/Swap logs from any EVM JSON-RPC node.
+
+    The range is read in chunks of --batch-size blocks (eth_getBlockByNumber with full transactions,
+    eth_getBlockReceipts or eth_getTransactionReceipt, eth_getLogs), batched. A node that refuses a wide
+    eth_getLogs range gets halved ranges; connection resets, timeouts, HTTP 429/5xx and rate-limit errors
+    are retried with backoff.
+
+    Each chunk is written all or nothing together with a checkpoint. If a run stops (node down, error,
+    Ctrl-C), the chunks already written stay, the failing chunk is not written, and the error names the
+    block to resume at: run the same command again (same URL, --chain and range) to resume there. A
+    finished range run again is read again and adds nothing."""
+    from pigtrace.ingest.rpc import ingest_rpc
+
+    con = open_db(db)
+    progress = None
+    if sys.stderr.isatty():
+        progress = lambda last, added: err_console.print(f"blocks up to {last} of {to_block} committed", highlight=False)  # noqa: E731
+    _report(ingest_rpc(con, url, from_block, to_block, chain=chain, batch_size=batch_size, progress=progress), fmt, url)
+
+
+@ingest_app.command("trongrid")
+@friendly
+def ingest_trongrid_cmd(
+    path: Path = typer.Argument(..., help="TronGrid v1 TRC-20 transfers JSON (a file, or a folder of them)."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Ingest TronGrid v1 `/v1/accounts/{address}/transactions/trc20` responses."""
+    from pigtrace.ingest.trongrid import ingest_trongrid
+
+    con = open_db(db)
+    _report(ingest_trongrid(con, path), fmt, str(path))
+
+
+@ingest_app.command("parquet")
+@friendly
+def ingest_parquet_cmd(
+    folder: Path = typer.Argument(..., help="Folder with <table>.parquet (or <table>/*.parquet) canonical tables."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Ingest canonical tables as Parquet (the exchange format with Spark and other engines)."""
+    from pigtrace.ingest.parquet import ingest_parquet
+
+    con = open_db(db)
+    _report(ingest_parquet(con, folder), fmt, str(folder))
+
+
+@export_app.command("parquet")
+@friendly
+def export_parquet_cmd(
+    folder: Path = typer.Argument(..., help="Folder to write <table>.parquet files into."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Write the canonical tables as Parquet files, one per table."""
+    from pigtrace.ingest.parquet import export_parquet
+
+    con = open_db(db, read_only=True)
+    written = export_parquet(con, folder)
+    emit([{"table": t, "rows": n} for t, n in written.items()], fmt, ["table", "rows"], title=f"written to {folder}")
+
+
+@friendly
+def status_cmd(db: Optional[str] = DbOption, fmt: Format = FormatOption) -> None:
+    """What the warehouse holds: rows per table, chains, time span, and the ingests so far."""
+    from pigtrace.ingest.summary import summarize
+
+    con = open_db(db, read_only=True)
+    emit(summarize(con), fmt, title="warehouse")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
+    app.add_typer(export_app, name="export")
+    app.command("status")(status_cmd)

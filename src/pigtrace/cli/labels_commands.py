@@ -1,0 +1,233 @@
+"""`pigtrace labels import|export|update|build|list`, `pigtrace screen` and `pigtrace check-url`."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, fail, friendly
+from pigtrace.errors import PigtraceError
+from pigtrace.store.warehouse import connect, db_path
+
+labels_app = typer.Typer(rich_markup_mode="markdown", help="Label packs (GraphSense TagPacks): import, export, update, build, list.",
+                         no_args_is_help=True)
+
+
+def _warehouse(db: str | None):
+    from pigtrace.labels.shipped import ensure_loaded
+
+    con = connect(db_path(db))
+    ensure_loaded(con)
+    return con
+
+
+def _screening_db(db: str | None):
+    """The warehouse when it exists, else an in-memory one holding the shipped labels only."""
+    from pigtrace.labels.shipped import ensure_loaded
+
+    target = db_path(db)
+    con = connect(target if Path(target).exists() else ":memory:")
+    ensure_loaded(con)
+    return con
+
+
+def _read_items(items: list[str] | None, file: str | None) -> list[str]:
+    """Arguments, then the lines of --file ('-' as an argument or file name reads stdin; '#' starts a comment)."""
+    out = [x for x in (items or []) if x != "-"]
+    sources = ([file] if file else []) + (["-"] if "-" in (items or []) and file != "-" else [])
+    for src in sources:
+        try:
+            text = sys.stdin.read() if src == "-" else Path(src).read_text(encoding="utf-8")
+        except OSError as e:
+            raise PigtraceError(f"{src}: cannot read ({e.strerror})") from None
+        lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+        out += [x for x in lines if x]
+    if not out:
+        raise PigtraceError("nothing to check: give items as arguments or with --file FILE (or - for stdin)")
+    return out
+
+
+@friendly
+def import_cmd(
+    files: list[Path] = typer.Argument(..., help="TagPack YAML files."),
+    pack: Optional[str] = typer.Option(None, "--pack", help="Pack name (default: each file's title)."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Validate TagPack YAML files and import them as user packs (a pack already in the warehouse under the
+    same name is replaced; files naming the same pack, or all files with --pack, become one pack).
+
+    Nothing is imported when any file has an error; errors name the file, line, tag and field."""
+    from pigtrace.labels.store import replace_pack
+    from pigtrace.labels.tagpack import read_tagpack
+
+    packs: dict[str, list[dict]] = {}
+    sources: dict[str, list[str]] = {}
+    for f in files:  # validate every file before writing anything; files naming the same pack merge
+        name, tags = read_tagpack(f, pack)
+        packs.setdefault(name, []).extend(tags)
+        sources.setdefault(name, []).append(str(f))
+    con = _warehouse(db)
+    rows = [{"files": " ".join(sources[name]), "pack": name, "labels": replace_pack(con, name, tags)}
+            for name, tags in packs.items()]
+    emit(rows, fmt, title="imported")
+
+
+@friendly
+def export_cmd(
+    out: Path = typer.Argument(..., help="Folder for one <pack>.yaml per pack, or a .yaml file for one pack."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Export this pack (repeatable)."),
+    origin: str = typer.Option("user", "--origin", help="Which packs: user, update, shipped or all."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Write label packs as GraphSense TagPack YAML (user packs by default)."""
+    from pigtrace.labels.store import list_packs, pack_rows
+    from pigtrace.labels.tagpack import write_tagpack
+
+    if origin not in ("user", "update", "shipped", "all"):
+        fail(f"--origin {origin!r}: expected user, update, shipped or all")
+    con = _screening_db(db)
+    known = {p["pack"]: p["origin"] for p in list_packs(con)}
+    names = list(pack) if pack else [p for p, o in known.items() if origin == "all" or o == origin]
+    for n in names:
+        if n not in known:
+            fail(f"--pack {n!r}: no such pack in {db_path(db)} (packs: {', '.join(sorted(known))})")
+    if not names:
+        fail(f"no {origin} packs to export (import one with `pigtrace labels import`)")
+    single = out.suffix in (".yaml", ".yml")
+    if single and len(names) != 1:
+        fail(f"{out}: a single .yaml file holds one pack, but {len(names)} packs were selected; give a folder")
+    if not single:
+        out.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        target = out if single else out / f"{n}.yaml"
+        write_tagpack(target, n, pack_rows(con, n), description=f"pigtrace export of pack '{n}' ({known[n]})",
+                      is_public=known[n] != "user")
+        console.print(f"{target}: {n}")
+
+
+@friendly
+def update_cmd(
+    ofac: Path = typer.Option(..., "--ofac", help="OFAC SDN advanced XML (sdn_advanced.xml, .bz2 or .gz)."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Refresh the sanctions pack from OFAC's own SDN advanced XML (replaces pack 'ofac-sdn' in the warehouse;
+    addresses OFAC removed stop screening as sanctioned)."""
+    from pigtrace.labels.build import ofac_rows
+    from pigtrace.labels.ofac import read_sdn_addresses
+    from pigtrace.labels.shipped import OVERRIDE_PREFIX
+    from pigtrace.labels.store import replace_pack
+
+    addresses, issued = read_sdn_addresses(ofac)
+    if not addresses:
+        fail(f"{ofac}: no digital-currency addresses found; the warehouse was left as it was")
+    rows = ofac_rows(addresses, issued, f"OFAC SDN list, {ofac.name} issued {issued}")
+    con = _warehouse(db)
+    before = {r[0] for r in con.execute("SELECT address FROM labels WHERE pack = 'ofac-sdn'").fetchall()}
+    n = replace_pack(con, "ofac-sdn", rows, origin="update")
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [OVERRIDE_PREFIX + "ofac-sdn", issued or "unknown"])
+    after = {r["address"] for r in rows}
+    emit([{"pack": "ofac-sdn", "issued": issued, "labels": n, "added": len(after - before),
+           "removed": len(before - after)}], fmt, title="updated")
+
+
+@friendly
+def build_cmd(
+    source: Path = typer.Option(..., "--from", help="Folder holding the raw source folders (ofac-sdn, ...)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the packs (default: the shipped "
+                                                             "data folder inside the package)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Rebuild the shipped packs from the raw third-party files (same as scripts/build_labels.py)."""
+    from pigtrace.labels.build import build_all
+    from pigtrace.labels.packs import DATA_DIR
+
+    m = build_all(source, out or DATA_DIR)
+    rows = [{"pack": k, "rows": v["rows"], "sha256": v["sha256"][:16]} for k, v in m["packs"].items()]
+    rows.append({"pack": "domains", "rows": m["domains"]["rows"], "sha256": m["domains"]["sha256"][:16]})
+    emit(rows, fmt, title=f"label packs, version {m['version']}")
+
+
+@friendly
+def list_cmd(db: Optional[str] = DbOption, fmt: Format = FormatOption) -> None:
+    """The label packs in the warehouse (shipped ones are loaded first), with where each came from."""
+    from pigtrace.labels.store import list_packs
+
+    emit(list_packs(_screening_db(db)), fmt, title="label packs")
+
+
+@friendly
+def screen_cmd(
+    addresses: Optional[list[str]] = typer.Argument(None, help="Addresses to screen ('-' reads stdin)."),
+    file: Optional[str] = typer.Option(None, "--file", help="File with one address per line ('-' for stdin)."),
+    chain: Optional[str] = typer.Option(None, "--chain", help="Chain of every input (default: guessed from "
+                                                              "each address's form)."),
+    hops: int = typer.Option(2, "--hops", min=0, max=6, help="How far exposure looks through transfers."),
+    db: Optional[str] = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Risk of each address (severe/high/medium/low/none) with reasons, labels and exposure.
+
+    Sanctioned (OFAC) = severe; scam, phishing or hacker labels and scam findings = high; exposure counts the
+    USD received from / sent to risky addresses within --hops transfers in the warehouse. Works without a
+    warehouse (shipped labels only). A malformed address gets risk 'error' and does not stop the batch."""
+    from pigtrace.labels.screen import screen
+
+    items = _read_items(addresses, file)
+    results = screen(_screening_db(db), items, chain=chain, hops=hops)
+    if fmt == Format.json:
+        emit(results, fmt)
+        return
+    rows = []
+    for r in results:
+        e = r.get("exposure") or {}
+        inc, outg = e.get("incoming") or {}, e.get("outgoing") or {}
+        rows.append({
+            "address": r["address"], "chain": r["chain"], "risk": r["risk"],
+            "labels": "; ".join(f"{x['label']} ({x['pack']})" for x in r["labels"]),
+            "reasons": "; ".join(r["reasons"]) or r.get("error", ""),
+            "exposure_in_usd": (inc.get("direct_usd", 0) + inc.get("indirect_usd", 0)) if e else None,
+            "exposure_out_usd": (outg.get("direct_usd", 0) + outg.get("indirect_usd", 0)) if e else None,
+        })
+    emit(rows, fmt, title="screening")
+
+
+@friendly
+def check_url_cmd(
+    urls: Optional[list[str]] = typer.Argument(None, help="URLs or host names ('-' reads stdin)."),
+    file: Optional[str] = typer.Option(None, "--file", help="File with one URL per line ('-' for stdin)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Verdict for each website: blocked, lookalike, allowed or unknown, with what matched and its source.
+
+    Allowed (official brand domains, MetaMask's allow list) wins over everything; blocked = the host or a
+    parent domain is on a block list (MetaMask, Sophos X-Ops pig-butchering IOCs, CryptoScamDB); lookalike =
+    imitates an exchange, wallet or MetaTrader (typosquat, homoglyph/punycode, extra words, other TLD)."""
+    from pigtrace.labels.urls import check_urls
+
+    results = check_urls(_read_items(urls, file))
+    if fmt == Format.json:
+        emit(results, fmt)
+        return
+    emit([{**r, "matched": r.get("matched") or r.get("error")} for r in results], fmt,
+         ["url", "verdict", "matched", "source"], title="websites")
+
+
+def _help(fn) -> str:
+    """The command's docstring with its paragraphs unwrapped, so the terminal wraps them."""
+    paragraphs = inspect.cleandoc(fn.__doc__ or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def register(app: typer.Typer) -> None:
+    for name, fn in (("import", import_cmd), ("export", export_cmd), ("update", update_cmd), ("build", build_cmd),
+                     ("list", list_cmd)):
+        labels_app.command(name, help=_help(fn))(fn)
+    app.add_typer(labels_app, name="labels")
+    app.command("screen", help=_help(screen_cmd))(screen_cmd)
+    app.command("check-url", help=_help(check_url_cmd))(check_url_cmd)

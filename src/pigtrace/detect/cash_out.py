@@ -1,0 +1,134 @@
+"""Cash-out: where scam proceeds leave the chain's reach. Exchange deposit accounts (recognised by their
+sweeps to labelled exchange hot wallets) that received scam-tainted value are the mules' accounts an
+exchange can freeze and identify; OTC desks (labelled, or desk-shaped wallets with many customers on
+both sides) that took scam proceeds straight from scam wallets are the other exit."""
+
+from __future__ import annotations
+
+from pigtrace.detect import flow_taint
+from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.flow_taint import store_pairs
+
+# A deposit account is a mule's when a real part of what it received is scam money: a quarter of its
+# inflow (an ordinary customer's account that once got a small tainted payment stays far below) and
+# more than dust.
+MULE_SHARE = 0.25
+MIN_TAINTED_USD = 50.0
+# An unlabelled desk: at least this many distinct payers and payees (as in flow_taint); it took scam
+# proceeds directly from a collection or laundering wallet.
+DESK_DEGREE = flow_taint.DESK_DEGREE
+
+
+class MuleDeposit(Detector):
+    id = "mule-deposit"
+    concept = "money_mule"
+    help = (
+        "Exchange deposit account that received scam proceeds: the address sweeps what it gets to a "
+        "labelled exchange hot wallet (so it is one exchange customer's deposit address, which the exchange "
+        f"can identify and freeze), and at least {MULE_SHARE:.0%} of what it received traces back to scam "
+        "collection wallets through a proportional taint walk. Ordinary customers' deposit accounts, "
+        "savers' own accounts and the exchange's hot wallet itself are never flagged."
+    )
+    severity = "high"
+    confidence = "medium"
+    roles = ("cash_out",)
+    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        t = flow_taint.taint(ctx)
+        if not t.seeds.any():
+            return []
+        con = ctx.con
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
+                SELECT t.*, d.sweeps, d.swept_usd FROM pt_taint t
+                JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
+                WHERE NOT t.seed AND t.share >= {MULE_SHARE} AND t.tainted_in >= {MIN_TAINTED_USD}"""
+        )
+        rows = con.execute(
+            f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
+                      (SELECT string_agg(DISTINCT l.label, ', ') FROM pt_value v JOIN labels l
+                         ON l.chain = v.chain AND l.address = v.dst
+                       WHERE v.chain = m.chain AND v.src = m.address
+                         AND (l.chain, l.address) IN (SELECT chain, address FROM pt_exchange)),
+                      s.first_in, s.last_out
+               FROM pt_mules m LEFT JOIN {seen_sql("pt_mules")} s USING (chain, address)"""
+        ).fetchall()
+        ev = collect(
+            con,
+            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                       CASE WHEN v.incoming THEN 'received scam-tainted value' ELSE 'swept to exchange hot wallet' END,
+                       CASE WHEN v.incoming THEN v.usd * u.share ELSE v.usd / 2 END
+                FROM {touching_sql("pt_mules")} v
+                LEFT JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src
+                WHERE NOT v.incoming OR u.share > 0""",
+        )
+        out = []
+        for chain, addr, share, tainted, in_usd, sweeps, swept, exch, first, last in rows:
+            why = (f"deposit account of {exch or 'an exchange'} ({sweeps} sweep(s), {usd(swept)}); "
+                   f"{share:.0%} of its {usd(in_usd)} inflow is scam proceeds ({usd(tainted)})")
+            out.append(Finding(chain, addr, "cash_out", self.id, min(1.0, 0.55 + 0.4 * share), first, last,
+                               [self.help, why], ev.get((chain, addr), [])))
+        return out
+
+
+class OtcDesk(Detector):
+    id = "otc-cash-out"
+    concept = "otc_desk"
+    help = (
+        "OTC desk that took scam proceeds: a wallet labelled as an OTC desk or guarantee marketplace, or "
+        f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees), that "
+        "was paid directly by the scam's collection or laundering wallets. The desk is where the proceeds "
+        "were converted; it is an end point of the trace, so its ordinary customers are not flagged."
+    )
+    severity = "high"
+    confidence = "low"
+    roles = ("cash_out",)
+    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        t = flow_taint.taint(ctx)
+        if not t.seeds.any():
+            return []
+        con = ctx.con
+        store_pairs(con, "pt_scam_sources",
+                    {(f.chain, f.address) for f in ctx.findings if f.role in ("scam_collection", "laundering")})
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_desks AS
+                WITH direct AS (
+                    SELECT e.chain, e.dst AS address, sum(e.usd) AS direct_usd, count(*) AS payers
+                    FROM pt_edges e SEMI JOIN pt_scam_sources x ON x.chain = e.chain AND x.address = e.src
+                    GROUP BY ALL)
+                SELECT t.*, d.direct_usd, d.payers,
+                       EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
+                           AS labelled
+                FROM pt_taint t JOIN direct d ON d.chain = t.chain AND d.address = t.address
+                WHERE NOT t.seed AND d.direct_usd >= {MIN_TAINTED_USD}
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits x WHERE x.chain = t.chain AND x.address = t.address)
+                  AND (EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
+                       OR (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE}
+                           AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.address)))"""
+        )
+        rows = con.execute(
+            f"""SELECT chain, address, d.share, d.direct_usd, d.payers, d.in_degree, d.out_degree, d.labelled,
+                       s.first_in, s.last_in
+                FROM pt_desks d LEFT JOIN {seen_sql("pt_desks")} s USING (chain, address)"""
+        ).fetchall()
+        ev = collect(
+            con,
+            """SELECT d.chain, d.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                       'paid by a scam wallet', v.usd
+                FROM pt_desks d JOIN pt_value v ON v.chain = d.chain AND v.dst = d.address
+                SEMI JOIN pt_scam_sources u ON u.chain = v.chain AND u.address = v.src""",
+        )
+        out = []
+        for chain, addr, share, direct, payers, n_in, n_out, labelled, first, last in rows:
+            what = "labelled OTC desk" if labelled else f"desk-shaped wallet ({n_in} payers, {n_out} payees)"
+            why = f"{what} paid {usd(direct)} directly by {payers} scam wallet(s)"
+            out.append(Finding(chain, addr, "cash_out", self.id, 0.8 if labelled else 0.6, first, last,
+                               [self.help, why], ev.get((chain, addr), [])))
+        return out
+
+
+DETECTORS = [MuleDeposit, OtcDesk]

@@ -1,0 +1,368 @@
+"""Fake investment platforms (the classic pig-butchering "trading app"): their deposit wallets, the
+victims who paid them, and the wallets that paid the small "profit withdrawals" that built trust.
+
+The features are computed set-wise in DuckDB (platform_sequences); this module decides which receivers
+are platforms and turns them into findings with evidence."""
+
+from __future__ import annotations
+
+from pigtrace.detect import flow_services, platform_sequences
+from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+
+# A platform is many unrelated people each paying it in the victim pattern (one or two such senders is a
+# family or a business partner); most of the people who pay it repeatedly do so in that pattern (a
+# merchant's repeat customers mostly do not); little ever comes back (an honest fund honours
+# withdrawals, a savings circle pays the pot out); the platform side paid small "profits" to a share of
+# them while they were still paying (the trust-building step every such scam has; at least one of the
+# wallet's own payers got one, so a consolidation wallet fed by the deposit wallets is not taken for the
+# platform); and a share of them ended with round-number payments (the "tax" or "fee" to unlock a
+# balance that never existed). Forwarding deposits within FAST_HOURS raises the score.
+MIN_VICTIMS = 3
+MIN_VICTIM_SHARE = 2 / 3
+MAX_RETURNED = 0.3
+TELL_SHARE = 0.25  # share of its victims showing an early payback, or a round late payment
+FAST_HOURS = 72.0  # median time from a deposit to the next outgoing transfer
+GAS_USD = 250.0  # a native-coin transfer this small to a platform wallet is a gas top-up, not a payment
+# A deposit wallet of a found platform: passes at least this share of what it gets on to the platform's
+# consolidation wallets (and gets nothing back from the ring). The same share defines an exchange-fed
+# deposit wallet (paid by exchanges, sweeping to a consolidation wallet that little else feeds).
+SIBLING_FOCUS = 0.8
+# A payout wallet pays each victim one or a few small "profits"; more than this is a relationship.
+MAX_PROFIT_PAYMENTS = 3
+
+
+class FakePlatformCollection(Detector):
+    id = "fake-platform"
+    concept = "pig_butchering"
+    help = (
+        "Fake investment platform: a wallet (or a set of deposit wallets sweeping to the same place) that "
+        f"many unrelated people pay in the same pattern: at least {platform_sequences.MIN_PAYMENTS} payments "
+        f"over {platform_sequences.MIN_SPAN_DAYS}+ days, growing from a small first deposit to "
+        f"{platform_sequences.GROWTH:g}x or more, while the platform pays small 'profit withdrawals' back "
+        "early to build trust, asks for round-number 'tax' or 'fee' payments at the end and never pays out "
+        "the balance; deposits are usually swept onward within hours. Its other deposit wallets are the ones "
+        "sweeping to the same consolidation wallets (including wallets an exchange paid on its customers' "
+        "orders). The wallets are collection wallets; the people paying them, and the people its payout "
+        "wallet paid small 'profits' to, are victims; third parties paying the 'profits' are operators. "
+        "Exchanges, shops, honest funds that pay withdrawals back and savings circles do not match."
+    )
+    severity = "high"
+    confidence = "medium"
+    roles = ("scam_collection", "victim", "scam_operator")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        flow_services.prepare(ctx)
+        con = ctx.con
+        platform_sequences.build(con)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_platforms AS
+                SELECT *, ((induced_share >= {TELL_SHARE})::INT + (round_share >= {TELL_SHARE})::INT
+                           + (coalesce(hold_hours, 1e9) <= {FAST_HOURS})::INT) AS tells
+                FROM pt_pf_wallets
+                WHERE own_induced >= 1 AND victims >= {MIN_VICTIMS} AND victim_share >= {MIN_VICTIM_SHARE}
+                  AND returned_ratio <= {MAX_RETURNED}
+                  AND induced_share >= {TELL_SHARE} AND round_share >= {TELL_SHARE}"""
+        )
+        # A wallet that banks most of what it sends at an exchange (or another service) is a business
+        # (an OTC desk, a merchant, a fund): platforms sweep to their own consolidation wallets.
+        con.execute(
+            """DELETE FROM pt_pf_platforms x WHERE EXISTS (
+                   SELECT 1 FROM (SELECT v.chain, v.src, arg_max(v.dst, v.usd) AS dst FROM (
+                                      SELECT v.chain, v.src, v.dst, sum(v.usd) AS usd FROM pt_value v
+                                      SEMI JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.src GROUP BY ALL) v
+                                  GROUP BY ALL) m
+                   WHERE m.chain = x.chain AND m.src = x.c
+                     AND (EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = m.chain AND d.address = m.dst)
+                          OR EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = m.chain AND s.address = m.dst)))"""
+        )
+        # A wallet that itself pays a platform in the victim pattern is a victim whose own payers
+        # happen to look alike, not part of the platform.
+        con.execute(
+            """DELETE FROM pt_pf_platforms x WHERE EXISTS (
+                   SELECT 1 FROM pt_pf_pairs p JOIN pt_pf_platforms y ON y.chain = p.chain AND y.c = p.c
+                   WHERE p.chain = x.chain AND p.s = x.c AND p.victim_like)"""
+        )
+        self._find_siblings(ctx)
+        findings = (self._collection(ctx) + self._sibling_findings(ctx) + self._exchange_fed(ctx) + self._victims(ctx)
+                    + self._payout_victims(ctx) + self._operators(ctx))
+        ctx.cache["platform_wallets"] = {(f.chain, f.address) for f in findings if f.role == "scam_collection"}
+        return findings
+
+    # ------------------------------------------------------------------ collection wallets
+    def _collection(self, ctx: AnalysisContext) -> list[Finding]:
+        con = ctx.con
+        rows = con.execute(
+            f"""SELECT p.chain, p.c, p.ring, p.own_victims, p.victims, p.victim_share, p.induced_share,
+                      p.round_share, p.returned_ratio, p.hold_hours, p.tells, p.wallets,
+                      s.first_in, greatest(s.last_in, s.last_out), q.total
+               FROM pt_pf_platforms p LEFT JOIN {seen_sql("pt_pf_platforms", "c")} s ON s.chain = p.chain AND s.address = p.c
+               LEFT JOIN (SELECT chain, c, sum(total_usd) AS total FROM pt_pf_pairs WHERE victim_like GROUP BY ALL) q
+                      ON q.chain = p.chain AND q.c = p.c"""
+        ).fetchall()
+        ev = collect(
+            con,
+            """SELECT p.chain, p.c AS address, v.tx_hash, v.time, v.s AS src, v.c AS dst, v.token, v.amount, v.usd,
+                      'victim payment ' || v.k || ' of ' || v.n AS note, v.usd AS rank_key
+               FROM pt_pf_platforms p JOIN pt_pf_pay v ON v.chain = p.chain AND v.c = p.c
+               UNION ALL
+               SELECT p.chain, p.c, b.tx_hash, b.time, b.payer, b.s, b.token, b.amount, b.usd,
+                      'small payment back to a paying victim (inducement)', 1e12
+               FROM pt_pf_platforms p JOIN pt_pf_back b ON b.chain = p.chain AND b.c = p.c
+               WHERE b.early
+               UNION ALL
+               SELECT p.chain, p.c, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                      'forwarded onward', v.usd / 1e3
+               FROM pt_pf_platforms p JOIN pt_value v ON v.chain = p.chain AND v.src = p.c
+               WHERE NOT EXISTS (SELECT 1 FROM pt_pf_pairs q WHERE q.chain = v.chain AND q.c = p.c AND q.s = v.dst)""",
+        )
+        out = []
+        for (chain, c, ring, own, victims, share, induced, rnd, returned, hold, tells, wallets,
+             first, last, total) in rows:
+            reasons = [self.help, (
+                f"{own} victim-pattern payer(s) here; {victims} across its ring of {wallets} wallet(s) sweeping "
+                f"to {ring}; {share:.0%} of repeat payers follow the pattern; {induced:.0%} got an early "
+                f"small payment back; {rnd:.0%} made round late payments; {returned:.0%} of their money ever "
+                f"came back; median time to forward a deposit {hold:.1f} h" if hold is not None and hold < 1e8
+                else f"{own} victim-pattern payer(s); deposits are not forwarded")]
+            score = min(1.0, 0.6 + 0.1 * tells + 0.02 * min(victims, 10))
+            out.append(Finding(chain, c, "scam_collection", self.id, score, first, last,
+                               reasons + [f"victims paid it {usd(total)} in the pattern"],
+                               ev.get((chain, c), []), ring=f"platform:{ring}"))
+        return out
+
+    # ------------------------------------------------------------------ sibling deposit wallets
+    def _find_siblings(self, ctx: AnalysisContext) -> None:
+        """Deposit wallets of a found platform whose payers cannot be seen one by one (each victim's
+        exchange paid it on their order): wallets that pass at least SIBLING_FOCUS of what they get on to
+        the platform's consolidation wallets and get nothing from the ring itself."""
+        svc = flow_services.is_service_sql("v", "src")
+        ctx.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_siblings AS
+                WITH hubs AS (
+                    SELECT DISTINCT w.chain, w.dst, p.ring FROM pt_pf_sweeps w
+                    JOIN pt_pf_platforms p ON p.chain = w.chain AND p.c = w.c
+                    WHERE NOT EXISTS (SELECT 1 FROM pt_pf_platforms q WHERE q.chain = w.chain AND q.c = w.dst)),
+                ring_wallets AS (
+                    SELECT chain, c AS address FROM pt_pf_platforms UNION SELECT chain, dst FROM hubs),
+                feeders AS (
+                    SELECT DISTINCT v.chain, v.src AS x FROM pt_value v
+                    SEMI JOIN hubs h ON h.chain = v.chain AND h.dst = v.dst
+                    WHERE NOT {svc}
+                      AND NOT EXISTS (SELECT 1 FROM ring_wallets r WHERE r.chain = v.chain AND r.address = v.src)
+                      AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)),
+                outs AS (
+                    SELECT v.chain, v.src AS x, sum(v.usd) AS out_usd,
+                           sum(v.usd) FILTER (WHERE h.dst IS NOT NULL) AS hub_usd, any_value(h.ring) AS ring,
+                           min(v.time) AS first_out
+                    FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.src
+                    LEFT JOIN hubs h ON h.chain = v.chain AND h.dst = v.dst
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                    GROUP BY ALL),
+                ins AS (
+                    SELECT v.chain, v.dst AS x, sum(v.usd) AS in_usd, count(*) AS n_in, min(v.time) AS first_in,
+                           bool_or(EXISTS (SELECT 1 FROM ring_wallets r WHERE r.chain = v.chain
+                                           AND r.address = v.src)) AS from_ring
+                    FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.dst
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                    GROUP BY ALL)
+                SELECT o.chain, o.x, o.ring, o.hub_usd, i.in_usd, i.n_in, i.first_in, o.first_out
+                FROM outs o JOIN ins i USING (chain, x)
+                WHERE o.hub_usd >= {SIBLING_FOCUS} * o.out_usd AND o.out_usd >= {SIBLING_FOCUS} * i.in_usd
+                  AND i.n_in >= {platform_sequences.MIN_PAYMENTS} AND NOT i.from_ring"""
+        )
+
+    def _sibling_findings(self, ctx: AnalysisContext) -> list[Finding]:
+        con = ctx.con
+        rows = con.execute("SELECT chain, x, ring, hub_usd, in_usd, n_in, first_in, first_out FROM pt_pf_siblings").fetchall()
+        ev = collect(
+            con,
+            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                       CASE WHEN v.incoming THEN 'deposit received'
+                            ELSE 'swept to the platform''s consolidation wallet' END, v.usd
+                FROM {touching_sql("pt_pf_siblings", "x")} v""",
+        )
+        return [
+            Finding(chain, x, "scam_collection", self.id, 0.7, first_in, None,
+                    [self.help, (f"deposit wallet of the same platform: received {n} payment(s) ({usd(in_usd)}) "
+                                 f"and swept {usd(hub)} of it to the consolidation wallet(s) of platform ring {ring}")],
+                    ev.get((chain, x), []), ring=f"platform:{ring}")
+            for chain, x, ring, hub, in_usd, n, first_in, _ in rows
+        ]
+
+    # ------------------------------------------------------------------ exchange-fed deposit wallets
+    def _exchange_fed(self, ctx: AnalysisContext) -> list[Finding]:
+        """Platforms whose victims all pay through their exchange: the deposit wallet is paid only by
+        exchange hot wallets, in the victim pattern (growing from a small first payment, round late
+        payments), and sweeps what it gets to a consolidation wallet that two or more such wallets
+        feed and that gets little else."""
+        con = ctx.con
+        svc = flow_services.is_service_sql("v", "dst")
+        ms, span, growth, rnd = (platform_sequences.MIN_PAYMENTS, platform_sequences.MIN_SPAN_DAYS,
+                                 platform_sequences.GROWTH, platform_sequences.ROUND_USD)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfed AS
+                WITH fed AS (
+                    SELECT v.chain, v.dst AS c FROM pt_value v SEMI JOIN pt_exchange x ON x.chain = v.chain AND x.address = v.src
+                    WHERE NOT {svc}
+                      AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
+                      AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)
+                      AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings p WHERE p.chain = v.chain AND p.x = v.dst)
+                    GROUP BY ALL HAVING count(*) >= {ms} AND max(v.time) >= min(v.time) + INTERVAL {span} DAY),
+                pay AS (
+                    SELECT v.chain, v.dst AS c, v.usd, v.time,
+                           EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain AND x.address = v.src) AS from_exchange,
+                           row_number() OVER (PARTITION BY v.chain, v.dst ORDER BY v.time, v.log_index) AS k,
+                           count(*) OVER (PARTITION BY v.chain, v.dst) AS n
+                    FROM pt_value v SEMI JOIN fed f ON f.chain = v.chain AND f.c = v.dst
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})),
+                seq AS (
+                    SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
+                           arg_min(usd, k) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
+                           count(*) FILTER (WHERE 2 * k > n AND usd >= {rnd}
+                                            AND abs(usd - round(usd / {rnd}) * {rnd}) < 0.01) AS late_round
+                    FROM pay GROUP BY ALL),
+                outs AS (
+                    SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd FROM pt_value v
+                    SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src
+                    WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL),
+                top AS (
+                    SELECT chain, c, arg_max(dst, usd) AS hub, max(usd) AS hub_usd FROM outs GROUP BY ALL),
+                cand AS (
+                    SELECT s.*, t.hub, t.hub_usd FROM seq s JOIN top t USING (chain, c)
+                    WHERE s.ex_usd >= {SIBLING_FOCUS} * s.in_usd AND t.hub_usd >= {SIBLING_FOCUS} * s.in_usd
+                      AND s.max_usd >= {growth} * s.first_usd AND s.first_usd <= s.median_usd AND s.late_round >= 1),
+                hubs AS (
+                    SELECT c.chain, c.hub, count(*) AS feeders, sum(c.hub_usd) AS fed_usd FROM cand c GROUP BY ALL
+                    HAVING count(*) >= 2),
+                hub_in AS (
+                    SELECT v.chain, v.dst AS hub, sum(v.usd) AS in_usd FROM pt_value v
+                    SEMI JOIN hubs h ON h.chain = v.chain AND h.hub = v.dst
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL)
+                SELECT c.chain, c.c, c.hub, h.feeders, c.in_usd, c.late_round FROM cand c
+                JOIN hubs h ON h.chain = c.chain AND h.hub = c.hub
+                JOIN hub_in i ON i.chain = c.chain AND i.hub = c.hub
+                WHERE h.fed_usd >= {SIBLING_FOCUS} * i.in_usd"""
+        )
+        rows = con.execute(
+            f"""SELECT x.chain, x.c, x.hub, x.feeders, x.in_usd, x.late_round, s.first_in, s.last_out
+                FROM pt_pf_xfed x LEFT JOIN {seen_sql("pt_pf_xfed", "c")} s ON s.chain = x.chain AND s.address = x.c"""
+        ).fetchall()
+        ev = collect(
+            con,
+            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                       CASE WHEN v.incoming THEN 'paid by an exchange on a customer''s order'
+                            ELSE 'swept to the consolidation wallet' END, v.usd
+                FROM {touching_sql("pt_pf_xfed", "c")} v""",
+        )
+        return [
+            Finding(chain, c, "scam_collection", self.id, 0.6, first, last,
+                    [self.help, (f"paid {usd(in_usd)} only by exchanges, growing from a small first payment with "
+                                 f"{rounds} round late payment(s); swept to {hub}, which {feeders} such wallets feed "
+                                 "and which gets little else")],
+                    ev.get((chain, c), []), ring=f"platform:{hub}")
+            for chain, c, hub, feeders, in_usd, rounds, first, last in rows
+        ]
+
+    # ------------------------------------------------------------------ victims
+    def _victims(self, ctx: AnalysisContext) -> list[Finding]:
+        con = ctx.con
+        svc = flow_services.is_service_sql("v", "src")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_victims AS
+                SELECT v.chain, v.src AS s, v.dst AS c, p.ring, count(*) AS n, sum(v.usd) AS total,
+                       min(v.time) AS first_t, max(v.time) AS last_t, max(v.usd) AS max_usd,
+                       bool_or(q.victim_like) AS pattern
+                FROM pt_value v JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.dst
+                LEFT JOIN pt_pf_pairs q ON q.chain = v.chain AND q.s = v.src AND q.c = v.dst
+                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms x WHERE x.chain = v.chain AND x.c = v.src)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_back b WHERE b.chain = v.chain AND b.c = v.dst
+                                  AND b.payer = v.src)
+                GROUP BY v.chain, v.src, v.dst, p.ring
+                HAVING max(v.usd) >= 10"""
+        )
+        rows = con.execute(
+            "SELECT chain, s, c, ring, n, total, first_t, last_t, coalesce(pattern, false) FROM pt_pf_victims"
+        ).fetchall()
+        ev = collect(
+            con,
+            """SELECT x.chain, x.s AS address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                      'payment to the platform', v.usd AS rank_key
+               FROM pt_pf_victims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.s AND v.dst = x.c
+               UNION ALL
+               SELECT b.chain, b.s, b.tx_hash, b.time, b.payer, b.s, b.token, b.amount, b.usd,
+                      'small payment back from the platform side (inducement)', 1e12
+               FROM pt_pf_back b SEMI JOIN pt_pf_platforms p ON p.chain = b.chain AND p.c = b.c""",
+        )
+        out = []
+        for chain, s, c, ring, n, total, first, last, pattern in rows:
+            score = 0.9 if pattern else (0.75 if n >= 2 else 0.6)
+            why = (f"paid {usd(total)} to platform wallet {c} in {n} payment(s)"
+                   + (", growing over time in the victim pattern" if pattern else ""))
+            out.append(Finding(chain, s, "victim", self.id, score, first, last, [self.help, why],
+                               ev.get((chain, s), []), ring=f"platform:{ring}"))
+        return out
+
+    def _payout_victims(self, ctx: AnalysisContext) -> list[Finding]:
+        """People the platform's payout wallet paid a small 'profit' to: victims even when their own
+        payments left from an exchange account and cannot be seen on chain."""
+        con = ctx.con
+        svc = flow_services.is_service_sql("v", "dst")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_payout_victims AS
+                SELECT v.chain, v.dst AS address, any_value(x.ring) AS ring, v.src AS payer, count(*) AS n,
+                       sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
+                FROM pt_value v
+                JOIN (SELECT DISTINCT s.chain, s.payer, s.ring FROM pt_pf_side s
+                      SEMI JOIN pt_pf_platforms p ON p.chain = s.chain AND p.ring = s.ring) x
+                  ON x.chain = v.chain AND x.payer = v.src
+                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_victims k WHERE k.chain = v.chain AND k.s = v.dst)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = v.chain AND k.c = v.dst)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings k WHERE k.chain = v.chain AND k.x = v.dst)
+                GROUP BY v.chain, v.dst, v.src
+                HAVING count(*) <= {MAX_PROFIT_PAYMENTS}"""
+        )
+        rows = con.execute("SELECT chain, address, ring, payer, n, total, first_t, last_t FROM pt_pf_payout_victims").fetchall()
+        ev = collect(
+            con,
+            """SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                      'small payment from the platform''s payout wallet (inducement)', v.usd
+               FROM pt_pf_payout_victims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
+        )
+        return [
+            Finding(chain, a, "victim", self.id, 0.7, first, last,
+                    [self.help, (f"received {n} small 'profit' payment(s) ({usd(total)}) from {payer}, the payout "
+                                 f"wallet of platform ring {ring}; its own deposits left from an exchange account")],
+                    ev.get((chain, a), []), ring=f"platform:{ring}")
+            for chain, a, ring, payer, n, total, first, last in rows
+        ]
+
+    # ------------------------------------------------------------------ inducement payers
+    def _operators(self, ctx: AnalysisContext) -> list[Finding]:
+        con = ctx.con
+        rows = con.execute(
+            """SELECT b.chain, b.payer, count(DISTINCT b.s), sum(b.usd), min(b.time), max(b.time), any_value(p.ring)
+               FROM pt_pf_back b JOIN pt_pf_platforms p ON p.chain = b.chain AND p.c = b.c
+               WHERE b.payer <> b.c AND b.early
+                 AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms x WHERE x.chain = b.chain AND x.c = b.payer)
+               GROUP BY b.chain, b.payer HAVING count(DISTINCT b.s) >= 2"""
+        ).fetchall()
+        ev = collect(
+            con,
+            """SELECT b.chain, b.payer AS address, b.tx_hash, b.time, b.payer AS src, b.s AS dst, b.token,
+                      b.amount, b.usd, 'small payment to a victim of ' || b.c, b.usd AS rank_key
+               FROM pt_pf_back b SEMI JOIN pt_pf_platforms p ON p.chain = b.chain AND p.c = b.c
+               WHERE b.early""",
+        )
+        return [
+            Finding(chain, payer, "scam_operator", self.id, 0.85, first, last,
+                    [self.help, (f"paid small 'profits' ({usd(total)} in all) to {n} victims of the platform "
+                                 f"while they were still paying in")],
+                    ev.get((chain, payer), []), ring=f"platform:{ring}")
+            for chain, payer, n, total, first, last, ring in rows
+        ]
+
+
+DETECTORS = [FakePlatformCollection]

@@ -1,0 +1,54 @@
+"""Evidence rows for findings: the transfers that prove them, fetched in one query per detector and
+grouped by the address they support (a few per address, largest first)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+
+PER_ADDRESS = 10
+
+
+def collect(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None,
+            per_address: int = PER_ADDRESS) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """``sql`` returns, in this order, columns chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key;
+    keeps the ``per_address`` rows with the highest rank_key for each (chain, address)."""
+    rows = con.execute(
+        f"""SELECT chain, address, tx_hash, time, src, dst, token, amount::VARCHAR, usd, note 
+            FROM ({sql}) AS q(chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key)
+            QUALIFY row_number() OVER (PARTITION BY chain, address ORDER BY rank_key DESC, time) <= {per_address}
+            ORDER BY chain, address, time""",
+        params or [],
+    ).fetchall()
+    out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for chain, address, tx, time, src, dst, token, amount, usd, note in rows:
+        out[(chain, address)].append(
+            {"tx_hash": tx, "time": time, "from": src, "to": dst, "token": token, "amount": amount,
+             "usd": None if usd is None else round(float(usd), 2), "note": note}
+        )
+    return out
+
+
+def usd(x: float | None) -> str:
+    return "n/a" if x is None else f"${x:,.0f}"
+
+
+def touching_sql(table: str, col: str = "address") -> str:
+    """SQL of every value transfer into or out of the addresses in ``table.col``: columns chain,
+    address, tx_hash, time, src, dst, token, amount, usd, incoming (two equi-joins, never an OR join)."""
+    cols = "v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd"
+    return f"""(SELECT x.chain, x.{col} AS address, {cols}, true AS incoming
+                FROM {table} x JOIN pt_value v ON v.chain = x.chain AND v.dst = x.{col}
+                UNION ALL
+                SELECT x.chain, x.{col} AS address, {cols}, false AS incoming
+                FROM {table} x JOIN pt_value v ON v.chain = x.chain AND v.src = x.{col})"""
+
+
+def seen_sql(table: str, col: str = "address") -> str:
+    """SQL of (chain, address, first_in, last_in, first_out, last_out) for the addresses in ``table.col``."""
+    return f"""(SELECT chain, address, min(time) FILTER (WHERE incoming) AS first_in,
+                       max(time) FILTER (WHERE incoming) AS last_in, min(time) FILTER (WHERE NOT incoming) AS first_out,
+                       max(time) FILTER (WHERE NOT incoming) AS last_out
+                FROM {touching_sql(table, col)} GROUP BY chain, address)"""

@@ -1,0 +1,88 @@
+"""Scam taint over the value-flow graph, shared by the laundering and cash-out detectors.
+
+Seeds are the collection wallets found by earlier detectors (fake platforms, drain receivers, paid
+look-alikes). The walk is proportional (haircut): a wallet passes on the share of its inflow that came
+from the scam, so a busy exchange, OTC desk or market maker dilutes the taint instead of passing it to
+every customer. Services (exchange hot wallets, DEX pools and routers, bridges, token contracts),
+exchange deposit accounts and desk-shaped wallets are endpoints: they receive taint and pass none on. The return leg of a swap
+is a conversion of the trader's own money, so it is left out (the trader keeps its share).
+
+The result lands in DuckDB as ``pt_taint`` (chain, address, idx, share, tainted_in, in_usd, out_usd,
+in_degree, out_degree) for set-based SQL in the detectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from pigtrace.detect import flow_services
+from pigtrace.detect.base import AnalysisContext
+from pigtrace.graph.build import FlowGraph, build_flow_graph
+from pigtrace.graph.taint import haircut_taint
+
+HOPS = 16
+DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
+
+
+@dataclass
+class Taint:
+    graph: FlowGraph
+    seeds: np.ndarray
+    sinks: np.ndarray
+    share: np.ndarray
+    tainted_in: np.ndarray
+
+
+EDGES_SQL = """
+    SELECT v.chain, v.src, v.dst, v.usd FROM pt_value v
+    ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
+"""
+
+
+def store_pairs(con, table: str, pairs) -> None:
+    """Write (chain, address) pairs to temp table ``table`` in one columnar insert."""
+    pairs = sorted(pairs)
+    con.register(f"{table}_arrow", pa.table({"chain": pa.array([p[0] for p in pairs], pa.string()),
+                                             "address": pa.array([p[1] for p in pairs], pa.string())}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT chain, address FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+
+
+def taint(ctx: AnalysisContext) -> Taint:
+    """The haircut taint from the current scam_collection findings (cached for the analysis)."""
+    key = frozenset((f.chain, f.address) for f in ctx.findings if f.role == "scam_collection")
+    cached = ctx.cache.get("taint")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    flow_services.prepare(ctx)
+    con = ctx.con
+    g = ctx.cache.get("flow_graph")
+    if g is None:
+        g = build_flow_graph(con, EDGES_SQL)
+        ctx.cache["flow_graph"] = g
+    store_pairs(con, "pt_seeds", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
+    seeds = g.mask(con, "SELECT chain, address FROM pt_seeds")
+    sinks = g.mask(con, """SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits
+                           UNION SELECT chain, address FROM pt_otc_labelled""")
+    # Desk-shaped wallets (many payers and many payees: OTC desks, processors, unlabelled exchanges) are
+    # end points too: judged by cash_out, never walked through, so their customers inherit nothing;
+    # except a consolidation wallet, which gets most of its money straight from collection wallets.
+    from_seeds = np.asarray(g.adj[seeds].sum(axis=0)).ravel()
+    desk = (g.in_degree >= DESK_DEGREE) & (g.out_degree >= DESK_DEGREE) & ~seeds
+    sinks |= desk & (from_seeds < 0.5 * g.in_usd)
+    share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
+    con.register("pt_taint_arrow", pa.table({
+        "idx": np.arange(g.n, dtype=np.int64), "share": share, "tainted_in": tainted_in, "in_usd": g.in_usd,
+        "out_usd": g.out_usd, "in_degree": g.in_degree, "out_degree": g.out_degree, "seed": seeds,
+        "sink": sinks}))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_taint AS
+            SELECT n.chain, n.address, t.* FROM pt_taint_arrow t JOIN {g.nodes_table} n USING (idx)
+            WHERE t.tainted_in > 0 OR t.seed"""
+    )
+    con.unregister("pt_taint_arrow")
+    result = Taint(g, seeds, sinks, share, tainted_in)
+    ctx.cache["taint"] = (key, result)
+    return result

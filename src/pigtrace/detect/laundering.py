@@ -1,0 +1,174 @@
+"""Laundering: the scam-controlled wallets that move proceeds from the collection wallets towards
+cash-out (consolidation, peel-chain hops, splitters, fast pass-through), and the wallets that pay the
+scam wallets' gas. Built on the haircut taint walk (flow_taint)."""
+
+from __future__ import annotations
+
+from pigtrace.detect import flow_taint
+from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.flow_taint import store_pairs
+
+# Scam-controlled: most of what the wallet ever received is scam money (a market maker, OTC desk or
+# merchant that got some scam money has mostly clean inflow and stays below this).
+MIN_SHARE = 0.5
+# It is an intermediate: it sent on at least half of what it received (a wallet that keeps the money is
+# an end point, not a hop).
+MIN_FORWARDED = 0.5
+MIN_TAINTED_USD = 50.0  # below this the flow is dust, not proceeds
+# A wallet with this many distinct senders and receivers is a desk or service, judged by cash_out.
+DESK_DEGREE = flow_taint.DESK_DEGREE
+
+
+class Laundering(Detector):
+    id = "laundering"
+    concept = "money_laundering"
+    help = (
+        "Laundering wallet: it received scam proceeds (traced forward from the collection wallets with a "
+        f"proportional 'haircut' taint, so busy services dilute rather than spread it), at least "
+        f"{MIN_SHARE:.0%} of everything it ever received came from the scam, and it passed at least "
+        f"{MIN_FORWARDED:.0%} of it on: consolidation (collects from several scam wallets), peel-chain hop "
+        "(passes most on and peels off a little), splitter (fans out), or fast pass-through. Exchanges, DEX "
+        "pools, bridges and exchange deposit accounts are end points, never laundering."
+    )
+    severity = "high"
+    confidence = "medium"
+    roles = ("laundering",)
+    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        t = flow_taint.taint(ctx)
+        if not t.seeds.any():
+            return []
+        con = ctx.con
+        store_pairs(con, "pt_known_victims", {(f.chain, f.address) for f in ctx.findings if f.role == "victim"})
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_launder AS
+                SELECT t.*,
+                       (SELECT count(*) FROM pt_edges e JOIN pt_taint u ON u.idx = e.s
+                        WHERE e.d = t.idx AND u.share >= {MIN_SHARE}) AS tainted_senders,
+                       (SELECT max(e.usd) FROM pt_edges e WHERE e.s = t.idx) / nullif(t.out_usd, 0) AS main_out
+                FROM pt_taint t
+                WHERE NOT t.seed AND NOT t.sink AND t.share >= {MIN_SHARE} AND t.tainted_in >= {MIN_TAINTED_USD}
+                  AND t.out_usd >= {MIN_FORWARDED} * t.in_usd
+                  AND NOT (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE})
+                  AND NOT EXISTS (SELECT 1 FROM pt_known_victims k WHERE k.chain = t.chain
+                                  AND k.address = t.address)"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE pt_launder_hold AS
+               WITH i AS (SELECT v.chain, v.dst AS a, v.time FROM pt_value v
+                          SEMI JOIN pt_launder l ON l.chain = v.chain AND l.address = v.dst),
+                    o AS (SELECT v.chain, v.src AS a, v.time FROM pt_value v
+                          SEMI JOIN pt_launder l ON l.chain = v.chain AND l.address = v.src)
+               SELECT i.chain, i.a AS address, median(coalesce(epoch(o.time - i.time) / 3600.0, 1e9)) AS hold_h,
+                      min(i.time) AS first_t
+               FROM i ASOF LEFT JOIN o ON i.chain = o.chain AND i.a = o.a AND o.time >= i.time GROUP BY ALL"""
+        )
+        rows = con.execute(
+            f"""SELECT l.chain, l.address, l.share, l.tainted_in, l.in_usd, l.out_usd, l.tainted_senders,
+                      l.out_degree, l.main_out, h.hold_h, s.first_in, s.last_out
+               FROM pt_launder l LEFT JOIN pt_launder_hold h USING (chain, address)
+               LEFT JOIN {seen_sql("pt_launder")} s USING (chain, address)"""
+        ).fetchall()
+        ev = collect(
+            con,
+            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                       CASE WHEN v.incoming THEN 'received scam proceeds (' || round(100 * u.share) || '% tainted sender)'
+                            ELSE 'passed on' END AS note,
+                       v.usd * CASE WHEN v.incoming THEN u.share ELSE 0.5 END AS rank_key
+                FROM {touching_sql("pt_launder")} v
+                LEFT JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src
+                WHERE NOT v.incoming OR u.share > 0""",
+        )
+        out = []
+        for (chain, addr, share, tainted, in_usd, out_usd, senders, out_deg, main_out, hold, first,
+             last) in rows:
+            if senders >= 2:
+                kind = f"consolidation: collects from {senders} scam wallets"
+            elif out_deg >= 3 and (main_out or 0) < 0.6:
+                kind = f"splitter: fans out to {out_deg} wallets"
+            elif out_deg >= 2:
+                kind = f"peel-chain hop: passes {main_out or 0:.0%} on to one wallet and peels off the rest"
+            else:
+                kind = "pass-through"
+            if hold is not None and hold < 1e8:
+                kind += f"; median {hold:.1f} h from receiving to sending on"
+            why = (f"{share:.0%} of its {usd(in_usd)} inflow is scam proceeds ({usd(tainted)}); "
+                   f"sent on {usd(out_usd)}; {kind}")
+            score = min(1.0, 0.5 + 0.4 * share + (0.05 if senders >= 2 or out_deg >= 2 else 0))
+            out.append(Finding(chain, addr, "laundering", self.id, score, first, last, [self.help, why],
+                               ev.get((chain, addr), [])))
+        return out
+
+
+# A gas top-up is small: enough native coin for a few transactions, not a payment.
+GAS_MAX_USD = 250.0
+MIN_FUNDED = 2
+
+
+class GasFunder(Detector):
+    id = "gas-funder"
+    concept = "pig_butchering"
+    help = (
+        "Common gas funder: a wallet that sent small amounts of the chain's native coin (gas money, at "
+        f"most {usd(GAS_MAX_USD)} each) to {MIN_FUNDED} or more of the scam's wallets (collection, "
+        "laundering, drain operators), with most of its gas top-ups going to scam wallets. Whoever keeps "
+        "the scam's wallets able to move tokens runs them. Exchanges' withdrawals are never counted."
+    )
+    severity = "medium"
+    confidence = "medium"
+    roles = ("scam_operator",)
+    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning", "laundering")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        from pigtrace.detect import flow_services
+
+        flow_services.prepare(ctx)
+        con = ctx.con
+        scam = sorted({(f.chain, f.address) for f in ctx.findings
+                       if f.role in ("scam_collection", "laundering", "scam_operator")})
+        if not scam:
+            return []
+        store_pairs(con, "pt_scam_wallets", scam)
+        store_pairs(con, "pt_known_victims", {(f.chain, f.address) for f in ctx.findings if f.role == "victim"})
+        svc = flow_services.is_service_sql("t", "from_address")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_gas AS
+                SELECT t.chain, t.tx_hash, t.time, t.from_address AS src, t.to_address AS dst, t.token, t.amount,
+                       t.usd, EXISTS (SELECT 1 FROM pt_scam_wallets w WHERE w.chain = t.chain
+                                      AND w.address = t.to_address) AS to_scam
+                FROM transfers t
+                WHERE t.kind = 'native' AND t.usd <= {GAS_MAX_USD} AND t.from_address <> t.to_address
+                  AND t.from_address IN (SELECT DISTINCT g.from_address FROM transfers g
+                                         SEMI JOIN pt_scam_wallets w ON w.chain = g.chain AND w.address = g.to_address
+                                         WHERE g.kind = 'native')
+                  AND NOT {svc}
+                  AND NOT EXISTS (SELECT 1 FROM pt_scam_wallets w WHERE w.chain = t.chain AND w.address = t.from_address)
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = t.chain AND d.address = t.from_address)
+                  AND NOT EXISTS (SELECT 1 FROM pt_known_victims k WHERE k.chain = t.chain
+                                  AND k.address = t.from_address)"""
+        )
+        rows = con.execute(
+            f"""SELECT chain, src, count(DISTINCT dst) FILTER (WHERE to_scam), count(DISTINCT dst),
+                       min(time), max(time)
+                FROM pt_gas GROUP BY chain, src
+                HAVING count(DISTINCT dst) FILTER (WHERE to_scam) >= {MIN_FUNDED}
+                   AND count(DISTINCT dst) FILTER (WHERE to_scam) >= 0.5 * count(DISTINCT dst)"""
+        ).fetchall()
+        if not rows:
+            return []
+        ev = collect(
+            con,
+            """SELECT chain, src AS address, tx_hash, time, src, dst, token, amount, usd,
+                      'gas top-up to a scam wallet', usd AS rank_key FROM pt_gas WHERE to_scam""",
+        )
+        return [
+            Finding(chain, src, "scam_operator", self.id, 0.8, first, last,
+                    [self.help, f"topped up gas for {n} scam wallets ({n} of the {total} wallets it funded)"],
+                    ev.get((chain, src), []))
+            for chain, src, n, total, first, last in rows
+        ]
+
+
+DETECTORS = [Laundering, GasFunder]

@@ -1,0 +1,123 @@
+"""Payout wallets found through the scam's gas funder: when every victim of a platform paid through
+an exchange, nothing ties the platform's payout wallet to the platform except the gas money both got
+from the same funder. This detector runs after the gas-funder detector: among the other wallets a scam
+gas funder topped up, one that pays small one-off 'profits' to several people is the platform's payout
+wallet (operator), and the people it paid are victims."""
+
+from __future__ import annotations
+
+from pigtrace.detect import flow_services
+from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.flow_evidence import collect, usd
+from pigtrace.detect.flow_taint import store_pairs
+
+GAS_MAX_USD = 250.0  # a native top-up this small is gas (as in the gas-funder detector)
+MIN_PAYEES = 2  # a payout wallet pays several victims
+MAX_PROFIT_PAYMENTS = 3  # one or a few "profits" per victim; more is a relationship
+MIN_PROFIT_USD = 1.0  # below this a payment is poisoning dust, not a "profit"
+# A "profit withdrawal" is small (it only has to build trust); a laundering hop moves thousands.
+MAX_PROFIT_USD = 1000.0
+# The payout wallet is bankrolled from an exchange, not from victims' money.
+EXCHANGE_FUNDED = 0.8
+PAYOUT_FOCUS = 0.8  # share of its payments that are such small one-off payments
+
+
+class GasFundedPayout(Detector):
+    id = "platform-payout"
+    concept = "pig_butchering"
+    help = (
+        "Platform payout wallet found through the gas funder: a wallet topped up with gas by the scam's "
+        f"gas funder, not itself a known scam wallet, that pays small one-off 'profits' ({MAX_PROFIT_PAYMENTS} "
+        f"or fewer payments of {usd(MIN_PROFIT_USD)} to {usd(MAX_PROFIT_USD)} per person) to {MIN_PAYEES} or "
+        f"more people, does little else ({PAYOUT_FOCUS:.0%} of its payees are such), and is bankrolled from an "
+        f"exchange ({EXCHANGE_FUNDED:.0%} of its inflow), not from victims' money. It is an operator; the "
+        "people it paid are victims whose own payments left from their exchange accounts."
+    )
+    severity = "high"
+    confidence = "low"
+    roles = ("scam_operator", "victim")
+    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning", "laundering", "gas-funder")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        flow_services.prepare(ctx)
+        con = ctx.con
+        funders = {(f.chain, f.address) for f in ctx.findings if f.typology == "gas-funder"}
+        if not funders:
+            return []
+        store_pairs(con, "pt_gas_funders", funders)
+        store_pairs(con, "pt_known", {(f.chain, f.address) for f in ctx.findings})
+        svc = flow_services.is_service_sql("v", "dst")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_payout AS
+                WITH funded AS (
+                    SELECT DISTINCT t.chain, t.to_address AS w, t.from_address AS funder FROM transfers t
+                    SEMI JOIN pt_gas_funders g ON g.chain = t.chain AND g.address = t.from_address
+                    WHERE t.kind = 'native' AND t.usd <= {GAS_MAX_USD}
+                      AND NOT EXISTS (SELECT 1 FROM pt_known k WHERE k.chain = t.chain AND k.address = t.to_address)),
+                pays AS (
+                    SELECT v.chain, v.src AS w, v.dst, count(*) AS n, sum(v.usd) AS usd, min(v.usd) AS min_usd
+                    FROM pt_value v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.src
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD}) AND NOT {svc}
+                    GROUP BY ALL),
+                payers AS (
+                    SELECT chain, w, count(*) FILTER (WHERE n <= {MAX_PROFIT_PAYMENTS} AND min_usd >= {MIN_PROFIT_USD}
+                                                      AND usd <= {MAX_PROFIT_PAYMENTS} * {MAX_PROFIT_USD}
+                                                      AND usd / n <= {MAX_PROFIT_USD}) AS payees,
+                           count(*) AS all_payees
+                    FROM pays GROUP BY ALL),
+                funding AS (
+                    SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd,
+                           sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
+                                                            AND x.address = v.src)) AS ex_usd
+                    FROM pt_value v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.dst
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD}) GROUP BY ALL)
+                SELECT p.chain, p.w, p.payees, any_value(f.funder) AS funder FROM payers p
+                JOIN funded f ON f.chain = p.chain AND f.w = p.w
+                JOIN funding u ON u.chain = p.chain AND u.w = p.w
+                WHERE p.payees >= {MIN_PAYEES} AND p.payees >= {PAYOUT_FOCUS} * p.all_payees
+                  AND u.ex_usd >= {EXCHANGE_FUNDED} * u.in_usd
+                GROUP BY ALL"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_payout_victims AS
+                SELECT v.chain, v.dst AS address, v.src AS payer, count(*) AS n, sum(v.usd) AS total,
+                       min(v.time) AS first_t, max(v.time) AS last_t
+                FROM pt_value v SEMI JOIN pt_payout p ON p.chain = v.chain AND p.w = v.src
+                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD}) AND NOT {svc}
+                  AND NOT EXISTS (SELECT 1 FROM pt_known k WHERE k.chain = v.chain AND k.address = v.dst)
+                GROUP BY ALL HAVING count(*) <= {MAX_PROFIT_PAYMENTS} AND min(v.usd) >= {MIN_PROFIT_USD}
+                                AND max(v.usd) <= {MAX_PROFIT_USD}"""
+        )
+        ops = con.execute(
+            """SELECT p.chain, p.w, p.payees, p.funder, min(v.time), max(v.time) FROM pt_payout p
+               JOIN pt_value v ON v.chain = p.chain AND v.src = p.w GROUP BY ALL"""
+        ).fetchall()
+        vics = con.execute("SELECT chain, address, payer, n, total, first_t, last_t FROM pt_payout_victims").fetchall()
+        ev_ops = collect(con, """SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                                        'small one-off payment', v.usd
+                                 FROM pt_payout_victims x JOIN pt_value v
+                                   ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""")
+        ev_gas = collect(con, """SELECT t.chain, t.to_address, t.tx_hash, t.time, t.from_address, t.to_address, t.token,
+                                        t.amount, t.usd, 'gas from the scam''s gas funder', 1e12
+                                 FROM transfers t JOIN pt_payout p ON p.chain = t.chain AND p.w = t.to_address
+                                   AND p.funder = t.from_address WHERE t.kind = 'native'""")
+        ev_vic = collect(con, """SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                                        'small payment from the platform''s payout wallet (inducement)', v.usd
+                                 FROM pt_payout_victims x JOIN pt_value v
+                                   ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""")
+        out = [
+            Finding(chain, w, "scam_operator", self.id, 0.7, first, last,
+                    [self.help, f"topped up by scam gas funder {funder}; paid small one-off amounts to {n} people"],
+                    ev_gas.get((chain, w), []) + ev_ops.get((chain, w), []))
+            for chain, w, n, funder, first, last in ops
+        ]
+        out += [
+            Finding(chain, a, "victim", self.id, 0.6, first, last,
+                    [self.help, f"received {n} small payment(s) ({usd(total)}) from payout wallet {payer}"],
+                    ev_vic.get((chain, a), []))
+            for chain, a, payer, n, total, first, last in vics
+        ]
+        return out
+
+
+DETECTORS = [GasFundedPayout]

@@ -1,0 +1,261 @@
+"""Set-based features of fake investment platforms, computed in DuckDB from ``pt_value``
+(see flow_services):
+
+- ``pt_pf_pay``/``pt_pf_pairs``: every (sender, receiver) pair with repeated payments over more than a
+  day, with the sequence's length, span, first/median/largest payment and round late payments; a pair
+  is *victim-like* when the sender paid at least MIN_PAYMENTS times over at least MIN_SPAN_DAYS, the
+  largest payment is at least GROWTH times the first, and the first is no larger than the median.
+- ``pt_pf_ring``: candidate receivers (those with a victim-like sender) joined into rings through the
+  wallets they sweep to (connected components), so platforms that give each victim a fresh deposit
+  address are judged together.
+- ``pt_pf_back``: payments back to a victim-like sender after its first payment, by the receiver or by
+  the ring's payout wallet (``pt_pf_side``).
+- ``pt_pf_wallets``: per candidate, the ring-level counts that decide (victim-like senders, share of
+  repeat senders that are victim-like, share with early paybacks, share with round late payments, how
+  much was ever paid back) and how fast the wallet forwards what it gets.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from pigtrace.detect.flow_services import is_service_sql
+
+# A victim's sequence: at least three payments over at least three days (the scam runs for weeks; a
+# shorter span is a shop or a one-off), the largest at least twice the first and the first no larger
+# than the median (the first deposit is a small test; what follows grows, then "taxes" of any size).
+MIN_PAYMENTS = 3
+MIN_SPAN_DAYS = 3
+GROWTH = 2.0
+# A victim is a person: a sender that is itself paid by more distinct wallets than this is a business
+# (a shop paying its supplier, a processor settling with a merchant), not a victim-like sender.
+PERSON_MAX_PAYERS = 200
+# A "round" payment: a whole multiple of 100 USD (taxes, fees and unlock charges are quoted round).
+ROUND_USD = 100
+# An inducement: a payment back while the victim is still paying in, at most this share of what the
+# victim had paid so far (a "profit withdrawal", not a refund or a friend settling up).
+SMALL_BACK = 0.5
+# A payout wallet: at least a fifth of the people it pays are the ring's victims, and at least 80% of
+# those payments reach them before their last payment in.
+SIDE_SHARE = 0.2
+SIDE_EARLY = 0.8
+# A platform's deposit wallets sweep to shared consolidation wallets: a wallet that forwards at least
+# FORWARDED of what it receives, SWEEP_FOCUS of it to at most two wallets, is tied into a ring with each
+# destination taking at least RING_SHARE of its outflow. People spending their money (many payees, or
+# keeping it) are never tied together this way.
+FORWARDED = 0.8
+SWEEP_FOCUS = 0.8
+RING_SHARE = 0.2
+
+TABLES = ("pt_pf_busy", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
+          "pt_pf_side", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
+
+
+def build(con: duckdb.DuckDBPyConnection) -> None:
+    _pairs(con)
+    _rings(con)
+    _paybacks(con)
+    _wallets(con)
+
+
+def _pairs(con: duckdb.DuckDBPyConnection) -> None:
+    svc_dst, svc_src = is_service_sql("v", "dst"), is_service_sql("v", "src")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_pay AS
+            WITH pairs AS (
+                SELECT chain, src, dst FROM pt_value GROUP BY ALL
+                HAVING count(*) >= 2 AND max(time) > min(time) + INTERVAL 1 DAY)
+            SELECT v.chain, v.src AS s, v.dst AS c, v.time, v.usd, v.tx_hash, v.token, v.amount,
+                   row_number() OVER w AS k, count(*) OVER (PARTITION BY v.chain, v.src, v.dst) AS n,
+                   sum(v.usd) OVER w AS paid_so_far
+            FROM pt_value v SEMI JOIN pairs p ON p.chain = v.chain AND p.src = v.src AND p.dst = v.dst
+            WHERE NOT {svc_dst} AND NOT {svc_src}
+              AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
+            WINDOW w AS (PARTITION BY v.chain, v.src, v.dst ORDER BY v.time, v.log_index)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy AS
+            SELECT chain, dst AS address FROM pt_value GROUP BY ALL HAVING count(DISTINCT src) > {PERSON_MAX_PAYERS}"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_pairs AS
+            SELECT *, (n >= {MIN_PAYMENTS} AND last_t >= first_t + INTERVAL {MIN_SPAN_DAYS} DAY
+                       AND max_usd >= {GROWTH} * first_usd AND first_usd <= median_usd
+                       AND NOT EXISTS (SELECT 1 FROM pt_pf_busy b WHERE b.chain = x.chain AND b.address = x.s))
+                   AS victim_like
+            FROM (
+                SELECT chain, s, c, any_value(n) AS n, min(time) AS first_t, max(time) AS last_t,
+                       arg_min(usd, k) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
+                       sum(usd) AS total_usd,
+                       count(*) FILTER (WHERE 2 * k > n AND usd >= {ROUND_USD}
+                                        AND abs(usd - round(usd / {ROUND_USD}) * {ROUND_USD}) < 0.01) AS late_round
+                FROM pt_pf_pay GROUP BY chain, s, c) x"""
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_cands AS SELECT DISTINCT chain, c FROM pt_pf_pairs WHERE victim_like")
+
+
+def _rings(con: duckdb.DuckDBPyConnection) -> None:
+    """pt_pf_ring (chain, c, ring): candidates that sweep (see FORWARDED, SWEEP_FOCUS) joined through
+    the wallets they sweep to, as weakly connected components named by their smallest address."""
+    svc_dst = is_service_sql("v", "dst")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_sweeps AS
+            WITH outs AS (
+                SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd FROM pt_value v
+                SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.src
+                WHERE NOT {svc_dst}
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_pairs p WHERE p.chain = v.chain AND p.c = v.src
+                                  AND p.s = v.dst)
+                GROUP BY ALL),
+            ranked AS (
+                SELECT *, sum(usd) OVER (PARTITION BY chain, c) AS out_usd,
+                       row_number() OVER (PARTITION BY chain, c ORDER BY usd DESC) AS rk
+                FROM outs),
+            forwarders AS (
+                SELECT r.chain, r.c FROM ranked r
+                JOIN (SELECT v.chain, v.dst AS c, sum(v.usd) AS in_usd FROM pt_value v
+                      SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.dst GROUP BY ALL) i
+                  ON i.chain = r.chain AND i.c = r.c
+                GROUP BY r.chain, r.c, i.in_usd
+                HAVING any_value(r.out_usd) >= {FORWARDED} * i.in_usd
+                   AND sum(r.usd) FILTER (WHERE r.rk <= 2) >= {SWEEP_FOCUS} * any_value(r.out_usd))
+            SELECT r.chain, r.c, r.dst FROM ranked r SEMI JOIN forwarders f ON f.chain = r.chain AND f.c = r.c
+            WHERE r.usd >= {RING_SHARE} * r.out_usd"""
+    )
+    nodes = con.sql(
+        """SELECT chain, address, (row_number() OVER (ORDER BY chain, address) - 1)::BIGINT AS i FROM (
+               SELECT chain, c AS address FROM pt_pf_cands UNION SELECT chain, dst FROM pt_pf_sweeps)"""
+    ).to_arrow_table()
+    con.register("pt_pf_nodes_arrow", nodes)
+    e = con.execute(
+        """SELECT a.i AS s, b.i AS d FROM pt_pf_sweeps w
+           JOIN pt_pf_nodes_arrow a ON a.chain = w.chain AND a.address = w.c
+           JOIN pt_pf_nodes_arrow b ON b.chain = w.chain AND b.address = w.dst"""
+    ).fetchnumpy()
+    n = nodes.num_rows
+    s, d = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)
+    g = sp.csr_matrix((np.ones(len(s)), (s, d)), shape=(n, n))
+    _, label = connected_components(g, directed=True, connection="weak")
+    con.register("pt_pf_label_arrow", pa.table({"i": np.arange(n, dtype=np.int64), "comp": label.astype(np.int64)}))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_pf_ring AS
+           WITH named AS (
+               SELECT n.chain, n.address, min(n.address) OVER (PARTITION BY n.chain, l.comp) AS ring
+               FROM pt_pf_nodes_arrow n JOIN pt_pf_label_arrow l USING (i))
+           SELECT k.chain, k.c, x.ring FROM pt_pf_cands k JOIN named x ON x.chain = k.chain AND x.address = k.c"""
+    )
+    con.unregister("pt_pf_nodes_arrow")
+    con.unregister("pt_pf_label_arrow")
+
+
+def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
+    svc_src = is_service_sql("v", "src")
+    # early: before the sender's last payment, and small: at most SMALL_BACK of what it had paid so far.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_back_all AS
+            WITH back AS (
+                SELECT p.chain, p.s, p.c, r.ring, v.src AS payer, v.time, v.usd, v.tx_hash, v.token, v.amount,
+                       v.time <= p.last_t AS before_last, p.total_usd
+                FROM pt_pf_pairs p JOIN pt_pf_ring r ON r.chain = p.chain AND r.c = p.c
+                JOIN pt_value v ON v.chain = p.chain AND v.dst = p.s
+                WHERE p.victim_like AND v.time > p.first_t AND v.src <> p.s AND NOT {svc_src})
+            SELECT b.* EXCLUDE (before_last),
+                   b.before_last AND b.usd <= {SMALL_BACK} * q.paid_so_far AS early
+            FROM back b ASOF JOIN pt_pf_pay q
+              ON q.chain = b.chain AND q.s = b.s AND q.c = b.c AND q.time < b.time"""
+    )
+    # The platform's side: the receiver itself, or a payout wallet: it pays two or more victim-like
+    # senders of the same ring, at least SIDE_SHARE of the people it pays are such senders, and it pays
+    # them while they are still paying in (a payroll or airdrop that happens to reach two victims pays
+    # many others, and keeps paying after the victims stop).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_side AS
+            WITH cand AS (
+                SELECT chain, ring, payer, count(DISTINCT s) AS victims, avg(early::INT) AS early_share
+                FROM pt_pf_back_all GROUP BY ALL HAVING count(DISTINCT s) >= 2),
+            reach AS (
+                SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS payees FROM pt_value v
+                SEMI JOIN cand c ON c.chain = v.chain AND c.payer = v.src GROUP BY ALL)
+            SELECT c.* FROM cand c JOIN reach r USING (chain, payer)
+            WHERE c.victims >= {SIDE_SHARE} * r.payees AND c.early_share >= {SIDE_EARLY}"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_pf_back AS
+           SELECT b.* FROM pt_pf_back_all b
+           WHERE b.payer = b.c OR EXISTS (SELECT 1 FROM pt_pf_side x WHERE x.chain = b.chain AND x.ring = b.ring
+                                                              AND x.payer = b.payer)"""
+    )
+
+
+def _wallets(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_pf_hold AS
+           WITH i AS (SELECT v.chain, v.dst AS c, v.time, v.usd FROM pt_value v
+                      SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.dst),
+                o AS (SELECT v.chain, v.src AS c, v.time FROM pt_value v
+                      SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.src)
+           SELECT i.chain, i.c,
+                  median(coalesce(epoch(o.time - i.time) / 3600.0, 1e9)) AS hold_hours
+           FROM i ASOF LEFT JOIN o ON i.chain = o.chain AND i.c = o.c AND o.time >= i.time
+           GROUP BY i.chain, i.c"""
+    )
+    # Pairs left out of a ring's statistics (neither for nor against it): sweeps between the ring's own
+    # wallets (the sender is a ring wallet whose own payers got paybacks), and pure pass-throughs of
+    # exchange money that got nothing back (the platform's own exchange-paid deposit wallets look so).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_flags AS
+            WITH flags AS (
+                SELECT p.chain, p.s, p.c, r.ring, p.n, p.victim_like, p.total_usd, p.late_round > 0 AS late_round,
+                       EXISTS (SELECT 1 FROM pt_pf_back b WHERE b.chain = p.chain AND b.s = p.s AND b.c = p.c
+                               AND b.early) AS induced,
+                       (SELECT coalesce(sum(b.usd), 0) FROM pt_pf_back b
+                        WHERE b.chain = p.chain AND b.s = p.s AND b.c = p.c) AS paid_back
+                FROM pt_pf_pairs p JOIN pt_pf_ring r ON r.chain = p.chain AND r.c = p.c
+                WHERE p.n >= 3),
+            own AS (
+                SELECT chain, c, count(*) FILTER (WHERE victim_like AND induced) AS own_induced FROM flags GROUP BY ALL),
+            sender_in AS (
+                SELECT v.chain, v.dst AS s, sum(v.usd) AS in_usd,
+                       sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
+                                                        AND x.address = v.src)) AS ex_usd
+                FROM pt_value v SEMI JOIN flags f ON f.chain = v.chain AND f.s = v.dst GROUP BY ALL)
+            SELECT f.*, (EXISTS (SELECT 1 FROM own o JOIN pt_pf_ring r ON r.chain = o.chain AND r.c = o.c
+                                 WHERE o.chain = f.chain AND o.c = f.s AND r.ring = f.ring AND o.own_induced >= 1)
+                         OR (NOT f.induced AND f.paid_back = 0 AND i.ex_usd >= {FORWARDED} * i.in_usd
+                             AND f.total_usd >= {FORWARDED} * i.in_usd)) AS internal
+            FROM flags f LEFT JOIN sender_in i ON i.chain = f.chain AND i.s = f.s"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_pf_wallets AS
+           WITH ring AS (
+               SELECT chain, ring,
+                      count(DISTINCT s) FILTER (WHERE victim_like) AS victims,
+                      count(DISTINCT s) AS repeat_senders,
+                      avg(induced::INT) FILTER (WHERE victim_like) AS induced_share,
+                      avg(late_round::INT) FILTER (WHERE victim_like) AS round_share,
+                      sum(paid_back) FILTER (WHERE victim_like)
+                          / nullif(sum(total_usd) FILTER (WHERE victim_like), 0) AS returned_ratio,
+                      count(DISTINCT c) AS wallets
+               FROM pt_pf_flags WHERE NOT internal GROUP BY ALL),
+           own AS (
+               SELECT chain, c, count(*) FILTER (WHERE victim_like) AS own_victims,
+                      count(*) FILTER (WHERE victim_like AND induced) AS own_induced
+               FROM pt_pf_flags GROUP BY ALL)
+           SELECT r.chain, r.c, r.ring, own.own_victims, own.own_induced, g.victims, g.repeat_senders,
+                  g.victims / g.repeat_senders AS victim_share, coalesce(g.induced_share, 0) AS induced_share,
+                  coalesce(g.round_share, 0) AS round_share, coalesce(g.returned_ratio, 0) AS returned_ratio,
+                  g.wallets, h.hold_hours
+           FROM pt_pf_ring r JOIN ring g ON g.chain = r.chain AND g.ring = r.ring
+           JOIN own ON own.chain = r.chain AND own.c = r.c
+           LEFT JOIN pt_pf_hold h ON h.chain = r.chain AND h.c = r.c"""
+    )
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    for t in TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {t}")

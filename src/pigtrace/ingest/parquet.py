@@ -1,0 +1,90 @@
+"""`pigtrace ingest parquet DIR` / `pigtrace export parquet DIR`: the canonical tables as Parquet, the
+exchange format with Spark and other engines. One ``<table>.parquet`` file (or a ``<table>/`` folder of
+part files, as Spark writes them) per canonical table; columns are matched by name and cast to the
+warehouse's types, so a file with a missing column is reported, not guessed at. Raw amounts (unsigned
+128-bit in the warehouse) travel as exact decimal strings, since Parquet readers such as Spark stop at
+38-digit decimals and a double would round them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pigtrace.errors import IngestError
+from pigtrace.store.schema import CANONICAL
+from pigtrace.store.warehouse import atomic, ingest_memory, log_ingest, merge_staged
+
+
+def _sources(root: Path) -> dict[str, list[Path]]:
+    if not root.is_dir():
+        raise IngestError(f"{root}: not a folder (expected <table>.parquet files: {', '.join(CANONICAL)})")
+    found: dict[str, list[Path]] = {}
+    for table in CANONICAL:
+        single = root / f"{table}.parquet"
+        parts = sorted((root / table).rglob("*.parquet")) if (root / table).is_dir() else []
+        files = ([single] if single.exists() else []) + parts
+        if files:
+            found[table] = files
+    if not found:
+        raise IngestError(f"{root}: no canonical Parquet tables found (expected e.g. transfers.parquet)")
+    return found
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+
+
+def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[str, int]:
+    root = Path(folder)
+    sources = _sources(root)
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    added: dict[str, int] = {}
+    with ingest_memory(con), atomic(con):
+        for table, files in sources.items():
+            file_list = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+            try:
+                present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({file_list})").fetchall()}
+            except duckdb.Error as e:
+                raise IngestError(f"{files[0]}: not a readable Parquet file: {str(e).splitlines()[0]}") from None
+            wanted = _columns(con, table)
+            missing = [c for c, _ in wanted if c not in present]
+            if missing:
+                raise IngestError(f"{files[0]}: missing column(s) {', '.join(missing)} for table {table}")
+            select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in wanted)
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE pt_parquet AS SELECT {select} FROM read_parquet({file_list})")
+            except duckdb.Error as e:
+                raise IngestError(f"{files[0]}: values do not fit table {table}: {str(e).splitlines()[0]}") from None
+            nulls = con.execute(
+                "SELECT count(*) FROM pt_parquet WHERE " + " OR ".join(f'"{k}" IS NULL' for k in _key(table))
+            ).fetchall()[0][0]
+            if nulls:
+                raise IngestError(f"{files[0]}: {nulls} row(s) with an empty key column ({', '.join(_key(table))})")
+            added[table] = merge_staged(con, table, "pt_parquet")
+            con.execute("DROP TABLE pt_parquet")
+        log_ingest(con, "parquet", str(root), "*", started, added)
+    return added
+
+
+def _key(table: str) -> list[str]:
+    from pigtrace.store.schema import PRIMARY_KEYS
+
+    return PRIMARY_KEYS[table]
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[str, int]:
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for table in CANONICAL:
+        target = str(root / f"{table}.parquet").replace("'", "''")
+        exact = [c for c, t in _columns(con, table) if t == "UHUGEINT"]
+        replace = f" REPLACE ({', '.join(f'{c}::VARCHAR AS {c}' for c in exact)})" if exact else ""
+        con.execute(f"COPY (SELECT *{replace} FROM {table}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        written[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return written

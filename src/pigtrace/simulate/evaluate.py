@@ -1,0 +1,108 @@
+"""`pigtrace evaluate`: score the warehouse's ``findings`` against a simulated world's ``truth.json``.
+
+Per role R (the DESIGN.md vocabulary): a finding (address, R) is a true positive when the truth gives that
+address role R, otherwise a false positive (addresses absent from the truth's roles — benign actors,
+services, unknown addresses — are false positives for every role they are flagged with); a truth address
+with role R and no finding (address, R) is a false negative. Precision, recall and F1 follow; "all" is
+the micro-average over the five roles.
+
+Value traced to the right cash-out: for ring r with stolen value S_r (sum of its victims' ``lost_usd``)
+and truth cash-out addresses C_r (each with the USD of this ring's money it received), found_r is the sum
+of ``received_usd`` over the addresses of C_r that have a ``cash_out`` finding. The share is
+sum_r min(found_r, S_r) / sum_r S_r, also given per typology.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from pigtrace.errors import PigtraceError
+from pigtrace.store.schema import ROLES
+
+
+def load_truth(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        truth = json.loads(p.read_text())
+    except OSError as e:
+        raise PigtraceError(f"{p}: cannot read the truth file: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise PigtraceError(f"{p}: line {e.lineno}: not valid JSON ({e.msg})") from None
+    check_truth(truth, str(p))
+    return truth
+
+
+def check_truth(truth: dict, where: str = "truth") -> None:
+    if not isinstance(truth, dict):
+        raise PigtraceError(f"{where}: expected a JSON object with 'chain', 'roles' and 'rings'")
+    for key in ("chain", "roles", "rings"):
+        if key not in truth:
+            raise PigtraceError(f"{where}: missing field '{key}' (is this a pigtrace simulate truth.json?)")
+    for i, r in enumerate(truth["roles"]):
+        if not isinstance(r, dict) or "address" not in r or "role" not in r:
+            raise PigtraceError(f"{where}: roles[{i}]: needs 'address' and 'role'")
+        if r["role"] not in ROLES:
+            raise PigtraceError(f"{where}: roles[{i}]: role {r['role']!r} is not one of {', '.join(ROLES)}")
+    for i, ring in enumerate(truth["rings"]):
+        for field in ("id", "victims", "cash_out"):
+            if field not in ring:
+                raise PigtraceError(f"{where}: rings[{i}]: missing field '{field}'")
+
+
+def _key(address: str, chain: str) -> str:
+    return address if chain == "tron" else address.lower()
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, truth: dict) -> dict:
+    """Scores as a dict: ``roles`` (one row per role plus 'all'), ``traced_value``, ``findings``."""
+    check_truth(truth)
+    chain = truth["chain"]
+    true_role = {_key(r["address"], chain): r["role"] for r in truth["roles"]}
+    found = con.execute("SELECT address, role FROM findings WHERE chain = ?", [chain]).fetchall()
+    found_set = {(_key(a, chain), r) for a, r in found}
+    rows = []
+    tot = {"truth": 0, "found": 0, "tp": 0, "fp": 0, "fn": 0}
+    for role in ROLES:
+        truth_addrs = {a for a, r in true_role.items() if r == role}
+        flagged = {a for a, r in found_set if r == role}
+        tp = len(truth_addrs & flagged)
+        row = {"role": role, "truth": len(truth_addrs), "found": len(flagged), "tp": tp, "fp": len(flagged) - tp,
+               "fn": len(truth_addrs) - tp}
+        rows.append({**row, **_prf(row)})
+        for k in tot:
+            tot[k] += row[k]
+    rows.append({"role": "all", **tot, **_prf(tot)})
+    cash_found = {a for a, r in found_set if r == "cash_out"}
+    by_typ: dict[str, list[float]] = {}
+    for ring in truth["rings"]:
+        stolen = sum(float(v.get("lost_usd", 0)) for v in ring["victims"])
+        got = sum(float(c.get("received_usd", 0)) for c in ring["cash_out"] if _key(c["address"], chain) in cash_found)
+        acc = by_typ.setdefault(ring.get("typology", "?"), [0.0, 0.0])
+        acc[0] += stolen
+        acc[1] += min(got, stolen)
+    stolen = sum(v[0] for v in by_typ.values())
+    traced = sum(v[1] for v in by_typ.values())
+    return {
+        "chain": chain,
+        "roles": rows,
+        "traced_value": {
+            "stolen_usd": round(stolen, 2), "traced_usd": round(traced, 2),
+            "share": round(traced / stolen, 4) if stolen else None,
+            "by_typology": {t: {"stolen_usd": round(s, 2), "traced_usd": round(g, 2),
+                                "share": round(g / s, 4) if s else None} for t, (s, g) in sorted(by_typ.items())},
+        },
+        "findings": len(found),
+        "findings_with_unknown_role": sum(1 for _, r in found if r not in ROLES),
+    }
+
+
+def _prf(row: dict) -> dict:
+    tp, fp, fn = row["tp"], row["fp"], row["fn"]
+    p = tp / (tp + fp) if tp + fp else None
+    r = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+    rnd = lambda x: round(x, 4) if x is not None else None
+    return {"precision": rnd(p), "recall": rnd(r), "f1": rnd(f1)}

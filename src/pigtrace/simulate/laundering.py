@@ -1,0 +1,216 @@
+"""What a ring does with the money its collection wallets receive: sweeps to consolidation wallets, then
+per release one of several paths — straight to a mule's exchange deposit account, splitting, a peel
+chain, a USDT→WETH swap through the Uniswap V2 router, an OTC desk, or a bridge — with delays drawn per
+ring. Every wallet forwards only what reached it; the ring's gas funder tops up each wallet with native
+coin just before its first transaction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pigtrace.simulate.context import DAY, HOUR, MINUTE, World
+from pigtrace.simulate.ledger import CALL, LOG_SWAP, LOG_TRANSFER, SWAP
+
+PATHS = ("mule", "split", "peel", "swap", "otc", "bridge")
+
+
+class RingBook:
+    """Per-ring bookkeeping: first transaction time of each ring wallet (for gas) and cash-out receipts."""
+
+    def __init__(self, w: World, ring: dict) -> None:
+        self.w, self.ring = w, ring
+        self.first_send: dict[int, int] = {}
+        self.cash: dict[int, list] = {}  # entity -> [exchange/desk name, usd]
+
+    def sent(self, entity: int, time: int) -> None:
+        e, t = int(entity), int(time)
+        if e not in self.first_send or t < self.first_send[e]:
+            self.first_send[e] = t
+
+    def cashed(self, entity: int, name: str, usd: float) -> None:
+        self.cash.setdefault(int(entity), [name, 0.0])[1] += float(usd)
+
+
+def draw_profile(w: World, tron: bool) -> dict:
+    rng = w.rng
+    weights = rng.dirichlet(np.ones(len(PATHS)) * 0.7)
+    if tron:
+        weights[PATHS.index("swap")] = 0.0
+    weights = weights / weights.sum()
+    return {
+        "sweep_delay_h": float(rng.choice([0.3, 1, 3, 8, 24, 48]) * rng.uniform(0.7, 1.3)),
+        "sweep_batch_days": float(rng.choice([0, 0, 1, 3])),
+        "consolidation_wallets": int(rng.integers(1, 3)),
+        "hold_days": float(rng.uniform(0.3, 8)),
+        "paths": {p: round(float(x), 3) for p, x in zip(PATHS, weights)},
+        "peel_hops": int(rng.integers(3, 12)),
+        "peel_fraction": float(rng.uniform(0.05, 0.25)),
+        "split_ways": int(rng.integers(2, 7)),
+        "hop_delay_h": float(rng.choice([0.1, 0.5, 2, 12])),
+        "mules": int(rng.integers(2, 9)),
+        "mule_exchanges": int(rng.integers(1, 4)),
+    }
+
+
+class Launderer:
+    def __init__(self, w: World, rb: RingBook, profile: dict) -> None:
+        self.w, self.rb, self.p = w, rb, profile
+        ring = rb.ring
+        self.rid = ring["id"]
+        n_ex = min(profile["mule_exchanges"], len(w.exchanges))
+        exs = w.rng.choice(len(w.exchanges), size=n_ex, replace=False)
+        self.mules = []
+        for i in range(profile["mules"]):
+            ex = int(exs[i % n_ex])
+            m = int(w.deposit_accounts(1, ex)[0])
+            self.mules.append((m, w.exchanges[ex].name))
+        self.otc = [int(x) for x in w.rng.choice(w.named_list("otc_desk"), size=min(2, len(w.named_list("otc_desk"))), replace=False)]
+        self.cons = [int(x) for x in w.book.random(profile["consolidation_wallets"])]
+        w.role(self.cons, "laundering", self.rid, "laundering")
+
+    # -- primitives ------------------------------------------------------------------------------------
+
+    def _pay(self, t: int, frm: int, to: int, sym: str, amt: int) -> None:
+        self.w.send(t, frm, to, sym, amt)
+        self.rb.sent(frm, t)
+
+    def _delay(self, hours: float) -> int:
+        return int(self.w.rng.exponential(hours * HOUR)) + MINUTE
+
+    def _after(self, prev: int, t: int) -> int:
+        """``t`` kept inside the world when possible, but never before ``prev`` (money must arrive first)."""
+        return max(prev + MINUTE, min(t, self.w.t1 - MINUTE))
+
+    def _fresh(self) -> int:
+        e = self.w.book.one()
+        self.w.role(e, "laundering", self.rid, "laundering")
+        return e
+
+    def _cash_out(self, t: int, frm: int, sym: str, amt: int, to_otc: bool = False) -> None:
+        w = self.w
+        if to_otc and self.otc:
+            desk = self.otc[int(w.rng.integers(len(self.otc)))]
+            self._pay(t, frm, desk, sym, amt)
+            w.role(desk, "cash_out", self.rid, "cash_out")
+            self.rb.cashed(desk, w.services.get(desk, ("otc_desk", "OTC desk"))[1], w.usd(sym, amt))
+            return
+        m, ex = self.mules[int(w.rng.integers(len(self.mules)))]
+        self._pay(t, frm, m, sym, amt)
+        w.role(m, "cash_out", self.rid, "cash_out")
+        self.rb.cashed(m, ex, w.usd(sym, amt))
+
+    # -- entry point -----------------------------------------------------------------------------------
+
+    def run(self, arrivals: list[tuple[int, int, str, int]]) -> None:
+        """``arrivals``: (collection wallet, time, symbol, stored amount) of victims' money."""
+        w, p = self.w, self.p
+        if not arrivals:
+            return
+        arr = sorted(arrivals, key=lambda a: (a[0], a[2], a[1]))
+        sweeps: list[tuple[int, int, str, int]] = []  # (consolidation wallet, time, sym, amt)
+        period = p["sweep_batch_days"] * DAY
+        i = 0
+        while i < len(arr):
+            wallet, t, sym, _ = arr[i]
+            j, total, last = i, 0, t
+            while j < len(arr) and arr[j][0] == wallet and arr[j][2] == sym and (
+                    period == 0 and j == i or period > 0 and arr[j][1] < t + period):
+                total += arr[j][3]
+                last = arr[j][1]
+                j += 1
+            st = min(last + self._delay(p["sweep_delay_h"]), w.t1 - 3 * DAY)
+            st = max(st, last + MINUTE)
+            k = self.cons[int(w.rng.integers(len(self.cons)))]
+            self._pay(st, wallet, k, sym, total)
+            sweeps.append((k, st, sym, total))
+            i = j
+        sweeps.sort(key=lambda s: (s[0], s[2], s[1]))
+        hold = p["hold_days"] * DAY
+        i = 0
+        while i < len(sweeps):
+            k, t, sym, _ = sweeps[i]
+            j, total, last = i, 0, t
+            while j < len(sweeps) and sweeps[j][0] == k and sweeps[j][2] == sym and sweeps[j][1] < t + hold:
+                total += sweeps[j][3]
+                last = sweeps[j][1]
+                j += 1
+            rt = max(last + MINUTE, min(last + self._delay(p["hold_days"] * 6), w.t1 - 2 * DAY))
+            self._release(rt, k, sym, total)
+            i = j
+
+    def _release(self, t: int, k: int, sym: str, amt: int) -> None:
+        w, p = self.w, self.p
+        names = list(p["paths"])
+        weights = np.array(list(p["paths"].values()))
+        path = names[int(w.rng.choice(len(names), p=weights / weights.sum()))]
+        if path == "swap" and sym not in ("USDT", "USDC") or (path == "swap" and "uniswap_pool" not in w.named):
+            path = "otc"
+        if path == "mule":
+            self._cash_out(t, k, sym, amt)
+        elif path == "otc":
+            self._cash_out(t, k, sym, amt, to_otc=True)
+        elif path == "bridge":
+            self._bridge(t, k, sym, amt)
+        elif path == "split":
+            parts = self._split(amt, p["split_ways"])
+            for part in parts:
+                x = self._fresh()
+                self._pay(t, k, x, sym, part)
+                t2 = t + self._delay(p["hop_delay_h"])
+                self._cash_out(self._after(t, t2), x, sym, part, to_otc=bool(w.rng.random() < 0.2))
+        elif path == "peel":
+            cur, rest, tt = k, amt, t
+            for _ in range(p["peel_hops"]):
+                nxt = self._fresh()
+                self._pay(tt, cur, nxt, sym, rest)
+                tt = self._after(tt, tt + self._delay(p["hop_delay_h"]))
+                peel = int(rest * p["peel_fraction"] * w.rng.uniform(0.6, 1.4))
+                if 0 < peel < rest:
+                    self._cash_out(tt, nxt, sym, peel)
+                    rest -= peel
+                    tt += MINUTE
+                cur = nxt
+            self._cash_out(self._after(tt, tt + MINUTE), cur, sym, rest, to_otc=bool(w.rng.random() < 0.3))
+        elif path == "swap":
+            x = self._fresh()
+            self._pay(t, k, x, sym, amt)
+            t2 = self._after(t + 2 * MINUTE, t + self._delay(p["hop_delay_h"]))
+            weth = self._swap(t2, x, sym, amt)
+            t3 = self._after(t2 + 3 * MINUTE, t2 + self._delay(p["hop_delay_h"]))
+            if w.rng.random() < 0.4:
+                self._bridge(t3, x, "WETH", weth)
+            else:
+                self._cash_out(t3, x, "WETH", weth, to_otc=bool(w.rng.random() < 0.5))
+
+    def _split(self, amt: int, ways: int) -> list[int]:
+        shares = self.w.rng.dirichlet(np.ones(ways) * 2)
+        parts = [int(amt * s) for s in shares[:-1]]
+        parts.append(amt - sum(parts))
+        return [x for x in parts if x > 0]
+
+    def _swap(self, t: int, x: int, sym: str, amt: int) -> int:
+        """``x`` swaps ``amt`` of a stablecoin for WETH through the Uniswap V2 router; returns the WETH got."""
+        w = self.w
+        router, pool = w.named["uniswap_router"], w.named["uniswap_pool"]
+        tok, weth = w.tokens[sym], w.tokens["WETH"]
+        w.ledger.approve(t - 2 * MINUTE, x, tok.entity, router, 0, 0, unlimited=True)
+        out = int(w.units("WETH", w.usd(sym, amt) * 0.997)[0])
+        ids = w.ledger.add_txs(t, x, router, SWAP, a0=x, a1=tok.entity, a2=weth.entity, amt=amt, scale=tok.scale)
+        w.ledger.add_logs(ids, 0, LOG_TRANSFER, tok.entity, x, pool, amt, tok.scale)
+        w.ledger.add_logs(ids, 1, LOG_TRANSFER, weth.entity, pool, x, out, weth.scale)
+        w.ledger.add_logs(ids, 2, LOG_SWAP, pool, router, x, amt, tok.scale, amt2=out, scale2=weth.scale,
+                          in_pos=1, out_pos=2)
+        self.rb.sent(x, t - 2 * MINUTE)
+        return out
+
+    def _bridge(self, t: int, frm: int, sym: str, amt: int) -> None:
+        """Deposit into a bridge: approve the bridge, then its deposit call pulls the tokens."""
+        w = self.w
+        bridge = w.named["bridge"]
+        tok = w.tokens[sym]
+        w.ledger.approve(t - 3 * MINUTE, frm, tok.entity, bridge, amt, tok.scale)
+        ids = w.ledger.add_txs(t, frm, bridge, CALL, a0=tok.entity, a1=frm, amt=amt, scale=tok.scale)
+        w.ledger.add_logs(ids, 0, LOG_TRANSFER, tok.entity, frm, bridge, amt, tok.scale)
+        self.rb.sent(frm, t - 3 * MINUTE)
+

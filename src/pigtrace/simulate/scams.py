@@ -1,0 +1,328 @@
+"""The scam rings of the synthetic world: fake investment platforms, approval drains ("DeFi savings")
+and address poisoning (zero-value transferFroms, fake-token transfers or real dust from a look-alike, right
+after a real payment). Each ring draws its own parameters (amounts, counts, delays, shared or
+per-victim wallets, self-custody or exchange-paid victims, unlimited or large approvals, EOA or contract
+spenders, ...) so no two rings look alike; each records its victims' exact losses and its addresses'
+true roles, and hands the money its collection wallets received to ``laundering``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pigtrace.simulate.context import DAY, HOUR, MINUTE, SimToken, World
+from pigtrace.simulate.laundering import Launderer, RingBook, draw_profile
+from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
+
+
+class GasFunders:
+    """Scam gas funders, possibly shared between rings; funded from an exchange before their first top-up."""
+
+    def __init__(self, w: World) -> None:
+        self.w = w
+        self.need: dict[int, list] = {}  # funder -> [first top-up time, usd]
+
+    def pick(self, ring: dict) -> int:
+        w = self.w
+        if self.need and w.rng.random() < 0.35:
+            f = list(self.need)[int(w.rng.integers(len(self.need)))]
+        else:
+            f = w.book.one()
+            self.need[f] = [w.t1, 0.0]
+        w.role(f, "scam_operator", ring["id"], ring["typology"])
+        return f
+
+    def top_up(self, funder: int, rb: RingBook) -> None:
+        firsts = {e: t for e, t in rb.first_send.items() if e != funder}
+        if not firsts:
+            return
+        usd = self.w.gas_topups(funder, firsts)
+        n = self.need[funder]
+        n[0] = min(n[0], min(firsts.values()) - 6 * HOUR)
+        n[1] += usd
+
+    def fund(self) -> None:
+        w = self.w
+        for f, (first, usd) in self.need.items():
+            if usd > 0:
+                t = w.clamp(first - w.rng.integers(HOUR, 2 * DAY))
+                w.withdraw(t, f, w.native, w.units(w.native, usd * 1.2))
+
+
+def _finish(w: World, ring: dict, rb: RingBook, gas: GasFunders, funder: int, arrivals, tron: bool) -> None:
+    Launderer(w, rb, ring["params"]["laundering"]).run(arrivals)
+    gas.top_up(funder, rb)
+    ring["cash_out"] = [{"address": e, "exchange": name, "received_usd": round(usd, 2)} for e, (name, usd) in rb.cash.items()]
+
+
+def _victim_entry(w: World, address: int, sym: str, lost: int, paid_from: str, payments) -> dict:
+    """A victim's loss; ``payments`` and ``refunds`` hold transaction ids (hashes in truth.json)."""
+    return {"address": int(address), "lost_raw": w.raw_text(sym, lost), "token": w.tokens[sym].address,
+            "symbol": sym, "lost_usd": round(float(w.usd(sym, lost)), 2), "paid_from": paid_from,
+            "payments": [int(x) for x in np.atleast_1d(payments)], "refunds": []}
+
+
+def _ring_window(w: World, span_days: float) -> tuple[int, float]:
+    """A start time and a span that fit in the world, leaving room for laundering afterwards."""
+    days = (w.t1 - w.t0) / DAY
+    span = min(span_days, max(2.0, days * 0.55))
+    latest = max(w.t0 + DAY, w.t1 - int((span + max(3.0, days * 0.12)) * DAY))
+    start = int(w.rng.integers(w.t0 + DAY, latest + 1))
+    return start, span
+
+
+def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
+    rng = w.rng
+    tron = w.chain == "tron"
+    p = {
+        "victims": int(rng.integers(3, max(4, max_victims) + 1)),
+        "token": str(rng.choice(["USDT", "USDT", "USDT", "USDC"])),
+        "shared_wallets": bool(rng.random() < 0.55),
+        "platform_wallets": int(rng.integers(1, 4)),
+        "from_exchange_share": float(rng.choice([0.0, 0.25, 0.5, 1.0])),
+        "first_deposit_usd": float(rng.uniform(50, 1500)),
+        "growth": float(rng.uniform(1.15, 2.4)),
+        "deposits": int(rng.integers(2, 9)),
+        "span_days": float(rng.uniform(21, 60)),
+        "inducements": int(rng.integers(1, 4)),
+        "inducement_ratio": float(rng.uniform(0.05, 0.4)),
+        "inducement_delay_h": float(rng.uniform(2, 72)),
+        "taxes": int(rng.integers(1, 4)),
+        "tax_unit_usd": float(rng.choice([500, 1000, 2000, 5000])),
+        "laundering": draw_profile(w, tron),
+    }
+    ring = w.new_ring("fake_platform", p)
+    rid, sym = ring["id"], p["token"]
+    rb = RingBook(w, ring)
+    funder = gas.pick(ring)
+    payout = w.book.one()
+    w.role(payout, "scam_operator", rid, "fake_platform")
+    shared = [int(x) for x in w.book.random(p["platform_wallets"])] if p["shared_wallets"] else []
+    start, span = _ring_window(w, p["span_days"])
+    arrivals: list[tuple[int, int, str, int]] = []
+    inducements: list[tuple[int, int, int]] = []
+    user_pool = w.users
+    picks = rng.choice(len(user_pool), size=min(p["victims"], len(user_pool)), replace=False)
+    for vi in picks:
+        from_exchange = rng.random() < p["from_exchange_share"]
+        if from_exchange:
+            dep = int(w.user_deposit[vi])
+            victim = dep if dep >= 0 else int(w.deposit_accounts(1, int(rng.integers(len(w.exchanges))))[0])
+            exchange = w.deposit_exchange[victim]
+        else:
+            victim, exchange = int(user_pool[vi]), None
+        platform = shared[int(rng.integers(len(shared)))] if shared else w.book.one()
+        w.role(platform, "scam_collection", rid, "fake_platform")
+        sv = start + int(rng.uniform(0, span * 0.3) * DAY)
+        n = p["deposits"] + int(rng.integers(-1, 2))
+        n = max(2, n)
+        times = sv + np.sort(rng.uniform(0, span * rng.uniform(0.5, 0.8) * DAY, size=n)).astype(np.int64)
+        times[0] = sv
+        usd = p["first_deposit_usd"] * rng.uniform(0.6, 1.4) * p["growth"] ** np.arange(n) * rng.uniform(0.8, 1.2, n)
+        usd = np.where(usd > 1000, np.round(usd, -2), np.round(usd, 0))
+        usd[0] = max(20.0, round(usd[0] / 10) * 10)
+        last = int(times[-1])
+        tax_times = last + np.cumsum(rng.integers(DAY, 4 * DAY, size=p["taxes"]))
+        tax_usd = p["tax_unit_usd"] * rng.integers(1, 5, size=p["taxes"])
+        all_t = w.clamp(np.r_[times, tax_times])
+        all_usd = np.r_[usd, tax_usd]
+        amounts = w.units(sym, all_usd)
+        if from_exchange:
+            paid = w.withdraw(all_t, platform, sym, amounts, exchange=exchange)  # the exchange sends on the victim's order
+        else:
+            lead = rng.integers(10 * MINUTE, 2 * DAY, size=len(all_t))
+            w.withdraw(np.maximum(all_t - lead, w.t0 + MINUTE), victim, sym,
+                       (amounts * rng.uniform(1.0, 1.04, len(amounts))).astype(np.int64))
+            paid = w.send(all_t, victim, platform, sym, amounts)
+        arrivals += [(platform, int(t), sym, int(a)) for t, a in zip(all_t, amounts)]
+        # "profit withdrawals": after each of the first k deposits, a small payment back builds trust
+        k = max(1, min(p["inducements"], n - 1))
+        ind_t = times[:k] + np.maximum(HOUR, rng.exponential(p["inducement_delay_h"] * HOUR, size=k)).astype(np.int64)
+        ind_t = np.minimum(ind_t, np.r_[times[1:k + 1] - MINUTE, ind_t[-1]][:k]) if n > 1 else ind_t
+        ind = (amounts[:k] * p["inducement_ratio"] * rng.uniform(0.6, 1.4, size=k)).astype(np.int64)
+        w.role(victim, "victim", rid, "fake_platform")
+        entry = _victim_entry(w, victim, sym, int(amounts.sum() - ind.sum()),
+                              "exchange" if from_exchange else "self_custody", paid)
+        ring["victims"].append(entry)
+        inducements += [(int(t), victim, int(a), entry) for t, a in zip(ind_t, ind) if a > 0]
+    if inducements:
+        first = min(x[0] for x in inducements)
+        total = sum(x[2] for x in inducements)
+        w.withdraw(w.clamp(first - rng.integers(HOUR, 3 * DAY)), payout, sym, int(total * 1.1) + 1)
+        for t, v, a, entry in inducements:
+            entry["refunds"] += [int(x) for x in w.send(t, payout, v, sym, a)]
+            rb.sent(payout, t)
+    _finish(w, ring, rb, gas, funder, arrivals, tron)
+    return ring
+
+
+def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
+    rng = w.rng
+    tron = w.chain == "tron"
+    p = {
+        "victims": int(rng.integers(3, max(4, max_victims) + 1)),
+        "token": str(rng.choice(["USDT", "USDT", "USDC"])),
+        "spender": str(rng.choice(["eoa", "contract"])),
+        "unlimited": bool(rng.random() < 0.6),
+        "approval_usd": float(10 ** rng.integers(5, 9)),
+        "deposit_usd": float(rng.uniform(300, 20000)),
+        "topups": int(rng.integers(0, 4)),
+        "interest_daily": float(rng.uniform(0.004, 0.03)),
+        "interest_every_days": int(rng.choice([1, 1, 2, 7])),
+        "span_days": float(rng.uniform(10, 45)),
+        "shared_receiver": bool(rng.random() < 0.6),
+        "drain_burst": bool(rng.random() < 0.5),
+        "operator_pays_interest": bool(rng.random() < 0.5),
+        "laundering": draw_profile(w, tron),
+    }
+    ring = w.new_ring("approval_drain", p)
+    rid, sym = ring["id"], p["token"]
+    tok: SimToken = w.tokens[sym]
+    rb = RingBook(w, ring)
+    funder = gas.pick(ring)
+    spender = w.book.one()
+    operator = spender if p["spender"] == "eoa" else w.book.one()
+    payer = operator if p["operator_pays_interest"] else w.book.one()
+    w.role([spender, operator, payer], "scam_operator", rid, "approval_drain")
+    receiver = w.book.one() if p["shared_receiver"] else None
+    start, span = _ring_window(w, p["span_days"])
+    burst = start + int(span * DAY) + int(rng.integers(HOUR, 3 * DAY))
+    arrivals, interest_events = [], []
+    victims = w.book.random(p["victims"])
+    for v in victims:
+        v = int(v)
+        sv = start + int(rng.uniform(0, span * 0.5) * DAY)
+        end = burst if p["drain_burst"] else sv + int(span * rng.uniform(0.5, 1.0) * DAY)
+        end = int(w.clamp(end))
+        w.withdraw(sv - HOUR, v, w.native, w.units(w.native, rng.uniform(15, 60)))  # gas money
+        dep = w.units(sym, p["deposit_usd"] * rng.uniform(0.5, 1.5))[0]
+        w.withdraw(sv, v, sym, dep)
+        amt = w.units(sym, p["approval_usd"])[0]
+        w.ledger.approve(sv + int(rng.integers(5 * MINUTE, 6 * HOUR)), v, tok.entity, spender, amt, tok.scale,
+                         unlimited=p["unlimited"])
+        top_t = np.sort(rng.integers(sv + DAY, max(sv + DAY + 1, end - DAY), size=p["topups"]))
+        top_a = w.units(sym, p["deposit_usd"] * rng.uniform(0.5, 3.0, size=p["topups"]))
+        if len(top_t):
+            w.withdraw(top_t, v, sym, top_a)
+        every = p["interest_every_days"] * DAY
+        int_t = np.arange(sv + every, end - HOUR, every, dtype=np.int64)
+        int_a = np.full(len(int_t), max(1, int(dep * p["interest_daily"] * p["interest_every_days"])), np.int64)
+        balance = int(dep + top_a.sum() + int_a.sum())
+        to = receiver if receiver is not None else w.book.one()
+        w.role(to, "scam_collection", rid, "approval_drain")
+        if p["spender"] == "eoa":
+            ids = w.ledger.transfer_from(end, spender, tok.entity, v, to, balance, tok.scale)
+        else:
+            ids = w.ledger.add_txs(end, operator, spender, CALL, a0=v, a1=to, amt=balance, scale=tok.scale)
+            w.ledger.add_logs(ids, 0, LOG_TRANSFER, tok.entity, v, to, balance, tok.scale)
+        rb.sent(operator, end)
+        arrivals.append((to, end, sym, balance))
+        w.role(v, "victim", rid, "approval_drain")
+        entry = _victim_entry(w, v, sym, balance - int(int_a.sum()), "self_custody", ids)
+        ring["victims"].append(entry)
+        interest_events += [(int(t), v, int(a), entry) for t, a in zip(int_t, int_a)]
+    if interest_events:
+        first = min(x[0] for x in interest_events)
+        total = sum(x[2] for x in interest_events)
+        w.withdraw(w.clamp(first - rng.integers(HOUR, 2 * DAY)), payer, sym, int(total * 1.05) + 1)
+        t_, v_, a_ = (np.array(x) for x in list(zip(*interest_events))[:3])
+        ids = w.send(t_, payer, v_, sym, a_)
+        for tx_id, ev in zip(ids, interest_events):
+            ev[3]["refunds"].append(int(tx_id))
+        rb.sent(payer, int(t_.min()))
+    _finish(w, ring, rb, gas, funder, arrivals, tron)
+    return ring
+
+
+def _poisoning_candidates(w: World, min_usd: float) -> np.ndarray:
+    """Indexes of retail stablecoin payments worth at least ``min_usd`` early enough to be followed up."""
+    pay = w.payments
+    cache = pay.setdefault("_candidates", {})
+    if min_usd not in cache:
+        if "_usd" not in pay:
+            pay["_usd"] = w.usd("USDT", pay["amt"])  # USDT and USDC share decimals and price
+        early = pay["time"] < w.t1 - 10 * DAY
+        ok = np.flatnonzero((pay["_usd"] >= min_usd) & early)
+        cache[min_usd] = ok if len(ok) else np.flatnonzero(early)
+    return cache[min_usd]
+
+
+def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | None:
+    rng = w.rng
+    tron = w.chain == "tron"
+    pay = w.payments
+    if not len(pay.get("time", [])):
+        return None
+    p = {
+        "targets": int(rng.integers(5, max(6, max_targets) + 1)),
+        "min_usd": float(rng.choice([50, 200, 1000, 5000])),
+        "head": int(rng.integers(3, 7)),
+        "tail": int(rng.integers(4, 7)),
+        # how the look-alike is planted: zero-value transferFrom, fake-token transfer, real dust from the look-alike
+        "method_shares": [round(float(x), 3) for x in rng.dirichlet([1.0, 1.0, 0.7])],
+        "delay_min": float(rng.uniform(1, 30)),
+        "pay_probability": float(rng.uniform(0.08, 0.35)),
+        "poisoners": int(rng.integers(1, 4)),
+        "laundering": draw_profile(w, tron),
+    }
+    ring = w.new_ring("address_poisoning", p)
+    rid = ring["id"]
+    rb = RingBook(w, ring)
+    funder = gas.pick(ring)
+    ok = _poisoning_candidates(w, p["min_usd"])
+    if len(ok) == 0:
+        return ring
+    chosen = rng.choice(ok, size=min(p["targets"], len(ok)), replace=False)
+    poisoners = [int(x) for x in w.book.random(p["poisoners"])]
+    w.role(poisoners, "scam_operator", rid, "address_poisoning")
+    fakes: dict[str, int] = {}
+    lookalike: dict[int, int] = {}
+    arrivals = []
+    paid: set[int] = set()
+    for i in chosen:
+        t, s, r, sym, amt = int(pay["time"][i]), int(pay["sender"][i]), int(pay["recipient"][i]), str(pay["symbol"][i]), int(pay["amt"][i])
+        if s in w.roles or r in w.roles:
+            continue
+        if r not in lookalike:
+            lookalike[r] = w.book.lookalike(r, p["head"], p["tail"])
+        la = lookalike[r]
+        pz = poisoners[int(rng.integers(len(poisoners)))]
+        tp = int(w.clamp(t + int(rng.exponential(p["delay_min"] * MINUTE)) + 24))
+        tok = w.tokens[sym]
+        shares = np.array(p["method_shares"])
+        method = int(rng.choice(3, p=shares / shares.sum()))
+        dust_ids: list[int] = []
+        if method == 0:
+            w.ledger.transfer_from(tp, pz, tok.entity, s, la, 0, tok.scale)
+        elif method == 2:
+            dust = int(rng.integers(10_000, 1_000_000))  # 0.01 to 1 of a 6-decimal stablecoin
+            w.withdraw(tp - int(rng.integers(5 * MINUTE, 2 * HOUR)), la, sym, dust)
+            dust_ids = [int(x) for x in w.send(tp, la, s, sym, dust)]
+            rb.sent(la, tp)
+        else:
+            if sym not in fakes:
+                fake = w.book.one()
+                fakes[sym] = fake
+                w.extra_tokens.append({"entity": fake, "symbol": sym, "name": tok.name, "decimals": tok.decimals})
+                w.role(fake, "scam_operator", rid, "address_poisoning")
+            near = max(1, int(amt * rng.uniform(0.9, 1.1)))
+            ids = w.ledger.add_txs(tp, pz, fakes[sym], CALL, a0=la, a1=s, amt=near, scale=tok.scale)
+            w.ledger.add_logs(ids, 0, LOG_TRANSFER, fakes[sym], la, s, near, tok.scale)
+        rb.sent(pz, tp)
+        if rng.random() < p["pay_probability"]:
+            tv = int(w.clamp(tp + int(rng.uniform(0.2, 20) * DAY)))
+            loss = int(amt * rng.uniform(0.5, 1.5))
+            w.withdraw(tv - int(rng.integers(10 * MINUTE, DAY)), s, sym, loss)
+            ids = w.send(tv, s, la, sym, loss)
+            arrivals.append((la, tv, sym, loss))
+            paid.add(la)
+            w.role(s, "victim", rid, "address_poisoning")
+            got = int(dust) if dust_ids else 0
+            entry = _victim_entry(w, s, sym, loss - got, "self_custody", ids)
+            entry["refunds"] = dust_ids
+            ring["victims"].append(entry)
+    for la in lookalike.values():
+        w.role(la, "scam_collection" if la in paid else "scam_operator", rid, "address_poisoning")
+    ring["targets"] = len(lookalike)
+    _finish(w, ring, rb, gas, funder, arrivals, tron)
+    return ring

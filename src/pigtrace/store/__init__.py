@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema, connection, and all-or-nothing writes."""

@@ -1,0 +1,142 @@
+"""Opening the warehouse, creating its schema, and writing batches all-or-nothing.
+
+Writers stage rows in temporary tables and merge them with ``merge_staged``: rows whose primary key is
+already present are skipped, so ingesting the same data twice changes nothing. Everything one ingest
+writes happens inside one transaction (``atomic``), so a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from pigtrace.errors import PigtraceError
+from pigtrace.store.schema import PRIMARY_KEYS, SCHEMA_VERSION, TABLES
+
+DEFAULT_DB = "pigtrace.duckdb"
+_extra_tables: dict[str, str] = {}
+
+
+def register_tables(tables: dict[str, str]) -> None:
+    """Let a layer (labels, findings, cases) add its tables to the schema created on connect."""
+    _extra_tables.update(tables)
+
+
+def db_path(path: str | os.PathLike | None = None) -> str:
+    return str(path or os.environ.get("PIGTRACE_DB") or DEFAULT_DB)
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and create if needed) the warehouse at ``path``; ':memory:' works for tests."""
+    target = db_path(path)
+    if read_only and target != ":memory:" and not Path(target).exists():
+        raise PigtraceError(f"{target}: no warehouse here yet (run `pigtrace ingest ...` or `pigtrace demo` first)")
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as e:
+        raise PigtraceError(f"{target}: cannot open the warehouse: {e}") from None
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for name, columns in {**TABLES, **_extra_tables}.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+INGEST_MEMORY = os.environ.get("PIGTRACE_INGEST_MEMORY", "1GB")
+
+
+@contextmanager
+def ingest_memory(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY) -> Iterator[None]:
+    """Cap DuckDB's memory while ingesting: big folders then stream and spill instead of growing."""
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{previous}'")
+
+
+def merge_staged(con: duckdb.DuckDBPyConnection, table: str, staged: str, unique: bool = False) -> int:
+    """Insert rows of relation/table ``staged`` into ``table`` unless their key exists; returns rows added.
+
+    Duplicates inside the staged batch collapse to one row per key too, unless the caller already
+    guarantees ``unique`` keys. The checks cost a hash aggregate and an anti-join; the row-numbering
+    dedup only runs when the batch has duplicates.
+    """
+    keys = PRIMARY_KEYS[table]
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    col_list = ", ".join(cols)
+    key_list = ", ".join(keys)
+    join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    dupes = not unique and con.execute(
+        f"SELECT count(*) FROM (SELECT hash({key_list}) h FROM {staged} GROUP BY h HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    dedup = f"QUALIFY row_number() OVER (PARTITION BY {key_list}) = 1" if dupes else ""
+    target_empty = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
+    where = "" if target_empty else f"WHERE NOT EXISTS (SELECT 1 FROM {_existing(con, table, staged, cols)} t WHERE {join})"
+    return con.execute(
+        f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} s {where} {dedup}"
+    ).fetchall()[0][0]
+
+
+def _existing(con: duckdb.DuckDBPyConnection, table: str, staged: str, cols: list[str]) -> str:
+    """The part of ``table`` a staged batch can collide with. A row's key fixes its block, so only the
+    batch's block range is compared (row groups outside it are skipped by their min/max); this keeps
+    the cost of an incremental ingest independent of the warehouse's size."""
+    block = "number" if table == "blocks" else "block_number" if "block_number" in cols else None
+    if block is None:
+        return table
+    lo, hi, missing = con.execute(
+        f"SELECT min({block}), max({block}), count(*) FILTER (WHERE {block} IS NULL) FROM {staged}"
+    ).fetchall()[0]
+    if missing or lo is None:
+        return table
+    return f"(SELECT * FROM {table} WHERE {block} BETWEEN {int(lo)} AND {int(hi)})"
+
+
+def dedupe(con: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> None:
+    """Keep one row per key in a staging table (cheap check first; rewrite only when needed)."""
+    key_list = ", ".join(keys)
+    if con.execute(
+        f"SELECT count(*) FROM (SELECT hash({key_list}) h FROM {table} GROUP BY h HAVING count(*) > 1)"
+    ).fetchall()[0][0]:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table} "
+            f"QUALIFY row_number() OVER (PARTITION BY {key_list}) = 1"
+        )
+
+
+def log_ingest(con, source: str, location: str, chain: str, started: datetime, rows: dict[str, int]) -> None:
+    next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingest_log").fetchall()[0][0]
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [next_id, source, location, chain, started, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(rows)],
+    )
+
+
+def table_counts(con) -> dict[str, int]:
+    from pigtrace.store.schema import CANONICAL
+
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in CANONICAL}

@@ -1,0 +1,1 @@
+"""Tracing: where money went from a wallet or a victim (cases, taint walks)."""

@@ -1,0 +1,68 @@
+"""Cash-out detectors on hand-made ledgers: exchange deposit accounts that received scam proceeds
+(mules) and OTC desks paid by scam wallets are found; a saver's own deposit account, the exchange's hot
+wallet and an OTC desk's ordinary customers are not."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import duckdb
+
+from pigtrace.detect.run import analyze
+from tests.test_detect_platform_worlds import (
+    benign_world,
+    findings,
+    otc_desk,
+    saver,
+    scam_world,
+)
+
+
+def _run(led):
+    con = led.write(duckdb.connect())
+    analyze(con)
+    return con, findings(con, led)
+
+
+def test_mule_deposit_accounts_are_found_with_their_sweeps():
+    led, truth = scam_world()
+    con, got = _run(led)
+    assert got["cash_out"] == truth["mules"]
+    evidence = json.loads(con.execute(
+        "SELECT evidence FROM findings WHERE address = ? AND role = 'cash_out'", [led.addr("ln_mule0")]
+    ).fetchone()[0])
+    notes = {e["note"] for e in evidence}
+    assert {"received scam-tainted value", "swept to exchange hot wallet"} <= notes
+
+
+def test_savers_and_ordinary_customers_are_not_cash_out():
+    led, _names = benign_world()
+    led, truth = scam_world(led)
+    saver(led, tag="saver2")
+    _, got = _run(led)
+    assert got["cash_out"] == truth["mules"]
+    assert "binance_hot" not in set().union(*got.values())
+
+
+def test_otc_desks_paid_by_scam_wallets_are_cash_out_but_their_customers_are_not():
+    led, _truth = scam_world()
+    labelled, customers_a = otc_desk(led, tag="otcA", labelled=True)
+    shaped, customers_b = otc_desk(led, tag="otcB", labelled=False)
+    led.transfer("ln_split2", labelled, 4000, at=timedelta(days=56))
+    led.transfer("ln_hop2", shaped, 3000, at=timedelta(days=56, hours=1))
+    _, got = _run(led)
+    assert {labelled, shaped} <= got["cash_out"]
+    assert not (customers_a | customers_b) & set().union(*got.values())
+
+
+def test_a_deposit_account_with_a_little_scam_money_is_not_a_mule():
+    """An ordinary customer's deposit account that once got a small tainted payment among much
+    clean money stays below the mule share."""
+    led, _truth = scam_world()
+    led.transfer("binance_hot", "customer", 50000, at=timedelta(days=1))
+    led.transfer("customer", "customer_deposit", 50000, at=timedelta(days=2))
+    led.transfer("ln_split2", "customer_deposit", 300, at=timedelta(days=56))
+    led.transfer("customer_deposit", "binance_hot", 50300, at=timedelta(days=57))
+    _, got = _run(led)
+    assert "customer_deposit" not in got["cash_out"]

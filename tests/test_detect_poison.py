@@ -1,0 +1,149 @@
+"""Address-poisoning detector on hand-built ledgers: the typology and its benign look-alikes."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from pigtrace.detect.run import analyze
+from tests.ledger_builder import Ledger
+
+
+def run(led: Ledger) -> tuple[dict[str, set[str]], duckdb.DuckDBPyConnection]:
+    con = led.write(duckdb.connect())
+    analyze(con, only=["poisoning"])
+    out: dict[str, set[str]] = {}
+    for address, role in con.execute("SELECT address, role FROM findings").fetchall():
+        out.setdefault(role, set()).add(address)
+    return out, con
+
+
+def paying_owner(led: Ledger) -> tuple[str, str]:
+    """An owner who buys USDT at an exchange and pays a friend's wallet."""
+    hot = led.addr("exchange_hot")
+    led.label(hot, "OKX 3", "exchange", concepts=["exchange"])
+    owner, friend = led.addr("owner"), led.addr("friend")
+    led.transfer(hot, owner, 5000)
+    led.wait(hours=2)
+    led.transfer(owner, friend, 1200)
+    return owner, friend
+
+
+def test_zero_value_transfer_from_then_payment_to_the_lookalike():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    fake = led.lookalike(friend, prefix=5, suffix=4)
+    led.wait(minutes=3)
+    planted = led.transfer(owner, fake, 0, initiator="poisoner")  # a 0-value transferFrom by a third party
+    led.wait(days=2)
+    payment = led.transfer(owner, fake, 3000)  # copied from history
+    found, con = run(led)
+    assert found["victim"] == {owner}
+    assert found["scam_collection"] == {fake}
+    assert found["scam_operator"] == {led.addr("poisoner")}
+    ev = json.loads(con.execute("SELECT evidence FROM findings WHERE role = 'victim'").fetchone()[0])
+    hashes = [e["tx_hash"] for e in ev]
+    assert planted in hashes and payment in hashes
+    reasons = json.loads(con.execute("SELECT reasons FROM findings WHERE role = 'victim'").fetchone()[0])
+    assert any("first 5 and last 4 characters" in r for r in reasons)
+
+
+def test_fake_token_from_lookalike_without_payment_flags_only_the_scam_side():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    fake_usdt = led.token("FAKE_USDT", symbol="USDT", decimals=6)
+    fakes = [led.lookalike(friend, seed=str(i)) for i in range(2)]
+    for fake in fakes:  # one sent by the look-alike itself, one through a poisoning contract
+        led.transfer(fake, owner, 1200, token="FAKE_USDT", initiator=fake if fake == fakes[0] else "poisoner")
+    found, _ = run(led)
+    assert "victim" not in found and "scam_collection" not in found
+    # the look-alikes, the poisoner, and the fake "USDT" deployed for the planting
+    assert found["scam_operator"] == set(fakes) | {led.addr("poisoner"), fake_usdt}
+
+
+def test_dust_imitating_a_sender_and_the_owner_paying_it_back():
+    led = Ledger()
+    hot = led.addr("exchange_hot")
+    led.label(hot, "OKX 3", "exchange", concepts=["exchange"])
+    led.transfer(hot, "owner", 900)
+    led.transfer("employer", "owner", 2000)  # the owner is paid by someone it will pay back later
+    fake = led.lookalike("employer")
+    led.transfer(fake, "owner", 0.001)  # dust from the look-alike
+    led.wait(days=3)
+    led.transfer("owner", fake, 500)
+    found, _ = run(led)
+    assert found["victim"] == {led.addr("owner")}
+    assert found["scam_collection"] == {fake}
+
+
+def test_tron_zero_value_poisoning():
+    led = Ledger("tron")
+    owner, friend = led.addr("owner"), led.addr("friend")
+    led.transfer("exchange_hot", owner, 800)
+    led.transfer(owner, friend, 300)
+    fake = led.addr("tron_vanity")  # Tron look-alikes share base58 characters; build one by hand
+    fake = friend[:5] + fake[5:-4] + friend[-4:]
+    led.transfer(owner, fake, 0, initiator="poisoner")
+    led.transfer(owner, fake, 300)
+    found, _ = run(led)
+    assert found["victim"] == {owner} and found["scam_collection"] == {fake}
+
+
+# ------------------------------------------------------------------------------------ benign look-alikes
+def test_owner_sending_zero_itself_is_quiet():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    fake = led.lookalike(friend)
+    led.transfer(owner, fake, 0)  # the owner's own (odd) zero transfer: nobody planted anything
+    led.transfer(owner, fake, 10)
+    found, _ = run(led)
+    assert found == {}
+
+
+def test_lookalike_sharing_too_few_characters_is_quiet():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    near = led.lookalike(friend, prefix=3, suffix=3)  # 6 shared characters: could be chance
+    led.transfer(owner, near, 0, initiator="spammer")
+    assert run(led)[0] == {}
+
+
+def test_lookalike_with_three_leading_and_four_trailing_characters_is_caught():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    fake = led.lookalike(friend, prefix=3, suffix=4)
+    led.transfer(owner, fake, 0, initiator="poisoner")
+    assert run(led)[0]["scam_operator"] == {fake, led.addr("poisoner")}
+
+
+def test_airdrop_and_unrelated_zero_transfers_are_quiet():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    led.token("AIRDROP", decimals=18)
+    for i in range(5):
+        led.transfer("airdropper", f"user{i}", 100, token="AIRDROP")
+    led.transfer("airdropper", owner, 100, token="AIRDROP")
+    led.transfer(owner, "someone", 0, initiator="spammer")  # zero-value, but no look-alike
+    found, _ = run(led)
+    assert found == {}
+
+
+def test_two_real_counterparties_sharing_ends_are_quiet():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    twin = led.lookalike(friend, seed="vanity twin")  # a genuine second wallet with the same ends
+    led.transfer(owner, twin, 700)
+    led.transfer(owner, twin, 300)
+    found, _ = run(led)
+    assert found == {}
+
+
+def test_lookalike_long_after_the_last_real_transfer_is_quiet():
+    led = Ledger()
+    owner, friend = paying_owner(led)
+    led.wait(days=60)
+    fake = led.lookalike(friend)
+    led.transfer(owner, fake, 0, initiator="poisoner")
+    found, _ = run(led)
+    assert found == {}
