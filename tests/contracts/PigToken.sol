@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+// SPDX-License-Identifier: MIT
 // A minimal ERC-20 written for pigtrace's tests: the whole supply goes to the deployer; an allowance of
 // type(uint256).max is never decremented (as in the widely used tokens), so an "unlimited" approval stays
 // unlimited after a drain.

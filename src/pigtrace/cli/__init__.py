@@ -11,7 +11,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     name="pigtrace",
     help="Open intelligence against pig-butchering crypto fraud: ingest chain data, find scam wallets and "
-    "victims, trace the money, screen addresses and URLs, audit a wallet's approvals.",
+    "victims, follow a victim's money to the cash-out (`case`), screen addresses and URLs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
