@@ -73,6 +73,14 @@ def _asset_table(con: duckdb.DuckDBPyConnection, chain: str) -> None:
         con.executemany("INSERT INTO pt_assets VALUES (?, ?, ?, ?)", rows)
 
 
+def _add_amounts(con: duckdb.DuckDBPyConnection, table: str, amount_expr: str) -> None:
+    """Add ``amount`` (from ``amount_expr`` over the 32-byte ``word``) and ``amount_text`` to a staged table."""
+    con.execute(f"ALTER TABLE {table} ADD COLUMN amount UHUGEINT")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN amount_text VARCHAR")
+    con.execute(f"UPDATE {table} SET amount = {amount_expr}")
+    _fill_big_amounts(con, table, "word")
+
+
 def _fill_big_amounts(con: duckdb.DuckDBPyConnection, table: str, word_col: str) -> None:
     """Exact decimal text for the amounts that do not fit in 128 bits (a handful of rows)."""
     words = con.execute(
@@ -107,10 +115,7 @@ def decode_logs(con: duckdb.DuckDBPyConnection, chain: str) -> None:
            OR (topic0 = '{TRANSFER_SINGLE}' AND topic3 IS NOT NULL AND length(data) >= 130)"""),
         [chain],
     )
-    con.execute("ALTER TABLE staged_token_transfers ADD COLUMN amount UHUGEINT")
-    con.execute("ALTER TABLE staged_token_transfers ADD COLUMN amount_text VARCHAR")
-    con.execute("UPDATE staged_token_transfers SET amount = CASE WHEN kind = 'erc721' THEN 1 ELSE pt_uint(word) END")
-    _fill_big_amounts(con, "staged_token_transfers", "word")
+    _add_amounts(con, "staged_token_transfers", "CASE WHEN kind = 'erc721' THEN 1 ELSE pt_uint(word) END")
 
     con.execute(
         q(f"""CREATE OR REPLACE TEMP TABLE staged_approvals AS
@@ -133,10 +138,7 @@ def decode_logs(con: duckdb.DuckDBPyConnection, chain: str) -> None:
            OR (topic0 IN ('{PERMIT2_APPROVAL}', '{PERMIT2_PERMIT}') AND topic3 IS NOT NULL AND length(data) >= 130)"""),
         [chain],
     )
-    con.execute("ALTER TABLE staged_approvals ADD COLUMN amount UHUGEINT")
-    con.execute("ALTER TABLE staged_approvals ADD COLUMN amount_text VARCHAR")
-    con.execute("UPDATE staged_approvals SET amount = pt_uint(word)")
-    _fill_big_amounts(con, "staged_approvals", "word")
+    _add_amounts(con, "staged_approvals", "pt_uint(word)")
 
     con.execute(
         q(f"""CREATE OR REPLACE TEMP TABLE staged_swap_events AS
