@@ -66,3 +66,19 @@ def test_a_deposit_account_with_a_little_scam_money_is_not_a_mule():
     led.transfer("customer_deposit", "binance_hot", 50300, at=timedelta(days=57))
     _, got = _run(led)
     assert "customer_deposit" not in got["cash_out"]
+
+
+def test_small_mule_with_exchange_gas_is_found_but_dust_is_not():
+    """A mule's deposit account that got $30 of scam money and a gas top-up from the exchange before its
+    sweep is nearly all scam money (the gas is not inflow): it is cash-out though under the usual $50
+    floor. An account that only got $5 from a scam wallet stays below the dust floor."""
+    led, _truth = scam_world()
+    t0 = timedelta(days=57)
+    led.transfer("ln_split2", "tiny_mule", 30, at=t0)
+    led.transfer("binance_hot", "tiny_mule", 0.003, token="native", at=t0 + timedelta(hours=1))
+    led.transfer("tiny_mule", "binance_hot", 30, at=t0 + timedelta(hours=2))
+    led.transfer("ln_split2", "dust_account", 5, at=t0)
+    led.transfer("dust_account", "binance_hot", 5, at=t0 + timedelta(hours=2))
+    _, got = _run(led)
+    assert "tiny_mule" in got["cash_out"]
+    assert "dust_account" not in set().union(*got.values())

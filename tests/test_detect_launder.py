@@ -13,8 +13,10 @@ from pigtrace.detect.run import analyze
 from tests.ledger_builder import Ledger
 from tests.test_detect_platform_worlds import (
     benign_world,
+    deposit_account,
     findings,
     market_maker,
+    otc_desk,
     scam_world,
 )
 
@@ -77,3 +79,57 @@ def test_no_collection_wallets_means_no_laundering():
     market_maker(led)
     _, got = _run(led)
     assert got == {}
+
+
+def _small_gas_fed_chain(led, cons: str = "pf_consolidation") -> None:
+    """A small-value peel chain (as poisoning rings launder tens of dollars): each hop is topped up with
+    $20 of gas before it moves $30-40 of USDT, and the mule's deposit account gets gas from the exchange
+    before its sweep. Counted as inflow, the gas would dilute every hop below half scam money."""
+    t0 = timedelta(days=56)
+    for i, w in enumerate(("sm_hop0", "sm_hop1", "sm_hop2")):
+        led.transfer("sm_gas_funder", w, 0.008, token="native", at=t0 - timedelta(hours=5 - i))
+    led.transfer(cons, "sm_hop0", 40, at=t0)
+    led.transfer("sm_hop0", "sm_hop1", 36, at=t0 + timedelta(hours=1))
+    led.transfer("sm_hop0", "sm_mule", 4, at=t0 + timedelta(hours=1, minutes=1))
+    led.transfer("sm_hop1", "sm_hop2", 31, at=t0 + timedelta(hours=2))
+    led.transfer("sm_hop1", "sm_mule", 5, at=t0 + timedelta(hours=2, minutes=1))
+    led.transfer("sm_hop2", "sm_mule", 31, at=t0 + timedelta(hours=3))
+    led.transfer("sm_hop2", "sm_dust", 0.5, at=t0 + timedelta(hours=3, minutes=1))
+    led.transfer("binance_hot", "sm_mule", 0.002, token="native", at=t0 + timedelta(hours=4))
+    led.transfer("sm_mule", "binance_hot", 40, at=t0 + timedelta(hours=5))
+
+
+def test_gas_top_ups_do_not_dilute_small_laundering_hops():
+    """Gas top-ups (small native payments to wallets that never send native coin) are not inflow, and a
+    wallet whose inflow is nearly all scam money is judged even when the amounts are tens of dollars;
+    dust stays below the floor."""
+    led, truth = scam_world()
+    _small_gas_fed_chain(led)
+    con, got = _run(led)
+    assert {"sm_hop0", "sm_hop1", "sm_hop2"} <= got["laundering"]
+    assert "sm_mule" in got["cash_out"]
+    flagged = set().union(*got.values())
+    assert "sm_dust" not in flagged
+    assert "binance_hot" not in flagged
+    reasons = json.loads(con.execute(
+        "SELECT reasons FROM findings WHERE address = ? AND role = 'laundering'", [led.addr("sm_hop2")]
+    ).fetchone()[0])
+    assert "100% of its" in reasons[1]
+
+
+def test_desk_shaped_consolidation_wallet_is_laundering_not_a_desk():
+    """A consolidation wallet fed by a dozen platform addresses that pays out to a dozen wallets has the
+    degree of a desk, but its money comes straight from collection wallets: it is laundering, never an
+    OTC cash-out. A real desk-shaped wallet with ordinary customers stays a cash-out end point."""
+    led, truth = scam_world(victims=12, fresh_addresses=True)
+    for i in range(10):
+        led.transfer("pf_consolidation", f"cx_mule{i}", 300 + 10 * i, at=timedelta(days=58, minutes=i))
+        deposit_account(led, f"cx_mule{i}", "binance_hot", timedelta(days=58, hours=2, minutes=i))
+    desk, customers = otc_desk(led)
+    led.transfer("ln_split2", desk, 2000, at=timedelta(days=57))
+    _, got = _run(led)
+    assert "pf_consolidation" in got["laundering"]
+    assert "pf_consolidation" not in got.get("cash_out", set())
+    assert {f"cx_mule{i}" for i in range(10)} <= got["cash_out"]
+    assert desk in got["cash_out"]
+    assert not customers & set().union(*got.values())

@@ -14,7 +14,7 @@ from pigtrace.detect.flow_taint import store_pairs
 # inflow (an ordinary customer's account that once got a small tainted payment stays far below) and
 # more than dust.
 MULE_SHARE = 0.25
-MIN_TAINTED_USD = 50.0
+MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose inflow is nearly all scam money)
 # An unlabelled desk: at least this many distinct payers and payees (as in flow_taint); it took scam
 # proceeds directly from a collection or laundering wallet.
 DESK_DEGREE = flow_taint.DESK_DEGREE
@@ -44,7 +44,7 @@ class MuleDeposit(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
                 SELECT t.*, d.sweeps, d.swept_usd FROM pt_taint t
                 JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
-                WHERE NOT t.seed AND t.share >= {MULE_SHARE} AND t.tainted_in >= {MIN_TAINTED_USD}"""
+                WHERE NOT t.seed AND t.share >= {MULE_SHARE} AND {flow_taint.enough_taint_sql("t")}"""
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
@@ -78,7 +78,8 @@ class OtcDesk(Detector):
     concept = "otc_desk"
     help = (
         "OTC desk that took scam proceeds: a wallet labelled as an OTC desk or guarantee marketplace, or "
-        f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees), that "
+        f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees, most of its "
+        "inflow not from collection wallets: one fed mostly by them is the scam's consolidation wallet), that "
         "was paid directly by the scam's collection or laundering wallets. The desk is where the proceeds "
         "were converted; it is an end point of the trace, so its ordinary customers are not flagged."
     )
@@ -107,7 +108,7 @@ class OtcDesk(Detector):
                 WHERE NOT t.seed AND d.direct_usd >= {MIN_TAINTED_USD}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits x WHERE x.chain = t.chain AND x.address = t.address)
                   AND (EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
-                       OR (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE}
+                       OR (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE} AND t.sink
                            AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.address)))"""
         )
         rows = con.execute(

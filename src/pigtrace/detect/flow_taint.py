@@ -5,7 +5,11 @@ look-alikes). The walk is proportional (haircut): a wallet passes on the share o
 from the scam, so a busy exchange, OTC desk or market maker dilutes the taint instead of passing it to
 every customer. Services (exchange hot wallets, DEX pools and routers, bridges, token contracts),
 exchange deposit accounts and desk-shaped wallets are endpoints: they receive taint and pass none on. The return leg of a swap
-is a conversion of the trader's own money, so it is left out (the trader keeps its share).
+is a conversion of the trader's own money, so it is left out (the trader keeps its share). Gas top-ups are left
+out too: a small native-coin payment to a wallet that never sends native coin on is burnt as fees, not money the
+wallet moves, so it must not dilute the wallet's share (the scam's gas funder tops up every laundering hop and the
+exchange tops up every deposit account before sweeping it; counted as inflow, that dilution compounds hop by hop
+down a peel chain).
 
 The result lands in DuckDB as ``pt_taint`` (chain, address, idx, share, tainted_in, in_usd, out_usd,
 in_degree, out_degree) for set-based SQL in the detectors."""
@@ -24,6 +28,19 @@ from pigtrace.graph.taint import haircut_taint
 
 HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
+# A native-coin transfer this small to a wallet that never sends native coin itself is gas (as in gas-funder).
+GAS_MAX_USD = 250.0
+# Dust floor: below MIN_TAINTED_USD of scam money a wallet is judged only when nearly all it ever received
+# (PURE_SHARE) is scam money, and even then not below DUST_USD (poisoning dust, rounding).
+MIN_TAINTED_USD = 50.0
+PURE_SHARE = 0.9
+DUST_USD = 10.0
+
+
+def enough_taint_sql(alias: str) -> str:
+    """SQL predicate on a ``pt_taint`` row: it received more than dust of scam money."""
+    return (f"({alias}.tainted_in >= {MIN_TAINTED_USD} OR ({alias}.share >= {PURE_SHARE} "
+            f"AND {alias}.tainted_in >= {DUST_USD}))")
 
 
 @dataclass
@@ -35,9 +52,12 @@ class Taint:
     tainted_in: np.ndarray
 
 
-EDGES_SQL = """
+EDGES_SQL = f"""
+    WITH native_senders AS (SELECT DISTINCT chain, src AS address FROM pt_value WHERE token = 'native')
     SELECT v.chain, v.src, v.dst, v.usd FROM pt_value v
     ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
+    LEFT JOIN native_senders n ON n.chain = v.chain AND n.address = v.dst
+    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD} AND n.address IS NULL)
 """
 
 

@@ -15,8 +15,9 @@ MIN_SHARE = 0.5
 # It is an intermediate: it sent on at least half of what it received (a wallet that keeps the money is
 # an end point, not a hop).
 MIN_FORWARDED = 0.5
-MIN_TAINTED_USD = 50.0  # below this the flow is dust, not proceeds
-# A wallet with this many distinct senders and receivers is a desk or service, judged by cash_out.
+MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # below this the flow is dust, unless the wallet is pure scam money
+# A wallet with this many distinct senders and receivers is a desk or service, judged by cash_out: flow_taint
+# makes it a sink (so it is never laundering), except a consolidation wallet fed mostly by collection wallets.
 DESK_DEGREE = flow_taint.DESK_DEGREE
 
 
@@ -49,9 +50,8 @@ class Laundering(Detector):
                         WHERE e.d = t.idx AND u.share >= {MIN_SHARE}) AS tainted_senders,
                        (SELECT max(e.usd) FROM pt_edges e WHERE e.s = t.idx) / nullif(t.out_usd, 0) AS main_out
                 FROM pt_taint t
-                WHERE NOT t.seed AND NOT t.sink AND t.share >= {MIN_SHARE} AND t.tainted_in >= {MIN_TAINTED_USD}
+                WHERE NOT t.seed AND NOT t.sink AND t.share >= {MIN_SHARE} AND {flow_taint.enough_taint_sql("t")}
                   AND t.out_usd >= {MIN_FORWARDED} * t.in_usd
-                  AND NOT (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE})
                   AND NOT EXISTS (SELECT 1 FROM pt_known_victims k WHERE k.chain = t.chain
                                   AND k.address = t.address)"""
         )

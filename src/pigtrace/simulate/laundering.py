@@ -66,8 +66,8 @@ class Launderer:
             m = int(w.deposit_accounts(1, ex)[0])
             self.mules.append((m, w.exchanges[ex].name))
         self.otc = [int(x) for x in w.rng.choice(w.named_list("otc_desk"), size=min(2, len(w.named_list("otc_desk"))), replace=False)]
+        # drawn up front, recorded in the truth only once a sweep reaches them (an unused one is no wallet)
         self.cons = [int(x) for x in w.book.random(profile["consolidation_wallets"])]
-        w.role(self.cons, "laundering", self.rid, "laundering")
 
     # -- primitives ------------------------------------------------------------------------------------
 
@@ -122,6 +122,7 @@ class Launderer:
             st = min(last + self._delay(p["sweep_delay_h"]), w.t1 - 3 * DAY)
             st = max(st, last + MINUTE)
             k = self.cons[int(w.rng.integers(len(self.cons)))]
+            w.role(k, "laundering", self.rid, "laundering")
             self._pay(st, wallet, k, sym, total)
             sweeps.append((k, st, sym, total))
             i = j
