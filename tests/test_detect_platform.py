@@ -108,3 +108,106 @@ def test_a_fund_that_never_pays_out_is_not_excused():
     _, got = _run(led)
     assert got.get("scam_collection") == {"fake_fund"}
     assert got.get("victim") == {f"inv{i}" for i in range(5)}
+
+
+# ------------------------------------------------------------------ platforms paid only through exchanges
+def _exchange_paid_platform(led: Ledger, tag: str = "xp", victims: int = 4, shared: bool = False) -> dict:
+    """Every victim orders their exchange to pay the platform: the deposit wallet (one per victim, or one
+    shared) is paid only by exchange hot wallets, growing, with a round 'tax' at the end, and sweeps each
+    payment within hours to one of two consolidation wallets. A gas funder tops up the deposit wallets,
+    the consolidation wallets and the payout wallet; the payout wallet (bankrolled from an exchange) pays
+    small 'profits' to the victims' exchange deposit accounts."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import deposit_account, exchange
+
+    hots = [exchange(led, "binance_hot"), exchange(led, "okx_hot")]
+    funder, payout, cons = f"{tag}_gas", f"{tag}_payout", [f"{tag}_cons_a", f"{tag}_cons_b"]
+    out = {"collection": set(), "victims": set(), "operators": {payout}}
+    led.transfer(hots[0], funder, 0.5, token="ETH", at=timedelta(hours=1))
+    led.transfer(hots[1], payout, 3000, at=timedelta(hours=2))
+    gassed = set()
+
+    def gas(w: str, at: timedelta) -> None:
+        if w not in gassed:
+            gassed.add(w)
+            led.transfer(funder, w, 0.01, token="ETH", at=at)
+
+    gas(payout, timedelta(hours=3))
+    for c in cons:
+        gas(c, timedelta(hours=4))
+    for i in range(victims):
+        dep, hot = f"{tag}_deposit{i}", hots[i % 2]
+        wallet = f"{tag}_platform" if shared else f"{tag}_platform{i}"
+        out["collection"].add(wallet)
+        out["victims"].add(dep)
+        day0 = timedelta(days=1 + 2 * i, hours=3 * i)
+        gas(wallet, day0 - timedelta(hours=1))
+        for k, amount in enumerate((300 + 20 * i, 800 + 30 * i, 1900 + 10 * i, 4200, 3000)):
+            t = day0 + timedelta(days=6 * k, hours=i)
+            led.transfer(hot, wallet, amount, at=t)
+            led.transfer(wallet, cons[(i + k) % 2], amount, at=t + timedelta(hours=2))
+            if k == 0:
+                led.transfer(payout, dep, 30 + 5 * i, at=t + timedelta(hours=20))
+                deposit_account(led, dep, hot, t + timedelta(hours=22))
+    return out
+
+
+def _exchange_buyers(led: Ledger, tag: str = "retail") -> set[str]:
+    """Benign look-alikes of exchange-paid deposit wallets: people buying at an exchange in growing, round
+    amounts, withdrawing to self-custody and moving it on to their own cold wallet within hours (one of
+    them with two self-custody wallets and one cold wallet); and a shop paid by exchange withdrawals that
+    settles to its exchange deposit account."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import exchange
+
+    hots = [exchange(led, "binance_hot"), exchange(led, "okx_hot")]
+    names = set()
+    wallets = [(f"{tag}_a_hot", f"{tag}_a_cold"), (f"{tag}_b_hot1", f"{tag}_b_cold"), (f"{tag}_b_hot2", f"{tag}_b_cold"),
+               (f"{tag}_c_hot", f"{tag}_c_cold")]
+    for i, (w, cold) in enumerate(wallets):
+        names |= {w, cold}
+        hot = hots[i % 2]
+        led.transfer(hot, w, 0.01, token="ETH", at=timedelta(days=i, hours=1))  # gas bought at the exchange
+        for k, amount in enumerate((250 + 10 * i, 700, 1500, 3500, 2000)):
+            t = timedelta(days=1 + i + 6 * k, hours=2 * i)
+            led.transfer(hot, w, amount, at=t)
+            led.transfer(w, cold, amount, at=t + timedelta(hours=3))
+    shop, dep = f"{tag}_shop", f"{tag}_shop_deposit"
+    names |= {shop, dep}
+    for d in range(1, 40, 2):
+        led.transfer(hots[d % 2], shop, [120, 300, 800, 1000, 2000][d % 5], at=timedelta(days=d))
+        led.transfer(shop, dep, [120, 300, 800, 1000, 2000][d % 5], at=timedelta(days=d, hours=5))
+        led.transfer(dep, hots[0], [120, 300, 800, 1000, 2000][d % 5], at=timedelta(days=d, hours=6))
+    return names
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_exchange_paid_platform_is_found(shared):
+    led = Ledger()
+    truth = _exchange_paid_platform(led, shared=shared, victims=4 if not shared else 5)
+    con, got = _run(led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]
+    assert truth["operators"] <= got.get("scam_operator", set())
+    evidence = con.execute(
+        "SELECT evidence FROM findings WHERE address = ? AND role = 'victim'", [led.addr("xp_deposit0")]
+    ).fetchone()[0]
+    assert led.addr("xp_payout") in evidence
+
+
+def test_exchange_buyers_moving_to_their_cold_wallets_stay_quiet():
+    led = Ledger()
+    _exchange_buyers(led)
+    _, got = _run(led)
+    assert got == {}
+
+
+def test_exchange_buyers_next_to_an_exchange_paid_platform_stay_quiet():
+    led = Ledger()
+    names = _exchange_buyers(led)
+    truth = _exchange_paid_platform(led)
+    _, got = _run(led)
+    assert not set().union(*got.values()) & names
+    assert got.get("scam_collection") == truth["collection"]
