@@ -47,7 +47,7 @@ def test_analyze_writes_findings_and_a_run(tmp_path):
 def test_only_runs_one_detector():
     led, _truth = scam_world()
     con = led.write(duckdb.connect())
-    summary = analyze(con, only=["fake-platform"])
+    summary = analyze(con, only=["fake_platform"])
     assert set(summary["by_role"]) <= {"scam_collection", "victim", "scam_operator"}
 
 
@@ -63,7 +63,7 @@ def test_cli_analyze_and_findings_csv(tmp_path):
     assert all(r["evidence"].startswith("0x") for r in rows)
     listing = pigtrace("detectors", "--format", "json", check=True).stdout
     ids = {d["id"] for d in json.loads(listing)}
-    assert {"fake-platform", "laundering", "gas-funder", "mule-deposit", "otc-cash-out"} <= ids
+    assert {"fake_platform", "laundering", "gas_funder", "mule_deposit", "otc_cash_out"} <= ids
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,6 @@ def test_simulated_world_flow_roles(simulated):
 def test_only_a_flow_detector_runs_what_it_needs_but_writes_only_its_own():
     led, truth = scam_world()
     con = led.write(duckdb.connect())
-    summary = analyze(con, only=["mule-deposit"])
+    summary = analyze(con, only=["mule_deposit"])
     assert summary["by_role"] == {"cash_out": len(truth["mules"])}
-    assert {r[0] for r in con.execute("SELECT DISTINCT typology FROM findings").fetchall()} == {"mule-deposit"}
+    assert {r[0] for r in con.execute("SELECT DISTINCT typology FROM findings").fetchall()} == {"mule_deposit"}

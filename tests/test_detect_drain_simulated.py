@@ -14,7 +14,7 @@ from pigtrace.ingest.etl import ingest_etl
 from pigtrace.simulate.world import simulate
 from pigtrace.store.warehouse import connect
 
-# Roles each detector must recover (gas funders are the laundering module's gas-funder detector's).
+# Roles each detector must recover (gas funders are the laundering module's gas_funder detector's).
 TYPOLOGY = {"approval_drain": "approval_drain", "poisoning": "address_poisoning"}
 
 

@@ -1,4 +1,4 @@
-"""Laundering and gas-funder detectors on hand-made ledgers: consolidation, splitter, peel-chain hops and
+"""Laundering and gas_funder detectors on hand-made ledgers: consolidation, splitter, peel-chain hops and
 the swap hop are found from the platform's collection wallet; services (exchange, DEX pool) and benign
 fast pass-through (a market maker, payroll) are never laundering."""
 

@@ -53,7 +53,7 @@ def test_findings_explain_themselves_with_transactions():
     typology, reasons, evidence = con.execute(
         "SELECT typology, reasons, evidence FROM findings WHERE address = ? AND role = 'scam_collection'", [platform]
     ).fetchone()
-    assert typology == "fake-platform"
+    assert typology == "fake_platform"
     import json
 
     reasons, evidence = json.loads(reasons), json.loads(evidence)

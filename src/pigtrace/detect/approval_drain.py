@@ -4,7 +4,7 @@ The victim grants a token allowance to a spender, receives small "interest" paym
 finally emptied by a ``transferFrom`` that the spender (or its operator) sends. ``drain_sql`` finds the
 drains set-based over the whole ledger; this module turns the flagged addresses into findings:
 the drained owners (victim), the receivers (scam_collection), and the spenders, drain senders,
-interest payers (scam_operator). Their gas funders are found by laundering's gas-funder detector, which
+interest payers (scam_operator). Their gas funders are found by laundering's gas_funder detector, which
 runs after every scam detector.
 """
 

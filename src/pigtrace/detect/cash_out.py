@@ -21,7 +21,7 @@ DESK_DEGREE = flow_taint.DESK_DEGREE
 
 
 class MuleDeposit(Detector):
-    id = "mule-deposit"
+    id = "mule_deposit"
     concept = "money_mule"
     help = (
         "Exchange deposit account that received scam proceeds: the address sweeps what it gets to a "
@@ -33,7 +33,7 @@ class MuleDeposit(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -74,7 +74,7 @@ class MuleDeposit(Detector):
 
 
 class OtcDesk(Detector):
-    id = "otc-cash-out"
+    id = "otc_cash_out"
     concept = "otc_desk"
     help = (
         "OTC desk that took scam proceeds: a wallet labelled as an OTC desk or guarantee marketplace, or "
@@ -86,7 +86,7 @@ class OtcDesk(Detector):
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)

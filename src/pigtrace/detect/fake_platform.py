@@ -43,7 +43,7 @@ PAYOUT_FOCUS = 0.8
 
 
 class FakePlatformCollection(Detector):
-    id = "fake-platform"
+    id = "fake_platform"
     concept = "pig_butchering"
     help = (
         "Fake investment platform: a wallet (or a set of deposit wallets sweeping to the same place) that "

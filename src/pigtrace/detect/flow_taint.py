@@ -28,7 +28,7 @@ from pigtrace.graph.taint import haircut_taint
 
 HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
-# A native-coin transfer this small to a wallet that never sends native coin itself is gas (as in gas-funder).
+# A native-coin transfer this small to a wallet that never sends native coin itself is gas (as in the gas_funder detector).
 GAS_MAX_USD = 250.0
 # Dust floor: below MIN_TAINTED_USD of scam money a wallet is judged only when nearly all it ever received
 # (PURE_SHARE) is scam money, and even then not below DUST_USD (poisoning dust, rounding).

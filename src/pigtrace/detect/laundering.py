@@ -35,7 +35,7 @@ class Laundering(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("laundering",)
-    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -108,7 +108,7 @@ MIN_FUNDED = 2
 
 
 class GasFunder(Detector):
-    id = "gas-funder"
+    id = "gas_funder"
     concept = "pig_butchering"
     help = (
         "Common gas funder: a wallet that sent small amounts of the chain's native coin (gas money, at "
@@ -119,7 +119,7 @@ class GasFunder(Detector):
     severity = "medium"
     confidence = "medium"
     roles = ("scam_operator",)
-    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning", "laundering")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         from pigtrace.detect import flow_services

@@ -1,6 +1,6 @@
 """Payout wallets found through the scam's gas funder: when every victim of a platform paid through
 an exchange, nothing ties the platform's payout wallet to the platform except the gas money both got
-from the same funder. This detector runs after the gas-funder detector: among the other wallets a scam
+from the same funder. This detector runs after the gas_funder detector: among the other wallets a scam
 gas funder topped up, one that pays small one-off 'profits' to several people is the platform's payout
 wallet (operator), and the people it paid are victims."""
 
@@ -11,7 +11,7 @@ from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
 from pigtrace.detect.flow_taint import store_pairs
 
-GAS_MAX_USD = 250.0  # a native top-up this small is gas (as in the gas-funder detector)
+GAS_MAX_USD = 250.0  # a native top-up this small is gas (as in the gas_funder detector)
 MIN_PAYEES = 2  # a payout wallet pays several victims
 MAX_PROFIT_PAYMENTS = 3  # one or a few "profits" per victim; more is a relationship
 MIN_PROFIT_USD = 1.0  # below this a payment is poisoning dust, not a "profit"
@@ -23,7 +23,7 @@ PAYOUT_FOCUS = 0.8  # share of its payments that are such small one-off payments
 
 
 class GasFundedPayout(Detector):
-    id = "platform-payout"
+    id = "platform_payout"
     concept = "pig_butchering"
     help = (
         "Platform payout wallet found through the gas funder: a wallet topped up with gas by the scam's "
@@ -36,12 +36,12 @@ class GasFundedPayout(Detector):
     severity = "high"
     confidence = "low"
     roles = ("scam_operator", "victim")
-    needs = ("screening_hits", "approval_drain", "fake-platform", "poisoning", "laundering", "gas-funder")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering", "gas_funder")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         flow_services.prepare(ctx)
         con = ctx.con
-        funders = {(f.chain, f.address) for f in ctx.findings if f.typology == "gas-funder"}
+        funders = {(f.chain, f.address) for f in ctx.findings if f.typology == "gas_funder"}
         if not funders:
             return []
         store_pairs(con, "pt_gas_funders", funders)
