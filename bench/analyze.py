@@ -32,8 +32,9 @@ n = con.execute("SELECT count(*) FROM transfers").fetchone()[0]
 t = time.perf_counter()
 summary = analyze(con)
 seconds = time.perf_counter() - t
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"transfers": n, "seconds": seconds, "peak_mb": peak_mb, "by_role": summary["by_role"]}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"transfers": n, "seconds": seconds, "cpu": ru.ru_utime + ru.ru_stime, "peak_mb": ru.ru_maxrss / 1024,
+                  "by_role": summary["by_role"]}))
 """
 
 
@@ -70,7 +71,7 @@ def main() -> None:
         db = prepare(size, work, args.seed)
         r = measure(db)
         rows.append(r)
-        print(f"{r['transfers']:>12,} transfers  {r['seconds']:8.1f} s  {r['peak_mb']:8.0f} MB peak  "
+        print(f"{r['transfers']:>12,} transfers  {r['seconds']:8.1f} s  {r['cpu']:8.1f} CPU s  {r['peak_mb']:8.0f} MB peak  "
               f"{json.dumps(r['by_role'])}")
     if len(rows) >= 2:
         n = np.array([r["transfers"] for r in rows], dtype=float)
