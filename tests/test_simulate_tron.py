@@ -61,3 +61,15 @@ def test_truth_losses_match_ingested_transfers(tron_world):
             assert normalize_tron(v["address"]) == v["address"]
             n += 1
     assert n > 5
+
+
+def test_analyze_finds_scam_wallets_in_trongrid_data(tron_world):
+    """TRC-20 rows (kind 'trc20') are value transfers to the detectors like ERC-20 ones."""
+    from pigtrace.detect.run import analyze
+
+    _, _, truth, con, _ = tron_world
+    analyze(con)
+    roles = {r["address"]: r["role"] for r in truth["roles"]}
+    found = con.execute("SELECT address, role FROM findings WHERE role <> 'victim'").fetchall()
+    assert len(found) >= 5
+    assert sum(roles.get(a) == r for a, r in found) >= 0.8 * len(found)

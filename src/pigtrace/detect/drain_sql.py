@@ -73,7 +73,7 @@ def find_drains(ctx: AnalysisContext) -> int:
                    t.to_address AS receiver, t.initiator, {_amount('t')} AS amt, t.amount, t.amount_text, t.usd
             FROM transfers t
             SEMI JOIN allowed a ON a.chain = t.chain AND a.owner = t.from_address AND a.token = t.token
-            WHERE {where} AND t.kind = 'erc20' AND t.initiator IS NOT NULL AND t.initiator <> t.from_address
+            WHERE {where} AND t.kind IN ('erc20', 'trc20') AND t.initiator IS NOT NULL AND t.initiator <> t.from_address
               AND (t.amount > 0 OR t.amount_text IS NOT NULL) AND t.from_address <> t.to_address
               AND t.to_address <> '{ZERO}'),
         called AS (

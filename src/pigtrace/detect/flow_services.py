@@ -51,7 +51,7 @@ def prepare(ctx: AnalysisContext) -> None:
             SELECT chain, tx_hash, log_index, time, token, from_address AS src, to_address AS dst, usd,
                    amount, initiator
             FROM transfers
-            WHERE usd > 0 AND kind IN ('erc20', 'native') AND from_address IS NOT NULL
+            WHERE usd > 0 AND kind IN ('erc20', 'trc20', 'native') AND from_address IS NOT NULL
               AND to_address IS NOT NULL AND from_address <> to_address {chain_filter}""",
         params,
     )
@@ -70,7 +70,7 @@ def prepare(ctx: AnalysisContext) -> None:
                 UNION ALL SELECT DISTINCT chain, '{ZERO}', 'zero address' FROM transfers
                 UNION ALL SELECT DISTINCT t.chain, t.to_address, 'contract that pulls tokens' FROM transfers t
                     JOIN transactions x ON x.chain = t.chain AND x.hash = t.tx_hash
-                    WHERE t.kind = 'erc20' AND x.to_address = t.to_address AND t.from_address = x.from_address
+                    WHERE t.kind IN ('erc20', 'trc20') AND x.to_address = t.to_address AND t.from_address = x.from_address
             ) GROUP BY chain, address"""
     )
     con.execute(
@@ -90,7 +90,7 @@ def prepare(ctx: AnalysisContext) -> None:
                        (x.address IS NOT NULL) AS to_exchange
                 FROM transfers t LEFT JOIN pt_exchange x ON x.chain = t.chain AND x.address = t.to_address
                 WHERE t.from_address IS NOT NULL AND t.from_address <> coalesce(t.to_address, '')
-                  AND t.kind IN ('erc20', 'native') {chain_filter.replace('chain', 't.chain')})
+                  AND t.kind IN ('erc20', 'trc20', 'native') {chain_filter.replace('chain', 't.chain')})
             SELECT chain, address, count(*) FILTER (WHERE to_exchange) AS sweeps,
                    sum(usd) FILTER (WHERE to_exchange) AS swept_usd
             FROM outs GROUP BY chain, address

@@ -59,7 +59,7 @@ def find_poisoning(ctx: AnalysisContext) -> int:
     where, params = chain_filter(ctx, "t.chain")
     registry = "LEFT JOIN pt_registry_tokens r ON r.chain = t.chain AND r.token = t.token"
     zero = "(t.amount = 0 AND t.amount_text IS NULL)"
-    real = f"(r.token IS NOT NULL AND t.kind IN ('erc20', 'native') AND t.usd >= {DUST_USD})"
+    real = f"(r.token IS NOT NULL AND t.kind IN ('erc20', 'trc20', 'native') AND t.usd >= {DUST_USD})"
     planted_how = f"CASE WHEN {zero} THEN 'zero-value' WHEN r.token IS NULL THEN 'unregistered token' ELSE 'dust' END"
     # USD is derived only for registry assets, so a missing one means zero, a huge spam amount or a token
     # outside the registry: the cheap test on the whole ledger; the registry join runs on what it keeps.
@@ -74,7 +74,7 @@ def find_poisoning(ctx: AnalysisContext) -> int:
             SELECT t.chain, t.tx_hash, t.log_index, t.time, t.token, t.initiator, t.from_address, t.to_address,
                    t.amount, t.amount_text, t.usd
             FROM transfers t
-            WHERE {where} AND t.kind IN ('erc20', 'native') AND t.from_address <> t.to_address
+            WHERE {where} AND t.kind IN ('erc20', 'trc20', 'native') AND t.from_address <> t.to_address
               AND {maybe_no_value}),
         no_value AS (
             SELECT t.* EXCLUDE (amount, amount_text, usd), {planted_how} AS how

@@ -66,7 +66,7 @@ class ScreeningHits(Detector):
             GROUP BY l.chain, l.address""",
             params,
         )
-        real = f"t.kind IN ('erc20', 'native') AND coalesce(t.usd, 0) >= {DUST_USD}"
+        real = f"t.kind IN ('erc20', 'trc20', 'native') AND coalesce(t.usd, 0) >= {DUST_USD}"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_screen_flows AS
             WITH flows AS (
