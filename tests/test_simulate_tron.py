@@ -73,3 +73,13 @@ def test_analyze_finds_scam_wallets_in_trongrid_data(tron_world):
     found = con.execute("SELECT address, role FROM findings WHERE role <> 'victim'").fetchall()
     assert len(found) >= 5
     assert sum(roles.get(a) == r for a, r in found) >= 0.8 * len(found)
+
+
+def test_tron_world_brings_its_exchange_hot_wallets_as_a_tagpack(tron_world):
+    from pigtrace.labels.tagpack import read_tagpack
+
+    out, _, truth, _, _ = tron_world
+    _, rows = read_tagpack(out / "exchange-hot-wallets.yaml")
+    hot = {s["address"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"}
+    assert hot and {r["address"] for r in rows} == hot
+    assert all(r["chain"] == "tron" and r["category"] == "exchange" for r in rows)

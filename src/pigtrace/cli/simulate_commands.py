@@ -34,7 +34,7 @@ def simulate_cmd(
 ) -> None:
     """Write a synthetic world with complete ground truth.
 
-    ethereum: blocks.csv, transactions.csv, logs.csv, token_transfers.csv, tokens.csv in ethereum-etl's format (load with `pigtrace ingest etl OUT`). tron: trongrid/page_*.json TRC-20 transfer pages (load with `pigtrace ingest trongrid OUT/trongrid`).
+    ethereum: blocks.csv, transactions.csv, logs.csv, token_transfers.csv, tokens.csv in ethereum-etl's format (load with `pigtrace ingest etl OUT`). tron: trongrid/page_*.json TRC-20 transfer pages (load with `pigtrace ingest trongrid OUT/trongrid`), and OUT/exchange-hot-wallets.yaml, a TagPack of its synthetic exchange hot wallets (the shipped labels hold no Tron ones; load with `pigtrace labels import`).
 
     Both get OUT/truth.json: every scam address's role, each ring's victims with the exact amount each lost (and the transactions that prove it), where each ring's money was cashed out, the services and the benign actors."""
     from pigtrace.simulate.world import simulate

@@ -128,6 +128,8 @@ def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days:
     truth = build_truth(w, seed, frozen)
     big = len(truth["roles"]) + len(truth["benign"]) > 20_000
     (out / "truth.json").write_text(json.dumps(truth, indent=None if big else 1))
+    if chain == "tron":
+        _write_hot_wallet_pack(out, truth)
     lap("truth")
     by_typ: dict[str, int] = {}
     for r in truth["rings"]:
@@ -149,3 +151,15 @@ def _token_rows(w: World) -> list[dict]:
     rows += w.extra_tokens
     return [{"address": w.book.hex(r["entity"]), "symbol": r["symbol"], "name": r["name"], "decimals": r["decimals"],
              "total_supply": None, "block_number": FIRST_BLOCK} for r in rows]
+
+
+def _write_hot_wallet_pack(out: Path, truth: dict) -> None:
+    """The shipped labels hold no Tron exchange wallets, so a tron world's hot wallets are synthetic; they
+    come as a TagPack (``pigtrace labels import OUT/exchange-hot-wallets.yaml``), the labels an
+    investigator would bring, so that deposit accounts and cash-outs can be recognised."""
+    from pigtrace.labels.tagpack import write_tagpack
+
+    rows = [{"chain": "tron", "address": s["address"], "label": s["name"], "category": "exchange",
+             "source": "pigtrace simulate (synthetic exchange hot wallet)", "confidence": "ownership"}
+            for s in truth["services"] if s["kind"] == "exchange_hot_wallet"]
+    write_tagpack(out / "exchange-hot-wallets.yaml", "simulated-tron-exchanges", rows, creator="pigtrace simulate")
