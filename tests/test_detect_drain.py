@@ -146,6 +146,96 @@ def test_tron_drain():
     assert found["scam_collection"] == {led.addr("collector")}
 
 
+# ------------------------------------------------ Tron from TronGrid: transfers with signers, no approvals
+def test_tron_drain_without_approval_records_is_found_from_the_pull_itself():
+    led = Ledger("tron")
+    for v, amount in (("v1", 1800), ("v2", 5200)):
+        led.transfer("exchange_hot", v, amount)
+        for _ in range(3):
+            led.wait(days=1)
+            led.transfer("interest_payer", v, 20)
+    led.wait(days=2)
+    for v, amount in (("v1", 1860), ("v2", 5260)):
+        led.transfer(v, "collector", amount, initiator="spender")  # transferFrom signed by the spender
+    assert led.approvals == []
+    found = run(led)
+    assert found["victim"] == {led.addr("v1"), led.addr("v2")}
+    assert found["scam_collection"] == {led.addr("collector")}
+    assert found["scam_operator"] == {led.addr("spender"), led.addr("interest_payer")}
+    assert led.addr("exchange_hot") not in set().union(*found.values())
+    con = led.write(duckdb.connect())
+    analyze(con, only=["approval_drain"])
+    notes = con.execute("SELECT evidence FROM findings WHERE role = 'victim'").fetchone()[0]
+    assert "no approval is on record" in notes
+
+
+def test_tron_lone_drain_through_a_drainer_contract_without_approval_records():
+    led = Ledger("tron")
+    led.transfer("exchange_hot", "victim", 2500)
+    led.wait(days=4)
+    h = led.tx("caller", to="drainer_contract", method="0x12345678")
+    led.transfer("victim", "receiver", 2500, tx=h)
+    led.wait(hours=5)
+    led.transfer("receiver", "consolidation", 2490)
+    found = run(led)
+    assert found["victim"] == {led.addr("victim")}
+    assert found["scam_collection"] == {led.addr("receiver")}
+    assert found["scam_operator"] == {led.addr("drainer_contract"), led.addr("caller")}
+
+
+def test_tron_counterfeit_token_transfers_out_of_an_empty_address_are_no_pulls():
+    # a fake "USDT" emits transfers from addresses that never held it (address poisoning); without
+    # approval records these look like third-party pulls, but there was nothing to pull
+    led = Ledger("tron")
+    fake = led.token("fake_usdt", symbol="USDT", decimals=6)
+    for i in range(3):
+        led.transfer(f"lookalike{i}", f"target{i}", 1500 + i, token=fake, initiator="poisoner")
+    assert run(led) == {}
+
+
+def test_tron_solver_settlement_without_approval_records_is_quiet():
+    led = Ledger("tron")
+    for user in ("u1", "u2", "u3"):
+        led.transfer("exchange_hot", user, 800)
+    led.wait(days=1)
+    for user in ("u1", "u2", "u3"):  # each sells the whole balance; the solver signs the tx
+        h = led.tx("solver", to="settlement", method="settle")
+        led.transfer(user, "settlement", 800, tx=h)
+        led.transfer("settlement", "pool", 800, tx=h)
+        led.transfer("pool", "settlement", 799, token="USDC", tx=h)
+        led.transfer("settlement", user, 799, token="USDC", tx=h)
+    assert run(led) == {}
+
+
+def test_tron_subscription_pulls_without_approval_records_are_quiet():
+    led = Ledger("tron")
+    for i, balance in enumerate((115.58, 22.8, 101.3, 99.0)):  # one pull each, at the plan's price
+        led.transfer("exchange_hot", f"sub{i}", balance)
+        led.transfer(f"sub{i}", "merchant", 99.0 if i != 1 else 19.0, initiator="merchant")
+    for user, balance in (("s1", 500), ("s2", 9.99)):  # the same amount pulled month after month
+        led.transfer("exchange_hot", user, balance)
+    for _ in range(4):
+        led.wait(days=30)
+        led.transfer("exchange_hot", "s2", 9.99)
+        for user in ("s1", "s2"):
+            led.transfer(user, "merchant_treasury", 9.99, initiator="merchant_biller")
+    assert run(led) == {}
+
+
+def test_tron_exchange_sweeps_and_dex_swaps_without_approval_records_are_quiet():
+    led = Ledger("tron")
+    hot = exchange(led)
+    for i in range(3):  # the exchange sweeps its deposit addresses by allowance
+        led.transfer(f"customer{i}", f"deposit{i}", 250 + i)
+        led.transfer(f"deposit{i}", hot, 250 + i, initiator=hot)
+    for trader in ("t1", "t2"):  # a router swap: the pool pays out in a tx the trader signed
+        led.transfer(hot, trader, 1000)
+        h = led.tx(trader, to="router", method="swap")
+        led.transfer(trader, "pool", 1000, tx=h)
+        led.transfer("pool", trader, 999, token="USDC", tx=h)
+    assert run(led) == {}
+
+
 # ------------------------------------------------------------------------------------ benign look-alikes
 def test_solver_settled_swap_returning_the_bought_token_is_quiet():
     led = Ledger()

@@ -38,7 +38,10 @@ class ApprovalDrain(Detector):
         f"{ONWARD_HOURS} hours (a sweep to consolidation). A pull that empties the balance ({EMPTIES:.0%} or "
         f"more) needs one of them; one that takes more than {MOST_OF_BALANCE:.0%} needs the interest payments and "
         "another. The drained owner is a victim, the receiver a scam collection wallet, the spender, drain "
-        "sender and interest payers scam operators."
+        "sender and interest payers scam operators. Where the source has no approval records at all (TronGrid's "
+        "TRC-20 transfers), a transfer out of an owner signed by someone else is itself the proof of an "
+        "allowance: the first such pull implies the owner approved the signer (or the contract it called), "
+        "dated from the owner's first receipt of the token, and the same rules apply."
     )
     severity = "high"
     confidence = "high"
@@ -53,7 +56,7 @@ class ApprovalDrain(Detector):
             con,
             f"""SELECT d.chain, d.owner, d.receiver, d.spender, d.initiator, d.ring, d.fraction, d.support,
                        d.ring_owners, d.interest_paid, d.spender_is_eoa, d.moved_on, d.approval_tx, d.approval_time,
-                       d.unlimited, {EVIDENCE_SQL}
+                       d.unlimited, d.approval_kind, {EVIDENCE_SQL}
                 FROM pt_drains d
                 JOIN transfers t ON t.chain = d.chain AND t.tx_hash = d.tx_hash AND t.log_index = d.log_index
                 LEFT JOIN pt_token_info ti ON ti.chain = t.chain AND ti.token = t.token
@@ -117,10 +120,15 @@ def _findings(drains, approvals, interest, typology: str, help_text: str) -> lis
             ("the spender is a plain account, not a contract", d["spender_is_eoa"]),
             ("the receiver passed the money on within days", d["moved_on"]),
         ] if on]
+        implied = d["approval_kind"] == "implied"
         detail = f"tx {d['tx_hash']}: {d['initiator']} moved {what} out of {d['owner']} to {d['receiver']}, {took}; " \
                  f"nothing came back; " + "; ".join(signals)
+        if implied:
+            detail += "; the allowance is implied by the pull (the source has no approval records)"
         score = _score(d)
-        ev_drain = transfer_item(d, f"drain: transferFrom sent by {d['initiator']}, took {took}")
+        how = (f"; no approval is on record for this chain: a pull signed by someone other than the owner proves "
+               f"{d['owner']} had allowed {d['spender']}") if implied else ""
+        ev_drain = transfer_item(d, f"drain: transferFrom sent by {d['initiator']}, took {took}{how}")
         ev_approval = approval_ev.get((chain, d["approval_tx"]))
         for address, role, ev in [
             (d["owner"], "victim", [ev_approval, ev_drain]),

@@ -6,6 +6,8 @@
   did not send, under an allowance the owner granted to the transaction's sender or the contract it
   called), with the owner's balance before it, whether anything came back in that transaction, and
   whether the same spender pulls the same amount repeatedly or from several owners (a subscription).
+  On a chain whose source has no approval records at all (TronGrid's TRC-20 transfers) the pull itself
+  is the proof of an allowance (``approval_kind = 'implied'``, see ``_implied_pulls``).
 - ``pt_drains``: the pulls judged to be drains, with their supporting signals and ``ring`` (the spender).
 - ``pt_drain_interest``: small payments into drained owners between their approval and the drain from
   the scam's side (``payer``), the "interest" that keeps a victim topping up.
@@ -61,13 +63,10 @@ def find_drains(ctx: AnalysisContext) -> int:
     where, params = chain_filter(ctx, "t.chain")
 
     # Third-party pulls under an allowance: the latest approval (before the pull, same tx allowed for
-    # permits) from the owner, for this token, to the tx sender or the contract the tx called; a Permit2
+    # permits) from the owner, for this token, to the tx sender or the contract it called; a Permit2
     # allowance names the real spender, so it is preferred to the owner's allowance to Permit2 itself.
     # Only (owner, token) pairs with an allowance are read from the ledger, so the scan stays cheap.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_drain_pulls AS
-        WITH allowed AS (
-            SELECT DISTINCT chain, owner, token FROM approvals WHERE kind IN ('erc20', 'permit2') AND approved),
+    pulls = f"""
         pulls AS (
             SELECT t.chain, t.tx_hash, t.log_index, t.block_number, t.time, t.token, t.from_address AS owner,
                    t.to_address AS receiver, t.initiator, {_amount('t')} AS amt, t.amount, t.amount_text, t.usd
@@ -78,7 +77,12 @@ def find_drains(ctx: AnalysisContext) -> int:
               AND t.to_address <> '{ZERO}'),
         called AS (
             SELECT p.*, x.to_address AS called FROM pulls p
-            LEFT JOIN transactions x ON x.chain = p.chain AND x.hash = p.tx_hash)
+            LEFT JOIN transactions x ON x.chain = p.chain AND x.hash = p.tx_hash)"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_drain_pulls AS
+        WITH allowed AS (
+            SELECT DISTINCT chain, owner, token FROM approvals WHERE kind IN ('erc20', 'permit2') AND approved),
+        {pulls}
         SELECT * EXCLUDE (approved, a_block, a_log) FROM (
             SELECT p.*, a.spender, a.tx_hash AS approval_tx, a.time AS approval_time, a.kind AS approval_kind,
                    a.unlimited OR (a.amount IS NULL AND a.amount_text IS NOT NULL) AS unlimited, a.approved,
@@ -93,6 +97,7 @@ def find_drains(ctx: AnalysisContext) -> int:
         WHERE approved""",
         params,
     )
+    _implied_pulls(ctx, pulls, where, params)
     # What rules a pull out without looking at balances: something came back to the owner in the same
     # transaction, a swap ran in it, it is a subscription (repeated amount, or a plan's price), or a
     # service is involved.
@@ -201,6 +206,69 @@ def find_drains(ctx: AnalysisContext) -> int:
                    AND NOT EXISTS (SELECT 1 FROM pt_eoas e WHERE e.chain = scored.chain AND e.address = receiver))"""
     )
     return con.execute("SELECT count(*) FROM pt_drains").fetchone()[0]
+
+
+def implied_chains(ctx: AnalysisContext) -> list[str]:
+    """Chains whose source carries token transfers but no approval records at all (TronGrid's TRC-20
+    transfer feed): there a third-party pull is the only trace of an allowance."""
+    con = ctx.con
+    where, params = chain_filter(ctx)
+    have = {r[0] for r in con.execute(f"SELECT DISTINCT chain FROM approvals WHERE {where}", params).fetchall()}
+    # both are cheap (tens of milliseconds on 10M transactions); a chain with approvals keeps the
+    # approval-led path above unchanged and is never scanned for implied pulls
+    chains = [r[0] for r in con.execute(
+        f"SELECT DISTINCT chain FROM transactions WHERE {where}", params).fetchall()]
+    return sorted(c for c in chains if c not in have)
+
+
+def _implied_pulls(ctx: AnalysisContext, pulls: str, where: str, params: list) -> None:
+    """Add to ``pt_drain_pulls`` the pulls on chains without approval records (``implied_chains``).
+
+    A token transfer out of an owner in a transaction someone else signed (``initiator``), that is not
+    the called contract moving its own tokens, can only be a ``transferFrom`` under an allowance: the
+    first such pull implies the owner approved the signer -- or the contract the signer called, when that
+    is a contract and not the token itself. The implied allowance is dated from the owner's first
+    receipt of the token (the approval is not on record, and there is nothing to pull before), so
+    'interest' payments before the drain are still seen; ``approval_tx`` is the first pull. An owner
+    that never received the token before the "pull" is left out: its transfer is an event a
+    counterfeit token made up (address poisoning), not a transferFrom.
+    """
+    chains = implied_chains(ctx)
+    if not chains:
+        return
+    con = ctx.con
+    marks = ", ".join("?" for _ in chains)
+    con.execute(
+        f"""INSERT INTO pt_drain_pulls BY NAME
+        WITH allowed AS (
+            SELECT DISTINCT t.chain, t.from_address AS owner, t.token FROM transfers t
+            WHERE {where} AND t.chain IN ({marks}) AND t.kind IN ('erc20', 'trc20') AND t.initiator IS NOT NULL
+              AND t.initiator <> t.from_address),
+        {pulls},
+        implied AS (
+            SELECT p.*, CASE WHEN p.called IS NOT NULL AND p.called NOT IN (p.token, p.initiator)
+                              AND NOT EXISTS (SELECT 1 FROM pt_eoas e WHERE e.chain = p.chain AND e.address = p.called)
+                             THEN p.called ELSE p.initiator END AS spender
+            FROM called p
+            -- the contract the transaction called moving its own tokens (a pool paying out, a settlement
+            -- contract forwarding) is no pull; neither is a token contract's own balance
+            WHERE p.owner IS DISTINCT FROM p.called
+              AND NOT EXISTS (SELECT 1 FROM tokens k WHERE k.chain = p.chain AND k.address = p.owner)),
+        first_in AS (
+            SELECT t.chain, t.to_address AS owner, t.token, min(t.time) AS first_in FROM transfers t
+            SEMI JOIN (SELECT DISTINCT chain, owner, token FROM implied) o
+              ON o.chain = t.chain AND o.owner = t.to_address AND o.token = t.token
+            WHERE t.amount > 0 OR t.amount_text IS NOT NULL
+            GROUP BY ALL)
+        SELECT i.*, first_value(i.tx_hash) OVER w AS approval_tx, f.first_in AS approval_time,
+               'implied' AS approval_kind, NULL::BOOLEAN AS unlimited
+        FROM implied i JOIN first_in f ON f.chain = i.chain AND f.owner = i.owner AND f.token = i.token
+        -- a "transfer" out of an address that never received the token is no pull under an allowance but
+        -- an event a token contract made up (a counterfeit token's fake transfers, address poisoning)
+        WHERE f.first_in <= i.time
+        WINDOW w AS (PARTITION BY i.chain, i.owner, i.token, i.spender ORDER BY i.time, i.tx_hash, i.log_index)""",
+        params + chains + params,
+    )
 
 
 def _interest(ctx: AnalysisContext) -> None:
