@@ -211,3 +211,62 @@ def test_exchange_buyers_next_to_an_exchange_paid_platform_stay_quiet():
     _, got = _run(led)
     assert not set().union(*got.values()) & names
     assert got.get("scam_collection") == truth["collection"]
+
+
+# ------------------------------------------------------------------ victims tied into the ring
+def _self_paying_ring_with_busy_victims(led: Ledger, tag: str = "sp", victims: int = 5) -> dict:
+    """One deposit wallet per victim, all sweeping to one consolidation wallet. Each victim withdraws from
+    the exchange just before each payment (so the victim's own wallet forwards what it gets to the
+    platform and is tied into the ring), gets three growing 'profits' from the payout wallet (a victim-like
+    sequence of its own) and small flat payments from two friends. The friends and the payout wallet
+    paying the victims say nothing about the platform: the ring is still found, and the friends are not
+    victims."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import exchange
+
+    hot, cons, payout = exchange(led), f"{tag}_consolidation", f"{tag}_payout"
+    out = {"collection": set(), "victims": set(), "operators": {payout}, "friends": set()}
+    for i in range(victims):
+        v, platform = f"{tag}_victim{i}", f"{tag}_platform{i}"
+        out["victims"].add(v)
+        out["collection"].add(platform)
+        day0 = timedelta(days=2 * i, hours=3 * i)
+        for k, amount in enumerate((150 + 10 * i, 700, 2600 + 100 * i, 6100, 3000, 2000)):
+            t = day0 + timedelta(days=1 + 6 * k, hours=1)
+            led.transfer(hot, v, amount, at=t - timedelta(hours=1))
+            led.transfer(v, platform, amount, at=t)
+            led.transfer(platform, cons, amount, at=t + timedelta(hours=2))
+            if k < 3:
+                led.transfer(payout, v, (20, 60, 150)[k] + i, at=t + timedelta(days=1))
+        for f in range(2):
+            friend = f"{tag}_friend{i}_{f}"
+            out["friends"].add(friend)
+            led.transfer(hot, friend, 500, at=day0 + timedelta(days=2, hours=f))
+            for d in range(3):
+                led.transfer(friend, v, 40, at=day0 + timedelta(days=3 + 4 * d, hours=f))
+    return out
+
+
+def test_victims_tied_into_the_ring_do_not_hide_the_platform():
+    led = Ledger()
+    truth = _self_paying_ring_with_busy_victims(led)
+    _, got = _run(led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]
+    assert truth["operators"] <= got.get("scam_operator", set())
+    assert not set().union(*got.values()) & truth["friends"]
+
+
+def test_two_visible_victims_and_exchange_paid_ones_make_a_platform():
+    """A shared deposit wallet paid by two self-custody victims and, on their customers' orders, by
+    exchanges: the payout wallet paying both visible victims also pays small one-off 'profits' to the
+    exchange victims' deposit accounts (and nothing else); those count as victims too."""
+    from tests.test_detect_platform_worlds import exchange, fake_platform
+
+    led = Ledger()
+    truth = fake_platform(led, hot=exchange(led), victims=2, exchange_paid=2)
+    _, got = _run(led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]
+    assert truth["operators"] <= got.get("scam_operator", set())

@@ -68,12 +68,16 @@ class FakePlatformCollection(Detector):
         flow_services.prepare(ctx)
         con = ctx.con
         platform_sequences.build(con)
+        self._dedicated_payouts(ctx)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_pf_platforms AS
-                SELECT *, ((induced_share >= {TELL_SHARE})::INT + (round_share >= {TELL_SHARE})::INT
+                SELECT w.*, ((induced_share >= {TELL_SHARE})::INT + (round_share >= {TELL_SHARE})::INT
                            + (coalesce(hold_hours, 1e9) <= {FAST_HOURS})::INT) AS tells
-                FROM pt_pf_wallets
-                WHERE own_induced >= 1 AND victims >= {MIN_VICTIMS} AND victim_share >= {MIN_VICTIM_SHARE}
+                FROM pt_pf_wallets w
+                LEFT JOIN (SELECT chain, ring, count(DISTINCT address) AS n FROM pt_pf_payout_acc GROUP BY ALL) a
+                       ON a.chain = w.chain AND a.ring = w.ring
+                WHERE own_induced >= 1 AND victims + coalesce(a.n, 0) >= {MIN_VICTIMS}
+                  AND victim_share >= {MIN_VICTIM_SHARE}
                   AND returned_ratio <= {MAX_RETURNED}
                   AND induced_share >= {TELL_SHARE} AND round_share >= {TELL_SHARE}"""
         )
@@ -101,6 +105,48 @@ class FakePlatformCollection(Detector):
                     + self._payout_victims(ctx) + self._operators(ctx) + self._exchange_payouts(ctx))
         ctx.cache["platform_wallets"] = {(f.chain, f.address) for f in findings if f.role == "scam_collection"}
         return findings
+
+    # ------------------------------------------------------------------ dedicated payout wallets
+    def _dedicated_payouts(self, ctx: AnalysisContext) -> None:
+        """pt_pf_payout (chain, ring, payer): the ring's payout wallets (pt_pf_side) that do little else:
+        at least PAYOUT_FOCUS of the people they pay themselves pay the ring's wallets or got small
+        one-off 'profits' (MAX_PROFIT_PAYMENTS or fewer of MIN_PROFIT_USD to MAX_PROFIT_USD), and they
+        are not themselves a paying victim of a platform (pt_pf_paying: a victim who also pays a few
+        other victims and then friends and shops once each is spending, not paying 'profits').
+        pt_pf_payout_acc: the exchange deposit accounts paid such 'profits', victims whose own payments
+        left from their exchange; they count toward a ring's MIN_VICTIMS (a ring whose visible victims are two
+        self-custody payers and whose other victims pay through exchanges is still a platform)."""
+        con = ctx.con
+        svc = flow_services.is_service_sql("v", "dst")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_payees AS
+                SELECT v.chain, v.src AS payer, v.dst, count(*) AS n, min(v.usd) AS min_usd, max(v.usd) AS max_usd,
+                       EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
+                FROM pt_value v SEMI JOIN pt_pf_side s ON s.chain = v.chain AND s.payer = v.src
+                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                GROUP BY v.chain, v.src, v.dst"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_payout AS
+                WITH judged AS (
+                    SELECT s.chain, s.ring, s.payer, p.dst,
+                           EXISTS (SELECT 1 FROM pt_value w JOIN pt_pf_ring r ON r.chain = w.chain AND r.c = w.dst
+                                   WHERE w.chain = p.chain AND w.src = p.dst AND r.ring = s.ring
+                                     AND NOT (w.token = 'native' AND w.usd <= {GAS_USD})) AS victim,
+                           (p.n <= {MAX_PROFIT_PAYMENTS} AND p.min_usd >= {MIN_PROFIT_USD}
+                            AND p.max_usd <= {MAX_PROFIT_USD}) AS profit
+                    FROM pt_pf_side s JOIN pt_pf_payees p ON p.chain = s.chain AND p.payer = s.payer
+                    WHERE NOT EXISTS (SELECT 1 FROM pt_pf_paying y WHERE y.chain = s.chain AND y.s = s.payer))
+                SELECT chain, ring, payer FROM judged GROUP BY ALL
+                HAVING count(*) FILTER (WHERE victim OR profit) >= {PAYOUT_FOCUS} * count(*)"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_payout_acc AS
+                SELECT DISTINCT o.chain, o.ring, o.payer, p.dst AS address
+                FROM pt_pf_payout o JOIN pt_pf_payees p ON p.chain = o.chain AND p.payer = o.payer
+                WHERE p.to_deposit AND p.n <= {MAX_PROFIT_PAYMENTS} AND p.min_usd >= {MIN_PROFIT_USD}
+                  AND p.max_usd <= {MAX_PROFIT_USD}"""
+        )
 
     # ------------------------------------------------------------------ collection wallets
     def _collection(self, ctx: AnalysisContext) -> list[Finding]:
@@ -532,7 +578,7 @@ class FakePlatformCollection(Detector):
                 SELECT v.chain, v.dst AS address, any_value(x.ring) AS ring, v.src AS payer, count(*) AS n,
                        sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
                 FROM pt_value v
-                JOIN (SELECT DISTINCT s.chain, s.payer, s.ring FROM pt_pf_side s
+                JOIN (SELECT DISTINCT s.chain, s.payer, s.ring FROM pt_pf_payout s
                       SEMI JOIN pt_pf_platforms p ON p.chain = s.chain AND p.ring = s.ring) x
                   ON x.chain = v.chain AND x.payer = v.src
                 WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})

@@ -52,7 +52,7 @@ SWEEP_FOCUS = 0.8
 RING_SHARE = 0.2
 
 TABLES = ("pt_pf_busy", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
-          "pt_pf_side", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
+          "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
@@ -172,24 +172,43 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
     # The platform's side: the receiver itself, or a payout wallet: it pays two or more victim-like
     # senders of the same ring, at least SIDE_SHARE of the people it pays are such senders, and it pays
     # them while they are still paying in (a payroll or airdrop that happens to reach two victims pays
-    # many others, and keeps paying after the victims stop).
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_pf_side AS
+    # many others, and keeps paying after the victims stop). Decided twice: the first pass finds the
+    # ring's paying victims (victim-like senders that got an early payback from the platform side,
+    # pt_pf_paying); a ring wallet that is such a victim (a victim topping up from their exchange and
+    # paying on is tied into the ring by that payment) is not a platform wallet, so the people paying it
+    # (friends, an employer) are left out of the second pass.
+    side_sql = f"""CREATE OR REPLACE TEMP TABLE pt_pf_side AS
             WITH cand AS (
                 SELECT chain, ring, payer, count(DISTINCT s) AS victims, avg(early::INT) AS early_share
-                FROM pt_pf_back_all GROUP BY ALL HAVING count(DISTINCT s) >= 2),
+                FROM pt_pf_back_all b
+                WHERE NOT EXISTS (SELECT 1 FROM pt_pf_paying y WHERE y.chain = b.chain AND y.s = b.c AND y.ring = b.ring)
+                GROUP BY ALL HAVING count(DISTINCT s) >= 2),
             reach AS (
                 SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS payees FROM pt_value v
                 SEMI JOIN cand c ON c.chain = v.chain AND c.payer = v.src GROUP BY ALL)
             SELECT c.* FROM cand c JOIN reach r USING (chain, payer)
             WHERE c.victims >= {SIDE_SHARE} * r.payees AND c.early_share >= {SIDE_EARLY}"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE pt_pf_back AS
+    back_sql = """CREATE OR REPLACE TEMP TABLE pt_pf_back AS
            SELECT b.* FROM pt_pf_back_all b
            WHERE b.payer = b.c OR EXISTS (SELECT 1 FROM pt_pf_side x WHERE x.chain = b.chain AND x.ring = b.ring
                                                               AND x.payer = b.payer)"""
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_paying (chain VARCHAR, s VARCHAR, ring VARCHAR)")
+    con.execute(side_sql)
+    con.execute(back_sql)
+    # A wallet is judged by its larger side: one that is paid in the pattern (with paybacks) by more
+    # wallets than it pays so is a platform whose sweeps happen to look alike, not a victim.
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_pf_paying AS
+                   WITH induced AS (
+                       SELECT DISTINCT p.chain, p.s, p.c, r.ring FROM pt_pf_pairs p
+                       JOIN pt_pf_ring r ON r.chain = p.chain AND r.c = p.c
+                       WHERE p.victim_like AND EXISTS (SELECT 1 FROM pt_pf_back b WHERE b.chain = p.chain
+                                                       AND b.s = p.s AND b.c = p.c AND b.early)),
+                   paid AS (SELECT chain, c, count(*) AS n FROM induced GROUP BY ALL)
+                   SELECT i.chain, i.s, i.ring FROM induced i
+                   LEFT JOIN paid r ON r.chain = i.chain AND r.c = i.s
+                   GROUP BY i.chain, i.s, i.ring HAVING count(*) >= max(coalesce(r.n, 0))""")
+    con.execute(side_sql)
+    con.execute(back_sql)
 
 
 def _wallets(con: duckdb.DuckDBPyConnection) -> None:
@@ -205,8 +224,12 @@ def _wallets(con: duckdb.DuckDBPyConnection) -> None:
            GROUP BY i.chain, i.c"""
     )
     # Pairs left out of a ring's statistics (neither for nor against it): sweeps between the ring's own
-    # wallets (the sender is a ring wallet whose own payers got paybacks), and pure pass-throughs of
-    # exchange money that got nothing back (the platform's own exchange-paid deposit wallets look so).
+    # wallets (the sender is a ring wallet whose own payers got paybacks), pure pass-throughs of
+    # exchange money that got nothing back (the platform's own exchange-paid deposit wallets look so),
+    # and payments to a victim of the ring (the receiver itself pays a ring wallet in the victim pattern
+    # and got paybacks from the platform side: a victim who tops up from their exchange and pays on is
+    # tied into the ring by that payment, and their friends' or the payout wallet's payments to them
+    # say nothing about the platform).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_flags AS
             WITH flags AS (
@@ -227,7 +250,8 @@ def _wallets(con: duckdb.DuckDBPyConnection) -> None:
             SELECT f.*, (EXISTS (SELECT 1 FROM own o JOIN pt_pf_ring r ON r.chain = o.chain AND r.c = o.c
                                  WHERE o.chain = f.chain AND o.c = f.s AND r.ring = f.ring AND o.own_induced >= 1)
                          OR (NOT f.induced AND f.paid_back = 0 AND i.ex_usd >= {FORWARDED} * i.in_usd
-                             AND f.total_usd >= {FORWARDED} * i.in_usd)) AS internal
+                             AND f.total_usd >= {FORWARDED} * i.in_usd)) AS internal,
+                   EXISTS (SELECT 1 FROM pt_pf_paying y WHERE y.chain = f.chain AND y.s = f.c AND y.ring = f.ring) AS to_victim
             FROM flags f LEFT JOIN sender_in i ON i.chain = f.chain AND i.s = f.s"""
     )
     con.execute(
@@ -241,11 +265,11 @@ def _wallets(con: duckdb.DuckDBPyConnection) -> None:
                       sum(paid_back) FILTER (WHERE victim_like)
                           / nullif(sum(total_usd) FILTER (WHERE victim_like), 0) AS returned_ratio,
                       count(DISTINCT c) AS wallets
-               FROM pt_pf_flags WHERE NOT internal GROUP BY ALL),
+               FROM pt_pf_flags WHERE NOT internal AND NOT to_victim GROUP BY ALL),
            own AS (
                SELECT chain, c, count(*) FILTER (WHERE victim_like) AS own_victims,
                       count(*) FILTER (WHERE victim_like AND induced) AS own_induced
-               FROM pt_pf_flags GROUP BY ALL)
+               FROM pt_pf_flags GROUP BY ALL HAVING NOT bool_or(to_victim))
            SELECT r.chain, r.c, r.ring, own.own_victims, own.own_induced, g.victims, g.repeat_senders,
                   g.victims / g.repeat_senders AS victim_share, coalesce(g.induced_share, 0) AS induced_share,
                   coalesce(g.round_share, 0) AS round_share, coalesce(g.returned_ratio, 0) AS returned_ratio,
