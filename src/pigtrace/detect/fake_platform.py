@@ -433,12 +433,7 @@ class FakePlatformCollection(Detector):
                     FROM profits GROUP BY ALL
                     HAVING count(*) FILTER (WHERE profit) >= {MIN_PAYOUT_VICTIMS}
                        AND count(*) FILTER (WHERE profit) >= {PAYOUT_FOCUS} * count(*)),
-                bankroll AS (
-                    SELECT v.chain, v.dst AS p, sum(v.usd) AS in_usd,
-                           sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
-                                                            AND x.address = v.src)) AS ex_usd
-                    FROM pt_value v SEMI JOIN payers p ON p.chain = v.chain AND p.p = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL)
+                bankroll AS ({flow_services.exchange_inflow_sql("payers", "p", GAS_USD)})
                 SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims
                 FROM sweepers s JOIN funders f ON f.chain = s.chain AND f.c = s.c
                 JOIN funded w ON w.chain = f.chain AND w.f = f.f

@@ -116,6 +116,16 @@ def is_service_sql(alias: str, col: str) -> str:
     return f"EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = {alias}.chain AND s.address = {alias}.{col})"
 
 
+def exchange_inflow_sql(keys: str, key_col: str, gas_usd: float) -> str:
+    """Per wallet of relation ``keys`` (columns chain, ``key_col``): what it received (gas top-ups of at most
+    ``gas_usd`` left out) as ``in_usd``, and the part labelled exchanges paid as ``ex_usd``."""
+    return f"""SELECT v.chain, v.dst AS {key_col}, sum(v.usd) AS in_usd,
+                      sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
+                                                       AND x.address = v.src)) AS ex_usd
+               FROM pt_value v SEMI JOIN {keys} k ON k.chain = v.chain AND k.{key_col} = v.dst
+               WHERE NOT (v.token = 'native' AND v.usd <= {gas_usd}) GROUP BY ALL"""
+
+
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     for t in ("pt_value", "pt_services", "pt_exchange", "pt_otc_labelled", "pt_deposits", "pt_swap_returns"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

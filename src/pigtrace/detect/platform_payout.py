@@ -65,12 +65,7 @@ class GasFundedPayout(Detector):
                                                       AND usd / n <= {MAX_PROFIT_USD}) AS payees,
                            count(*) AS all_payees
                     FROM pays GROUP BY ALL),
-                funding AS (
-                    SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd,
-                           sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
-                                                            AND x.address = v.src)) AS ex_usd
-                    FROM pt_value v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD}) GROUP BY ALL)
+                funding AS ({flow_services.exchange_inflow_sql("funded", "w", GAS_MAX_USD)})
                 SELECT p.chain, p.w, p.payees, any_value(f.funder) AS funder FROM payers p
                 JOIN funded f ON f.chain = p.chain AND f.w = p.w
                 JOIN funding u ON u.chain = p.chain AND u.w = p.w
