@@ -90,6 +90,60 @@ def test_tron_zero_value_poisoning():
     assert found["victim"] == {owner} and found["scam_collection"] == {fake}
 
 
+def as_trongrid(led: Ledger) -> Ledger:
+    """Token rows as TronGrid ingest writes them: kind 'trc20'."""
+    led.transfers = [t[:6] + ("trc20",) + t[7:] if t[6] == "erc20" else t for t in led.transfers]
+    return led
+
+
+def test_tron_lookalike_of_the_address_bytes_at_a_busy_owner():
+    # A Tron look-alike made on the 20 address bytes (hex) shares the leading base58 characters only
+    # roughly and the trailing ones not at all (they come from the checksum): it must be matched on hex.
+    led = Ledger("tron")
+    owner, friend = led.addr("owner"), led.addr("friend")
+    led.transfer("exchange_hot", owner, 90_000)
+    for i in range(300):  # a busy owner: many real counterparties
+        led.transfer(owner, f"shop{i % 60}", 20)
+        led.transfer(f"client{i % 40}", owner, 25)
+    led.transfer(owner, friend, 1500)
+    fake = led.lookalike(friend, prefix=5, suffix=4)
+    assert fake[-4:] != friend[-4:]
+    led.wait(minutes=10)
+    planted = led.transfer(owner, fake, 0, initiator="poisoner")
+    dust_fake = led.lookalike(friend, seed="dust", prefix=4, suffix=5)
+    led.transfer(dust_fake, owner, 0.01)  # dust from a second look-alike
+    led.wait(days=3)
+    payment = led.transfer(owner, fake, 2000)
+    found, con = run(as_trongrid(led))
+    assert found["victim"] == {owner}
+    assert found["scam_collection"] == {fake}
+    assert found["scam_operator"] == {led.addr("poisoner"), dust_fake}
+    ev = json.loads(con.execute("SELECT evidence FROM findings WHERE role = 'victim'").fetchone()[0])
+    hashes = [e["tx_hash"] for e in ev]
+    assert planted in hashes and payment in hashes
+    reasons = json.loads(con.execute("SELECT reasons FROM findings WHERE role = 'victim'").fetchone()[0])
+    assert any("first 5 and last 4 hex characters" in r for r in reasons)
+
+
+def test_tron_two_real_counterparties_sharing_address_bytes_and_zero_transfers_are_quiet():
+    led = Ledger("tron")
+    owner, friend = led.addr("owner"), led.addr("friend")
+    led.transfer("exchange_hot", owner, 5000)
+    led.transfer(owner, friend, 1200)
+    twin = led.lookalike(friend, seed="vanity twin")  # a genuine second wallet with the same hex ends
+    led.transfer(owner, twin, 700)
+    led.transfer(owner, twin, 300)
+    led.transfer(owner, "someone", 0, initiator="spammer")  # zero-value, but no look-alike
+    led.token("AIRDROP", decimals=18)
+    for i in range(5):
+        led.transfer("airdropper", f"user{i}", 100, token="AIRDROP")
+    led.transfer("airdropper", owner, 100, token="AIRDROP")
+    near = led.lookalike(friend, seed="near", prefix=3, suffix=3)  # 6 shared hex digits: could be chance
+    led.transfer(owner, near, 0, initiator="spammer")
+    found, _ = run(as_trongrid(led))
+    assert found == {}
+
+
 # ------------------------------------------------------------------------------------ benign look-alikes
 def test_owner_sending_zero_itself_is_quiet():
     led = Ledger()

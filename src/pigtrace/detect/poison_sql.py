@@ -10,7 +10,10 @@
   (below ``DUST_USD``) or a token outside the asset registry -- between the owner and an address that
   shares the first and last characters of one of the owner's genuine counterparties (``head``/``tail``,
   at least ``MIN_END`` each and ``MIN_MATCH`` together), sent by someone other than the owner within
-  ``WINDOW_DAYS`` of a real transfer with that counterparty.
+  ``WINDOW_DAYS`` of a real transfer with that counterparty. A Tron address is compared in two forms: its
+  base58check text after the fixed leading 'T' (what wallets show), and its 20 address bytes in hex (what
+  hex views and EVM tooling show; a look-alike made on the bytes shares the leading base58 characters only
+  roughly and the trailing ones not at all, since those encode the checksum). ``form`` says which matched.
 - ``pt_poison_paid``: the owner's later real payments to a look-alike (the poisoning worked).
 - ``pt_poison_fake_tokens``: unregistered tokens of planted transfers that carry a registry asset's
   symbol (a fake "USDT") or whose transfers are mostly planted ones: the poisoner's own contracts.
@@ -42,13 +45,37 @@ DUST_USD = 1.0
 WINDOW_DAYS = 7
 
 
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
 def _body(col: str) -> str:
     return f"CASE WHEN {col} LIKE '0x%' THEN substr({col}, 3) ELSE substr({col}, 2) END"
 
 
+def _tron_hex(col: str) -> str:
+    """SQL: the 20 address bytes (40 lowercase hex digits) of a base58check Tron address, else NULL.
+
+    The 25 decoded bytes (0x41, the 20 address bytes, a 4-byte checksum) form a 200-bit number
+    N = sum(d_i * 58^(33-i)). Each power is split as a * 2^100 + b, so that A = sum(d_i * a_i) and
+    B = sum(d_i * b_i) fit in HUGEINT and N = A * 2^100 + B exactly: N >> 100 = A + (B >> 100) holds the
+    0x41 byte and the first 23 hex digits, B mod 2^100 the last 17 digits and the checksum.
+    """
+    hi, lo = [], []
+    for i in range(34):
+        power = 58 ** (33 - i)
+        digit = f"(instr('{B58_ALPHABET}', substr({col}, {i + 1}, 1)) - 1)::HUGEINT"
+        hi.append(f"{digit} * {power >> 100}::HUGEINT")
+        lo.append(f"{digit} * {power & ((1 << 100) - 1)}::HUGEINT")
+    high, low = " + ".join(hi), " + ".join(lo)
+    return (f"CASE WHEN {col} LIKE 'T%' AND length({col}) = 34 "
+            f"AND regexp_full_match({col}, '[{B58_ALPHABET}]+') THEN "
+            f"right(lpad(lower(hex(({high}) + (({low}) >> 100))), 25, '0'), 23) || "
+            f"left(lpad(lower(hex(({low}) & ((1::HUGEINT << 100) - 1))), 25, '0'), 17) END")
+
+
 def _shared(a: str, b: str, side: str) -> str:
-    """SQL: how many leading (side='left') or trailing characters the bodies of a and b share."""
-    return " + ".join(f"({side}({_body(a)}, {i}) = {side}({_body(b)}, {i}))::INT" for i in range(1, MAX_COUNTED + 1))
+    """SQL: how many leading (side='left') or trailing characters the texts a and b share."""
+    return " + ".join(f"({side}({a}, {i}) = {side}({b}, {i}))::INT" for i in range(1, MAX_COUNTED + 1))
 
 
 def find_poisoning(ctx: AnalysisContext) -> int:
@@ -85,7 +112,10 @@ def find_poisoning(ctx: AnalysisContext) -> int:
             UNION ALL
             SELECT chain, tx_hash, log_index, time, token, initiator, to_address, from_address, false, how
             FROM no_value WHERE initiator <> to_address)
-        SELECT s.*, right(s.lookalike, {MIN_END}) AS k FROM sides s
+        SELECT s.*, right(s.lookalike, {MIN_END}) AS k, h.hex AS hl, right(h.hex, {MIN_END}) AS kh
+        FROM sides s
+        CROSS JOIN LATERAL (SELECT CASE WHEN s.lookalike NOT LIKE '0x%' THEN {_tron_hex('s.lookalike')} END
+                            AS hex) h
         ANTI JOIN pt_services o ON o.chain = s.chain AND o.address = s.owner
         ANTI JOIN pt_services l ON l.chain = s.chain AND l.address = s.lookalike""",
         params,
@@ -96,6 +126,10 @@ def find_poisoning(ctx: AnalysisContext) -> int:
     # characters are compared on those rows only.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pt_poison_keys AS SELECT DISTINCT chain, owner, k FROM pt_poison_planted"
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_poison_hex_keys AS
+        SELECT DISTINCT chain, owner, kh FROM pt_poison_planted WHERE kh IS NOT NULL"""
     )
     sides = [("from_address", "to_address", "true", "CREATE OR REPLACE TEMP TABLE pt_poison_real AS"),
              ("to_address", "from_address", "false", "INSERT INTO pt_poison_real")]
@@ -111,29 +145,68 @@ def find_poisoning(ctx: AnalysisContext) -> int:
             WHERE {where} AND {real} AND t.from_address <> t.to_address""",
             params,
         )
+    # Tron: the same on the address bytes (hex), for look-alikes that imitate the hex form. Only owners
+    # with a planted hex key are read, and only their counterparties' addresses are decoded.
+    has_hex = con.execute("SELECT count(*) FROM pt_poison_hex_keys").fetchone()[0] > 0
+    for owner_col, other_col, outgoing, _ in sides if has_hex else []:
+        con.execute(
+            f"""INSERT INTO pt_poison_real
+            WITH owners AS (SELECT DISTINCT chain, owner FROM pt_poison_hex_keys),
+            theirs AS (
+                SELECT t.chain, t.{owner_col} AS owner, t.{other_col} AS other, {outgoing} AS outgoing,
+                       t.initiator, t.time, t.tx_hash, t.log_index
+                FROM transfers t
+                SEMI JOIN owners o ON o.chain = t.chain AND o.owner = t.{owner_col}
+                {registry}
+                WHERE {where} AND {real} AND t.from_address <> t.to_address
+                  AND t.{other_col} NOT LIKE '0x%'),
+            decoded AS (SELECT other, right({_tron_hex('other')}, {MIN_END}) AS kh
+                        FROM (SELECT DISTINCT other FROM theirs))
+            SELECT x.* FROM theirs x
+            JOIN decoded d ON d.other = x.other
+            SEMI JOIN pt_poison_hex_keys k ON k.chain = x.chain AND k.owner = x.owner AND k.kh = d.kh
+            ANTI JOIN pt_poison_real r ON r.chain = x.chain AND r.tx_hash = x.tx_hash
+                                     AND r.log_index = x.log_index AND r.outgoing = x.outgoing""",
+            params,
+        )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_poison_pairs AS
-        SELECT chain, owner, other, right(other, {MIN_END}) AS k, min(time) AS first_time
-        FROM pt_poison_real GROUP BY ALL"""
+        SELECT *, right(ho, {MIN_END}) AS kh FROM (
+            SELECT chain, owner, other, right(other, {MIN_END}) AS k, min(time) AS first_time,
+                   CASE WHEN other NOT LIKE '0x%' THEN {_tron_hex('other')} END AS ho
+            FROM pt_poison_real GROUP BY chain, owner, other)"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_poison_events AS
-        SELECT * FROM (
-            SELECT p.*, q.other AS imitated, q.first_time AS imitated_since,
-                   {_shared('p.lookalike', 'q.other', 'left')} AS head,
-                   {_shared('p.lookalike', 'q.other', 'right')} AS tail
+        WITH matched AS (
+            -- the address as written (0x-hex, Tron base58 after its fixed 'T') ...
+            SELECT p.* EXCLUDE (hl, kh), q.other AS imitated, q.first_time AS imitated_since, 'text' AS form,
+                   {_body('q.other')} AS imitated_body,
+                   {_shared(_body('p.lookalike'), _body('q.other'), 'left')} AS head,
+                   {_shared(_body('p.lookalike'), _body('q.other'), 'right')} AS tail
             FROM pt_poison_planted p
             JOIN pt_poison_pairs q ON q.chain = p.chain AND q.owner = p.owner AND q.k = p.k
-            WHERE q.other <> p.lookalike AND q.first_time <= p.time) p
+            WHERE q.other <> p.lookalike AND q.first_time <= p.time
+            UNION ALL
+            -- ... and a Tron address's 20 bytes in hex, as hex views and EVM tooling show it
+            SELECT p.* EXCLUDE (hl, kh), q.other, q.first_time, 'hex', q.ho,
+                   {_shared('p.hl', 'q.ho', 'left')}, {_shared('p.hl', 'q.ho', 'right')}
+            FROM pt_poison_planted p
+            JOIN pt_poison_pairs q ON q.chain = p.chain AND q.owner = p.owner AND q.kh = p.kh
+            WHERE q.other <> p.lookalike AND q.first_time <= p.time)
+        SELECT * EXCLUDE (imitated_body) FROM matched p
         WHERE head >= {MIN_END} AND tail >= {MIN_END} AND head + tail >= {MIN_MATCH}
-          AND NOT (left({_body('p.imitated')}, head) || right({_body('p.imitated')}, tail)) SIMILAR TO '0+'
+          AND NOT (left(imitated_body, head) || right(imitated_body, tail)) SIMILAR TO '0+'
           -- shortly after a real transfer between the owner and the imitated counterparty
           AND EXISTS (SELECT 1 FROM pt_poison_real r WHERE r.chain = p.chain AND r.owner = p.owner
                       AND r.other = p.imitated AND r.time <= p.time
                       AND r.time >= p.time - INTERVAL {WINDOW_DAYS} DAY)
           -- a look-alike the owner already dealt with for real is a counterparty, not a decoy
           AND NOT EXISTS (SELECT 1 FROM pt_poison_real r WHERE r.chain = p.chain AND r.owner = p.owner
-                          AND r.other = p.lookalike AND r.time < p.time)"""
+                          AND r.other = p.lookalike AND r.time < p.time)
+        -- one reading per planted transfer and imitated counterparty: the form sharing the most
+        QUALIFY row_number() OVER (PARTITION BY p.chain, p.tx_hash, p.log_index, p.owner, p.lookalike, p.imitated
+                                   ORDER BY p.head + p.tail DESC, p.form DESC) = 1"""
     )
     # The owner then paid the look-alike: a real transfer it sent itself, after the first planted one.
     con.execute(

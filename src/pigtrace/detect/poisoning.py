@@ -25,7 +25,8 @@ class AddressPoisoning(Detector):
         f"{WINDOW_DAYS} days after an owner's real transfer with a counterparty, someone other than the owner "
         f"made a transfer of no value (zero, dust under {DUST_USD:g} USD, or a token outside the asset registry) "
         "between the owner and an address that imitates that counterparty's first and last characters "
-        f"({MIN_END}+ at each end, {MIN_MATCH}+ in all: 1 chance in 268 million), so that the look-alike shows "
+        f"({MIN_END}+ at each end, {MIN_MATCH}+ in all: 1 chance in 268 million; on Tron in the base58 text "
+        "after the fixed 'T' or in the address's 20 bytes written in hex), so that the look-alike shows "
         "in the owner's history. Owners who then paid the look-alike are victims and the paid look-alike a "
         "scam collection wallet; the senders of the planted transfers, look-alikes nobody paid and fake "
         "tokens made for the planting (an unregistered token with a real token's symbol, or one that moves "
@@ -45,7 +46,8 @@ class AddressPoisoning(Detector):
                     SELECT e.*, row_number() OVER (PARTITION BY e.chain, e.lookalike ORDER BY e.time) AS n_l,
                            row_number() OVER (PARTITION BY e.chain, e.initiator ORDER BY e.time) AS n_i
                     FROM pt_poison_events e)
-                SELECT e.chain, e.owner, e.lookalike, e.initiator, e.imitated, e.how, e.outgoing, e.head, e.tail,
+                SELECT e.chain, e.owner, e.lookalike, e.initiator, e.imitated, e.how, e.outgoing,
+                       e.head, e.tail, e.form,
                        f.token AS fake_token, f.symbol AS fake_symbol, f.impersonates, {EVIDENCE_SQL}
                 FROM ranked e
                 JOIN transfers t ON t.chain = e.chain AND t.tx_hash = e.tx_hash AND t.log_index = e.log_index
@@ -87,10 +89,11 @@ def _findings(events: list[dict[str, Any]], paid: list[dict[str, Any]], genuine:
         chain, look = e["chain"], e["lookalike"]
         imitated[(chain, e["owner"], look)] = e["imitated"]
         head, tail = e["head"], e["tail"]
+        chars = "hex characters of the address bytes" if e["form"] == "hex" else "characters"
         ring = f"poison:{e['initiator']}"
         direction = "from the owner to it" if e["outgoing"] else "from it to the owner"
         detail = (f"tx {e['tx_hash']}: {e['initiator']} made a {e['how']} transfer {direction}; {look} imitates "
-                  f"{e['imitated']} (first {head} and last {tail} characters), a real counterparty of {e['owner']}")
+                  f"{e['imitated']} (first {head} and last {tail} {chars}), a real counterparty of {e['owner']}")
         note = f"planted {e['how']} transfer: {look} imitates {e['imitated']}"
         ev = transfer_item(e, note)
         strength = min(0.15, 0.03 * (head + tail - MIN_MATCH))
