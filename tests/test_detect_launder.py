@@ -133,3 +133,58 @@ def test_desk_shaped_consolidation_wallet_is_laundering_not_a_desk():
     assert {f"cx_mule{i}" for i in range(10)} <= got["cash_out"]
     assert desk in got["cash_out"]
     assert not customers & set().union(*got.values())
+
+
+def _victim_fed_side_wallet(led, keeps: bool = False) -> None:
+    """Two of the platform's (known) victims also pay a wallet no detector names as a platform, once
+    each. Unless ``keeps``, it sweeps the money to a hop that cashes it out at a mule's deposit account
+    (a collection wallet); with ``keeps`` it spends only a little of it (a friend, a shop)."""
+    t0 = timedelta(days=60)
+    led.transfer("pf_victim0", "side_collect", 2500, at=t0)
+    led.transfer("pf_victim1", "side_collect", 3100, at=t0 + timedelta(hours=5))
+    led.transfer("side_source", "side_collect", 400, at=t0 + timedelta(hours=6))  # some other money too
+    if keeps:
+        led.transfer("side_collect", "side_landlord", 700, at=t0 + timedelta(days=2))
+        return
+    led.transfer("side_collect", "side_hop", 5900, at=t0 + timedelta(days=1))
+    led.transfer("side_hop", "side_mule", 5900, at=t0 + timedelta(days=1, hours=3))
+    deposit_account(led, "side_mule", "binance_hot", t0 + timedelta(days=1, hours=5))
+
+
+def test_collection_wallet_paid_by_known_victims_is_traced():
+    """A wallet that known victims paid (most of its inflow) and that swept the money on is a collection
+    wallet even when no platform detector named it: it is flagged, and its outflow is traced."""
+    led, truth = scam_world()
+    _victim_fed_side_wallet(led)
+    con, got = _run(led)
+    assert "side_collect" in got["scam_collection"]
+    assert "side_hop" in got["laundering"]
+    assert "side_mule" in got["cash_out"]
+    assert got["laundering"] == truth["laundering"] | {"side_hop"}
+    assert "side_source" not in set().union(*got.values())
+    reasons = json.loads(con.execute(
+        "SELECT reasons FROM findings WHERE address = ? AND role = 'scam_collection'", [led.addr("side_collect")]
+    ).fetchone()[0])
+    assert "2 known victims" in reasons[1]
+
+
+def test_wallet_victims_paid_that_keeps_the_money_is_not_a_collection_wallet():
+    led, truth = scam_world()
+    _victim_fed_side_wallet(led, keeps=True)
+    _, got = _run(led)
+    flagged = set().union(*got.values())
+    assert not {"side_collect", "side_landlord", "side_source"} & flagged
+    assert got["laundering"] == truth["laundering"]
+
+
+def test_shop_that_a_few_victims_paid_is_not_a_collection_wallet():
+    """A merchant that sweeps its takings on but whose customers are mostly not victims stays quiet."""
+    led, _truth = scam_world()
+    t0 = timedelta(days=60)
+    led.transfer("pf_victim0", "side_shop", 120, at=t0)
+    led.transfer("pf_victim1", "side_shop", 90, at=t0 + timedelta(hours=1))
+    for i in range(6):
+        led.transfer(f"side_customer{i}", "side_shop", 100 + 7 * i, at=t0 + timedelta(hours=2 + i))
+    led.transfer("side_shop", "side_supplier", 800, at=t0 + timedelta(days=1))
+    _, got = _run(led)
+    assert not {"side_shop", "side_supplier"} & set().union(*got.values())

@@ -9,6 +9,7 @@ from pigtrace.detect import flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
+from pigtrace.detect.laundering import VictimFedLaundering
 
 # A deposit account is a mule's when a real part of what it received is scam money: a quarter of its
 # inflow (an ordinary customer's account that once got a small tainted payment stays far below) and
@@ -132,4 +133,6 @@ class OtcDesk(Detector):
         return out
 
 
-DETECTORS = [MuleDeposit, OtcDesk]
+# victim_fed_laundering runs here, after platform_payout found its victims, and before the cash-out
+# detectors so that they trace from its collection wallets too.
+DETECTORS = [VictimFedLaundering, MuleDeposit, OtcDesk]

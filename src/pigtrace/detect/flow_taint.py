@@ -35,6 +35,13 @@ GAS_MAX_USD = 250.0
 MIN_TAINTED_USD = 50.0
 PURE_SHARE = 0.9
 DUST_USD = 10.0
+# Victim-fed collection wallet (a collection wallet no earlier detector named, e.g. a platform whose victims
+# were only found later through its payout wallet): paid by at least VICTIM_PAYERS distinct known victims,
+# their payments at least VICTIM_FED of everything it ever received, and it swept at least SWEPT of that on
+# (a friend, shop or landlord that several victims paid keeps the money; a collection wallet forwards it).
+VICTIM_PAYERS = 2
+VICTIM_FED = 0.5
+SWEPT = 0.8
 
 
 def enough_taint_sql(alias: str) -> str:
@@ -46,7 +53,8 @@ def enough_taint_sql(alias: str) -> str:
 @dataclass
 class Taint:
     graph: FlowGraph
-    seeds: np.ndarray
+    seeds: np.ndarray  # scam_collection findings and victim-fed collection wallets
+    victim_fed: np.ndarray  # the victim-fed ones (not yet a finding)
     sinks: np.ndarray
     share: np.ndarray
     tainted_in: np.ndarray
@@ -71,19 +79,32 @@ def store_pairs(con, table: str, pairs) -> None:
 
 
 def taint(ctx: AnalysisContext) -> Taint:
-    """The haircut taint from the current scam_collection findings (cached for the analysis)."""
-    key = frozenset((f.chain, f.address) for f in ctx.findings if f.role == "scam_collection")
+    """The haircut taint from the current scam_collection findings and the victim-fed collection wallets
+    (cached for the analysis; recomputed when later detectors add collection wallets or victims)."""
+    key = (frozenset((f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"),
+           frozenset((f.chain, f.address) for f in ctx.findings if f.role == "victim"))
     cached = ctx.cache.get("taint")
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    flow_services.prepare(ctx)
+    # still current when the only new collection wallets are the victim-fed ones it already walked from
     con = ctx.con
+    if cached is not None and cached[0][0] <= key[0] <= cached[2]:
+        if cached[0][1] == key[1]:
+            return cached[1]
+        # victims found since: walk again only if they make a new victim-fed collection wallet
+        old = cached[1]
+        store_pairs(con, "pt_seed_victims", key[1])
+        victims = old.graph.mask(con, "SELECT chain, address FROM pt_seed_victims")
+        if not _victim_fed(old.graph, victims, old.seeds | old.sinks).any():
+            ctx.cache["taint"] = ((cached[0][0], key[1]), old, cached[2])
+            return old
+    flow_services.prepare(ctx)
     g = ctx.cache.get("flow_graph")
     if g is None:
         g = build_flow_graph(con, EDGES_SQL)
         ctx.cache["flow_graph"] = g
-    store_pairs(con, "pt_seeds", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
+    store_pairs(con, "pt_seeds", key[0])
     seeds = g.mask(con, "SELECT chain, address FROM pt_seeds")
+    store_pairs(con, "pt_seed_victims", key[1])
+    victims = g.mask(con, "SELECT chain, address FROM pt_seed_victims")
     sinks = g.mask(con, """SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits
                            UNION SELECT chain, address FROM pt_otc_labelled""")
     # Desk-shaped wallets (many payers and many payees: OTC desks, processors, unlabelled exchanges) are
@@ -92,17 +113,32 @@ def taint(ctx: AnalysisContext) -> Taint:
     from_seeds = np.asarray(g.adj[seeds].sum(axis=0)).ravel()
     desk = (g.in_degree >= DESK_DEGREE) & (g.out_degree >= DESK_DEGREE) & ~seeds
     sinks |= desk & (from_seeds < 0.5 * g.in_usd)
+    victim_fed = _victim_fed(g, victims, seeds | sinks)
+    seeds = seeds | victim_fed
     share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
     con.register("pt_taint_arrow", pa.table({
         "idx": np.arange(g.n, dtype=np.int64), "share": share, "tainted_in": tainted_in, "in_usd": g.in_usd,
         "out_usd": g.out_usd, "in_degree": g.in_degree, "out_degree": g.out_degree, "seed": seeds,
-        "sink": sinks}))
+        "victim_fed": victim_fed, "sink": sinks}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_taint AS
             SELECT n.chain, n.address, t.* FROM pt_taint_arrow t JOIN {g.nodes_table} n USING (idx)
             WHERE t.tainted_in > 0 OR t.seed"""
     )
     con.unregister("pt_taint_arrow")
-    result = Taint(g, seeds, sinks, share, tainted_in)
-    ctx.cache["taint"] = (key, result)
+    result = Taint(g, seeds, victim_fed, sinks, share, tainted_in)
+    fed = con.execute("SELECT chain, address FROM pt_taint WHERE victim_fed").fetchall()
+    ctx.cache["taint"] = (key, result, key[0] | frozenset(fed))
     return result
+
+
+def _victim_fed(g: FlowGraph, victims: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """Wallets that collect known victims' money and sweep it on (see VICTIM_PAYERS): not a known victim,
+    collection wallet, service, deposit account or desk (``excluded``)."""
+    if not victims.any():
+        return np.zeros(g.n, dtype=bool)
+    from_victims = g.adj[victims]
+    victim_usd = np.asarray(from_victims.sum(axis=0)).ravel()
+    payers = np.asarray((from_victims > 0).sum(axis=0)).ravel()
+    return ((payers >= VICTIM_PAYERS) & (victim_usd >= VICTIM_FED * g.in_usd) & (victim_usd >= MIN_TAINTED_USD)
+            & (g.out_usd >= SWEPT * g.in_usd) & ~victims & ~excluded)

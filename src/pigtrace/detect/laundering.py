@@ -41,8 +41,13 @@ class Laundering(Detector):
         t = flow_taint.taint(ctx)
         if not t.seeds.any():
             return []
+        return self._launderers(ctx, set())
+
+    def _launderers(self, ctx: AnalysisContext, skip: set[tuple[str, str]]) -> list[Finding]:
+        """Laundering findings from the current taint (``pt_taint``), except the wallets in ``skip``."""
         con = ctx.con
-        store_pairs(con, "pt_known_victims", {(f.chain, f.address) for f in ctx.findings if f.role == "victim"})
+        store_pairs(con, "pt_known_victims",
+                    {(f.chain, f.address) for f in ctx.findings if f.role == "victim"} | skip)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_launder AS
                 SELECT t.*,
@@ -100,6 +105,54 @@ class Laundering(Detector):
             out.append(Finding(chain, addr, "laundering", self.id, score, first, last, [self.help, why],
                                ev.get((chain, addr), [])))
         return out
+
+
+class VictimFedLaundering(Laundering):
+    """Runs after the detectors that find victims late (platform_payout): a collection wallet that no
+    earlier detector named but that known victims paid and that swept their money on seeds the walk too."""
+
+    id = "victim_fed_laundering"
+    help = (
+        "Laundering traced from a victim-fed collection wallet: a wallet that no platform, drain or "
+        f"poisoning detector named, but that {flow_taint.VICTIM_PAYERS} or more known victims paid (their "
+        f"payments at least {flow_taint.VICTIM_FED:.0%} of everything it received) and that swept at least "
+        f"{flow_taint.SWEPT:.0%} of it on, is the scam's collection wallet; its outflow is traced like any "
+        "collection wallet's. " + Laundering.help
+    )
+    confidence = "low"
+    roles = ("scam_collection", "laundering")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering", "gas_funder",
+             "platform_payout")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        t = flow_taint.taint(ctx)
+        if not t.victim_fed.any():
+            return []
+        con = ctx.con
+        con.execute("CREATE OR REPLACE TEMP TABLE pt_victim_fed AS SELECT * FROM pt_taint WHERE victim_fed")
+        rows = con.execute(
+            f"""SELECT t.chain, t.address, t.in_usd, t.out_usd, v.payers, v.victim_usd, s.first_in, s.last_out
+                FROM pt_victim_fed t
+                JOIN (SELECT e.chain, e.dst AS address, count(*) AS payers, sum(e.usd) AS victim_usd
+                      FROM pt_edges e SEMI JOIN pt_seed_victims k ON k.chain = e.chain AND k.address = e.src
+                      GROUP BY ALL) v USING (chain, address)
+                LEFT JOIN {seen_sql("pt_victim_fed")} s USING (chain, address)"""
+        ).fetchall()
+        ev = collect(
+            con,
+            """SELECT t.chain, t.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                      'paid by a known victim', v.usd
+               FROM pt_victim_fed t JOIN pt_value v ON v.chain = t.chain AND v.dst = t.address
+               SEMI JOIN pt_seed_victims k ON k.chain = v.chain AND k.address = v.src""",
+        )
+        out = []
+        for chain, addr, in_usd, out_usd, payers, victim_usd, first, last in rows:
+            why = (f"paid {usd(victim_usd)} by {payers} known victims ({victim_usd / max(in_usd, 1e-9):.0%} of "
+                   f"its {usd(in_usd)} inflow) and swept {usd(out_usd)} on")
+            out.append(Finding(chain, addr, "scam_collection", self.id, 0.7, first, last, [self.help, why],
+                               ev.get((chain, addr), [])))
+        done = {(f.chain, f.address) for f in ctx.findings if f.role == "laundering"}
+        return out + self._launderers(ctx, done)
 
 
 # A gas top-up is small: enough native coin for a few transactions, not a payment.
