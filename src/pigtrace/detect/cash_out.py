@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pigtrace.detect import flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.laundering import VictimFedLaundering
 
@@ -117,13 +117,7 @@ class OtcDesk(Detector):
                        s.first_in, s.last_in
                 FROM pt_desks d LEFT JOIN {seen_sql("pt_desks")} s USING (chain, address)"""
         ).fetchall()
-        ev = collect(
-            con,
-            """SELECT d.chain, d.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                       'paid by a scam wallet', v.usd
-                FROM pt_desks d JOIN pt_value v ON v.chain = d.chain AND v.dst = d.address
-                SEMI JOIN pt_scam_sources u ON u.chain = v.chain AND u.address = v.src""",
-        )
+        ev = collect(con, paid_by_sql("pt_desks", "pt_scam_sources", "paid by a scam wallet"))
         out = []
         for chain, addr, share, direct, payers, n_in, n_out, labelled, first, last in rows:
             what = "labelled OTC desk" if labelled else f"desk-shaped wallet ({n_in} payers, {n_out} payees)"

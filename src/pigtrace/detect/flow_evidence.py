@@ -52,3 +52,11 @@ def seen_sql(table: str, col: str = "address") -> str:
                        max(time) FILTER (WHERE incoming) AS last_in, min(time) FILTER (WHERE NOT incoming) AS first_out,
                        max(time) FILTER (WHERE NOT incoming) AS last_out
                 FROM {touching_sql(table, col)} GROUP BY chain, address)"""
+
+
+def paid_by_sql(targets: str, sources: str, note: str) -> str:
+    """Evidence rows for ``collect``: each payment into a wallet of relation ``targets`` (chain, address)
+    from a wallet of relation ``sources`` (chain, address), noted as ``note``."""
+    return f"""SELECT t.chain, t.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd, '{note}', v.usd
+               FROM {targets} t JOIN pt_value v ON v.chain = t.chain AND v.dst = t.address
+               SEMI JOIN {sources} k ON k.chain = v.chain AND k.address = v.src"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pigtrace.detect import flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
 
 # Scam-controlled: most of what the wallet ever received is scam money (a market maker, OTC desk or
@@ -138,13 +138,7 @@ class VictimFedLaundering(Laundering):
                       GROUP BY ALL) v USING (chain, address)
                 LEFT JOIN {seen_sql("pt_victim_fed")} s USING (chain, address)"""
         ).fetchall()
-        ev = collect(
-            con,
-            """SELECT t.chain, t.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                      'paid by a known victim', v.usd
-               FROM pt_victim_fed t JOIN pt_value v ON v.chain = t.chain AND v.dst = t.address
-               SEMI JOIN pt_seed_victims k ON k.chain = v.chain AND k.address = v.src""",
-        )
+        ev = collect(con, paid_by_sql("pt_victim_fed", "pt_seed_victims", "paid by a known victim"))
         out = []
         for chain, addr, in_usd, out_usd, payers, victim_usd, first, last in rows:
             why = (f"paid {usd(victim_usd)} by {payers} known victims ({victim_usd / max(in_usd, 1e-9):.0%} of "
