@@ -194,8 +194,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
         [chain],
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE pt_tx_from AS
-        SELECT hash, any_value(from_address) AS from_address FROM raw_transactions GROUP BY hash"""
+        "CREATE OR REPLACE TEMP TABLE pt_tx_from AS SELECT hash, from_address FROM raw_transactions"
     )
     con.execute(
         """INSERT INTO pt_tx_from SELECT hash, any_value(from_address) FROM transactions
