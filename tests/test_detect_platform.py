@@ -270,3 +270,122 @@ def test_two_visible_victims_and_exchange_paid_ones_make_a_platform():
     assert got.get("scam_collection") == truth["collection"]
     assert got.get("victim") == truth["victims"]
     assert truth["operators"] <= got.get("scam_operator", set())
+
+
+# ------------------------------------------------------------------ sweeps are not paybacks
+def _platform_sweeping_to_an_otc_buyer(led: Ledger, tag: str = "sw", victims: int = 5) -> dict:
+    """A shared platform wallet sweeps every deposit within hours to one of two consolidation wallets,
+    each of which passes what it holds on to the same downstream wallet (an OTC desk's buyer) every few days. The
+    consolidation wallets then pay that wallet a growing sequence (they look like its 'victims'), and the
+    platform's sweeps to them look like large payments back to those 'victims': they are sweeps, moving
+    money away from the ring, and must not count as money returned to the ring's victims."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import exchange
+
+    hot = exchange(led)
+    platform, payout, buyer = f"{tag}_platform", f"{tag}_payout", f"{tag}_otc_buyer"
+    cons = [f"{tag}_cons_a", f"{tag}_cons_b"]
+    out = {"collection": {platform}, "victims": set(), "operators": {payout}, "downstream": set(cons) | {buyer}}
+    led.transfer(hot, payout, 2000, at=timedelta(hours=1))
+    held: dict[str, list] = {c: [] for c in cons}
+    for c in cons:  # the consolidation wallets already deal with that buyer, with the ring's earlier money
+        led.transfer(hot, c, 20100, at=timedelta(hours=2))
+        led.transfer(c, buyer, 100, at=timedelta(hours=6))
+        led.transfer(c, buyer, 20000, at=timedelta(hours=20))
+    for i in range(victims):
+        v = f"{tag}_victim{i}"
+        out["victims"].add(v)
+        day0 = timedelta(days=2 * i, hours=3 * i)
+        deposits = [120 + 10 * i, 400, 1100, 2600 + 100 * i, 5000, 2000]
+        led.transfer(hot, v, sum(deposits) + 1000, at=day0)
+        for k, amount in enumerate(deposits):
+            t = day0 + timedelta(days=1 + 5 * k, hours=1)
+            c = cons[(i + k) % 2]
+            led.transfer(v, platform, amount, at=t)
+            led.transfer(platform, c, amount, at=t + timedelta(hours=2))
+            held[c].append((t + timedelta(hours=2), amount))
+            if k == 0:
+                led.transfer(payout, v, 15 + i, at=t + timedelta(days=2))
+    for c, got in held.items():  # each consolidation wallet passes on what it holds every four days
+        for day in range(4, 48, 4):
+            batch = sum(a for t, a in got if timedelta(days=day - 4) <= t < timedelta(days=day))
+            if batch:
+                led.transfer(c, buyer, batch, at=timedelta(days=day, hours=12))
+    return out
+
+
+def test_sweeps_to_the_rings_own_consolidation_wallets_are_not_paybacks():
+    led = Ledger()
+    truth = _platform_sweeping_to_an_otc_buyer(led)
+    _, got = _run(led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert truth["victims"] <= got.get("victim", set())
+    assert not got.get("victim", set()) & truth["downstream"]
+
+
+# ------------------------------------------------------------------ small rings tied by their gas funder
+def _small_ring_with_one_visible_victim(led: Ledger, tag: str = "sr", profit: float = 300) -> dict:
+    """Three victims: one pays its own platform wallet from self-custody; two order their exchanges to pay
+    a second platform wallet (exchange-paid, growing, round 'taxes', swept on). One gas funder tops up
+    both platform wallets and the payout wallet; the payout wallet, bankrolled from an exchange, pays one
+    small 'profit' to each victim (to the self-custody wallet, and to the exchange victims' deposit
+    accounts). ``profit``: the size of the largest such payment (a share of a large deposit)."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import deposit_account, exchange
+
+    hot = exchange(led)
+    funder, payout = f"{tag}_gas", f"{tag}_payout"
+    own, paid = f"{tag}_platform_a", f"{tag}_platform_b"
+    cons = f"{tag}_consolidation"
+    out = {"collection": {own, paid}, "victims": set(), "operators": {payout}}
+    led.transfer(hot, funder, 0.5, token="ETH", at=timedelta(hours=1))
+    led.transfer(hot, payout, 3000, at=timedelta(hours=2))
+    for w in (payout, own, paid):
+        led.transfer(funder, w, 0.01, token="ETH", at=timedelta(hours=3))
+    v = f"{tag}_victim"
+    out["victims"].add(v)
+    deposits = [1000, 2300, 4700, 11600, 19600, 2000, 3000]
+    led.transfer(hot, v, sum(deposits) + 1000, at=timedelta(days=1))
+    for k, amount in enumerate(deposits):
+        t = timedelta(days=2 + 5 * k)
+        led.transfer(v, own, amount, at=t)
+        led.transfer(own, cons, amount, at=t + timedelta(hours=2))
+        if k == 0:
+            led.transfer(payout, v, 340, at=t + timedelta(hours=20))
+    for i in range(2):
+        dep = f"{tag}_deposit{i}"
+        out["victims"].add(dep)
+        for k, amount in enumerate((700 + 100 * i, 1900, 6200, 14000, 35600, 2000)):
+            t = timedelta(days=3 + i + 5 * k, hours=5)
+            led.transfer(hot, paid, amount, at=t)
+            led.transfer(paid, cons, amount, at=t + timedelta(hours=3))
+            if k == 0:
+                led.transfer(payout, dep, 250 + 20 * i, at=t + timedelta(hours=20))
+                deposit_account(led, dep, hot, t + timedelta(hours=22))
+            if k == 2 and i == 1:
+                led.transfer(payout, dep, profit, at=t + timedelta(hours=20))
+    return out
+
+
+@pytest.mark.parametrize("profit", [300, 2500])
+def test_small_ring_is_tied_together_by_its_gas_funder(profit):
+    """A self-custody victim paid a 'profit' by the payout wallet counts with the exchange deposit accounts
+    it paid (the payout wallet does nothing else), and a 'profit' above the usual few hundred still counts
+    while it is a small share of what the platform had been paid by then."""
+    led = Ledger()
+    truth = _small_ring_with_one_visible_victim(led, profit=profit)
+    _, got = _run(led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]
+    assert truth["operators"] <= got.get("scam_operator", set())
+
+
+def test_a_gas_funded_payer_of_large_sums_is_not_a_payout_wallet():
+    """The same ring shape, but what the payout wallet sends is not small next to what the platform had
+    been paid (a business settling with its customers): nothing is found through the gas funder."""
+    led = Ledger()
+    truth = _small_ring_with_one_visible_victim(led, profit=200000)
+    _, got = _run(led)
+    assert not got.get("scam_collection", set()) & truth["collection"]

@@ -402,7 +402,7 @@ class FakePlatformCollection(Detector):
                 GROUP BY ALL HAVING count(DISTINCT v.dst) > {platform_sequences.PERSON_MAX_PAYERS}"""
         )
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xpay AS
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xprofit AS
                 WITH sweepers AS (
                     SELECT chain, c, first_in, last_in, in_usd FROM pt_pf_xseq
                     WHERE pattern AND fwd_usd >= {SIBLING_FOCUS} * in_usd),
@@ -417,30 +417,60 @@ class FakePlatformCollection(Detector):
                     SEMI JOIN funders f ON f.chain = v.chain AND f.f = v.src
                     WHERE v.token = 'native' AND v.usd <= {GAS_USD}
                       AND NOT EXISTS (SELECT 1 FROM sweepers s WHERE s.chain = v.chain AND s.c = v.dst)),
+                topped AS (SELECT chain, f, c AS w FROM funders UNION SELECT chain, f, w FROM funded),
+                -- what the funder's exchange-paid pattern wallets had been paid so far, over time
+                so_far AS (
+                    SELECT f.chain, f.f, v.time,
+                           sum(v.usd) OVER (PARTITION BY f.chain, f.f ORDER BY v.time, v.log_index) AS paid_in
+                    FROM pt_value v JOIN funders f ON f.chain = v.chain AND f.c = v.dst
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})),
+                pay_rows AS (
+                    SELECT w.chain, w.f, v.src AS p, v.dst, v.time, v.usd FROM pt_value v
+                    JOIN funded w ON w.chain = v.chain AND w.w = v.src
+                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) AND NOT {svc_dst}),
+                pay_rel AS (
+                    SELECT r.*, coalesce(i.paid_in, 0) AS paid_in FROM pay_rows r
+                    ASOF LEFT JOIN so_far i ON i.chain = r.chain AND i.f = r.f AND i.time <= r.time),
                 pays AS (
-                    SELECT v.chain, v.src AS p, v.dst, count(*) AS n, sum(v.usd) AS usd, min(v.usd) AS min_usd,
-                           max(v.usd) AS max_usd, min(v.time) AS first_t, max(v.time) AS last_t,
-                           EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
-                    FROM pt_value v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.src
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) AND NOT {svc_dst}
-                    GROUP BY v.chain, v.src, v.dst),
+                    SELECT x.*,
+                           EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = x.chain AND d.address = x.dst) AS to_deposit,
+                           EXISTS (SELECT 1 FROM pt_pf_pairs q JOIN topped t ON t.chain = q.chain AND t.w = q.c
+                                   WHERE q.chain = x.chain AND q.s = x.dst AND t.f = x.f AND q.victim_like) AS peer
+                    FROM (SELECT chain, f, p, dst, count(*) AS n, min(usd) AS min_usd,
+                                 bool_and(usd <= {MAX_PROFIT_USD} OR usd <= {platform_sequences.SMALL_BACK} * paid_in) AS small,
+                                 min(time) AS first_t, max(time) AS last_t
+                          FROM pay_rel GROUP BY ALL) x),
                 profits AS (
-                    SELECT *, (to_deposit AND n <= {MAX_PROFIT_PAYMENTS} AND min_usd >= {MIN_PROFIT_USD}
-                               AND max_usd <= {MAX_PROFIT_USD}) AS profit FROM pays),
+                    SELECT *, ((to_deposit OR peer) AND n <= {MAX_PROFIT_PAYMENTS} AND min_usd >= {MIN_PROFIT_USD}
+                               AND small) AS profit FROM pays),
                 payers AS (
-                    SELECT chain, p, count(*) FILTER (WHERE profit) AS victims, count(*) AS payees,
+                    SELECT chain, f, p, count(*) FILTER (WHERE profit) AS victims, count(*) AS payees,
                            min(first_t) FILTER (WHERE profit) AS first_t, max(last_t) FILTER (WHERE profit) AS last_t
                     FROM profits GROUP BY ALL
                     HAVING count(*) FILTER (WHERE profit) >= {MIN_PAYOUT_VICTIMS}
                        AND count(*) FILTER (WHERE profit) >= {PAYOUT_FOCUS} * count(*)),
-                bankroll AS ({flow_services.exchange_inflow_sql("payers", "p", GAS_USD)})
-                SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims
-                FROM sweepers s JOIN funders f ON f.chain = s.chain AND f.c = s.c
-                JOIN funded w ON w.chain = f.chain AND w.f = f.f
-                JOIN payers p ON p.chain = w.chain AND p.p = w.w
-                JOIN bankroll b ON b.chain = p.chain AND b.p = p.p
-                WHERE b.ex_usd >= {EXCHANGE_FUNDED} * b.in_usd
-                  AND p.first_t <= s.last_in AND p.last_t >= s.first_in"""
+                bankroll AS ({flow_services.exchange_inflow_sql("payers", "p", GAS_USD)}),
+                found AS (
+                    SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims
+                    FROM sweepers s JOIN funders f ON f.chain = s.chain AND f.c = s.c
+                    JOIN payers p ON p.chain = f.chain AND p.f = f.f
+                    JOIN bankroll b ON b.chain = p.chain AND b.p = p.p
+                    WHERE b.ex_usd >= {EXCHANGE_FUNDED} * b.in_usd
+                      AND p.first_t <= s.last_in AND p.last_t >= s.first_in)
+                SELECT x.*, r.dst, r.to_deposit, r.peer FROM found x
+                JOIN profits r ON r.chain = x.chain AND r.f = x.funder AND r.p = x.payer AND r.profit"""
+        )
+        # A payee that is not an exchange account is a self-custody victim paying another wallet the same
+        # funder tops up, in the pattern: that wallet is a deposit wallet of the same platform.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xpay AS
+                SELECT DISTINCT chain, c, payer, funder, victims FROM pt_pf_xprofit
+                UNION
+                SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims FROM pt_pf_xprofit x
+                JOIN pt_pf_pairs q ON q.chain = x.chain AND q.s = x.dst AND q.victim_like
+                JOIN pt_value g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
+                WHERE x.peer AND g.token = 'native' AND g.usd <= {GAS_USD}
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = q.chain AND k.c = q.c)"""
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_pf_xvictims AS
@@ -448,13 +478,11 @@ class FakePlatformCollection(Detector):
                        sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
                 FROM pt_value v JOIN (SELECT chain, payer, min(c) AS c FROM pt_pf_xpay GROUP BY ALL) x
                   ON x.chain = v.chain AND x.payer = v.src
+                SEMI JOIN pt_pf_xprofit k ON k.chain = v.chain AND k.payer = v.src AND k.dst = v.dst
                 WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
-                  AND EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_victims k WHERE k.chain = v.chain AND k.s = v.dst)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_payout_victims k WHERE k.chain = v.chain AND k.address = v.dst)
-                GROUP BY v.chain, v.dst, v.src
-                HAVING count(*) <= {MAX_PROFIT_PAYMENTS} AND min(v.usd) >= {MIN_PROFIT_USD}
-                   AND max(v.usd) <= {MAX_PROFIT_USD}"""
+                GROUP BY v.chain, v.dst, v.src"""
         )
         out = []
         cols = con.execute(
@@ -515,9 +543,10 @@ class FakePlatformCollection(Detector):
         )
         out += [
             Finding(chain, a, "victim", self.id, 0.65, first, last,
-                    [self.help, (f"exchange deposit account that received {n} small 'profit' payment(s) "
-                                 f"({usd(total)}) from {payer}, the payout wallet of platform wallet {c}; its own "
-                                 "payments were sent by its exchange")],
+                    [self.help, (f"received {n} small 'profit' payment(s) ({usd(total)}) from {payer}, the payout "
+                                 f"wallet of platform wallet {c} (an exchange deposit account, whose own payments "
+                                 "its exchange sent, or a wallet paying a platform wallet of the same gas funder "
+                                 "in the victim pattern)")],
                     ev_vic.get((chain, a), []), ring=f"platform:{c}")
             for chain, a, payer, c, n, total, first, last in vics
         ]

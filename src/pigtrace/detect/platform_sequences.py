@@ -156,6 +156,9 @@ def _rings(con: duckdb.DuckDBPyConnection) -> None:
 def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
     svc_src = is_service_sql("v", "src")
     # early: before the sender's last payment, and small: at most SMALL_BACK of what it had paid so far.
+    # A ring wallet's sweep to its own consolidation wallet (pt_pf_sweeps) is never a payback, even when
+    # that wallet goes on to pay a downstream hop (an OTC desk, a mule) in something like the victim
+    # pattern: the money flows away from the ring, not back to a payer.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_back_all AS
             WITH back AS (
@@ -163,7 +166,9 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
                        v.time <= p.last_t AS before_last, p.total_usd
                 FROM pt_pf_pairs p JOIN pt_pf_ring r ON r.chain = p.chain AND r.c = p.c
                 JOIN pt_value v ON v.chain = p.chain AND v.dst = p.s
-                WHERE p.victim_like AND v.time > p.first_t AND v.src <> p.s AND NOT {svc_src})
+                WHERE p.victim_like AND v.time > p.first_t AND v.src <> p.s AND NOT {svc_src}
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_sweeps w
+                                  WHERE w.chain = v.chain AND w.c = v.src AND w.dst = p.s))
             SELECT b.* EXCLUDE (before_last),
                    b.before_last AND b.usd <= {SMALL_BACK} * q.paid_so_far AS early
             FROM back b ASOF JOIN pt_pf_pay q
