@@ -9,6 +9,9 @@ from __future__ import annotations
 from pigtrace.detect import flow_services, platform_sequences
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.platform_exchange_paid import (MAX_PROFIT_USD, MIN_PROFIT_USD, PAYOUT_FOCUS, exchange_fed,
+                                                    exchange_payouts)
+from pigtrace.detect.platform_sequences import GAS_USD, MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
 
 # A platform is many unrelated people each paying it in the victim pattern (one or two such senders is a
 # family or a business partner); most of the people who pay it repeatedly do so in that pattern (a
@@ -18,28 +21,10 @@ from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
 # wallet's own payers got one, so a consolidation wallet fed by the deposit wallets is not taken for the
 # platform); and a share of them ended with round-number payments (the "tax" or "fee" to unlock a
 # balance that never existed). Forwarding deposits within FAST_HOURS raises the score.
-MIN_VICTIMS = 3
 MIN_VICTIM_SHARE = 2 / 3
 MAX_RETURNED = 0.3
 TELL_SHARE = 0.25  # share of its victims showing an early payback, or a round late payment
 FAST_HOURS = 72.0  # median time from a deposit to the next outgoing transfer
-GAS_USD = 250.0  # a native-coin transfer this small to a platform wallet is a gas top-up, not a payment
-# A deposit wallet of a found platform: passes at least this share of what it gets on to the platform's
-# consolidation wallets (and gets nothing back from the ring). The same share defines an exchange-fed
-# deposit wallet (paid by exchanges, sweeping to a consolidation wallet that little else feeds).
-SIBLING_FOCUS = 0.8
-# A payout wallet pays each victim one or a few small "profits"; more than this is a relationship.
-MAX_PROFIT_PAYMENTS = 3
-# When victims pay through their exchange, the payout wallet is tied to the platform by the gas both got
-# from the same funder: it is bankrolled from an exchange (EXCHANGE_FUNDED of its inflow), pays small
-# one-off "profits" (MIN_PROFIT_USD to MAX_PROFIT_USD, at most MAX_PROFIT_PAYMENTS each) to exchange
-# deposit accounts (MIN_PAYOUT_VICTIMS or more, PAYOUT_FOCUS of its payees), while the platform wallet is
-# being paid.
-EXCHANGE_FUNDED = 0.8
-MIN_PROFIT_USD = 1.0
-MAX_PROFIT_USD = 2000.0  # a share of a growing deposit: hundreds, at most a couple of thousand
-MIN_PAYOUT_VICTIMS = 2
-PAYOUT_FOCUS = 0.8
 
 
 class FakePlatformCollection(Detector):
@@ -101,8 +86,8 @@ class FakePlatformCollection(Detector):
                    WHERE p.chain = x.chain AND p.s = x.c AND p.victim_like)"""
         )
         self._find_siblings(ctx)
-        findings = (self._collection(ctx) + self._sibling_findings(ctx) + self._exchange_fed(ctx) + self._victims(ctx)
-                    + self._payout_victims(ctx) + self._operators(ctx) + self._exchange_payouts(ctx))
+        findings = (self._collection(ctx) + self._sibling_findings(ctx) + exchange_fed(self, ctx) + self._victims(ctx)
+                    + self._payout_victims(ctx) + self._operators(ctx) + exchange_payouts(self, ctx))
         ctx.cache["platform_wallets"] = {(f.chain, f.address) for f in findings if f.role == "scam_collection"}
         return findings
 
@@ -248,309 +233,6 @@ class FakePlatformCollection(Detector):
                     ev.get((chain, x), []), ring=f"platform:{ring}")
             for chain, x, ring, hub, in_usd, n, first_in, _ in rows
         ]
-
-    # ------------------------------------------------------------------ exchange-fed deposit wallets
-    def _exchange_fed(self, ctx: AnalysisContext) -> list[Finding]:
-        """Platforms whose victims all pay through their exchange, one deposit wallet per victim: each is
-        paid (SIBLING_FOCUS of its money) by exchange hot wallets at least MIN_PAYMENTS times over days and
-        sweeps that much on to ordinary wallets. Wallets are joined into a ring through the consolidation
-        wallets they sweep to (every destination taking RING_SHARE of a wallet's outflow, so a platform
-        sweeping to several consolidation wallets is one ring); a consolidation wallet counts when two or
-        more such wallets feed it and they are SIBLING_FOCUS of what it gets. The ring is a platform when
-        MIN_VICTIMS of its wallets show the victim pattern (growing from a small first payment, round late
-        payments), or two do and the same non-exchange wallet pays their gas; one person withdrawing to
-        two wallets of their own and on to a cold wallet does neither."""
-        con = ctx.con
-        svc, svc_src = flow_services.is_service_sql("v", "dst"), flow_services.is_service_sql("v", "src")
-        ms, span, growth, rnd = (platform_sequences.MIN_PAYMENTS, platform_sequences.MIN_SPAN_DAYS,
-                                 platform_sequences.GROWTH, platform_sequences.ROUND_USD)
-        # Every wallet paid mostly (SIBLING_FOCUS) by exchanges, repeatedly over days, with its sequence's
-        # shape and how much it passes on to ordinary wallets (not services, not exchange deposit accounts).
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xseq AS
-                WITH fed AS (
-                    SELECT v.chain, v.dst AS c FROM pt_value v SEMI JOIN pt_exchange x ON x.chain = v.chain AND x.address = v.src
-                    WHERE NOT {svc}
-                      AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
-                      AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)
-                      AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings p WHERE p.chain = v.chain AND p.x = v.dst)
-                    GROUP BY ALL HAVING count(*) >= {ms} AND max(v.time) >= min(v.time) + INTERVAL {span} DAY),
-                pay AS (
-                    SELECT v.chain, v.dst AS c, v.usd, v.time,
-                           EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain AND x.address = v.src) AS from_exchange,
-                           row_number() OVER (PARTITION BY v.chain, v.dst ORDER BY v.time, v.log_index) AS k,
-                           count(*) OVER (PARTITION BY v.chain, v.dst) AS n
-                    FROM pt_value v SEMI JOIN fed f ON f.chain = v.chain AND f.c = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})),
-                seq AS (
-                    SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
-                           arg_min(usd, k) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
-                           min(time) AS first_in, max(time) AS last_in,
-                           count(*) FILTER (WHERE 2 * k > n AND usd >= {rnd}
-                                            AND abs(usd - round(usd / {rnd}) * {rnd}) < 0.01) AS late_round
-                    FROM pay GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
-                fwd AS (
-                    SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM pt_value v
-                    SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src
-                    WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
-                      AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
-                    GROUP BY ALL)
-                SELECT s.*, coalesce(f.fwd_usd, 0) AS fwd_usd,
-                       (s.ex_usd >= {SIBLING_FOCUS} * s.in_usd AND s.max_usd >= {growth} * s.first_usd
-                        AND s.first_usd <= s.median_usd AND s.late_round >= 1) AS pattern
-                FROM seq s LEFT JOIN fwd f USING (chain, c)"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfed AS
-                WITH xf AS (
-                    SELECT * FROM pt_pf_xseq
-                    WHERE ex_usd >= {SIBLING_FOCUS} * in_usd AND fwd_usd >= {SIBLING_FOCUS} * in_usd),
-                outs AS (
-                    SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd,
-                           EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
-                    FROM pt_value v SEMI JOIN xf s ON s.chain = v.chain AND s.c = v.src
-                    WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL),
-                -- every destination taking a real share of the wallet's outflow (a platform may sweep to
-                -- several consolidation wallets); a deposit account is the owner's own exchange account
-                legs AS (
-                    SELECT o.chain, o.c, o.dst AS hub, o.usd, x.pattern FROM outs o
-                    JOIN (SELECT chain, c, sum(usd) AS out_usd FROM outs GROUP BY ALL) t USING (chain, c)
-                    JOIN xf x USING (chain, c)
-                    WHERE o.usd >= {platform_sequences.RING_SHARE} * t.out_usd AND NOT o.to_deposit),
-                hubs AS (
-                    SELECT chain, hub, sum(usd) AS fed_usd FROM legs GROUP BY ALL
-                    HAVING count(*) >= 2 AND bool_or(pattern)),
-                hub_in AS (
-                    SELECT v.chain, v.dst AS hub, sum(v.usd) AS in_usd FROM pt_value v
-                    SEMI JOIN hubs h ON h.chain = v.chain AND h.hub = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL),
-                -- consolidation wallets: fed by several such wallets, and they get little else
-                good AS (
-                    SELECT h.* FROM hubs h JOIN hub_in i USING (chain, hub) WHERE h.fed_usd >= {SIBLING_FOCUS} * i.in_usd),
-                fed_wallets AS (
-                    SELECT l.chain, l.c, min(l.hub) AS hub0, any_value(x.in_usd) AS in_usd,
-                           any_value(x.late_round) AS late_round, any_value(x.pattern) AS pattern
-                    FROM legs l JOIN good g ON g.chain = l.chain AND g.hub = l.hub
-                    JOIN xf x ON x.chain = l.chain AND x.c = l.c
-                    GROUP BY l.chain, l.c HAVING sum(l.usd) >= {SIBLING_FOCUS} * any_value(x.in_usd)),
-                -- the ring: wallets joined through the consolidation wallets they share (two steps)
-                hub_label AS (
-                    SELECT l.chain, l.hub, min(f.hub0) AS label FROM legs l
-                    JOIN fed_wallets f ON f.chain = l.chain AND f.c = l.c
-                    SEMI JOIN good g ON g.chain = l.chain AND g.hub = l.hub GROUP BY ALL),
-                labelled AS (
-                    SELECT f.*, min(h.label) AS hub FROM fed_wallets f
-                    JOIN legs l ON l.chain = f.chain AND l.c = f.c
-                    JOIN hub_label h ON h.chain = l.chain AND h.hub = l.hub
-                    GROUP BY ALL),
-                -- two wallets of one person can feed one cold wallet; a platform has more victims in the
-                -- pattern, or its wallets get their gas from the same (non-exchange) funder
-                gas AS (
-                    SELECT DISTINCT f.chain, f.hub, v.src AS funder, v.dst AS c FROM pt_value v
-                    JOIN labelled f ON f.chain = v.chain AND f.c = v.dst
-                    WHERE v.token = 'native' AND v.usd <= {GAS_USD} AND NOT {svc_src}
-                      AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)),
-                gas_shared AS (
-                    SELECT chain, hub, max(n) AS n FROM (SELECT chain, hub, funder, count(*) AS n FROM gas GROUP BY ALL)
-                    GROUP BY ALL),
-                rings AS (
-                    SELECT chain, hub, count(*) AS feeders, count(*) FILTER (WHERE pattern) AS patterned
-                    FROM labelled GROUP BY ALL)
-                SELECT f.chain, f.c, f.hub, r.feeders, f.in_usd, f.late_round
-                FROM labelled f JOIN rings r USING (chain, hub) LEFT JOIN gas_shared g USING (chain, hub)
-                WHERE r.patterned >= {MIN_VICTIMS} OR (r.patterned >= 2 AND coalesce(g.n, 0) >= 2)"""
-        )
-        rows = con.execute(
-            f"""SELECT x.chain, x.c, x.hub, x.feeders, x.in_usd, x.late_round, s.first_in, s.last_out
-                FROM pt_pf_xfed x LEFT JOIN {seen_sql("pt_pf_xfed", "c")} s ON s.chain = x.chain AND s.address = x.c"""
-        ).fetchall()
-        ev = collect(
-            con,
-            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                       CASE WHEN v.incoming THEN 'paid by an exchange on a customer''s order'
-                            ELSE 'swept to the consolidation wallet' END, v.usd
-                FROM {touching_sql("pt_pf_xfed", "c")} v""",
-        )
-        return [
-            Finding(chain, c, "scam_collection", self.id, 0.6, first, last,
-                    [self.help, (f"paid {usd(in_usd)} by exchanges on their customers' orders ({rounds} round late "
-                                 f"payment(s)) and swept on to the consolidation wallet(s) of ring {hub}, which "
-                                 f"{feeders} such wallets feed, most of them growing from a small first payment to "
-                                 "round late ones, and which get little else")],
-                    ev.get((chain, c), []), ring=f"platform:{hub}")
-            for chain, c, hub, feeders, in_usd, rounds, first, last in rows
-        ]
-
-    # ------------------------------------------------------------------ exchange-paid platforms' payout wallets
-    def _exchange_payouts(self, ctx: AnalysisContext) -> list[Finding]:
-        """A platform all of whose victims pay through their exchanges, with no ring of deposit wallets to
-        go by (one shared deposit wallet): an exchange-paid wallet in the victim pattern that forwards what
-        it gets is a collection wallet when its gas funder also tops up a payout wallet that pays small
-        one-off 'profits' to exchange deposit accounts while it is being paid. The payout wallet is an
-        operator and the deposit accounts it paid are the victims (their exchange paid the platform on
-        their order). The exchange-fed rings found above are tied to their payout wallets the same way."""
-        con = ctx.con
-        svc_src, svc_dst = flow_services.is_service_sql("v", "src"), flow_services.is_service_sql("v", "dst")
-        # A wallet topping up more than a person's worth of wallets is a service, not a scam's gas funder.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy_gas AS
-                SELECT v.chain, v.src AS f FROM pt_value v
-                SEMI JOIN (SELECT DISTINCT g.chain, g.src FROM pt_value g
-                           SEMI JOIN pt_pf_xseq x ON x.chain = g.chain AND x.c = g.dst
-                           WHERE g.token = 'native' AND g.usd <= {GAS_USD}) g ON g.chain = v.chain AND g.src = v.src
-                WHERE v.token = 'native' AND v.usd <= {GAS_USD}
-                GROUP BY ALL HAVING count(DISTINCT v.dst) > {platform_sequences.PERSON_MAX_PAYERS}"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xprofit AS
-                WITH sweepers AS (
-                    SELECT chain, c, first_in, last_in, in_usd FROM pt_pf_xseq
-                    WHERE pattern AND fwd_usd >= {SIBLING_FOCUS} * in_usd),
-                funders AS (
-                    SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM pt_value v
-                    SEMI JOIN sweepers s ON s.chain = v.chain AND s.c = v.dst
-                    WHERE v.token = 'native' AND v.usd <= {GAS_USD} AND NOT {svc_src}
-                      AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
-                      AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)),
-                funded AS (
-                    SELECT DISTINCT v.chain, v.src AS f, v.dst AS w FROM pt_value v
-                    SEMI JOIN funders f ON f.chain = v.chain AND f.f = v.src
-                    WHERE v.token = 'native' AND v.usd <= {GAS_USD}
-                      AND NOT EXISTS (SELECT 1 FROM sweepers s WHERE s.chain = v.chain AND s.c = v.dst)),
-                topped AS (SELECT chain, f, c AS w FROM funders UNION SELECT chain, f, w FROM funded),
-                -- what the funder's exchange-paid pattern wallets had been paid so far, over time
-                so_far AS (
-                    SELECT f.chain, f.f, v.time,
-                           sum(v.usd) OVER (PARTITION BY f.chain, f.f ORDER BY v.time, v.log_index) AS paid_in
-                    FROM pt_value v JOIN funders f ON f.chain = v.chain AND f.c = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})),
-                pay_rows AS (
-                    SELECT w.chain, w.f, v.src AS p, v.dst, v.time, v.usd FROM pt_value v
-                    JOIN funded w ON w.chain = v.chain AND w.w = v.src
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) AND NOT {svc_dst}),
-                pay_rel AS (
-                    SELECT r.*, coalesce(i.paid_in, 0) AS paid_in FROM pay_rows r
-                    ASOF LEFT JOIN so_far i ON i.chain = r.chain AND i.f = r.f AND i.time <= r.time),
-                pays AS (
-                    SELECT x.*,
-                           EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = x.chain AND d.address = x.dst) AS to_deposit,
-                           EXISTS (SELECT 1 FROM pt_pf_pairs q JOIN topped t ON t.chain = q.chain AND t.w = q.c
-                                   WHERE q.chain = x.chain AND q.s = x.dst AND t.f = x.f AND q.victim_like) AS peer
-                    FROM (SELECT chain, f, p, dst, count(*) AS n, min(usd) AS min_usd,
-                                 bool_and(usd <= {MAX_PROFIT_USD} OR usd <= {platform_sequences.SMALL_BACK} * paid_in) AS small,
-                                 min(time) AS first_t, max(time) AS last_t
-                          FROM pay_rel GROUP BY ALL) x),
-                profits AS (
-                    SELECT *, ((to_deposit OR peer) AND n <= {MAX_PROFIT_PAYMENTS} AND min_usd >= {MIN_PROFIT_USD}
-                               AND small) AS profit FROM pays),
-                payers AS (
-                    SELECT chain, f, p, count(*) FILTER (WHERE profit) AS victims, count(*) AS payees,
-                           min(first_t) FILTER (WHERE profit) AS first_t, max(last_t) FILTER (WHERE profit) AS last_t
-                    FROM profits GROUP BY ALL
-                    HAVING count(*) FILTER (WHERE profit) >= {MIN_PAYOUT_VICTIMS}
-                       AND count(*) FILTER (WHERE profit) >= {PAYOUT_FOCUS} * count(*)),
-                bankroll AS ({flow_services.exchange_inflow_sql("payers", "p", GAS_USD)}),
-                found AS (
-                    SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims
-                    FROM sweepers s JOIN funders f ON f.chain = s.chain AND f.c = s.c
-                    JOIN payers p ON p.chain = f.chain AND p.f = f.f
-                    JOIN bankroll b ON b.chain = p.chain AND b.p = p.p
-                    WHERE b.ex_usd >= {EXCHANGE_FUNDED} * b.in_usd
-                      AND p.first_t <= s.last_in AND p.last_t >= s.first_in)
-                SELECT x.*, r.dst, r.to_deposit, r.peer FROM found x
-                JOIN profits r ON r.chain = x.chain AND r.f = x.funder AND r.p = x.payer AND r.profit"""
-        )
-        # A payee that is not an exchange account is a self-custody victim paying another wallet the same
-        # funder tops up, in the pattern: that wallet is a deposit wallet of the same platform.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xpay AS
-                SELECT DISTINCT chain, c, payer, funder, victims FROM pt_pf_xprofit
-                UNION
-                SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims FROM pt_pf_xprofit x
-                JOIN pt_pf_pairs q ON q.chain = x.chain AND q.s = x.dst AND q.victim_like
-                JOIN pt_value g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
-                WHERE x.peer AND g.token = 'native' AND g.usd <= {GAS_USD}
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = q.chain AND k.c = q.c)"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_pf_xvictims AS
-                SELECT v.chain, v.dst AS address, v.src AS payer, any_value(x.c) AS platform, count(*) AS n,
-                       sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
-                FROM pt_value v JOIN (SELECT chain, payer, min(c) AS c FROM pt_pf_xpay GROUP BY ALL) x
-                  ON x.chain = v.chain AND x.payer = v.src
-                SEMI JOIN pt_pf_xprofit k ON k.chain = v.chain AND k.payer = v.src AND k.dst = v.dst
-                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_victims k WHERE k.chain = v.chain AND k.s = v.dst)
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_payout_victims k WHERE k.chain = v.chain AND k.address = v.dst)
-                GROUP BY v.chain, v.dst, v.src"""
-        )
-        out = []
-        cols = con.execute(
-            f"""SELECT x.chain, x.c, any_value(x.payer), any_value(x.funder), max(x.victims), s.first_in, s.last_out
-                FROM pt_pf_xpay x LEFT JOIN {seen_sql("pt_pf_xpay", "c")} s ON s.chain = x.chain AND s.address = x.c
-                WHERE NOT EXISTS (SELECT 1 FROM pt_pf_xfed f WHERE f.chain = x.chain AND f.c = x.c)
-                GROUP BY x.chain, x.c, s.first_in, s.last_out"""
-        ).fetchall()
-        ev = collect(
-            con,
-            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                       CASE WHEN v.incoming THEN 'paid by an exchange on a customer''s order'
-                            ELSE 'forwarded onward' END, v.usd
-                FROM {touching_sql("pt_pf_xpay", "c")} v""",
-        )
-        out += [
-            Finding(chain, c, "scam_collection", self.id, 0.6, first, last,
-                    [self.help, (f"paid mostly by exchanges on their customers' orders, growing from a small first "
-                                 f"payment to round late payments, and forwarded onward; its gas funder {funder} "
-                                 f"also funds {payer}, which paid small one-off 'profits' to {n} exchange deposit "
-                                 "accounts while this wallet was being paid")],
-                    ev.get((chain, c), []), ring=f"platform:{c}")
-            for chain, c, payer, funder, n, first, last in cols
-        ]
-        ops = con.execute(
-            """SELECT x.chain, x.payer, any_value(x.c), any_value(x.funder), max(x.victims), min(v.first_t), max(v.last_t)
-               FROM pt_pf_xpay x JOIN pt_pf_xvictims v ON v.chain = x.chain AND v.payer = x.payer
-               WHERE NOT EXISTS (SELECT 1 FROM pt_pf_side s WHERE s.chain = x.chain AND s.payer = x.payer)
-               GROUP BY x.chain, x.payer"""
-        ).fetchall()
-        ev_pay = collect(
-            con,
-            """SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                      'small one-off payment to an exchange deposit account (inducement)', v.usd
-               FROM pt_pf_xvictims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
-        )
-        ev_gas = collect(
-            con,
-            f"""SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                       'gas from the funder that also tops up platform wallet ' || x.c, 1e12
-                FROM pt_pf_xpay x JOIN pt_value v ON v.chain = x.chain AND v.src = x.funder AND v.dst = x.payer
-                WHERE v.token = 'native' AND v.usd <= {GAS_USD}""",
-        )
-        out += [
-            Finding(chain, p, "scam_operator", self.id, 0.75, first, last,
-                    [self.help, (f"payout wallet of platform wallet {c}: shares gas funder {funder} with it, is "
-                                 f"bankrolled from an exchange and paid small one-off 'profits' to {n} exchange "
-                                 "deposit accounts while the platform was being paid")],
-                    ev_gas.get((chain, p), []) + ev_pay.get((chain, p), []), ring=f"platform:{c}")
-            for chain, p, c, funder, n, first, last in ops
-        ]
-        vics = con.execute("SELECT chain, address, payer, platform, n, total, first_t, last_t FROM pt_pf_xvictims").fetchall()
-        ev_vic = collect(
-            con,
-            """SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                      'small payment from the platform''s payout wallet (inducement)', v.usd
-               FROM pt_pf_xvictims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
-        )
-        out += [
-            Finding(chain, a, "victim", self.id, 0.65, first, last,
-                    [self.help, (f"received {n} small 'profit' payment(s) ({usd(total)}) from {payer}, the payout "
-                                 f"wallet of platform wallet {c} (an exchange deposit account, whose own payments "
-                                 "its exchange sent, or a wallet paying a platform wallet of the same gas funder "
-                                 "in the victim pattern)")],
-                    ev_vic.get((chain, a), []), ring=f"platform:{c}")
-            for chain, a, payer, c, n, total, first, last in vics
-        ]
-        return out
 
     # ------------------------------------------------------------------ victims
     def _victims(self, ctx: AnalysisContext) -> list[Finding]:

@@ -51,6 +51,17 @@ FORWARDED = 0.8
 SWEEP_FOCUS = 0.8
 RING_SHARE = 0.2
 
+# Thresholds the platform detectors share (fake_platform, platform_exchange_paid): a platform needs
+# MIN_VICTIMS victim-pattern payers; GAS_USD and below in native coin is a gas top-up.
+MIN_VICTIMS = 3
+GAS_USD = 250.0  # a native-coin transfer this small to a platform wallet is a gas top-up, not a payment
+# A deposit wallet of a found platform: passes at least this share of what it gets on to the platform's
+# consolidation wallets (and gets nothing back from the ring). The same share defines an exchange-fed
+# deposit wallet (paid by exchanges, sweeping to a consolidation wallet that little else feeds).
+SIBLING_FOCUS = 0.8
+# A payout wallet pays each victim one or a few small "profits"; more than this is a relationship.
+MAX_PROFIT_PAYMENTS = 3
+
 TABLES = ("pt_pf_busy", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
           "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
 
