@@ -55,18 +55,18 @@ def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
             missing = [c for c, _ in wanted if c not in present]
             if missing:
                 raise IngestError(f"{files[0]}: missing column(s) {', '.join(missing)} for table {table}")
+            # read straight from the files (no staging copy): Parquet scans are cheap, the copy is not
             select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in wanted)
+            rows = f"(SELECT {select} FROM read_parquet({file_list}))"
             try:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE pt_parquet AS SELECT {select} FROM read_parquet({file_list})")
+                nulls = con.execute(
+                    f"SELECT count(*) FROM {rows} WHERE " + " OR ".join(f'"{k}" IS NULL' for k in _key(table))
+                ).fetchall()[0][0]
+                if nulls:
+                    raise IngestError(f"{files[0]}: {nulls} row(s) with an empty key column ({', '.join(_key(table))})")
+                added[table] = merge_staged(con, table, rows)
             except duckdb.Error as e:
                 raise IngestError(f"{files[0]}: values do not fit table {table}: {str(e).splitlines()[0]}") from None
-            nulls = con.execute(
-                "SELECT count(*) FROM pt_parquet WHERE " + " OR ".join(f'"{k}" IS NULL' for k in _key(table))
-            ).fetchall()[0][0]
-            if nulls:
-                raise IngestError(f"{files[0]}: {nulls} row(s) with an empty key column ({', '.join(_key(table))})")
-            added[table] = merge_staged(con, table, "pt_parquet")
-            con.execute("DROP TABLE pt_parquet")
         log_ingest(con, "parquet", str(root), "*", started, added)
     return added
 
