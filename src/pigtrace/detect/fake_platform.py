@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pigtrace.detect import flow_services, platform_sequences
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.flow_evidence import collect, in_out_sql, seen_sql, usd
 from pigtrace.detect.platform_exchange_paid import (MAX_PROFIT_USD, MIN_PROFIT_USD, PAYOUT_FOCUS, exchange_fed,
                                                     exchange_payouts)
 from pigtrace.detect.platform_sequences import GAS_USD, MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
@@ -219,13 +219,8 @@ class FakePlatformCollection(Detector):
     def _sibling_findings(self, ctx: AnalysisContext) -> list[Finding]:
         con = ctx.con
         rows = con.execute("SELECT chain, x, ring, hub_usd, in_usd, n_in, first_in, first_out FROM pt_pf_siblings").fetchall()
-        ev = collect(
-            con,
-            f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                       CASE WHEN v.incoming THEN 'deposit received'
-                            ELSE 'swept to the platform''s consolidation wallet' END, v.usd
-                FROM {touching_sql("pt_pf_siblings", "x")} v""",
-        )
+        ev = collect(con, in_out_sql("pt_pf_siblings", "x", "deposit received",
+                                     "swept to the platform's consolidation wallet"))
         return [
             Finding(chain, x, "scam_collection", self.id, 0.7, first_in, None,
                     [self.help, (f"deposit wallet of the same platform: received {n} payment(s) ({usd(in_usd)}) "

@@ -16,10 +16,10 @@ def collect(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     """``sql`` returns, in this order, columns chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key;
     keeps the ``per_address`` rows with the highest rank_key for each (chain, address)."""
     rows = con.execute(
-        f"""SELECT chain, address, tx_hash, time, src, dst, token, amount::VARCHAR, usd, note 
+        f"""SELECT chain, address, tx_hash, time, src, dst, token, amount::VARCHAR, usd, note
             FROM ({sql}) AS q(chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key)
-            QUALIFY row_number() OVER (PARTITION BY chain, address ORDER BY rank_key DESC, time) <= {per_address}
-            ORDER BY chain, address, time""",
+            QUALIFY row_number() OVER (PARTITION BY chain, address ORDER BY rank_key DESC, time, tx_hash, note) <= {per_address}
+            ORDER BY chain, address, time, tx_hash, note""",
         params or [],
     ).fetchall()
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -44,6 +44,16 @@ def touching_sql(table: str, col: str = "address") -> str:
                 UNION ALL
                 SELECT x.chain, x.{col} AS address, {cols}, false AS incoming
                 FROM {table} x JOIN pt_value v ON v.chain = x.chain AND v.src = x.{col})"""
+
+
+def in_out_sql(table: str, col: str, incoming: str, outgoing: str) -> str:
+    """Evidence rows for ``collect``: every value transfer into (noted ``incoming``) or out of (noted
+    ``outgoing``) the addresses in ``table.col``, ranked by value."""
+    def lit(note: str) -> str:
+        return "'" + note.replace("'", "''") + "'"
+    return f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                      CASE WHEN v.incoming THEN {lit(incoming)} ELSE {lit(outgoing)} END, v.usd
+               FROM {touching_sql(table, col)} v"""
 
 
 def seen_sql(table: str, col: str = "address") -> str:

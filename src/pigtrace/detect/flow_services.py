@@ -25,6 +25,9 @@ from pigtrace.labels import taxonomy
 # trace ends at. OTC desks and guarantee marketplaces end a trace too but are judged by cash_out.
 SERVICE_CATEGORIES = tuple(sorted(taxonomy.SERVICE_CATEGORIES | {"mixing_service", "gambling", "marketplace"}))
 OTC_CATEGORIES = ("otc_desk", "guarantee_marketplace")
+# A native-coin transfer of at most this much is a gas top-up (money for a few transactions' fees), not a
+# payment: the detectors leave such transfers out of flows and use them to find common gas funders.
+GAS_USD = 250.0
 EXCHANGE_CATEGORIES = ("exchange",)
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -28,8 +28,6 @@ from pigtrace.graph.taint import haircut_taint
 
 HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
-# A native-coin transfer this small to a wallet that never sends native coin itself is gas (as in the gas_funder detector).
-GAS_MAX_USD = 250.0
 # Dust floor: below MIN_TAINTED_USD of scam money a wallet is judged only when nearly all it ever received
 # (PURE_SHARE) is scam money, and even then not below DUST_USD (poisoning dust, rounding).
 MIN_TAINTED_USD = 50.0
@@ -65,7 +63,7 @@ EDGES_SQL = f"""
     SELECT v.chain, v.src, v.dst, v.usd FROM pt_value v
     ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
     LEFT JOIN native_senders n ON n.chain = v.chain AND n.address = v.dst
-    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD} AND n.address IS NULL)
+    WHERE NOT (v.token = 'native' AND v.usd <= {flow_services.GAS_USD} AND n.address IS NULL)
 """
 
 

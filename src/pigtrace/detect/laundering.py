@@ -4,7 +4,7 @@ scam wallets' gas. Built on the haircut taint walk (flow_taint)."""
 
 from __future__ import annotations
 
-from pigtrace.detect import flow_taint
+from pigtrace.detect import flow_services, flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
@@ -15,10 +15,8 @@ MIN_SHARE = 0.5
 # It is an intermediate: it sent on at least half of what it received (a wallet that keeps the money is
 # an end point, not a hop).
 MIN_FORWARDED = 0.5
-MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # below this the flow is dust, unless the wallet is pure scam money
-# A wallet with this many distinct senders and receivers is a desk or service, judged by cash_out: flow_taint
-# makes it a sink (so it is never laundering), except a consolidation wallet fed mostly by collection wallets.
-DESK_DEGREE = flow_taint.DESK_DEGREE
+# Dust (flow_taint.enough_taint_sql) and desk-shaped wallets (flow_taint makes them sinks, so never
+# laundering, except a consolidation wallet fed mostly by collection wallets) are decided in flow_taint.
 
 
 class Laundering(Detector):
@@ -149,8 +147,7 @@ class VictimFedLaundering(Laundering):
         return out + self._launderers(ctx, done)
 
 
-# A gas top-up is small: enough native coin for a few transactions, not a payment.
-GAS_MAX_USD = 250.0
+GAS_MAX_USD = flow_services.GAS_USD  # a gas top-up: enough native coin for a few transactions, not a payment
 MIN_FUNDED = 2
 
 
@@ -169,8 +166,6 @@ class GasFunder(Detector):
     needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        from pigtrace.detect import flow_services
-
         flow_services.prepare(ctx)
         con = ctx.con
         scam = sorted({(f.chain, f.address) for f in ctx.findings

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pigtrace.detect import flow_services, platform_sequences
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.flow_evidence import collect, seen_sql, touching_sql, usd
+from pigtrace.detect.flow_evidence import collect, in_out_sql, seen_sql, usd
 from pigtrace.detect.platform_sequences import GAS_USD, MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
 
 # When victims pay through their exchange, the payout wallet is tied to the platform by the gas both got
@@ -138,13 +138,8 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
         f"""SELECT x.chain, x.c, x.hub, x.feeders, x.in_usd, x.late_round, s.first_in, s.last_out
             FROM pt_pf_xfed x LEFT JOIN {seen_sql("pt_pf_xfed", "c")} s ON s.chain = x.chain AND s.address = x.c"""
     ).fetchall()
-    ev = collect(
-        con,
-        f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                   CASE WHEN v.incoming THEN 'paid by an exchange on a customer''s order'
-                        ELSE 'swept to the consolidation wallet' END, v.usd
-            FROM {touching_sql("pt_pf_xfed", "c")} v""",
-    )
+    ev = collect(con, in_out_sql("pt_pf_xfed", "c", "paid by an exchange on a customer's order",
+                                 "swept to the consolidation wallet"))
     return [
         Finding(chain, c, "scam_collection", det.id, 0.6, first, last,
                 [det.help, (f"paid {usd(in_usd)} by exchanges on their customers' orders ({rounds} round late "
@@ -265,13 +260,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             WHERE NOT EXISTS (SELECT 1 FROM pt_pf_xfed f WHERE f.chain = x.chain AND f.c = x.c)
             GROUP BY x.chain, x.c, s.first_in, s.last_out"""
     ).fetchall()
-    ev = collect(
-        con,
-        f"""SELECT v.chain, v.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                   CASE WHEN v.incoming THEN 'paid by an exchange on a customer''s order'
-                        ELSE 'forwarded onward' END, v.usd
-            FROM {touching_sql("pt_pf_xpay", "c")} v""",
-    )
+    ev = collect(con, in_out_sql("pt_pf_xpay", "c", "paid by an exchange on a customer's order", "forwarded onward"))
     out += [
         Finding(chain, c, "scam_collection", det.id, 0.6, first, last,
                 [det.help, (f"paid mostly by exchanges on their customers' orders, growing from a small first "

@@ -11,7 +11,7 @@ from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
 from pigtrace.detect.flow_taint import store_pairs
 
-GAS_MAX_USD = 250.0  # a native top-up this small is gas (as in the gas_funder detector)
+GAS_MAX_USD = flow_services.GAS_USD
 MIN_PAYEES = 2  # a payout wallet pays several victims
 MAX_PROFIT_PAYMENTS = 3  # one or a few "profits" per victim; more is a relationship
 MIN_PROFIT_USD = 1.0  # below this a payment is poisoning dust, not a "profit"

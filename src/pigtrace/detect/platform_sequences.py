@@ -23,6 +23,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from pigtrace.detect import flow_services
 from pigtrace.detect.flow_services import is_service_sql
 
 # A victim's sequence: at least three payments over at least three days (the scam runs for weeks; a
@@ -54,7 +55,7 @@ RING_SHARE = 0.2
 # Thresholds the platform detectors share (fake_platform, platform_exchange_paid): a platform needs
 # MIN_VICTIMS victim-pattern payers; GAS_USD and below in native coin is a gas top-up.
 MIN_VICTIMS = 3
-GAS_USD = 250.0  # a native-coin transfer this small to a platform wallet is a gas top-up, not a payment
+GAS_USD = flow_services.GAS_USD  # a native-coin transfer this small to a platform wallet is a gas top-up
 # A deposit wallet of a found platform: passes at least this share of what it gets on to the platform's
 # consolidation wallets (and gets nothing back from the ring). The same share defines an exchange-fed
 # deposit wallet (paid by exchanges, sweeping to a consolidation wallet that little else feeds).

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pigtrace.chains.registry import NATIVE, assets, usd_price
+from pigtrace.chains.registry import assets, usd_price
 from pigtrace.store.warehouse import dedupe, merge_staged
 
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"

@@ -76,7 +76,7 @@ def exposure(con: duckdb.DuckDBPyConnection, addresses: list[str], hops: int) ->
                     WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.origin = s.origin AND h.address = s.address)"""
             )
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _frontier AS
+                """CREATE OR REPLACE TEMP TABLE _frontier AS
                     SELECT DISTINCT s.origin, s.address FROM _step s
                     WHERE s.address NOT IN (SELECT address FROM _risky)
                       AND s.address NOT IN (SELECT address FROM _services)
