@@ -26,9 +26,17 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 def _register() -> None:
-    from pigtrace.cli import case_commands, detect_commands, ingest_commands, labels_commands, simulate_commands
+    from pigtrace.cli import (
+        case_commands,
+        detect_commands,
+        evaluate_commands,
+        ingest_commands,
+        labels_commands,
+        simulate_commands,
+    )
 
-    for module in (ingest_commands, detect_commands, case_commands, labels_commands, simulate_commands):
+    for module in (ingest_commands, detect_commands, case_commands, labels_commands, simulate_commands,
+                   evaluate_commands):
         module.register(app)
 
 
