@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pigtrace.simulate.addressbook import AddressBook
+from pigtrace.simulate.knobs import Knobs
 from pigtrace.simulate.ledger import Ledger
 
 DAY = 86_400
@@ -35,6 +36,8 @@ class SimToken:
 class Exchange:
     name: str
     hot: list[int]  # hot wallet entities
+    sweeps: str = "direct"  # "direct" or "multi_hop" (deposit accounts -> forwarders -> hot wallets, in batches)
+    forwarders: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +48,7 @@ class World:
     chain: str
     t0: int
     t1: int
+    knobs: Knobs
     tokens: dict[str, SimToken] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
     # ground truth, by entity

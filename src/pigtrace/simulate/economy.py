@@ -182,21 +182,31 @@ def market_makers(w: World, n: int) -> None:
 
 
 def funds(w: World, spends: Spends, n: int) -> None:
-    """Investment funds: investors deposit, the fund banks most of it, pays monthly returns and honours
-    withdrawals (principal back), paying from its own exchange account."""
+    """Investment funds (the honest twin of a fake platform): investors deposit, many of them again and again
+    in growing, often round amounts; the fund banks the money, pays monthly returns (from the fund wallet or
+    a separate payout wallet) and honours withdrawals (principal back), paying from its exchange account."""
     rng = w.rng
     for _ in range(n):
         fund = w.book.one()
-        w.mark_benign(fund, "fund")
+        payout = fund if rng.random() < 0.5 else w.book.one()
+        w.mark_benign([fund, payout], "fund")
         ex = int(rng.integers(len(w.exchanges)))
         bank = int(w.deposit_accounts(1, ex)[0])
         k = int(rng.integers(8, 40))
         inv = rng.choice(w.users, size=min(k, len(w.users)), replace=False)
         w.mark_benign(inv, "fund_investor")
         t_in = rng.integers(w.t0 + DAY, w.t0 + max(2 * DAY, (w.t1 - w.t0) // 2), size=len(inv))
-        dep = w.units("USDC", draw_usd(rng, len(inv), 5000, 1.0, 500, 200_000))
-        spends.add(t_in, inv, fund, "USDC", dep)
-        w.send(t_in + rng.integers(HOUR, DAY, size=len(inv)), fund, bank, "USDC", dep)
+        first = draw_usd(rng, len(inv), 3000, 1.0, 200, 100_000)
+        dep = np.zeros(len(inv), np.int64)
+        for i in range(len(inv)):
+            times = t_in[i] + np.r_[0, np.cumsum(rng.integers(3 * DAY, 20 * DAY, size=int(rng.integers(0, 5))))]
+            times = times[times < w.t1 - 3 * DAY]
+            usd = first[i] * rng.uniform(1.0, 1.8) ** np.arange(len(times))
+            usd = np.where(rng.random(len(times)) < 0.5, np.maximum(100, np.round(usd, -2)), usd)
+            amt = w.units("USDC", usd)
+            spends.add(times, int(inv[i]), fund, "USDC", amt)
+            w.send(times + rng.integers(HOUR, DAY, size=len(times)), fund, bank, "USDC", amt)
+            dep[i] = int(amt.sum())
         rate = rng.uniform(0.005, 0.02)
         months = np.arange(w.t0 + 30 * DAY, w.t1 - DAY, 30 * DAY)
         for m in months:
@@ -204,13 +214,50 @@ def funds(w: World, spends: Spends, n: int) -> None:
             if not live.any():
                 continue
             ret = np.maximum(1, (dep[live] * rate).astype(np.int64))
-            w.withdraw(m - int(rng.integers(HOUR, DAY)), fund, "USDC", int(ret.sum()) + 1, exchange=ex)
-            w.send(np.full(live.sum(), m) + np.arange(live.sum()) * 20, fund, inv[live], "USDC", ret)
-        leave = np.flatnonzero((rng.random(len(inv)) < 0.3) & (t_in < w.t1 - 10 * DAY))
+            w.withdraw(m - int(rng.integers(HOUR, DAY)), payout, "USDC", int(ret.sum()) + 1, exchange=ex)
+            w.send(np.full(live.sum(), m) + np.arange(live.sum()) * 20, payout, inv[live], "USDC", ret)
+        leave = np.flatnonzero((rng.random(len(inv)) < 0.3) & (t_in < w.t1 - 40 * DAY))
         for i in leave:
-            tw = int(rng.integers(t_in[i] + 5 * DAY, w.t1 - 2 * DAY))
+            tw = int(rng.integers(w.t1 - 10 * DAY, w.t1 - 2 * DAY))
             w.withdraw(tw - HOUR, fund, "USDC", int(dep[i]), exchange=ex)
             w.send(tw, fund, int(inv[i]), "USDC", int(dep[i]))
+
+
+def growing_payers(w: World, spends: Spends, n: int) -> None:
+    """People who pay the same private wallet in growing, often round amounts over weeks: supporting a
+    relative, paying off a loan, saving with a friend; some recipients are paid by several relatives."""
+    rng = w.rng
+    if n <= 0 or len(w.users) < 4:
+        return
+    recipients = rng.choice(w.users, size=max(1, n // 2))
+    payers = rng.choice(w.users, size=n)
+    to = recipients[rng.integers(0, len(recipients), size=n)]
+    keep = payers != to
+    w.mark_benign(np.r_[payers[keep], to[keep]], "family_support")
+    for payer, rec in zip(payers[keep], to[keep]):
+        k = int(rng.integers(3, 9))
+        start = int(rng.integers(w.t0 + DAY, max(w.t0 + 2 * DAY, w.t1 - 30 * DAY)))
+        times = start + np.cumsum(rng.integers(3 * DAY, 15 * DAY, size=k))
+        times = times[times < w.t1 - HOUR]
+        usd = rng.uniform(50, 800) * rng.uniform(1.05, 1.8) ** np.arange(len(times))
+        usd = np.where(rng.random(len(times)) < 0.6, np.maximum(50, np.round(usd, -1 if usd.max() < 1000 else -2)), usd)
+        spends.add(times, int(payer), int(rec), "USDT", w.units("USDT", usd))
+
+
+def reused_wallet_business(w: World, spends: Spends) -> None:
+    """Laundering wallets shared across rings also do ordinary business (a money changer's or trader's
+    wallet): customers pay them, and they bank the takings at an exchange."""
+    from pigtrace.simulate.laundering import REUSE_POOL
+
+    rng = w.rng
+    for wallet in w.named_list(REUSE_POOL):
+        k = int(rng.integers(3, 15))
+        cust = rng.choice(w.users, size=k)
+        t = np.sort(rng.integers(w.t0 + DAY, w.t1 - 5 * DAY, size=k))
+        amt = w.units("USDT", draw_usd(rng, k, 600, 1.0, 20, 50_000))
+        spends.add(t, cust, wallet, "USDT", amt)
+        bank = int(w.deposit_accounts(1, int(rng.integers(len(w.exchanges))))[0])
+        w.send(w.clamp(int(t.max()) + int(rng.integers(DAY, 4 * DAY))), wallet, bank, "USDT", int(amt.sum()))
 
 
 def roscas(w: World, spends: Spends, n: int) -> None:

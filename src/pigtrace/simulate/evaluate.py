@@ -10,6 +10,10 @@ Value traced to the right cash-out: for ring r with stolen value S_r (sum of its
 and truth cash-out addresses C_r (each with the USD of this ring's money it received), found_r is the sum
 of ``received_usd`` over the addresses of C_r that have a ``cash_out`` finding. The share is
 sum_r min(found_r, S_r) / sum_r S_r, also given per typology.
+
+``since``/``until`` restrict the role scores to addresses (truth and flagged alike) whose first
+appearance in ``transfers`` falls in [since, until) (evaluation/common.py); the value traced covers
+every ring. ``min_score`` leaves out findings scoring below it.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from datetime import datetime
+
 import duckdb
+import pyarrow as pa
 
 from pigtrace.errors import PigtraceError
+from pigtrace.evaluation.common import FIRST_SEEN, check_window, first_seen_table, latest_run, prf, window_sql
 from pigtrace.store.schema import ROLES
 
 
@@ -56,13 +64,19 @@ def _key(address: str, chain: str) -> str:
     return address if chain == "tron" else address.lower()
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, truth: dict) -> dict:
+def evaluate(con: duckdb.DuckDBPyConnection, truth: dict, since: datetime | None = None,
+             until: datetime | None = None, min_score: float = 0.0) -> dict:
     """Scores as a dict: ``roles`` (one row per role plus 'all'), ``traced_value``, ``findings``."""
     check_truth(truth)
+    check_window(since, until)
     chain = truth["chain"]
     true_role = {_key(r["address"], chain): r["role"] for r in truth["roles"]}
-    found = con.execute("SELECT address, role FROM findings WHERE chain = ?", [chain]).fetchall()
+    found = con.execute("SELECT address, role FROM findings WHERE chain = ? AND score >= ?", [chain, min_score]).fetchall()
     found_set = {(_key(a, chain), r) for a, r in found}
+    if since is not None or until is not None:
+        keep = _in_window(con, chain, set(true_role) | {a for a, _ in found_set}, since, until)
+        true_role = {a: r for a, r in true_role.items() if a in keep}
+        found_set = {(a, r) for a, r in found_set if a in keep}
     rows = []
     tot = {"truth": 0, "found": 0, "tp": 0, "fp": 0, "fn": 0}
     for role in ROLES:
@@ -71,10 +85,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict) -> dict:
         tp = len(truth_addrs & flagged)
         row = {"role": role, "truth": len(truth_addrs), "found": len(flagged), "tp": tp, "fp": len(flagged) - tp,
                "fn": len(truth_addrs) - tp}
-        rows.append({**row, **_prf(row)})
+        rows.append({**row, **prf(row)})
         for k in tot:
             tot[k] += row[k]
-    rows.append({"role": "all", **tot, **_prf(tot)})
+    rows.append({"role": "all", **tot, **prf(tot)})
     cash_found = {a for a, r in found_set if r == "cash_out"}
     by_typ: dict[str, list[float]] = {}
     for ring in truth["rings"]:
@@ -96,13 +110,19 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict) -> dict:
         },
         "findings": len(found),
         "findings_with_unknown_role": sum(1 for _, r in found if r not in ROLES),
+        "since": since, "until": until, "min_score": min_score,
+        "analysis": latest_run(con),
     }
 
 
-def _prf(row: dict) -> dict:
-    tp, fp, fn = row["tp"], row["fp"], row["fn"]
-    p = tp / (tp + fp) if tp + fp else None
-    r = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
-    rnd = lambda x: round(x, 4) if x is not None else None
-    return {"precision": rnd(p), "recall": rnd(r), "f1": rnd(f1)}
+def _in_window(con: duckdb.DuckDBPyConnection, chain: str, keys: set[str], since: datetime | None,
+               until: datetime | None) -> set[str]:
+    """The addresses of ``keys`` first seen in ``transfers`` within [since, until)."""
+    con.register("pt_eval_keys_arrow", pa.table({"chain": pa.array([chain] * len(keys), pa.string()),
+                                                  "address": pa.array(sorted(keys), pa.string())}))
+    try:
+        first_seen_table(con, "pt_eval_keys_arrow")
+    finally:
+        con.unregister("pt_eval_keys_arrow")
+    rows = con.execute(f"SELECT address FROM {FIRST_SEEN} s WHERE {window_sql('s.first_seen', since, until)}").fetchall()
+    return {a for (a,) in rows}

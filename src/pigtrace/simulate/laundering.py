@@ -1,8 +1,10 @@
-"""What a ring does with the money its collection wallets receive: sweeps to consolidation wallets, then
-per release one of several paths — straight to a mule's exchange deposit account, splitting, a peel
-chain, a USDT→WETH swap through the Uniswap V2 router, an OTC desk, or a bridge — with delays drawn per
-ring. Every wallet forwards only what reached it; the ring's gas funder tops up each wallet with native
-coin just before its first transaction.
+"""What a ring does with the money its collection wallets receive: sweeps to consolidation wallets
+(directly or through an intermediate hop: the ``sweeps`` knob), then per release one of several paths —
+straight to a mule's exchange deposit account, splitting, a peel chain, a USDT→WETH swap through the DEX
+router, an OTC desk, or a bridge — with delays drawn per ring. Laundering wallets may be reused across
+rings and by ordinary business (``wallet_reuse``), and consolidation wallets may take in clean money
+that leaves with the ring's (``laundering_mixing``). Every wallet forwards only what reached it; the ring's
+gas comes from its funder or from exchanges (``scams.GasFunders``).
 """
 
 from __future__ import annotations
@@ -53,9 +55,16 @@ def draw_profile(w: World, tron: bool) -> dict:
     }
 
 
+REUSE_POOL = "reused_laundering"  # world group: laundering wallets shared across rings and with business
+
+
 class Launderer:
-    def __init__(self, w: World, rb: RingBook, profile: dict) -> None:
+    def __init__(self, w: World, rb: RingBook, profile: dict, knobs: dict) -> None:
         self.w, self.rb, self.p = w, rb, profile
+        self.reuse = knobs.get("wallet_reuse") == "yes"
+        self.mixing = float(knobs.get("laundering_mixing", 0.0))
+        self.multi_hop = knobs.get("sweeps") == "multi_hop"
+        self.own = 1.0  # the ring's share of the money now being moved (clean money mixed in lowers it)
         ring = rb.ring
         self.rid = ring["id"]
         n_ex = min(profile["mule_exchanges"], len(w.exchanges))
@@ -67,7 +76,7 @@ class Launderer:
             self.mules.append((m, w.exchanges[ex].name))
         self.otc = [int(x) for x in w.rng.choice(w.named_list("otc_desk"), size=min(2, len(w.named_list("otc_desk"))), replace=False)]
         # drawn up front, recorded in the truth only once a sweep reaches them (an unused one is no wallet)
-        self.cons = [int(x) for x in w.book.random(profile["consolidation_wallets"])]
+        self.cons = [self._wallet() for _ in range(profile["consolidation_wallets"])]
 
     # -- primitives ------------------------------------------------------------------------------------
 
@@ -82,8 +91,19 @@ class Launderer:
         """``t`` kept inside the world when possible, but never before ``prev`` (money must arrive first)."""
         return max(prev + MINUTE, min(t, self.w.t1 - MINUTE))
 
+    def _wallet(self) -> int:
+        """A new wallet, or with wallet_reuse one other rings and ordinary business also use."""
+        w = self.w
+        pool = w.groups.setdefault(REUSE_POOL, [])
+        if self.reuse and pool and w.rng.random() < 0.6:
+            return pool[int(w.rng.integers(len(pool)))]
+        e = w.book.one()
+        if self.reuse:
+            pool.append(e)
+        return e
+
     def _fresh(self) -> int:
-        e = self.w.book.one()
+        e = self._wallet()
         self.w.role(e, "laundering", self.rid, "laundering")
         return e
 
@@ -93,12 +113,12 @@ class Launderer:
             desk = self.otc[int(w.rng.integers(len(self.otc)))]
             self._pay(t, frm, desk, sym, amt)
             w.role(desk, "cash_out", self.rid, "cash_out")
-            self.rb.cashed(desk, w.services.get(desk, ("otc_desk", "OTC desk"))[1], w.usd(sym, amt))
+            self.rb.cashed(desk, w.services.get(desk, ("otc_desk", "OTC desk"))[1], w.usd(sym, amt) * self.own)
             return
         m, ex = self.mules[int(w.rng.integers(len(self.mules)))]
         self._pay(t, frm, m, sym, amt)
         w.role(m, "cash_out", self.rid, "cash_out")
-        self.rb.cashed(m, ex, w.usd(sym, amt))
+        self.rb.cashed(m, ex, w.usd(sym, amt) * self.own)
 
     # -- entry point -----------------------------------------------------------------------------------
 
@@ -123,6 +143,11 @@ class Launderer:
             st = max(st, last + MINUTE)
             k = self.cons[int(w.rng.integers(len(self.cons)))]
             w.role(k, "laundering", self.rid, "laundering")
+            if self.multi_hop:
+                hop = self._fresh()
+                self._pay(st, wallet, hop, sym, total)
+                st = max(st + MINUTE, min(st + self._delay(p["hop_delay_h"]), w.t1 - 3 * DAY))
+                wallet = hop
             self._pay(st, wallet, k, sym, total)
             sweeps.append((k, st, sym, total))
             i = j
@@ -137,8 +162,24 @@ class Launderer:
                 last = sweeps[j][1]
                 j += 1
             rt = max(last + MINUTE, min(last + self._delay(p["hold_days"] * 6), w.t1 - 2 * DAY))
-            self._release(rt, k, sym, total)
+            clean = self._mix_in(k, last, rt, sym, total)
+            self.own = total / (total + clean)
+            self._release(rt, k, sym, total + clean)
+            self.own = 1.0
             i = j
+
+    def _mix_in(self, k: int, after: int, before: int, sym: str, amt: int) -> int:
+        """Clean money (an exchange withdrawal) reaching consolidation wallet ``k`` between the ring's last
+        sweep and the release, so that it is ``laundering_mixing`` of what leaves; returns the amount."""
+        if self.mixing <= 0 or before - after < 2 * MINUTE:
+            return 0
+        w = self.w
+        clean = int(amt * self.mixing / (1.0 - min(self.mixing, 0.95)))
+        if clean <= 0:
+            return 0
+        t = int(w.rng.integers(after + MINUTE, before))
+        w.withdraw(t, k, sym, clean)
+        return clean
 
     def _release(self, t: int, k: int, sym: str, amt: int) -> None:
         w, p = self.w, self.p

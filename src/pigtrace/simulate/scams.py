@@ -15,15 +15,24 @@ from pigtrace.simulate.laundering import Launderer, RingBook, draw_profile
 from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 
 
+RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "growth", "laundering_mixing",
+              "wallet_reuse", "sweeps", "gas")
+LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas")
+
+
 class GasFunders:
-    """Scam gas funders, possibly shared between rings; funded from an exchange before their first top-up."""
+    """Where scam wallets get gas (the ``gas`` knob): a dedicated funder, possibly shared between rings and
+    funded from an exchange before its first top-up; or exchange withdrawals straight to each wallet."""
 
     def __init__(self, w: World) -> None:
         self.w = w
         self.need: dict[int, list] = {}  # funder -> [first top-up time, usd]
 
-    def pick(self, ring: dict) -> int:
+    def pick(self, ring: dict) -> int | None:
+        """The ring's dedicated funder, or None when its wallets take gas from exchanges only."""
         w = self.w
+        if ring["knobs"]["gas"] == "exchange":
+            return None
         if self.need and w.rng.random() < 0.35:
             f = list(self.need)[int(w.rng.integers(len(self.need)))]
         else:
@@ -32,14 +41,27 @@ class GasFunders:
         w.role(f, "scam_operator", ring["id"], ring["typology"])
         return f
 
-    def top_up(self, funder: int, rb: RingBook) -> None:
+    def top_up(self, funder: int | None, rb: RingBook) -> None:
+        w = self.w
         firsts = {e: t for e, t in rb.first_send.items() if e != funder}
         if not firsts:
             return
-        usd = self.w.gas_topups(funder, firsts)
-        n = self.need[funder]
-        n[0] = min(n[0], min(firsts.values()) - 6 * HOUR)
-        n[1] += usd
+        if funder is not None and rb.ring["knobs"]["gas"] == "mixed":
+            from_exchange = {e: t for e, t in firsts.items() if w.rng.random() < 0.5}
+            firsts = {e: t for e, t in firsts.items() if e not in from_exchange}
+        else:
+            from_exchange = firsts if funder is None else {}
+        if from_exchange:
+            ents = np.fromiter(from_exchange.keys(), dtype=np.int32)
+            t = np.fromiter(from_exchange.values(), dtype=np.int64)
+            lead = w.rng.integers(10 * MINUTE, DAY, size=len(ents))
+            w.withdraw(np.maximum(t - lead, w.t0 + MINUTE), ents, w.native,
+                       w.units(w.native, w.rng.uniform(3.0, 40.0, size=len(ents))))
+        if firsts and funder is not None:
+            usd = w.gas_topups(funder, firsts)
+            n = self.need[funder]
+            n[0] = min(n[0], min(firsts.values()) - 6 * HOUR)
+            n[1] += usd
 
     def fund(self) -> None:
         w = self.w
@@ -49,8 +71,14 @@ class GasFunders:
                 w.withdraw(t, f, w.native, w.units(w.native, usd * 1.2))
 
 
-def _finish(w: World, ring: dict, rb: RingBook, gas: GasFunders, funder: int, arrivals, tron: bool) -> None:
-    Launderer(w, rb, ring["params"]["laundering"]).run(arrivals)
+def _new_ring(w: World, typology: str, params: dict, knob_names: tuple[str, ...]) -> dict:
+    ring = w.new_ring(typology, params)
+    ring["knobs"] = w.knobs.ring(knob_names)
+    return ring
+
+
+def _finish(w: World, ring: dict, rb: RingBook, gas: GasFunders, funder: int | None, arrivals) -> None:
+    Launderer(w, rb, ring["params"]["laundering"], ring["knobs"]).run(arrivals)
     gas.top_up(funder, rb)
     ring["cash_out"] = [{"address": e, "exchange": name, "received_usd": round(usd, 2)} for e, (name, usd) in rb.cash.items()]
 
@@ -71,15 +99,51 @@ def _ring_window(w: World, span_days: float) -> tuple[int, float]:
     return start, span
 
 
+def _route_shares(w: World, route: str) -> np.ndarray:
+    """Per-victim probabilities of (self_custody, exchange, relay) for a ring's payment_route."""
+    if route == "self_custody":
+        return np.array([1.0, 0.0, 0.0])
+    if route == "exchange":
+        return np.array([0.0, 1.0, 0.0])
+    if route == "relay":
+        return np.array([0.0, 0.0, 1.0])
+    if w.knobs.style == "fixed" and "payment_route" not in w.knobs.given:  # as before knobs: no relays
+        ex = float(w.rng.choice([0.0, 0.25, 0.5, 1.0]))
+        return np.array([1.0 - ex, ex, 0.0])
+    return w.rng.dirichlet(np.ones(3))
+
+
+def _deposit_amounts(w: World, p: dict, knobs: dict, n: int) -> np.ndarray:
+    """A victim's escalating deposits in USD: round or not, monotone or with setbacks."""
+    rng = w.rng
+    if knobs["growth"] == "noisy":
+        steps = p["growth"] ** np.arange(n) * rng.uniform(0.45, 1.35, n)
+    else:
+        steps = np.maximum.accumulate(p["growth"] ** np.arange(n) * rng.uniform(0.8, 1.2, n))
+    usd = p["first_deposit_usd"] * rng.uniform(0.6, 1.4) * steps
+    if knobs["round_amounts"] == "yes":
+        usd = np.where(usd > 1000, np.round(usd, -2), np.round(usd, 0))
+        usd[0] = max(20.0, round(usd[0] / 10) * 10)
+    else:
+        usd = np.round(usd + rng.uniform(0.01, 9.99, n), 2)
+    return usd
+
+
+def _tax_amounts(w: World, p: dict, knobs: dict) -> np.ndarray:
+    """The round "taxes/fees" to unlock a balance; with round_amounts=no, within 10% of a round figure."""
+    usd = p["tax_unit_usd"] * w.rng.integers(1, 5, size=p["taxes"]).astype(np.float64)
+    if knobs["round_amounts"] == "no":
+        usd = np.round(usd * w.rng.uniform(0.9, 1.1, size=len(usd)), 2)
+    return usd
+
+
 def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
     rng = w.rng
     tron = w.chain == "tron"
     p = {
         "victims": int(rng.integers(3, max(4, max_victims) + 1)),
         "token": str(rng.choice(["USDT", "USDT", "USDT", "USDC"])),
-        "shared_wallets": bool(rng.random() < 0.55),
         "platform_wallets": int(rng.integers(1, 4)),
-        "from_exchange_share": float(rng.choice([0.0, 0.25, 0.5, 1.0])),
         "first_deposit_usd": float(rng.uniform(50, 1500)),
         "growth": float(rng.uniform(1.15, 2.4)),
         "deposits": int(rng.integers(2, 9)),
@@ -91,68 +155,77 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
         "tax_unit_usd": float(rng.choice([500, 1000, 2000, 5000])),
         "laundering": draw_profile(w, tron),
     }
-    ring = w.new_ring("fake_platform", p)
+    ring = _new_ring(w, "fake_platform", p, RING_KNOBS)
+    knobs = ring["knobs"]
+    if knobs["deposit_wallets"] == "mixed" and w.knobs.style == "fixed" and "deposit_wallets" not in w.knobs.given:
+        knobs["deposit_wallets"] = "shared" if rng.random() < 0.55 else "per_victim"  # as before knobs
+    routes = _route_shares(w, knobs["payment_route"])
+    p["route_shares"] = [round(float(x), 3) for x in routes]
     rid, sym = ring["id"], p["token"]
     rb = RingBook(w, ring)
     funder = gas.pick(ring)
-    payout = w.book.one()
-    w.role(payout, "scam_operator", rid, "fake_platform")
-    shared = [int(x) for x in w.book.random(p["platform_wallets"])] if p["shared_wallets"] else []
+    payout = None
+    shared = [int(x) for x in w.book.random(p["platform_wallets"])] if knobs["deposit_wallets"] != "per_victim" else []
     start, span = _ring_window(w, p["span_days"])
     arrivals: list[tuple[int, int, str, int]] = []
     inducements: list[tuple[int, int, int]] = []
     user_pool = w.users
     picks = rng.choice(len(user_pool), size=min(p["victims"], len(user_pool)), replace=False)
     for vi in picks:
-        from_exchange = rng.random() < p["from_exchange_share"]
-        if from_exchange:
+        route = int(rng.choice(3, p=routes))
+        exchange = None
+        if route == 1:
             dep = int(w.user_deposit[vi])
             victim = dep if dep >= 0 else int(w.deposit_accounts(1, int(rng.integers(len(w.exchanges))))[0])
             exchange = w.deposit_exchange[victim]
+        elif route == 2:
+            victim = w.book.one()  # a fresh wallet the scammer asked the victim to open
         else:
-            victim, exchange = int(user_pool[vi]), None
-        platform = shared[int(rng.integers(len(shared)))] if shared else w.book.one()
+            victim = int(user_pool[vi])
+        own_wallet = knobs["deposit_wallets"] == "per_victim" or (
+            knobs["deposit_wallets"] == "mixed" and rng.random() < 0.5)
+        platform = w.book.one() if own_wallet or not shared else shared[int(rng.integers(len(shared)))]
         w.role(platform, "scam_collection", rid, "fake_platform")
         sv = start + int(rng.uniform(0, span * 0.3) * DAY)
-        n = p["deposits"] + int(rng.integers(-1, 2))
-        n = max(2, n)
+        n = max(2, p["deposits"] + int(rng.integers(-1, 2)))
         times = sv + np.sort(rng.uniform(0, span * rng.uniform(0.5, 0.8) * DAY, size=n)).astype(np.int64)
         times[0] = sv
-        usd = p["first_deposit_usd"] * rng.uniform(0.6, 1.4) * p["growth"] ** np.arange(n) * rng.uniform(0.8, 1.2, n)
-        usd = np.where(usd > 1000, np.round(usd, -2), np.round(usd, 0))
-        usd[0] = max(20.0, round(usd[0] / 10) * 10)
+        usd = _deposit_amounts(w, p, knobs, n)
         last = int(times[-1])
         tax_times = last + np.cumsum(rng.integers(DAY, 4 * DAY, size=p["taxes"]))
-        tax_usd = p["tax_unit_usd"] * rng.integers(1, 5, size=p["taxes"])
         all_t = w.clamp(np.r_[times, tax_times])
-        all_usd = np.r_[usd, tax_usd]
-        amounts = w.units(sym, all_usd)
-        if from_exchange:
+        amounts = w.units(sym, np.r_[usd, _tax_amounts(w, p, knobs)])
+        if exchange is not None:
             paid = w.withdraw(all_t, platform, sym, amounts, exchange=exchange)  # the exchange sends on the victim's order
         else:
             lead = rng.integers(10 * MINUTE, 2 * DAY, size=len(all_t))
             w.withdraw(np.maximum(all_t - lead, w.t0 + MINUTE), victim, sym,
                        (amounts * rng.uniform(1.0, 1.04, len(amounts))).astype(np.int64))
             paid = w.send(all_t, victim, platform, sym, amounts)
+            if route == 2 and rng.random() < 0.5:
+                rb.sent(victim, int(all_t[0]))  # the scammer's gas funder pays the relay's first fees
         arrivals += [(platform, int(t), sym, int(a)) for t, a in zip(all_t, amounts)]
         # "profit withdrawals": after each of the first k deposits, a small payment back builds trust
-        k = max(1, min(p["inducements"], n - 1))
+        pays_back = knobs["paybacks"] == "onchain" or (knobs["paybacks"] == "mixed" and rng.random() < 0.5)
+        k = max(1, min(p["inducements"], n - 1)) if pays_back else 0
         ind_t = times[:k] + np.maximum(HOUR, rng.exponential(p["inducement_delay_h"] * HOUR, size=k)).astype(np.int64)
-        ind_t = np.minimum(ind_t, np.r_[times[1:k + 1] - MINUTE, ind_t[-1]][:k]) if n > 1 else ind_t
+        ind_t = np.minimum(ind_t, np.r_[times[1:k + 1] - MINUTE, ind_t[-1:]][:k]) if n > 1 and k else ind_t
         ind = (amounts[:k] * p["inducement_ratio"] * rng.uniform(0.6, 1.4, size=k)).astype(np.int64)
         w.role(victim, "victim", rid, "fake_platform")
         entry = _victim_entry(w, victim, sym, int(amounts.sum() - ind.sum()),
-                              "exchange" if from_exchange else "self_custody", paid)
+                              ("exchange", "self_custody", "relay")[(1, 0, 2)[route]], paid)
         ring["victims"].append(entry)
         inducements += [(int(t), victim, int(a), entry) for t, a in zip(ind_t, ind) if a > 0]
     if inducements:
+        payout = w.book.one()
+        w.role(payout, "scam_operator", rid, "fake_platform")
         first = min(x[0] for x in inducements)
         total = sum(x[2] for x in inducements)
         w.withdraw(w.clamp(first - rng.integers(HOUR, 3 * DAY)), payout, sym, int(total * 1.1) + 1)
         for t, v, a, entry in inducements:
             entry["refunds"] += [int(x) for x in w.send(t, payout, v, sym, a)]
             rb.sent(payout, t)
-    _finish(w, ring, rb, gas, funder, arrivals, tron)
+    _finish(w, ring, rb, gas, funder, arrivals)
     return ring
 
 
@@ -175,7 +248,7 @@ def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
         "operator_pays_interest": bool(rng.random() < 0.5),
         "laundering": draw_profile(w, tron),
     }
-    ring = w.new_ring("approval_drain", p)
+    ring = _new_ring(w, "approval_drain", p, ("paybacks",) + LAUNDER_KNOBS)
     rid, sym = ring["id"], p["token"]
     tok: SimToken = w.tokens[sym]
     rb = RingBook(w, ring)
@@ -183,7 +256,7 @@ def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
     spender = w.book.one()
     operator = spender if p["spender"] == "eoa" else w.book.one()
     payer = operator if p["operator_pays_interest"] else w.book.one()
-    w.role([spender, operator, payer], "scam_operator", rid, "approval_drain")
+    w.role([spender, operator], "scam_operator", rid, "approval_drain")
     receiver = w.book.one() if p["shared_receiver"] else None
     start, span = _ring_window(w, p["span_days"])
     burst = start + int(span * DAY) + int(rng.integers(HOUR, 3 * DAY))
@@ -205,7 +278,8 @@ def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
         if len(top_t):
             w.withdraw(top_t, v, sym, top_a)
         every = p["interest_every_days"] * DAY
-        int_t = np.arange(sv + every, end - HOUR, every, dtype=np.int64)
+        pays = ring["knobs"]["paybacks"] == "onchain" or (ring["knobs"]["paybacks"] == "mixed" and rng.random() < 0.5)
+        int_t = np.arange(sv + every, end - HOUR, every, dtype=np.int64) if pays else np.zeros(0, np.int64)
         int_a = np.full(len(int_t), max(1, int(dep * p["interest_daily"] * p["interest_every_days"])), np.int64)
         balance = int(dep + top_a.sum() + int_a.sum())
         to = receiver if receiver is not None else w.book.one()
@@ -222,6 +296,7 @@ def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
         ring["victims"].append(entry)
         interest_events += [(int(t), v, int(a), entry) for t, a in zip(int_t, int_a)]
     if interest_events:
+        w.role(payer, "scam_operator", rid, "approval_drain")
         first = min(x[0] for x in interest_events)
         total = sum(x[2] for x in interest_events)
         w.withdraw(w.clamp(first - rng.integers(HOUR, 2 * DAY)), payer, sym, int(total * 1.05) + 1)
@@ -230,7 +305,7 @@ def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
         for tx_id, ev in zip(ids, interest_events):
             ev[3]["refunds"].append(int(tx_id))
         rb.sent(payer, int(t_.min()))
-    _finish(w, ring, rb, gas, funder, arrivals, tron)
+    _finish(w, ring, rb, gas, funder, arrivals)
     return ring
 
 
@@ -265,7 +340,7 @@ def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | Non
         "poisoners": int(rng.integers(1, 4)),
         "laundering": draw_profile(w, tron),
     }
-    ring = w.new_ring("address_poisoning", p)
+    ring = _new_ring(w, "address_poisoning", p, LAUNDER_KNOBS)
     rid = ring["id"]
     rb = RingBook(w, ring)
     funder = gas.pick(ring)
@@ -324,5 +399,5 @@ def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | Non
     for la in lookalike.values():
         w.role(la, "scam_collection" if la in paid else "scam_operator", rid, "address_poisoning")
     ring["targets"] = len(lookalike)
-    _finish(w, ring, rb, gas, funder, arrivals, tron)
+    _finish(w, ring, rb, gas, funder, arrivals)
     return ring

@@ -30,6 +30,18 @@ class Spends:
         for k, a in zip(self.cols, arrs):
             self.cols[k].append(np.ascontiguousarray(a).ravel())
 
+    def _round_some(self, sym_idx: np.ndarray, amt: np.ndarray) -> np.ndarray:
+        """Real people pay round figures: about ROUND_SHARE of payments worth $100 or more are rounded."""
+        w = self.w
+        out = amt.copy()
+        pick = w.rng.random(len(amt)) < ROUND_SHARE
+        for si, sym in enumerate(self.syms):
+            sel = pick & (sym_idx == si)
+            if sel.any():
+                sel &= w.usd(sym, amt) >= 100
+                out[sel] = _round_figure(w, sym, amt[sel])
+        return out
+
     def emit(self) -> None:
         w, rng = self.w, self.w.rng
         c = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self.cols.items()}
@@ -38,6 +50,7 @@ class Spends:
         if not n:
             return
         c["time"] = w.clamp(c["time"])
+        c["amt"] = self._round_some(c["sym"], c["amt"])
         # funding: per (payer, asset) in time order, consecutive payments are covered by one withdrawal
         order = np.lexsort((c["time"], c["sym"], c["payer"]))
         c = {k: v[order] for k, v in c.items()}
@@ -73,6 +86,22 @@ class Spends:
                     _solver_settlements(w, t, payer, sender, sym, amt)
                 else:
                     _bridge_deposits(w, t, payer, sym, amt)
+
+
+ROUND_SHARE = 0.22  # share of real ETH transfers over $100 that are whole multiples of $100
+
+
+def _round_figure(w: World, sym: str, amt: np.ndarray) -> np.ndarray:
+    """``amt`` rounded to a figure a person would type: $100 (or $1,000 above $5,000) for stablecoins,
+    0.1 (or 1 above 10) ETH, 100 TRX; never below one such unit."""
+    t = w.tokens[sym]
+    whole = 10 ** (t.decimals - t.scale)
+    if sym == w.native:
+        small, big, big_from = (whole // 10, whole, 10 * whole) if sym == "ETH" else (100 * whole, 1000 * whole, 20_000 * whole)
+    else:
+        small, big, big_from = 100 * whole, 1000 * whole, 5000 * whole
+    step = np.where(amt >= big_from, big, small)
+    return np.maximum(step, np.round(amt / step).astype(np.int64) * step)
 
 
 def _swaps(w: World, t, user, sym: str, amt) -> None:

@@ -33,7 +33,7 @@ def address_text(w: World) -> list[str]:
 
 
 def build_truth(w: World, seed: int, frozen: Frozen) -> dict:
-    addr = _lazy_text(w)
+    addr = lazy_address_text(w)
     roles = [{"address": addr(e), "role": role, "ring": ring, "typology": typ} for e, (role, ring, typ) in w.roles.items()]
     services = [{"address": addr(e), "kind": kind, "name": name} for e, (kind, name) in w.services.items()
                 if e not in w.roles]
@@ -54,7 +54,8 @@ def build_truth(w: World, seed: int, frozen: Frozen) -> dict:
         victims = [{**v, "address": addr(v["address"]), "token": _token_text(w, v),
                     "payments": tx_hashes(w, frozen, seed, v["payments"]),
                     "refunds": tx_hashes(w, frozen, seed, v["refunds"])} for v in merged.values()]
-        entry = {"id": r["id"], "typology": r["typology"], "params": r["params"], "victims": victims,
+        entry = {"id": r["id"], "typology": r["typology"], "params": r["params"], "knobs": r.get("knobs", {}),
+                 "victims": victims,
                  "cash_out": [{**c, "address": addr(c["address"])} for c in r["cash_out"]]}
         if "targets" in r:
             entry["poisoning_targets"] = r["targets"]
@@ -67,7 +68,8 @@ def _token_text(w: World, victim: dict) -> str:
     return w.tokens[victim["symbol"]].address
 
 
-def _lazy_text(w: World):
+def lazy_address_text(w: World):
+    """Entity -> canonical address text, one at a time (for small lookups)."""
     if w.chain != "tron":
         return w.book.hex
     from pigtrace.chains.addresses import tron_hex_to_base58

@@ -2,8 +2,9 @@
 
 Order of construction: services and assets (``services``) → retail users → benign look-alikes → retail traffic sized
 to reach the requested number of transfers → scam rings (which pick their victims and poisoning
-targets among the users) → the rings' gas funders → exchange deposit sweeps → one time-ordered ledger
-→ ethereum-etl files (or TronGrid JSON) → truth.json.
+targets among the users; each ring draws its knobs, ``knobs``) → the rings' gas funders → ordinary
+business through reused laundering wallets → exchange deposit sweeps → one time-ordered ledger →
+ethereum-etl files (or TronGrid JSON) → tagpack.yaml → truth.json.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from pigtrace.errors import PigtraceError
 from pigtrace.simulate import economy, scams, services
 from pigtrace.simulate.addressbook import AddressBook
+from pigtrace.simulate.knobs import Knobs
 from pigtrace.simulate.context import DAY, World
 from pigtrace.simulate.ledger import LOG_TRANSFER, Ledger
 from pigtrace.simulate.spending import Spends
@@ -37,16 +39,9 @@ def target_transfers(scale: str | int) -> int:
     return SCALES[scale]
 
 
-def _hot_wallets(chain: str) -> list[tuple[str, str]]:
-    """Real labelled exchange wallets for ``chain`` from the shipped labels (may be empty, e.g. Tron)."""
-    from pigtrace.labels.shipped import exchange_hot_wallets
-
-    return exchange_hot_wallets(chain)
-
-
 def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | int = "small",
-          chain: str = "ethereum") -> World:
-    """The world in memory (ledger not yet frozen)."""
+          chain: str = "ethereum", vary: dict[str, str] | None = None) -> World:
+    """The world in memory (ledger not yet frozen); ``vary``: knob settings (``knobs.parse_vary``)."""
     if chain not in ("ethereum", "tron"):
         raise PigtraceError(f"--chain {chain!r}: simulate writes ethereum (ethereum-etl) or tron (TronGrid JSON)")
     if days < 14:
@@ -56,8 +51,9 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     if n_users < 50:
         raise PigtraceError(f"--users {n_users}: at least 50")
     rng = np.random.default_rng(seed)
-    w = World(rng=rng, book=AddressBook(rng), ledger=Ledger(), chain=chain, t0=START, t1=START + days * DAY)
-    hot_source = services.setup_services(w, _hot_wallets(chain))
+    w = World(rng=rng, book=AddressBook(rng), ledger=Ledger(), chain=chain, t0=START, t1=START + days * DAY,
+              knobs=Knobs(vary or {}, rng))
+    service_params = services.setup_services(w)
     services.create_users(w, n_users)
     spends = Spends(w)
     u = n_users
@@ -72,6 +68,7 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     economy.bridge_users(w, spends, int(np.clip(u // 15, 10, 20_000)))
     economy.subscriptions(w, spends, int(np.clip(u // 250, 2, 200)), int(np.clip(u // 20, 10, 60)))
     economy.treasuries(w, int(np.clip(u // 150, 2, 200)))
+    economy.growing_payers(w, spends, int(np.clip(u // 40, 5, 5000)))
     spends.emit()
     so_far = _transfer_count(w.ledger)
     retail_events = int(max(0, (target - so_far * 1.3) / 1.62))
@@ -86,10 +83,12 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     for _ in range(int(np.clip(u // 250, 3, 150))):
         scams.address_poisoning(w, gas, max_v * 2)
     gas.fund()
+    economy.reused_wallet_business(w, spends)
+    spends.emit()
     services.sweeps(w)
     w.params = {"users": n_users, "days": days, "scale": str(scale), "target_transfers": target,
-                "start": START, "first_block": FIRST_BLOCK,
-                "hot_wallets": hot_source}
+                "start": START, "first_block": FIRST_BLOCK, "style": w.knobs.style, "vary": dict(w.knobs.given),
+                **service_params}
     return w
 
 
@@ -99,8 +98,9 @@ def _transfer_count(ledger: Ledger) -> int:
 
 
 def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days: int = 90,
-             scale: str | int = "small", chain: str = "ethereum") -> dict:
-    """Simulate a world and write it to ``out_dir``: the chain data and ``truth.json``. Returns a summary."""
+             scale: str | int = "small", chain: str = "ethereum", vary: dict[str, str] | None = None) -> dict:
+    """Simulate a world and write it to ``out_dir``: the chain data, ``tagpack.yaml`` (the labels an
+    investigator would have) and ``truth.json``. Returns a summary."""
     from pigtrace.simulate.truth import build_truth
 
     clock = [_time.perf_counter()]
@@ -111,7 +111,7 @@ def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days:
         timings[name] = round(clock[-1] - clock[-2], 2)
 
     out = Path(out_dir)
-    w = build(seed=seed, users=users, days=days, scale=scale, chain=chain)
+    w = build(seed=seed, users=users, days=days, scale=scale, chain=chain, vary=vary)
     lap("build")
     frozen = w.ledger.freeze(w.t0, FIRST_BLOCK)
     lap("freeze")
@@ -126,10 +126,9 @@ def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days:
         counts = write_etl(out, frozen, w.book.raw(), _token_rows(w), salt=seed)
     lap("write")
     truth = build_truth(w, seed, frozen)
+    truth["params"]["tagpack"] = _write_tagpack(out, w)
     big = len(truth["roles"]) + len(truth["benign"]) > 20_000
     (out / "truth.json").write_text(json.dumps(truth, indent=None if big else 1))
-    if chain == "tron":
-        _write_hot_wallet_pack(out, truth)
     lap("truth")
     by_typ: dict[str, int] = {}
     for r in truth["rings"]:
@@ -139,7 +138,9 @@ def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days:
         "transfers": frozen.n_transfers, "transactions": len(frozen.tx["time"]), "files": counts,
         "rings": by_typ, "victims": sum(len(r["victims"]) for r in truth["rings"]),
         "stolen_usd": round(sum(v["lost_usd"] for r in truth["rings"] for v in r["victims"]), 2),
-        "scam_addresses": len(truth["roles"]), "seconds": round(clock[-1] - clock[0], 2), "timings": timings,
+        "scam_addresses": len(truth["roles"]), "knobs": {"style": w.knobs.style, **w.knobs.given},
+        "labelled_hot_wallets": f"{truth['params']['tagpack']['labelled']} of {truth['params']['tagpack']['hot_wallets']}",
+        "seconds": round(clock[-1] - clock[0], 2), "timings": timings,
     }
 
 
@@ -153,13 +154,22 @@ def _token_rows(w: World) -> list[dict]:
              "total_supply": None, "block_number": FIRST_BLOCK} for r in rows]
 
 
-def _write_hot_wallet_pack(out: Path, truth: dict) -> None:
-    """The shipped labels hold no Tron exchange wallets, so a tron world's hot wallets are synthetic; they
-    come as a TagPack (``pigtrace labels import OUT/exchange-hot-wallets.yaml``), the labels an
-    investigator would bring, so that deposit accounts and cash-outs can be recognised."""
-    from pigtrace.labels.tagpack import write_tagpack
+def _write_tagpack(out: Path, w: World) -> dict:
+    """``OUT/tagpack.yaml``: a GraphSense TagPack of the services an investigator would have labelled (a
+    ``labelled_hot_wallets`` share of the exchange hot wallets, the DEX and bridge contracts). Written
+    here with plain YAML: the simulator shares no code or data with pigtrace's label packs."""
+    import yaml
 
-    rows = [{"chain": "tron", "address": s["address"], "label": s["name"], "category": "exchange",
-             "source": "pigtrace simulate (synthetic exchange hot wallet)", "confidence": "ownership"}
-            for s in truth["services"] if s["kind"] == "exchange_hot_wallet"]
-    write_tagpack(out / "exchange-hot-wallets.yaml", "simulated-tron-exchanges", rows, creator="pigtrace simulate")
+    from pigtrace.simulate.truth import lazy_address_text
+
+    rows, summary = services.tagpack_rows(w, lazy_address_text(w))
+    network = "tron" if w.chain == "tron" else "ethereum"
+    doc = {"title": "Services of a simulated world (pigtrace simulate)", "creator": "pigtrace simulate",
+           "description": f"{summary['labelled']} of {summary['hot_wallets']} exchange hot wallets "
+                          f"(labelled_hot_wallets={summary['share']}), DEX and bridge contracts",
+           "is_public": False, "network": network,
+           "source": "pigtrace simulate (synthetic world)", "confidence": "ownership", "lastmod": "2025-01-06",
+           "tags": [{"address": r["address"], "label": r["label"], "category": r["category"],
+                     **({"actor": r["actor"]} if "actor" in r else {})} for r in rows]}
+    (out / "tagpack.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=120))
+    return {**summary, "file": "tagpack.yaml"}

@@ -1,0 +1,135 @@
+"""The simulator's named knobs (`pigtrace simulate --vary KNOB=VALUE`, `--list-knobs`).
+
+Every structural choice a scam ring or an exchange makes is a knob. Under ``style=random`` (the default)
+each ring draws every knob it has not been given from the knob's whole range, so no two rings share the
+same tells; ``style=fixed`` reproduces the simulator as it was before knobs (the tells the detectors were
+first written against). A knob given with ``--vary`` holds for every ring and every exchange. The values a
+ring actually used are recorded in truth.json (``rings[].knobs``), an exchange's under
+``params.exchanges``.
+
+This module holds no amounts, prices or thresholds of the detectors: only the choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pigtrace.errors import PigtraceError
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    values: tuple[str, ...]  # the allowed values; ("0..1",) for a share
+    default: str  # under the default style (random), "random" means drawn per ring
+    fixed: str  # the value under style=fixed
+    help: str
+
+    @property
+    def is_share(self) -> bool:
+        return self.values == ("0..1",)
+
+
+KNOBS: tuple[Knob, ...] = (
+    Knob("style", ("fixed", "random"), "random", "fixed",
+         "fixed: every ring makes the choices the simulator made before knobs; random: every structural choice "
+         "below is drawn per ring (per exchange for sweeps) from its whole range"),
+    Knob("labelled_hot_wallets", ("0..1",), "0.6", "0.6",
+         "share of the world's exchange hot wallets written to its TagPack (tagpack.yaml); the rest stay "
+         "unlabelled, as most real hot wallets are to a new investigator"),
+    Knob("paybacks", ("onchain", "none", "mixed"), "random", "onchain",
+         "fake-platform 'profit withdrawals' and drain 'interest': paid on chain, shown only inside the fake "
+         "app (none), or on chain for some victims (mixed)"),
+    Knob("round_amounts", ("yes", "no"), "random", "yes",
+         "fake-platform deposits and 'taxes' in round figures, or not (taxes within +-10% of a round figure)"),
+    Knob("payment_route", ("self_custody", "exchange", "relay", "mixed"), "random", "mixed",
+         "how a fake-platform victim pays: from their own wallet, straight from an exchange account (the "
+         "exchange's hot wallet sends), through a fresh relay wallet the scammer asked for, or a mix "
+         "(style=fixed: own wallet or exchange, as before)"),
+    Knob("deposit_wallets", ("shared", "per_victim", "mixed"), "random", "mixed",
+         "fake-platform deposit wallets shared by the ring's victims, one per victim, or some of each "
+         "(style=fixed: shared or per victim per ring, as before)"),
+    Knob("growth", ("monotone", "noisy"), "random", "monotone",
+         "fake-platform deposits grow, or grow with setbacks (some deposits smaller than the one before)"),
+    Knob("laundering_mixing", ("0..1",), "random", "0",
+         "share of clean money (exchange withdrawals, business receipts) mixed into the ring's laundering "
+         "wallets before they pass money on"),
+    Knob("wallet_reuse", ("yes", "no"), "random", "no",
+         "laundering wallets reused across rings and also used by ordinary business, or fresh per ring"),
+    Knob("sweeps", ("direct", "multi_hop"), "random", "direct",
+         "collection wallets sweep straight to consolidation, and exchange deposit accounts straight to a hot "
+         "wallet (direct), or through an intermediate/forwarder wallet, exchanges sweeping in batches (multi_hop)"),
+    Knob("gas", ("dedicated_funder", "exchange", "mixed"), "random", "dedicated_funder",
+         "where the ring's wallets get gas: a shared dedicated funder, exchange withdrawals, or some of each"),
+)
+BY_NAME = {k.name: k for k in KNOBS}
+# the range style=random draws laundering_mixing from
+MIXING_DRAWS = (0.0, 0.0, 0.1, 0.25, 0.4, 0.6)
+
+
+def parse_vary(items: list[str] | None) -> dict[str, str]:
+    """``["KNOB=VALUE", ...]`` -> {knob: value}, validated (an error names the knob and its values)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise PigtraceError(f"--vary {item!r}: expected KNOB=VALUE (see `pigtrace simulate --list-knobs`)")
+        knob = BY_NAME.get(name)
+        if knob is None:
+            raise PigtraceError(f"--vary {item!r}: unknown knob {name!r}; knobs: {', '.join(BY_NAME)}")
+        if knob.is_share:
+            try:
+                share = float(value)
+            except ValueError:
+                share = -1.0
+            if not 0.0 <= share <= 1.0:
+                raise PigtraceError(f"--vary {item!r}: {name} is a share between 0 and 1")
+            value = repr(share)
+        elif value not in knob.values:
+            raise PigtraceError(f"--vary {item!r}: {name} is one of {', '.join(knob.values)}")
+        if name in out and out[name] != value:
+            raise PigtraceError(f"--vary {name} given twice with different values")
+        out[name] = value
+    return out
+
+
+class Knobs:
+    """The knob settings of one world: what was given, the style, and per-ring draws."""
+
+    def __init__(self, given: dict[str, str], rng: np.random.Generator) -> None:
+        self.given = dict(given)
+        self.style = given.get("style", BY_NAME["style"].default)
+        self.rng = rng
+
+    def share(self, name: str) -> float:
+        """A share knob that is not drawn per ring (labelled_hot_wallets)."""
+        return float(self.given.get(name, BY_NAME[name].default))
+
+    def pick(self, name: str) -> str:
+        """The value of a categorical knob for one ring or exchange: given, fixed, or drawn."""
+        knob = BY_NAME[name]
+        if name in self.given:
+            return self.given[name]
+        if self.style == "fixed":
+            return knob.fixed
+        return str(self.rng.choice(knob.values))
+
+    def mixing(self) -> float:
+        if "laundering_mixing" in self.given:
+            return float(self.given["laundering_mixing"])
+        if self.style == "fixed":
+            return 0.0
+        return float(self.rng.choice(MIXING_DRAWS))
+
+    def ring(self, names: tuple[str, ...]) -> dict:
+        """One ring's draws of ``names`` (laundering_mixing as a float)."""
+        return {n: (self.mixing() if n == "laundering_mixing" else self.pick(n)) for n in names}
+
+
+def knob_rows() -> list[dict]:
+    """`--list-knobs` rows: name, values, default, what it changes."""
+    return [{"name": k.name, "values": "|".join(k.values), "default": k.default, "fixed": k.fixed, "help": k.help}
+            for k in KNOBS]
