@@ -71,9 +71,12 @@ def simulated(tmp_path_factory):
     simulate = pytest.importorskip("pigtrace.simulate.world").simulate
 
     out = tmp_path_factory.mktemp("sim")
-    simulate(out / "world", seed=5, scale="small")
+    # the simulator's world as it was before knobs, every hot wallet labelled: what the detectors were
+    # written against (the knob-varied worlds are measured by bench/stress.py, not asserted here)
+    simulate(out / "world", seed=5, scale="small", vary={"style": "fixed", "labelled_hot_wallets": "1.0"})
     db = out / "w.duckdb"
     pigtrace("ingest", "etl", str(out / "world"), "--db", str(db), check=True)
+    pigtrace("labels", "import", str(out / "world" / "tagpack.yaml"), "--db", str(db), check=True)
     con = connect(db)
     analyze(con)
     return con, json.loads((out / "world" / "truth.json").read_text())

@@ -61,12 +61,22 @@ def test_ingest_etl_takes_it_without_special_cases(world):
     for sel in ("0xa9059cbb", "0x23b872dd", "0x095ea7b3", "0x38ed1739"):
         assert methods.get(sel, 0) > 0, sel
     assert con.execute("SELECT count(*) FROM approvals WHERE unlimited").fetchone()[0] > 0
-    # hot wallets are the real labelled ones
-    from pigtrace.labels.shipped import exchange_hot_wallets
 
-    real = {a for a, _ in exchange_hot_wallets("ethereum")}
-    hot = [s["address"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"]
-    assert hot and set(hot) <= real
+
+def test_the_world_brings_its_own_services_and_labels_only_a_share(world):
+    """The simulator shares no labels with pigtrace: its hot wallets are its own, none of them in the
+    shipped packs, and its TagPack holds the labelled_hot_wallets share (0.6 by default)."""
+    from pigtrace.labels.shipped import exchange_hot_wallets
+    from pigtrace.labels.tagpack import read_tagpack
+
+    out, _, truth, _, _ = world
+    shipped = {a for a, _ in exchange_hot_wallets("ethereum")}
+    hot = {s["address"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"}
+    assert len(hot) >= 5 and not hot & shipped
+    _, rows = read_tagpack(out / "tagpack.yaml")
+    labelled = {r["address"] for r in rows if r["category"] == "exchange"}
+    assert labelled < hot and len(labelled) == round(0.6 * len(hot))
+    assert {r["category"] for r in rows} >= {"defi_dex", "bridge"}
 
 
 def test_no_address_ever_spends_more_than_it_received(world):
@@ -103,7 +113,7 @@ def test_every_victims_loss_is_in_the_transfers(world):
                 "SELECT coalesce(sum(amount), 0)::HUGEINT FROM transfers WHERE tx_hash IN (SELECT unnest(?::VARCHAR[])) "
                 "AND token = ? AND to_address = ?", [v["refunds"], v["token"], v["address"]]).fetchone()[0]
             assert int(paid) - int(back) == int(v["lost_raw"]), (ring["id"], v["address"])
-            if v["paid_from"] == "self_custody":
+            if v["paid_from"] in ("self_custody", "relay"):
                 senders = {r[0] for r in con.execute(
                     "SELECT from_address FROM transfers WHERE tx_hash IN (SELECT unnest(?::VARCHAR[])) AND token = ?",
                     [v["payments"], v["token"]]).fetchall()}
@@ -124,7 +134,7 @@ def test_truth_shape_and_one_role_per_address(world):
     assert set(typologies) == {"fake_platform", "approval_drain", "address_poisoning"}
     kinds = {b["kind"] for b in truth["benign"]}
     for k in ("retail", "saver", "payroll", "merchant", "payment_processor", "airdrop", "market_maker", "fund",
-              "rosca", "otc_customer", "solver", "subscription", "bridge_user", "treasury"):
+              "rosca", "otc_customer", "solver", "subscription", "bridge_user", "treasury", "family_support"):
         assert k in kinds, k
     for ring in truth["rings"]:
         if ring["victims"]:
@@ -175,7 +185,8 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     simulate(tmp_path / "a", seed=5, **args)
     simulate(tmp_path / "b", seed=5, **args)
     simulate(tmp_path / "c", seed=6, **args)
-    for name in ("transactions.csv", "logs.csv", "blocks.csv", "token_transfers.csv", "tokens.csv", "truth.json"):
+    for name in ("transactions.csv", "logs.csv", "blocks.csv", "token_transfers.csv", "tokens.csv", "truth.json",
+                 "tagpack.yaml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "logs.csv").read_bytes() != (tmp_path / "c" / "logs.csv").read_bytes()
 

@@ -10,6 +10,8 @@ import pytest
 
 from pigtrace.chains.addresses import normalize_tron
 from pigtrace.ingest.trongrid import ingest_trongrid
+from pigtrace.labels.store import replace_pack
+from pigtrace.labels.tagpack import read_tagpack
 from pigtrace.simulate.world import simulate
 from pigtrace.store.warehouse import connect
 
@@ -19,9 +21,11 @@ USDT_TRON = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 @pytest.fixture(scope="module")
 def tron_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("tron")
-    summary = simulate(out, seed=4, users=150, days=40, scale=4000, chain="tron")
+    summary = simulate(out, seed=4, users=150, days=40, scale=4000, chain="tron",
+                       vary={"style": "fixed", "labelled_hot_wallets": "1.0"})
     con = connect(out / "t.duckdb")
     added = ingest_trongrid(con, out / "trongrid")
+    replace_pack(con, *read_tagpack(out / "tagpack.yaml"))
     yield out, summary, json.loads((out / "truth.json").read_text()), con, added
     con.close()
 
@@ -79,7 +83,8 @@ def test_tron_world_brings_its_exchange_hot_wallets_as_a_tagpack(tron_world):
     from pigtrace.labels.tagpack import read_tagpack
 
     out, _, truth, _, _ = tron_world
-    _, rows = read_tagpack(out / "exchange-hot-wallets.yaml")
+    _, rows = read_tagpack(out / "tagpack.yaml")
     hot = {s["address"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"}
-    assert hot and {r["address"] for r in rows} == hot
-    assert all(r["chain"] == "tron" and r["category"] == "exchange" for r in rows)
+    labelled = {r["address"] for r in rows if r["category"] == "exchange"}
+    assert hot and labelled == hot  # labelled_hot_wallets=1.0
+    assert all(r["chain"] == "tron" for r in rows)

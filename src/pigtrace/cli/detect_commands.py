@@ -42,6 +42,11 @@ def analyze_cmd(
         "builds on (laundering and cash-out walk from the collection wallets the scam detectors find) run "
         "too, but only the named ones' findings are written."),
     chain: str | None = typer.Option(None, help="Analyze one chain only."),
+    behaviour_only: bool = typer.Option(
+        False, "--behaviour-only",
+        help="Read no scam, phishing, sanction or other abuse label (so screening_hits finds nothing and no "
+        "finding rests on a public list); service labels (exchanges, DEXes, bridges, mixers, OTC desks, "
+        "stablecoin issuers) are still used. The run is recorded as behaviour-only."),
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
@@ -49,10 +54,11 @@ def analyze_cmd(
     from pigtrace.detect.run import analyze
 
     con = open_db(db)
-    summary = analyze(con, only=only, chain=chain)
+    summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only)
     rows = [{"role": r, "findings": summary["by_role"].get(r, 0)} for r in ROLES]
     if fmt == Format.table:
-        console.print(f"analysis run {summary['run_id']}: {summary['findings']} findings")
+        mode = " (behaviour only: no scam or sanction labels read)" if behaviour_only else ""
+        console.print(f"analysis run {summary['run_id']}: {summary['findings']} findings{mode}")
     emit(rows, fmt, ["role", "findings"])
 
 

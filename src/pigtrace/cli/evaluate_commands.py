@@ -1,4 +1,5 @@
-"""`pigtrace evaluate`: score the warehouse's findings against a simulated world's truth."""
+"""`pigtrace evaluate`: score the warehouse's findings against a simulated world's truth (``--truth``) or
+against a labels file someone else made (``--labels``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from pigtrace.cli.common import (
     Format,
     FormatOption,
     emit,
+    fail,
     friendly,
     open_db,
 )
+
+ROLE_COLUMNS = ["role", "truth", "found", "tp", "fp", "fn", "precision", "recall", "f1"]
 
 
 def register(app: typer.Typer) -> None:
@@ -22,31 +26,82 @@ def register(app: typer.Typer) -> None:
 
 @friendly
 def evaluate_cmd(
-    truth: Path = typer.Option(..., "--truth", "-t", help="truth.json written by `pigtrace simulate`."),
+    truth: Path | None = typer.Option(None, "--truth", "-t", help="truth.json written by `pigtrace simulate`."),
+    labels: Path | None = typer.Option(
+        None, "--labels", "-l",
+        help="CSV with columns address,label (and optionally chain); label is victim, scam_collection, "
+        "scam_operator, laundering, cash_out or normal. Without a chain the address form decides "
+        "(0x...: ethereum, T...: tron)."),
+    since: str | None = typer.Option(
+        None, "--since", help="Score only addresses first seen in the warehouse's transfers on or after this "
+        "ISO date (YYYY-MM-DD, UTC)."),
+    until: str | None = typer.Option(
+        None, "--until", help="Score only addresses first seen in the warehouse's transfers before this ISO date."),
+    min_score: float = typer.Option(0.0, "--min-score", help="Count only findings scoring at least this (0..1)."),
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Score the warehouse's findings against a simulated world's truth.
+    """Score the warehouse's findings against a simulated world's truth (--truth) or a labels file (--labels); give exactly one.
 
-    Per role: a finding (address, role) is a true positive when truth.json gives the address that role, else a false positive (benign, service and unknown addresses included); a truth address with no finding of its role is a false negative. Prints precision, recall and F1 per role, and 'all' (micro-average).
+    --truth: per role, a finding (address, role) is a true positive when truth.json gives the address that role, else a false positive (benign, service and unknown addresses included); a truth address with no finding of its role is a false negative. Prints precision, recall and F1 per role, and 'all' (micro-average). Value traced to the right cash-out: for each ring, S = the USD its victims lost, F = the USD of the ring's money received by those of its truth cash-out addresses that have a cash_out finding; share = sum(min(F, S)) / sum(S), also per typology.
 
-    Value traced to the right cash-out: for each ring, S = the USD its victims lost, F = the USD of the ring's money received by those of its truth cash-out addresses that have a cash_out finding; share = sum(min(F, S)) / sum(S), also per typology."""
+    --labels: only the labelled addresses are scored. A labelled address with a finding of role R is a true positive when its label is R, else a false positive; an address labelled R without a finding R is a false negative (also when it is not in the warehouse at all). Findings on addresses the file does not label are not scored but counted per role (unlabelled_flagged, on the file's chains). scam_any: flagged with any role but victim, against labelled with any role but victim (normal is the negative). 'all' is the micro-average over the five roles.
+
+    --since/--until keep the addresses (labelled, truth or flagged) whose first appearance in the warehouse's transfers falls in [since, until); the value traced is not restricted."""
+    from pigtrace.evaluation.common import parse_date
+
+    if (truth is None) == (labels is None):
+        fail("give exactly one of --truth FILE (a simulated world's truth.json) or --labels FILE.csv")
+    start, end = parse_date(since, "--since"), parse_date(until, "--until")
+    if labels is not None:
+        _labels(labels, start, end, min_score, db, fmt)
+        return
     from pigtrace.simulate.evaluate import evaluate, load_truth
 
     t = load_truth(truth)
     con = open_db(db, read_only=True)
-    result = evaluate(con, t)
+    result = evaluate(con, t, since=start, until=end, min_score=min_score)
     if fmt == Format.json:
         emit([result], fmt)
         return
-    cols = ["role", "truth", "found", "tp", "fp", "fn", "precision", "recall", "f1"]
     tv = result["traced_value"]
     if fmt == Format.csv:
         rows = [dict(r) for r in result["roles"]]
         for r in rows:
             r["value_traced_share"] = tv["share"] if r["role"] == "all" else None
-        emit(rows, fmt, cols + ["value_traced_share"])
+        emit(rows, fmt, ROLE_COLUMNS + ["value_traced_share"])
         return
-    emit(result["roles"], fmt, cols, title=f"findings vs truth ({result['findings']} findings)")
+    emit(result["roles"], fmt, ROLE_COLUMNS,
+         title=f"findings vs truth ({result['findings']} findings{_scope(result)})")
     emit([{"typology": k, **v} for k, v in tv["by_typology"].items()] + [{"typology": "all", **{k: tv[k] for k in ("stolen_usd", "traced_usd", "share")}}],
          fmt, ["typology", "stolen_usd", "traced_usd", "share"], title="stolen value traced to the right cash-out")
+
+
+def _labels(path: Path, since, until, min_score: float, db: str | None, fmt: Format) -> None:
+    from pigtrace.evaluation.labels_score import evaluate_labels
+
+    con = open_db(db, read_only=True)
+    result = evaluate_labels(con, path, since=since, until=until, min_score=min_score)
+    if fmt == Format.json:
+        emit([result], fmt)
+        return
+    cols = ROLE_COLUMNS + ["unlabelled_flagged"]
+    title = (f"findings vs {path.name} ({result['scored']} of {result['labelled']} labelled addresses scored, "
+             f"{result['scored_in_ledger']} of them in the ledger{_scope(result)})")
+    emit(result["roles"], fmt, cols, title=title if fmt == Format.table else None)
+
+
+def _scope(result: dict) -> str:
+    parts = []
+    if result.get("since") or result.get("until"):
+        lo = result["since"].date().isoformat() if result.get("since") else "start"
+        hi = result["until"].date().isoformat() if result.get("until") else "end"
+        parts.append(f"first seen {lo} .. {hi}")
+    if result.get("min_score"):
+        parts.append(f"score >= {result['min_score']:g}")
+    run = result.get("analysis")
+    if run and run.get("behaviour_only"):
+        parts.append(f"analysis run {run['run_id']} behaviour-only")
+    elif run:
+        parts.append(f"analysis run {run['run_id']}")
+    return "; " + "; ".join(parts) if parts else ""

@@ -1,7 +1,12 @@
 """The detector contract: ``Finding`` (one address in one role, with reasons and evidence),
 ``Detector`` (id, concept, help, severity, confidence, ``detect``), and ``AnalysisContext``, the shared
-state detectors read: the warehouse connection and what earlier detectors already found (laundering and
-cash-out walk forward from the scam wallets found before them)."""
+state detectors read: the warehouse connection, what earlier detectors already found (laundering and
+cash-out walk forward from the scam wallets found before them) and the labels they may read.
+
+Detectors read labels only through ``AnalysisContext.labels()``. In behaviour-only mode
+(``pigtrace analyze --behaviour-only``) that relation leaves out every scam, phishing, sanction and other
+abuse label (``ABUSE_LABEL_SQL``), so only service attributions (exchanges, DEXes, bridges, mixers,
+token issuers ...) reach the detectors and no finding rests on what a public list says."""
 
 from __future__ import annotations
 
@@ -11,7 +16,23 @@ from typing import Any, ClassVar
 
 import duckdb
 
+from pigtrace.labels import taxonomy
 from pigtrace.store.schema import ROLES
+
+
+def _sql_list(values) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]"
+
+
+# A label row that calls its address a wrongdoer (scam, phishing, sanction, hack, frozen by an issuer ...)
+# rather than naming a service. The TagPack ``abuse`` field counts too, except the service-like abuse
+# concepts (mixers, OTC desks), which are attributions a trace ends at.
+ABUSE_LABEL_SQL = (
+    f"(coalesce(category, '') IN ({_sql_list(taxonomy.ABUSE_CATEGORIES)[1:-1]})"
+    f" OR list_has_any(coalesce(concepts, []::VARCHAR[]), {_sql_list(taxonomy.HIGH_CONCEPTS | taxonomy.SEVERE_CONCEPTS)})"
+    f" OR coalesce(abuse, '') NOT IN ('', {_sql_list(taxonomy.MEDIUM_CONCEPTS)[1:-1]}))"
+)
+BEHAVIOUR_LABELS = "pt_labels_behaviour"  # temp view: the labels a behaviour-only analysis may read
 
 
 @dataclass
@@ -41,6 +62,19 @@ class AnalysisContext:
     findings: list[Finding] = field(default_factory=list)
     # scratch space detectors share (e.g. cached graph arrays, sets of flagged addresses)
     cache: dict[str, Any] = field(default_factory=dict)
+    # no scam, phishing or sanction label may influence a finding: detectors see service labels only
+    behaviour_only: bool = False
+
+    def labels(self) -> str:
+        """The label relation detectors read: ``labels``, or in behaviour-only mode a temp view of it
+        without abuse labels (created on first use)."""
+        if not self.behaviour_only:
+            return "labels"
+        if not self.cache.get(BEHAVIOUR_LABELS):
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {BEHAVIOUR_LABELS} AS "
+                             f"SELECT * FROM labels WHERE NOT {ABUSE_LABEL_SQL}")
+            self.cache[BEHAVIOUR_LABELS] = True
+        return BEHAVIOUR_LABELS
 
     def flagged(self, *roles: str) -> set[str]:
         """Addresses already found in any of ``roles`` (all roles when none given)."""

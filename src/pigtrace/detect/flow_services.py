@@ -37,9 +37,10 @@ def _label_match(categories: tuple[str, ...]) -> str:
     not also call the address a scam (a scam label never makes an address a service)."""
     cats = ", ".join(f"'{c}'" for c in categories)
     scam = ", ".join(f"'{c}'" for c in sorted(taxonomy.HIGH_CONCEPTS | taxonomy.SEVERE_CONCEPTS))
+    abuse = ", ".join(f"'{c}'" for c in sorted(taxonomy.ABUSE_CATEGORIES))
     return (f"(category IN ({cats}) OR list_has_any(coalesce(concepts, []::VARCHAR[]), [{cats}]))"
             f" AND NOT list_has_any(coalesce(concepts, []::VARCHAR[]), [{scam}])"
-            f" AND coalesce(category, '') NOT IN ('scam', 'sanctioned', 'hacker', 'perpetrator', 'issuer_blocked')")
+            f" AND coalesce(category, '') NOT IN ({abuse})")
 
 
 def prepare(ctx: AnalysisContext) -> None:
@@ -47,6 +48,7 @@ def prepare(ctx: AnalysisContext) -> None:
     if ctx.cache.get("flow_prepared"):
         return
     con = ctx.con
+    labels = ctx.labels()  # without abuse labels in behaviour-only mode
     chain_filter = "AND chain = ?" if ctx.chain else ""
     params = [ctx.chain] if ctx.chain else []
     con.execute(
@@ -61,7 +63,7 @@ def prepare(ctx: AnalysisContext) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_services AS
             SELECT chain, address, min(kind) AS kind FROM (
-                SELECT chain, address, 'labelled ' || coalesce(category, 'service') AS kind FROM labels
+                SELECT chain, address, 'labelled ' || coalesce(category, 'service') AS kind FROM {labels}
                 WHERE {_label_match(SERVICE_CATEGORIES + OTC_CATEGORIES)}
                 UNION ALL SELECT chain, address, 'token contract' FROM tokens
                 UNION ALL SELECT DISTINCT chain, token, 'token contract' FROM transfers WHERE token <> 'native'
@@ -78,11 +80,11 @@ def prepare(ctx: AnalysisContext) -> None:
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_exchange AS
-            SELECT DISTINCT chain, address FROM labels WHERE {_label_match(EXCHANGE_CATEGORIES)}"""
+            SELECT DISTINCT chain, address FROM {labels} WHERE {_label_match(EXCHANGE_CATEGORIES)}"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_otc_labelled AS
-            SELECT DISTINCT chain, address FROM labels WHERE {_label_match(OTC_CATEGORIES)}"""
+            SELECT DISTINCT chain, address FROM {labels} WHERE {_label_match(OTC_CATEGORIES)}"""
     )
     # A deposit account sends at least half of what it sends (by USD, or by count when no USD is known)
     # to exchange hot wallets: that is the exchange sweeping its customer's address.

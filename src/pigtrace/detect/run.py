@@ -1,6 +1,7 @@
 """`pigtrace analyze`: run the registered detectors over the warehouse, merge their findings per
 (chain, address, role), resolve contradictory roles of one address, and replace the ``findings`` table
-in one transaction (one columnar insert through Arrow)."""
+in one transaction (one columnar insert through Arrow). ``behaviour_only`` hides every scam, phishing
+and sanction label from the detectors (``AnalysisContext.labels``); the ``analysis_runs`` row says so."""
 
 from __future__ import annotations
 
@@ -89,12 +90,17 @@ def _ensure_labels(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
-    """Detectors keep their intermediate results in temp tables named pt_*; free them."""
+    """Detectors keep their intermediate results in temp tables (and views) named pt_*; free them."""
     names = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'pt_')"
     ).fetchall()
     for (name,) in names:
         con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    views = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND starts_with(view_name, 'pt_')"
+    ).fetchall()
+    for (name,) in views:
+        con.execute(f'DROP VIEW IF EXISTS "{name}"')
 
 
 def _findings_table(final: list[Finding], run_id: int) -> pa.Table:
@@ -113,14 +119,16 @@ def _findings_table(final: list[Finding], run_id: int) -> pa.Table:
     })
 
 
-def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain: str | None = None) -> dict:
+def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain: str | None = None,
+            behaviour_only: bool = False) -> dict:
     """Run the detectors (``only``: these ids, plus what they need) and replace the findings table;
-    returns the run id, the number of findings and the count per role."""
+    returns the run id, the number of findings and the count per role. ``behaviour_only``: no scam,
+    phishing or sanction label is read (service attributions still are)."""
     started = _now()
     _ensure_labels(con)
     previous = _limit_memory(con)
     try:
-        return _analyze(con, only, chain, started)
+        return _analyze(con, only, chain, started, behaviour_only)
     finally:
         for name, value in previous.items():
             con.execute(f"SET {name} = '{value}'")
@@ -136,14 +144,15 @@ def _limit_memory(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return previous
 
 
-def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str | None, started: datetime) -> dict:
+def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str | None, started: datetime,
+             behaviour_only: bool) -> dict:
     detectors = [get(i) for i in only] if only else DETECTORS
     wanted = {d.id for d in detectors}
     needed = set(wanted)
     for d in reversed(DETECTORS):  # a need's own needs come earlier in the registry
         if d.id in needed:
             needed.update(d.needs)
-    ctx = AnalysisContext(con=con, chain=chain)
+    ctx = AnalysisContext(con=con, chain=chain, behaviour_only=behaviour_only)
     keep: list[Finding] = []
     for cls in DETECTORS if only else detectors:
         if cls.id in needed:
@@ -164,10 +173,11 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
             )
             con.unregister("pt_findings_arrow")
         con.execute(
-            "INSERT INTO analysis_runs VALUES (?, ?, ?, ?, ?)",
-            [run_id, started, _now(), json.dumps([d.id for d in detectors]), len(final)],
+            "INSERT INTO analysis_runs (id, started, finished, detectors, findings, behaviour_only) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [run_id, started, _now(), json.dumps([d.id for d in detectors]), len(final), behaviour_only],
         )
     by_role: dict[str, int] = {}
     for f in final:
         by_role[f.role] = by_role.get(f.role, 0) + 1
-    return {"run_id": run_id, "findings": len(final), "by_role": by_role}
+    return {"run_id": run_id, "findings": len(final), "by_role": by_role, "behaviour_only": behaviour_only}

@@ -12,6 +12,8 @@ the role comes from what the ledger shows:
   leaves); a sanction alone is a screening matter (``pigtrace screen``), not a role in the scam.
 
 An address that also carries a service label (exchange, DEX, bridge ...) is never a finding.
+In a behaviour-only analysis (``AnalysisContext.behaviour_only``) the labels it reads hold no scam or
+sanction label, so it finds nothing.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class ScreeningHits(Detector):
                    string_agg(DISTINCT l.label || ' (' || l.pack || ')', '; ') AS labels,
                    max(CASE l.confidence {' '.join(f"WHEN '{k}' THEN {v[0]}" for k, v in CONFIDENCE.items())}
                        ELSE 50 END) / 100.0 AS confidence
-            FROM labels l
+            FROM {ctx.labels()} l
             WHERE {where}
               AND (list_has_any(l.concepts, {_list(SCAM_CONCEPTS)}) OR list_contains(l.concepts, 'sanction'))
               AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = l.chain AND s.address = l.address

@@ -247,9 +247,9 @@ def _token_transfers_as_logs(con: duckdb.DuckDBPyConnection) -> None:
         raise IngestError(f"token_transfers: value {bad[1]!r} in transaction {bad[0]} is not an integer")
     rows = con.execute("SELECT DISTINCT value FROM pt_etl_token_transfers").fetchall()
     con.execute("CREATE OR REPLACE TEMP TABLE pt_value_hex (value VARCHAR, data VARCHAR)")
-    con.executemany(
-        "INSERT INTO pt_value_hex VALUES (?, ?)", [(v, "0x" + format(int(v), "064x")) for (v,) in rows if v is not None]
-    )
+    pairs = [(v, "0x" + format(int(v), "064x")) for (v,) in rows if v is not None]
+    if pairs:  # an export of blocks and transactions only has no token transfers at all
+        con.executemany("INSERT INTO pt_value_hex VALUES (?, ?)", pairs)
     con.execute(
         f"""INSERT INTO raw_logs SELECT t.tx_hash, t.log_index, t.block_number, t.time, t.token, h.data, '{TRANSFER}',
             '0x000000000000000000000000' || substr(t.from_address, 3), '0x000000000000000000000000' || substr(t.to_address, 3), NULL

@@ -128,6 +128,9 @@ SCAM_CONCEPTS = frozenset({
     "approval_phishing", "address_poisoning", "collection_wallet",
 })
 RISKY_CONCEPTS = SEVERE_CONCEPTS | HIGH_CONCEPTS | MEDIUM_CONCEPTS
+# Categories that name a wrongdoer, not a service: such a label never makes an address a service, and a
+# behaviour-only analysis (`pigtrace analyze --behaviour-only`) does not read it at all.
+ABUSE_CATEGORIES = frozenset({"scam", "sanctioned", "hacker", "perpetrator", "issuer_blocked"})
 
 # Services end a trace and are never findings (DESIGN.md).
 SERVICE_CATEGORIES = frozenset({

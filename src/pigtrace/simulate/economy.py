@@ -20,6 +20,7 @@ from pigtrace.simulate.spending import (
     VIA_SWAP,
     Spends,
     draw_usd,
+    round_native,
 )
 
 
@@ -69,7 +70,7 @@ def retail(w: World, spends: Spends, n_events: int) -> None:
         dsel = np.flatnonzero((kind == 2) & (sym_pick == si))
         spends.add(t[dsel], payer[dsel], dep[dsel], sym, w.units(sym, usd[dsel] * 3))
     nat = np.flatnonzero(kind == 1)
-    spends.add(t[nat], payer[nat], to[nat], w.native, w.units(w.native, usd[nat]))
+    spends.add(t[nat], payer[nat], to[nat], w.native, round_native(w, w.units(w.native, usd[nat])))
     sw = np.flatnonzero(kind == 3)
     spends.add(t[sw], payer[sw], -1, "USDT", w.units("USDT", usd[sw] * 2), via=VIA_SWAP)
     w.payments = {k: np.concatenate(v) if v else np.zeros(0) for k, v in pay_rec.items()}

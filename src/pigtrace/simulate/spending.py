@@ -30,18 +30,6 @@ class Spends:
         for k, a in zip(self.cols, arrs):
             self.cols[k].append(np.ascontiguousarray(a).ravel())
 
-    def _round_some(self, sym_idx: np.ndarray, amt: np.ndarray) -> np.ndarray:
-        """Real people pay round figures: about ROUND_SHARE of payments worth $100 or more are rounded."""
-        w = self.w
-        out = amt.copy()
-        pick = w.rng.random(len(amt)) < ROUND_SHARE
-        for si, sym in enumerate(self.syms):
-            sel = pick & (sym_idx == si)
-            if sel.any():
-                sel &= w.usd(sym, amt) >= 100
-                out[sel] = _round_figure(w, sym, amt[sel])
-        return out
-
     def emit(self) -> None:
         w, rng = self.w, self.w.rng
         c = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self.cols.items()}
@@ -50,7 +38,6 @@ class Spends:
         if not n:
             return
         c["time"] = w.clamp(c["time"])
-        c["amt"] = self._round_some(c["sym"], c["amt"])
         # funding: per (payer, asset) in time order, consecutive payments are covered by one withdrawal
         order = np.lexsort((c["time"], c["sym"], c["payer"]))
         c = {k: v[order] for k, v in c.items()}
@@ -91,17 +78,16 @@ class Spends:
 ROUND_SHARE = 0.22  # share of real ETH transfers over $100 that are whole multiples of $100
 
 
-def _round_figure(w: World, sym: str, amt: np.ndarray) -> np.ndarray:
-    """``amt`` rounded to a figure a person would type: $100 (or $1,000 above $5,000) for stablecoins,
-    0.1 (or 1 above 10) ETH, 100 TRX; never below one such unit."""
-    t = w.tokens[sym]
+def round_native(w: World, stored: np.ndarray) -> np.ndarray:
+    """Native-coin amounts a person would type: ROUND_SHARE of those worth $100 or more rounded to 0.1 ETH
+    (1 ETH above 10) or 100 TRX (1,000 above 20,000)."""
+    t = w.tokens[w.native]
     whole = 10 ** (t.decimals - t.scale)
-    if sym == w.native:
-        small, big, big_from = (whole // 10, whole, 10 * whole) if sym == "ETH" else (100 * whole, 1000 * whole, 20_000 * whole)
-    else:
-        small, big, big_from = 100 * whole, 1000 * whole, 5000 * whole
-    step = np.where(amt >= big_from, big, small)
-    return np.maximum(step, np.round(amt / step).astype(np.int64) * step)
+    small, big, big_from = (whole // 10, whole, 10 * whole) if t.symbol == "ETH" else (100 * whole, 1000 * whole, 20_000 * whole)
+    stored = np.asarray(stored, np.int64)
+    pick = (w.rng.random(len(stored)) < ROUND_SHARE) & (w.usd(w.native, stored) >= 100)
+    step = np.where(stored >= big_from, big, small)
+    return np.where(pick, np.maximum(step, np.round(stored / step).astype(np.int64) * step), stored)
 
 
 def _swaps(w: World, t, user, sym: str, amt) -> None:
@@ -148,7 +134,11 @@ def _bridge_deposits(w: World, t, user, sym: str, amt) -> None:
 
 
 def draw_usd(rng, n, median: float, sigma: float, lo: float = 1.0, hi: float = 250_000.0) -> np.ndarray:
-    """``n`` log-normal USD amounts around ``median``, clipped to [lo, hi]."""
-    return np.clip(rng.lognormal(np.log(median), sigma, size=n), lo, hi)
+    """``n`` log-normal USD amounts around ``median``, clipped to [lo, hi]; as real people do, about
+    ROUND_SHARE of those of $100 or more are round figures ($100 steps, $1,000 steps from $5,000)."""
+    usd = np.clip(rng.lognormal(np.log(median), sigma, size=n), lo, hi)
+    pick = (rng.random(n) < ROUND_SHARE) & (usd >= 100)
+    step = np.where(usd >= 5000, 1000.0, 100.0)
+    return np.where(pick, np.maximum(step, np.round(usd / step) * step), usd)
 
 

@@ -56,8 +56,15 @@ TABLES: dict[str, str] = {
         first_seen TIMESTAMP, last_seen TIMESTAMP, reasons JSON, evidence JSON, ring VARCHAR, run_id BIGINT,
         PRIMARY KEY (chain, address, role)""",
     "analysis_runs": """
-        id BIGINT PRIMARY KEY, started TIMESTAMP, finished TIMESTAMP, detectors JSON, findings INTEGER""",
+        id BIGINT PRIMARY KEY, started TIMESTAMP, finished TIMESTAMP, detectors JSON, findings INTEGER,
+        behaviour_only BOOLEAN""",
 }
+
+# Columns added after a table was first shipped: ``ensure_schema`` adds them to older warehouses.
+# analysis_runs.behaviour_only: the run read no scam, phishing or sanction label (`analyze --behaviour-only`).
+ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("analysis_runs", "behaviour_only", "BOOLEAN"),
+]
 
 ROLES = ("victim", "scam_collection", "scam_operator", "laundering", "cash_out")
 

@@ -17,7 +17,7 @@ from typing import Iterator
 import duckdb
 
 from pigtrace.errors import PigtraceError
-from pigtrace.store.schema import PRIMARY_KEYS, SCHEMA_VERSION, TABLES
+from pigtrace.store.schema import ADDED_COLUMNS, PRIMARY_KEYS, SCHEMA_VERSION, TABLES
 
 DEFAULT_DB = "pigtrace.duckdb"
 _extra_tables: dict[str, str] = {}
@@ -49,6 +49,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, columns in {**TABLES, **_extra_tables}.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+    for table, column, sql_type in ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
     con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
