@@ -14,6 +14,7 @@ from pigtrace.simulate.world import simulate
 from pigtrace.store.schema import ROLES
 from pigtrace.store.warehouse import connect
 from tests.cli_run import pigtrace
+from tests.sim_checks import negative_balances
 
 SMALL = {"seed": 11, "users": 300, "days": 60, "scale": 12_000}
 
@@ -27,14 +28,6 @@ def world(tmp_path_factory):
     added = ingest_etl(con, out)
     yield out, summary, truth, con, added
     con.close()
-
-
-def _svc_table(con, truth):
-    exempt = [s["address"] for s in truth["services"]]
-    fake_tokens = [r["address"] for r in truth["roles"] if r["address"] in
-                   {t[0] for t in con.execute("SELECT address FROM tokens").fetchall()}]
-    con.execute("CREATE OR REPLACE TEMP TABLE exempt AS SELECT unnest(?::VARCHAR[]) AS address", [exempt])
-    con.execute("CREATE OR REPLACE TEMP TABLE fake_tokens AS SELECT unnest(?::VARCHAR[]) AS address", [fake_tokens])
 
 
 def test_export_has_ethereum_etl_files_and_columns(world):
@@ -81,24 +74,7 @@ def test_the_world_brings_its_own_services_and_labels_only_a_share(world):
 
 def test_no_address_ever_spends_more_than_it_received(world):
     _, _, truth, con, _ = world
-    _svc_table(con, truth)
-    bad = con.execute(
-        """WITH legs AS (
-               SELECT t.token, t.from_address AS address, -t.amount::HUGEINT AS delta, t.block_number,
-                      x.transaction_index, t.log_index
-               FROM transfers t JOIN transactions x ON x.hash = t.tx_hash
-               UNION ALL
-               SELECT t.token, t.to_address, t.amount::HUGEINT, t.block_number, x.transaction_index, t.log_index
-               FROM transfers t JOIN transactions x ON x.hash = t.tx_hash),
-           running AS (
-               SELECT token, address, sum(delta) OVER (PARTITION BY token, address
-                      ORDER BY block_number, transaction_index, log_index, delta DESC
-                      ROWS UNBOUNDED PRECEDING) AS balance
-               FROM legs
-               WHERE address NOT IN (SELECT address FROM exempt) AND token NOT IN (SELECT address FROM fake_tokens))
-           SELECT token, address, min(balance) FROM running GROUP BY 1, 2 HAVING min(balance) < 0"""
-    ).fetchall()
-    assert bad == []
+    assert negative_balances(con, truth) == []
 
 
 def test_every_victims_loss_is_in_the_transfers(world):

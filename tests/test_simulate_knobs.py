@@ -1,0 +1,237 @@
+"""`pigtrace simulate --vary KNOB=VALUE`: each knob changes what the export says.
+
+Every check reads the ingested export (transfers, the TagPack file); the truth only names which addresses
+are the scam's, the victims or the services, never what the knob did. Worlds are small and built once
+per knob setting; two opposite values of a knob are compared wherever one value alone proves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from pigtrace.ingest.etl import ingest_etl
+from pigtrace.labels.tagpack import read_tagpack
+from pigtrace.simulate.knobs import KNOBS
+from pigtrace.simulate.world import simulate
+from pigtrace.store.warehouse import connect
+from tests.cli_run import pigtrace
+from tests.sim_checks import negative_balances
+
+BASE = {"seed": 21, "users": 400, "days": 75, "scale": 6_000}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("knobs")
+
+    @lru_cache(maxsize=None)
+    def build(*vary: tuple[str, str]):
+        out = root / ("-".join(f"{k}_{v}" for k, v in vary) or "default")
+        simulate(out, vary=dict(vary), **BASE)
+        truth = json.loads((out / "truth.json").read_text())
+        con = connect(out / "w.duckdb")
+        ingest_etl(con, out)
+        _truth_tables(con, truth)
+        return out, truth, con
+
+    def get(**vary):
+        return build(*sorted({"style": "fixed", **vary}.items()))
+
+    return get
+
+
+def _truth_tables(con, truth) -> None:
+    """Who is who (from the truth), as tables the export queries join against."""
+    con.execute("CREATE TABLE who (address VARCHAR, role VARCHAR, ring VARCHAR, typology VARCHAR)")
+    con.executemany("INSERT INTO who VALUES (?, ?, ?, ?)",
+                    [(r["address"], r["role"], r["ring"], r["typology"]) for r in truth["roles"]])
+    con.execute("CREATE TABLE svc (address VARCHAR, kind VARCHAR)")
+    con.executemany("INSERT INTO svc VALUES (?, ?)", [(s["address"], s["kind"]) for s in truth["services"]])
+    con.execute("CREATE TABLE benign (address VARCHAR, kind VARCHAR)")
+    con.executemany("INSERT INTO benign VALUES (?, ?)", [(b["address"], b["kind"]) for b in truth["benign"]])
+
+
+def _one(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchone()[0]
+
+
+# -- the knob list and its validation ----------------------------------------------------------------
+
+
+def test_list_knobs_names_every_knob_of_the_issue():
+    rows = json.loads(pigtrace("simulate", "--list-knobs", "--format", "json", check=True).stdout)
+    names = {r["name"] for r in rows}
+    assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
+                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "style"}
+    by = {r["name"]: r for r in rows}
+    assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
+    assert by["payment_route"]["values"] == "self_custody|exchange|relay|mixed"
+    assert all(r["help"] for r in rows)
+
+
+@pytest.mark.parametrize("arg, names", [
+    ("paybacks=sometimes", "paybacks"), ("colour=red", "colour"), ("labelled_hot_wallets=1.5", "labelled_hot_wallets"),
+    ("gas", "KNOB=VALUE"),
+])
+def test_bad_vary_is_one_clear_error(tmp_path, arg, names):
+    proc = pigtrace("simulate", "--out", str(tmp_path / "w"), "--vary", arg)
+    assert proc.returncode != 0 and names in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "w").exists()
+
+
+def test_random_style_rings_draw_different_choices(world):
+    _, truth, _ = world(style="random")
+    drawn = [r["knobs"] for r in truth["rings"]]
+    varied = [k.name for k in KNOBS if len({json.dumps(d.get(k.name)) for d in drawn if k.name in d}) > 1]
+    assert len(varied) >= 5, varied
+
+
+def test_every_adversarial_knob_at_once_still_keeps_the_books(world):
+    """Conservation holds with clean money mixed in, wallets reused, multi-hop sweeps and relays."""
+    _, truth, con = world(laundering_mixing="0.5", wallet_reuse="yes", sweeps="multi_hop", payment_route="mixed",
+                          gas="mixed", paybacks="mixed")
+    assert negative_balances(con, truth) == []
+
+
+# -- labelled_hot_wallets ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("share", ["0", "0.3", "1"])
+def test_labelled_hot_wallets_is_the_share_in_the_tagpack(world, share):
+    out, truth, con = world(labelled_hot_wallets=share)
+    _, rows = read_tagpack(Path(out) / "tagpack.yaml")
+    labelled = {r["address"] for r in rows if r["category"] == "exchange"}
+    hot = {a for (a,) in con.execute("SELECT address FROM svc WHERE kind = 'exchange_hot_wallet'").fetchall()}
+    # every hot wallet really acts as one in the export: it pays many distinct addresses
+    busy = _one(con, """SELECT count(*) FROM (SELECT from_address FROM transfers WHERE from_address IN
+                        (SELECT address FROM svc WHERE kind = 'exchange_hot_wallet') GROUP BY 1
+                        HAVING count(DISTINCT to_address) >= 5)""")
+    assert busy >= len(hot) * 0.8
+    assert labelled <= hot and len(labelled) == round(float(share) * len(hot))
+
+
+# -- fake platforms ----------------------------------------------------------------------------------
+
+PAID_BACK = """SELECT count(DISTINCT v.address) FROM who v
+               WHERE v.role = 'victim' AND v.typology IN ('fake_platform', 'approval_drain')
+                 AND EXISTS (SELECT 1 FROM transfers t JOIN who s ON s.address = t.from_address
+                             WHERE t.to_address = v.address AND s.role IN ('scam_operator', 'scam_collection')
+                               AND t.amount > 0)"""
+
+
+def test_paybacks_none_leaves_no_payment_from_the_scam_to_its_victims(world):
+    _, _, on = world(paybacks="onchain")
+    _, _, none = world(paybacks="none")
+    victims = _one(on, "SELECT count(*) FROM who WHERE role = 'victim' AND typology = 'fake_platform'")
+    assert _one(on, PAID_BACK) >= 0.8 * victims
+    assert _one(none, PAID_BACK) == 0
+
+
+def _into_platforms(con, extra="") -> str:
+    return f"""SELECT t.* FROM transfers t JOIN who c ON c.address = t.to_address
+               WHERE c.role = 'scam_collection' AND c.typology = 'fake_platform' AND t.amount > 0
+                 AND t.token <> 'native' {extra}"""
+
+
+def test_round_amounts_no_takes_the_round_figures_away(world):
+    share = "SELECT avg(CASE WHEN amount % 100000000 = 0 THEN 1 ELSE 0 END) FROM ({q}) WHERE amount >= 1000000000"
+    rounds = _one(world(round_amounts="yes")[2], share.format(q=_into_platforms(world(round_amounts="yes")[2])))
+    not_round = _one(world(round_amounts="no")[2], share.format(q=_into_platforms(world(round_amounts="no")[2])))
+    assert rounds > 0.8 and not_round < 0.05
+
+
+def test_payment_route_decides_who_sends_the_victims_money(world):
+    hot = "(SELECT address FROM svc WHERE kind = 'exchange_hot_wallet')"
+    from_hot = f"SELECT avg(CASE WHEN from_address IN {hot} THEN 1 ELSE 0 END) FROM ({{q}})"
+    con = world(payment_route="exchange")[2]
+    assert _one(con, from_hot.format(q=_into_platforms(con))) == 1.0
+    con = world(payment_route="self_custody")[2]
+    assert _one(con, from_hot.format(q=_into_platforms(con))) == 0.0
+    # relay: every payer is a fresh wallet funded only by exchange withdrawals, used only to pay the scam
+    con = world(payment_route="relay")[2]
+    payers = [a for (a,) in con.execute(f"SELECT DISTINCT from_address FROM ({_into_platforms(con)})").fetchall()]
+    assert payers
+    for a in payers:
+        senders = {s for (s,) in con.execute("SELECT DISTINCT from_address FROM transfers WHERE to_address = ? "
+                                             "AND token <> 'native'", [a]).fetchall()}
+        kinds = {k for (k,) in con.execute("SELECT kind FROM svc WHERE address IN (SELECT unnest(?::VARCHAR[]))",
+                                           [list(senders)]).fetchall()}
+        assert kinds == {"exchange_hot_wallet"}
+
+
+def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):
+    payers = f"SELECT to_address, count(DISTINCT from_address) AS n FROM ({{q}}) GROUP BY 1"
+    con = world(deposit_wallets="per_victim", payment_route="self_custody")[2]
+    assert _one(con, f"SELECT max(n) FROM ({payers.format(q=_into_platforms(con))})") == 1
+    con = world(deposit_wallets="shared", payment_route="self_custody")[2]
+    assert _one(con, f"SELECT max(n) FROM ({payers.format(q=_into_platforms(con))})") >= 3
+
+
+def test_growth_noisy_brings_setbacks(world):
+    drops = """WITH p AS (SELECT from_address, amount, lag(amount) OVER (PARTITION BY from_address, to_address
+                                                                   ORDER BY block_number, log_index) AS prev
+                          FROM ({q}))
+               SELECT avg(CASE WHEN amount < prev THEN 1 ELSE 0 END) FROM p WHERE prev IS NOT NULL"""
+    mono = world(growth="monotone", payment_route="self_custody")[2]
+    noisy = world(growth="noisy", payment_route="self_custody")[2]
+    assert _one(noisy, drops.format(q=_into_platforms(noisy))) > _one(mono, drops.format(q=_into_platforms(mono))) + 0.1
+
+
+# -- laundering --------------------------------------------------------------------------------------
+
+LAUNDER_IN = """SELECT sum(t.usd) FILTER (WHERE t.from_address IN (SELECT address FROM svc WHERE kind = 'exchange_hot_wallet'))
+                       / sum(t.usd)
+                FROM transfers t JOIN who l ON l.address = t.to_address
+                WHERE l.role = 'laundering' AND t.token <> 'native'"""
+
+
+def test_laundering_mixing_brings_clean_money_into_laundering_wallets(world):
+    assert _one(world(laundering_mixing="0")[2], LAUNDER_IN) in (None, 0.0)
+    # half of what leaves a consolidation wallet is clean; the hops after it take the mix from it
+    assert _one(world(laundering_mixing="0.5")[2], LAUNDER_IN) > 0.1
+
+
+def test_wallet_reuse_shares_laundering_wallets_with_business_and_other_rings(world):
+    ordinary = """SELECT count(DISTINCT l.address) FROM who l JOIN transfers t ON t.to_address = l.address
+                  JOIN benign b ON b.address = t.from_address WHERE l.role = 'laundering' AND t.token <> 'native'"""
+    shared = """SELECT count(*) FROM (
+                    SELECT t.to_address FROM transfers t JOIN who l ON l.address = t.to_address
+                    JOIN who s ON s.address = t.from_address
+                    WHERE l.role = 'laundering' AND s.role IN ('scam_collection', 'laundering')
+                    GROUP BY 1 HAVING count(DISTINCT s.ring) >= 2)"""
+    fresh = world(wallet_reuse="no")[2]
+    reused = world(wallet_reuse="yes")[2]
+    assert _one(fresh, ordinary) == 0 and _one(fresh, shared) == 0
+    assert _one(reused, ordinary) > 0 and _one(reused, shared) > 0
+
+
+def test_sweeps_multi_hop_puts_a_wallet_between_deposit_account_and_hot_wallet(world):
+    not_to_hot = """SELECT count(*) FROM transfers t JOIN svc d ON d.address = t.from_address
+                    WHERE d.kind = 'exchange_deposit' AND t.token <> 'native'
+                      AND t.to_address NOT IN (SELECT address FROM svc WHERE kind = 'exchange_hot_wallet')"""
+    collection_direct = """SELECT count(*) FROM transfers t JOIN who c ON c.address = t.from_address
+                           JOIN who k ON k.address = t.to_address
+                           WHERE c.role = 'scam_collection' AND k.role = 'laundering' AND t.token <> 'native'"""
+    direct = world(sweeps="direct")[2]
+    multi = world(sweeps="multi_hop")[2]
+    assert _one(direct, not_to_hot) == 0
+    assert _one(multi, not_to_hot) > 0
+    # multi-hop: the forwarders really pass the deposits on to hot wallets
+    assert _one(multi, """SELECT count(*) FROM transfers t JOIN svc f ON f.address = t.from_address
+                          JOIN svc h ON h.address = t.to_address
+                          WHERE f.kind = 'exchange_forwarder' AND h.kind = 'exchange_hot_wallet'""") > 0
+    assert _one(direct, collection_direct) > 0 and _one(multi, collection_direct) > 0
+
+
+def test_gas_from_exchanges_leaves_no_shared_funder(world):
+    funded = """SELECT count(*) FROM (
+                    SELECT t.from_address FROM transfers t JOIN who f ON f.address = t.from_address
+                    JOIN who w ON w.address = t.to_address
+                    WHERE t.token = 'native' AND f.role = 'scam_operator' GROUP BY 1
+                    HAVING count(DISTINCT t.to_address) >= 3)"""
+    assert _one(world(gas="dedicated_funder")[2], funded) > 0
+    assert _one(world(gas="exchange")[2], funded) == 0
