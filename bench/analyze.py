@@ -47,8 +47,10 @@ def prepare(size: int, work: Path, seed: int) -> Path:
     code = ("import sys; from pigtrace.simulate.world import simulate; "
             "simulate(sys.argv[1], seed=int(sys.argv[2]), scale=int(sys.argv[3]))")
     subprocess.run([sys.executable, "-c", code, str(world), str(seed), str(size)], check=True)
-    subprocess.run([str(Path(sys.executable).parent / "pigtrace"), "ingest", "etl", str(world), "--db", str(db)],
-                   check=True, stdout=subprocess.DEVNULL)
+    cli = str(Path(sys.executable).parent / "pigtrace")
+    subprocess.run([cli, "ingest", "etl", str(world), "--db", str(db)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([cli, "labels", "import", str(world / "tagpack.yaml"), "--db", str(db)], check=True,
+                   stdout=subprocess.DEVNULL)
     print(f"  prepared {size:,} transfers in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     return db
 

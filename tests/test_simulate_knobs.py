@@ -235,3 +235,24 @@ def test_gas_from_exchanges_leaves_no_shared_funder(world):
                     HAVING count(DISTINCT t.to_address) >= 3)"""
     assert _one(world(gas="dedicated_funder")[2], funded) > 0
     assert _one(world(gas="exchange")[2], funded) == 0
+
+
+def test_the_simulator_shares_no_code_or_data_with_the_detectors():
+    """No label packs, price tables, detector constants or decoders: the simulator's modules (the scorer
+    aside) import nothing from labels, detect, ingest or the chain registry."""
+    import ast
+
+    import pigtrace.simulate as sim
+
+    forbidden = ("pigtrace.labels", "pigtrace.detect", "pigtrace.ingest", "pigtrace.chains.registry", "pigtrace.graph",
+                 "pigtrace.trace")
+    seen = []
+    for path in Path(sim.__file__).parent.glob("*.py"):
+        if path.name == "evaluate.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                seen += [(path.name, node.module) for f in forbidden if node.module.startswith(f)]
+            elif isinstance(node, ast.Import):
+                seen += [(path.name, a.name) for a in node.names for f in forbidden if a.name.startswith(f)]
+    assert seen == []

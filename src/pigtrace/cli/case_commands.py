@@ -57,10 +57,14 @@ def demo_cmd(
     seed: int = typer.Option(7, help="Seed of the simulated world."),
     scale: str = typer.Option("small", help="World size: small, medium, large or a transfer count."),
 ) -> None:
-    """Simulate a small world with scams and benign look-alikes, ingest it, analyze it, score the findings
-    against the ground truth, and show the top findings and one traced case."""
+    """Simulate a small world with scams and benign look-alikes, ingest it with the TagPack the world brings
+    (a share of its exchange hot wallets), analyze it, score the findings against the ground truth, and show
+    the top findings and one traced case. The world's rings draw every structural choice at random
+    (`pigtrace simulate --list-knobs`), so the scores are an honest, not a flattering, figure."""
     from pigtrace.detect.run import analyze
     from pigtrace.ingest.etl import ingest_etl
+    from pigtrace.labels.store import replace_pack
+    from pigtrace.labels.tagpack import read_tagpack
     from pigtrace.simulate.evaluate import evaluate, load_truth
     from pigtrace.simulate.world import simulate
     from pigtrace.trace.case import build_case
@@ -76,7 +80,9 @@ def demo_cmd(
     con = open_db(str(db))
     with console.status("ingesting the ethereum-etl export..."):
         added = ingest_etl(con, out)
-    console.print(f"[green]ingested[/] {added['transfers']:,} transfers, {added['approvals']:,} approvals, {added['swaps']:,} swaps")
+    labelled = replace_pack(con, *read_tagpack(out / "tagpack.yaml"))
+    console.print(f"[green]ingested[/] {added['transfers']:,} transfers, {added['approvals']:,} approvals, {added['swaps']:,} swaps; "
+                  f"{labelled} service labels from {out / 'tagpack.yaml'} ({world['labelled_hot_wallets']} hot wallets labelled)")
     with console.status("analyzing..."):
         summary = analyze(con)
     console.print(f"[green]analyzed[/] {summary['findings']} findings: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_role"].items())))

@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from eth_hash.auto import keccak
 
-from pigtrace.ingest.evm_logs import APPROVAL, SWAP_V2, TRANSFER
 from pigtrace.simulate.addressbook import hash32_ascii, hex_ascii, splitmix64, u64_hex
 from pigtrace.simulate.ledger import (
     APPROVE,
@@ -48,6 +48,16 @@ TOKEN_TRANSFER_COLUMNS = ["token_address", "from_address", "to_address", "value"
                           "block_number"]
 TOKEN_COLUMNS = ["address", "symbol", "name", "decimals", "total_supply", "block_number"]
 
+
+
+def _event_topic(signature: str) -> str:
+    """topic0 of an event: keccak-256 of its signature (derived here, not taken from pigtrace's decoder)."""
+    return "0x" + keccak(signature.encode()).hex()
+
+
+TRANSFER = _event_topic("Transfer(address,address,uint256)")
+APPROVAL = _event_topic("Approval(address,address,uint256)")
+SWAP_V2 = _event_topic("Swap(address,uint256,uint256,uint256,uint256,address)")
 EMPTY_UNCLES = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
 POST_MERGE_TOTAL_DIFFICULTY = "58750003716598352816469"
 # fee recipients of block builders (public, well-known)
