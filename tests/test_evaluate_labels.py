@@ -44,7 +44,7 @@ def _world(tmp_path):
         (A["d"], "laundering", 0.7),        # labelled scam_operator: FP laundering, FN operator, TP scam_any
         (A["e"], "victim", 0.9),            # labelled victim: TP
         (A["funder"], "scam_operator", 0.9),      # unlabelled, first seen day 0
-        (A["late_funder"], "cash_out", 0.9),      # unlabelled, first seen day 0 (it funded nobody before)
+        (A["late_funder"], "cash_out", 0.9),      # unlabelled, first seen day 19 (funder paid it)
         (A["g"], "scam_collection", 0.9),   # unlabelled, first seen day 20
     ]
     con.executemany("INSERT INTO findings (chain, address, role, typology, score) VALUES ('ethereum', ?, ?, 'x', ?)", rows)
@@ -110,7 +110,7 @@ def test_min_score_and_period(tmp_path):
     assert _row(res, "scam_operator")["unlabelled_flagged"] == 0  # funder was first seen on day 0
     res = evaluate_labels(con, path, until=DAY0 + timedelta(days=10))
     assert res["scored_by_label"] == {"normal": 1, "scam_collection": 2, "scam_operator": 1}
-    assert (_row(res, "scam_operator")["unlabelled_flagged"], _row(res, "cash_out")["unlabelled_flagged"]) == (1, 1)
+    assert (_row(res, "scam_operator")["unlabelled_flagged"], _row(res, "cash_out")["unlabelled_flagged"]) == (1, 0)
     assert _row(res, "scam_collection")["unlabelled_flagged"] == 0
 
 
@@ -124,8 +124,10 @@ def test_chain_column_and_tron_forms(tmp_path):
     path.write_text(f"Label,Chain,Address,note\nscam_collection,tron,{hex41},x\nnormal,ethereum,{A['a'][2:]},y\n"
                     f"normal,,{A['b']},z\n")
     res = evaluate_labels(con, path)
-    assert _counts(_row(res, "scam_collection")) == (1, 1, 1, 0, 0, 0)  # tron findings count now; 0 unlabelled there
-    assert _counts(_row(res, "scam_any")) == (1, 3, 1, 2, 0, 2)  # a and b (normal) flagged with scam roles
+    # the tron finding counts now (the file names tron); a and b are labelled normal; g is unlabelled
+    assert _counts(_row(res, "scam_collection")) == (1, 3, 1, 2, 0, 1)
+    # unlabelled with a scam-side role: funder, late_funder, g and d (c is only a victim)
+    assert _counts(_row(res, "scam_any")) == (1, 3, 1, 2, 0, 4)
     assert res["scored_by_label"] == {"normal": 2, "scam_collection": 1}
 
 

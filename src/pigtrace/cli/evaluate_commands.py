@@ -31,7 +31,7 @@ def evaluate_cmd(
         None, "--labels", "-l",
         help="CSV with columns address,label (and optionally chain); label is victim, scam_collection, "
         "scam_operator, laundering, cash_out or normal. Without a chain the address form decides "
-        "(0x...: ethereum, T...: tron)."),
+        "(0x + 40 hex digits: ethereum; T... base58 or 41 + 40 hex digits: tron)."),
     since: str | None = typer.Option(
         None, "--since", help="Score only addresses first seen in the warehouse's transfers on or after this "
         "ISO date (YYYY-MM-DD, UTC)."),

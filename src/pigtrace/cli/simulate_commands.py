@@ -34,6 +34,9 @@ def simulate_cmd(
         None, "--vary",
         help="KNOB=VALUE, repeatable: hold one structural choice for every ring and exchange "
         "(`--list-knobs` names them; e.g. --vary style=fixed --vary paybacks=none)."),
+    style: str | None = typer.Option(
+        None, "--style", help="random (default: every ring draws every structural choice) or fixed (the "
+        "simulator as it was before knobs); the same as --vary style=VALUE."),
     list_knobs: bool = typer.Option(False, "--list-knobs", help="List the knobs (name, values, default, what it changes) and exit."),
     fmt: Format = FormatOption,
 ) -> None:
@@ -53,10 +56,12 @@ def simulate_cmd(
         return
     if out is None:
         fail("--out: required (the folder to write the world into)")
+    if style is not None and style not in ("fixed", "random"):
+        fail(f"--style {style!r}: expected fixed or random")
     from pigtrace.simulate.world import simulate
 
     summary = simulate(out, seed=seed, users=users, days=days, scale=int(scale) if scale.isdigit() else scale,
-                       chain=chain, vary=parse_vary(vary))
+                       chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])))
     if fmt == Format.table:
         console.print(f"[green]simulated[/] {summary['out']}")
     flat = {k: v for k, v in summary.items() if not isinstance(v, dict)}

@@ -73,6 +73,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict, since: datetime | None
     true_role = {_key(r["address"], chain): r["role"] for r in truth["roles"]}
     found = con.execute("SELECT address, role FROM findings WHERE chain = ? AND score >= ?", [chain, min_score]).fetchall()
     found_set = {(_key(a, chain), r) for a, r in found}
+    cash_found = {a for a, r in found_set if r == "cash_out"}  # the value traced is not restricted to the period
     if since is not None or until is not None:
         keep = _in_window(con, chain, set(true_role) | {a for a, _ in found_set}, since, until)
         true_role = {a: r for a, r in true_role.items() if a in keep}
@@ -89,7 +90,6 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict, since: datetime | None
         for k in tot:
             tot[k] += row[k]
     rows.append({"role": "all", **tot, **prf(tot)})
-    cash_found = {a for a, r in found_set if r == "cash_out"}
     by_typ: dict[str, list[float]] = {}
     for ring in truth["rings"]:
         stolen = sum(float(v.get("lost_usd", 0)) for v in ring["victims"])

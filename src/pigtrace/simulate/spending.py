@@ -54,7 +54,7 @@ class Spends:
         for si, sym in enumerate(self.syms):
             sel = c["sym"][starts] == si
             if sel.any():
-                w.withdraw(f_time[sel], c["payer"][starts][sel], sym, f_amt[sel])
+                w.withdraw(f_time[sel], c["payer"][starts][sel], sym, _round_up_some(w, sym, f_amt[sel]))
         # payments
         for si, sym in enumerate(self.syms):
             for via in (PLAIN, VIA_SWAP, VIA_PULL, VIA_SOLVER, VIA_BRIDGE):
@@ -76,6 +76,16 @@ class Spends:
 
 
 ROUND_SHARE = 0.22  # share of real ETH transfers over $100 that are whole multiples of $100
+
+
+def _round_up_some(w: World, sym: str, stored: np.ndarray) -> np.ndarray:
+    """People withdraw round figures from exchanges: 40% of withdrawals worth $100 or more rounded up to
+    $100 (stablecoins) or 0.1 ETH / 100 TRX; rounding up keeps every payment covered."""
+    t = w.tokens[sym]
+    whole = 10 ** (t.decimals - t.scale)
+    step = whole // 10 if sym == "ETH" else 100 * whole
+    pick = (w.rng.random(len(stored)) < 0.4) & (w.usd(sym, stored) >= 100)
+    return np.where(pick, -(-stored // step) * step, stored)
 
 
 def round_native(w: World, stored: np.ndarray) -> np.ndarray:
