@@ -307,18 +307,6 @@ def test_one_pull_per_subscriber_at_the_plan_price_is_quiet():
     assert run(led) == {}
 
 
-def test_drain_taking_most_but_not_all_needs_interest():
-    led = Ledger()
-    for v in ("v1", "v2"):
-        drain_story(led, v, "spender_contract", "collector", payer="payer", fraction=0.7)
-    found = run(led)
-    assert found["victim"] == {led.addr("v1"), led.addr("v2")}
-    led = Ledger()
-    for v in ("v1", "v2"):
-        drain_story(led, v, "spender_contract", "collector", payer=None, fraction=0.7)
-    assert run(led) == {}
-
-
 def test_dex_router_swaps_sent_by_the_owner_are_quiet():
     led = Ledger()
     hot = exchange(led)
@@ -363,20 +351,3 @@ def test_partial_pull_without_other_signals_is_quiet():
     h = led.tx("keeper", to="vault_contract", method="0x2e1a7d4d")
     led.transfer("user", "vault_contract", 300, tx=h)
     assert run(led) == {}
-
-
-@pytest.mark.parametrize("spender_sends,share,flagged", [
-    (False, 0.95, False),  # a contract took 95%: emptying alone is not enough
-    (True, 0.95, True),  # a plain account spender emptied it: a second signal
-    (True, 0.6, False),  # more than half but not emptied needs two signals
-])
-def test_one_owner_pull_needs_enough_signals(spender_sends, share, flagged):
-    led = Ledger()
-    hot = exchange(led)
-    led.transfer(hot, "user", 1000)
-    led.approve("user", "spender")
-    sender = "spender" if spender_sends else "caller"
-    h = led.tx(sender, to="USDT" if spender_sends else "spender", method="transferFrom")
-    led.transfer("user", "taker", 1000 * share, tx=h)
-    found = run(led)
-    assert ("victim" in found) is flagged
