@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-import pytest
 
 from tests.ledger_builder import Ledger
 from pigtrace.detect.run import analyze
