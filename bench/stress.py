@@ -28,7 +28,7 @@ Usage:
   python bench/stress.py                                   # full matrix, 3 reporting seeds (101-103)
   python bench/stress.py --tune-seeds 1,2 --report-seeds 3,4,5 [--show all]
   python bench/stress.py --knobs paybacks,labelled_hot_wallets --seeds 2
-  python bench/stress.py --config paybacks=none --config "sweeps=multi_hop+gas=exchange" --no-anchors
+  python bench/stress.py --knobs '' --no-anchors --config paybacks=none --config "sweeps=multi_hop+gas=exchange"
   python bench/stress.py --list                            # print the matrix and exit
 Output: the table on stdout, progress on stderr, CSV at --out (default bench/out/stress.csv) and one row per
 world and system beside it (stress_worlds.csv).
