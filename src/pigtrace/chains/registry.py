@@ -7,7 +7,9 @@ from a reference price whose source is recorded alongside every derived USD valu
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from dataclasses import dataclass
 
 from pigtrace.errors import PigtraceError
@@ -47,12 +49,19 @@ _CHAINS: dict[str, Chain] = {
 }
 
 
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+_SYMBOL = re.compile(r"[A-Za-z0-9]{1,12}")
+
+
 def _load_extra_chains() -> None:
     spec = os.environ.get("PIGTRACE_EVM_CHAINS", "").strip()
     for item in filter(None, (p.strip() for p in spec.split(","))):
         parts = item.split(":")
-        if len(parts) != 3 or not parts[1].isdigit():
-            raise PigtraceError(f"PIGTRACE_EVM_CHAINS: {item!r} should look like name:chain_id:SYMBOL")
+        if len(parts) != 3 or not parts[1].isdigit() or not _NAME.fullmatch(parts[0]) or not _SYMBOL.fullmatch(parts[2]):
+            raise PigtraceError(
+                f"PIGTRACE_EVM_CHAINS: {item!r} should look like name:chain_id:SYMBOL "
+                "(name: lower-case letters, digits, - or _; SYMBOL: letters and digits)"
+            )
         _CHAINS.setdefault(parts[0], Chain(parts[0], "evm", int(parts[1]), parts[2], 18))
 
 
@@ -65,6 +74,24 @@ def get_chain(name: str) -> Chain:
     except KeyError:
         known = ", ".join(sorted(_CHAINS))
         raise PigtraceError(f"unknown chain {name!r} (known: {known}; add EVM chains with PIGTRACE_EVM_CHAINS)") from None
+
+
+def require_chain(name: str, family: str, why: str) -> Chain:
+    """The chain ``--chain name`` names, which must exist and be of ``family`` ("evm" or "tron"); else one
+    PigtraceError a person can act on. ``why`` says what data the command reads, for the message."""
+    chain = _CHAINS.get(name)
+    if chain is None:
+        close = difflib.get_close_matches(name, list(_CHAINS), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        known = ", ".join(sorted(c.name for c in _CHAINS.values() if c.family == family))
+        raise PigtraceError(
+            f"--chain {name!r}: unknown chain; {hint}known {family} chains: {known} "
+            "(declare other EVM chains with PIGTRACE_EVM_CHAINS=name:chain_id:SYMBOL)"
+        )
+    if chain.family != family:
+        known = ", ".join(sorted(c.name for c in _CHAINS.values() if c.family == family))
+        raise PigtraceError(f"--chain {name}: a {chain.family} chain, but {why}; pass one of: {known}")
+    return chain
 
 
 def chains() -> list[Chain]:

@@ -168,6 +168,7 @@ def _stage_native(con: duckdb.DuckDBPyConnection, chain: str) -> None:
 def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
     """Decode the raw_* tables and merge them into the warehouse. Call inside ``atomic``."""
     # one row per key from here on: the joins below never multiply rows, so every staged set is unique
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_chain AS SELECT ?::VARCHAR AS chain", [chain])  # no chain name in SQL text
     dedupe(con, "raw_blocks", ["number"])
     dedupe(con, "raw_transactions", ["hash"])
     dedupe(con, "raw_logs", ["tx_hash", "log_index"])
@@ -207,20 +208,20 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
     added["blocks"] = merge_staged(
         con,
         "blocks",
-        f"""(SELECT '{_sql_str(chain)}' AS chain, number, hash, parent_hash, time, miner, transaction_count,
-                    TRY_CAST(base_fee_text AS UHUGEINT) AS base_fee_per_gas FROM raw_blocks)""",
+        """(SELECT c.chain, number, hash, parent_hash, time, miner, transaction_count,
+                    TRY_CAST(base_fee_text AS UHUGEINT) AS base_fee_per_gas FROM raw_blocks CROSS JOIN pt_chain c)""",
         unique=True,
     )
     added["transactions"] = merge_staged(
         con,
         "transactions",
-        f"""(SELECT '{_sql_str(chain)}' AS chain, t.hash, t.block_number, t.transaction_index,
+        """(SELECT c.chain, t.hash, t.block_number, t.transaction_index,
                     coalesce(t.time, bt.time) AS time, t.from_address, t.to_address,
                     TRY_CAST(t.value_text AS UHUGEINT) AS value,
                     CASE WHEN TRY_CAST(t.value_text AS UHUGEINT) IS NULL THEN t.value_text END AS value_text,
                     t.gas, TRY_CAST(t.gas_price_text AS UHUGEINT) AS gas_price, t.status,
                     CASE WHEN length(t.input) >= 10 AND t.to_address IS NOT NULL THEN substr(t.input, 1, 10) END AS method_id, t.nonce
-             FROM raw_transactions t LEFT JOIN pt_block_time bt ON bt.number = t.block_number)""",
+             FROM raw_transactions t CROSS JOIN pt_chain c LEFT JOIN pt_block_time bt ON bt.number = t.block_number)""",
         unique=True,
     )
     added["transfers"] = merge_staged(
@@ -279,6 +280,3 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
     )
     return added
 
-
-def _sql_str(s: str) -> str:
-    return s.replace("'", "''")

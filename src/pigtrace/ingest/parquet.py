@@ -46,18 +46,20 @@ def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
     added: dict[str, int] = {}
     with ingest_memory(con), atomic(con):
         for table, files in sources.items():
-            file_list = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
-            try:
-                present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({file_list})").fetchall()}
+            try:  # paths go to DuckDB as values (a relation), never into SQL text
+                src = con.read_parquet([str(f) for f in files])
+                present = set(src.columns)
             except duckdb.Error as e:
                 raise IngestError(f"{files[0]}: not a readable Parquet file: {str(e).splitlines()[0]}") from None
             wanted = _columns(con, table)
             missing = [c for c, _ in wanted if c not in present]
             if missing:
                 raise IngestError(f"{files[0]}: missing column(s) {', '.join(missing)} for table {table}")
-            # read straight from the files (no staging copy): Parquet scans are cheap, the copy is not
+            # read straight from the files (no staging copy): Parquet scans are cheap, the copy is not;
+            # the column names are the warehouse's own, never the file's
+            src.create_view("pt_parquet_src", replace=True)
             select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in wanted)
-            rows = f"(SELECT {select} FROM read_parquet({file_list}))"
+            rows = f"(SELECT {select} FROM pt_parquet_src)"
             try:
                 nulls = con.execute(
                     f"SELECT count(*) FROM {rows} WHERE " + " OR ".join(f'"{k}" IS NULL' for k in _key(table))
@@ -67,6 +69,7 @@ def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
                 added[table] = merge_staged(con, table, rows)
             except duckdb.Error as e:
                 raise IngestError(f"{files[0]}: values do not fit table {table}: {str(e).splitlines()[0]}") from None
+            con.execute("DROP VIEW pt_parquet_src")
         log_ingest(con, "parquet", str(root), "*", started, added)
     return added
 
@@ -82,9 +85,9 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
     root.mkdir(parents=True, exist_ok=True)
     written = {}
     for table in CANONICAL:
-        target = str(root / f"{table}.parquet").replace("'", "''")
         exact = [c for c, t in _columns(con, table) if t == "UHUGEINT"]
         replace = f" REPLACE ({', '.join(f'{c}::VARCHAR AS {c}' for c in exact)})" if exact else ""
-        con.execute(f"COPY (SELECT *{replace} FROM {table}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        # the target path goes to DuckDB as a value, never into SQL text
+        con.sql(f"SELECT *{replace} FROM {table}").write_parquet(str(root / f"{table}.parquet"), compression="zstd")
         written[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return written

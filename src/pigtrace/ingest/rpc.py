@@ -18,7 +18,7 @@ from typing import Callable
 
 import duckdb
 
-from pigtrace.chains.registry import get_chain
+from pigtrace.chains.registry import require_chain
 from pigtrace.errors import IngestError, PigtraceError
 from pigtrace.ingest import rpc_checkpoint
 from pigtrace.ingest.evm_logs import create_raw_tables, load_staged
@@ -49,7 +49,7 @@ def ingest_rpc(
     the default transport (its retries and timeouts).
     """
     _check_arguments(from_block, to_block, batch_size)
-    expected_id = get_chain(chain).chain_id
+    expected_id = require_chain(chain, "evm", "ingest rpc reads EVM JSON-RPC nodes").chain_id
     client = client or RpcClient(url)
     meta = None
     span = f"blocks {from_block}-{to_block}"

@@ -44,11 +44,11 @@ def fetch_metadata(client: RpcClient, addresses: list[str]) -> list[tuple]:
 
 
 def merge_tokens(con: duckdb.DuckDBPyConnection, chain: str, rows: list[tuple]) -> int:
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_rpc_tokens (address VARCHAR, symbol VARCHAR, name VARCHAR, "
-                "decimals INTEGER, total_supply VARCHAR)")
-    if rows:
-        con.executemany("INSERT INTO pt_rpc_tokens VALUES (?, ?, ?, ?, ?)", rows)
-    return merge_staged(con, "tokens", f"(SELECT '{chain.replace(chr(39), '')}' AS chain, * FROM pt_rpc_tokens)")
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_rpc_tokens (chain VARCHAR, address VARCHAR, symbol VARCHAR, "
+                "name VARCHAR, decimals INTEGER, total_supply VARCHAR)")
+    if rows:  # the chain travels as a value, never in SQL text
+        con.executemany("INSERT INTO pt_rpc_tokens VALUES (?, ?, ?, ?, ?, ?)", [(chain, *r) for r in rows])
+    return merge_staged(con, "tokens", "pt_rpc_tokens")
 
 
 def _result(reply) -> bytes | None:
