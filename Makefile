@@ -6,11 +6,16 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test setup setup-test bench bench-rpc clean
 
+# `make demo` installs the runtime package only; `make test` adds the test extra and the npm test tools.
 $(BIN)/pigtrace: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e .
 	touch $(BIN)/pigtrace
+
+$(VENV)/.test-extra: $(BIN)/pigtrace
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(VENV)/.test-extra
 
 node_modules/.bin/anvil: package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -18,7 +23,7 @@ node_modules/.bin/anvil: package.json
 
 setup: $(BIN)/pigtrace
 
-setup-test: $(BIN)/pigtrace node_modules/.bin/anvil
+setup-test: $(VENV)/.test-extra node_modules/.bin/anvil
 
 demo: setup
 	$(BIN)/pigtrace demo

@@ -176,7 +176,7 @@ def test_cli_json_contract_file_and_stdin(tmp_path):
     db = str(tmp_path / "w.duckdb")
     out = runner.invoke(app, ["screen", "TJaGqiPBzFmHVsKkSzQ1KeUm9s6DfumC6s", "--file", str(f), "--db", db,
                               "--format", "json"])
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 3, out.output  # exit 3: an address is high or severe (issue 13)
     data = json.loads(out.stdout)
     assert [d["risk"] for d in data] == ["high", "severe", "error"]
     for d in data:

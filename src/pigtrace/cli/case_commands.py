@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 
-from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, friendly, open_db, to_jsonable
+from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, friendly, open_db, table_cell, to_jsonable
 
 
 def print_case(case, fmt: Format) -> None:
@@ -20,7 +21,7 @@ def print_case(case, fmt: Format) -> None:
     s = case.summary
     console.print(Panel.fit(
         f"victim [bold]{case.victim}[/] ({case.chain}) roles: {', '.join(case.victim_roles) or 'not flagged'}\n"
-        + "  ".join(f"{k}: [bold]{v}[/]" for k, v in s.items()),
+        + "  ".join(f"{k}: [bold]{escape(table_cell(k, v))}[/]" for k, v in s.items()),
         title="case",
     ))
     if case.payments:

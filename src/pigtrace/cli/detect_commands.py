@@ -14,7 +14,9 @@ from pigtrace.cli.common import (
     emit,
     fail,
     friendly,
+    note,
     open_db,
+    working,
 )
 from pigtrace.store.schema import ROLES
 
@@ -31,6 +33,10 @@ def detectors_cmd(fmt: Format = FormatOption) -> None:
          "confidence": d.confidence, "help": d.help}
         for d in DETECTORS
     ]
+    if fmt == Format.table:  # one line each; the full help and every field in --format json or csv
+        rows = [{**r, "looks_for": r["help"].split(". ")[0]} for r in rows]
+        emit(rows, fmt, ["id", "severity", "roles", "looks_for"], title="detectors (full help: --format json)")
+        return
     emit(rows, fmt, title="detectors")
 
 
@@ -54,7 +60,8 @@ def analyze_cmd(
     from pigtrace.detect.run import analyze
 
     con = open_db(db)
-    summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only)
+    with working("analyzing: clustering, detectors, scores"):
+        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only)
     rows = [{"role": r, "findings": summary["by_role"].get(r, 0)} for r in ROLES]
     if fmt == Format.table:
         mode = " (behaviour only: no scam or sanction labels read)" if behaviour_only else ""
@@ -81,6 +88,8 @@ def findings_cmd(
     params: list = [min_score] + ([role] if role else [])
     if limit:
         sql += f" LIMIT {int(limit)}"
+    if not con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0]:
+        note("no analysis has run yet: run `pigtrace analyze`")
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     rows = []
@@ -95,7 +104,20 @@ def findings_cmd(
             r["evidence"] = " ".join(hashes)
             r["score"] = round(r["score"], 4)
         rows.append(r)
+    if fmt == Format.table:
+        for r in rows:
+            r["reason"] = _short_reason(json.loads(r["reasons"] or "[]"))
+        chains = {r["chain"] for r in rows}
+        cols = (["chain"] if len(chains) > 1 else []) + ["address", "role", "typology", "score", "reason"]
+        emit(rows, fmt, cols, title="findings (full addresses, times and evidence: --format csv or json)")
+        return
     emit(rows, fmt, FINDINGS_COLUMNS + (["reasons", "ring"] if fmt == Format.json else []), title="findings")
+
+
+def _short_reason(reasons: list[str]) -> str:
+    """The first specific reason: detectors put their typology's general explanation (long) first."""
+    specific = [r for r in reasons if len(r) < 600]
+    return (specific or reasons or [""])[0]
 
 
 def register(app: typer.Typer) -> None:

@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import duckdb
 import typer
 
-from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, err_console, friendly, open_db
+from pigtrace.errors import PigtraceError
+from pigtrace.store.warehouse import db_path
+from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, err_console, friendly, note, open_db, to_jsonable, working, writing
 
 ingest_app = typer.Typer(rich_markup_mode="markdown", help="Load chain data into the warehouse (idempotent, all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(rich_markup_mode="markdown", help="Write the warehouse's canonical tables out.", no_args_is_help=True)
@@ -24,15 +27,20 @@ def _report(added: dict[str, int], fmt: Format, what: str) -> None:
 @friendly
 def ingest_etl_cmd(
     folder: Path = typer.Argument(..., help="ethereum-etl export folder (blocks, transactions, logs, token_transfers, tokens; CSV or JSON-lines)."),
-    chain: str = typer.Option("ethereum", help="EVM chain the export comes from."),
+    chain: str = typer.Option("ethereum", help="EVM chain the export comes from (a known chain, or one declared in PIGTRACE_EVM_CHAINS)."),
     db: Optional[str] = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Ingest an ethereum-etl export folder. Transfers and approvals are decoded from the raw logs when present."""
+    """Ingest an ethereum-etl export folder. Transfers and approvals are decoded from the raw logs when present; token_transfers files are then not read (a note says so). Every value read is checked; a bad one stops the ingest with one line naming file, line and column, and nothing is written."""
     from pigtrace.ingest.etl import ingest_etl
 
-    con = open_db(db)
-    _report(ingest_etl(con, folder, chain=chain), fmt, str(folder))
+    with writing(db) as opener:
+        con = opener()
+        with working(f"ingesting {folder}"):
+            added = ingest_etl(con, folder, chain=chain)
+        for text in getattr(added, "notes", []):
+            err_console.print(f"note: {text}", highlight=False)
+        _report(added, fmt, str(folder))
 
 
 @ingest_app.command("rpc")
@@ -60,11 +68,12 @@ def ingest_rpc_cmd(
     finished range run again is read again and adds nothing."""
     from pigtrace.ingest.rpc import ingest_rpc
 
-    con = open_db(db)
     progress = None
     if sys.stderr.isatty():
         progress = lambda last, added: err_console.print(f"blocks up to {last} of {to_block} committed", highlight=False)  # noqa: E731
-    _report(ingest_rpc(con, url, from_block, to_block, chain=chain, batch_size=batch_size, progress=progress), fmt, url)
+    with writing(db) as opener:
+        con = opener()
+        _report(ingest_rpc(con, url, from_block, to_block, chain=chain, batch_size=batch_size, progress=progress), fmt, url)
 
 
 @ingest_app.command("trongrid")
@@ -77,8 +86,9 @@ def ingest_trongrid_cmd(
     """Ingest TronGrid v1 `/v1/accounts/{address}/transactions/trc20` responses."""
     from pigtrace.ingest.trongrid import ingest_trongrid
 
-    con = open_db(db)
-    _report(ingest_trongrid(con, path), fmt, str(path))
+    with writing(db) as opener:
+        con = opener()
+        _report(ingest_trongrid(con, path), fmt, str(path))
 
 
 @ingest_app.command("parquet")
@@ -91,8 +101,9 @@ def ingest_parquet_cmd(
     """Ingest canonical tables as Parquet (the exchange format with Spark and other engines)."""
     from pigtrace.ingest.parquet import ingest_parquet
 
-    con = open_db(db)
-    _report(ingest_parquet(con, folder), fmt, str(folder))
+    with writing(db) as opener:
+        con = opener()
+        _report(ingest_parquet(con, folder), fmt, str(folder))
 
 
 @export_app.command("parquet")
@@ -106,17 +117,68 @@ def export_parquet_cmd(
     from pigtrace.ingest.parquet import export_parquet
 
     con = open_db(db, read_only=True)
-    written = export_parquet(con, folder)
+    try:
+        written = export_parquet(con, folder)
+    except duckdb.IOException as e:  # COPY ... TO a file that cannot be written: name the output, not the warehouse
+        raise PigtraceError(f"{folder}: cannot write the Parquet files: {str(e).strip().splitlines()[0]}") from None
     emit([{"table": t, "rows": n} for t, n in written.items()], fmt, ["table", "rows"], title=f"written to {folder}")
 
 
 @friendly
 def status_cmd(db: Optional[str] = DbOption, fmt: Format = FormatOption) -> None:
-    """What the warehouse holds: rows per table, chains, time span, and the ingests so far."""
+    """What the warehouse holds: rows per chain and table with their time span, the ingests so far and the
+    latest analysis.
+
+    --format csv gives the rows per chain and table (chain,table,rows,from,to); --format json an object with
+    `tables`, `ingests` (every ingest: source, location, chain, started, finished, rows added per table) and
+    `analyses` (every `pigtrace analyze` run)."""
+    import json
+
     from pigtrace.ingest.summary import summarize
 
     con = open_db(db, read_only=True)
-    emit(summarize(con), fmt, title="warehouse")
+    tables = summarize(con)
+    ingests = [dict(zip(("id", "source", "location", "chain", "started", "finished", "rows_added"), r)) for r in
+               con.execute("SELECT id, source, location, chain, started, finished, rows_added FROM ingest_log "
+                           "ORDER BY id").fetchall()]
+    for i in ingests:
+        i["rows_added"] = json.loads(i["rows_added"] or "{}")
+    analyses = [dict(zip(("id", "started", "finished", "findings", "behaviour_only"), r)) for r in
+                con.execute("SELECT id, started, finished, findings, behaviour_only FROM analysis_runs "
+                            "ORDER BY id").fetchall()]
+    if fmt == Format.json:
+        sys.stdout.write(json.dumps(to_jsonable({"tables": tables, "ingests": ingests, "analyses": analyses}),
+                                    indent=2) + "\n")
+        return
+    if fmt == Format.csv:
+        emit(tables, fmt, ["chain", "table", "rows", "from", "to"])
+        return
+    target = db_path(db)
+    if not tables and not ingests:
+        note(f"{target}: the warehouse is empty: load data with `pigtrace ingest ...` (or try `pigtrace demo`)")
+        return
+    ledger = [{**t, "from": t["from"] and t["from"].date(), "to": t["to"] and t["to"].date()}
+              for t in tables if t["table"] != "labels"]
+    labels = [t for t in tables if t["table"] == "labels"]
+    if labels:  # one line for the label packs, whatever their chains
+        ledger.append({"chain": f"{len(labels)} chains", "table": "labels", "rows": sum(t["rows"] for t in labels)})
+    emit(ledger, fmt, ["chain", "table", "rows", "from", "to"], title=f"warehouse {target}")
+    if ingests:
+        shown = ingests[-10:]
+        rows = [{"id": i["id"], "source": i["source"], "chain": i["chain"], "finished": i["finished"],
+                 "added": ", ".join(f"{k} {v:,}" for k, v in i["rows_added"].items() if v),
+                 "location": i["location"]} for i in shown]
+        more = f"; {len(ingests) - len(shown)} earlier in --format json" if len(ingests) > len(shown) else ""
+        emit(rows, fmt, ["id", "source", "chain", "finished", "added", "location"], title=f"ingests{more}")
+    else:
+        note("no ingest recorded in this warehouse")
+    if analyses:
+        a = analyses[-1]
+        mode = ", behaviour only" if a["behaviour_only"] else ""
+        console.print(f"latest analysis: run {a['id']}, {a['findings']:,} findings, finished "
+                      f"{a['finished']:%Y-%m-%d %H:%M}{mode}", highlight=False)
+    else:
+        note("no analysis has run yet: run `pigtrace analyze`")
 
 
 def register(app: typer.Typer) -> None:

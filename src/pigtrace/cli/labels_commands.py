@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
+import duckdb
 import typer
 
 from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, fail, friendly
@@ -26,13 +28,36 @@ def _warehouse(db: str | None):
 
 
 def _screening_db(db: str | None):
-    """The warehouse when it exists, else an in-memory one holding the shipped labels only."""
-    from pigtrace.labels.shipped import ensure_loaded
+    """The warehouse when it exists, else an in-memory one holding the shipped labels only.
+
+    A warehouse that cannot be written (a read-only file or folder, or another process holding it) is
+    opened read-only, and the shipped packs are read straight from the package when it does not hold
+    this version of them (``shipped_view``): reading commands work on a read-only copy."""
+    from pigtrace.labels.shipped import ensure_loaded, shipped_view
 
     target = db_path(db)
-    con = connect(target if Path(target).exists() else ":memory:")
-    ensure_loaded(con)
+    if not Path(target).exists():
+        con = connect(":memory:")
+        ensure_loaded(con)
+        return con
+    if _writable(target):
+        con = None
+        try:
+            con = connect(target)
+            ensure_loaded(con)
+            return con
+        except (PigtraceError, duckdb.Error):
+            if con is not None:
+                con.close()  # cannot write after all (locked, read-only mount): read it read-only below
+    con = connect(target, read_only=True)
+    shipped_view(con)
     return con
+
+
+def _writable(target: str) -> bool:
+    p = Path(target)
+    wal = Path(f"{target}.wal")
+    return os.access(p, os.W_OK) and os.access(p.parent, os.W_OK) and (not wal.exists() or os.access(wal, os.W_OK))
 
 
 def _read_items(items: list[str] | None, file: str | None) -> list[str]:
@@ -175,26 +200,44 @@ def screen_cmd(
 
     Sanctioned (OFAC) = severe; scam, phishing or hacker labels and scam findings = high; exposure counts the
     USD received from / sent to risky addresses within --hops transfers in the warehouse. Works without a
-    warehouse (shipped labels only). A malformed address gets risk 'error' and does not stop the batch."""
+    warehouse (shipped labels only); works on a read-only warehouse. A malformed address gets risk 'error'
+    and does not stop the batch.
+
+    Exit codes, for scripts: 0 every address screened, none high or severe; 3 at least one address is high or
+    severe (also when some rows are errors); 1 some rows are errors (malformed addresses) and none is high or
+    severe, or the command failed; 2 usage error."""
     from pigtrace.labels.screen import screen
 
     items = _read_items(addresses, file)
     results = screen(_screening_db(db), items, chain=chain, hops=hops)
     if fmt == Format.json:
         emit(results, fmt)
-        return
-    rows = []
-    for r in results:
-        e = r.get("exposure") or {}
-        inc, outg = e.get("incoming") or {}, e.get("outgoing") or {}
-        rows.append({
-            "address": r["address"], "chain": r["chain"], "risk": r["risk"],
-            "labels": "; ".join(f"{x['label']} ({x['pack']})" for x in r["labels"]),
-            "reasons": "; ".join(r["reasons"]) or r.get("error", ""),
-            "exposure_in_usd": (inc.get("direct_usd", 0) + inc.get("indirect_usd", 0)) if e else None,
-            "exposure_out_usd": (outg.get("direct_usd", 0) + outg.get("indirect_usd", 0)) if e else None,
-        })
-    emit(rows, fmt, title="screening")
+    else:
+        rows = []
+        for r in results:
+            e = r.get("exposure") or {}
+            inc, outg = e.get("incoming") or {}, e.get("outgoing") or {}
+            rows.append({
+                "address": r["address"], "chain": r["chain"], "risk": r["risk"],
+                "labels": "; ".join(f"{x['label']} ({x['pack']})" for x in r["labels"]),
+                "reasons": "; ".join(r["reasons"]) or r.get("error", ""),
+                "exposure_in_usd": (inc.get("direct_usd", 0) + inc.get("indirect_usd", 0)) if e else None,
+                "exposure_out_usd": (outg.get("direct_usd", 0) + outg.get("indirect_usd", 0)) if e else None,
+            })
+        if fmt == Format.table:  # labels are named in the reasons; the full rows in csv or json
+            rows = [{**x, "in_usd": x["exposure_in_usd"], "out_usd": x["exposure_out_usd"]} for x in rows]
+            emit(rows, fmt, ["address", "chain", "risk", "in_usd", "out_usd", "reasons"],
+                 title="screening (full addresses and labels: --format csv or json)")
+        else:
+            emit(rows, fmt)
+    risks = {r["risk"] for r in results}
+    if risks & {"severe", "high"}:
+        raise typer.Exit(SCREEN_HIGH)
+    if "error" in risks:
+        raise typer.Exit(1)
+
+
+SCREEN_HIGH = 3  # exit code: at least one address is high or severe risk
 
 
 @friendly

@@ -15,6 +15,7 @@ from pigtrace.cli.common import (
     fail,
     friendly,
     open_db,
+    working,
 )
 
 
@@ -60,8 +61,9 @@ def simulate_cmd(
         fail(f"--style {style!r}: expected fixed or random")
     from pigtrace.simulate.world import simulate
 
-    summary = simulate(out, seed=seed, users=users, days=days, scale=int(scale) if scale.isdigit() else scale,
-                       chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])))
+    with working(f"simulating a {scale} world into {out}"):
+        summary = simulate(out, seed=seed, users=users, days=days, scale=int(scale) if scale.isdigit() else scale,
+                           chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])))
     if fmt == Format.table:
         console.print(f"[green]simulated[/] {summary['out']}")
     flat = {k: v for k, v in summary.items() if not isinstance(v, dict)}

@@ -44,6 +44,35 @@ def ensure_loaded(con: duckdb.DuckDBPyConnection) -> int:
     return added
 
 
+def shipped_view(con: duckdb.DuckDBPyConnection) -> bool:
+    """For a warehouse opened read-only: when this version of the shipped packs is not in its ``labels``
+    table, shadow that table with a temp view that reads the shipped packs straight from the package's
+    Parquet files beside the warehouse's other labels (user, update, and packs overridden by
+    ``labels update``), exactly what ``ensure_loaded`` would have written. Nothing is written to the
+    warehouse. Returns True when the view was created."""
+    version = manifest()["version"]
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchall()
+    if row and row[0][0] == version:
+        return False
+    overridden = [r[0][len(OVERRIDE_PREFIX):] for r in
+                  con.execute("SELECT key FROM meta WHERE key LIKE ?", [OVERRIDE_PREFIX + "%"]).fetchall()]
+    catalog = con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in pack_paths())
+    packs = ", ".join("'" + p.replace("'", "''") + "'" for p in overridden) or "''"  # never NULL: NOT IN (NULL) drops all
+    cols = ", ".join(LABEL_COLUMNS)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW labels AS
+            SELECT {cols} FROM "{catalog}".main.labels WHERE origin IS DISTINCT FROM 'shipped'
+            UNION ALL
+            SELECT {cols} FROM read_parquet([{files}]) s
+            WHERE s.pack NOT IN ({packs})
+              AND NOT EXISTS (SELECT 1 FROM "{catalog}".main.labels t WHERE t.origin IS DISTINCT FROM 'shipped'
+                              AND t.pack = s.pack AND t.chain = s.chain AND t.address = s.address
+                              AND t.label = s.label)"""
+    )
+    return True
+
+
 def exchange_hot_wallets(chain: str = "ethereum") -> list[tuple[str, str]]:
     """(address, exchange name) of real exchange wallets on ``chain`` from the shipped Etherscan pack,
     sorted by exchange then address. The exchange name is the display name ('Binance', 'Kraken', ...)."""

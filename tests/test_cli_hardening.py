@@ -1,0 +1,181 @@
+"""Issue 13: one clear line on stderr instead of a traceback (output paths in the way, Ctrl-C, a damaged
+warehouse), no empty warehouse left by a failed first ingest, and the small truths (--version, screen's
+exit codes, status's ingest history, findings before any analysis). The real CLI, real files, real DuckDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli_run import pigtrace
+from tests.conftest import FIXTURES
+
+SANCTIONED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"  # OFAC SDN (Lazarus Group)
+BINANCE = "0x28c6c06298d514db089934071355e5743bf21d60"
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory) -> tuple[Path, Path]:
+    """(world folder, warehouse) of a small simulated world, ingested and analysed."""
+    root = tmp_path_factory.mktemp("hardening")
+    world, db = root / "world", root / "w.duckdb"
+    pigtrace("simulate", "--out", str(world), "--seed", "3", check=True)
+    pigtrace("ingest", "etl", str(world), "--db", str(db), check=True)
+    pigtrace("analyze", "--db", str(db), check=True)
+    return world, db
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+
+
+def test_output_paths_in_the_way_give_one_line(tmp_path, analysed):
+    _, db = analysed
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    cases = [
+        (("simulate", "--out", str(blocker)), str(blocker)),
+        (("simulate", "--out", str(blocker / "sub")), str(blocker / "sub")),
+        (("export", "parquet", str(blocker), "--db", str(db)), str(blocker)),
+        (("export", "parquet", str(blocker / "x"), "--db", str(db)), str(blocker / "x")),
+        (("labels", "export", str(blocker), "--origin", "shipped", "--db", str(db)), str(blocker)),
+        (("labels", "export", str(blocker / "p.yaml"), "--pack", "ofac-sdn", "--db", str(db)), str(blocker / "p.yaml")),
+    ]
+    (tmp_path / "parquet-out" / "blocks.parquet").mkdir(parents=True)  # a folder where a file must go
+    cases.append((("export", "parquet", str(tmp_path / "parquet-out"), "--db", str(db)), str(tmp_path / "parquet-out")))
+    for args, path in cases:
+        proc = pigtrace(*args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        _one_line_error(proc, path)
+
+
+def _interrupt(args: list[str], db: Path, wait_s: float) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen([sys.executable, "-m", "pigtrace", *args, "--db", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(wait_s)
+    assert proc.poll() is None, "finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_ctrl_c_during_analyze_exits_130_and_keeps_the_findings(tmp_path, analysed):
+    _, db = analysed
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    before = pigtrace("findings", "--db", str(copy), "-f", "csv", check=True).stdout
+    proc = _interrupt(["analyze"], copy, 2.0)
+    assert proc.returncode == 130, proc.stderr
+    _one_line_error(proc, "interrupted")
+    assert pigtrace("findings", "--db", str(copy), "-f", "csv", check=True).stdout == before
+    runs = pigtrace("status", "--db", str(copy), "-f", "json", check=True).stdout
+    assert '"analyses"' in runs and runs.count('"behaviour_only"') == 1  # no second run recorded
+
+
+def test_ctrl_c_during_ingest_exits_130_and_leaves_no_warehouse(tmp_path):
+    world = tmp_path / "world"
+    pigtrace("simulate", "--out", str(world), "--scale", "200000", "--seed", "4", check=True)
+    db = tmp_path / "new.duckdb"
+    proc = _interrupt(["ingest", "etl", str(world)], db, 1.5)
+    assert proc.returncode == 130, proc.stderr
+    _one_line_error(proc, "interrupted")
+    assert not db.exists()  # the first ingest into a new file was interrupted: no empty warehouse left
+
+
+def test_failed_first_ingest_leaves_no_file(tmp_path):
+    db = tmp_path / "w.duckdb"
+    proc = pigtrace("ingest", "rpc", "http://127.0.0.1:9", "--from-block", "1", "--to-block", "2", "--db", str(db))
+    assert proc.returncode == 1
+    _one_line_error(proc, "127.0.0.1:9")
+    assert not db.exists() and not Path(f"{db}.wal").exists()
+    proc = pigtrace("ingest", "etl", str(tmp_path / "missing"), "--db", str(db))
+    assert proc.returncode == 1 and not db.exists()
+    # an existing warehouse stays, even when an ingest into it fails
+    pigtrace("ingest", "etl", str(FIXTURES / "etl_mainnet_483920_csv"), "--db", str(db), check=True)
+    proc = pigtrace("ingest", "rpc", "http://127.0.0.1:9", "--from-block", "1", "--to-block", "2", "--db", str(db))
+    assert proc.returncode == 1 and db.exists()
+
+
+def test_damaged_warehouse_gives_one_line_naming_the_file(tmp_path, analysed):
+    _, db = analysed
+    size = db.stat().st_size
+    victim = pigtrace("findings", "--db", str(db), "--role", "victim", "--limit", "1", "-f", "csv",
+                      check=True).stdout.splitlines()[1].split(",")[1]
+    noticed = 0
+    for frac in (0.0001, 0.01, 0.3, 0.45, 0.6, 0.95):
+        bad = tmp_path / f"bad-{frac}.duckdb"
+        shutil.copy(db, bad)
+        with open(bad, "r+b") as f:  # really corrupt a copy: overwrite 256 KiB in the middle of the file
+            f.seek(int(size * frac))
+            f.write(b"\xff" * 262144)
+        for args in (("status",), ("findings", "--limit", "3"), ("case", victim), ("screen", SANCTIONED)):
+            proc = pigtrace(*args, "--db", str(bad))
+            assert "Traceback" not in proc.stderr, (frac, args, proc.stderr)
+            if proc.returncode not in (0, 3):
+                assert proc.returncode == 1
+                _one_line_error(proc, bad.name)
+                noticed += 1
+    truncated = tmp_path / "truncated.duckdb"
+    shutil.copy(db, truncated)
+    with open(truncated, "r+b") as f:
+        f.truncate(size // 2)
+    for args in (("status",), ("findings",)):
+        proc = pigtrace(*args, "--db", str(truncated))
+        assert proc.returncode == 1
+        _one_line_error(proc, truncated.name)
+    assert noticed >= 4
+
+
+def test_version():
+    proc = pigtrace("--version")
+    assert proc.returncode == 0 and proc.stdout.strip().startswith("pigtrace ")
+    from pigtrace import __version__
+
+    assert proc.stdout.split()[1] == __version__
+
+
+def test_screen_exit_codes(tmp_path):
+    db = str(tmp_path / "none.duckdb")
+    assert pigtrace("screen", BINANCE, "--db", db).returncode == 0
+    assert pigtrace("screen", BINANCE, "not-an-address", "--db", db).returncode == 1
+    assert pigtrace("screen", BINANCE, SANCTIONED, "--db", db).returncode == 3
+    assert pigtrace("screen", SANCTIONED, "not-an-address", "--db", db, "-f", "json").returncode == 3
+    assert pigtrace("screen", "--hops", "9", BINANCE, "--db", db).returncode == 2
+    assert "Exit codes" in pigtrace("screen", "--help").stdout
+
+
+def test_status_shows_ingests_and_says_when_empty(tmp_path, analysed):
+    world, db = analysed
+    out = pigtrace("status", "--db", str(db), check=True)
+    assert "ingests" in out.stdout and "etl" in out.stdout and "latest analysis: run 1" in out.stdout
+    data = __import__("json").loads(pigtrace("status", "--db", str(db), "-f", "json", check=True).stdout)
+    assert data["ingests"][0]["source"] == "etl" and data["ingests"][0]["rows_added"]["transfers"] > 0
+    assert {"chain", "table", "rows", "from", "to"} <= set(data["tables"][0])
+    empty = tmp_path / "empty.duckdb"
+    from pigtrace.store.warehouse import connect
+
+    connect(empty).close()
+    proc = pigtrace("status", "--db", str(empty))
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert "empty" in proc.stderr and "pigtrace ingest" in proc.stderr
+
+
+def test_findings_before_any_analysis_says_so(tmp_path):
+    db = tmp_path / "w.duckdb"
+    pigtrace("ingest", "etl", str(FIXTURES / "etl_mainnet_483920_csv"), "--db", str(db), check=True)
+    for fmt, stdout in (("csv", "chain,address,role,typology,score,first_seen,last_seen,evidence\n"),
+                        ("json", "[]\n"), ("table", "")):
+        proc = pigtrace("findings", "--db", str(db), "-f", fmt)
+        assert proc.returncode == 0 and proc.stdout == stdout, (fmt, proc.stdout)
+        assert "no analysis has run yet: run `pigtrace analyze`" in proc.stderr
