@@ -13,3 +13,12 @@ def pigtrace(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     if check and proc.returncode != 0:
         raise AssertionError(f"pigtrace {' '.join(args)} failed:\n{proc.stderr}")
     return proc
+
+
+def analysed_world(root, seed: int = 3) -> tuple:
+    """(world folder, warehouse) under ``root``: a small simulated world, ingested and analysed by the CLI."""
+    world, db = root / "world", root / "w.duckdb"
+    pigtrace("simulate", "--out", str(world), "--seed", str(seed), check=True)
+    pigtrace("ingest", "etl", str(world), "--db", str(db), check=True)
+    pigtrace("analyze", "--db", str(db), check=True)
+    return world, db

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_run import pigtrace
+from tests.cli_run import analysed_world, pigtrace
 from tests.conftest import FIXTURES
 
 SANCTIONED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"  # OFAC SDN (Lazarus Group)
@@ -24,12 +24,7 @@ BINANCE = "0x28c6c06298d514db089934071355e5743bf21d60"
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory) -> tuple[Path, Path]:
     """(world folder, warehouse) of a small simulated world, ingested and analysed."""
-    root = tmp_path_factory.mktemp("hardening")
-    world, db = root / "world", root / "w.duckdb"
-    pigtrace("simulate", "--out", str(world), "--seed", "3", check=True)
-    pigtrace("ingest", "etl", str(world), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
-    return world, db
+    return analysed_world(tmp_path_factory.mktemp("hardening"))
 
 
 def _one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.cli_run import pigtrace
+from tests.cli_run import analysed_world, pigtrace
 
 
 def _at80(*args: str) -> subprocess.CompletedProcess:
@@ -21,12 +21,7 @@ def _at80(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    root = tmp_path_factory.mktemp("out")
-    w, db = root / "world", root / "w.duckdb"
-    pigtrace("simulate", "--out", str(w), "--seed", "3", check=True)
-    pigtrace("ingest", "etl", str(w), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
-    return w, db
+    return analysed_world(tmp_path_factory.mktemp("out"))
 
 
 def _fits(out: str, max_lines: int) -> list[str]:

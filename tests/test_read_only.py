@@ -11,7 +11,7 @@ import stat
 import duckdb
 import pytest
 
-from tests.cli_run import pigtrace
+from tests.cli_run import analysed_world, pigtrace
 from tests.conftest import FIXTURES
 
 SANCTIONED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
@@ -22,11 +22,7 @@ def warehouse(tmp_path_factory):
     """A warehouse built by ingest + analyze only (the shipped labels loaded by analyze), and one built by
     ingest alone (no shipped labels in it)."""
     root = tmp_path_factory.mktemp("ro")
-    world = root / "world"
-    pigtrace("simulate", "--out", str(world), "--seed", "3", check=True)
-    analysed = root / "analysed.duckdb"
-    pigtrace("ingest", "etl", str(world), "--db", str(analysed), check=True)
-    pigtrace("analyze", "--db", str(analysed), check=True)
+    world, analysed = analysed_world(root)
     bare = root / "bare.duckdb"
     pigtrace("ingest", "etl", str(FIXTURES / "etl_mainnet_483920_csv"), "--db", str(bare), check=True)
     return world, analysed, bare
