@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import typer
@@ -53,7 +54,15 @@ def simulate_cmd(
     from pigtrace.simulate.knobs import knob_rows, parse_vary
 
     if list_knobs:
-        emit(knob_rows(), fmt, ["name", "values", "default", "fixed", "help"], title="simulate knobs")
+        rows = knob_rows()
+        if fmt != Format.table:
+            emit(rows, fmt, ["name", "values", "default", "fixed", "help"], title="simulate knobs")
+            return
+        for r in rows:  # a knob's help is a sentence: one block per knob reads better than a table
+            console.print(f"[bold]{r['name']}[/]  {r['values']}  (default {r['default']}; style=fixed: {r['fixed']})",
+                          highlight=False)
+            console.print(textwrap.fill(r["help"], width=max(40, console.width - 1), initial_indent="    ",
+                                        subsequent_indent="    "), highlight=False)
         return
     if out is None:
         fail("--out: required (the folder to write the world into)")
