@@ -40,7 +40,6 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess

@@ -4,7 +4,6 @@ exit codes, status's ingest history, findings before any analysis). The real CLI
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess

@@ -4,7 +4,6 @@ or its file and folder are read-only), or fails with one clear line, never a tra
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 

@@ -164,7 +164,7 @@ def test_payment_route_decides_who_sends_the_victims_money(world):
 
 
 def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):
-    payers = f"SELECT to_address, count(DISTINCT from_address) AS n FROM ({{q}}) GROUP BY 1"
+    payers = "SELECT to_address, count(DISTINCT from_address) AS n FROM ({q}) GROUP BY 1"
     con = world(deposit_wallets="per_victim", payment_route="self_custody")[2]
     assert _one(con, f"SELECT max(n) FROM ({payers.format(q=_into_platforms(con))})") == 1
     con = world(deposit_wallets="shared", payment_route="self_custody")[2]

@@ -8,14 +8,12 @@ from pathlib import Path
 import typer
 
 from pigtrace.cli.common import (
-    DbOption,
     Format,
     FormatOption,
     console,
     emit,
     fail,
     friendly,
-    open_db,
     working,
 )
 

@@ -22,16 +22,6 @@ def tx_hashes(w: World, frozen: Frozen, salt: int, ids) -> list[str]:
     return text if w.chain == "tron" else ["0x" + h for h in text]
 
 
-def address_text(w: World) -> list[str]:
-    """Canonical address text per entity: lower-case 0x hex, or base58check on Tron."""
-    hexes = w.book.hex_all()
-    if w.chain != "tron":
-        return hexes
-    from pigtrace.chains.addresses import tron_hex_to_base58
-
-    return [tron_hex_to_base58("41" + h[2:]) for h in hexes]
-
-
 def build_truth(w: World, seed: int, frozen: Frozen) -> dict:
     addr = lazy_address_text(w)
     roles = [{"address": addr(e), "role": role, "ring": ring, "typology": typ} for e, (role, ring, typ) in w.roles.items()]
