@@ -32,7 +32,7 @@ import duckdb
 
 from pigtrace.chains.addresses import tron_hex_to_base58
 from pigtrace.chains.registry import NATIVE, assets, get_chain, usd_price
-from pigtrace.store.warehouse import ensure_schema
+from pigtrace.store.warehouse import ensure_schema, insert_rows
 
 UNLIMITED = 2**256 - 1
 SELECTORS = {
@@ -249,8 +249,8 @@ class Ledger:
         for table, rows in [("transactions", self.transactions), ("transfers", self.transfers),
                             ("approvals", self.approvals), ("swaps", self.swaps), ("labels", self.labels)]:
             if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+                columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+                insert_rows(con, table, [dict(zip(columns, row)) for row in rows])
         tokens = {t.address: t for t in self._tokens.values() if t.address != NATIVE}
         con.executemany(
             "INSERT OR IGNORE INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",

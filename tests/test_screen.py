@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pigtrace.cli import app
 from pigtrace.labels.screen import screen
 from pigtrace.labels.shipped import ensure_loaded, exchange_hot_wallets
-from pigtrace.store.warehouse import connect
+from pigtrace.store.warehouse import connect, insert_rows
 
 FIX = Path(__file__).parent / "fixtures"
 SOPHOS_RING_ETH = "0x2b639ab21e8404b8da81f50089d3377054ea7ecf"  # Sophos "Sour grapes" ring wallet
@@ -113,11 +113,9 @@ def test_unknown_address_is_none(con):
 
 
 def _transfer(con, n, frm, to, usd, chain="ethereum"):
-    con.execute(
-        "INSERT INTO transfers (chain, tx_hash, log_index, time, token, kind, from_address, to_address, amount, "
-        "usd) VALUES (?, ?, 0, ?, 'native', 'native', ?, ?, ?, ?)",
-        [chain, f"0x{n:064x}", datetime(2024, 1, 1), frm, to, int(usd * 10**6), usd],
-    )
+    insert_rows(con, "transfers", [dict(
+        chain=chain, tx_hash=f"0x{n:064x}", log_index=0, time=datetime(2024, 1, 1), token="native", kind="native",
+        from_address=frm, to_address=to, amount=int(usd * 10**6), usd=usd)])
 
 
 def test_exposure_direct_indirect_and_services_stop_the_walk(con):

@@ -181,7 +181,21 @@ def status_cmd(db: Optional[str] = DbOption, fmt: Format = FormatOption) -> None
         note("no analysis has run yet: run `pigtrace analyze`")
 
 
+@friendly
+def upgrade_cmd(db: Optional[str] = DbOption) -> None:
+    """Convert a warehouse written by an older pigtrace to the current storage. The new warehouse is written
+    beside the old one and replaces it only when complete (so it needs that much free disk); other
+    commands refuse an old warehouse and name this one. Nothing to do on a current warehouse."""
+    from pigtrace.store.upgrade import upgrade_warehouse
+
+    target = db_path(db)
+    with working(f"upgrading {target}"):
+        old, new = upgrade_warehouse(target)
+    note(f"{target}: warehouse schema {new}" + (f" (converted from schema {old})" if old != new else ", already current"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(export_app, name="export")
     app.command("status")(status_cmd)
+    app.command("upgrade")(upgrade_cmd)

@@ -128,10 +128,24 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
     _ensure_labels(con)
     previous = _limit_memory(con)
     try:
+        _read_ledger_once(con)
         return _analyze(con, only, chain, started, behaviour_only)
     finally:
+        for table in LEDGER_VIEWS:
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
         for name, value in previous.items():
             con.execute(f"SET {name} = '{value}'")
+
+
+LEDGER_VIEWS = ("transfers", "transactions", "approvals", "swaps")
+
+
+def _read_ledger_once(con: duckdb.DuckDBPyConnection) -> None:
+    """The ledger views join integer refs back to text on every read (store.compact) and the detectors
+    read them dozens of times: an analysis reads each once into a temp table of the same name, which
+    shadows the view for this connection until the analysis ends."""
+    for table in LEDGER_VIEWS:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM main.{table}")
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -14,12 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-import pyarrow as pa
-
 from pigtrace.chains.addresses import normalize_tron
 from pigtrace.chains.registry import find_asset, usd_price
 from pigtrace.errors import IngestError, InvalidAddress
-from pigtrace.store.warehouse import atomic, log_ingest, merge_staged
+from pigtrace.store.warehouse import atomic, insert_rows, log_ingest
 
 CHAIN = "tron"
 _SELECTORS = {"a9059cbb": "0xa9059cbb", "23b872dd": "0x23b872dd", "095ea7b3": "0x095ea7b3"}
@@ -150,17 +148,6 @@ def _rows(path: Path) -> tuple[list[dict], list[dict], list[dict]]:
     return transfers, list(transactions.values()), list(tokens.values())
 
 
-def _staged(con, table: str, rows: list[dict]):
-    """``rows`` as a relation with the warehouse's column names and types (exact integers travel as text)."""
-    types = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    arrow = pa.Table.from_pylist([{c: r.get(c) for c, _ in types} for r in rows])
-    rel = con.from_arrow(arrow)
-    return rel.project(", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in types))
-
-
 def ingest_trongrid(con, path: str | Path) -> dict[str, int]:
     source = Path(path)
     if not source.exists():
@@ -170,9 +157,6 @@ def ingest_trongrid(con, path: str | Path) -> dict[str, int]:
     added = {"transactions": 0, "transfers": 0, "tokens": 0}
     with atomic(con):
         for table, rows in (("transactions", transactions), ("transfers", transfers), ("tokens", tokens)):
-            if rows:
-                _staged(con, table, rows).create("pt_tron_rows")
-                added[table] = merge_staged(con, table, "pt_tron_rows")
-                con.execute("DROP TABLE pt_tron_rows")
+            added[table] = insert_rows(con, table, rows)
         log_ingest(con, "trongrid", str(source), CHAIN, started, added)
     return added

@@ -8,9 +8,14 @@ Native coin movements live in ``transfers`` with ``token = 'native'`` and ``log_
 The ledger tables (blocks, transactions, transfers, approvals, swaps) have logical keys (``PRIMARY_KEYS``)
 that ``store.warehouse.merge_staged`` enforces with an anti-join on every write; they carry no index
 constraint because maintaining one costs more than the whole rest of an ingest (bench/ingest.py).
+
+The columns below are what readers see. ``transactions``, ``transfers``, ``approvals`` and ``swaps`` are
+stored compactly (``store.compact``: addresses and hashes as integer refs into dictionary tables) and
+read through views of these exact columns.
 """
 
-SCHEMA_VERSION = 1
+# 1: ledger addresses and hashes stored as text. 2: compact ledger tables behind text views.
+SCHEMA_VERSION = 2
 
 TABLES: dict[str, str] = {
     "blocks": """
@@ -79,8 +84,3 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "swaps": ["chain", "tx_hash", "log_index"],
     "tokens": ["chain", "address"],
 }
-
-INDEXES = [
-    "CREATE INDEX IF NOT EXISTS transfers_from ON transfers(from_address)",
-    "CREATE INDEX IF NOT EXISTS transfers_to ON transfers(to_address)",
-]

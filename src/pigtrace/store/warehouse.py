@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import pyarrow as pa
 
 from pigtrace.errors import PigtraceError
+from pigtrace.store import compact
 from pigtrace.store.schema import ADDED_COLUMNS, PRIMARY_KEYS, SCHEMA_VERSION, TABLES
 
 DEFAULT_DB = "pigtrace.duckdb"
@@ -41,17 +43,48 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as e:
         raise PigtraceError(f"{target}: cannot open the warehouse: {e}") from None
+    _require_current(con, target)
     if not read_only:
         ensure_schema(con)
     return con
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for name, columns in {**TABLES, **_extra_tables}.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+    """Create what is missing (a warehouse of an older schema is converted by ``store.upgrade``)."""
+    for name, columns in {**compact.DICTIONARIES, **TABLES, **_extra_tables}.items():
+        if name in compact.HASH_COLUMN:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {compact.base_table(name)} ({compact.base_spec(name, columns)})")
+            if not _exists(con, name):
+                con.execute(compact.view_sql(name, columns))
+        else:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
     for table, column, sql_type in ADDED_COLUMNS:
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
     con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name])
+                .fetchall()[0][0] or con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name])
+                .fetchall()[0][0])
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version a warehouse was written with; None for a new, empty file."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta'").fetchall()[0][0]:
+        return None
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(row[0][0]) if row else None
+
+
+def _require_current(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    version = stored_version(con)
+    if version is not None and version < SCHEMA_VERSION:
+        con.close()
+        raise PigtraceError(
+            f"{target}: warehouse written by an older pigtrace (schema {version}, now {SCHEMA_VERSION}); "
+            "run `pigtrace upgrade` once to convert it"
+        )
 
 
 @contextmanager
@@ -96,6 +129,8 @@ def merge_staged(con: duckdb.DuckDBPyConnection, table: str, staged: str, unique
         f"SELECT count(*) FROM (SELECT hash({key_list}) h FROM {staged} GROUP BY h HAVING count(*) > 1)"
     ).fetchall()[0][0]
     dedup = f"QUALIFY row_number() OVER (PARTITION BY {key_list}) = 1" if dupes else ""
+    if table in compact.HASH_COLUMN:
+        return compact.merge_ledger(con, table, f"SELECT {col_list} FROM {staged} s {dedup}", keys)
     target_empty = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
     where = "" if target_empty else f"WHERE NOT EXISTS (SELECT 1 FROM {_existing(con, table, staged, cols)} t WHERE {join})"
     return con.execute(
@@ -116,6 +151,28 @@ def _existing(con: duckdb.DuckDBPyConnection, table: str, staged: str, cols: lis
     if missing or lo is None:
         return table
     return f"(SELECT * FROM {table} WHERE {block} BETWEEN {int(lo)} AND {int(hi)})"
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> int:
+    """Merge Python rows (dicts keyed by column name; missing columns are NULL) into ``table``; returns
+    rows added."""
+    if not rows:
+        return 0
+    types = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    wide = {c for c, t in types if t in ("UHUGEINT", "HUGEINT")}
+    arrow = pa.Table.from_pylist([{c: _exact(r.get(c)) if c in wide else r.get(c) for c, _ in types} for r in rows])
+    con.from_arrow(arrow).project(", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in types)).create("pt_insert_rows")
+    try:
+        if table in PRIMARY_KEYS:
+            return merge_staged(con, table, "pt_insert_rows")
+        return con.execute(f"INSERT INTO {table} SELECT * FROM pt_insert_rows").fetchall()[0][0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS pt_insert_rows")
+
+
+def _exact(v):
+    """128-bit integers travel to DuckDB as decimal text (Arrow has no 128-bit integer column)."""
+    return str(v) if isinstance(v, int) else v
 
 
 def dedupe(con: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> None:

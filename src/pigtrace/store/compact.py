@@ -1,0 +1,171 @@
+"""Compact ledger storage: addresses and transaction hashes are stored once, in dictionary tables, and the
+ledger rows refer to them by integer ``*_ref`` columns.
+
+Every writer still hands text rows to ``store.warehouse.merge_staged``; this module turns them into refs
+(``merge_ledger``). Every reader still queries ``transfers``, ``transactions``, ``approvals`` and
+``swaps``: they are views that join the refs back to text (``view_sql``), so their columns are exactly
+the data contract's. Code that wants speed over a large warehouse (graphs, traces) may read the
+``ledger_*`` base tables and the ``addresses`` / ``tx_hashes`` dictionaries directly.
+
+Refs are global (unique across chains) and are handed out in the order rows arrive, transaction refs
+in block order, so the ref columns of a ledger table bit-pack tightly.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Per ledger table: the column holding the transaction hash, and the columns holding addresses.
+HASH_COLUMN: dict[str, str] = {
+    "transactions": "hash", "transfers": "tx_hash", "approvals": "tx_hash", "swaps": "tx_hash",
+}
+ADDRESS_COLUMNS: dict[str, list[str]] = {
+    "transactions": ["from_address", "to_address"],
+    "transfers": ["token", "from_address", "to_address", "initiator"],
+    "approvals": ["token", "owner", "spender", "contract", "initiator"],
+    "swaps": ["pool", "sender", "recipient", "initiator", "token_in", "token_out"],
+}
+DICTIONARIES: dict[str, str] = {
+    "addresses": "ref BIGINT NOT NULL, chain VARCHAR NOT NULL, address VARCHAR NOT NULL",
+    "tx_hashes": "ref BIGINT NOT NULL, chain VARCHAR NOT NULL, hash VARCHAR NOT NULL",
+}
+
+
+def base_table(table: str) -> str:
+    return f"ledger_{table}"
+
+
+def ref_column(table: str, column: str) -> str:
+    if column == HASH_COLUMN[table]:
+        return "tx_ref"
+    return column.removesuffix("_address") + "_ref"
+
+
+def split_columns(spec: str) -> list[tuple[str, str]]:
+    """'a VARCHAR NOT NULL, b BIGINT' -> [('a', 'VARCHAR NOT NULL'), ('b', 'BIGINT')]."""
+    return [tuple(part.strip().split(None, 1)) for part in spec.split(",") if part.strip()]  # type: ignore[misc]
+
+
+def base_spec(table: str, spec: str) -> str:
+    """The base table's column list: text address and hash columns become BIGINT refs."""
+    referenced = set(ADDRESS_COLUMNS[table]) | {HASH_COLUMN[table]}
+    columns = []
+    for name, sql_type in split_columns(spec):
+        if name in referenced:
+            not_null = " NOT NULL" if "NOT NULL" in sql_type else ""
+            columns.append(f"{ref_column(table, name)} BIGINT{not_null}")
+        else:
+            columns.append(f"{name} {sql_type}")
+    return ", ".join(columns)
+
+
+def view_sql(table: str, spec: str) -> str:
+    """The view giving ``table`` in its text form, columns in the data contract's order."""
+    select, joins = [], []
+    for name, _ in split_columns(spec):
+        if name == HASH_COLUMN[table]:
+            select.append(f"h.hash AS {name}")
+        elif name in ADDRESS_COLUMNS[table]:
+            alias = f"a_{name}"
+            select.append(f"{alias}.address AS {name}")
+            joins.append(f"LEFT JOIN addresses {alias} ON {alias}.ref = b.{ref_column(table, name)}")
+        else:
+            select.append(f"b.{name}")
+    return (
+        f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(select)} FROM {base_table(table)} b "
+        f"JOIN tx_hashes h ON h.ref = b.tx_ref {' '.join(joins)}"
+    )
+
+
+def merge_ledger(con: duckdb.DuckDBPyConnection, table: str, rows: str, keys: list[str]) -> int:
+    """Insert the text rows of the query ``rows`` (one row per key) into the base table of ``table``,
+    skipping keys already stored; returns rows added."""
+    hash_col = HASH_COLUMN[table]
+    columns = split_columns_of(con, table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pt_ledger_batch AS {rows}")
+    has_block = "block_number" in {c for c, _ in columns}
+    _assign_tx_refs(con, hash_col, "min(block_number)" if has_block else "NULL")
+    _assign_address_refs(con, ADDRESS_COLUMNS[table])
+
+    base_cols, select = [], []
+    joins = [f"JOIN pt_batch_tx tx ON tx.chain = s.chain AND tx.hash = s.{hash_col}"]
+    for name, _ in columns:
+        base_cols.append(ref_column(table, name) if name in ADDRESS_COLUMNS[table] or name == hash_col else name)
+        if name == hash_col:
+            select.append("tx.ref")
+        elif name in ADDRESS_COLUMNS[table]:
+            alias = f"r_{name}"
+            select.append(f"{alias}.ref")
+            joins.append(f"LEFT JOIN pt_batch_addr {alias} ON {alias}.chain = s.chain AND {alias}.address = s.{name}")
+        else:
+            select.append(f"s.{name}")
+    collides = ""
+    if con.execute("SELECT count(*) FILTER (WHERE NOT fresh) > 0 FROM pt_batch_tx").fetchall()[0][0]:
+        others = [k for k in keys if k not in ("chain", hash_col)]
+        match = " AND ".join(["t.chain = s.chain", "t.tx_ref = tx.ref"] + [f"t.{k} = s.{k}" for k in others])
+        existing = _block_range(con, base_table(table)) if has_block else base_table(table)
+        collides = f"WHERE tx.fresh OR NOT EXISTS (SELECT 1 FROM {existing} t WHERE {match})"
+    added = con.execute(
+        f"INSERT INTO {base_table(table)} ({', '.join(base_cols)}) SELECT {', '.join(select)} "
+        f"FROM pt_ledger_batch s {' '.join(joins)} {collides}"
+    ).fetchall()[0][0]
+    for temp in ("pt_ledger_batch", "pt_batch_tx", "pt_batch_addr"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return added
+
+
+def split_columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _block_range(con: duckdb.DuckDBPyConnection, base: str) -> str:
+    """The part of ``base`` the batch can collide with: a row's key fixes its block, so only the batch's
+    block range is compared (row groups outside it are skipped by their min/max). This keeps the cost of
+    an incremental ingest independent of the warehouse's size."""
+    lo, hi, missing = con.execute(
+        "SELECT min(block_number), max(block_number), count(*) FILTER (WHERE block_number IS NULL) FROM pt_ledger_batch"
+    ).fetchall()[0]
+    if missing or lo is None:
+        return base
+    return f"(SELECT * FROM {base} WHERE block_number BETWEEN {int(lo)} AND {int(hi)})"
+
+
+def _assign_tx_refs(con: duckdb.DuckDBPyConnection, hash_col: str, order: str) -> None:
+    """pt_batch_tx(chain, hash, ref, fresh): the batch's transaction hashes with their refs; hashes not
+    seen before get new refs, in block order, and are added to ``tx_hashes``."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_batch_tx AS
+            SELECT n.chain, n.hash, d.ref, d.ref IS NULL AS fresh, n.first_block
+            FROM (SELECT chain, {hash_col} AS hash, {order} AS first_block FROM pt_ledger_batch GROUP BY ALL) n
+            LEFT JOIN tx_hashes d ON d.chain = n.chain AND d.hash = n.hash"""
+    )
+    start = con.execute("SELECT coalesce(max(ref), 0) FROM tx_hashes").fetchall()[0][0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_batch_tx AS
+            SELECT chain, hash, ref, fresh FROM pt_batch_tx WHERE NOT fresh
+            UNION ALL
+            SELECT chain, hash, {int(start)} + row_number() OVER (), true
+            FROM pt_batch_tx WHERE fresh"""
+    )
+    con.execute("INSERT INTO tx_hashes SELECT ref, chain, hash FROM pt_batch_tx WHERE fresh")
+
+
+def _assign_address_refs(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
+    """pt_batch_addr(chain, address, ref): every address the batch names, new ones added to ``addresses``."""
+    named = " UNION ALL ".join(f"SELECT chain, {c} AS address FROM pt_ledger_batch" for c in columns)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_batch_addr AS
+            SELECT n.chain, n.address, d.ref
+            FROM (SELECT DISTINCT chain, address FROM ({named}) WHERE address IS NOT NULL) n
+            LEFT JOIN addresses d ON d.chain = n.chain AND d.address = n.address"""
+    )
+    start = con.execute("SELECT coalesce(max(ref), 0) FROM addresses").fetchall()[0][0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_batch_addr AS
+            SELECT chain, address, ref FROM pt_batch_addr WHERE ref IS NOT NULL
+            UNION ALL
+            SELECT chain, address, {int(start)} + row_number() OVER () FROM pt_batch_addr WHERE ref IS NULL"""
+    )
+    con.execute(
+        f"INSERT INTO addresses SELECT ref, chain, address FROM pt_batch_addr WHERE ref > {int(start)}"
+    )
