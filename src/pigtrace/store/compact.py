@@ -80,15 +80,30 @@ def view_sql(table: str, spec: str) -> str:
 def merge_ledger(con: duckdb.DuckDBPyConnection, table: str, rows: str, keys: list[str]) -> int:
     """Insert the text rows of the query ``rows`` (one row per key) into the base table of ``table``,
     skipping keys already stored; returns rows added."""
+    ordered = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = false")  # rows have keys; their order is not kept anyway
+    try:
+        return _merge(con, table, rows, keys)
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(ordered)}")
+
+
+def _merge(con: duckdb.DuckDBPyConnection, table: str, rows: str, keys: list[str]) -> int:
     hash_col = HASH_COLUMN[table]
     columns = split_columns_of(con, table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE pt_ledger_batch AS {rows}")
     has_block = "block_number" in {c for c, _ in columns}
-    _assign_tx_refs(con, hash_col, "min(block_number)" if has_block else "NULL")
+    _assign_tx_refs(con, hash_col)
     _assign_address_refs(con, ADDRESS_COLUMNS[table])
 
     base_cols, select = [], []
-    joins = [f"JOIN pt_batch_tx tx ON tx.chain = s.chain AND tx.hash = s.{hash_col}"]
+    # a batch almost always holds one chain: then the chain need not be compared on every join
+    one_chain = con.execute("SELECT count(DISTINCT chain) <= 1 FROM pt_batch_tx").fetchall()[0][0]
+
+    def same_chain(alias: str) -> str:
+        return "" if one_chain else f" AND {alias}.chain = s.chain"
+
+    joins = [f"JOIN pt_batch_tx tx ON tx.hash = s.{hash_col}{same_chain('tx')}"]
     for name, _ in columns:
         base_cols.append(ref_column(table, name) if name in ADDRESS_COLUMNS[table] or name == hash_col else name)
         if name == hash_col:
@@ -96,15 +111,17 @@ def merge_ledger(con: duckdb.DuckDBPyConnection, table: str, rows: str, keys: li
         elif name in ADDRESS_COLUMNS[table]:
             alias = f"r_{name}"
             select.append(f"{alias}.ref")
-            joins.append(f"LEFT JOIN pt_batch_addr {alias} ON {alias}.chain = s.chain AND {alias}.address = s.{name}")
+            joins.append(f"LEFT JOIN pt_batch_addr {alias} ON {alias}.address = s.{name}{same_chain(alias)}")
         else:
             select.append(f"s.{name}")
+    # A ref above the table's largest cannot be stored in it yet: only older refs need the key check.
+    newest = con.execute(f"SELECT coalesce(max(tx_ref), 0) FROM {base_table(table)}").fetchall()[0][0]
     collides = ""
-    if con.execute("SELECT count(*) FILTER (WHERE NOT fresh) > 0 FROM pt_batch_tx").fetchall()[0][0]:
+    if con.execute(f"SELECT count(*) FILTER (WHERE ref <= {int(newest)}) > 0 FROM pt_batch_tx").fetchall()[0][0]:
         others = [k for k in keys if k not in ("chain", hash_col)]
         match = " AND ".join(["t.chain = s.chain", "t.tx_ref = tx.ref"] + [f"t.{k} = s.{k}" for k in others])
         existing = _block_range(con, base_table(table)) if has_block else base_table(table)
-        collides = f"WHERE tx.fresh OR NOT EXISTS (SELECT 1 FROM {existing} t WHERE {match})"
+        collides = f"WHERE tx.ref > {int(newest)} OR NOT EXISTS (SELECT 1 FROM {existing} t WHERE {match})"
     added = con.execute(
         f"INSERT INTO {base_table(table)} ({', '.join(base_cols)}) SELECT {', '.join(select)} "
         f"FROM pt_ledger_batch s {' '.join(joins)} {collides}"
@@ -130,13 +147,13 @@ def _block_range(con: duckdb.DuckDBPyConnection, base: str) -> str:
     return f"(SELECT * FROM {base} WHERE block_number BETWEEN {int(lo)} AND {int(hi)})"
 
 
-def _assign_tx_refs(con: duckdb.DuckDBPyConnection, hash_col: str, order: str) -> None:
+def _assign_tx_refs(con: duckdb.DuckDBPyConnection, hash_col: str) -> None:
     """pt_batch_tx(chain, hash, ref, fresh): the batch's transaction hashes with their refs; hashes not
-    seen before get new refs, in block order, and are added to ``tx_hashes``."""
+    seen before get new refs and are added to ``tx_hashes``."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_batch_tx AS
-            SELECT n.chain, n.hash, d.ref, d.ref IS NULL AS fresh, n.first_block
-            FROM (SELECT chain, {hash_col} AS hash, {order} AS first_block FROM pt_ledger_batch GROUP BY ALL) n
+            SELECT n.chain, n.hash, d.ref, d.ref IS NULL AS fresh
+            FROM (SELECT DISTINCT chain, {hash_col} AS hash FROM pt_ledger_batch) n
             LEFT JOIN tx_hashes d ON d.chain = n.chain AND d.hash = n.hash"""
     )
     start = con.execute("SELECT coalesce(max(ref), 0) FROM tx_hashes").fetchall()[0][0]
