@@ -149,6 +149,23 @@ def test_screen_exit_codes(tmp_path):
     assert "Exit codes" in pigtrace("screen", "--help").stdout
 
 
+def test_check_url_exit_codes_match_screen():
+    from typer.testing import CliRunner
+
+    from pigtrace.cli import app
+
+    def code(*args: str) -> int:
+        return CliRunner().invoke(app, ["check-url", *args]).exit_code
+
+    assert code("metamask.io", "example.com") == 0  # allowed and unknown
+    assert code("metamask.io", "http://") == 1  # a row is an error, nothing flagged
+    assert code("metamask.io", "binance.vu") == 3  # blocked
+    assert code("coinbase-invest-pro.com") == 3  # lookalike
+    assert code("binance.vu", "http://", "-f", "json") == 3  # flagged wins over errors
+    assert code("--no-such-option", "metamask.io") == 2
+    assert "Exit codes" in CliRunner().invoke(app, ["check-url", "--help"]).stdout
+
+
 def test_status_shows_ingests_and_says_when_empty(tmp_path, analysed):
     world, db = analysed
     out = pigtrace("status", "--db", str(db), check=True)

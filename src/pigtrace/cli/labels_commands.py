@@ -231,13 +231,19 @@ def screen_cmd(
         else:
             emit(rows, fmt)
     risks = {r["risk"] for r in results}
-    if risks & {"severe", "high"}:
-        raise typer.Exit(SCREEN_HIGH)
-    if "error" in risks:
+    _exit_for_scripts(flagged=bool(risks & {"severe", "high"}), errors="error" in risks)
+
+
+FLAGGED = 3  # exit code of screen and check-url: at least one item is high risk, blocked or a look-alike
+
+
+def _exit_for_scripts(flagged: bool, errors: bool) -> None:
+    """The exit codes screen and check-url share: 3 when an item is flagged (also with error rows), else 1
+    when rows are errors, else 0 (returns)."""
+    if flagged:
+        raise typer.Exit(FLAGGED)
+    if errors:
         raise typer.Exit(1)
-
-
-SCREEN_HIGH = 3  # exit code: at least one address is high or severe risk
 
 
 @friendly
@@ -250,15 +256,22 @@ def check_url_cmd(
 
     Allowed (official brand domains, MetaMask's allow list) wins over everything; blocked = the host or a
     parent domain is on a block list (MetaMask, Sophos X-Ops pig-butchering IOCs, CryptoScamDB); lookalike =
-    imitates an exchange, wallet or MetaTrader (typosquat, homoglyph/punycode, extra words, other TLD)."""
+    imitates an exchange, wallet or MetaTrader (typosquat, homoglyph/punycode, extra words, other TLD).
+    Malformed input gets verdict 'error' and does not stop the batch.
+
+    Exit codes, for scripts: 0 every URL checked, none blocked or a look-alike; 3 at least one is blocked or
+    a look-alike (also when some rows are errors); 1 some rows are errors (malformed URLs) and none is
+    blocked or a look-alike, or the command failed; 2 usage error."""
     from pigtrace.labels.urls import check_urls
 
     results = check_urls(_read_items(urls, file))
     if fmt == Format.json:
         emit(results, fmt)
-        return
-    emit([{**r, "matched": r.get("matched") or r.get("error")} for r in results], fmt,
-         ["url", "verdict", "matched", "source"], title="websites")
+    else:
+        emit([{**r, "matched": r.get("matched") or r.get("error")} for r in results], fmt,
+             ["url", "verdict", "matched", "source"], title="websites")
+    verdicts = {r["verdict"] for r in results}
+    _exit_for_scripts(flagged=bool(verdicts & {"blocked", "lookalike"}), errors="error" in verdicts)
 
 
 def _help(fn) -> str:
