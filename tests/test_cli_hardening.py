@@ -54,6 +54,48 @@ def test_output_paths_in_the_way_give_one_line(tmp_path, analysed):
         _one_line_error(proc, path)
 
 
+def test_existing_output_is_kept_unless_force(tmp_path, analysed):
+    from typer.testing import CliRunner
+
+    from pigtrace.cli import app
+
+    _, db = analysed
+
+    def run(*args: str):
+        return CliRunner().invoke(app, [*args, "--db", str(db)] if args[0] != "simulate" else list(args))
+
+    tables = tmp_path / "tables"
+    assert run("export", "parquet", str(tables)).exit_code == 0
+    written = (tables / "transfers.parquet").stat().st_mtime_ns
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("mine\n")
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "notes.txt").write_text("mine\n")
+    world = tmp_path / "world"
+    world.mkdir()
+    (world / "notes.txt").write_text("mine\n")
+    refused = [(("export", "parquet", str(tables)), tables),
+               (("labels", "export", str(pack), "--pack", "ofac-sdn"), pack),
+               (("labels", "export", str(packs), "--pack", "ofac-sdn"), packs),
+               (("simulate", "--out", str(world)), world)]
+    for args, path in refused:
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and "--force" in lines[0], (args, result.stderr)
+    assert (tables / "transfers.parquet").stat().st_mtime_ns == written
+    assert pack.read_text() == "mine\n" and sorted(p.name for p in packs.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in world.iterdir()) == ["notes.txt"]
+    assert run("export", "parquet", str(tables), "--force").exit_code == 0
+    assert (tables / "transfers.parquet").stat().st_mtime_ns != written
+    assert run("labels", "export", str(pack), "--pack", "ofac-sdn", "--force").exit_code == 0
+    assert pack.read_text().startswith("title:")
+    empty = tmp_path / "empty"
+    empty.mkdir()  # an empty folder is no one's work: written without --force
+    assert run("labels", "export", str(empty), "--pack", "ofac-sdn").exit_code == 0
+
+
 def _interrupt(args: list[str], db: Path, wait_s: float) -> subprocess.CompletedProcess:
     proc = subprocess.Popen([sys.executable, "-m", "pigtrace", *args, "--db", str(db)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

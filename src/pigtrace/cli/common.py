@@ -39,6 +39,9 @@ class Format(str, Enum):
 DbOption = typer.Option(None, "--db", envvar="PIGTRACE_DB", help="Warehouse file (default ./pigtrace.duckdb).")
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
 
+ForceOption = typer.Option(False, "--force", help="Write even where the output already exists (a folder that "
+                           "is not empty, a file), replacing files of the same name.")
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -134,6 +137,19 @@ def friendly(fn: Callable) -> Callable:
                 signal.signal(signal.SIGINT, previous)
 
     return wrapper
+
+
+def refuse_existing(path: Path, force: bool, folder: bool) -> None:
+    """Stop with one line before writing over someone's work: ``path`` as an output ``folder`` that holds
+    anything, or as an output file that is not empty; ``force`` lets the command write anyway. (Something
+    of the other kind in the way is reported when the command tries to write.)"""
+    if force:
+        return
+    if folder and path.is_dir() and any(path.iterdir()):
+        fail(f"{path}: the folder is not empty; give an empty or new folder, or --force to write into it "
+             "(files of the same name are replaced)")
+    if not folder and path.is_file() and path.stat().st_size > 0:
+        fail(f"{path}: the file exists; give another path, or --force to replace it")
 
 
 def working(message: str):

@@ -11,7 +11,22 @@ import typer
 
 from pigtrace.errors import PigtraceError
 from pigtrace.store.warehouse import db_path
-from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, err_console, friendly, note, open_db, to_jsonable, working, writing
+from pigtrace.cli.common import (
+    DbOption,
+    ForceOption,
+    Format,
+    FormatOption,
+    console,
+    emit,
+    err_console,
+    friendly,
+    note,
+    open_db,
+    refuse_existing,
+    to_jsonable,
+    working,
+    writing,
+)
 
 ingest_app = typer.Typer(rich_markup_mode="markdown", help="Load chain data into the warehouse (idempotent, all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(rich_markup_mode="markdown", help="Write the warehouse's canonical tables out.", no_args_is_help=True)
@@ -109,13 +124,16 @@ def ingest_parquet_cmd(
 @export_app.command("parquet")
 @friendly
 def export_parquet_cmd(
-    folder: Path = typer.Argument(..., help="Folder to write <table>.parquet files into."),
+    folder: Path = typer.Argument(..., help="Folder to write <table>.parquet files into (new or empty, unless --force)."),
+    force: bool = ForceOption,
     db: Optional[str] = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Write the canonical tables as Parquet files, one per table."""
+    """Write the canonical tables as Parquet files, one per table, into a new or empty folder (--force: into
+    any folder, replacing the table files)."""
     from pigtrace.ingest.parquet import export_parquet
 
+    refuse_existing(folder, force, folder=True)
     con = open_db(db, read_only=True)
     try:
         written = export_parquet(con, folder)

@@ -11,7 +11,7 @@ from typing import Optional
 import duckdb
 import typer
 
-from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, fail, friendly
+from pigtrace.cli.common import DbOption, ForceOption, Format, FormatOption, console, emit, fail, friendly, refuse_existing
 from pigtrace.errors import PigtraceError
 from pigtrace.store.warehouse import connect, db_path
 
@@ -104,17 +104,21 @@ def import_cmd(
 
 @friendly
 def export_cmd(
-    out: Path = typer.Argument(..., help="Folder for one <pack>.yaml per pack, or a .yaml file for one pack."),
+    out: Path = typer.Argument(..., help="Folder for one <pack>.yaml per pack, or a .yaml file for one pack "
+                               "(a new or empty one, unless --force)."),
     pack: Optional[list[str]] = typer.Option(None, "--pack", help="Export this pack (repeatable)."),
     origin: str = typer.Option("user", "--origin", help="Which packs: user, update, shipped or all."),
+    force: bool = ForceOption,
     db: Optional[str] = DbOption,
 ) -> None:
-    """Write label packs as GraphSense TagPack YAML (user packs by default)."""
+    """Write label packs as GraphSense TagPack YAML (user packs by default), into a new or empty folder or
+    .yaml file; --force writes into any folder (replacing files of the same name) or over the file."""
     from pigtrace.labels.store import list_packs, pack_rows
     from pigtrace.labels.tagpack import write_tagpack
 
     if origin not in ("user", "update", "shipped", "all"):
         fail(f"--origin {origin!r}: expected user, update, shipped or all")
+    refuse_existing(out, force, folder=out.suffix not in (".yaml", ".yml"))
     con = _screening_db(db)
     known = {p["pack"]: p["origin"] for p in list_packs(con)}
     names = list(pack) if pack else [p for p, o in known.items() if origin == "all" or o == origin]
