@@ -61,6 +61,30 @@ def test_csv_and_json_keep_full_values(world):
     assert re.fullmatch(r"0x[0-9a-f]{40}", csv_rows[1].split(",")[1])
 
 
+def test_csv_numbers_are_plain_decimals(capsys):
+    from pigtrace.cli.common import Format, emit
+
+    rows = [{"usd": 1393980.123456789, "traced_usd": 1.5e16, "score": 0.9500000000000001, "recall": 0.123456,
+             "seconds": 0.0000123}]
+    emit(rows, Format.csv)
+    header, line = capsys.readouterr().out.splitlines()
+    assert line == "1393980.123456789,15000000000000000,0.95,0.1235,0.000012", line
+
+
+def test_csv_money_keeps_full_precision(world):
+    import csv
+    import io
+    import json
+
+    _, db = world
+    victim = pigtrace("findings", "--db", str(db), "--role", "victim", "--limit", "1", "-f", "csv",
+                      check=True).stdout.splitlines()[1].split(",")[1]
+    screened = [pigtrace("screen", victim, "--db", str(db), "-f", f).stdout for f in ("csv", "json")]
+    csv_in = next(csv.DictReader(io.StringIO(screened[0])))["exposure_in_usd"]
+    incoming = json.loads(screened[1])[0]["exposure"]["incoming"]
+    assert "e" not in csv_in and float(csv_in) == incoming["direct_usd"] + incoming["indirect_usd"] > 0
+
+
 def test_progress_on_a_terminal_only(tmp_path):
     import pty
 

@@ -250,7 +250,7 @@ def emit(rows: Iterable[dict], fmt: Format, columns: list[str] | None = None, ti
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)
         for r in rows:
-            w.writerow(["" if r.get(c) is None else _cell(r.get(c)) for c in cols])
+            w.writerow(["" if r.get(c) is None else _cell(c, r.get(c)) for c in cols])
         return
     if not rows:
         if empty:
@@ -342,10 +342,25 @@ def table(rows: list[dict], cols: list[str], title: str | None = None) -> Table:
     return t
 
 
-def _cell(v: Any) -> Any:
+def _cell(column: str, v: Any) -> Any:
+    """One value as CSV carries it: lists and objects as JSON, numbers in full as plain decimals."""
     v = _plain(v)
     if isinstance(v, (list, dict)):
         return json.dumps(to_jsonable(v))
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return csv_float(column, v)
     return v
+
+
+_FRACTION_COLUMNS = ("score", "precision", "recall", "f1", "share")
+
+
+def csv_float(column: str, v: float) -> str:
+    """A float for CSV, never with an exponent: money (a column naming usd) with every digit the float
+    holds, scores and other fractions to 4 decimals, anything else to 6."""
+    if v != v:  # NaN
+        return ""
+    name = column.lower()
+    if "usd" not in name:
+        v = round(v, 4 if any(k in name for k in _FRACTION_COLUMNS) else 6)
+    return format(Decimal(repr(v)), "f")  # repr: the shortest text that reads back as the same float
