@@ -173,6 +173,14 @@ def test_damaged_warehouse_gives_one_line_naming_the_file(tmp_path, analysed):
     assert noticed >= 4
 
 
+def test_analyze_refuses_a_missing_warehouse(tmp_path):
+    db = tmp_path / "typo.duckdb"
+    proc = pigtrace("analyze", "--db", str(db))
+    assert proc.returncode == 1
+    _one_line_error(proc, str(db), "no warehouse here yet")
+    assert not db.exists() and not Path(f"{db}.wal").exists()
+
+
 def test_version():
     proc = pigtrace("--version")
     assert proc.returncode == 0 and proc.stdout.strip().startswith("pigtrace ")

@@ -176,6 +176,15 @@ def open_db(db: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnectio
     return connect(db_path(db), read_only=read_only)
 
 
+def open_existing_db(db: str | None) -> duckdb.DuckDBPyConnection:
+    """The warehouse, for writing, of a command that works on what is there and never starts one (analyze):
+    a missing file is an error, as for the reading commands, and none is created."""
+    target = db_path(db)
+    if target != ":memory:" and not Path(target).exists():
+        raise PigtraceError(f"{target}: no warehouse here yet (run `pigtrace ingest ...` or `pigtrace demo` first)")
+    return connect(target)
+
+
 @contextmanager
 def writing(db: str | None) -> Iterator[Callable[[], duckdb.DuckDBPyConnection]]:
     """Yields an opener for the warehouse a writing command (ingest) uses. When the command fails or is
