@@ -161,6 +161,44 @@ def test_rpc_chain_checked_before_any_request(tmp_path, warehouse):
         ingest_rpc(warehouse, "http://127.0.0.1:9", 1, 2, chain="ethereum'")
 
 
+# --- PIGTRACE_INGEST_MEMORY -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["lots", "1GB'; SET threads = 1; --", "200%", "0%", "100000", "1 PB", "10KB", ""])
+def test_bad_ingest_memory_is_refused(warehouse, limit):
+    from pigtrace.store.warehouse import ingest_memory
+
+    before = warehouse.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    with pytest.raises(PigtraceError, match="PIGTRACE_INGEST_MEMORY .*expected a memory size such as 512MB"):
+        with ingest_memory(warehouse, limit):
+            pass
+    assert warehouse.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone() == before
+
+
+@pytest.mark.parametrize("limit, shown", [("512MB", "488.2 MiB"), ("2 GB", "1.8 GiB"), ("1.5gib", "1.5 GiB"),
+                                          ("50%", None)])
+def test_ingest_memory_sizes(warehouse, limit, shown):
+    from pigtrace.store.warehouse import ingest_memory
+
+    setting = "SELECT current_setting('memory_limit')"
+    before = warehouse.execute(setting).fetchone()[0]
+    with ingest_memory(warehouse, limit):
+        inside = warehouse.execute(setting).fetchone()[0]
+    assert inside == shown if shown else inside != before
+
+
+def test_bad_ingest_memory_from_the_environment_gives_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    env = {**os.environ, "PIGTRACE_INGEST_MEMORY": "1GB'; COPY (SELECT 1) TO 'x.csv'; --"}
+    proc = subprocess.run([sys.executable, "-m", "pigtrace", "ingest", "etl", str(BLOCK_2015_CSV), "--db", str(db)],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    _one_line_error(proc, "PIGTRACE_INGEST_MEMORY")
+    assert not db.exists() and not (tmp_path / "x.csv").exists()
+
+
 # --- topics and data -------------------------------------------------------------------------------
 
 
