@@ -162,6 +162,13 @@ def working(message: str):
     return err_console.status(f"{message} (Ctrl-C stops; nothing half-written is kept)")
 
 
+def ignore_ctrl_c() -> None:
+    """From here on Ctrl-C does not stop the command (what it wrote is committed; it only reports now).
+    ``friendly`` puts the previous handler back when the command ends."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _interrupted() -> None:
     fail("interrupted (Ctrl-C); what the command was writing was rolled back (an `ingest rpc` run keeps the "
          "chunks it finished and resumes when run again)", INTERRUPTED)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import duckdb
 import typer
@@ -20,6 +21,7 @@ from pigtrace.cli.common import (
     emit,
     err_console,
     friendly,
+    ignore_ctrl_c,
     note,
     open_db,
     refuse_existing,
@@ -30,6 +32,37 @@ from pigtrace.cli.common import (
 
 ingest_app = typer.Typer(rich_markup_mode="markdown", help="Load chain data into the warehouse (idempotent, all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(rich_markup_mode="markdown", help="Write the warehouse's canonical tables out.", no_args_is_help=True)
+
+
+def _all_or_nothing(con: duckdb.DuckDBPyConnection, ingest: Callable[[], dict]) -> dict:
+    """Run one all-or-nothing ingest and return the rows it added. Once its data is committed it is
+    reported as done: a Ctrl-C (or an error) landing after the COMMIT, even before ``ingest`` returns, gives
+    the rows its ingest log entry recorded and a note, and Ctrl-C no longer stops the report."""
+    last = _last_ingest_id(con)
+    try:
+        added = ingest()
+    except BaseException:
+        added = _committed_since(con, last)
+        if added is None:
+            raise
+        note("the ingest was committed before it was stopped: its data is in the warehouse")
+    ignore_ctrl_c()
+    return added
+
+
+def _last_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT coalesce(max(id), 0) FROM ingest_log").fetchone()[0]
+
+
+def _committed_since(con: duckdb.DuckDBPyConnection, last: int) -> dict[str, int] | None:
+    """Rows added by an ingest committed after ingest log entry ``last``, or None. Read on a connection of
+    its own (a cursor), which sees committed data only, whatever state the ingest's transaction is in."""
+    try:
+        row = con.cursor().execute("SELECT rows_added FROM ingest_log WHERE id > ? ORDER BY id DESC LIMIT 1",
+                                   [last]).fetchone()
+    except duckdb.Error:
+        return None
+    return json.loads(row[0]) if row else None
 
 
 def _report(added: dict[str, int], fmt: Format, what: str) -> None:
@@ -52,7 +85,7 @@ def ingest_etl_cmd(
     with writing(db) as opener:
         con = opener()
         with working(f"ingesting {folder}"):
-            added = ingest_etl(con, folder, chain=chain)
+            added = _all_or_nothing(con, lambda: ingest_etl(con, folder, chain=chain))
         for text in getattr(added, "notes", []):
             err_console.print(f"note: {text}", highlight=False)
         _report(added, fmt, str(folder))
@@ -103,7 +136,7 @@ def ingest_trongrid_cmd(
 
     with writing(db) as opener:
         con = opener()
-        _report(ingest_trongrid(con, path), fmt, str(path))
+        _report(_all_or_nothing(con, lambda: ingest_trongrid(con, path)), fmt, str(path))
 
 
 @ingest_app.command("parquet")
@@ -118,7 +151,7 @@ def ingest_parquet_cmd(
 
     with writing(db) as opener:
         con = opener()
-        _report(ingest_parquet(con, folder), fmt, str(folder))
+        _report(_all_or_nothing(con, lambda: ingest_parquet(con, folder)), fmt, str(folder))
 
 
 @export_app.command("parquet")
