@@ -181,6 +181,67 @@ def test_analyze_refuses_a_missing_warehouse(tmp_path):
     assert not db.exists() and not Path(f"{db}.wal").exists()
 
 
+def _data_blocks(db: Path, table: str) -> tuple[list[int], int]:
+    """The blocks holding ``table``'s data (ids from DuckDB's storage info) and the block size."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
+        blocks: set[int] = set()
+        for block, more in con.execute("SELECT block_id, additional_block_ids FROM pragma_storage_info(?) "
+                                       "WHERE block_id >= 0", [table]).fetchall():
+            blocks.update([block, *(more or [])])
+        return sorted(blocks), size
+    finally:
+        con.close()
+
+
+def _flip_byte(path: Path, where: int) -> None:
+    """Invert one byte (twice puts it back). One byte, because DuckDB's block checksum XORs a hash per
+    8-byte word: the same change to an even number of equal words (zero-filled space) cancels out."""
+    with open(path, "r+b") as f:
+        f.seek(where)
+        byte = f.read(1)[0]
+        f.seek(where)
+        f.write(bytes([byte ^ 0xFF]))
+
+
+def test_status_verify_finds_damage_that_status_alone_misses(tmp_path, analysed):
+    import duckdb
+
+    from pigtrace.errors import PigtraceError
+    from pigtrace.ingest.summary import read_every_table, summarize
+
+    _, db = analysed
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    blocks, size = _data_blocks(copy, "transfers")
+    middle = lambda block: 3 * 4096 + block * size + size // 2  # noqa: E731 (after DuckDB's 3 headers of 4 KiB)
+    missed_by_status = None
+    for block in blocks:  # damage one block at a time, in place, and put it back
+        _flip_byte(copy, middle(block))
+        con = duckdb.connect(str(copy), read_only=True)
+        try:
+            with pytest.raises(PigtraceError, match=f"{copy}: the warehouse file is damaged: table "):
+                read_every_table(con)
+            try:
+                summarize(con)
+                missed_by_status = missed_by_status or block
+            except duckdb.Error:
+                pass
+        finally:
+            con.close()
+        _flip_byte(copy, middle(block))
+    assert missed_by_status is not None
+    _flip_byte(copy, middle(missed_by_status))
+    assert pigtrace("status", "--db", str(copy)).returncode == 0  # reads only what it shows
+    proc = pigtrace("status", "--verify", "--db", str(copy))
+    assert proc.returncode == 1
+    _one_line_error(proc, str(copy), "damaged: table ")
+    assert "--verify" in pigtrace("status", "--help").stdout
+
+
 def test_version():
     proc = pigtrace("--version")
     assert proc.returncode == 0 and proc.stdout.strip().startswith("pigtrace ")
@@ -218,11 +279,13 @@ def test_check_url_exit_codes_match_screen():
 
 def test_status_shows_ingests_and_says_when_empty(tmp_path, analysed):
     world, db = analysed
-    out = pigtrace("status", "--db", str(db), check=True)
+    out = pigtrace("status", "--verify", "--db", str(db), check=True)
     assert "ingests" in out.stdout and "etl" in out.stdout and "latest analysis: run 1" in out.stdout
-    data = __import__("json").loads(pigtrace("status", "--db", str(db), "-f", "json", check=True).stdout)
+    assert "verified: every value of" in out.stdout and "no damaged block" in out.stdout
+    data = __import__("json").loads(pigtrace("status", "--verify", "--db", str(db), "-f", "json", check=True).stdout)
     assert data["ingests"][0]["source"] == "etl" and data["ingests"][0]["rows_added"]["transfers"] > 0
     assert {"chain", "table", "rows", "from", "to"} <= set(data["tables"][0])
+    assert data["verified"]["transfers"] == sum(t["rows"] for t in data["tables"] if t["table"] == "transfers")
     empty = tmp_path / "empty.duckdb"
     from pigtrace.store.warehouse import connect
 
