@@ -282,7 +282,9 @@ def test_status_shows_ingests_and_says_when_empty(tmp_path, analysed):
     out = pigtrace("status", "--verify", "--db", str(db), check=True)
     assert "ingests" in out.stdout and "etl" in out.stdout and "latest analysis: run 1" in out.stdout
     assert "verified: every value of" in out.stdout and "no damaged block" in out.stdout
-    data = __import__("json").loads(pigtrace("status", "--verify", "--db", str(db), "-f", "json", check=True).stdout)
+    verified = pigtrace("status", "--verify", "--db", str(db), "-f", "json", check=True)
+    assert verified.stderr == ""  # piped: no progress line
+    data = __import__("json").loads(verified.stdout)
     assert data["ingests"][0]["source"] == "etl" and data["ingests"][0]["rows_added"]["transfers"] > 0
     assert {"chain", "table", "rows", "from", "to"} <= set(data["tables"][0])
     assert data["verified"]["transfers"] == sum(t["rows"] for t in data["tables"] if t["table"] == "transfers")

@@ -24,9 +24,11 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pigtrace.errors import PigtraceError
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import connect, db_path
 
 
@@ -152,14 +154,24 @@ def refuse_existing(path: Path, force: bool, folder: bool) -> None:
         fail(f"{path}: the file exists; give another path, or --force to replace it")
 
 
-def working(message: str):
-    """A spinner with the elapsed time on stderr while a long step runs, only when stderr is a terminal
-    (nothing extra when piped or redirected)."""
-    from contextlib import nullcontext
-
+@contextmanager
+def working(message: str) -> Iterator[Progress]:
+    """While a long command runs: one line on stderr with a spinner, the time elapsed, ``message`` and the
+    step the command is at (keep them short: the line is cut at the terminal's width), only when stderr is
+    a terminal; it disappears when done. Yields the progress callback to hand to the library function (one
+    that shows nothing when stderr is piped or redirected)."""
     if not err_console.is_terminal:
-        return nullcontext()
-    return err_console.status(f"{message} (Ctrl-C stops; nothing half-written is kept)")
+        yield quiet
+        return
+    line = RichProgress(SpinnerColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=err_console, transient=True)
+    with line:
+        task = line.add_task(f"{escape(message)} (Ctrl-C stops)")
+
+        def step(text: str) -> None:
+            line.update(task, description=f"{escape(message)}: {escape(text)} (Ctrl-C stops)")
+
+        yield step
 
 
 def ignore_ctrl_c() -> None:

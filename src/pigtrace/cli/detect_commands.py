@@ -62,8 +62,8 @@ def analyze_cmd(
     from pigtrace.detect.run import analyze
 
     con = open_existing_db(db)
-    with working("analyzing: clustering, detectors, scores"):
-        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only)
+    with working("analyzing") as step:
+        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only, progress=step)
     rows = [{"role": r, "findings": summary["by_role"].get(r, 0)} for r in ROLES]
     if fmt == Format.table:
         mode = " (behaviour only: no scam or sanction labels read)" if behaviour_only else ""

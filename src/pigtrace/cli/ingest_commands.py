@@ -84,8 +84,8 @@ def ingest_etl_cmd(
 
     with writing(db) as opener:
         con = opener()
-        with working(f"ingesting {folder}"):
-            added = _all_or_nothing(con, lambda: ingest_etl(con, folder, chain=chain))
+        with working("ingesting") as step:
+            added = _all_or_nothing(con, lambda: ingest_etl(con, folder, chain=chain, progress=step))
         for text in getattr(added, "notes", []):
             err_console.print(f"note: {text}", highlight=False)
         _report(added, fmt, str(folder))
@@ -136,7 +136,9 @@ def ingest_trongrid_cmd(
 
     with writing(db) as opener:
         con = opener()
-        _report(_all_or_nothing(con, lambda: ingest_trongrid(con, path)), fmt, str(path))
+        with working("ingesting"):
+            added = _all_or_nothing(con, lambda: ingest_trongrid(con, path))
+        _report(added, fmt, str(path))
 
 
 @ingest_app.command("parquet")
@@ -151,7 +153,9 @@ def ingest_parquet_cmd(
 
     with writing(db) as opener:
         con = opener()
-        _report(_all_or_nothing(con, lambda: ingest_parquet(con, folder)), fmt, str(folder))
+        with working("ingesting") as step:
+            added = _all_or_nothing(con, lambda: ingest_parquet(con, folder, progress=step))
+        _report(added, fmt, str(folder))
 
 
 @export_app.command("parquet")
@@ -195,7 +199,10 @@ def status_cmd(
     from pigtrace.ingest.summary import read_every_table, summarize
 
     con = open_db(db, read_only=True)
-    verified = read_every_table(con) if verify else None
+    verified = None
+    if verify:
+        with working("verifying") as step:
+            verified = read_every_table(con, progress=step)
     tables = summarize(con)
     ingests = [dict(zip(("id", "source", "location", "chain", "started", "finished", "rows_added"), r)) for r in
                con.execute("SELECT id, source, location, chain, started, finished, rows_added FROM ingest_log "

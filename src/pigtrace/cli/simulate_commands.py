@@ -73,9 +73,10 @@ def simulate_cmd(
     refuse_existing(out, force, folder=True)
     from pigtrace.simulate.world import simulate
 
-    with working(f"simulating a {scale} world into {out}"):
+    with working(f"simulating a {scale} world") as step:
         summary = simulate(out, seed=seed, users=users, days=days, scale=int(scale) if scale.isdigit() else scale,
-                           chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])))
+                           chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])),
+                           progress=step)
     if fmt == Format.table:
         console.print(f"[green]simulated[/] {summary['out']}")
     flat = {k: v for k, v in summary.items() if not isinstance(v, dict)}

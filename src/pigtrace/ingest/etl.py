@@ -35,6 +35,7 @@ import duckdb
 from pigtrace.chains.registry import require_chain
 from pigtrace.errors import IngestError
 from pigtrace.ingest.evm_logs import WANTED_TOPICS, create_raw_tables, load_staged
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import atomic, ingest_memory, log_ingest, merge_staged
 
 KINDS = ["blocks", "transactions", "logs", "token_transfers", "tokens", "receipts"]
@@ -323,8 +324,9 @@ def _guarded(expr: str) -> str:
     return f"CASE WHEN pt_bad IS NOT NULL THEN error('{_BAD}' || pt_bad) ELSE {expr} END"
 
 
-def _stage_kind(con: duckdb.DuckDBPyConnection, kind: str, paths: list[Path]) -> None:
+def _stage_kind(con: duckdb.DuckDBPyConnection, kind: str, paths: list[Path], progress: Progress) -> None:
     for path in paths:
+        progress(f"reading {path.name}")
         src = Source(con, kind, path)
         try:
             _stage_one(con, src)
@@ -417,8 +419,10 @@ def _token_transfers_as_logs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = "ethereum") -> IngestResult:
-    """Ingest one ethereum-etl export folder; all or nothing. Returns rows added per table, with notes."""
+def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = "ethereum",
+               progress: Progress = quiet) -> IngestResult:
+    """Ingest one ethereum-etl export folder; all or nothing. Returns rows added per table, with notes.
+    ``progress`` hears each step: reading each file, decoding, merging each table, committing."""
     require_chain(chain, "evm", "an ethereum-etl export holds EVM data (Tron data: `pigtrace ingest trongrid`)")
     root = Path(folder)
     files = find_files(root)
@@ -439,7 +443,7 @@ def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = 
             "CREATE OR REPLACE TEMP TABLE pt_etl_tokens (address VARCHAR, symbol VARCHAR, name VARCHAR, decimals INTEGER, total_supply VARCHAR)"
         )
         for kind in ["blocks", "transactions", "receipts", "logs", "tokens"]:
-            _stage_kind(con, kind, files[kind])
+            _stage_kind(con, kind, files[kind], progress)
         if files["logs"]:  # transfers come from the raw logs; token_transfers is only checked
             for path in files["token_transfers"]:
                 Source(con, "token_transfers", path)
@@ -449,13 +453,15 @@ def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = 
                     "from the logs, which hold every token transfer and the approvals and swaps besides"
                 )
         else:
-            _stage_kind(con, "token_transfers", files["token_transfers"])
+            _stage_kind(con, "token_transfers", files["token_transfers"], progress)
             _token_transfers_as_logs(con)
-        added = load_staged(con, chain)
+        added = load_staged(con, chain, progress)
+        progress("merging tokens")
         added["tokens"] = merge_staged(
             con,
             "tokens",
             "(SELECT c.chain, address, symbol, name, decimals, total_supply FROM pt_etl_tokens CROSS JOIN pt_chain c)",
         )
         log_ingest(con, "etl", str(root), chain, started, added)
+        progress("committing")
     return IngestResult(added, notes)

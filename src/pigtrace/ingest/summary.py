@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from pigtrace.errors import PigtraceError
+from pigtrace.progress import Progress, quiet
 
 
 def summarize(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -22,7 +23,7 @@ def summarize(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [{"chain": c, "table": t, "rows": n, "from": t0, "to": t1} for c, t, n, t0, t1 in rows]
 
 
-def read_every_table(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def read_every_table(con: duckdb.DuckDBPyConnection, progress: Progress = quiet) -> dict[str, int]:
     """Read every value of every table, so DuckDB reads every block holding table data and checks its
     checksum; returns rows per table. A block that cannot be read raises PigtraceError naming the table.
 
@@ -33,6 +34,7 @@ def read_every_table(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary "
         "AND database_name = current_database() ORDER BY 1, 2"
     ).fetchall():
+        progress(f"reading table {table}")
         name = f"{_quoted(schema)}.{_quoted(table)}"
         columns = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
         every_value = ", ".join(f"bit_xor(hash({_quoted(c)}))" for c in columns)  # the values must be decoded
