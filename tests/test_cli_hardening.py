@@ -54,6 +54,48 @@ def test_output_paths_in_the_way_give_one_line(tmp_path, analysed):
         _one_line_error(proc, path)
 
 
+def test_existing_output_is_kept_unless_force(tmp_path, analysed):
+    from typer.testing import CliRunner
+
+    from pigtrace.cli import app
+
+    _, db = analysed
+
+    def run(*args: str):
+        return CliRunner().invoke(app, [*args, "--db", str(db)] if args[0] != "simulate" else list(args))
+
+    tables = tmp_path / "tables"
+    assert run("export", "parquet", str(tables)).exit_code == 0
+    written = (tables / "transfers.parquet").stat().st_mtime_ns
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("mine\n")
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "notes.txt").write_text("mine\n")
+    world = tmp_path / "world"
+    world.mkdir()
+    (world / "notes.txt").write_text("mine\n")
+    refused = [(("export", "parquet", str(tables)), tables),
+               (("labels", "export", str(pack), "--pack", "ofac-sdn"), pack),
+               (("labels", "export", str(packs), "--pack", "ofac-sdn"), packs),
+               (("simulate", "--out", str(world)), world)]
+    for args, path in refused:
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and "--force" in lines[0], (args, result.stderr)
+    assert (tables / "transfers.parquet").stat().st_mtime_ns == written
+    assert pack.read_text() == "mine\n" and sorted(p.name for p in packs.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in world.iterdir()) == ["notes.txt"]
+    assert run("export", "parquet", str(tables), "--force").exit_code == 0
+    assert (tables / "transfers.parquet").stat().st_mtime_ns != written
+    assert run("labels", "export", str(pack), "--pack", "ofac-sdn", "--force").exit_code == 0
+    assert pack.read_text().startswith("title:")
+    empty = tmp_path / "empty"
+    empty.mkdir()  # an empty folder is no one's work: written without --force
+    assert run("labels", "export", str(empty), "--pack", "ofac-sdn").exit_code == 0
+
+
 def _interrupt(args: list[str], db: Path, wait_s: float) -> subprocess.CompletedProcess:
     proc = subprocess.Popen([sys.executable, "-m", "pigtrace", *args, "--db", str(db)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -131,6 +173,75 @@ def test_damaged_warehouse_gives_one_line_naming_the_file(tmp_path, analysed):
     assert noticed >= 4
 
 
+def test_analyze_refuses_a_missing_warehouse(tmp_path):
+    db = tmp_path / "typo.duckdb"
+    proc = pigtrace("analyze", "--db", str(db))
+    assert proc.returncode == 1
+    _one_line_error(proc, str(db), "no warehouse here yet")
+    assert not db.exists() and not Path(f"{db}.wal").exists()
+
+
+def _data_blocks(db: Path, table: str) -> tuple[list[int], int]:
+    """The blocks holding ``table``'s data (ids from DuckDB's storage info) and the block size."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
+        blocks: set[int] = set()
+        for block, more in con.execute("SELECT block_id, additional_block_ids FROM pragma_storage_info(?) "
+                                       "WHERE block_id >= 0", [table]).fetchall():
+            blocks.update([block, *(more or [])])
+        return sorted(blocks), size
+    finally:
+        con.close()
+
+
+def _flip_byte(path: Path, where: int) -> None:
+    """Invert one byte (twice puts it back). One byte, because DuckDB's block checksum XORs a hash per
+    8-byte word: the same change to an even number of equal words (zero-filled space) cancels out."""
+    with open(path, "r+b") as f:
+        f.seek(where)
+        byte = f.read(1)[0]
+        f.seek(where)
+        f.write(bytes([byte ^ 0xFF]))
+
+
+def test_status_verify_finds_damage_that_status_alone_misses(tmp_path, analysed):
+    import duckdb
+
+    from pigtrace.errors import PigtraceError
+    from pigtrace.ingest.summary import read_every_table, summarize
+
+    _, db = analysed
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    blocks, size = _data_blocks(copy, "transfers")
+    middle = lambda block: 3 * 4096 + block * size + size // 2  # noqa: E731 (after DuckDB's 3 headers of 4 KiB)
+    missed_by_status = None
+    for block in blocks:  # damage one block at a time, in place, and put it back
+        _flip_byte(copy, middle(block))
+        con = duckdb.connect(str(copy), read_only=True)
+        try:
+            with pytest.raises(PigtraceError, match=f"{copy}: the warehouse file is damaged: table "):
+                read_every_table(con)
+            try:
+                summarize(con)
+                missed_by_status = missed_by_status or block
+            except duckdb.Error:
+                pass
+        finally:
+            con.close()
+        _flip_byte(copy, middle(block))
+    assert missed_by_status is not None
+    _flip_byte(copy, middle(missed_by_status))
+    assert pigtrace("status", "--db", str(copy)).returncode == 0  # reads only what it shows
+    proc = pigtrace("status", "--verify", "--db", str(copy))
+    assert proc.returncode == 1
+    _one_line_error(proc, str(copy), "damaged: table ")
+    assert "--verify" in pigtrace("status", "--help").stdout
+
+
 def test_version():
     proc = pigtrace("--version")
     assert proc.returncode == 0 and proc.stdout.strip().startswith("pigtrace ")
@@ -149,13 +260,34 @@ def test_screen_exit_codes(tmp_path):
     assert "Exit codes" in pigtrace("screen", "--help").stdout
 
 
+def test_check_url_exit_codes_match_screen():
+    from typer.testing import CliRunner
+
+    from pigtrace.cli import app
+
+    def code(*args: str) -> int:
+        return CliRunner().invoke(app, ["check-url", *args]).exit_code
+
+    assert code("metamask.io", "example.com") == 0  # allowed and unknown
+    assert code("metamask.io", "http://") == 1  # a row is an error, nothing flagged
+    assert code("metamask.io", "binance.vu") == 3  # blocked
+    assert code("coinbase-invest-pro.com") == 3  # lookalike
+    assert code("binance.vu", "http://", "-f", "json") == 3  # flagged wins over errors
+    assert code("--no-such-option", "metamask.io") == 2
+    assert "Exit codes" in CliRunner().invoke(app, ["check-url", "--help"]).stdout
+
+
 def test_status_shows_ingests_and_says_when_empty(tmp_path, analysed):
     world, db = analysed
-    out = pigtrace("status", "--db", str(db), check=True)
+    out = pigtrace("status", "--verify", "--db", str(db), check=True)
     assert "ingests" in out.stdout and "etl" in out.stdout and "latest analysis: run 1" in out.stdout
-    data = __import__("json").loads(pigtrace("status", "--db", str(db), "-f", "json", check=True).stdout)
+    assert "verified: every value of" in out.stdout and "no damaged block" in out.stdout
+    verified = pigtrace("status", "--verify", "--db", str(db), "-f", "json", check=True)
+    assert verified.stderr == ""  # piped: no progress line
+    data = __import__("json").loads(verified.stdout)
     assert data["ingests"][0]["source"] == "etl" and data["ingests"][0]["rows_added"]["transfers"] > 0
     assert {"chain", "table", "rows", "from", "to"} <= set(data["tables"][0])
+    assert data["verified"]["transfers"] == sum(t["rows"] for t in data["tables"] if t["table"] == "transfers")
     empty = tmp_path / "empty.duckdb"
     from pigtrace.store.warehouse import connect
 

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from tests.cli_run import analysed_world, pigtrace
+from tests.conftest import FIXTURES
 
 
 def _at80(*args: str) -> subprocess.CompletedProcess:
@@ -61,6 +62,94 @@ def test_csv_and_json_keep_full_values(world):
     assert re.fullmatch(r"0x[0-9a-f]{40}", csv_rows[1].split(",")[1])
 
 
+def test_csv_numbers_are_plain_decimals(capsys):
+    from pigtrace.cli.common import Format, emit
+
+    rows = [{"usd": 1393980.123456789, "traced_usd": 1.5e16, "score": 0.9500000000000001, "recall": 0.123456,
+             "seconds": 0.0000123}]
+    emit(rows, Format.csv)
+    header, line = capsys.readouterr().out.splitlines()
+    assert line == "1393980.123456789,15000000000000000,0.95,0.1235,0.000012", line
+
+
+def test_csv_money_keeps_full_precision(world):
+    import csv
+    import io
+    import json
+
+    _, db = world
+    victim = pigtrace("findings", "--db", str(db), "--role", "victim", "--limit", "1", "-f", "csv",
+                      check=True).stdout.splitlines()[1].split(",")[1]
+    screened = [pigtrace("screen", victim, "--db", str(db), "-f", f).stdout for f in ("csv", "json")]
+    csv_in = next(csv.DictReader(io.StringIO(screened[0])))["exposure_in_usd"]
+    incoming = json.loads(screened[1])[0]["exposure"]["incoming"]
+    assert "e" not in csv_in and float(csv_in) == incoming["direct_usd"] + incoming["indirect_usd"] > 0
+
+
+ETL_2015 = FIXTURES / "etl_mainnet_483920_csv"
+
+
+def test_ingest_etl_reports_its_steps_in_order(warehouse):
+    from pigtrace.ingest.etl import ingest_etl
+
+    steps: list[str] = []
+    ingest_etl(warehouse, ETL_2015, progress=steps.append)
+    assert steps == ["reading blocks.csv", "reading transactions.csv", "reading receipts.csv", "reading logs.csv",
+                     "decoding logs", "merging blocks", "merging transactions", "merging transfers",
+                     "merging approvals", "merging swaps", "merging tokens", "committing"]
+
+
+def test_ingest_parquet_reports_its_steps_in_order(warehouse, tmp_path):
+    from pigtrace.ingest.etl import ingest_etl
+    from pigtrace.ingest.parquet import export_parquet, ingest_parquet
+    from pigtrace.store.schema import CANONICAL
+    from pigtrace.store.warehouse import connect
+
+    ingest_etl(warehouse, ETL_2015)
+    export_parquet(warehouse, tmp_path / "tables")
+    steps: list[str] = []
+    con = connect(tmp_path / "other.duckdb")
+    ingest_parquet(con, tmp_path / "tables", progress=steps.append)
+    con.close()
+    assert steps == [f"merging {t} (1 file)" for t in CANONICAL] + ["committing"]
+
+
+def test_analyze_reports_each_detector_in_order():
+    from pigtrace.detect.registry import DETECTORS
+    from pigtrace.detect.run import analyze
+    from pigtrace.store.warehouse import connect
+
+    steps: list[str] = []
+    analyze(connect(":memory:"), progress=steps.append)
+    assert steps == (["loading label packs", "reading the ledger"] + [f"detector {d.id}" for d in DETECTORS]
+                     + ["combining findings", "writing findings"])
+
+
+def test_simulate_reports_its_phases_in_order(tmp_path):
+    from pigtrace.simulate.world import simulate
+
+    steps: list[str] = []
+    simulate(tmp_path / "w", seed=1, users=100, days=20, scale=2000, progress=steps.append)
+    assert steps == ["services and users", "the ordinary economy", "retail traffic", "scam rings",
+                     "gas funders and exchange sweeps", "ordering the ledger in time",
+                     "writing ethereum-etl files", "writing truth.json and tagpack.yaml"]
+
+
+def test_no_progress_when_piped(tmp_path):
+    from pigtrace.ingest.parquet import export_parquet
+    from pigtrace.store.warehouse import connect
+
+    db, tables = str(tmp_path / "w.duckdb"), tmp_path / "tables"
+    for args in (("ingest", "etl", str(ETL_2015), "--db", db), ("analyze", "--db", db)):
+        proc = pigtrace(*args, check=True)
+        assert proc.stderr == "", (args, proc.stderr)  # stderr is a pipe: no spinner, no steps
+    con = connect(db)
+    export_parquet(con, tables)
+    con.close()
+    proc = pigtrace("ingest", "parquet", str(tables), "--db", str(tmp_path / "w2.duckdb"), check=True)
+    assert proc.stderr == "", proc.stderr
+
+
 def test_progress_on_a_terminal_only(tmp_path):
     import pty
 
@@ -80,4 +169,4 @@ def test_progress_on_a_terminal_only(tmp_path):
             break
         seen += chunk
     os.close(master)
-    assert proc.returncode == 0 and b"simulating" in seen
+    assert proc.returncode == 0 and b"simulating" in seen and b"writing ethereum-etl files" in seen

@@ -161,6 +161,44 @@ def test_rpc_chain_checked_before_any_request(tmp_path, warehouse):
         ingest_rpc(warehouse, "http://127.0.0.1:9", 1, 2, chain="ethereum'")
 
 
+# --- PIGTRACE_INGEST_MEMORY -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["lots", "1GB'; SET threads = 1; --", "200%", "0%", "100000", "1 PB", "10KB", ""])
+def test_bad_ingest_memory_is_refused(warehouse, limit):
+    from pigtrace.store.warehouse import ingest_memory
+
+    before = warehouse.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    with pytest.raises(PigtraceError, match="PIGTRACE_INGEST_MEMORY .*expected a memory size such as 512MB"):
+        with ingest_memory(warehouse, limit):
+            pass
+    assert warehouse.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone() == before
+
+
+@pytest.mark.parametrize("limit, shown", [("512MB", "488.2 MiB"), ("2 GB", "1.8 GiB"), ("1.5gib", "1.5 GiB"),
+                                          ("50%", None)])
+def test_ingest_memory_sizes(warehouse, limit, shown):
+    from pigtrace.store.warehouse import ingest_memory
+
+    setting = "SELECT current_setting('memory_limit')"
+    before = warehouse.execute(setting).fetchone()[0]
+    with ingest_memory(warehouse, limit):
+        inside = warehouse.execute(setting).fetchone()[0]
+    assert inside == shown if shown else inside != before
+
+
+def test_bad_ingest_memory_from_the_environment_gives_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    env = {**os.environ, "PIGTRACE_INGEST_MEMORY": "1GB'; COPY (SELECT 1) TO 'x.csv'; --"}
+    proc = subprocess.run([sys.executable, "-m", "pigtrace", "ingest", "etl", str(BLOCK_2015_CSV), "--db", str(db)],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    _one_line_error(proc, "PIGTRACE_INGEST_MEMORY")
+    assert not db.exists() and not (tmp_path / "x.csv").exists()
+
+
 # --- topics and data -------------------------------------------------------------------------------
 
 
@@ -188,6 +226,37 @@ def test_bad_topics_and_data_rejected(tmp_path, db_with_fixture, column, value, 
     before = _db_snapshot(db_with_fixture)
     _one_line_error(pigtrace("ingest", "etl", str(folder), "--db", db_with_fixture), *needles)
     assert _db_snapshot(db_with_fixture) == before
+
+
+# --- field counts ----------------------------------------------------------------------------------
+
+
+def _edit_line(path: Path, line: int, edit) -> None:
+    lines = path.read_text().splitlines()
+    lines[line - 1] = edit(lines[line - 1])
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    "name, edit, needles",
+    [("transactions.csv", lambda x: x + ",", ["line 3", "16 fields", "header has 15"]),
+     ("receipts.csv", lambda x: x + ",", ["line 2", "15 fields", "header has 14"]),  # rows ending in empty fields
+     ("logs.csv", lambda x: x + ',"0x01"', ["line 2", "9 fields", "header has 8"]),
+     ("blocks.csv", lambda x: x.rsplit(",", 1)[0], ["line 2", "20 fields", "header has 21"])],
+    ids=["trailing-empty-field", "trailing-empty-after-empties", "extra-last-field", "missing-last-field"],
+)
+def test_row_with_another_field_count_than_the_header_is_rejected(tmp_path, warehouse, name, edit, needles):
+    """ethereum-etl writes one field per header column; a row with more or fewer (even one more, empty,
+    trailing field) is a damaged or foreign file, named with its line."""
+    folder = tmp_path / "export"
+    shutil.copytree(BLOCK_2015_CSV, folder)
+    _edit_line(folder / name, int(needles[0].split()[1]), edit)
+    with pytest.raises(IngestError) as caught:
+        ingest_etl(warehouse, folder)
+    message = str(caught.value)
+    for n in [name, *needles]:
+        assert n in message, message
+    assert warehouse.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
 
 
 # --- folders without token transfers ---------------------------------------------------------------
@@ -302,15 +371,8 @@ def corruption(draw, base: Path, kinds: list[str]):
         form, required = COLUMNS[kind][col]
         row[header.index(col)] = draw(bad_value(form, row[header.index(col)], required))
         needles = [name, f"line {r + 1}", f"column {col}"]
-    elif how == "extra_column":
-        # Known gap: DuckDB accepts one field too many when it is empty and last (a line ending in a comma),
-        # so a field inserted into a row that ends with an empty field shifts values unnoticed; only rows
-        # ending with a value get an extra field here.
-        if row[-1] == "":
-            row.append("0")
-        else:
-            at = draw(st.integers(0, len(row)))
-            row.insert(at, draw(st.sampled_from(["0", "0xab"] if at == len(row) else ["", "0", "0xab"])))
+    elif how == "extra_column":  # anywhere, an empty trailing field too
+        row.insert(draw(st.integers(0, len(row))), draw(st.sampled_from(["", "0", "0xab"])))
         needles = [name, f"line {r + 1}"]
     elif how == "missing_column":
         del row[draw(st.integers(0, len(row) - 1))]

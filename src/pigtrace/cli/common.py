@@ -24,9 +24,11 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pigtrace.errors import PigtraceError
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import connect, db_path
 
 
@@ -38,6 +40,9 @@ class Format(str, Enum):
 
 DbOption = typer.Option(None, "--db", envvar="PIGTRACE_DB", help="Warehouse file (default ./pigtrace.duckdb).")
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
+
+ForceOption = typer.Option(False, "--force", help="Write even where the output already exists (a folder that "
+                           "is not empty, a file), replacing files of the same name.")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -136,14 +141,44 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
-def working(message: str):
-    """A spinner with the elapsed time on stderr while a long step runs, only when stderr is a terminal
-    (nothing extra when piped or redirected)."""
-    from contextlib import nullcontext
+def refuse_existing(path: Path, force: bool, folder: bool) -> None:
+    """Stop with one line before writing over someone's work: ``path`` as an output ``folder`` that holds
+    anything, or as an output file that is not empty; ``force`` lets the command write anyway. (Something
+    of the other kind in the way is reported when the command tries to write.)"""
+    if force:
+        return
+    if folder and path.is_dir() and any(path.iterdir()):
+        fail(f"{path}: the folder is not empty; give an empty or new folder, or --force to write into it "
+             "(files of the same name are replaced)")
+    if not folder and path.is_file() and path.stat().st_size > 0:
+        fail(f"{path}: the file exists; give another path, or --force to replace it")
 
+
+@contextmanager
+def working(message: str) -> Iterator[Progress]:
+    """While a long command runs: one line on stderr with a spinner, the time elapsed, ``message`` and the
+    step the command is at (keep them short: the line is cut at the terminal's width), only when stderr is
+    a terminal; it disappears when done. Yields the progress callback to hand to the library function (one
+    that shows nothing when stderr is piped or redirected)."""
     if not err_console.is_terminal:
-        return nullcontext()
-    return err_console.status(f"{message} (Ctrl-C stops; nothing half-written is kept)")
+        yield quiet
+        return
+    line = RichProgress(SpinnerColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=err_console, transient=True)
+    with line:
+        task = line.add_task(f"{escape(message)} (Ctrl-C stops)")
+
+        def step(text: str) -> None:
+            line.update(task, description=f"{escape(message)}: {escape(text)} (Ctrl-C stops)")
+
+        yield step
+
+
+def ignore_ctrl_c() -> None:
+    """From here on Ctrl-C does not stop the command (what it wrote is committed; it only reports now).
+    ``friendly`` puts the previous handler back when the command ends."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _interrupted() -> None:
@@ -158,6 +193,15 @@ def _debug() -> None:
 
 def open_db(db: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return connect(db_path(db), read_only=read_only)
+
+
+def open_existing_db(db: str | None) -> duckdb.DuckDBPyConnection:
+    """The warehouse, for writing, of a command that works on what is there and never starts one (analyze):
+    a missing file is an error, as for the reading commands, and none is created."""
+    target = db_path(db)
+    if target != ":memory:" and not Path(target).exists():
+        raise PigtraceError(f"{target}: no warehouse here yet (run `pigtrace ingest ...` or `pigtrace demo` first)")
+    return connect(target)
 
 
 @contextmanager
@@ -234,7 +278,7 @@ def emit(rows: Iterable[dict], fmt: Format, columns: list[str] | None = None, ti
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)
         for r in rows:
-            w.writerow(["" if r.get(c) is None else _cell(r.get(c)) for c in cols])
+            w.writerow(["" if r.get(c) is None else _cell(c, r.get(c)) for c in cols])
         return
     if not rows:
         if empty:
@@ -326,10 +370,25 @@ def table(rows: list[dict], cols: list[str], title: str | None = None) -> Table:
     return t
 
 
-def _cell(v: Any) -> Any:
+def _cell(column: str, v: Any) -> Any:
+    """One value as CSV carries it: lists and objects as JSON, numbers in full as plain decimals."""
     v = _plain(v)
     if isinstance(v, (list, dict)):
         return json.dumps(to_jsonable(v))
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return csv_float(column, v)
     return v
+
+
+_FRACTION_COLUMNS = ("score", "precision", "recall", "f1", "share")
+
+
+def csv_float(column: str, v: float) -> str:
+    """A float for CSV, never with an exponent: money (a column naming usd) with every digit the float
+    holds, scores and other fractions to 4 decimals, anything else to 6."""
+    if v != v:  # NaN
+        return ""
+    name = column.lower()
+    if "usd" not in name:
+        v = round(v, 4 if any(k in name for k in _FRACTION_COLUMNS) else 6)
+    return format(Decimal(repr(v)), "f")  # repr: the shortest text that reads back as the same float

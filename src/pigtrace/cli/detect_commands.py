@@ -16,6 +16,7 @@ from pigtrace.cli.common import (
     friendly,
     note,
     open_db,
+    open_existing_db,
     working,
 )
 from pigtrace.store.schema import ROLES
@@ -56,12 +57,13 @@ def analyze_cmd(
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Run the detectors over the whole warehouse and replace the findings table."""
+    """Run the detectors over the whole warehouse and replace the findings table. The warehouse must exist
+    (`pigtrace ingest ...` makes one)."""
     from pigtrace.detect.run import analyze
 
-    con = open_db(db)
-    with working("analyzing: clustering, detectors, scores"):
-        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only)
+    con = open_existing_db(db)
+    with working("analyzing") as step:
+        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only, progress=step)
     rows = [{"role": r, "findings": summary["by_role"].get(r, 0)} for r in ROLES]
     if fmt == Format.table:
         mode = " (behaviour only: no scam or sanction labels read)" if behaviour_only else ""

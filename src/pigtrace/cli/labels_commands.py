@@ -11,7 +11,7 @@ from typing import Optional
 import duckdb
 import typer
 
-from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, fail, friendly
+from pigtrace.cli.common import DbOption, ForceOption, Format, FormatOption, console, emit, fail, friendly, refuse_existing
 from pigtrace.errors import PigtraceError
 from pigtrace.store.warehouse import connect, db_path
 
@@ -104,17 +104,21 @@ def import_cmd(
 
 @friendly
 def export_cmd(
-    out: Path = typer.Argument(..., help="Folder for one <pack>.yaml per pack, or a .yaml file for one pack."),
+    out: Path = typer.Argument(..., help="Folder for one <pack>.yaml per pack, or a .yaml file for one pack "
+                               "(a new or empty one, unless --force)."),
     pack: Optional[list[str]] = typer.Option(None, "--pack", help="Export this pack (repeatable)."),
     origin: str = typer.Option("user", "--origin", help="Which packs: user, update, shipped or all."),
+    force: bool = ForceOption,
     db: Optional[str] = DbOption,
 ) -> None:
-    """Write label packs as GraphSense TagPack YAML (user packs by default)."""
+    """Write label packs as GraphSense TagPack YAML (user packs by default), into a new or empty folder or
+    .yaml file; --force writes into any folder (replacing files of the same name) or over the file."""
     from pigtrace.labels.store import list_packs, pack_rows
     from pigtrace.labels.tagpack import write_tagpack
 
     if origin not in ("user", "update", "shipped", "all"):
         fail(f"--origin {origin!r}: expected user, update, shipped or all")
+    refuse_existing(out, force, folder=out.suffix not in (".yaml", ".yml"))
     con = _screening_db(db)
     known = {p["pack"]: p["origin"] for p in list_packs(con)}
     names = list(pack) if pack else [p for p, o in known.items() if origin == "all" or o == origin]
@@ -231,13 +235,19 @@ def screen_cmd(
         else:
             emit(rows, fmt)
     risks = {r["risk"] for r in results}
-    if risks & {"severe", "high"}:
-        raise typer.Exit(SCREEN_HIGH)
-    if "error" in risks:
+    _exit_for_scripts(flagged=bool(risks & {"severe", "high"}), errors="error" in risks)
+
+
+FLAGGED = 3  # exit code of screen and check-url: at least one item is high risk, blocked or a look-alike
+
+
+def _exit_for_scripts(flagged: bool, errors: bool) -> None:
+    """The exit codes screen and check-url share: 3 when an item is flagged (also with error rows), else 1
+    when rows are errors, else 0 (returns)."""
+    if flagged:
+        raise typer.Exit(FLAGGED)
+    if errors:
         raise typer.Exit(1)
-
-
-SCREEN_HIGH = 3  # exit code: at least one address is high or severe risk
 
 
 @friendly
@@ -250,15 +260,22 @@ def check_url_cmd(
 
     Allowed (official brand domains, MetaMask's allow list) wins over everything; blocked = the host or a
     parent domain is on a block list (MetaMask, Sophos X-Ops pig-butchering IOCs, CryptoScamDB); lookalike =
-    imitates an exchange, wallet or MetaTrader (typosquat, homoglyph/punycode, extra words, other TLD)."""
+    imitates an exchange, wallet or MetaTrader (typosquat, homoglyph/punycode, extra words, other TLD).
+    Malformed input gets verdict 'error' and does not stop the batch.
+
+    Exit codes, for scripts: 0 every URL checked, none blocked or a look-alike; 3 at least one is blocked or
+    a look-alike (also when some rows are errors); 1 some rows are errors (malformed URLs) and none is
+    blocked or a look-alike, or the command failed; 2 usage error."""
     from pigtrace.labels.urls import check_urls
 
     results = check_urls(_read_items(urls, file))
     if fmt == Format.json:
         emit(results, fmt)
-        return
-    emit([{**r, "matched": r.get("matched") or r.get("error")} for r in results], fmt,
-         ["url", "verdict", "matched", "source"], title="websites")
+    else:
+        emit([{**r, "matched": r.get("matched") or r.get("error")} for r in results], fmt,
+             ["url", "verdict", "matched", "source"], title="websites")
+    verdicts = {r["verdict"] for r in results}
+    _exit_for_scripts(flagged=bool(verdicts & {"blocked", "lookalike"}), errors="error" in verdicts)
 
 
 def _help(fn) -> str:

@@ -8,12 +8,14 @@ from pathlib import Path
 import typer
 
 from pigtrace.cli.common import (
+    ForceOption,
     Format,
     FormatOption,
     console,
     emit,
     fail,
     friendly,
+    refuse_existing,
     working,
 )
 
@@ -24,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
 @friendly
 def simulate_cmd(
-    out: Path | None = typer.Option(None, "--out", "-o", help="Folder to write the world into (created if missing)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Folder to write the world into: a new or empty one "
+                                    "(created if missing), unless --force."),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed and options give byte-identical files."),
     users: int | None = typer.Option(None, "--users", help="Retail users (default: from --scale, 300 to 200,000)."),
     days: int = typer.Option(90, "--days", help="Days of activity (at least 14)."),
@@ -38,6 +41,7 @@ def simulate_cmd(
         None, "--style", help="random (default: every ring draws every structural choice) or fixed (the "
         "simulator as it was before knobs); the same as --vary style=VALUE."),
     list_knobs: bool = typer.Option(False, "--list-knobs", help="List the knobs (name, values, default, what it changes) and exit."),
+    force: bool = ForceOption,
     fmt: Format = FormatOption,
 ) -> None:
     """Write a synthetic world with complete ground truth.
@@ -66,11 +70,13 @@ def simulate_cmd(
         fail("--out: required (the folder to write the world into)")
     if style is not None and style not in ("fixed", "random"):
         fail(f"--style {style!r}: expected fixed or random")
+    refuse_existing(out, force, folder=True)
     from pigtrace.simulate.world import simulate
 
-    with working(f"simulating a {scale} world into {out}"):
+    with working(f"simulating a {scale} world") as step:
         summary = simulate(out, seed=seed, users=users, days=days, scale=int(scale) if scale.isdigit() else scale,
-                           chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])))
+                           chain=chain, vary=parse_vary((vary or []) + ([f"style={style}"] if style else [])),
+                           progress=step)
     if fmt == Format.table:
         console.print(f"[green]simulated[/] {summary['out']}")
     flat = {k: v for k, v in summary.items() if not isinstance(v, dict)}

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from pigtrace.detect.base import AnalysisContext, Finding
 from pigtrace.detect.registry import DETECTORS, get
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import atomic
 
 MAX_EVIDENCE = 30
@@ -120,16 +121,19 @@ def _findings_table(final: list[Finding], run_id: int) -> pa.Table:
 
 
 def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain: str | None = None,
-            behaviour_only: bool = False) -> dict:
+            behaviour_only: bool = False, progress: Progress = quiet) -> dict:
     """Run the detectors (``only``: these ids, plus what they need) and replace the findings table;
     returns the run id, the number of findings and the count per role. ``behaviour_only``: no scam,
-    phishing or sanction label is read (service attributions still are)."""
+    phishing or sanction label is read (service attributions still are). ``progress`` hears "loading label
+    packs", "reading the ledger", "detector <id>" for each detector run, "combining findings" and "writing findings"."""
     started = _now()
+    progress("loading label packs")
     _ensure_labels(con)
     previous = _limit_memory(con)
     try:
+        progress("reading the ledger")
         _read_ledger_once(con)
-        return _analyze(con, only, chain, started, behaviour_only)
+        return _analyze(con, only, chain, started, behaviour_only, progress)
     finally:
         for table in LEDGER_VIEWS:
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
@@ -159,7 +163,7 @@ def _limit_memory(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str | None, started: datetime,
-             behaviour_only: bool) -> dict:
+             behaviour_only: bool, progress: Progress) -> dict:
     detectors = [get(i) for i in only] if only else DETECTORS
     wanted = {d.id for d in detectors}
     needed = set(wanted)
@@ -170,12 +174,15 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
     keep: list[Finding] = []
     for cls in DETECTORS if only else detectors:
         if cls.id in needed:
+            progress(f"detector {cls.id}")
             found = cls().detect(ctx)
             ctx.findings.extend(found)
             if cls.id in wanted:  # findings of detectors run only because another needs them are not written
                 keep.extend(found)
+    progress("combining findings")
     final = resolve_roles(merge(keep))
     _drop_scratch(con)
+    progress("writing findings")
     with atomic(con):
         run_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM analysis_runs").fetchone()[0]
         con.execute("DELETE FROM findings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])

@@ -16,6 +16,9 @@ Validation, before anything is written (the whole ingest is one transaction):
   SQL identifiers; other CSV headers are read under positional names and ignored, other JSON keys are not
   read, and a CSV header that is not a plain name is rejected. File paths are passed to DuckDB as
   parameters, never written into SQL text.
+- Every CSV row must have exactly one field per header column. DuckDB's reader quietly drops an extra
+  empty trailing field, so each file is read with one spare column (``pt_extra``) and padding: a row with
+  a field in the spare column, or none in the header's last column, is reported with its line.
 - Every value pigtrace reads is checked against its form (hashes, addresses, log data, topics, integers);
   the first bad value is reported with its file, line and column.
 """
@@ -32,6 +35,7 @@ import duckdb
 from pigtrace.chains.registry import require_chain
 from pigtrace.errors import IngestError
 from pigtrace.ingest.evm_logs import WANTED_TOPICS, create_raw_tables, load_staged
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import atomic, ingest_memory, log_ingest, merge_staged
 
 KINDS = ["blocks", "transactions", "logs", "token_transfers", "tokens", "receipts"]
@@ -100,6 +104,9 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BAD = "pigtrace-bad-value:"  # marker of the error() raised inside DuckDB for the first bad value
+_FIELD_COUNT = ":field_count"  # what pt_bad holds for a row with more or fewer fields than the header
+# DuckDB's null string for CSVs: an empty field reads as '' and only a padded (absent) field as NULL
+_ABSENT = "\x01"
 
 
 class IngestResult(dict):
@@ -166,10 +173,14 @@ class Source:
                         f"{path}: line 1: column {i + 1}: header {h[:60]!r} is not an ethereum-etl column name"
                     )
             present = [n for n in names if n in known]
-            spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
+            self.names = names
+            spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names + ["pt_extra"])
+            # DuckDB pads in parallel only without quoted line breaks; only token names may hold one
+            parallel = "false" if kind == "tokens" else "true"
             self.sql = (
                 "read_csv(?, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
-                f"strict_mode=true, null_padding=false, columns={{{spec}}})"
+                f"strict_mode=true, null_padding=true, nullstr='{_ABSENT}', parallel={parallel}, "
+                f"columns={{{spec}}})"
             )
             found = header
         else:
@@ -190,8 +201,10 @@ class Source:
         return "topic_list" if form == "topics" and not self.csv else form
 
     def bad_expr(self) -> str:
-        """SQL naming the first column whose value is malformed, NULL for a good row."""
+        """SQL naming the first column whose value is malformed (or _FIELD_COUNT), NULL for a good row."""
         arms = []
+        if self.csv:  # a shifted row would show as a bad value: its field count is checked first
+            arms.append(f"WHEN pt_extra IS NOT NULL OR {self.names[-1]} IS NULL THEN '{_FIELD_COUNT}'")
         for col in COLUMNS[self.kind]:
             if col not in self.cols or self.form(col) == "text":
                 continue
@@ -219,12 +232,26 @@ class Source:
             return IngestError(f"{self.path}: a value is malformed (line not found)")
         line = hit[0] + 1 if self.csv else hit[0]
         col = hit[1]
+        if col == _FIELD_COUNT:
+            return self._field_count_error(line, hit[0])
         value = hit[2 + cols.index(col)]
         shown = repr(value if value is None or len(value) <= 80 else value[:77] + "...")
         _, required = COLUMNS[self.kind][col]
         if value in (None, "") and required:
             return IngestError(f"{self.path}: line {line}: column {col}: empty, expected {FORMS[self.form(col)][1]}")
         return IngestError(f"{self.path}: line {line}: column {col}: {shown} is not {FORMS[self.form(col)][1]}")
+
+
+    def _field_count_error(self, line: int, row: int) -> IngestError:
+        fields = duckdb.connect().execute(
+            f"""SELECT len(list_filter([{', '.join(self.names)}, pt_extra], lambda x: x IS NOT NULL)) FROM (
+                    SELECT row_number() OVER () AS rn, * FROM {self.sql}) WHERE rn = ?""",
+            [str(self.path), row],
+        ).fetchone()[0]
+        return IngestError(
+            f"{self.path}: line {line}: {fields} fields where the header has {len(self.names)} "
+            "(ethereum-etl writes one per header column; a trailing comma counts as an empty field)"
+        )
 
 
 def _predicate(form: str, col: str) -> str:
@@ -252,10 +279,14 @@ def _json_keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _duckdb_error(path: Path, e: Exception) -> IngestError:
+def _duckdb_error(path: Path, e: Exception, header_fields: int | None = None) -> IngestError:
     """DuckDB's reader errors as one line naming the file and line."""
     text = str(e)
     m = re.search(r"CSV Error on Line: (\d+)", text)
+    if m and header_fields is not None and "Expected Number of Columns" in text:
+        # the spare column takes one extra field; DuckDB stops counting at the first beyond it
+        return IngestError(f"{path}: line {m.group(1)}: more fields than the header's {header_fields} "
+                           "(ethereum-etl writes one per header column)")
     if m:
         detail = [ln.strip() for ln in text.splitlines()[1:] if ln.strip()]
         reason = next((ln for ln in detail if not ln.startswith(("Original Line", "Possible fixes", "*", "file ="))), "")
@@ -293,15 +324,16 @@ def _guarded(expr: str) -> str:
     return f"CASE WHEN pt_bad IS NOT NULL THEN error('{_BAD}' || pt_bad) ELSE {expr} END"
 
 
-def _stage_kind(con: duckdb.DuckDBPyConnection, kind: str, paths: list[Path]) -> None:
+def _stage_kind(con: duckdb.DuckDBPyConnection, kind: str, paths: list[Path], progress: Progress) -> None:
     for path in paths:
+        progress(f"reading {path.name}")
         src = Source(con, kind, path)
         try:
             _stage_one(con, src)
         except duckdb.Error as e:
             if _BAD in str(e):
                 raise src.locate() from None
-            raise _duckdb_error(path, e) from None
+            raise _duckdb_error(path, e, len(src.names) if src.csv else None) from None
 
 
 def _stage_one(con: duckdb.DuckDBPyConnection, src: Source) -> None:
@@ -387,8 +419,10 @@ def _token_transfers_as_logs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = "ethereum") -> IngestResult:
-    """Ingest one ethereum-etl export folder; all or nothing. Returns rows added per table, with notes."""
+def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = "ethereum",
+               progress: Progress = quiet) -> IngestResult:
+    """Ingest one ethereum-etl export folder; all or nothing. Returns rows added per table, with notes.
+    ``progress`` hears each step: reading each file, decoding, merging each table, committing."""
     require_chain(chain, "evm", "an ethereum-etl export holds EVM data (Tron data: `pigtrace ingest trongrid`)")
     root = Path(folder)
     files = find_files(root)
@@ -409,7 +443,7 @@ def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = 
             "CREATE OR REPLACE TEMP TABLE pt_etl_tokens (address VARCHAR, symbol VARCHAR, name VARCHAR, decimals INTEGER, total_supply VARCHAR)"
         )
         for kind in ["blocks", "transactions", "receipts", "logs", "tokens"]:
-            _stage_kind(con, kind, files[kind])
+            _stage_kind(con, kind, files[kind], progress)
         if files["logs"]:  # transfers come from the raw logs; token_transfers is only checked
             for path in files["token_transfers"]:
                 Source(con, "token_transfers", path)
@@ -419,13 +453,15 @@ def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = 
                     "from the logs, which hold every token transfer and the approvals and swaps besides"
                 )
         else:
-            _stage_kind(con, "token_transfers", files["token_transfers"])
+            _stage_kind(con, "token_transfers", files["token_transfers"], progress)
             _token_transfers_as_logs(con)
-        added = load_staged(con, chain)
+        added = load_staged(con, chain, progress)
+        progress("merging tokens")
         added["tokens"] = merge_staged(
             con,
             "tokens",
             "(SELECT c.chain, address, symbol, name, decimals, total_supply FROM pt_etl_tokens CROSS JOIN pt_chain c)",
         )
         log_ingest(con, "etl", str(root), chain, started, added)
+        progress("committing")
     return IngestResult(added, notes)

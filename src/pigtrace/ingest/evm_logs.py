@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 
 from pigtrace.chains.registry import assets, usd_price
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import dedupe, merge_staged
 
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -165,10 +166,12 @@ def _stage_native(con: duckdb.DuckDBPyConnection, chain: str) -> None:
     )
 
 
-def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
-    """Decode the raw_* tables and merge them into the warehouse. Call inside ``atomic``."""
+def load_staged(con: duckdb.DuckDBPyConnection, chain: str, progress: Progress = quiet) -> dict[str, int]:
+    """Decode the raw_* tables and merge them into the warehouse. Call inside ``atomic``. ``progress``
+    hears "decoding logs" and "merging <table>" as each starts."""
     # one row per key from here on: the joins below never multiply rows, so every staged set is unique
     con.execute("CREATE OR REPLACE TEMP TABLE pt_chain AS SELECT ?::VARCHAR AS chain", [chain])  # no chain name in SQL text
+    progress("decoding logs")
     dedupe(con, "raw_blocks", ["number"])
     dedupe(con, "raw_transactions", ["hash"])
     dedupe(con, "raw_logs", ["tx_hash", "log_index"])
@@ -205,6 +208,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
     )
 
     added: dict[str, int] = {}
+    progress("merging blocks")
     added["blocks"] = merge_staged(
         con,
         "blocks",
@@ -212,6 +216,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
                     TRY_CAST(base_fee_text AS UHUGEINT) AS base_fee_per_gas FROM raw_blocks CROSS JOIN pt_chain c)""",
         unique=True,
     )
+    progress("merging transactions")
     added["transactions"] = merge_staged(
         con,
         "transactions",
@@ -224,6 +229,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
              FROM raw_transactions t CROSS JOIN pt_chain c LEFT JOIN pt_block_time bt ON bt.number = t.block_number)""",
         unique=True,
     )
+    progress("merging transfers")
     added["transfers"] = merge_staged(
         con,
         "transfers",
@@ -243,6 +249,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
             LEFT JOIN pt_assets a ON a.token = s.token)""",
         unique=True,
     )
+    progress("merging approvals")
     added["approvals"] = merge_staged(
         con,
         "approvals",
@@ -261,6 +268,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, int]:
         unique=True,
     )
     # Each swap's legs are the transfers into and out of its pool in the same transaction.
+    progress("merging swaps")
     added["swaps"] = merge_staged(
         con,
         "swaps",

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from pigtrace.errors import IngestError
+from pigtrace.progress import Progress, quiet
 from pigtrace.store.schema import CANONICAL
 from pigtrace.store.warehouse import atomic, ingest_memory, log_ingest, merge_staged
 
@@ -39,13 +40,16 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
     ).fetchall()
 
 
-def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[str, int]:
+def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path, progress: Progress = quiet) -> dict[str, int]:
+    """Ingest the canonical Parquet tables in ``folder``; all or nothing. ``progress`` hears each table as
+    it is read and merged, then "committing"."""
     root = Path(folder)
     sources = _sources(root)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     added: dict[str, int] = {}
     with ingest_memory(con), atomic(con):
         for table, files in sources.items():
+            progress(f"merging {table} ({len(files)} file{'s' if len(files) > 1 else ''})")
             try:  # paths go to DuckDB as values (a relation), never into SQL text
                 src = con.read_parquet([str(f) for f in files])
                 present = set(src.columns)
@@ -71,6 +75,7 @@ def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
                 raise IngestError(f"{files[0]}: values do not fit table {table}: {str(e).splitlines()[0]}") from None
             con.execute("DROP VIEW pt_parquet_src")
         log_ingest(con, "parquet", str(root), "*", started, added)
+        progress("committing")
     return added
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pigtrace.errors import PigtraceError
+from pigtrace.progress import Progress, quiet
 from pigtrace.simulate import economy, scams, services
 from pigtrace.simulate.addressbook import AddressBook
 from pigtrace.simulate.knobs import Knobs
@@ -40,8 +41,9 @@ def target_transfers(scale: str | int) -> int:
 
 
 def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | int = "small",
-          chain: str = "ethereum", vary: dict[str, str] | None = None) -> World:
-    """The world in memory (ledger not yet frozen); ``vary``: knob settings (``knobs.parse_vary``)."""
+          chain: str = "ethereum", vary: dict[str, str] | None = None, progress: Progress = quiet) -> World:
+    """The world in memory (ledger not yet frozen); ``vary``: knob settings (``knobs.parse_vary``);
+    ``progress`` hears each phase as it starts."""
     if chain not in ("ethereum", "tron"):
         raise PigtraceError(f"--chain {chain!r}: simulate writes ethereum (ethereum-etl) or tron (TronGrid JSON)")
     if days < 14:
@@ -53,10 +55,12 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     rng = np.random.default_rng(seed)
     w = World(rng=rng, book=AddressBook(rng), ledger=Ledger(), chain=chain, t0=START, t1=START + days * DAY,
               knobs=Knobs(vary or {}, rng))
+    progress("services and users")
     service_params = services.setup_services(w)
     services.create_users(w, n_users)
     spends = Spends(w)
     u = n_users
+    progress("the ordinary economy")
     economy.payroll_and_savers(w, spends, int(np.clip(u // 100, 2, 400)))
     economy.merchants(w, spends, int(np.clip(u // 60, 3, 2000)), int(np.clip(u // 10, 10, 80)))
     economy.airdrop(w, int(np.clip(u // 3, 50, 20_000)))
@@ -72,8 +76,10 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     spends.emit()
     so_far = _transfer_count(w.ledger)
     retail_events = int(max(0, (target - so_far * 1.3) / 1.62))
+    progress("retail traffic")
     economy.retail(w, spends, retail_events)
     spends.emit()
+    progress("scam rings")
     gas = scams.GasFunders(w)
     max_v = int(np.clip(u // 40, 6, 40))
     for _ in range(int(np.clip(u // 150, 4, 300))):
@@ -82,6 +88,7 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
         scams.approval_drain(w, gas, max_v)
     for _ in range(int(np.clip(u // 250, 3, 150))):
         scams.address_poisoning(w, gas, max_v * 2)
+    progress("gas funders and exchange sweeps")
     gas.fund()
     economy.reused_wallet_business(w, spends)
     spends.emit()
@@ -98,9 +105,11 @@ def _transfer_count(ledger: Ledger) -> int:
 
 
 def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days: int = 90,
-             scale: str | int = "small", chain: str = "ethereum", vary: dict[str, str] | None = None) -> dict:
+             scale: str | int = "small", chain: str = "ethereum", vary: dict[str, str] | None = None,
+             progress: Progress = quiet) -> dict:
     """Simulate a world and write it to ``out_dir``: the chain data, ``tagpack.yaml`` (the labels an
-    investigator would have) and ``truth.json``. Returns a summary."""
+    investigator would have) and ``truth.json``. Returns a summary. ``progress`` hears each phase of
+    building the world, then "ordering the ledger in time", "writing <files>" and "writing truth.json"."""
     from pigtrace.simulate.truth import build_truth
 
     clock = [_time.perf_counter()]
@@ -111,20 +120,24 @@ def simulate(out_dir: str | Path, seed: int = 7, users: int | None = None, days:
         timings[name] = round(clock[-1] - clock[-2], 2)
 
     out = Path(out_dir)
-    w = build(seed=seed, users=users, days=days, scale=scale, chain=chain, vary=vary)
+    w = build(seed=seed, users=users, days=days, scale=scale, chain=chain, vary=vary, progress=progress)
     lap("build")
+    progress("ordering the ledger in time")
     frozen = w.ledger.freeze(w.t0, FIRST_BLOCK)
     lap("freeze")
     out.mkdir(parents=True, exist_ok=True)
     if chain == "tron":
         from pigtrace.simulate.tron_writer import write_trongrid
 
+        progress("writing TronGrid pages")
         counts = write_trongrid(out, frozen, w, salt=seed)
     else:
         from pigtrace.simulate.etl_writer import write_etl
 
+        progress("writing ethereum-etl files")
         counts = write_etl(out, frozen, w.book.raw(), _token_rows(w), salt=seed)
     lap("write")
+    progress("writing truth.json and tagpack.yaml")
     truth = build_truth(w, seed, frozen)
     truth["params"]["tagpack"] = _write_tagpack(out, w)
     big = len(truth["roles"]) + len(truth["benign"]) > 20_000

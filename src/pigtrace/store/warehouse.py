@@ -104,7 +104,18 @@ INGEST_MEMORY = os.environ.get("PIGTRACE_INGEST_MEMORY", "1GB")
 
 @contextmanager
 def ingest_memory(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY) -> Iterator[None]:
-    """Cap DuckDB's memory while ingesting: big folders then stream and spill instead of growing."""
+    """Cap DuckDB's memory while ingesting: big folders then stream and spill instead of growing.
+
+    ``limit`` (PIGTRACE_INGEST_MEMORY) is a size of at least 64MB (KB, MB, GB, TB or KiB ... TiB) or a share
+    of the machine's memory (1% to 100%); anything else is refused before it reaches SQL."""
+    import re
+
+    size = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|%)\s*", limit or "", re.IGNORECASE)
+    number, unit = (float(size.group(1)), size.group(2).upper()) if size else (0.0, "")
+    scale = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+    if not (unit == "%" and 1 <= number <= 100 or unit in scale and number * scale[unit] >= 64e6):
+        raise PigtraceError(f"PIGTRACE_INGEST_MEMORY {limit!r}: expected a memory size such as 512MB, 2GB or "
+                            "75% (of the machine's memory), at least 64MB")
     previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{limit}'")
     try:
