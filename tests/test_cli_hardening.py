@@ -216,7 +216,7 @@ def test_status_verify_finds_damage_that_status_alone_misses(tmp_path, analysed)
     _, db = analysed
     copy = tmp_path / "w.duckdb"
     shutil.copy(db, copy)
-    blocks, size = _data_blocks(copy, "transfers")
+    blocks, size = _data_blocks(copy, "ledger_transfers")
     middle = lambda block: 3 * 4096 + block * size + size // 2  # noqa: E731 (after DuckDB's 3 headers of 4 KiB)
     missed_by_status = None
     for block in blocks:  # damage one block at a time, in place, and put it back
@@ -287,7 +287,7 @@ def test_status_shows_ingests_and_says_when_empty(tmp_path, analysed):
     data = __import__("json").loads(verified.stdout)
     assert data["ingests"][0]["source"] == "etl" and data["ingests"][0]["rows_added"]["transfers"] > 0
     assert {"chain", "table", "rows", "from", "to"} <= set(data["tables"][0])
-    assert data["verified"]["transfers"] == sum(t["rows"] for t in data["tables"] if t["table"] == "transfers")
+    assert data["verified"]["ledger_transfers"] == sum(t["rows"] for t in data["tables"] if t["table"] == "transfers")
     empty = tmp_path / "empty.duckdb"
     from pigtrace.store.warehouse import connect
 
