@@ -186,3 +186,13 @@ def test_cli_rejects_bad_options(tmp_path):
     assert proc.returncode != 0 and "--days" in proc.stderr
     proc = pigtrace("simulate", "--out", str(tmp_path / "x"), "--chain", "bitcoin")
     assert proc.returncode != 0 and "--chain" in proc.stderr
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_smallest_world_the_command_accepts_is_built(tmp_path, seed):
+    """14 days, 50 users, 1,000 transfers: every actor copes with a world that ends before its plans do."""
+    out = tmp_path / "w"
+    simulate(out, seed=seed, users=50, days=14, scale=1000)
+    con = connect(tmp_path / "w.duckdb")
+    assert ingest_etl(con, out)["transfers"] > 0
+    assert negative_balances(con, json.loads((out / "truth.json").read_text())) == []

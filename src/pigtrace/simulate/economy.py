@@ -240,6 +240,8 @@ def growing_payers(w: World, spends: Spends, n: int) -> None:
         start = int(rng.integers(w.t0 + DAY, max(w.t0 + 2 * DAY, w.t1 - 30 * DAY)))
         times = start + np.cumsum(rng.integers(3 * DAY, 15 * DAY, size=k))
         times = times[times < w.t1 - HOUR]
+        if not len(times):  # a short world can end before the first payment
+            continue
         usd = rng.uniform(50, 800) * rng.uniform(1.05, 1.8) ** np.arange(len(times))
         usd = np.where(rng.random(len(times)) < 0.6, np.maximum(50, np.round(usd, -1 if usd.max() < 1000 else -2)), usd)
         spends.add(times, int(payer), int(rec), "USDT", w.units("USDT", usd))
