@@ -7,11 +7,13 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import duckdb
 import typer
 from rich.markup import escape
 from rich.panel import Panel
 
 from pigtrace.cli.common import DbOption, Format, FormatOption, console, emit, friendly, open_db, table_cell, to_jsonable
+from pigtrace.errors import PigtraceError
 
 
 def print_case(case, fmt: Format) -> None:
@@ -51,12 +53,42 @@ def case_cmd(
     print_case(build_case(con, address, chain=chain, hops=hops), fmt)
 
 
+DEMO_MARK = ".pigtrace-demo"
+
+
+def _clear_previous_demo(out: Path, db: Path, force: bool) -> None:
+    """The demo recreates its folder and warehouse on each run, but never removes what it did not make: a
+    folder without the demo's mark or a warehouse without its meta entry is refused unless ``force``."""
+    if out.exists() and not force and not (out / DEMO_MARK).exists() and any(out.iterdir()):
+        raise PigtraceError(f"{out}: not a folder an earlier `pigtrace demo` made; give another --out, or --force")
+    if db.exists() and not force and not _made_by_demo(db):
+        raise PigtraceError(f"{db}: not a warehouse an earlier `pigtrace demo` made; give another --db, or --force")
+    if out.exists():
+        shutil.rmtree(out)
+    for path in (db, Path(f"{db}.wal")):
+        path.unlink(missing_ok=True)
+
+
+def _made_by_demo(db: Path) -> bool:
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        return con.execute("SELECT count(*) FROM meta WHERE key = 'made_by' AND value = 'pigtrace demo'").fetchall()[0][0] > 0
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
 @friendly
 def demo_cmd(
     out: Path = typer.Option(Path("demo-world"), help="Folder for the simulated ethereum-etl export and truth.json."),
     db: Path = typer.Option(Path("pigtrace-demo.duckdb"), "--db", help="Warehouse for the demo (recreated each run)."),
     seed: int = typer.Option(7, help="Seed of the simulated world."),
     scale: str = typer.Option("small", help="World size: small, medium, large or a transfer count."),
+    force: bool = typer.Option(False, "--force", help="Replace --out and --db even if an earlier demo did not make them."),
 ) -> None:
     """Simulate a small world with scams and benign look-alikes, ingest it with the TagPack the world brings
     (a share of its exchange hot wallets), analyze it, score the findings against the ground truth, and show
@@ -71,14 +103,13 @@ def demo_cmd(
     from pigtrace.trace.case import build_case
 
     t0 = time.perf_counter()
-    if out.exists():
-        shutil.rmtree(out)
-    for path in (db, Path(f"{db}.wal")):
-        path.unlink(missing_ok=True)
+    _clear_previous_demo(out, db, force)
     with console.status("simulating a world..."):
         world = simulate(out, seed=seed, scale=scale)
+    (out / DEMO_MARK).write_text("made by `pigtrace demo`; the next demo run replaces this folder\n")
     console.print(f"[green]simulated[/] {out}: " + ", ".join(f"{k} {v}" for k, v in world.items() if isinstance(v, (int, float))))
     con = open_db(str(db))
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('made_by', 'pigtrace demo')")
     with console.status("ingesting the ethereum-etl export..."):
         added = ingest_etl(con, out)
     labelled = replace_pack(con, *read_tagpack(out / "tagpack.yaml"))
