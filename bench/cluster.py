@@ -41,7 +41,7 @@ print(json.dumps({"transfers": n, "seconds": seconds, "cpu": ru.ru_utime + ru.ru
 def measure(db: Path, truth: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", CLUSTER, str(db), str(truth)], check=True, capture_output=True,
                          text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main() -> None:

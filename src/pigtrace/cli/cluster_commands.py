@@ -38,8 +38,9 @@ CLUSTER_HELP = (
     "heuristic linked to another, with the heuristic that joined it and the address it was linked to. Prints "
     "the links each heuristic found, kept and lost to the size cap, the addresses it joined and the clusters "
     "they are in, then the largest clusters. `--format csv`: the per-heuristic rows only; `--format json`: "
-    "everything. Services (labelled exchanges, DEXes, bridges, OTC desks, token contracts, pools, routers) "
-    "are never clustered. `pigtrace cluster show ADDRESS` lists one address's cluster.\n\n"
+    "everything. No behavioural heuristic links a service (labelled exchanges, DEXes, bridges, OTC desks, "
+    "mixers, token contracts, pools, routers); only a TagPack definer can group a service's own addresses. "
+    "`pigtrace cluster show ADDRESS` lists one address's cluster.\n\n"
     "The heuristics, applied in this order (what each refuses to link: `pigtrace cluster heuristics`):\n\n"
     + "\n".join(f"- `{h.id}`: {h.help}" for h in HEURISTICS)
 )

@@ -5,8 +5,9 @@ table (``store``). Nothing in it is random: the same warehouse always gives the 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Iterator
 
 import duckdb
 import numpy as np
@@ -32,6 +33,31 @@ def links(con: duckdb.DuckDBPyConnection, heuristic: Heuristic) -> tuple[np.ndar
     return np.asarray(got["a"], dtype=np.int64), np.asarray(got["b"], dtype=np.int64)
 
 
+@contextmanager
+def no_progress_bar(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB draws a progress bar on stdout for queries over two seconds; stdout is for results."""
+    shown = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+    con.execute("SET enable_progress_bar = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET enable_progress_bar = {bool(shown)}")
+
+
+def all_links(con: duckdb.DuckDBPyConnection, heuristics: list[Heuristic], progress: Progress) -> list[Layer]:
+    progress("services and deposit accounts")
+    ground.prepare(con)
+    try:
+        layers = []
+        for h in heuristics:
+            progress(f"heuristic {h.id}")
+            a, b = links(con, h)
+            layers.append(Layer(h.id, a, b, capped=h.id not in ASSERTED))
+        return layers
+    finally:
+        ground.drop(con)
+
+
 def build_clusters(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, without: list[str] | None = None,
                    max_size: int = MAX_SIZE, progress: Progress = quiet) -> dict[str, Any]:
     """Cluster the warehouse with the heuristics ``only`` (all when empty) less ``without``; replaces the
@@ -40,16 +66,8 @@ def build_clusters(con: duckdb.DuckDBPyConnection, only: list[str] | None = None
     started = time.perf_counter()
     ensure_loaded(con)  # exchange hot wallets and other services from the shipped packs
     ensure_schema(con)
-    progress("services and deposit accounts")
-    ground.prepare(con)
-    layers = []
-    try:
-        for h in heuristics:
-            progress(f"heuristic {h.id}")
-            a, b = links(con, h)
-            layers.append(Layer(h.id, a, b, capped=h.id not in ASSERTED))
-    finally:
-        ground.drop(con)
+    with no_progress_bar(con):
+        layers = all_links(con, heuristics, progress)
     progress("connected components")
     u = unite(layers, max_size)
     members = attribute(u)

@@ -19,9 +19,9 @@ MAX_CONTRACTS = 20
 class CoSpending(Heuristic):
     id = "co_spending"
     help = (
-        "Co-spending in one transaction: a transaction moves value out of two or more addresses, each either "
-        "the transaction's sender itself or a contract only that sender ever moved money out of; each such "
-        "contract is linked to the sender."
+        "Co-spending in one transaction: a transaction moves value (tokens or coin with a known USD price) out "
+        "of two or more addresses, each either the transaction's sender itself or a contract only that sender "
+        "ever moved money out of; each such contract is linked to the sender."
     )
     guard = (
         "An address that ever sent a transaction (an account: only an allowance lets someone else move its "
@@ -33,22 +33,29 @@ class CoSpending(Heuristic):
     )
 
     def edges_sql(self) -> str:
+        # Only a transaction that moves money out of an address other than its sender can co-spend, so the
+        # contracts are found among those moves first and the whole ledger is read only for their transactions.
         return f"""
-            WITH spends AS (
-                SELECT DISTINCT tx_ref, initiator_ref AS sender, from_ref AS spender FROM pt_cl_value
-                WHERE initiator_ref IS NOT NULL
-                  AND initiator_ref NOT IN (SELECT ref FROM pt_cl_services)
-                  AND initiator_ref NOT IN (SELECT ref FROM pt_cl_deposits)),
+            WITH moved AS (
+                SELECT tx_ref, initiator_ref AS sender, from_ref AS spender FROM pt_cl_value
+                WHERE initiator_ref IS NOT NULL AND from_ref <> initiator_ref AND usd > 0),
             obeying AS (
-                SELECT spender FROM spends WHERE spender <> sender
-                  AND spender NOT IN (SELECT ref FROM pt_cl_eoas)
-                  AND spender NOT IN (SELECT ref FROM pt_cl_services)
+                SELECT spender FROM moved
+                WHERE spender NOT IN (SELECT ref FROM pt_cl_services)
                   AND spender NOT IN (SELECT ref FROM pt_cl_deposits)
                   AND spender NOT IN (SELECT owner_ref FROM ledger_approvals WHERE owner_ref IS NOT NULL)
                 GROUP BY spender HAVING count(DISTINCT sender) = 1),
+            contracts AS (
+                SELECT spender FROM obeying
+                WHERE spender NOT IN (SELECT from_ref FROM ledger_transactions WHERE from_ref IS NOT NULL)
+                  AND spender NOT IN (SELECT initiator_ref FROM ledger_transfers WHERE initiator_ref IS NOT NULL)),
+            txs AS (SELECT DISTINCT tx_ref FROM moved WHERE spender IN (SELECT spender FROM contracts)),
             inputs AS (
-                SELECT s.* FROM spends s
-                WHERE s.spender = s.sender OR s.spender IN (SELECT spender FROM obeying)),
+                SELECT DISTINCT v.tx_ref, v.initiator_ref AS sender, v.from_ref AS spender
+                FROM pt_cl_value v SEMI JOIN txs USING (tx_ref)
+                WHERE v.usd > 0 AND (v.from_ref = v.initiator_ref OR v.from_ref IN (SELECT spender FROM contracts))
+                  AND v.initiator_ref NOT IN (SELECT ref FROM pt_cl_services)
+                  AND v.initiator_ref NOT IN (SELECT ref FROM pt_cl_deposits)),
             joint AS (SELECT tx_ref FROM inputs GROUP BY tx_ref HAVING count(DISTINCT spender) >= 2),
             links AS (SELECT DISTINCT spender AS a, sender AS b FROM inputs
                       WHERE spender <> sender AND tx_ref IN (SELECT tx_ref FROM joint))

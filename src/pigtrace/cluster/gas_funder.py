@@ -45,8 +45,10 @@ class GasFunder(Heuristic):
                 FROM pt_cl_value WHERE kind = 'native'
                 QUALIFY row_number() OVER (PARTITION BY to_ref ORDER BY block_number, tx_ref, log_index) = 1),
             first_move AS (
-                SELECT from_ref AS wallet, min((block_number, tx_ref)) AS at
-                FROM pt_cl_value WHERE kind <> 'native' AND initiator_ref = from_ref GROUP BY from_ref),
+                SELECT from_ref AS wallet, min((block_number, tx_ref)) AS at FROM pt_cl_value
+                WHERE kind <> 'native' AND initiator_ref = from_ref
+                  AND from_ref IN (SELECT wallet FROM first_in WHERE usd <= {GAS_USD})
+                GROUP BY from_ref),
             funded AS (
                 SELECT f.wallet, f.funder FROM first_in f JOIN first_move m ON m.wallet = f.wallet
                 WHERE f.usd > 0 AND f.usd <= {GAS_USD} AND (f.block_number, f.tx_ref) < m.at

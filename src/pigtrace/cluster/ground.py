@@ -1,4 +1,4 @@
-"""What every clustering heuristic needs to know about an address before it may link it, as DuckDB temp
+"""What the clustering heuristics need to know about an address before it may link it, as DuckDB temp
 tables of address refs (``addresses.ref``) built once per run straight from the compact ledger tables
 (``ledger_*``), so no heuristic joins text addresses:
 
@@ -7,13 +7,11 @@ tables of address refs (``addresses.ref``) built once per run straight from the 
   the address a scam never makes it one), token contracts, DEX pools, the routers swaps are sent to, the zero
   address, and contracts that pull tokens from whoever calls them (bridge and vault deposits).
 - ``pt_cl_exchange(ref)``: addresses labelled as exchanges (hot wallets).
-- ``pt_cl_eoas(ref)``: externally owned accounts: addresses that sent a transaction (a contract never
-  appears as ``tx.from``), as sender or as the ``initiator`` of a transfer or approval.
 - ``pt_cl_deposits(ref)``: exchange deposit accounts: addresses that are not services and send at least
   half of what they send (by USD and by count) to labelled exchange addresses -- the exchange sweeping its
   customer's deposit address to its hot wallet (the rule ``detect.flow_services`` uses, on refs).
-- ``pt_cl_value``: the value-bearing transfers the heuristics read (ERC-20/TRC-20 and native coin, a
-  positive amount, sender and receiver known and different).
+- ``pt_cl_value`` (a view, so a large ledger is not copied): the value-bearing transfers the heuristics
+  read (ERC-20/TRC-20 and native coin, a positive amount, sender and receiver known and different).
 
 This is the clustering's view of the same services the detectors use; labels are read from ``labels``
 joined to the ``addresses`` dictionary, so a labelled address that never appears in the ledger plays no part.
@@ -33,12 +31,12 @@ from pigtrace.detect.flow_services import (
 
 VALUE_KINDS = "('erc20', 'trc20', 'native')"
 TOKEN_KINDS = "('erc20', 'trc20')"
-TABLES = ("pt_cl_value", "pt_cl_services", "pt_cl_exchange", "pt_cl_eoas", "pt_cl_deposits")
+TABLES = ("pt_cl_services", "pt_cl_exchange", "pt_cl_deposits")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_cl_value AS
+        f"""CREATE OR REPLACE TEMP VIEW pt_cl_value AS
             SELECT tx_ref, block_number, log_index, kind, token_ref, from_ref, to_ref, initiator_ref, usd
             FROM ledger_transfers
             WHERE kind IN {VALUE_KINDS} AND (amount > 0 OR amount_text IS NOT NULL)
@@ -65,14 +63,6 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
             WHERE ref IS NOT NULL"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE pt_cl_eoas AS
-           SELECT DISTINCT ref FROM (
-               SELECT from_ref AS ref FROM ledger_transactions
-               UNION ALL SELECT initiator_ref FROM ledger_transfers
-               UNION ALL SELECT initiator_ref FROM ledger_approvals)
-           WHERE ref IS NOT NULL"""
-    )
-    con.execute(
         """CREATE OR REPLACE TEMP TABLE pt_cl_deposits AS
            WITH outs AS (
                SELECT v.from_ref AS ref, v.usd, x.ref IS NOT NULL AS swept
@@ -87,5 +77,6 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS pt_cl_value")
     for table in TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
