@@ -46,7 +46,8 @@ CLUSTER_HELP = (
 )
 
 
-@cluster_app.callback(invoke_without_command=True, help=CLUSTER_HELP)
+@cluster_app.callback(invoke_without_command=True, help=CLUSTER_HELP,
+                      short_help="Group the addresses one owner controls (clusters table); show one address's cluster.")
 @friendly
 def cluster_cmd(
     ctx: typer.Context,
