@@ -233,13 +233,14 @@ class Ledger:
 
     def label(self, address: str, label: str, category: str, *, abuse: str | None = None,
               concepts: list[str] | None = None, source: str = "test", confidence: str = "high",
-              pack: str = "test-pack", actor: str | None = None) -> None:
-        """A user label (labelling the same address with the same label twice keeps one)."""
+              pack: str = "test-pack", actor: str | None = None, cluster_definer: bool = False) -> None:
+        """A user label (labelling the same address with the same label twice keeps one);
+        ``cluster_definer``: the TagPack ``is_cluster_definer`` flag."""
         if any(r[1] == self.addr(address) and r[2] == label and r[13] == pack for r in self.labels):
             return
         self.labels.append(
             (self.chain, self.addr(address), label, source, confidence, category, abuse, concepts or [category],
-             actor, None, None, False, None, pack, "user")
+             actor, None, None, cluster_definer, None, pack, "user")
         )
 
     # ---------------------------------------------------------------- output

@@ -33,6 +33,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_print_versi
 def _register() -> None:
     from pigtrace.cli import (
         case_commands,
+        cluster_commands,
         detect_commands,
         evaluate_commands,
         ingest_commands,
@@ -40,8 +41,8 @@ def _register() -> None:
         simulate_commands,
     )
 
-    for module in (ingest_commands, detect_commands, case_commands, labels_commands, simulate_commands,
-                   evaluate_commands):
+    for module in (ingest_commands, detect_commands, cluster_commands, case_commands, labels_commands,
+                   simulate_commands, evaluate_commands):
         module.register(app)
 
 

@@ -32,7 +32,7 @@ EXCHANGE_CATEGORIES = ("exchange",)
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-def _label_match(categories: tuple[str, ...]) -> str:
+def label_match(categories: tuple[str, ...]) -> str:
     """SQL predicate on ``labels``: category or concepts name one of ``categories``, and the label does
     not also call the address a scam (a scam label never makes an address a service)."""
     cats = ", ".join(f"'{c}'" for c in categories)
@@ -64,7 +64,7 @@ def prepare(ctx: AnalysisContext) -> None:
         f"""CREATE OR REPLACE TEMP TABLE pt_services AS
             SELECT chain, address, min(kind) AS kind FROM (
                 SELECT chain, address, 'labelled ' || coalesce(category, 'service') AS kind FROM {labels}
-                WHERE {_label_match(SERVICE_CATEGORIES + OTC_CATEGORIES)}
+                WHERE {label_match(SERVICE_CATEGORIES + OTC_CATEGORIES)}
                 UNION ALL SELECT chain, address, 'token contract' FROM tokens
                 UNION ALL SELECT DISTINCT chain, token, 'token contract' FROM transfers WHERE token <> 'native'
                 UNION ALL SELECT DISTINCT chain, pool, 'DEX pool' FROM swaps WHERE pool IS NOT NULL
@@ -80,11 +80,11 @@ def prepare(ctx: AnalysisContext) -> None:
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_exchange AS
-            SELECT DISTINCT chain, address FROM {labels} WHERE {_label_match(EXCHANGE_CATEGORIES)}"""
+            SELECT DISTINCT chain, address FROM {labels} WHERE {label_match(EXCHANGE_CATEGORIES)}"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_otc_labelled AS
-            SELECT DISTINCT chain, address FROM {labels} WHERE {_label_match(OTC_CATEGORIES)}"""
+            SELECT DISTINCT chain, address FROM {labels} WHERE {label_match(OTC_CATEGORIES)}"""
     )
     # A deposit account sends at least half of what it sends (by USD, or by count when no USD is known)
     # to exchange hot wallets: that is the exchange sweeping its customer's address.
