@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 
@@ -82,6 +82,8 @@ class FlowStore:
     link_taint: np.ndarray  # float64
     link_value: np.ndarray  # float64
     dex_nodes: np.ndarray  # int32 node ids, sorted
+    # what layers above derive from this store (endpoints per label state, ...): lives and dies with it
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ sizes and lookups
     @property
@@ -149,6 +151,9 @@ class FlowStore:
 
 
 # ---------------------------------------------------------------------- warehouse state and cache
+_SAVED = [f for f in fields(FlowStore) if f.name != "derived"]
+
+
 def state_key(con: duckdb.DuckDBPyConnection) -> str:
     """What the store depends on: the latest ingest and the row counts of the ledger tables it reads."""
     row = con.execute(
@@ -214,7 +219,7 @@ def _read(path: Path, key: str) -> FlowStore | None:
         with np.load(path, allow_pickle=False) as z:
             if str(z["key"]) != key:
                 return None
-            return FlowStore(**{f.name: (str(z[f.name]) if f.name == "key" else z[f.name]) for f in fields(FlowStore)})
+            return FlowStore(**{f.name: (str(z[f.name]) if f.name == "key" else z[f.name]) for f in _SAVED})
     except (OSError, ValueError, KeyError):
         return None  # damaged or from another version: rebuilt
 
@@ -227,7 +232,7 @@ def _write(path: Path, store: FlowStore) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{f_.name: (np.array(store.key) if f_.name == "key" else getattr(store, f_.name))
-                           for f_ in fields(FlowStore)})
+                           for f_ in _SAVED})
         os.replace(tmp, path)
     except OSError:
         Path(tmp).unlink(missing_ok=True)

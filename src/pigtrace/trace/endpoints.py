@@ -78,19 +78,15 @@ def label_state(con: duckdb.DuckDBPyConnection) -> str:
     return f"labels={row[0]}:{row[1]}"
 
 
-_cache: dict[str, Endpoints] = {}
-
-
 def load_endpoints(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
-    """Endpoints for ``store`` under the warehouse's current labels (kept in memory per state)."""
-    key = f"{store.key}|{label_state(con)}"
-    hit = _cache.get(key)
-    if hit is not None:
+    """Endpoints for ``store`` under the warehouse's current labels (kept with the store per label state)."""
+    key = label_state(con)
+    hit = store.derived.get("endpoints")
+    if hit is not None and hit.key == key:
         return hit
     ep = classify(con, store)
     ep.key = key
-    _cache.clear()
-    _cache[key] = ep
+    store.derived["endpoints"] = ep
     return ep
 
 

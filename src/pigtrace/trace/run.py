@@ -160,7 +160,7 @@ def _address_seeds(store: FlowStore, node: int, follow: str, since, until) -> Se
     edges = store.out_edges(node) if follow == "sent" else store.in_edges(node)
     edges = _window(store, edges.astype(np.int64), since, until)
     return Seeds(edges=edges, tokens=store.amount[edges].copy(), value=store.usd[edges].copy(),
-                 hop=1 if follow == "sent" else 0)
+                 hop=1 if follow == "sent" else 0, source=node)
 
 
 def _transaction_seeds(con, store: FlowStore, tx_hash: str) -> tuple[str, Seeds, str, str]:
@@ -170,9 +170,15 @@ def _transaction_seeds(con, store: FlowStore, tx_hash: str) -> tuple[str, Seeds,
     edges = _window(store, edges, None, None)
     if not len(edges):
         raise PigtraceError(f"{tx_hash}: this transaction moved no value with a known USD price (nothing to trace)")
-    # what a swap paid back is followed from the payment that bought it, not counted a second time
+    # Money counted once: what a swap paid back is followed from the payment that bought it, and a transfer
+    # passing on what its sender received earlier in the same transaction is followed from that receipt.
     bought = np.isin(edges, store.link_get[np.isin(store.link_pay, edges)])
     edges = edges[~bought]
+    first_in = {}
+    for e in edges.tolist():
+        first_in.setdefault(int(store.dst[e]), e)
+    passed_on = np.array([first_in.get(int(store.src[e]), e) < e for e in edges.tolist()], dtype=bool)
+    edges = edges[~passed_on]
     return chain, Seeds(edges=edges, tokens=store.amount[edges].copy(), value=store.usd[edges].copy(), hop=1), \
         tx_hash, "transaction"
 

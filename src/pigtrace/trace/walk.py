@@ -37,12 +37,15 @@ class Seeds:
     """Traced money to start from. ``edges``: transfers whose receivers get it; ``tokens``: the traced
     part of each in token units (at most its amount); ``value``: its USD value. ``hop``: 1 when these
     transfers are the first step of the trace (a victim's payments, a transaction's transfers), 0 when
-    they are the money arriving at the wallet being traced (its receipts, followed onwards)."""
+    they are the money arriving at the wallet being traced (its receipts, followed onwards). Money that
+    comes back to ``source`` is counted as held there: its onward path is already part of the input (the
+    source's payments, or its receipts, are traced in full)."""
 
     edges: np.ndarray
     tokens: np.ndarray
     value: np.ndarray
     hop: int = 1
+    source: int | None = None  # the wallet traced from; traced money coming back to it stays there (held)
 
 
 @dataclass
@@ -56,16 +59,18 @@ class WalkResult:
 
 def walk(store: FlowStore, ends: Endpoints, seeds: Seeds, method: str = "fifo", hops: int = 8,
          min_usd: float = 1.0) -> WalkResult:
-    w = _Walk(store, ends, method, min_usd)
+    w = _Walk(store, ends, method, min_usd, seeds.source)
     w.res.input_usd = float(np.sum(seeds.value))
     frontier: dict[tuple[int, int], list] = {}
     for e, tok, val in zip(seeds.edges.tolist(), seeds.tokens.tolist(), seeds.value.tolist()):
-        if val < min_usd:
-            w.res.unresolved_usd += val
+        if val <= 0 or val < min_usd:
+            w.res.unresolved_usd += max(val, 0.0)
             continue
         if seeds.hop >= 1:
             w.follow(e, val, seeds.hop)
-        w.deliver(e, tok, val, seeds.hop, frontier, frontier)
+            w.deliver(e, tok, val, seeds.hop, frontier, frontier)
+        else:  # the source's own receipts: they start at the source, whatever it is
+            w.arrive(int(store.dst[e]), int(store.asset[e]), e, tok, val, frontier, None)
     for hop in range(seeds.hop, hops):
         if not frontier:
             break
@@ -84,8 +89,8 @@ def walk(store: FlowStore, ends: Endpoints, seeds: Seeds, method: str = "fifo", 
 
 
 class _Walk:
-    def __init__(self, store: FlowStore, ends: Endpoints, method: str, min_usd: float) -> None:
-        self.s, self.ends, self.method, self.min_usd = store, ends, method, min_usd
+    def __init__(self, store: FlowStore, ends: Endpoints, method: str, min_usd: float, source: int | None) -> None:
+        self.s, self.ends, self.method, self.min_usd, self.source = store, ends, method, min_usd, source
         self.res = WalkResult(input_usd=0.0)
         self.used: dict[int, float] = {}  # poison: token units of a payment already carrying traced money
 
@@ -119,17 +124,20 @@ class _Walk:
                 g_val = val * float(s.link_value[r])
                 g_tok = share * float(s.link_taint[r]) * float(s.amount[g])
                 self.follow(g, g_val, hop)
-                self._arrive(int(s.dst[g]), int(s.asset[g]), g, g_tok, g_val, now, queue)
+                self.arrive(int(s.dst[g]), int(s.asset[g]), g, g_tok, g_val, now, queue)
             return
         node = int(s.dst[e])
+        if node == self.source:
+            self.endpoint(node, K["held"], val, int(s.time[e]))
+            return
         kind = int(self.ends.kind[node])
         if kind != NONE:
             self.endpoint(node, kind, val, int(s.time[e]))
             return
-        self._arrive(node, int(s.asset[e]), e, tok, val, later, None)
+        self.arrive(node, int(s.asset[e]), e, tok, val, later, None)
 
     @staticmethod
-    def _arrive(node: int, asset: int, e: int, tok: float, val: float, where: dict, queue: deque | None) -> None:
+    def arrive(node: int, asset: int, e: int, tok: float, val: float, where: dict, queue: deque | None) -> None:
         key = (node, asset)
         if key not in where:
             where[key] = []
@@ -160,7 +168,7 @@ class _Walk:
                                           count=len(later))
             np.maximum(out_amt, 0.0, out=out_amt)
         carried, held = spend(self.method, ins, in_amt, traced, outs, out_amt)
-        if held[1] >= self.min_usd:
+        if held[1] > 0 and held[1] >= self.min_usd:
             self.endpoint(node, K["held"], float(held[1]), int(s.time[first]))
             got = self.res.endpoints[(node, K["held"])]
             got[2] = max(got[2], int(s.time[last]))
@@ -171,7 +179,7 @@ class _Walk:
         if self.method == "poison":
             for o, tok in zip(outs[moving].tolist(), carried[moving, 0].tolist()):
                 self.used[o] = self.used.get(o, 0.0) + tok
-        followed = val >= self.min_usd
+        followed = moving & (val >= self.min_usd)
         self.res.unresolved_usd += float(val[moving & ~followed].sum())
         idx = np.flatnonzero(followed)
         if not len(idx):
