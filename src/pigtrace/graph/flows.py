@@ -9,9 +9,9 @@ this file.
 
 Layout (``FlowStore``):
 
-- nodes: (chain, address) pairs dictionary-encoded in DuckDB (``row_number`` over chain, address), so node
-  ids are dense int32 and the ids of one chain are one contiguous, address-sorted range; ``addresses`` holds
-  the text as fixed-width bytes, looked up by binary search.
+- nodes: (chain, address) pairs dictionary-encoded (DuckDB hashes them, numpy turns the hashes into dense
+  int32 ids in address order), so the ids of one chain are one contiguous, address-sorted range;
+  ``addresses`` holds the text as fixed-width bytes, looked up by binary search.
 - edges: one per transfer with a positive amount between two different addresses, in ledger order
   (time, block, log index, chain, transaction): an edge's id is its place in that order, so "later than"
   is "larger id". Per edge: src, dst, asset (dense id of chain + token), time (epoch seconds), block,
@@ -49,9 +49,8 @@ FORMAT = 1  # bump when the arrays change meaning; older cache files are then re
 
 # Value-bearing transfers only: tokens and native coin (NFTs carry no amount to follow), a real sender
 # and receiver, money actually moving.
-_VALUE = """kind IN ('erc20', 'trc20', 'native') AND from_address IS NOT NULL AND to_address IS NOT NULL
-            AND from_address <> to_address
-            AND coalesce(amount::DOUBLE, TRY_CAST(amount_text AS DOUBLE), 0) > 0"""
+_VALUE = """kind IN ('erc20', 'trc20', 'native') AND from_address <> to_address
+            AND (amount > 0 OR amount_text IS NOT NULL)"""
 
 
 @dataclass
@@ -240,60 +239,75 @@ def _write(path: Path, store: FlowStore) -> None:
 
 # ---------------------------------------------------------------------- building
 def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowStore:
-    """Read the ledger once (three queries and two small ones) and lay it out as arrays."""
+    """Read the ledger once and lay it out as arrays: the addresses, assets, transfers and swap parties.
+    Addresses are joined by DuckDB's 64-bit hash of (chain, address), never by their text; should two
+    addresses of this warehouse ever share a hash, the hash is salted and the reading repeated."""
     key = key or state_key(con)
+    for salt in range(4):
+        store = _build(con, key, salt)
+        if store is not None:
+            return store
+    raise RuntimeError("could not give every address its own 64-bit hash")  # not expected on this planet
+
+
+def _build(con: duckdb.DuckDBPyConnection, key: str, salt: int) -> FlowStore | None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_fs_nodes AS
-            SELECT chain, address, (row_number() OVER (ORDER BY chain, address) - 1)::INTEGER AS id FROM (
-                SELECT chain, from_address AS address FROM transfers WHERE {_VALUE}
-                UNION SELECT chain, to_address FROM transfers WHERE {_VALUE})"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_fs_assets AS
-            SELECT chain, token, (row_number() OVER (ORDER BY chain, token) - 1)::INTEGER AS id
-            FROM (SELECT DISTINCT chain, token FROM transfers WHERE {_VALUE})"""
+            SELECT chain, address, hash(chain, address, {salt}) AS h,
+                   (row_number() OVER (ORDER BY chain, address) - 1)::INTEGER AS id
+            FROM (SELECT DISTINCT chain, unnest([from_address, to_address]) AS address FROM transfers
+                  WHERE {_VALUE})"""
     )
     try:
+        if con.execute("SELECT count(*) <> count(DISTINCT h) FROM pt_fs_nodes").fetchall()[0][0]:
+            return None
         nodes = con.sql("SELECT chain, address FROM pt_fs_nodes ORDER BY id").to_arrow_table()
-        chains, chain_start, addresses = _node_arrays(nodes)
         assets = con.execute(
-            """SELECT a.chain, a.token, k.symbol, k.decimals FROM pt_fs_assets a
-               LEFT JOIN tokens k ON k.chain = a.chain AND k.address = a.token ORDER BY a.id"""
+            f"""SELECT a.chain, a.token, hash(a.chain, a.token, {salt}) AS h, k.symbol, k.decimals
+                FROM (SELECT DISTINCT chain, token FROM transfers WHERE {_VALUE}) a
+                LEFT JOIN tokens k ON k.chain = a.chain AND k.address = a.token ORDER BY a.chain, a.token"""
         ).fetchall()
         cols = con.execute(
-            f"""SELECT a.id AS src, b.id AS dst, s.id AS asset, coalesce(epoch(t.time), 0)::BIGINT AS time,
-                       coalesce(t.block_number, 0) AS block, t.log_index, hash(t.tx_hash) AS txh,
+            f"""SELECT a.id AS src, b.id AS dst, hash(t.chain, t.token, {salt}) AS asset,
+                       coalesce(epoch(t.time), 0)::BIGINT AS time, coalesce(t.block_number, 0) AS block,
+                       t.log_index, hash(t.tx_hash) AS txh,
                        coalesce(t.amount::DOUBLE, TRY_CAST(t.amount_text AS DOUBLE)) AS amount,
-                       coalesce(t.usd, 'NaN'::DOUBLE) AS usd
+                       coalesce(t.usd, 'NaN'::DOUBLE) AS usd,
+                       hash(t.tx_hash) IN (SELECT hash(tx_hash) FROM swaps) AS in_swap
                 FROM (SELECT * FROM transfers WHERE {_VALUE}) t
-                JOIN pt_fs_nodes a ON a.chain = t.chain AND a.address = t.from_address
-                JOIN pt_fs_nodes b ON b.chain = t.chain AND b.address = t.to_address
-                JOIN pt_fs_assets s ON s.chain = t.chain AND s.token = t.token
-                ORDER BY t.time NULLS FIRST, t.block_number, t.log_index, t.chain, txh"""
+                JOIN pt_fs_nodes a ON a.h = hash(t.chain, t.from_address, {salt})
+                JOIN pt_fs_nodes b ON b.h = hash(t.chain, t.to_address, {salt})
+                ORDER BY t.time NULLS FIRST, t.block_number, t.log_index, txh"""
         ).fetchnumpy()
         parties = con.execute(
-            """WITH sw AS (SELECT s.chain, s.tx_hash, s.pool, s.sender, s.recipient, x.to_address AS tx_to,
-                                  x.from_address AS tx_from
-                           FROM swaps s LEFT JOIN transactions x ON x.chain = s.chain AND x.hash = s.tx_hash),
-                    p AS (SELECT chain, tx_hash, pool AS address FROM sw WHERE pool IS NOT NULL
-                          UNION SELECT chain, tx_hash, sender FROM sw
-                                WHERE sender IS NOT NULL AND sender <> coalesce(recipient, '')
-                                  AND sender <> coalesce(tx_from, '')
-                          UNION SELECT chain, tx_hash, tx_to FROM sw
-                                WHERE tx_to IS NOT NULL AND tx_to <> coalesce(recipient, '')
-                                  AND tx_to <> coalesce(tx_from, ''))
-               SELECT hash(p.tx_hash) AS txh, n.id AS node FROM p
-               JOIN pt_fs_nodes n ON n.chain = p.chain AND n.address = p.address"""
+            f"""WITH sw AS (SELECT s.chain, s.tx_hash, s.pool, s.sender, s.recipient, x.to_address AS tx_to,
+                                   x.from_address AS tx_from
+                            FROM swaps s LEFT JOIN transactions x ON x.chain = s.chain AND x.hash = s.tx_hash),
+                     p AS (SELECT chain, tx_hash, pool AS address FROM sw WHERE pool IS NOT NULL
+                           UNION SELECT chain, tx_hash, sender FROM sw
+                                 WHERE sender IS NOT NULL AND sender <> coalesce(recipient, '')
+                                   AND sender <> coalesce(tx_from, '')
+                           UNION SELECT chain, tx_hash, tx_to FROM sw
+                                 WHERE tx_to IS NOT NULL AND tx_to <> coalesce(recipient, '')
+                                   AND tx_to <> coalesce(tx_from, ''))
+                SELECT hash(p.tx_hash) AS txh, n.id AS node FROM p
+                JOIN pt_fs_nodes n ON n.h = hash(p.chain, p.address, {salt})"""
         ).fetchnumpy()
     finally:
         con.execute("DROP TABLE IF EXISTS pt_fs_nodes")
-        con.execute("DROP TABLE IF EXISTS pt_fs_assets")
+    chains, chain_start, addresses = _node_arrays(nodes)
     n = len(addresses)
     src = np.asarray(cols["src"], dtype=np.int32)
     dst = np.asarray(cols["dst"], dtype=np.int32)
+    asset_h = np.array([a[2] for a in assets], dtype=np.uint64)
+    asset_order = np.argsort(asset_h)
+    if len(np.unique(asset_h)) < len(asset_h):
+        return None
+    asset = asset_order[np.searchsorted(asset_h[asset_order], np.asarray(cols["asset"], dtype=np.uint64))]
+    asset = asset.astype(np.int32)
     asset_chain = np.array([int(np.flatnonzero(chains == c)[0]) for c, *_ in assets], dtype=np.int32)
     symbols, decimals = [], []
-    for chain, token, symbol, dec in assets:
+    for chain, token, _h, symbol, dec in assets:
         if token == NATIVE:
             try:
                 ch = get_chain(chain)
@@ -306,10 +320,9 @@ def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowS
     in_idx, in_ptr = _csr(dst, n)
     txh = np.asarray(cols["txh"], dtype=np.uint64)
     usd = np.asarray(cols["usd"], dtype=np.float64)
-    asset = np.asarray(cols["asset"], dtype=np.int32)
     p_txh = np.asarray(parties["txh"], dtype=np.uint64)
     p_node = np.asarray(parties["node"], dtype=np.int64)
-    link = _swap_links(src, dst, asset, txh, usd, p_txh, p_node)
+    link = _swap_links(src, dst, asset, txh, usd, np.flatnonzero(cols["in_swap"]), p_txh, p_node)
     return FlowStore(
         key=key, chains=chains, chain_start=chain_start, addresses=addresses,
         asset_chain=asset_chain, asset_token=np.array([a[1] for a in assets], dtype=str),
@@ -357,8 +370,9 @@ def _pair_key(txh: np.ndarray, node: np.ndarray) -> np.ndarray:
         return txh ^ (node.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
 
-def _swap_links(src, dst, asset, txh, usd, p_txh, p_node):
+def _swap_links(src, dst, asset, txh, usd, cand, p_txh, p_node):
     """Link each wallet's payments into a swap to what the swap paid back to it, per transaction.
+    ``cand``: the edges of transactions with a swap; ``p_txh``/``p_node``: each such transaction's parties.
 
     A payment leg goes from a wallet that is not a swap party (pool, router) of its transaction to one that
     is; a return leg from a party to a non-party wallet. Legs of the same wallet and transaction in
@@ -366,10 +380,7 @@ def _swap_links(src, dst, asset, txh, usd, p_txh, p_node):
     (by the payments' USD; equal shares when unknown). ``link_value``: the share of the payment's value
     that went into that return leg (by the returns' USD)."""
     empty = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
-    if not len(p_txh):
-        return empty
-    cand = np.flatnonzero(np.isin(txh, np.unique(p_txh)))
-    if not len(cand):
+    if not len(p_txh) or not len(cand):
         return empty
     party = np.unique(_pair_key(p_txh, p_node))
     s_party = np.isin(_pair_key(txh[cand], src[cand]), party)
