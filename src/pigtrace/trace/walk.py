@@ -29,7 +29,9 @@ import numpy as np
 
 from pigtrace.graph.flows import FlowStore
 from pigtrace.trace.endpoints import K, NONE, Endpoints
-from pigtrace.trace.methods import spend
+from pigtrace.trace.methods import SHORT, History, spend
+
+KEEP_EVENTS = 4_000_000  # events of busy wallets' histories kept with the store between visits and traces
 
 
 @dataclass
@@ -149,25 +151,22 @@ class _Walk:
         s = self.s
         node, asset = key
         self.res.visited += 1
-        ins = s.in_edges(node)
-        ins = ins[s.asset[ins] == asset]
-        outs = s.out_edges(node)
-        outs = outs[s.asset[outs] == asset]
+        hist = history(s, node, asset)
+        ins, outs = hist.in_pos, hist.out_pos
         arr = np.array(arrivals, dtype=np.float64)  # rows: edge id, tokens, value
         arr_e = arr[:, 0].astype(np.int64)
         traced = np.zeros((len(ins), 2))
         np.add.at(traced, np.searchsorted(ins, arr_e), arr[:, 1:])
-        in_amt = s.amount[ins]
-        np.minimum(traced[:, 0], in_amt, out=traced[:, 0])
+        np.minimum(traced[:, 0], hist.in_amt, out=traced[:, 0])
         first, last = int(arr_e.min()), int(arr_e.max())
-        out_amt = s.amount[outs]
+        cap = None
         if self.method == "poison" and self.used:
-            out_amt = out_amt.copy()
+            cap = hist.out_amt.copy()
             later = np.flatnonzero(outs > first)
-            out_amt[later] -= np.fromiter((self.used.get(o, 0.0) for o in outs[later].tolist()), dtype=np.float64,
-                                          count=len(later))
-            np.maximum(out_amt, 0.0, out=out_amt)
-        carried, held = spend(self.method, ins, in_amt, traced, outs, out_amt)
+            cap[later] -= np.fromiter((self.used.get(o, 0.0) for o in outs[later].tolist()), dtype=np.float64,
+                                      count=len(later))
+            np.maximum(cap, 0.0, out=cap)
+        carried, held = spend(self.method, hist, traced, cap)
         if held[1] > 0 and held[1] >= self.min_usd:
             self.endpoint(node, K["held"], float(held[1]), int(s.time[first]))
             got = self.res.endpoints[(node, K["held"])]
@@ -190,3 +189,25 @@ class _Walk:
         for o, tok, v, a, b in zip(o_e.tolist(), carried[idx, 0].tolist(), val[idx].tolist(), lo, hi):
             self.follow(o, v, hop + 1)
             self.deliver(o, tok, v, hop + 1, now, nxt, queue, (a, b))
+
+
+def history(store: FlowStore, node: int, asset: int) -> History:
+    """The wallet's history in one asset; a busy wallet's is kept with the store (up to KEEP_EVENTS events
+    in all), so later visits and later traces skip the work that does not depend on what is traced."""
+    kept = store.derived.setdefault("histories", {})
+    hist = kept.get((node, asset))
+    if hist is not None:
+        return hist
+    ins = store.in_edges(node)
+    ins = ins[store.asset[ins] == asset]
+    outs = store.out_edges(node)
+    outs = outs[store.asset[outs] == asset]
+    hist = History(ins, store.amount[ins], outs, store.amount[outs])
+    if hist.size > SHORT:
+        held = store.derived.get("history_events", 0) + hist.size
+        if held > KEEP_EVENTS:
+            kept.clear()
+            held = hist.size
+        kept[(node, asset)] = hist
+        store.derived["history_events"] = held
+    return hist
