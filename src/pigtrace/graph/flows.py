@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -243,11 +244,23 @@ def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowS
     Addresses are joined by DuckDB's 64-bit hash of (chain, address), never by their text; should two
     addresses of this warehouse ever share a hash, the hash is salted and the reading repeated."""
     key = key or state_key(con)
-    for salt in range(4):
-        store = _build(con, key, salt)
-        if store is not None:
-            return store
+    with _quiet(con):
+        for salt in range(4):
+            store = _build(con, key, salt)
+            if store is not None:
+                return store
     raise RuntimeError("could not give every address its own 64-bit hash")  # not expected on this planet
+
+
+@contextmanager
+def _quiet(con: duckdb.DuckDBPyConnection):
+    """No DuckDB progress bar while building: it would land in the middle of `--format json` output."""
+    was = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+    con.execute("SET enable_progress_bar = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET enable_progress_bar = {'true' if was else 'false'}")
 
 
 def _build(con: duckdb.DuckDBPyConnection, key: str, salt: int) -> FlowStore | None:
@@ -468,12 +481,17 @@ def edge_rows(con: duckdb.DuckDBPyConnection, store: FlowStore, edges: np.ndarra
     lo, hi = int(store.block[edges].min()), int(store.block[edges].max())
     con.register("pt_fs_edge_keys", key)
     try:
+        # the blocks first (an integer semi-join), the text compared only on the rows of those blocks
         rows = con.execute(
-            """SELECT k.eid, t.tx_hash, coalesce(t.amount::VARCHAR, t.amount_text) AS raw
-               FROM pt_fs_edge_keys k JOIN transfers t
-                 ON t.chain = k.chain AND coalesce(t.block_number, 0) = k.block AND t.log_index = k.log_index
-                AND hash(t.tx_hash) = k.txh AND t.from_address = k.frm
-               WHERE coalesce(t.block_number, 0) BETWEEN ? AND ?""",
+            """WITH c AS MATERIALIZED (
+                   SELECT chain, coalesce(block_number, 0) AS block, log_index, tx_hash, from_address, amount,
+                          amount_text FROM transfers
+                   WHERE coalesce(block_number, 0) BETWEEN ? AND ?
+                     AND coalesce(block_number, 0) IN (SELECT block FROM pt_fs_edge_keys))
+               SELECT k.eid, c.tx_hash, coalesce(c.amount::VARCHAR, c.amount_text) AS raw
+               FROM c JOIN pt_fs_edge_keys k
+                 ON c.block = k.block AND c.log_index = k.log_index AND c.chain = k.chain
+               WHERE hash(c.tx_hash) = k.txh AND c.from_address = k.frm""",
             [lo, hi],
         ).fetchall()
     finally:
