@@ -9,12 +9,11 @@ this file.
 
 Layout (``FlowStore``):
 
-- nodes: (chain, address) pairs dictionary-encoded (DuckDB hashes them, numpy turns the hashes into dense
-  int32 ids in address order), so the ids of one chain are one contiguous, address-sorted range;
+- nodes: (chain, address) pairs dictionary-encoded in DuckDB (``row_number`` in address order, joined by
+  hash), so node ids are dense int32 and the ids of one chain are one contiguous, address-sorted range;
   ``addresses`` holds the text as fixed-width bytes, looked up by binary search.
 - edges: one per transfer with a positive amount between two different addresses, in ledger order
-  (time, block, log index, chain, transaction): an edge's id is its place in that order, so "later than"
-  is "larger id". Per edge: src, dst, asset (dense id of chain + token), time (epoch seconds), block,
+  (time, block, log index): an edge's id is its place in that order, so "later than" is "larger id". Per edge: src, dst, asset (dense id of chain + token), time (epoch seconds), block,
   log_index, txh (DuckDB's 64-bit hash of the transaction hash: enough to find the row again), amount
   (raw units as float64, for proportions; the exact integer stays in the warehouse) and usd (NaN when
   no price is known).
@@ -241,15 +240,16 @@ def _write(path: Path, store: FlowStore) -> None:
 # ---------------------------------------------------------------------- building
 def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowStore:
     """Read the ledger once and lay it out as arrays: the addresses, assets, transfers and swap parties.
-    Addresses are joined by DuckDB's 64-bit hash of (chain, address), never by their text; should two
-    addresses of this warehouse ever share a hash, the hash is salted and the reading repeated."""
+    Addresses are grouped and joined by two independent 64-bit DuckDB hashes of (chain, address), never by
+    their text (two addresses sharing both: about 1e-26 for a million addresses). Tokens are few and keyed
+    by one hash; should two share it, the hash is salted and the reading repeated."""
     key = key or state_key(con)
     with _quiet(con):
         for salt in range(4):
             store = _build(con, key, salt)
             if store is not None:
                 return store
-    raise RuntimeError("could not give every address its own 64-bit hash")  # not expected on this planet
+    raise RuntimeError("could not give every token its own 64-bit hash")  # not expected on this planet
 
 
 @contextmanager
@@ -266,20 +266,26 @@ def _quiet(con: duckdb.DuckDBPyConnection):
 def _build(con: duckdb.DuckDBPyConnection, key: str, salt: int) -> FlowStore | None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_fs_nodes AS
-            SELECT chain, address, hash(chain, address, {salt}) AS h,
-                   (row_number() OVER (ORDER BY chain, address) - 1)::INTEGER AS id
-            FROM (SELECT DISTINCT chain, unnest([from_address, to_address]) AS address FROM transfers
-                  WHERE {_VALUE})"""
+            SELECT chain, address, h, g, (row_number() OVER (ORDER BY chain, address) - 1)::INTEGER AS id FROM (
+                SELECT h, g, any_value(chain) AS chain, any_value(address) AS address FROM (
+                    SELECT hash(chain, from_address) AS h, hash(from_address, chain, 1) AS g, chain,
+                           from_address AS address FROM transfers WHERE {_VALUE}
+                    UNION ALL SELECT hash(chain, to_address), hash(to_address, chain, 1), chain, to_address
+                    FROM transfers WHERE {_VALUE})
+                GROUP BY h, g)"""
     )
     try:
-        if con.execute("SELECT count(*) <> count(DISTINCT h) FROM pt_fs_nodes").fetchall()[0][0]:
-            return None
         nodes = con.sql("SELECT chain, address FROM pt_fs_nodes ORDER BY id").to_arrow_table()
         assets = con.execute(
             f"""SELECT a.chain, a.token, hash(a.chain, a.token, {salt}) AS h, k.symbol, k.decimals
                 FROM (SELECT DISTINCT chain, token FROM transfers WHERE {_VALUE}) a
                 LEFT JOIN tokens k ON k.chain = a.chain AND k.address = a.token ORDER BY a.chain, a.token"""
         ).fetchall()
+        asset_h = np.array([a[2] for a in assets], dtype=np.uint64)
+        if len(np.unique(asset_h)) < len(asset_h):
+            return None
+        # Unordered: the rows come back nearly in ledger order (ingests write block by block), which numpy's
+        # stable sort finishes far faster than an ORDER BY over every column.
         cols = con.execute(
             f"""SELECT a.id AS src, b.id AS dst, hash(t.chain, t.token, {salt}) AS asset,
                        coalesce(epoch(t.time), 0)::BIGINT AS time, coalesce(t.block_number, 0) AS block,
@@ -288,34 +294,26 @@ def _build(con: duckdb.DuckDBPyConnection, key: str, salt: int) -> FlowStore | N
                        coalesce(t.usd, 'NaN'::DOUBLE) AS usd,
                        hash(t.tx_hash) IN (SELECT hash(tx_hash) FROM swaps) AS in_swap
                 FROM (SELECT * FROM transfers WHERE {_VALUE}) t
-                JOIN pt_fs_nodes a ON a.h = hash(t.chain, t.from_address, {salt})
-                JOIN pt_fs_nodes b ON b.h = hash(t.chain, t.to_address, {salt})
-                ORDER BY t.time NULLS FIRST, t.block_number, t.log_index, txh"""
+                JOIN pt_fs_nodes a ON a.h = hash(t.chain, t.from_address) AND a.g = hash(t.from_address, t.chain, 1)
+                JOIN pt_fs_nodes b ON b.h = hash(t.chain, t.to_address) AND b.g = hash(t.to_address, t.chain, 1)"""
         ).fetchnumpy()
+        # the parties of a swap: its pool, and whoever called the pool for someone else (a router)
         parties = con.execute(
-            f"""WITH sw AS (SELECT s.chain, s.tx_hash, s.pool, s.sender, s.recipient, x.to_address AS tx_to,
-                                   x.from_address AS tx_from
-                            FROM swaps s LEFT JOIN transactions x ON x.chain = s.chain AND x.hash = s.tx_hash),
-                     p AS (SELECT chain, tx_hash, pool AS address FROM sw WHERE pool IS NOT NULL
-                           UNION SELECT chain, tx_hash, sender FROM sw
+            f"""WITH p AS (SELECT chain, tx_hash, pool AS address FROM swaps WHERE pool IS NOT NULL
+                           UNION SELECT chain, tx_hash, sender FROM swaps
                                  WHERE sender IS NOT NULL AND sender <> coalesce(recipient, '')
-                                   AND sender <> coalesce(tx_from, '')
-                           UNION SELECT chain, tx_hash, tx_to FROM sw
-                                 WHERE tx_to IS NOT NULL AND tx_to <> coalesce(recipient, '')
-                                   AND tx_to <> coalesce(tx_from, ''))
+                                   AND sender <> coalesce(initiator, ''))
                 SELECT hash(p.tx_hash) AS txh, n.id AS node FROM p
-                JOIN pt_fs_nodes n ON n.h = hash(p.chain, p.address, {salt})"""
+                JOIN pt_fs_nodes n ON n.h = hash(p.chain, p.address) AND n.g = hash(p.address, p.chain, 1)"""
         ).fetchnumpy()
     finally:
         con.execute("DROP TABLE IF EXISTS pt_fs_nodes")
+    cols = _ledger_order(cols)
     chains, chain_start, addresses = _node_arrays(nodes)
     n = len(addresses)
     src = np.asarray(cols["src"], dtype=np.int32)
     dst = np.asarray(cols["dst"], dtype=np.int32)
-    asset_h = np.array([a[2] for a in assets], dtype=np.uint64)
     asset_order = np.argsort(asset_h)
-    if len(np.unique(asset_h)) < len(asset_h):
-        return None
     asset = asset_order[np.searchsorted(asset_h[asset_order], np.asarray(cols["asset"], dtype=np.uint64))]
     asset = asset.astype(np.int32)
     asset_chain = np.array([int(np.flatnonzero(chains == c)[0]) for c, *_ in assets], dtype=np.int32)
@@ -369,9 +367,25 @@ def _node_arrays(nodes: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return chains, chain_start, addresses
 
 
+def _ledger_order(cols: dict) -> dict:
+    """Rows sorted by (time, block, log index): ledger order. Two stable sorts, by (block, log index) and
+    then by time, each over rows that already come nearly in that order. Two native transfers of one
+    block (both log index -1) keep the order they came in."""
+    log = cols["log_index"].astype(np.int64)
+    order = np.argsort(cols["block"].astype(np.int64) * (1 << 22) + np.clip(log + (1 << 21), 0, (1 << 22) - 1),
+                       kind="stable")
+    order = order[np.argsort(np.asarray(cols["time"])[order], kind="stable")]
+    if np.all(order[1:] > order[:-1]):
+        return cols
+    return {k: np.asarray(v)[order] for k, v in cols.items()}
+
+
 def _csr(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Edge ids grouped by ``key`` (node), each group in ledger (edge id) order, and the group offsets."""
-    idx = np.argsort(key, kind="stable").astype(np.int32)
+    """Edge ids grouped by ``key`` (node), each group in ledger (edge id) order, and the group offsets.
+    A stable sort in two 16-bit passes (numpy sorts 16-bit keys by radix)."""
+    key = key.astype(np.uint32)
+    low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    idx = low[np.argsort((key[low] >> 16).astype(np.uint16), kind="stable")].astype(np.int32)
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
     return idx, ptr
