@@ -78,7 +78,7 @@ def trace_cmd(
     accounts (with their exchange), exchanges, OTC desks, bridges, DEXes, mixers, wallets still holding it
     (held), or where the trace gave up (unknown: hop limit). A swap is followed into the token it bought.
     Endpoints plus unresolved add up to the input. The first trace of a warehouse state builds its flow
-    store (kept beside the warehouse as <db>.flows.npz); later ones reuse it."""
+    store and keeps it beside the warehouse (its file name plus .flows.npz); later traces reuse it."""
     from pigtrace.evaluation.common import parse_date
     from pigtrace.trace.run import trace
 
