@@ -42,8 +42,8 @@ def _register() -> None:
         trace_commands,
     )
 
-    for module in (ingest_commands, detect_commands, cluster_commands, trace_commands, case_commands, labels_commands,
-                   simulate_commands, evaluate_commands):
+    for module in (ingest_commands, detect_commands, cluster_commands, trace_commands, case_commands,
+                   labels_commands, simulate_commands, evaluate_commands):
         module.register(app)
 
 
