@@ -133,6 +133,9 @@ def test_every_kind_of_endpoint(warehouse):
         assert e["usd"] == pytest.approx(100) and e["entity"] == entity
     assert by[(led.addr("deposit"), "exchange_deposit")]["last_time"] < datetime(2024, 1, 2)
     _closes(r)
+    few = trace(warehouse, led.addr("victim"), hops=3, hop_rows=2)  # rows read back for the largest two only
+    assert few.hops_total == len(r.hops) > 2 and len(few.hops) == 2
+    assert few.hops[0]["usd"] == 900 and few.hops[0]["tx_hash"] and few.hops[1]["usd"] == 100
     # one hop more: the money is known to have moved on from h2, not where it stopped; two: it stopped at h3
     assert (led.addr("h3"), "unknown") in _ends(trace(warehouse, led.addr("victim"), hops=4))
     deeper = _ends(trace(warehouse, led.addr("victim"), hops=5))

@@ -46,8 +46,8 @@ def print_trace(result, fmt: Format) -> None:
     emit(ends, fmt, ["kind", "entity", "address", "usd", "last_time"], title=title, empty="no endpoints: nothing traced")
     hops = sorted(data["hops"], key=lambda h: -h["usd"])[:TABLE_ROWS]
     hops.sort(key=lambda h: h["time"])
-    more = len(data["hops"]) - len(hops)
-    title = f"hops (largest {len(hops)} of {len(data['hops'])}; all in --format json or csv)" if more else "hops"
+    total = max(result.hops_total, len(data["hops"]))
+    title = f"hops (largest {len(hops)} of {total}; all in --format json or csv)" if total > len(hops) else "hops"
     emit(hops, fmt, ["time", "from", "to", "asset", "usd", "tx_hash"], title=title)
 
 
@@ -86,7 +86,7 @@ def trace_cmd(
     con = open_db(db, read_only=True)
     with working("tracing"):
         result = trace(con, source, method=method, hops=hops, min_usd=min_usd, since=start, until=end,
-                       follow=follow, chain=chain)
+                       follow=follow, chain=chain, hop_rows=TABLE_ROWS if fmt == Format.table else None)
     print_trace(result, fmt)
 
 

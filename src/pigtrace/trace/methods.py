@@ -72,8 +72,8 @@ class History:
                 lc = np.cumsum(np.log(np.where(f > 0, f, 1.0)))
             bucket = np.floor(lc / _BUCKET)
             starts = np.flatnonzero(np.concatenate(([True], (bucket[1:] != bucket[:-1]) | (f[1:] <= 0))))
-            event_of = np.empty(len(order), dtype=np.int64)
-            event_of[order] = np.arange(len(order))
+            event_of = np.empty(len(order), dtype=np.int32)
+            event_of[order] = np.arange(len(order), dtype=np.int32)
             self._balance = (is_in, f, lc, starts, event_of[:n_in], event_of[n_in:])
         return self._balance
 

@@ -59,6 +59,7 @@ class TraceResult:
     endpoints: list[dict[str, Any]]
     hops: list[dict[str, Any]]
     unresolved_usd: float
+    hops_total: int = 0  # hops the money took; ``hops`` holds all of them unless the caller asked for fewer
     walk: WalkResult | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,7 +73,11 @@ class TraceResult:
 
 def trace(con: duckdb.DuckDBPyConnection, source: str, method: str = "fifo", hops: int = DEFAULT_HOPS,
           min_usd: float = DEFAULT_MIN_USD, since: datetime | None = None, until: datetime | None = None,
-          follow: str = "auto", chain: str | None = None, store: FlowStore | None = None) -> TraceResult:
+          follow: str = "auto", chain: str | None = None, store: FlowStore | None = None,
+          hop_rows: int | None = None) -> TraceResult:
+    """Trace ``source`` (address or transaction hash). ``hop_rows``: read back (transaction hash, exact
+    amount) for only the largest this many hops, in ledger order; None: every hop. Reading them back scans
+    the warehouse's transfers, the slowest step of a trace on a large warehouse."""
     if method not in METHODS:
         raise PigtraceError(f"--method {method!r}: use one of {', '.join(METHODS)}")
     if follow not in FOLLOW:
@@ -96,8 +101,8 @@ def trace(con: duckdb.DuckDBPyConnection, source: str, method: str = "fifo", hop
     result = walk(store, ends, seeds, method=method, hops=hops, min_usd=min_usd)
     return TraceResult(
         source=shown, chain=chain, method=method, follow=follow, input_usd=result.input_usd,
-        endpoints=_endpoint_rows(store, ends, result), hops=_hop_rows(con, store, result),
-        unresolved_usd=result.unresolved_usd, walk=result,
+        endpoints=_endpoint_rows(store, ends, result), hops=_hop_rows(con, store, result, hop_rows),
+        unresolved_usd=result.unresolved_usd, hops_total=len(result.edges), walk=result,
     )
 
 
@@ -200,10 +205,13 @@ def _endpoint_rows(store: FlowStore, ends: Endpoints, res: WalkResult) -> list[d
     return rows
 
 
-def _hop_rows(con, store: FlowStore, res: WalkResult) -> list[dict[str, Any]]:
+def _hop_rows(con, store: FlowStore, res: WalkResult, limit: int | None) -> list[dict[str, Any]]:
     if not res.edges:
         return []
     edges = np.array(sorted(res.edges), dtype=np.int64)
+    if limit is not None and len(edges) > limit:
+        usd = np.array([res.edges[e][0] for e in edges.tolist()])
+        edges = np.sort(edges[np.argsort(-usd, kind="stable")[:limit]])
     detail = edge_rows(con, store, edges)
     rows = []
     for e in edges.tolist():  # edge ids are in ledger order

@@ -22,7 +22,7 @@ unresolved value add up to the input.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +31,7 @@ from pigtrace.graph.flows import FlowStore
 from pigtrace.trace.endpoints import K, NONE, Endpoints
 from pigtrace.trace.methods import SHORT, History, spend
 
-KEEP_EVENTS = 4_000_000  # events of busy wallets' histories kept with the store between visits and traces
+KEEP_EVENTS = 12_000_000  # events of busy wallets' histories kept with the store (about 40 bytes each)
 
 
 @dataclass
@@ -192,11 +192,13 @@ class _Walk:
 
 
 def history(store: FlowStore, node: int, asset: int) -> History:
-    """The wallet's history in one asset; a busy wallet's is kept with the store (up to KEEP_EVENTS events
-    in all), so later visits and later traces skip the work that does not depend on what is traced."""
-    kept = store.derived.setdefault("histories", {})
+    """The wallet's history in one asset; a busy wallet's is kept with the store (the most recently used,
+    up to KEEP_EVENTS events in all), so later visits and traces skip the work that does not depend on
+    what is traced."""
+    kept: OrderedDict = store.derived.setdefault("histories", OrderedDict())
     hist = kept.get((node, asset))
     if hist is not None:
+        kept.move_to_end((node, asset))
         return hist
     ins = store.in_edges(node)
     ins = ins[store.asset[ins] == asset]
@@ -205,9 +207,8 @@ def history(store: FlowStore, node: int, asset: int) -> History:
     hist = History(ins, store.amount[ins], outs, store.amount[outs])
     if hist.size > SHORT:
         held = store.derived.get("history_events", 0) + hist.size
-        if held > KEEP_EVENTS:
-            kept.clear()
-            held = hist.size
+        while kept and held > KEEP_EVENTS:
+            held -= kept.popitem(last=False)[1].size
         kept[(node, asset)] = hist
         store.derived["history_events"] = held
     return hist
