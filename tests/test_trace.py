@@ -166,6 +166,32 @@ def test_deposit_accounts_behind_an_exchange_forwarder(warehouse):
     assert ends.kind_of(store.node_of("ethereum", led.addr("launderer"))) is None
 
 
+def test_unlabelled_hot_wallet_is_recognised_by_its_sweeps_and_withdrawals(warehouse):
+    led = Ledger()
+    for i in range(25):  # customers' deposit accounts swept to a hot wallet nobody labelled
+        led.transfer(f"customer{i}", f"dep{i}", 40 + i)
+        led.transfer(f"dep{i}", "hot", 40 + i)
+    for i in range(120):  # which pays out withdrawals
+        led.transfer("hot", f"user{i}", 5)
+    for i in range(25):  # a scam's consolidation wallet: as many wallets sweep to it, but it pays few
+        led.transfer(f"victim{i}", f"collect{i}", 100)
+        led.transfer(f"collect{i}", "consolidation", 100)
+    led.transfer("consolidation", "launderer", 2500)
+    led.transfer("launderer", "dep0", 2500)
+    led.transfer("dep0", "hot", 2500)
+    led.write(warehouse)
+    r = trace(warehouse, led.addr("victim3"))
+    assert [(e["address"], e["kind"], e["entity"]) for e in r.endpoints] == [(led.addr("dep0"), "exchange_deposit", None)]
+    assert [h["to"] for h in r.hops] == [led.addr(n) for n in ("collect3", "consolidation", "launderer", "dep0")]
+    from pigtrace.graph.flows import load_flows
+    from pigtrace.trace.endpoints import load_endpoints
+
+    store = load_flows(warehouse)
+    ends = load_endpoints(warehouse, store)
+    assert ends.kind_of(store.node_of("ethereum", led.addr("hot"))) == "exchange"
+    assert ends.kind_of(store.node_of("ethereum", led.addr("consolidation"))) is None
+
+
 def test_window_min_usd_and_unresolved(warehouse):
     led = Ledger()
     led.label("hot", "Exchange A: hot wallet", "exchange")

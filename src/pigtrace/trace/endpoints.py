@@ -13,6 +13,10 @@ Kinds (the ``kind`` of ``pigtrace trace`` endpoints):
   customer's deposit account; ``entity`` is the exchange it swept to most. An address like that which itself collects the sweeps of at least
   ``FORWARDER_FEEDERS`` wallets that each send it nearly everything is the exchange's own forwarder: it
   becomes ``exchange`` and those wallets ``exchange_deposit`` of the same exchange.
+- an unlabelled address that collects the sweeps of at least ``HUB_FEEDERS`` wallets (each sending it
+  nearly all it sends) and pays at least ``HUB_PAYEES`` different addresses is taken for an exchange's
+  hot wallet nobody labelled: ``exchange`` without an entity, and the wallets sweeping to it its
+  ``exchange_deposit`` accounts (also without an entity).
 - ``bridge``, ``dex`` (defi_dex, defi, defi_lending, and the pools and routers seen in swaps), ``mixer``
   (mixing_service), ``otc`` (otc_desk, guarantee_marketplace): by label category or concept.
 An address a label calls a wrongdoer (scam, phishing, sanction, ...) is never a service, except a mixer
@@ -53,6 +57,8 @@ DEPOSIT_USD_SHARE = 0.9
 DEPOSIT_COUNT_SHARE = 0.75
 FORWARDER_FEEDERS = 10  # wallets sweeping (nearly) all they send to one address make it a forwarder
 FEEDER_SHARE = 0.9
+HUB_FEEDERS = 20  # an unlabelled hot wallet: this many wallets sweep to it ...
+HUB_PAYEES = 100  # ... and it pays this many different addresses
 
 
 @dataclass
@@ -95,6 +101,7 @@ def classify(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
     _labelled(con, store, ep)
     dex = store.dex_nodes[ep.kind[store.dex_nodes] == NONE]
     ep.kind[dex] = K["dex"]
+    _hubs(store, ep)
     _deposits(store, ep)
     return ep
 
@@ -137,6 +144,35 @@ def _labelled(con, store: FlowStore, ep: Endpoints) -> None:
                 ep.entity[node] = ids[name]
 
 
+def _pair_totals(src: np.ndarray, dst: np.ndarray, usd: np.ndarray, n: int):
+    """(sender, receiver, USD, transfers) per distinct pair of the given edges."""
+    uniq, inv = np.unique(src.astype(np.int64) * n + dst, return_inverse=True)
+    return uniq // n, uniq % n, np.bincount(inv, weights=usd), np.bincount(inv)
+
+
+def _hubs(store: FlowStore, ep: Endpoints) -> None:
+    """Unlabelled exchange hot wallets, by what only a hot wallet does: it collects the sweeps of at least
+    HUB_FEEDERS wallets that each send it nearly all they send, and pays at least HUB_PAYEES different
+    addresses (withdrawals). A scam's consolidation wallet collects from many wallets too, but pays few."""
+    n, kind = store.n_nodes, ep.kind
+    if not store.n_edges:
+        return
+    usd = np.where(np.isfinite(store.usd), store.usd, 0.0)
+    out_usd = np.bincount(store.src, weights=usd, minlength=n)
+    out_n = np.bincount(store.src, minlength=n)
+    cand = (kind == NONE) & (np.bincount(store.dst, minlength=n) >= HUB_FEEDERS) & (out_n >= HUB_PAYEES)
+    if not cand.any():
+        return
+    into = np.flatnonzero(cand[store.dst])
+    p_src, p_dst, p_usd, p_n = _pair_totals(store.src[into], store.dst[into], usd[into], n)
+    feeder = (kind[p_src] == NONE) & (p_usd >= FEEDER_SHARE * out_usd[p_src]) & (p_n >= FEEDER_SHARE * out_n[p_src])
+    out = np.flatnonzero(cand[store.src])
+    o_src, _o_dst, _u, _c = _pair_totals(store.src[out], store.dst[out], usd[out], n)
+    hub = (cand & (np.bincount(p_dst[feeder], minlength=n) >= HUB_FEEDERS)
+           & (np.bincount(o_src, minlength=n) >= HUB_PAYEES))
+    kind[hub] = K["exchange"]
+
+
 def _deposits(store: FlowStore, ep: Endpoints) -> None:
     """Exchange deposit accounts and forwarders, from what each address sends (vectorised)."""
     n = store.n_nodes
@@ -172,11 +208,7 @@ def _deposits(store: FlowStore, ep: Endpoints) -> None:
     into = np.flatnonzero(deposit[store.dst] & (kind[store.src] == NONE))
     if not len(into):
         return
-    pair = store.src[into].astype(np.int64) * n + store.dst[into]
-    uniq, inv = np.unique(pair, return_inverse=True)
-    pair_usd = np.bincount(inv, weights=usd[into])
-    pair_n = np.bincount(inv)
-    p_src, p_dst = uniq // n, uniq % n
+    p_src, p_dst, pair_usd, pair_n = _pair_totals(store.src[into], store.dst[into], usd[into], n)
     feeder = (pair_usd >= FEEDER_SHARE * out_usd[p_src]) & (pair_n >= FEEDER_SHARE * out_n[p_src])
     forwarder = deposit & (np.bincount(p_dst[feeder], minlength=n) >= FORWARDER_FEEDERS)
     if not forwarder.any():
