@@ -22,3 +22,11 @@ def analysed_world(root, seed: int = 3) -> tuple:
     pigtrace("ingest", "etl", str(world), "--db", str(db), check=True)
     pigtrace("analyze", "--db", str(db), check=True)
     return world, db
+
+
+def ctrl_c_as_in_a_shell() -> None:
+    """For Popen's preexec_fn: a child that takes SIGINT as a terminal's Ctrl-C would. A pytest-xdist worker
+    ignores SIGINT and its children inherit that, so Python in them would never see the signal."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_run import analysed_world, pigtrace
+from tests.cli_run import analysed_world, ctrl_c_as_in_a_shell, pigtrace
 from tests.conftest import FIXTURES
 
 SANCTIONED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"  # OFAC SDN (Lazarus Group)
@@ -98,7 +98,8 @@ def test_existing_output_is_kept_unless_force(tmp_path, analysed):
 
 def _interrupt(args: list[str], db: Path, wait_s: float) -> subprocess.CompletedProcess:
     proc = subprocess.Popen([sys.executable, "-m", "pigtrace", *args, "--db", str(db)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_in_a_shell)
     time.sleep(wait_s)
     assert proc.poll() is None, "finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import ctrl_c_as_in_a_shell, pigtrace
 from tests.conftest import FIXTURES
 
 TABLES = ("blocks", "transactions", "transfers", "approvals", "swaps", "tokens", "ingest_log")
@@ -40,7 +40,7 @@ def _start_and_interrupt(folder: Path, db: str, sig: int) -> int:
     """Start the ingest; once it writes to the warehouse file (its merge has begun), send ``sig``."""
     size = os.path.getsize(db)
     proc = subprocess.Popen([sys.executable, "-m", "pigtrace", "ingest", "etl", str(folder), "--db", db],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_in_a_shell)
     deadline = time.monotonic() + 240
     while proc.poll() is None and time.monotonic() < deadline:
         if os.path.getsize(db) > size:
