@@ -7,8 +7,8 @@ Every writer still hands text rows to ``store.warehouse.merge_staged``; this mod
 the data contract's. Code that wants speed over a large warehouse (graphs, traces) may read the
 ``ledger_*`` base tables and the ``addresses`` / ``tx_hashes`` dictionaries directly.
 
-Refs are global (unique across chains) and are handed out in the order rows arrive, transaction refs
-in block order, so the ref columns of a ledger table bit-pack tightly.
+Refs are global (unique across chains) and handed out by ingest batch, so a ledger table's ref columns
+stay within a narrow range per row group and bit-pack to a few bytes a row.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ def ref_column(table: str, column: str) -> str:
     return column.removesuffix("_address") + "_ref"
 
 
+def kind(table: str, column: str) -> str:
+    """'hash', 'address' or 'plain': how ``column`` of ``table`` is stored."""
+    if column == HASH_COLUMN[table]:
+        return "hash"
+    return "address" if column in ADDRESS_COLUMNS[table] else "plain"
+
+
 def split_columns(spec: str) -> list[tuple[str, str]]:
     """'a VARCHAR NOT NULL, b BIGINT' -> [('a', 'VARCHAR NOT NULL'), ('b', 'BIGINT')]."""
     return [tuple(part.strip().split(None, 1)) for part in spec.split(",") if part.strip()]  # type: ignore[misc]
@@ -48,10 +55,9 @@ def split_columns(spec: str) -> list[tuple[str, str]]:
 
 def base_spec(table: str, spec: str) -> str:
     """The base table's column list: text address and hash columns become BIGINT refs."""
-    referenced = set(ADDRESS_COLUMNS[table]) | {HASH_COLUMN[table]}
     columns = []
     for name, sql_type in split_columns(spec):
-        if name in referenced:
+        if kind(table, name) != "plain":
             not_null = " NOT NULL" if "NOT NULL" in sql_type else ""
             columns.append(f"{ref_column(table, name)} BIGINT{not_null}")
         else:
@@ -63,9 +69,9 @@ def view_sql(table: str, spec: str) -> str:
     """The view giving ``table`` in its text form, columns in the data contract's order."""
     select, joins = [], []
     for name, _ in split_columns(spec):
-        if name == HASH_COLUMN[table]:
+        if kind(table, name) == "hash":
             select.append(f"h.hash AS {name}")
-        elif name in ADDRESS_COLUMNS[table]:
+        elif kind(table, name) == "address":
             alias = f"a_{name}"
             select.append(f"{alias}.address AS {name}")
             joins.append(f"LEFT JOIN addresses {alias} ON {alias}.ref = b.{ref_column(table, name)}")
@@ -93,8 +99,8 @@ def _merge(con: duckdb.DuckDBPyConnection, table: str, rows: str, keys: list[str
     columns = split_columns_of(con, table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE pt_ledger_batch AS {rows}")
     has_block = "block_number" in {c for c, _ in columns}
-    _assign_tx_refs(con, hash_col)
-    _assign_address_refs(con, ADDRESS_COLUMNS[table])
+    _assign_refs(con, "pt_batch_tx", "tx_hashes", "hash", [hash_col])
+    _assign_refs(con, "pt_batch_addr", "addresses", "address", ADDRESS_COLUMNS[table])
 
     base_cols, select = [], []
     # a batch almost always holds one chain: then the chain need not be compared on every join
@@ -105,10 +111,10 @@ def _merge(con: duckdb.DuckDBPyConnection, table: str, rows: str, keys: list[str
 
     joins = [f"JOIN pt_batch_tx tx ON tx.hash = s.{hash_col}{same_chain('tx')}"]
     for name, _ in columns:
-        base_cols.append(ref_column(table, name) if name in ADDRESS_COLUMNS[table] or name == hash_col else name)
-        if name == hash_col:
+        base_cols.append(name if kind(table, name) == "plain" else ref_column(table, name))
+        if kind(table, name) == "hash":
             select.append("tx.ref")
-        elif name in ADDRESS_COLUMNS[table]:
+        elif kind(table, name) == "address":
             alias = f"r_{name}"
             select.append(f"{alias}.ref")
             joins.append(f"LEFT JOIN pt_batch_addr {alias} ON {alias}.address = s.{name}{same_chain(alias)}")
@@ -147,42 +153,21 @@ def _block_range(con: duckdb.DuckDBPyConnection, base: str) -> str:
     return f"(SELECT * FROM {base} WHERE block_number BETWEEN {int(lo)} AND {int(hi)})"
 
 
-def _assign_tx_refs(con: duckdb.DuckDBPyConnection, hash_col: str) -> None:
-    """pt_batch_tx(chain, hash, ref, fresh): the batch's transaction hashes with their refs; hashes not
-    seen before get new refs and are added to ``tx_hashes``."""
+def _assign_refs(con: duckdb.DuckDBPyConnection, batch: str, dictionary: str, value: str, columns: list[str]) -> None:
+    """``batch``(chain, <value>, ref): every value the batch's ``columns`` name, with its ref in
+    ``dictionary``; values not seen before get the next refs and are added to the dictionary."""
+    named = " UNION ALL ".join(f"SELECT chain, {c} AS v FROM pt_ledger_batch" for c in columns)
+    start = int(con.execute(f"SELECT coalesce(max(ref), 0) FROM {dictionary}").fetchall()[0][0])
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_batch_tx AS
-            SELECT n.chain, n.hash, d.ref, d.ref IS NULL AS fresh
-            FROM (SELECT DISTINCT chain, {hash_col} AS hash FROM pt_ledger_batch) n
-            LEFT JOIN tx_hashes d ON d.chain = n.chain AND d.hash = n.hash"""
+        f"""CREATE OR REPLACE TEMP TABLE {batch} AS
+            SELECT n.chain, n.v AS {value}, d.ref
+            FROM (SELECT DISTINCT chain, v FROM ({named}) WHERE v IS NOT NULL) n
+            LEFT JOIN {dictionary} d ON d.chain = n.chain AND d.{value} = n.v"""
     )
-    start = con.execute("SELECT coalesce(max(ref), 0) FROM tx_hashes").fetchall()[0][0]
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_batch_tx AS
-            SELECT chain, hash, ref, fresh FROM pt_batch_tx WHERE NOT fresh
+        f"""CREATE OR REPLACE TEMP TABLE {batch} AS
+            SELECT chain, {value}, ref FROM {batch} WHERE ref IS NOT NULL
             UNION ALL
-            SELECT chain, hash, {int(start)} + row_number() OVER (), true
-            FROM pt_batch_tx WHERE fresh"""
+            SELECT chain, {value}, {start} + row_number() OVER () FROM {batch} WHERE ref IS NULL"""
     )
-    con.execute("INSERT INTO tx_hashes SELECT ref, chain, hash FROM pt_batch_tx WHERE fresh")
-
-
-def _assign_address_refs(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
-    """pt_batch_addr(chain, address, ref): every address the batch names, new ones added to ``addresses``."""
-    named = " UNION ALL ".join(f"SELECT chain, {c} AS address FROM pt_ledger_batch" for c in columns)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_batch_addr AS
-            SELECT n.chain, n.address, d.ref
-            FROM (SELECT DISTINCT chain, address FROM ({named}) WHERE address IS NOT NULL) n
-            LEFT JOIN addresses d ON d.chain = n.chain AND d.address = n.address"""
-    )
-    start = con.execute("SELECT coalesce(max(ref), 0) FROM addresses").fetchall()[0][0]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_batch_addr AS
-            SELECT chain, address, ref FROM pt_batch_addr WHERE ref IS NOT NULL
-            UNION ALL
-            SELECT chain, address, {int(start)} + row_number() OVER () FROM pt_batch_addr WHERE ref IS NULL"""
-    )
-    con.execute(
-        f"INSERT INTO addresses SELECT ref, chain, address FROM pt_batch_addr WHERE ref > {int(start)}"
-    )
+    con.execute(f"INSERT INTO {dictionary} SELECT ref, chain, {value} FROM {batch} WHERE ref > {start}")
