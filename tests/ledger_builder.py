@@ -248,14 +248,10 @@ class Ledger:
         ensure_schema(con)
         for table, rows in [("transactions", self.transactions), ("transfers", self.transfers),
                             ("approvals", self.approvals), ("swaps", self.swaps), ("labels", self.labels)]:
-            if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            insert_rows(con, f"INSERT INTO {table}", rows)
         tokens = {t.address: t for t in self._tokens.values() if t.address != NATIVE}
-        con.executemany(
-            "INSERT OR IGNORE INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
-            [(self.chain, t.address, t.symbol, t.symbol, t.decimals) for t in tokens.values()],
-        )
+        insert_rows(con, "INSERT OR IGNORE INTO tokens",
+                [(self.chain, t.address, t.symbol, t.symbol, t.decimals, None) for t in tokens.values()])
         return con
 
     # ---------------------------------------------------------------- internals
@@ -318,3 +314,12 @@ class Ledger:
             (self.chain, tx, log_index, info["block"], info["time"], token, kind, frm, to, amount, text, token_id,
              self._sender(tx), usd, tok.price_source if usd is not None else None)
         )
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, insert: str, rows: list[tuple], chunk: int = 500) -> None:
+    """``insert`` VALUES rows, many rows per statement (DuckDB's executemany runs one statement per row,
+    seconds for a few hundred rows); the parameters are bound to the table's column types as before."""
+    for i in range(0, len(rows), chunk):
+        part = rows[i:i + chunk]
+        row = "(" + ", ".join("?" * len(part[0])) + ")"
+        con.execute(f"{insert} VALUES {', '.join([row] * len(part))}", [v for r in part for v in r])
