@@ -66,12 +66,12 @@ def analysed_template(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def big_world(tmp_path_factory) -> Path:
-    """A simulated export of about 100,000 transfers, long enough to ingest that a test can interrupt the
+    """A simulated export of about 70,000 transfers, long enough to ingest that a test can interrupt the
     ingest midway. Shared by the whole run and only read."""
     from tests.cli_run import pigtrace
 
     def build(root: Path) -> None:
-        pigtrace("simulate", "--out", str(root / "world"), "--scale", "100000", "--seed", "5", check=True)
+        pigtrace("simulate", "--out", str(root / "world"), "--scale", "60000", "--seed", "5", check=True)
 
     return built_once(tmp_path_factory, "big", build) / "world"
 

@@ -23,7 +23,7 @@ TABLES = ("blocks", "transactions", "transfers", "approvals", "swaps", "tokens",
 
 @pytest.fixture(scope="module")
 def world(big_world) -> Path:
-    return big_world  # the session's simulated export of ~100,000 transfers (only read)
+    return big_world  # the run's simulated export of ~70,000 transfers (only read)
 
 
 def _counts(db: str) -> dict[str, int]:
