@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import psutil
 
 
 def pigtrace(*args: str, check: bool = False) -> subprocess.CompletedProcess:
@@ -30,3 +36,26 @@ def ctrl_c_as_in_a_shell() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def copy_warehouse(db: Path, folder: Path) -> Path:
+    """A copy of the (closed) warehouse file ``db`` in ``folder``, same name, for a test to use as its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    assert not Path(f"{db}.wal").exists(), f"{db} is still open"
+    return Path(shutil.copy(db, folder / db.name))
+
+
+def wait_until_open(proc: subprocess.Popen, path: Path, timeout: float = 120) -> None:
+    """Wait until ``proc`` has ``path`` open: the command itself is running (past Python's start-up and
+    imports, inside the command's own Ctrl-C handling), however slow the machine is."""
+    path = os.path.realpath(path)
+    watched = psutil.Process(proc.pid)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if any(f.path == path for f in watched.open_files()):
+                return
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"{proc.args} never opened {path} (exit {proc.poll()})")

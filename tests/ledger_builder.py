@@ -253,10 +253,8 @@ class Ledger:
                 columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
                 insert_rows(con, table, [dict(zip(columns, row)) for row in rows])
         tokens = {t.address: t for t in self._tokens.values() if t.address != NATIVE}
-        con.executemany(
-            "INSERT OR IGNORE INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
-            [(self.chain, t.address, t.symbol, t.symbol, t.decimals) for t in tokens.values()],
-        )
+        insert_values(con, "INSERT OR IGNORE INTO tokens",
+                [(self.chain, t.address, t.symbol, t.symbol, t.decimals, None) for t in tokens.values()])
         return con
 
     # ---------------------------------------------------------------- internals
@@ -319,3 +317,12 @@ class Ledger:
             (self.chain, tx, log_index, info["block"], info["time"], token, kind, frm, to, amount, text, token_id,
              self._sender(tx), usd, tok.price_source if usd is not None else None)
         )
+
+
+def insert_values(con: duckdb.DuckDBPyConnection, insert: str, rows: list[tuple], chunk: int = 500) -> None:
+    """``insert`` VALUES rows, many rows per statement (DuckDB's executemany runs one statement per row,
+    seconds for a few hundred rows); the parameters are bound to the table's column types as before."""
+    for i in range(0, len(rows), chunk):
+        part = rows[i:i + chunk]
+        row = "(" + ", ".join("?" * len(part[0])) + ")"
+        con.execute(f"{insert} VALUES {', '.join([row] * len(part))}", [v for r in part for v in r])

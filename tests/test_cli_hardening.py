@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_run import analysed_world, ctrl_c_as_in_a_shell, pigtrace
+from tests.cli_run import copy_warehouse, ctrl_c_as_in_a_shell, pigtrace, wait_until_open
 from tests.conftest import FIXTURES
 
 SANCTIONED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"  # OFAC SDN (Lazarus Group)
@@ -21,9 +21,11 @@ BINANCE = "0x28c6c06298d514db089934071355e5743bf21d60"
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory) -> tuple[Path, Path]:
-    """(world folder, warehouse) of a small simulated world, ingested and analysed."""
-    return analysed_world(tmp_path_factory.mktemp("hardening"))
+def analysed(tmp_path_factory, analysed_template) -> tuple[Path, Path]:
+    """(world folder, warehouse) of a small simulated world, ingested and analysed (this module's copy of
+    the session's)."""
+    world, db = analysed_template
+    return world, copy_warehouse(db, tmp_path_factory.mktemp("hardening"))
 
 
 def _one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -97,9 +99,12 @@ def test_existing_output_is_kept_unless_force(tmp_path, analysed):
 
 
 def _interrupt(args: list[str], db: Path, wait_s: float) -> subprocess.CompletedProcess:
+    """Ctrl-C ``wait_s`` after the command opened the warehouse (not counting Python's start-up, which on a
+    busy machine can outlast a fixed delay, so the signal would land in the imports)."""
     proc = subprocess.Popen([sys.executable, "-m", "pigtrace", *args, "--db", str(db)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=ctrl_c_as_in_a_shell)
+    wait_until_open(proc, db)
     time.sleep(wait_s)
     assert proc.poll() is None, "finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
@@ -112,7 +117,7 @@ def test_ctrl_c_during_analyze_exits_130_and_keeps_the_findings(tmp_path, analys
     copy = tmp_path / "w.duckdb"
     shutil.copy(db, copy)
     before = pigtrace("findings", "--db", str(copy), "-f", "csv", check=True).stdout
-    proc = _interrupt(["analyze"], copy, 2.0)
+    proc = _interrupt(["analyze"], copy, 1.0)
     assert proc.returncode == 130, proc.stderr
     _one_line_error(proc, "interrupted")
     assert pigtrace("findings", "--db", str(copy), "-f", "csv", check=True).stdout == before
@@ -120,11 +125,9 @@ def test_ctrl_c_during_analyze_exits_130_and_keeps_the_findings(tmp_path, analys
     assert '"analyses"' in runs and runs.count('"behaviour_only"') == 1  # no second run recorded
 
 
-def test_ctrl_c_during_ingest_exits_130_and_leaves_no_warehouse(tmp_path):
-    world = tmp_path / "world"
-    pigtrace("simulate", "--out", str(world), "--scale", "200000", "--seed", "4", check=True)
+def test_ctrl_c_during_ingest_exits_130_and_leaves_no_warehouse(tmp_path, big_world):
     db = tmp_path / "new.duckdb"
-    proc = _interrupt(["ingest", "etl", str(world)], db, 1.5)
+    proc = _interrupt(["ingest", "etl", str(big_world)], db, 0.5)
     assert proc.returncode == 130, proc.stderr
     _one_line_error(proc, "interrupted")
     assert not db.exists()  # the first ingest into a new file was interrupted: no empty warehouse left

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.cli_run import analysed_world, pigtrace
+from tests.cli_run import copy_warehouse, pigtrace
 from tests.conftest import FIXTURES
 
 
@@ -21,8 +21,9 @@ def _at80(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return analysed_world(tmp_path_factory.mktemp("out"))
+def world(tmp_path_factory, analysed_template):
+    world, db = analysed_template  # the session's analysed world; this module reads its own copy
+    return world, copy_warehouse(db, tmp_path_factory.mktemp("out"))
 
 
 def _fits(out: str, max_lines: int) -> list[str]:

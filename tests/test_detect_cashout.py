@@ -25,9 +25,8 @@ def _run(led):
     return con, findings(con, led)
 
 
-def test_mule_deposit_accounts_are_found_with_their_sweeps():
-    led, truth = scam_world()
-    con, got = _run(led)
+def test_mule_deposit_accounts_are_found_with_their_sweeps(scam_world_analysed):
+    led, truth, con, got = scam_world_analysed
     assert got["cash_out"] == truth["mules"]
     evidence = json.loads(con.execute(
         "SELECT evidence FROM findings WHERE address = ? AND role = 'cash_out'", [led.addr("ln_mule0")]

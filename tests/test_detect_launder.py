@@ -27,9 +27,8 @@ def _run(led):
     return con, findings(con, led)
 
 
-def test_laundering_path_is_found_and_services_are_not():
-    led, truth = scam_world()
-    con, got = _run(led)
+def test_laundering_path_is_found_and_services_are_not(scam_world_analysed):
+    led, truth, con, got = scam_world_analysed
     assert got["laundering"] == truth["laundering"]
     flagged = set().union(*got.values())
     assert not {"binance_hot", "uni_pool"} & flagged
@@ -43,11 +42,10 @@ def test_laundering_path_is_found_and_services_are_not():
     assert "100% of its" in reasons[1]
 
 
-def test_swap_hop_keeps_its_taint():
+def test_swap_hop_keeps_its_taint(scam_world_analysed):
     """The WETH a laundering wallet gets back from a DEX pool is its own money converted, not clean
     inflow: the wallet stays fully tainted and the mule it pays is found."""
-    led, _truth = scam_world()
-    con, got = _run(led)
+    led, _truth, con, got = scam_world_analysed
     share = con.execute(
         "SELECT role FROM findings WHERE address = ?", [led.addr("ln_split1")]
     ).fetchone()[0]
@@ -55,9 +53,8 @@ def test_swap_hop_keeps_its_taint():
     assert "ln_mule3" in got["cash_out"]
 
 
-def test_gas_funder_is_an_operator():
-    led, truth = scam_world()
-    _, got = _run(led)
+def test_gas_funder_is_an_operator(scam_world_analysed):
+    _, truth, _, got = scam_world_analysed
     assert truth["gas_funder"] in got["scam_operator"]
 
 

@@ -46,9 +46,8 @@ def test_platform_on_tron():
     assert got.get("victim") == truth["victims"]
 
 
-def test_findings_explain_themselves_with_transactions():
-    led, _truth = scam_world()
-    con, _ = _run(led)
+def test_findings_explain_themselves_with_transactions(scam_world_analysed):
+    led, _truth, con, _ = scam_world_analysed
     platform = led.addr("pf_platform")
     typology, reasons, evidence = con.execute(
         "SELECT typology, reasons, evidence FROM findings WHERE address = ? AND role = 'scam_collection'", [platform]

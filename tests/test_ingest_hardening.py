@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pigtrace.errors import IngestError, PigtraceError
 from pigtrace.ingest.etl import COLUMNS, ingest_etl
 from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import copy_warehouse, pigtrace
 from tests.conftest import FIXTURES
 
 BLOCKS_2023 = FIXTURES / "etl_mainnet_17173049"  # JSON-lines
@@ -50,11 +50,18 @@ def _one_line_error(proc, *needles: str) -> str:
     return err
 
 
-@pytest.fixture
-def db_with_fixture(tmp_path) -> str:
-    db = str(tmp_path / "w.duckdb")
-    pigtrace("ingest", "etl", str(BLOCKS_2023), "--db", db, check=True)
+@pytest.fixture(scope="module")
+def fixture_ingested(tmp_path_factory) -> Path:
+    """A warehouse the CLI ingested the 2023 blocks into, built once and only copied."""
+    db = tmp_path_factory.mktemp("ingested") / "w.duckdb"
+    pigtrace("ingest", "etl", str(BLOCKS_2023), "--db", str(db), check=True)
     return db
+
+
+@pytest.fixture
+def db_with_fixture(tmp_path, fixture_ingested) -> str:
+    """This test's own copy of that warehouse."""
+    return str(copy_warehouse(fixture_ingested, tmp_path))
 
 
 def _tokens_csv(folder: Path) -> None:
