@@ -11,7 +11,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     name="pigtrace",
     help="Open intelligence against pig-butchering crypto fraud: ingest chain data, find scam wallets and "
-    "victims, follow a victim's money to the cash-out (`case`), screen addresses and URLs.",
+    "victims, follow money to where it can be frozen (`trace`, `case`), screen addresses and URLs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,10 +39,11 @@ def _register() -> None:
         ingest_commands,
         labels_commands,
         simulate_commands,
+        trace_commands,
     )
 
-    for module in (ingest_commands, detect_commands, cluster_commands, case_commands, labels_commands,
-                   simulate_commands, evaluate_commands):
+    for module in (ingest_commands, detect_commands, cluster_commands, trace_commands, case_commands,
+                   labels_commands, simulate_commands, evaluate_commands):
         module.register(app)
 
 

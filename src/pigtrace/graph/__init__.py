@@ -1,3 +1,5 @@
-"""The money graph built from the warehouse: addresses as dense integer ids, value flows as CSR arrays
-(``build``), and walks over them (``taint``: proportional/haircut taint and hop distances). Detectors
-and tracing read these arrays instead of looping over transfers."""
+"""The money graph built from the warehouse: the time-ordered flow store (``flows``: every value transfer an
+edge, CSR arrays per sender and receiver, swap links, cached per warehouse state) that tracing walks; and
+the aggregated value graph (``build``: addresses as dense integer ids, summed flows as CSR arrays) with its
+walks (``taint``: proportional/haircut taint and hop distances) that the detectors read. Both replace
+loops over transfers."""
