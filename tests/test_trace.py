@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+import duckdb
 import pytest
 
 from pigtrace.errors import PigtraceError
@@ -89,7 +90,7 @@ def test_swap_is_followed_into_the_bought_token(warehouse):
     led2 = Ledger()
     led2.transfer("victim", "launderer", 1000)
     led2.swap("launderer", "pool", "USDT", 1000, "WETH", 0.4, recipient="stranger")
-    con2 = __import__("duckdb").connect()
+    con2 = duckdb.connect()
     led2.write(con2)
     r2 = trace(con2, led2.addr("victim"))
     assert _ends(r2) == {(led2.addr("pool"), "dex"): 1000}

@@ -154,12 +154,15 @@ _SAVED = [f for f in fields(FlowStore) if f.name != "derived"]
 
 
 def state_key(con: duckdb.DuckDBPyConnection) -> str:
-    """What the store depends on: the latest ingest and the row counts of the ledger tables it reads."""
+    """What the store depends on: the latest ingest, the row counts of the ledger tables it reads, and the
+    DuckDB version."""
     row = con.execute(
         """SELECT (SELECT coalesce(max(id), 0) FROM ingest_log), (SELECT count(*) FROM transfers),
                   (SELECT count(*) FROM swaps), (SELECT count(*) FROM transactions), (SELECT count(*) FROM tokens)"""
     ).fetchall()[0]
-    return f"v{FORMAT}:ingest={row[0]}:transfers={row[1]}:swaps={row[2]}:transactions={row[3]}:tokens={row[4]}"
+    # the store holds DuckDB's hashes of transaction hashes (to find rows again): another DuckDB may hash otherwise
+    return (f"v{FORMAT}:duckdb={duckdb.__version__}:ingest={row[0]}:transfers={row[1]}:swaps={row[2]}"
+            f":transactions={row[3]}:tokens={row[4]}")
 
 
 _memory: dict[str, FlowStore] = {}

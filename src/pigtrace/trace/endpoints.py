@@ -14,7 +14,7 @@ Kinds (the ``kind`` of ``pigtrace trace`` endpoints):
   ``FORWARDER_FEEDERS`` wallets that each send it nearly everything is the exchange's own forwarder: it
   becomes ``exchange`` and those wallets ``exchange_deposit`` of the same exchange.
 - an unlabelled address that collects the sweeps of at least ``HUB_FEEDERS`` wallets (each sending it
-  nearly all it sends) and pays at least ``HUB_PAYEES`` different addresses is taken for an exchange's
+  nearly all it sends; a wallet's main receiver is the one its latest payment went to) and pays at least ``HUB_PAYEES`` different addresses is taken for an exchange's
   hot wallet nobody labelled: ``exchange`` without an entity, and the wallets sweeping to it its
   ``exchange_deposit`` accounts (also without an entity).
 - ``bridge``, ``dex`` (defi_dex, defi, defi_lending, and the pools and routers seen in swaps), ``mixer``
@@ -101,8 +101,10 @@ def classify(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
     _labelled(con, store, ep)
     dex = store.dex_nodes[ep.kind[store.dex_nodes] == NONE]
     ep.kind[dex] = K["dex"]
-    _hubs(store, ep)
-    _deposits(store, ep)
+    if store.n_edges:
+        sends = _Sends.of(store)
+        _hubs(store, ep, sends)
+        _deposits(store, ep, sends)
     return ep
 
 
@@ -144,46 +146,61 @@ def _labelled(con, store: FlowStore, ep: Endpoints) -> None:
                 ep.entity[node] = ids[name]
 
 
-def _pair_totals(src: np.ndarray, dst: np.ndarray, usd: np.ndarray, n: int):
-    """(sender, receiver, USD, transfers) per distinct pair of the given edges."""
-    uniq, inv = np.unique(src.astype(np.int64) * n + dst, return_inverse=True)
-    return uniq // n, uniq % n, np.bincount(inv, weights=usd), np.bincount(inv)
+@dataclass
+class _Sends:
+    """What each address sends: USD and transfers in all, and its main receiver (the receiver of its latest
+    payment) with the share of its sends that went there. Computed once per classification, in O(edges)."""
+    usd: np.ndarray
+    out_usd: np.ndarray
+    out_n: np.ndarray
+    main: np.ndarray  # node id, -1 for an address that never sends
+    main_usd: np.ndarray
+    main_n: np.ndarray
+
+    @classmethod
+    def of(cls, store: FlowStore) -> "_Sends":
+        n = store.n_nodes
+        usd = np.where(np.isfinite(store.usd), store.usd, 0.0)
+        out_n = np.bincount(store.src, minlength=n)
+        main = np.full(n, -1, dtype=np.int64)
+        sends = out_n > 0
+        main[sends] = store.dst[store.out_idx[store.out_ptr[1:][sends] - 1]]
+        to_main = store.dst == main[store.src]
+        return cls(usd, np.bincount(store.src, weights=usd, minlength=n), out_n, main,
+                   np.bincount(store.src, weights=usd * to_main, minlength=n),
+                   np.bincount(store.src, weights=to_main, minlength=n))
+
+    def feeds(self, eligible: np.ndarray) -> np.ndarray:
+        """Per address, how many ``eligible`` wallets send it nearly all (FEEDER_SHARE) they send."""
+        feeder = eligible & (self.main >= 0) & (self.main_usd >= FEEDER_SHARE * self.out_usd) \
+            & (self.main_n >= FEEDER_SHARE * self.out_n)
+        return np.bincount(self.main[feeder], minlength=len(self.main)), feeder
 
 
-def _hubs(store: FlowStore, ep: Endpoints) -> None:
+def _hubs(store: FlowStore, ep: Endpoints, sends: _Sends) -> None:
     """Unlabelled exchange hot wallets, by what only a hot wallet does: it collects the sweeps of at least
     HUB_FEEDERS wallets that each send it nearly all they send, and pays at least HUB_PAYEES different
     addresses (withdrawals). A scam's consolidation wallet collects from many wallets too, but pays few."""
     n, kind = store.n_nodes, ep.kind
-    if not store.n_edges:
+    fed, _ = sends.feeds(kind == NONE)
+    cand = np.flatnonzero((kind == NONE) & (fed >= HUB_FEEDERS) & (sends.out_n >= HUB_PAYEES))
+    if not len(cand):
         return
-    usd = np.where(np.isfinite(store.usd), store.usd, 0.0)
-    out_usd = np.bincount(store.src, weights=usd, minlength=n)
-    out_n = np.bincount(store.src, minlength=n)
-    cand = (kind == NONE) & (np.bincount(store.dst, minlength=n) >= HUB_FEEDERS) & (out_n >= HUB_PAYEES)
-    if not cand.any():
-        return
-    into = np.flatnonzero(cand[store.dst])
-    p_src, p_dst, p_usd, p_n = _pair_totals(store.src[into], store.dst[into], usd[into], n)
-    feeder = (kind[p_src] == NONE) & (p_usd >= FEEDER_SHARE * out_usd[p_src]) & (p_n >= FEEDER_SHARE * out_n[p_src])
-    out = np.flatnonzero(cand[store.src])
-    o_src, _o_dst, _u, _c = _pair_totals(store.src[out], store.dst[out], usd[out], n)
-    hub = (cand & (np.bincount(p_dst[feeder], minlength=n) >= HUB_FEEDERS)
-           & (np.bincount(o_src, minlength=n) >= HUB_PAYEES))
-    kind[hub] = K["exchange"]
+    out = np.concatenate([store.out_edges(int(c)) for c in cand])
+    pairs = np.unique(store.src[out].astype(np.int64) * n + store.dst[out])
+    payees = np.bincount(pairs // n, minlength=n)
+    kind[cand[payees[cand] >= HUB_PAYEES]] = K["exchange"]
 
 
-def _deposits(store: FlowStore, ep: Endpoints) -> None:
+def _deposits(store: FlowStore, ep: Endpoints, sends: _Sends) -> None:
     """Exchange deposit accounts and forwarders, from what each address sends (vectorised)."""
     n = store.n_nodes
     kind = ep.kind
     exchange = kind == K["exchange"]
-    if not exchange.any() or not store.n_edges:
+    if not exchange.any():
         return
-    usd = np.where(np.isfinite(store.usd), store.usd, 0.0)
+    usd, out_usd, out_n = sends.usd, sends.out_usd, sends.out_n
     to_ex = exchange[store.dst]
-    out_usd = np.bincount(store.src, weights=usd, minlength=n)
-    out_n = np.bincount(store.src, minlength=n)
     ex_usd = np.bincount(store.src[to_ex], weights=usd[to_ex], minlength=n)
     ex_n = np.bincount(store.src[to_ex], minlength=n)
     swapper = np.zeros(n, dtype=bool)  # a custodial deposit address never trades on a DEX itself
@@ -205,15 +222,11 @@ def _deposits(store: FlowStore, ep: Endpoints) -> None:
     kind[u_src[first]] = K["exchange_deposit"]
     ep.entity[u_src[first]] = u_ent[first]
     # forwarders: deposit-like addresses that collect the sweeps of many wallets sending them nearly all
-    into = np.flatnonzero(deposit[store.dst] & (kind[store.src] == NONE))
-    if not len(into):
-        return
-    p_src, p_dst, pair_usd, pair_n = _pair_totals(store.src[into], store.dst[into], usd[into], n)
-    feeder = (pair_usd >= FEEDER_SHARE * out_usd[p_src]) & (pair_n >= FEEDER_SHARE * out_n[p_src])
-    forwarder = deposit & (np.bincount(p_dst[feeder], minlength=n) >= FORWARDER_FEEDERS)
+    fed, feeder = sends.feeds(kind == NONE)
+    forwarder = deposit & (fed >= FORWARDER_FEEDERS)
     if not forwarder.any():
         return
     kind[forwarder] = K["exchange"]
-    fed = feeder & forwarder[p_dst]
-    kind[p_src[fed]] = K["exchange_deposit"]
-    ep.entity[p_src[fed]] = ep.entity[p_dst[fed]]
+    fed_by = np.flatnonzero(feeder & forwarder[np.maximum(sends.main, 0)])
+    kind[fed_by] = K["exchange_deposit"]
+    ep.entity[fed_by] = ep.entity[sends.main[fed_by]]
