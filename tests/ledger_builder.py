@@ -130,7 +130,7 @@ class Ledger:
         SELECTORS or a 0x selector; ``value`` native coin in whole units (it becomes a native transfer)."""
         self._advance(at)
         self._block += 1
-        h = "0x" + hashlib.sha256(f"{self.chain}:tx:{len(self._txs)}".encode()).hexdigest()
+        h = "0x" + hashlib.sha256(f"{self.chain}:{self.start.isoformat()}:tx:{len(self._txs)}".encode()).hexdigest()
         to_addr = None
         if to is not None:
             known = to in self._tokens and self._tokens[to].address != NATIVE

@@ -101,3 +101,17 @@ def test_a_schema1_warehouse_is_refused_by_reads_and_upgraded_whole(real, tmp_pa
     assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%schema1'").fetchall()[0][0]
     con.close()
     assert pigtrace("status", "--db", str(old)).returncode == 0
+
+
+def test_one_view_read_twice_in_one_query_gives_each_read_its_own_columns(real):
+    """DuckDB 2.0's common-subplan optimizer once answered the receivers half of this union with the senders
+    (the warehouse's connections turn it off): both halves must match what each column alone holds."""
+    con = real
+    where = "WHERE from_address <> to_address AND kind = 'erc20'"
+    union = con.execute(
+        f"""SELECT count(DISTINCT a) FROM (SELECT from_address a FROM transfers {where}
+                                           UNION ALL SELECT to_address FROM transfers {where})"""
+    ).fetchall()[0][0]
+    senders = {a for (a,) in con.execute(f"SELECT from_address FROM transfers {where}").fetchall()}
+    receivers = {a for (a,) in con.execute(f"SELECT to_address FROM transfers {where}").fetchall()}
+    assert receivers - senders and union == len(senders | receivers)

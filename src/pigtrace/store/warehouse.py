@@ -43,14 +43,25 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as e:
         raise PigtraceError(f"{target}: cannot open the warehouse: {e}") from None
+    avoid_wrong_results(con)
     _require_current(con, target)
     if not read_only:
         ensure_schema(con)
     return con
 
 
+def avoid_wrong_results(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn off DuckDB optimizers known to return wrong rows on this warehouse's views. DuckDB 2.0's
+    ``common_subplan`` merges the two halves of ``SELECT from_address FROM transfers UNION ALL SELECT
+    to_address FROM transfers`` (with the same WHERE) into one, so the second half returns the senders too."""
+    known = {r[0] for r in con.execute("SELECT name FROM duckdb_optimizers()").fetchall()}
+    if "common_subplan" in known:
+        con.execute("SET disabled_optimizers = 'common_subplan'")
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing (a warehouse of an older schema is converted by ``store.upgrade``)."""
+    avoid_wrong_results(con)
     for name, columns in {**compact.DICTIONARIES, **TABLES, **_extra_tables}.items():
         if name in compact.HASH_COLUMN:
             con.execute(f"CREATE TABLE IF NOT EXISTS {compact.base_table(name)} ({compact.base_spec(name, columns)})")
