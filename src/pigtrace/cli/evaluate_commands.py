@@ -38,6 +38,11 @@ def evaluate_cmd(
     until: str | None = typer.Option(
         None, "--until", help="Score only addresses first seen in the warehouse's transfers before this ISO date."),
     min_score: float = typer.Option(0.0, "--min-score", help="Count only findings scoring at least this (0..1)."),
+    cases: int = typer.Option(
+        2, "--cases",
+        help="With --truth: also build `pigtrace case` from this many victims per ring and score it (co-victim "
+        "recall and precision, share of the victim's payments traced to the ring's true cash-out accounts, "
+        "with fifo and haircut); 0 skips it."),
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
@@ -61,6 +66,10 @@ def evaluate_cmd(
     t = load_truth(truth)
     con = open_db(db, read_only=True)
     result = evaluate(con, t, since=start, until=end, min_score=min_score)
+    if cases > 0:
+        from pigtrace.simulate.case_score import score_cases
+
+        result["cases"] = [score_cases(con, t, per_ring=cases, method=m) for m in ("fifo", "haircut")]
     if fmt == Format.json:
         emit([result], fmt)
         return
@@ -75,6 +84,10 @@ def evaluate_cmd(
          title=f"findings vs truth ({result['findings']} findings{_scope(result)})")
     emit([{"typology": k, **v} for k, v in tv["by_typology"].items()] + [{"typology": "all", **{k: tv[k] for k in ("stolen_usd", "traced_usd", "share")}}],
          fmt, ["typology", "stolen_usd", "traced_usd", "share"], title="stolen value traced to the right cash-out")
+    if result.get("cases"):
+        emit([{"method": c["method"], "cases": c["cases"], "recall": c["co_victim_recall"],
+               "precision": c["co_victim_precision"], "to_cash_out": c["loss_to_true_cash_out"]} for c in result["cases"]],
+             fmt, title="cases from one victim (co-victims; paid USD to true cash-out)")
 
 
 def _labels(path: Path, since, until, min_score: float, db: str | None, fmt: Format) -> None:

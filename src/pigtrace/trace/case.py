@@ -1,153 +1,330 @@
-"""`pigtrace case ADDRESS`: from one reported victim to the scam around them, using the latest findings.
+"""`pigtrace case ADDRESS`: from one reported victim (or one scam address) to the ring around it, built on the
+trace: the victim's payments and loss, the collection wallets, the other victims, the operators and
+laundering wallets, the key nodes by victim money through them, and the accounts where this case's money
+was cashed out, each with its traced amount.
 
-1. the victim's payments to scam wallets (findings in role scam_collection or scam_operator);
-2. co-victims: other addresses found as victims that paid the same wallets;
-3. the money's path: a forward walk from those wallets over transfers between flagged addresses
-   (laundering hops, other collection wallets) up to ``hops`` steps, every edge with its transactions;
-4. where it left: cash_out findings reached by the walk, and the labelled services (exchange hot
-   wallets, bridges) they forwarded to, which is where a freeze request or a subpoena goes.
-Every number comes with the transactions behind it, so the case can be checked on a block explorer.
+Place in the flow: graph/flows + trace/endpoints + trace/walk -> trace/ring -> **trace/case** ->
+cli/case_commands (print), trace/case_store (the ``cases`` table the API and reports reopen).
+
+The subject is a victim unless `pigtrace analyze` found it in a scam role (and not as a victim) or a label
+calls it a scam (``as_="auto"``):
+
+- a victim's loss payments: what it paid to wallets that are not services (exchanges, DEXes, bridges, ...);
+  when analyze's findings call some of those receivers scam wallets, only those. A victim who paid from
+  an exchange account has no payment of its own on chain: the exchange's withdrawal transactions, given
+  with ``payments``, are its payments. The loss is the payments less what the ring paid back.
+- a scam address: the collection wallet is the address itself and the case's money is what it received.
+Without findings (before or without analyze) the case comes from the money alone and says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from pigtrace.errors import PigtraceError
+from pigtrace.graph.flows import FlowStore, edge_rows, load_flows, transaction_edges
+from pigtrace.trace.endpoints import KINDS, NONE, Endpoints, load_endpoints
+from pigtrace.trace.ring import Ring, find_ring, traced_through
+from pigtrace.trace.run import DEFAULT_HOPS, DEFAULT_MIN_USD, as_time, auto_follow, priced_within, resolve_address
+from pigtrace.trace.walk import Seeds, WalkResult, walk
 
 SCAM_RECEIVERS = ("scam_collection", "scam_operator")
-FLOW_ROLES = ("scam_collection", "laundering", "cash_out", "scam_operator")
+CASH_KINDS = ("exchange_deposit", "exchange", "otc", "bridge", "mixer", "dex")
+KEY_NODES = 20
+GRAPH_VICTIMS = 100  # co-victims drawn in the graph (the largest payers); the list holds them all
+DETAIL_ROWS = 2000  # payments whose transaction hash is read back (the subject's, then service-paid ones)
 
 
 @dataclass
 class Case:
+    subject: str
     chain: str
-    victim: str
-    victim_roles: list[str]
-    payments: list[dict[str, Any]] = field(default_factory=list)
-    collection: list[dict[str, Any]] = field(default_factory=list)
-    co_victims: list[dict[str, Any]] = field(default_factory=list)
-    path: list[dict[str, Any]] = field(default_factory=list)
-    cash_out: list[dict[str, Any]] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
+    subject_kind: str  # victim or scam
+    method: str
+    basis: str  # "trace" or "trace+findings"
+    loss_usd: float
+    payments: list[dict[str, Any]]
+    collection_wallets: list[dict[str, Any]]
+    co_victims: list[dict[str, Any]]
+    operators: list[dict[str, Any]]
+    laundering: list[dict[str, Any]]
+    key_nodes: list[dict[str, Any]]
+    cash_out: list[dict[str, Any]]
+    graph: dict[str, list]
+    unresolved: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    id: int | None = None
+    created: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {
+            "id": self.id, "subject": self.subject, "chain": self.chain, "subject_kind": self.subject_kind,
+            "method": self.method, "basis": self.basis, "loss_usd": round(self.loss_usd, 2),
+            "payments": self.payments, "collection_wallets": self.collection_wallets,
+            "co_victims": self.co_victims, "operators": self.operators, "laundering": self.laundering,
+            "key_nodes": self.key_nodes, "cash_out": self.cash_out, "graph": self.graph,
+            "unresolved": self.unresolved, "notes": self.notes,
+        }
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None = None, hops: int = 6) -> Case:
-    from pigtrace.chains.addresses import guess_chain, normalize
-
-    if chain is None:
-        family = guess_chain(address)
-        if family is None:
-            raise PigtraceError(f"{address!r}: not an EVM or Tron address")
-        chain = "tron" if family == "tron" else _evm_chain_of(con, normalize(address, "ethereum"))
-    victim = normalize(address, chain)
-    roles = [r for (r,) in con.execute("SELECT role FROM findings WHERE chain = ? AND address = ?", [chain, victim]).fetchall()]
-    case = Case(chain=chain, victim=victim, victim_roles=roles)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE pt_flagged AS SELECT address, role, score, typology FROM findings WHERE chain = ?",
-        [chain],
+def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None = None, method: str = "fifo",
+               hops: int = DEFAULT_HOPS, min_usd: float = DEFAULT_MIN_USD, payments: list[str] | tuple = (),
+               since: datetime | None = None, until: datetime | None = None, as_: str = "auto",
+               store: FlowStore | None = None) -> Case:
+    if as_ not in ("auto", "victim", "scam"):
+        raise PigtraceError(f"--as {as_!r}: use auto, victim or scam")
+    store = store or load_flows(con)
+    ends = load_endpoints(con, store)
+    try:
+        chain, subject, shown = resolve_address(con, store, address, chain)
+    except PigtraceError:
+        if not payments or as_ == "scam":
+            raise
+        # a victim who paid from an exchange account may have no transfer of its own: its payments say it all
+        chain, subject, shown = _unseen_subject(con, store, address, chain, payments[0])
+    kind = as_ if as_ != "auto" else ("scam" if auto_follow(con, chain, shown) == "received" else "victim")
+    roles = _finding_roles(con, chain)
+    notes: list[str] = []
+    if kind == "victim":
+        loss_edges, basis = _loss_payments(con, store, ends, chain, subject, roles, payments, since, until, notes)
+        collection = sorted({int(store.dst[e]) for e in loss_edges.tolist()})
+        seeds = Seeds(edges=loss_edges, tokens=store.amount[loss_edges].copy(), value=store.usd[loss_edges].copy(),
+                      hop=1, source=subject)
+    else:
+        received = priced_within(store, store.in_edges(subject).astype(np.int64), since, until)
+        loss_edges, collection, basis = received, [subject], "trace+findings" if roles else "trace"
+        seeds = Seeds(edges=received, tokens=store.amount[received].copy(), value=store.usd[received].copy(),
+                      hop=0, source=subject)
+    if not roles:
+        notes.append("no `pigtrace analyze` findings on this chain: the case comes from the money alone")
+    res = walk(store, ends, seeds, method=method, hops=hops, min_usd=min_usd)
+    ring = find_ring(store, ends, collection, res, subject if kind == "victim" else None)
+    if kind == "victim":  # the subject's own payments sent by its exchange are not another victim's
+        ring.via_service = np.setdiff1d(ring.via_service, loss_edges)
+    first_paid = {v: int(store.time[e].min()) for v, e in ring.co_victims.items()}
+    if kind == "victim" and len(loss_edges) and subject >= 0:
+        first_paid[subject] = int(store.time[loss_edges].min())
+    ring.operators.update(_payout_wallets(store, ends, first_paid, ring))
+    ring_edges = np.concatenate([loss_edges if kind == "victim" else np.zeros(0, np.int64),
+                                 *ring.co_victims.values(), ring.via_service]).astype(np.int64)
+    ring_edges = np.unique(ring_edges)
+    ring_res = walk(store, ends, Seeds(edges=ring_edges, tokens=store.amount[ring_edges].copy(),
+                                       value=store.usd[ring_edges].copy(), hop=1), method=method, hops=hops,
+                    min_usd=min_usd)
+    paid_back = _paid_back(store, subject, ring, first_paid[subject]) if subject in first_paid and kind == "victim" \
+        else np.zeros(0, np.int64)
+    detail = edge_rows(con, store, np.concatenate([loss_edges, paid_back, ring.via_service])[:DETAIL_ROWS])
+    paid = float(np.nansum(store.usd[loss_edges]))
+    if kind == "victim":
+        loss = paid - float(np.nansum(store.usd[paid_back]))
+    else:
+        loss = float(np.nansum(store.usd[ring_edges]))
+    _bridge_notes(store, ends, res, notes)
+    case = Case(
+        subject=shown, chain=chain, subject_kind=kind, method=method, basis=basis, loss_usd=max(loss, 0.0),
+        payments=_payment_rows(store, loss_edges, paid_back, detail, kind),
+        collection_wallets=_collection_rows(store, ring, ring_edges),
+        co_victims=_co_victim_rows(store, ends, ring, detail),
+        operators=[{"address": store.address(n), "why": why} for n, why in sorted(ring.operators.items())],
+        laundering=[{"address": store.address(n), "usd": round(ring.through.get(n, 0.0), 2)}
+                    for n in sorted(ring.laundering, key=lambda n: -ring.through.get(n, 0.0))],
+        key_nodes=_key_nodes(store, ring, ring_res),
+        cash_out=_cash_out_rows(store, ends, res, ring_res, ring.wallets),
+        graph=_graph(store, ends, subject if kind == "victim" and subject >= 0 else None, ring, ring_res, res),
+        unresolved=_unresolved(res),
     )
-    receivers = "', '".join(SCAM_RECEIVERS)
-    case.payments = _rows(
-        con,
-        f"""SELECT t.tx_hash, t.time, t.to_address AS to, t.token, coalesce(t.amount::VARCHAR, t.amount_text) AS amount,
-                   t.usd, f.role AS to_role
-            FROM transfers t JOIN pt_flagged f ON f.address = t.to_address AND f.role IN ('{receivers}')
-            WHERE t.chain = ? AND t.from_address = ? AND coalesce(t.amount, 1) > 0
-            ORDER BY t.time""",
-        [chain, victim],
-    )
-    wallets = sorted({p["to"] for p in case.payments})
-    if not wallets:
-        case.summary = {"victim_lost_usd": 0.0, "note": "no payments from this address to wallets found as scam"}
-        return case
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_case_wallets (address VARCHAR)")
-    con.executemany("INSERT INTO pt_case_wallets VALUES (?)", [(w,) for w in wallets])
-    case.collection = _rows(
-        con,
-        """SELECT w.address, any_value(f.role) AS role, max(f.score) AS score, any_value(f.typology) AS typology,
-                  (SELECT count(DISTINCT from_address) FROM transfers t WHERE t.chain = ? AND t.to_address = w.address) AS senders
-           FROM pt_case_wallets w JOIN pt_flagged f USING (address) GROUP BY w.address ORDER BY w.address""",
-        [chain],
-    )
-    case.co_victims = _rows(
-        con,
-        """SELECT t.from_address AS address, count(*) AS payments, sum(t.usd) AS paid_usd, min(t.time) AS first_paid,
-                  max(t.time) AS last_paid
-           FROM transfers t JOIN pt_case_wallets w ON w.address = t.to_address
-           JOIN pt_flagged v ON v.address = t.from_address AND v.role = 'victim'
-           WHERE t.chain = ? AND t.from_address <> ?
-           GROUP BY t.from_address ORDER BY paid_usd DESC NULLS LAST""",
-        [chain, victim],
-    )
-    case.path = _walk(con, chain, hops)
-    reached = {e["to"] for e in case.path} | set(wallets)
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_case_reached (address VARCHAR)")
-    con.executemany("INSERT INTO pt_case_reached VALUES (?)", [(a,) for a in sorted(reached)])
-    case.cash_out = _rows(
-        con,
-        """SELECT f.address, f.score, sum(t.usd) AS received_usd,
-                  (SELECT string_agg(DISTINCT l.label, '; ') FROM transfers o JOIN labels l
-                     ON l.address = o.to_address AND l.chain = o.chain
-                   WHERE o.chain = ? AND o.from_address = f.address) AS forwards_to
-           FROM pt_case_reached r JOIN pt_flagged f ON f.address = r.address AND f.role = 'cash_out'
-           LEFT JOIN transfers t ON t.chain = ? AND t.to_address = f.address
-           GROUP BY f.address, f.score ORDER BY received_usd DESC NULLS LAST""",
-        [chain, chain],
-    )
-    lost = sum(p["usd"] or 0.0 for p in case.payments)
-    case.summary = {
-        "victim_lost_usd": round(lost, 2),
-        "payments": len(case.payments),
-        "scam_wallets_paid": len(wallets),
-        "co_victims": len(case.co_victims),
-        "ring_paid_usd": round(lost + sum(v["paid_usd"] or 0.0 for v in case.co_victims), 2),
-        "laundering_hops": len({e["to"] for e in case.path if e["to_role"] == "laundering"}),
-        "cash_out_accounts": len(case.cash_out),
-    }
+    case.notes = notes
     return case
 
 
-def _walk(con: duckdb.DuckDBPyConnection, chain: str, hops: int) -> list[dict[str, Any]]:
-    """Edges of the forward walk from the case's wallets over flagged addresses, hop by hop."""
-    flow = "', '".join(FLOW_ROLES)
-    return _rows(
-        con,
-        f"""WITH RECURSIVE walk(address, hop) AS (
-                SELECT address, 0 FROM pt_case_wallets
-                UNION
-                SELECT t.to_address, w.hop + 1 FROM walk w
-                JOIN transfers t ON t.chain = ? AND t.from_address = w.address
-                JOIN pt_flagged f ON f.address = t.to_address AND f.role IN ('{flow}')
-                WHERE w.hop < ?),
-            first_hop AS (SELECT address, min(hop) AS hop FROM walk GROUP BY address)
-            SELECT h.hop + 1 AS hop, t.from_address AS "from", t.to_address AS "to", any_value(f.role) AS to_role,
-                   count(*) AS transfers, sum(t.usd) AS usd, list(DISTINCT t.tx_hash)[1:5] AS tx_hashes
-            FROM first_hop h
-            JOIN transfers t ON t.chain = ? AND t.from_address = h.address
-            JOIN pt_flagged f ON f.address = t.to_address AND f.role IN ('{flow}')
-            WHERE h.hop < ?
-            GROUP BY h.hop, t.from_address, t.to_address
-            ORDER BY hop, usd DESC NULLS LAST""",
-        [chain, hops, chain, hops],
-    )
+# ---------------------------------------------------------------------- the subject's money
+def _unseen_subject(con, store: FlowStore, address: str, chain: str | None, tx: str) -> tuple[str, int, str]:
+    from pigtrace.chains.addresses import normalize
+
+    tx_chain, _ = transaction_edges(con, store, tx)
+    if tx_chain is None:
+        raise PigtraceError(f"{tx}: no transaction with this hash in the warehouse")
+    return tx_chain, -1, normalize(address, chain or tx_chain)
 
 
-def _evm_chain_of(con: duckdb.DuckDBPyConnection, address: str) -> str:
-    row = con.execute(
-        "SELECT chain FROM transfers WHERE from_address = ? OR to_address = ? GROUP BY chain ORDER BY count(*) DESC LIMIT 1",
-        [address, address],
-    ).fetchone()
-    return row[0] if row else "ethereum"
+def _finding_roles(con: duckdb.DuckDBPyConnection, chain: str) -> dict[str, set[str]]:
+    roles: dict[str, set[str]] = {}
+    for a, r in con.execute("SELECT address, role FROM findings WHERE chain = ?", [chain]).fetchall():
+        roles.setdefault(a, set()).add(r)
+    return roles
+
+
+def _loss_payments(con, store: FlowStore, ends: Endpoints, chain: str, subject: int, roles: dict,
+                   payments: list[str] | tuple, since, until, notes: list[str]) -> tuple[np.ndarray, str]:
+    """The subject's payments to the scam: the transactions given (all of them, as the victim reported them),
+    else its payments to wallets, narrowed to the findings' scam wallets where there are any."""
+    if payments:
+        given = []
+        for tx in payments:
+            tx_chain, edges = transaction_edges(con, store, tx)
+            if tx_chain is None:
+                raise PigtraceError(f"{tx}: no transaction with this hash in the warehouse")
+            if tx_chain != chain:
+                raise PigtraceError(f"{tx}: a transaction on {tx_chain}, the subject is on {chain}")
+            edges = priced_within(store, edges, None, None)
+            given.append(edges[ends.kind[store.dst[edges]] == NONE])
+        return np.unique(np.concatenate(given).astype(np.int64)), "trace (reported payments)"
+    out = priced_within(store, store.out_edges(subject).astype(np.int64), since, until)
+    out = out[(ends.kind[store.dst[out]] == NONE) & (store.dst[out] != subject)]
+    if not len(out):
+        notes.append("no payment of the subject to a wallet: if the victim paid from an exchange account, give the "
+                     "exchange's withdrawal transactions with --payment")
+        return out, "trace"
+    if roles:
+        flagged = np.array([bool(roles.get(store.address(int(d)), set()) & set(SCAM_RECEIVERS))
+                            for d in store.dst[out].tolist()])
+        if flagged.any():
+            return out[flagged], "trace+findings"
+        notes.append("no receiver of the subject's payments is in a scam role in the findings: every payment "
+                     "to a wallet counts (--payment names the ones the victim reports)")
+    else:
+        notes.append("every payment to a wallet counts as paid to the scam (--payment names the ones the victim "
+                     "reports)")
+    return out, "trace"
+
+
+def _payout_wallets(store: FlowStore, ends: Endpoints, first_paid: dict[int, int], ring: Ring) -> dict[int, str]:
+    """Wallets (not the ring's, not services) that paid two or more of the ring's victims after those victims'
+    first payment to the ring, and mostly them: the "profit withdrawals" that keep a victim paying. ``first_paid``: victim
+    node -> time of its first payment to the ring."""
+    paid: dict[int, set[int]] = {}
+    wallets = ring.wallets
+    for v, t in first_paid.items():
+        ins = store.in_edges(v)
+        ins = ins[store.time[ins] > t]
+        for s in np.unique(store.src[ins]).tolist():
+            if s not in first_paid and s not in wallets and ends.kind[s] == NONE:
+                paid.setdefault(s, set()).add(v)
+    out = {}
+    for s, vs in paid.items():
+        payees = store.dst[store.out_edges(s)]
+        if len(vs) >= 2 and np.isin(payees, list(first_paid)).mean() >= 0.5:
+            out[s] = f"paid {len(vs)} of the ring's victims back"
+    return out
+
+
+def _paid_back(store: FlowStore, subject: int, ring: Ring, after: int) -> np.ndarray:
+    """What the ring's wallets and operators paid the subject after its first payment to the ring."""
+    ins = store.in_edges(subject).astype(np.int64)
+    ins = ins[store.time[ins] > after]
+    back = set(ring.wallets) | set(ring.operators)
+    return ins[np.isin(store.src[ins], np.fromiter(back, dtype=np.int64, count=len(back)))] if back else ins[:0]
+
+
+# ---------------------------------------------------------------------- rows
+def _edge_row(store: FlowStore, e: int, detail: dict) -> dict[str, Any]:
+    d = detail.get(e, {})
+    return {"time": as_time(int(store.time[e])), "from": store.address(int(store.src[e])),
+            "to": store.address(int(store.dst[e])), "asset": str(store.asset_symbol[store.asset[e]]),
+            "amount": d.get("amount"), "usd": round(float(store.usd[e]), 2), "tx_hash": d.get("tx_hash")}
+
+
+def _payment_rows(store, loss_edges, paid_back, detail, kind) -> list[dict[str, Any]]:
+    if kind != "victim":
+        return []
+    rows = [{"direction": "paid", **_edge_row(store, e, detail)} for e in loss_edges.tolist()]
+    rows += [{"direction": "paid back", **_edge_row(store, e, detail)} for e in paid_back.tolist()]
+    return sorted(rows, key=lambda r: r["time"])
+
+
+def _collection_rows(store: FlowStore, ring: Ring, ring_edges: np.ndarray) -> list[dict[str, Any]]:
+    into = store.dst[ring_edges]
+    rows = []
+    for n, how in [(n, "paid by the subject") for n in ring.collection] + [(n, "sweeps into the ring") for n in ring.sisters]:
+        mine = ring_edges[into == n]
+        rows.append({"address": store.address(n), "found": how, "victim_payments": len(mine),
+                     "usd": round(float(np.nansum(store.usd[mine])), 2)})
+    return rows
+
+
+def _co_victim_rows(store: FlowStore, ends: Endpoints, ring: Ring, detail: dict) -> list[dict[str, Any]]:
+    rows = []
+    for v, edges in ring.co_victims.items():
+        rows.append({"address": store.address(v), "paid_from": "wallet", "entity": None, "payments": len(edges),
+                     "usd": round(float(np.nansum(store.usd[edges])), 2),
+                     "first_paid": as_time(int(store.time[edges].min())), "last_paid": as_time(int(store.time[edges].max())),
+                     "tx_hash": None})
+    for e in ring.via_service.tolist():
+        s = int(store.src[e])
+        rows.append({"address": store.address(s), "paid_from": ends.kind_of(s), "entity": ends.entity_of(s),
+                     "payments": 1, "usd": round(float(store.usd[e]), 2), "first_paid": as_time(int(store.time[e])),
+                     "last_paid": as_time(int(store.time[e])), "tx_hash": detail.get(e, {}).get("tx_hash")})
+    return sorted(rows, key=lambda r: -r["usd"])
+
+
+def _key_nodes(store: FlowStore, ring: Ring, ring_res: WalkResult) -> list[dict[str, Any]]:
+    through = traced_through(store, ring_res)
+    role = {**{n: "laundering" for n in ring.laundering}, **{n: "collection" for n in ring.sisters},
+            **{n: "collection" for n in ring.collection}}
+    ranked = sorted((n for n in through if n in role), key=lambda n: -through[n])[:KEY_NODES]
+    return [{"address": store.address(n), "role": role[n], "victim_usd": round(through[n], 2)} for n in ranked]
+
+
+def _cash_out_rows(store: FlowStore, ends: Endpoints, res: WalkResult, ring_res: WalkResult,
+                   ring_wallets: set[int]) -> list[dict[str, Any]]:
+    """Where this case's money stopped: services and deposit accounts, and wallets outside the ring still
+    holding it (``held``) or where the trace ran out of hops (``unknown``): an OTC desk or a mule nobody
+    labelled looks like that."""
+    ring_usd = {k: v[0] for k, v in ring_res.endpoints.items()}
+    rows = []
+    for (node, k), (usd, first, last) in res.endpoints.items():
+        if KINDS[k] not in CASH_KINDS and node in ring_wallets:
+            continue
+        rows.append({"address": store.address(node), "kind": KINDS[k], "entity": ends.entity_of(node),
+                     "usd": round(usd, 2), "ring_usd": round(ring_usd.get((node, k), 0.0), 2),
+                     "first_time": as_time(first), "last_time": as_time(last)})
+    return sorted(rows, key=lambda r: (-r["usd"], r["address"]))
+
+
+def _unresolved(res: WalkResult) -> dict[str, float]:
+    held = sum(v[0] for (n, k), v in res.endpoints.items() if KINDS[k] == "held")
+    unknown = sum(v[0] for (n, k), v in res.endpoints.items() if KINDS[k] == "unknown")
+    return {"input_usd": round(res.input_usd, 2), "held_usd": round(held, 2), "unknown_usd": round(unknown, 2),
+            "below_min_usd": round(res.unresolved_usd, 2)}
+
+
+def _bridge_notes(store: FlowStore, ends: Endpoints, res: WalkResult, notes: list[str]) -> None:
+    for (node, k), (usd, _f, _l) in sorted(res.endpoints.items(), key=lambda kv: -kv[1][0]):
+        if KINDS[k] == "bridge":
+            name = ends.entity_of(node) or store.address(node)
+            notes.append(f"{usd:,.2f} USD left the chain through the bridge {name}: follow it on the other side")
+
+
+def _graph(store: FlowStore, ends: Endpoints, subject: int | None, ring: Ring, ring_res: WalkResult,
+           res: WalkResult) -> dict[str, list]:
+    role: dict[int, str] = {}
+    big = sorted(ring.co_victims, key=lambda v: -float(np.nansum(store.usd[ring.co_victims[v]])))[:GRAPH_VICTIMS]
+    for v in big:
+        role[v] = "victim"
+    for n in ring.operators:
+        role[n] = "operator"
+    for n in ring.laundering:
+        role[n] = "laundering"
+    for n in list(ring.collection) + ring.sisters:
+        role[n] = "collection"
+    for (n, k) in list(res.endpoints) + list(ring_res.endpoints):
+        if KINDS[k] in CASH_KINDS:
+            role.setdefault(n, KINDS[k])
+    if subject is not None:
+        role[subject] = "subject"
+    pair_usd: dict[tuple[int, int], list] = {}
+    for e, (usd, _hop) in ring_res.edges.items():
+        s, d = int(store.src[e]), int(store.dst[e])
+        if s in role and d in role:
+            got = pair_usd.setdefault((s, d), [0.0, 0])
+            got[0] += usd
+            got[1] += 1
+    nodes = [{"id": store.address(n), "role": r, "kind": ends.kind_of(n)} for n, r in role.items()]
+    edges = [{"from": store.address(s), "to": store.address(d), "usd": round(v[0], 2), "transfers": v[1]}
+             for (s, d), v in sorted(pair_usd.items(), key=lambda kv: -kv[1][0])]
+    return {"nodes": nodes, "edges": edges}

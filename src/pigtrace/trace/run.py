@@ -93,9 +93,9 @@ def trace(con: duckdb.DuckDBPyConnection, source: str, method: str = "fifo", hop
     if TX_HASH.match(source):
         chain, seeds, shown, follow = _transaction_seeds(con, store, source)
     else:
-        chain, node, shown = _resolve_address(con, store, source, chain)
+        chain, node, shown = resolve_address(con, store, source, chain)
         if follow == "auto":
-            follow = _auto_follow(con, chain, shown)
+            follow = auto_follow(con, chain, shown)
         seeds = _address_seeds(store, node, follow, since, until)
     ends = load_endpoints(con, store)
     result = walk(store, ends, seeds, method=method, hops=hops, min_usd=min_usd)
@@ -106,7 +106,7 @@ def trace(con: duckdb.DuckDBPyConnection, source: str, method: str = "fifo", hop
     )
 
 
-def _resolve_address(con, store: FlowStore, source: str, chain: str | None) -> tuple[str, int, str]:
+def resolve_address(con, store: FlowStore, source: str, chain: str | None) -> tuple[str, int, str]:
     family = guess_chain(source)
     if family not in ("evm", "tron"):
         raise PigtraceError(f"{source!r}: not an EVM or Tron address, nor a transaction hash")
@@ -132,7 +132,7 @@ def _resolve_address(con, store: FlowStore, source: str, chain: str | None) -> t
     return best[1], best[2], best[3]
 
 
-def _auto_follow(con, chain: str, address: str) -> str:
+def auto_follow(con, chain: str, address: str) -> str:
     roles = {r for (r,) in con.execute(
         "SELECT role FROM findings WHERE chain = ? AND address = ?", [chain, address]).fetchall()}
     if roles & set(SCAM_ROLES) and "victim" not in roles:
@@ -146,7 +146,7 @@ def _auto_follow(con, chain: str, address: str) -> str:
     return "received" if labelled and "victim" not in roles else "sent"
 
 
-def _window(store: FlowStore, edges: np.ndarray, since: datetime | None, until: datetime | None) -> np.ndarray:
+def priced_within(store: FlowStore, edges: np.ndarray, since: datetime | None, until: datetime | None) -> np.ndarray:
     keep = np.isfinite(store.usd[edges]) & (store.usd[edges] > 0)
     if since is not None:
         keep &= store.time[edges] >= _epoch(since)
@@ -163,7 +163,7 @@ def _epoch(t: datetime) -> int:
 
 def _address_seeds(store: FlowStore, node: int, follow: str, since, until) -> Seeds:
     edges = store.out_edges(node) if follow == "sent" else store.in_edges(node)
-    edges = _window(store, edges.astype(np.int64), since, until)
+    edges = priced_within(store, edges.astype(np.int64), since, until)
     return Seeds(edges=edges, tokens=store.amount[edges].copy(), value=store.usd[edges].copy(),
                  hop=1 if follow == "sent" else 0, source=node)
 
@@ -172,7 +172,7 @@ def _transaction_seeds(con, store: FlowStore, tx_hash: str) -> tuple[str, Seeds,
     chain, edges = transaction_edges(con, store, tx_hash)
     if chain is None:
         raise PigtraceError(f"{tx_hash}: no transaction with this hash in the warehouse")
-    edges = _window(store, edges, None, None)
+    edges = priced_within(store, edges, None, None)
     if not len(edges):
         raise PigtraceError(f"{tx_hash}: this transaction moved no value with a known USD price (nothing to trace)")
     # Money counted once: what a swap paid back is followed from the payment that bought it, and a transfer
@@ -188,7 +188,7 @@ def _transaction_seeds(con, store: FlowStore, tx_hash: str) -> tuple[str, Seeds,
         tx_hash, "transaction"
 
 
-def _time(t: int) -> datetime:
+def as_time(t: int) -> datetime:
     return datetime(1970, 1, 1) + timedelta(seconds=int(t))
 
 
@@ -199,7 +199,7 @@ def _endpoint_rows(store: FlowStore, ends: Endpoints, res: WalkResult) -> list[d
         rows.append({
             "address": store.address(node), "kind": name,
             "entity": ends.entity_of(node) if name not in ("held", "unknown") else None,
-            "usd": usd, "first_time": _time(first), "last_time": _time(last),
+            "usd": usd, "first_time": as_time(first), "last_time": as_time(last),
         })
     rows.sort(key=lambda r: (-r["usd"], r["address"], r["kind"]))
     return rows
@@ -218,7 +218,7 @@ def _hop_rows(con, store: FlowStore, res: WalkResult, limit: int | None) -> list
         d = detail.get(e, {})
         rows.append({
             "from": store.address(int(store.src[e])), "to": store.address(int(store.dst[e])),
-            "tx_hash": d.get("tx_hash"), "time": _time(int(store.time[e])),
+            "tx_hash": d.get("tx_hash"), "time": as_time(int(store.time[e])),
             "asset": str(store.asset_symbol[store.asset[e]]), "amount": d.get("amount"), "usd": res.edges[e][0],
         })
     return rows
