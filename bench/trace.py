@@ -10,8 +10,9 @@ benchmark); the measurement runs in a fresh process so its peak RSS is its own. 
   visited; sources are the world's true victims that paid from their own wallet (truth.json) plus as
   many random wallets that sent something;
 - the whole `trace()` call (state check, endpoints, hop rows read back from DuckDB) for fifo, with the
-  rows of the 20 largest hops (what the table shows) and of every hop (what JSON and CSV carry).
-Goals (issue 10) on 10M transfers: build under 30 s, median trace under 100 ms.
+  rows of the 20 largest hops (what the table shows) and of every hop (what JSON and CSV carry);
+- `build_case()` (fifo) from a quarter as many true victims (the store in memory, not saved).
+Goals (issue 10) on 10M transfers: build under 30 s, median trace under 100 ms, a case under 1 s.
 
 Usage: python bench/trace.py [--size 1000000] [--sources 200] [--work /tmp/pigtrace-bench] [--seed 11]
 """
@@ -73,6 +74,15 @@ for label, rows in (("trace_table", 20), ("trace_all", None)):
         times.append(time.perf_counter() - t)
     ms = np.array(times) * 1e3
     out[label] = {"median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90))}
+from pigtrace.trace.case import build_case
+victims = [v for v in victims if store.node_of(truth["chain"], v) is not None][: max(1, len(nodes) // 4)]
+times = []
+for v in victims:
+    t = time.perf_counter(); build_case(con, v, method="fifo", hops=hops, store=store)
+    times.append(time.perf_counter() - t)
+ms = np.array(times) * 1e3
+out["case"] = {"n": len(times), "median_ms": float(np.median(ms)) if len(ms) else None,
+               "p90_ms": float(np.percentile(ms, 90)) if len(ms) else None}
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
@@ -108,6 +118,10 @@ def main() -> None:
         c = r[label]
         print(f"  trace() with {what} read back from DuckDB, fifo: median {c['median_ms']:.1f} ms, "
               f"p90 {c['p90_ms']:.1f} ms")
+    c = r["case"]
+    if c["n"]:
+        print(f"  build_case() from {c['n']} true victims (fifo, {args.hops} hops): median {c['median_ms']:.1f} ms, "
+              f"p90 {c['p90_ms']:.1f} ms (goal 1 s)")
     print(f"peak {r['peak_mb']:.0f} MB; machine: {os.cpu_count()} CPUs; timings depend on the machine's other load")
 
 
