@@ -67,7 +67,7 @@ def evaluate_cmd(
     con = open_db(db, read_only=True)
     result = evaluate(con, t, since=start, until=end, min_score=min_score)
     if cases > 0:
-        from pigtrace.simulate.case_score import score_cases
+        from pigtrace.evaluation.case_score import score_cases
 
         result["cases"] = [score_cases(con, t, per_ring=cases, method=m) for m in ("fifo", "haircut")]
     if fmt == Format.json:
