@@ -44,6 +44,7 @@ import numpy as np
 import pyarrow as pa
 
 from pigtrace.chains.registry import NATIVE, get_chain
+from pigtrace.store.compact import base_table
 
 FORMAT = 1  # bump when the arrays change meaning; older cache files are then rebuilt
 
@@ -156,9 +157,12 @@ _SAVED = [f for f in fields(FlowStore) if f.name != "derived"]
 def state_key(con: duckdb.DuckDBPyConnection) -> str:
     """What the store depends on: the latest ingest, the row counts of the ledger tables it reads, and the
     DuckDB version."""
+    # counted on the stored tables: a count through the text views pays their joins back to text
+    transfers, swaps, transactions = (base_table(t) for t in ("transfers", "swaps", "transactions"))
     row = con.execute(
-        """SELECT (SELECT coalesce(max(id), 0) FROM ingest_log), (SELECT count(*) FROM transfers),
-                  (SELECT count(*) FROM swaps), (SELECT count(*) FROM transactions), (SELECT count(*) FROM tokens)"""
+        f"""SELECT (SELECT coalesce(max(id), 0) FROM ingest_log), (SELECT count(*) FROM {transfers}),
+                   (SELECT count(*) FROM {swaps}), (SELECT count(*) FROM {transactions}),
+                   (SELECT count(*) FROM tokens)"""
     ).fetchall()[0]
     # the store holds DuckDB's hashes of transaction hashes (to find rows again): another DuckDB may hash otherwise
     return (f"v{FORMAT}:duckdb={duckdb.__version__}:ingest={row[0]}:transfers={row[1]}:swaps={row[2]}"
