@@ -36,6 +36,7 @@ from pigtrace.trace.walk import Seeds, WalkResult, walk
 SCAM_RECEIVERS = ("scam_collection", "scam_operator")
 CASH_KINDS = ("exchange_deposit", "exchange", "otc", "bridge", "mixer", "dex")
 KEY_NODES = 20
+MAIN_RECEIVER_SHARE = 0.2  # without findings or reported payments: a receiver of this share of the payments
 GRAPH_VICTIMS = 100  # co-victims drawn in the graph (the largest payers); the list holds them all
 DETAIL_ROWS = 2000  # payments whose transaction hash is read back (the subject's, then service-paid ones)
 
@@ -103,7 +104,11 @@ def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None =
     if not roles:
         notes.append("no `pigtrace analyze` findings on this chain: the case comes from the money alone")
     res = walk(store, ends, seeds, method=method, hops=hops, min_usd=min_usd)
-    ring = find_ring(store, ends, collection, res, subject if kind == "victim" else None)
+    node_roles = {}
+    if roles:
+        found = list(roles)
+        node_roles = {int(n): roles[a] for a, n in zip(found, store.nodes_of(chain, found)) if n >= 0}
+    ring = find_ring(store, ends, collection, res, subject if kind == "victim" else None, node_roles)
     if kind == "victim":  # the subject's own payments sent by its exchange are not another victim's
         ring.via_service = np.setdiff1d(ring.via_service, loss_edges)
     first_paid = {v: int(store.time[e].min()) for v, e in ring.co_victims.items()}
@@ -185,12 +190,21 @@ def _loss_payments(con, store: FlowStore, ends: Endpoints, chain: str, subject: 
                             for d in store.dst[out].tolist()])
         if flagged.any():
             return out[flagged], "trace+findings"
-        notes.append("no receiver of the subject's payments is in a scam role in the findings: every payment "
-                     "to a wallet counts (--payment names the ones the victim reports)")
+        notes.append("no receiver of the subject's payments is in a scam role in the findings: the wallets that "
+                     "took the bulk of its payments count (--payment names the ones the victim reports)")
     else:
-        notes.append("every payment to a wallet counts as paid to the scam (--payment names the ones the victim "
-                     "reports)")
-    return out, "trace"
+        notes.append("the wallets that took the bulk of the subject's payments count as the scam (--payment names "
+                     "the ones the victim reports)")
+    return _main_receivers(store, out), "trace"
+
+
+def _main_receivers(store: FlowStore, edges: np.ndarray) -> np.ndarray:
+    """The payments to the wallets that took at least ``MAIN_RECEIVER_SHARE`` of them (USD): a scam takes the
+    bulk of what its victim pays out; the grocer, the rent and a friend stay out."""
+    usd = np.nan_to_num(store.usd[edges])
+    receivers, inv = np.unique(store.dst[edges], return_inverse=True)
+    share = np.bincount(inv, weights=usd) / max(float(usd.sum()), 1e-9)
+    return edges[share[inv] >= MAIN_RECEIVER_SHARE]
 
 
 def _payout_wallets(store: FlowStore, ends: Endpoints, first_paid: dict[int, int], ring: Ring) -> dict[int, str]:
@@ -256,7 +270,7 @@ def _co_victim_rows(store: FlowStore, ends: Endpoints, ring: Ring, detail: dict)
                      "tx_hash": None})
     for e in ring.via_service.tolist():
         s = int(store.src[e])
-        rows.append({"address": store.address(s), "paid_from": ends.kind_of(s), "entity": ends.entity_of(s),
+        rows.append({"address": store.address(s), "paid_from": ends.kind_of(s) or "busy wallet", "entity": ends.entity_of(s),
                      "payments": 1, "usd": round(float(store.usd[e]), 2), "first_paid": as_time(int(store.time[e])),
                      "last_paid": as_time(int(store.time[e])), "tx_hash": detail.get(e, {}).get("tx_hash")})
     return sorted(rows, key=lambda r: -r["usd"])

@@ -11,15 +11,18 @@ How, from the collection wallets ``C0`` (the wallets the victim paid, or the sca
    money on its way from ``C0`` to the endpoints. A *busy* wallet (``BUSY`` or more different payers and as
    many payees) is none of the ring's: it is run like a service (an exchange's unlabelled hot wallet, a
    merchant), and the ring is not looked for around it.
-2. **Sister collection wallets**: a ring that gives each victim a wallet of its own pools them; a wallet that
-   sends at least ``SISTER_SEND_SHARE`` of what it sends into a laundering wallet that ``C0`` pays directly,
-   in the asset the traced money arrived there in, is another of the ring's collection wallets (deeper
-   laundering wallets are where rings' money mixes: a sister found there may be another ring's). A gas top-up is kept out by its
+2. **Sister collection wallets**: a ring that gives each victim a wallet of its own pools them, directly
+   or after hops of each victim's own. The subject's path is followed from ``C0`` to the first wallet fed
+   by others too (the pool, ``k`` transfers on, ``k`` up to ``SISTER_DEPTH``); the wallets feeding the pool
+   (sending it at least ``SISTER_SEND_SHARE`` of what they send) are walked back up ``k`` levels: those
+   ``k`` levels up are the ring's other collection wallets, those in between its other hops (a ring runs
+   each victim's money the same way). A gas top-up is kept out by its
    size: a sister's payments must reach ``SISTER_FLOOR`` of what that laundering wallet received in that
    asset.
 3. **Co-victims**: whoever paid a collection wallet and is not part of the ring: a wallet (self-custody or
-   relay) by its address; an exchange, bridge or other service by the payment itself (the service knows
-   the customer; its withdrawal transaction is what to ask about).
+   relay) by its address; an exchange, bridge or other service, or a busy wallet (an exchange nobody
+   labelled), by the payment itself (the service knows the customer; its withdrawal transaction is what to
+   ask about).
 4. **Operators**: wallets that pay the ring's wallets their gas (native coin only, to two or more ring
    wallets, while the ring's money moves in tokens), and wallets that paid the victim back (the
    "profit withdrawals" that build trust).
@@ -39,6 +42,7 @@ LAUNDER_SHARE = 0.01  # of the traced input
 BUSY = 20  # a wallet paid by this many different addresses that pays this many is run as a service
 SISTER_SEND_SHARE = 0.5
 SISTER_FLOOR = 0.001  # of the laundering wallet's receipts in the asset
+SISTER_DEPTH = 3  # levels walked back up from a laundering wallet
 
 
 @dataclass
@@ -57,15 +61,15 @@ class Ring:
 
 
 def find_ring(store: FlowStore, ends: Endpoints, collection: list[int], res: WalkResult,
-              subject: int | None = None) -> Ring:
+              subject: int | None = None, roles: dict[int, set[str]] | None = None) -> Ring:
     through = traced_through(store, res)
     floor = LAUNDER_SHARE * max(res.input_usd, 0.0)
     coll = set(collection)
     laundering = sorted(n for n, usd in through.items()
                         if usd >= floor and n not in coll and n != subject and ends.kind[n] == NONE
                         and not busy(store, n))
-    first_layer = {int(store.dst[e]) for e in res.edges if int(store.src[e]) in coll} & set(laundering)
-    sisters = _sisters(store, ends, res, first_layer, set(laundering) | coll | {subject})
+    sisters, hops = _sisters(store, ends, res, coll, set(laundering), {subject}, roles or {})
+    laundering = sorted(set(laundering) | set(hops))
     ring = coll | set(sisters) | set(laundering)
     operators = _gas_funders(store, ends, ring, res)
     payees = sorted(n for n in coll | set(sisters) if not busy(store, n))
@@ -107,23 +111,75 @@ def _sent_usd(store: FlowStore, node: int) -> float:
     return float(usd[np.isfinite(usd)].sum())
 
 
-def _sisters(store: FlowStore, ends: Endpoints, res: WalkResult, pools: set[int], exclude: set) -> list[int]:
-    """Wallets sweeping into ``pools`` (the laundering wallets the collection wallets pay directly)."""
-    assets = _arrival_assets(store, res, pools)
-    sent_into: dict[int, float] = {}
-    for node in pools:
-        ins = store.in_edges(node)
-        for asset in assets.get(node, ()):
-            mine = ins[store.asset[ins] == asset]
-            usd = np.nan_to_num(store.usd[mine])
-            floor = SISTER_FLOOR * float(usd.sum())
-            senders, inv = np.unique(store.src[mine], return_inverse=True)
-            per = np.bincount(inv, weights=usd)
-            for s, v in zip(senders.tolist(), per.tolist()):
-                if v > 0 and v >= floor and s not in exclude and ends.kind[s] == NONE \
-                        and not busy(store, s):
-                    sent_into[s] = sent_into.get(s, 0.0) + v
-    return sorted(s for s, v in sent_into.items() if v >= SISTER_SEND_SHARE * _sent_usd(store, s))
+def _feeders(store: FlowStore, ends: Endpoints, node: int, assets: set[int] | None, exclude: set) -> dict[int, float]:
+    """Wallets (not services, not busy) sending ``node`` at least ``SISTER_SEND_SHARE`` of what they send, each
+    above ``SISTER_FLOOR`` of its receipts, in ``assets`` (None: any): sender -> USD sent to it."""
+    ins = store.in_edges(node)
+    if assets is not None:
+        ins = ins[np.isin(store.asset[ins], list(assets))]
+    usd = np.nan_to_num(store.usd[ins])
+    floor = SISTER_FLOOR * float(usd.sum())
+    senders, inv = np.unique(store.src[ins], return_inverse=True)
+    per = np.bincount(inv, weights=usd)
+    out = {}
+    for s, v in zip(senders.tolist(), per.tolist()):
+        if v > 0 and v >= floor and s not in exclude and ends.kind[s] == NONE and not busy(store, s) \
+                and v >= SISTER_SEND_SHARE * _sent_usd(store, s):
+            out[s] = v
+    return out
+
+
+def _sisters(store: FlowStore, ends: Endpoints, res: WalkResult, collection: set[int], laundering: set[int],
+             exclude: set, roles: dict[int, set[str]]) -> tuple[list[int], list[int]]:
+    """(sister collection wallets, the hops between them and the pool). The subject's own path is followed
+    from each collection wallet along the largest traced payment while the next wallet is fed by the
+    previous one alone (a hop of this victim's own); the first wallet fed by others too is the pool, ``k``
+    transfers after the collection wallet (k <= ``SISTER_DEPTH``). The pool is walked back up ``k`` levels of
+    wallets feeding it: those ``k`` levels up sit where the subject's collection wallet sits, those in between
+    where its own hops sit (a ring runs each victim's money the same way). ``roles``: analyze's finding roles
+    per node, where there are any: a wallet found at the collection level that the analysis calls a
+    laundering wallet is a hop (the walk goes one level higher), one it calls a victim is no collection
+    wallet."""
+    out_of: dict[int, list[tuple[float, int]]] = {}
+    for e, (usd, _hop) in res.edges.items():
+        out_of.setdefault(int(store.src[e]), []).append((usd, int(store.dst[e])))
+    pools: dict[int, int] = {}
+    for c in collection:
+        prev, k = c, 0
+        while k < SISTER_DEPTH and out_of.get(prev):
+            nxt = max(out_of[prev])[1]
+            if nxt not in laundering:
+                break
+            k += 1
+            ins = store.in_edges(nxt)
+            usd = np.nan_to_num(store.usd[ins])
+            from_prev = float(usd[store.src[ins] == prev].sum())
+            if from_prev < 0.9 * float(usd.sum()) or k == SISTER_DEPTH:
+                pools[nxt] = min(k, pools.get(nxt, k))
+                break
+            prev = nxt
+    assets = _arrival_assets(store, res, set(pools))
+    sisters: set[int] = set()
+    hops: set[int] = set()
+    seen = set(exclude) | laundering | collection
+    for pool, k in sorted(pools.items()):
+        level = {pool}
+        for step in range(1, SISTER_DEPTH + 2):
+            found: set[int] = set()
+            for node in level:
+                found |= set(_feeders(store, ends, node, assets.get(pool) if node == pool else None, seen))
+            seen |= found
+            if step < k:
+                hops |= found
+                level = found
+            else:  # where the analysis calls a wallet found here a laundering hop, the ring's wallets sit higher
+                deeper = {f for f in found if "laundering" in roles.get(f, ()) and "scam_collection" not in roles.get(f, ())}
+                sisters |= {f for f in found - deeper if "victim" not in roles.get(f, ())}
+                hops |= deeper
+                level = deeper
+            if not level:
+                break
+    return sorted(sisters), sorted(hops)
 
 
 def _gas_funders(store: FlowStore, ends: Endpoints, ring: set[int], res: WalkResult) -> dict[int, str]:
@@ -155,7 +211,8 @@ def _payers(store: FlowStore, ends: Endpoints, collection: list[int], ring: set[
     src = store.src[ins]
     outside = ~np.isin(src, np.fromiter(ring | ({subject} if subject is not None else set()), dtype=np.int64))
     ins, src = ins[outside], src[outside]
-    service = ends.kind[src] != NONE
+    uniq, inv = np.unique(src, return_inverse=True)
+    service = ((ends.kind[uniq] != NONE) | np.array([busy(store, int(u)) for u in uniq.tolist()], dtype=bool))[inv]
     wallets: dict[int, np.ndarray] = {}
     w_ins, w_src = ins[~service], src[~service]
     order = np.argsort(w_src, kind="stable")
