@@ -51,7 +51,7 @@ def _all_or_nothing(con: duckdb.DuckDBPyConnection, ingest: Callable[[], dict]) 
 
 
 def _last_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(id), 0) FROM ingest_log").fetchone()[0]
+    return con.execute("SELECT coalesce(max(id), 0) FROM ingest_log").fetchall()[0][0]  # fetched to the end: no result left open
 
 
 def _committed_since(con: duckdb.DuckDBPyConnection, last: int) -> dict[str, int] | None:
