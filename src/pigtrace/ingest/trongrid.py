@@ -77,11 +77,8 @@ def _stage(con: duckdb.DuckDBPyConnection, cols: Columns) -> None:
 
 
 def _temp(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    con.register("pt_tg_arrow", table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_tg_arrow")
-    finally:
-        con.unregister("pt_tg_arrow")
+    pt_tg_arrow = table  # noqa: F841 - read by DuckDB's scan of Python variables
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_tg_arrow")
 
 
 _AMOUNT = "TRY_CAST({v} AS UHUGEINT) AS amount, CASE WHEN TRY_CAST({v} AS UHUGEINT) IS NULL THEN {v} END AS amount_text"

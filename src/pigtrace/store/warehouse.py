@@ -44,6 +44,10 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     except duckdb.Error as e:
         raise PigtraceError(f"{target}: cannot open the warehouse: {e}") from None
     _require_current(con, target)
+    # DuckDB 2.0's common-subplan optimizer merges two scans of one ledger view that read different address
+    # columns (`SELECT to_address ... UNION ALL SELECT from_address ... FROM transfers` gave to_address
+    # twice); the views join the addresses dictionary once per column, which it takes for one subplan.
+    con.execute("SET disabled_optimizers = 'common_subplan'")
     if not read_only:
         ensure_schema(con)
     return con
