@@ -261,3 +261,15 @@ def test_a_bad_row_names_file_row_and_field_and_writes_nothing(warehouse, tmp_pa
         ingest_trongrid(warehouse, tmp_path / "in")
     assert ledger(warehouse) == before
     assert warehouse.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 0
+
+
+def test_two_address_columns_of_one_view_stay_apart_in_one_query(fresh, tmp_path):
+    """A query reading to_address and from_address of the transfers view in two UNION arms gets both
+    (DuckDB's common-subplan optimizer merged the two scans and gave to_address twice)."""
+    con = fresh("union")
+    ingest_trongrid(con, crawl(tmp_path / "crawl"))
+    union = con.execute("SELECT to_address, 1 FROM transfers UNION ALL SELECT from_address, 2 FROM transfers "
+                        "ORDER BY ALL").fetchall()
+    apart = sorted([(a, 1) for (a,) in con.execute("SELECT to_address FROM transfers").fetchall()]
+                   + [(a, 2) for (a,) in con.execute("SELECT from_address FROM transfers").fetchall()])
+    assert union == apart
