@@ -32,12 +32,44 @@ def tron_world(tmp_path_factory):
 
 def test_pages_have_trongrid_shape(tron_world):
     out = tron_world[0]
-    page = json.loads(min((out / "trongrid").glob("page_*.json")).read_text())
-    assert page["success"] is True and page["meta"]["page_size"] == len(page["data"])
-    item = page["data"][0]
+    pages = json.loads(min((out / "trongrid").glob("trc20_*.json")).read_text())
+    assert all(p["success"] is True and p["meta"]["page_size"] == len(p["data"]) <= 200 for p in pages)
+    items = [i for p in pages for i in p["data"]]
+    assert {i["type"] for i in items} == {"Transfer", "Approval"}
+    item = items[0]
     assert set(item) >= {"transaction_id", "token_info", "block_timestamp", "from", "to", "type", "value", "detail"}
-    assert item["type"] == "Transfer" and item["value"].isdigit() and len(item["transaction_id"]) == 64
+    assert item["value"].isdigit() and len(item["transaction_id"]) == 64
     assert normalize_tron(item["from"]) == item["from"]
+    history = [i for p in json.loads(min((out / "trongrid").glob("transactions_*.json")).read_text()) for i in p["data"]]
+    assert {i["raw_data"]["contract"][0]["type"] for i in history} == {"TransferContract", "TriggerSmartContract"}
+
+
+def test_tron_world_has_trx_and_swaps_through_its_pair(tron_world):
+    _, _, truth, con, added = tron_world
+    pair = next(s["address"] for s in truth["services"] if s["kind"] == "dex_pool")
+    assert added["swaps"] > 0
+    assert {p for (p,) in con.execute("SELECT DISTINCT pool FROM swaps").fetchall()} == {pair}
+    assert con.execute("SELECT count(*) FROM transfers WHERE kind = 'native' AND usd > 0").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("knobs", [{"tron_detail": "0", "tron_account_history": "0", "crawl_overlap": "1"},
+                                   {"tron_detail": "0.5", "tron_account_history": "1", "crawl_overlap": "0.5"}])
+def test_crawl_shape_changes_the_pages_not_the_transfers(tron_world, tmp_path, knobs):
+    """However the crawl overlaps and whatever detail it carries, the warehouse holds the same transfers;
+    without account histories only TRX transfers (which only they carry) are missing."""
+    _, _, _, con, _ = tron_world
+    out = tmp_path / "w"
+    summary = simulate(out, seed=4, users=150, days=40, scale=4000, chain="tron",
+                       vary={"style": "fixed", "labelled_hot_wallets": "1.0", **knobs})
+    other = connect(tmp_path / "o.duckdb")
+    ingest_trongrid(other, out / "trongrid")
+    token_rows = "SELECT tx_hash, log_index, token, from_address, to_address, amount FROM transfers WHERE kind = 'trc20' ORDER BY ALL"
+    assert other.execute(token_rows).fetchall() == con.execute(token_rows).fetchall()
+    assert other.execute("SELECT count(*) FROM transfers").fetchone()[0] == summary["files"]["transfers"]
+    if knobs["tron_account_history"] == "0":
+        assert other.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
+        assert other.execute("SELECT count(*) FROM transfers WHERE initiator IS NOT NULL").fetchone()[0] == 0
+    other.close()
 
 
 def test_ingest_trongrid_loads_every_transfer(tron_world):

@@ -112,13 +112,14 @@ _ASSETS: list[Asset] = [
     Asset("arbitrum", "0xaf88d065e77c8cc2239327c5edb3a432268e5831", "USDC", 6, True),
     Asset("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT", 6, True),
     Asset("tron", "TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8", "USDC", 6, True),
+    Asset("tron", "TNUC9Qb1rRpS5CbWLmNMxXBjyFoydXjWFR", "WTRX", 6),
 ]
 _ASSETS += [Asset(c.name, NATIVE, c.native_symbol, c.native_decimals) for c in _CHAINS.values()]
 
 # Reference USD prices for non-stable assets when no price source is configured. Values derived from
 # these are marked with PRICE_SOURCE so a reader knows they are approximate.
 PRICE_SOURCE = "pigtrace reference price (static, 2023-2025 typical level)"
-REFERENCE_USD = {"ETH": 2500.0, "WETH": 2500.0, "BNB": 550.0, "POL": 0.5, "TRX": 0.2, "WBTC": 60000.0}
+REFERENCE_USD = {"ETH": 2500.0, "WETH": 2500.0, "BNB": 550.0, "POL": 0.5, "TRX": 0.2, "WTRX": 0.2, "WBTC": 60000.0}
 
 
 def assets(chain: str | None = None) -> list[Asset]:

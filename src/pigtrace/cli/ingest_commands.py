@@ -51,7 +51,7 @@ def _all_or_nothing(con: duckdb.DuckDBPyConnection, ingest: Callable[[], dict]) 
 
 
 def _last_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(id), 0) FROM ingest_log").fetchone()[0]
+    return con.execute("SELECT coalesce(max(id), 0) FROM ingest_log").fetchall()[0][0]  # fetched to the end: no result left open
 
 
 def _committed_since(con: duckdb.DuckDBPyConnection, last: int) -> dict[str, int] | None:
@@ -127,17 +127,19 @@ def ingest_rpc_cmd(
 @ingest_app.command("trongrid")
 @friendly
 def ingest_trongrid_cmd(
-    path: Path = typer.Argument(..., help="TronGrid v1 TRC-20 transfers JSON (a file, or a folder of them)."),
+    path: Path = typer.Argument(..., help="TronGrid v1 JSON: a file, or a folder of .json/.jsonl files."),
     db: Optional[str] = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Ingest TronGrid v1 `/v1/accounts/{address}/transactions/trc20` responses."""
+    """Ingest TronGrid v1 account pages: `/v1/accounts/{address}/transactions/trc20` (Transfer and Approval rows, with or without `detail`) and `/v1/accounts/{address}/transactions` (TRX transfers, contract calls with their signer, internal TRX transfers).
+
+    A transfer listed in several accounts' pages, files or runs is stored once (identified by transaction, token, parties, value). Bare TRC-20 rows get their signer and block when their transaction is ingested, in this run or a later one. Swaps through pairs are recognised from the transfers. All or nothing: a bad row names its file, row and field and nothing is written."""
     from pigtrace.ingest.trongrid import ingest_trongrid
 
     with writing(db) as opener:
         con = opener()
-        with working("ingesting"):
-            added = _all_or_nothing(con, lambda: ingest_trongrid(con, path))
+        with working("ingesting") as step:
+            added = _all_or_nothing(con, lambda: ingest_trongrid(con, path, progress=step))
         _report(added, fmt, str(path))
 
 

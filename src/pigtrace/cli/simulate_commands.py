@@ -46,7 +46,7 @@ def simulate_cmd(
 ) -> None:
     """Write a synthetic world with complete ground truth.
 
-    ethereum: blocks.csv, transactions.csv, logs.csv, token_transfers.csv, tokens.csv in ethereum-etl's format (load with `pigtrace ingest etl OUT`). tron: trongrid/page_*.json TRC-20 transfer pages (load with `pigtrace ingest trongrid OUT/trongrid`).
+    ethereum: blocks.csv, transactions.csv, logs.csv, token_transfers.csv, tokens.csv in ethereum-etl's format (load with `pigtrace ingest etl OUT`). tron: a per-account TronGrid crawl, trongrid/trc20_*.json (Transfer and Approval rows, a share with `detail`) and trongrid/transactions_*.json (account histories: TRX transfers, contract calls), shaped by the knobs tron_detail, tron_account_history and crawl_overlap (load with `pigtrace ingest trongrid OUT/trongrid`).
 
     Every world also gets OUT/tagpack.yaml, a TagPack of the services an investigator would have labelled: a share of the world's exchange hot wallets (knob labelled_hot_wallets, default 0.6) and its DEX and bridge contracts (load with `pigtrace labels import OUT/tagpack.yaml`). The simulator uses none of pigtrace's shipped labels or prices: its exchanges, services and native-coin price are its own.
 

@@ -81,7 +81,7 @@ def find_drains(ctx: AnalysisContext) -> int:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_drain_pulls AS
         WITH allowed AS (
-            SELECT DISTINCT chain, owner, token FROM approvals WHERE kind IN ('erc20', 'permit2') AND approved),
+            SELECT DISTINCT chain, owner, token FROM approvals WHERE kind IN ('erc20', 'trc20', 'permit2') AND approved),
         {pulls}
         SELECT * EXCLUDE (approved, a_block, a_log) FROM (
             SELECT p.*, a.spender, a.tx_hash AS approval_tx, a.time AS approval_time, a.kind AS approval_kind,
@@ -89,10 +89,11 @@ def find_drains(ctx: AnalysisContext) -> int:
                    a.block_number AS a_block, a.log_index AS a_log
             FROM called p JOIN approvals a
               ON a.chain = p.chain AND a.owner = p.owner AND a.token = p.token
-             AND a.spender IN (p.initiator, p.called) AND a.kind IN ('erc20', 'permit2')
-             AND (a.block_number < p.block_number OR (a.block_number = p.block_number AND a.log_index < p.log_index))
+             AND a.spender IN (p.initiator, p.called) AND a.kind IN ('erc20', 'trc20', 'permit2')
+             -- in chain order; time first, as rows from bare TronGrid pages carry no block number
+             AND (a.time, coalesce(a.block_number, -1), a.log_index) < (p.time, coalesce(p.block_number, -1), p.log_index)
             QUALIFY row_number() OVER (PARTITION BY p.chain, p.tx_hash, p.log_index
-                                       ORDER BY (a.kind = 'permit2') DESC, a.block_number DESC,
+                                       ORDER BY (a.kind = 'permit2') DESC, a.time DESC, a.block_number DESC,
                                                 a.log_index DESC) = 1)
         WHERE approved""",
         params,
@@ -147,15 +148,15 @@ def find_drains(ctx: AnalysisContext) -> int:
         f"""CREATE OR REPLACE TEMP TABLE pt_drain_balance AS
         WITH keys AS (SELECT DISTINCT chain, owner, token FROM pt_drain_open),
         legs AS (
-            SELECT t.chain, t.to_address AS owner, t.token, t.tx_hash, t.block_number, t.log_index, 1 AS side,
+            SELECT t.chain, t.to_address AS owner, t.token, t.tx_hash, t.time, t.block_number, t.log_index, 1 AS side,
                    {_amount('t')} AS delta
             FROM transfers t JOIN keys k ON k.chain = t.chain AND k.owner = t.to_address AND k.token = t.token
             UNION ALL
-            SELECT t.chain, t.from_address, t.token, t.tx_hash, t.block_number, t.log_index, 0,
+            SELECT t.chain, t.from_address, t.token, t.tx_hash, t.time, t.block_number, t.log_index, 0,
                    -{_amount('t')}
             FROM transfers t JOIN keys k ON k.chain = t.chain AND k.owner = t.from_address AND k.token = t.token),
         running AS (
-            SELECT *, sum(delta) OVER (PARTITION BY chain, owner, token ORDER BY block_number, log_index, side
+            SELECT *, sum(delta) OVER (PARTITION BY chain, owner, token ORDER BY time, block_number, log_index, side
                                        ROWS UNBOUNDED PRECEDING) AS balance_after
             FROM legs)
         SELECT chain, owner, tx_hash, log_index, balance_after - delta AS balance_before, balance_after

@@ -144,12 +144,20 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
 LEDGER_VIEWS = ("transfers", "transactions", "approvals", "swaps")
 
 
+# Where the ledger does not say who signed (bare TronGrid TRC-20 rows whose transaction was never
+# ingested), the analysis takes the sender as the signer: true of every plain transfer() and approve(), so
+# payments still count as payments; a transferFrom sent by a spender then looks like the owner's own
+# payment, and drains and zero-value poisoning pulls stay hidden until the transactions are ingested.
+_SIGNER_ASSUMED = {"transfers": "coalesce(initiator, from_address)", "approvals": "coalesce(initiator, owner)"}
+
+
 def _read_ledger_once(con: duckdb.DuckDBPyConnection) -> None:
     """The ledger views join integer refs back to text on every read (store.compact) and the detectors
     read them dozens of times: an analysis reads each once into a temp table of the same name, which
     shadows the view for this connection until the analysis ends."""
     for table in LEDGER_VIEWS:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM main.{table}")
+        columns = f"* REPLACE ({_SIGNER_ASSUMED[table]} AS initiator)" if table in _SIGNER_ASSUMED else "*"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} FROM main.{table}")
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -1,162 +1,162 @@
-"""`pigtrace ingest trongrid PATH`: TronGrid v1 TRC-20 transfer responses into the warehouse.
+"""`pigtrace ingest trongrid PATH`: TronGrid v1 pages into the warehouse, idempotent and all or nothing.
 
-Accepts the plain API response (``{"data": [...], "success": true, "meta": {...}}``), a file that wraps
-responses by account (``{"T...": {"data": [...]}}``), a JSON list of responses (pages), JSON-lines of
-items, or a folder of such files. Each item becomes a ``transfers`` row (kind ``trc20``, Tron addresses in
-base58check) and, when the item carries ``detail``, a ``transactions`` row whose ``from`` is the signer
-(``owner_address``) so ``initiator`` is known. Addresses are validated (checksums) and amounts kept exact.
+Flow: ``trongrid_read`` finds the items (TRC-20 transfer and Approval rows, account transactions, internal
+transactions), ``trongrid_map`` checks them and turns them into columns, this module stages the columns
+in DuckDB, gives every row its identity and merges it; ``tron_swaps`` then derives swaps.
+
+Identity. A per-account crawl lists a transfer under its sender and again under its receiver, and
+TronGrid's TRC-20 rows carry no event index, so a transfer is identified by what it is: transaction id,
+Transfer or Approval, token, from, to, value, and its occurrence number among identical rows of one
+listing (a transaction moving the same amount twice between the same two accounts lists it twice).
+``log_index`` is a 30-bit digest of that identity (plus 2**30, apart from EVM event positions), the same
+whichever file or run brings the row. TRX moved by a transaction itself has ``log_index`` -1, an
+internal TRX transfer the negated digest of its ``internal_tx_id`` (minus 2).
+
+Signers and blocks. A row with ``detail``, or an account-transactions item, says who signed the
+transaction (``owner_address``) and in which block it is. Bare TRC-20 rows say neither: their
+``initiator`` and ``block_number`` stay NULL until the transaction itself is ingested (in the same run or
+a later one), when they are filled from it. The transaction's ``to_address`` is the contract it called
+(a router, a settlement contract, the token itself for a plain transfer), never assumed to be the token.
+
+USD values come from the chain registry's prices (``chains.registry``): stablecoins at par, TRX and WTRX at
+the reference price. Approvals carry no USD value.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
 
-from pigtrace.chains.addresses import normalize_tron
-from pigtrace.chains.registry import find_asset, usd_price
-from pigtrace.errors import IngestError, InvalidAddress
-from pigtrace.store.warehouse import atomic, insert_rows, log_ingest
+import duckdb
+import pyarrow as pa
+
+from pigtrace.chains.registry import NATIVE, assets, usd_price
+from pigtrace.errors import IngestError
+from pigtrace.ingest.tron_swaps import recognise_swaps
+from pigtrace.ingest.trongrid_map import Columns, map_items
+from pigtrace.ingest.trongrid_read import read_items
+from pigtrace.progress import Progress, quiet
+from pigtrace.store.warehouse import atomic, insert_rows, log_ingest, merge_staged
 
 CHAIN = "tron"
-_SELECTORS = {"a9059cbb": "0xa9059cbb", "23b872dd": "0x23b872dd", "095ea7b3": "0x095ea7b3"}
+MAX_UINT256 = str(2**256 - 1)
+_TYPES = {"listing": pa.int64(), "seq": pa.int64(), "ms": pa.int64(), "block_number": pa.int64(),
+          "status": pa.int16(), "gas": pa.int64()}
 
 
-def _items(doc: Any, where: str) -> Iterator[tuple[str, dict]]:
-    """Yield (location, item) for every transfer item in one parsed document."""
-    if isinstance(doc, list):
-        for i, page in enumerate(doc):
-            if isinstance(page, dict) and "data" in page:
-                yield from _items(page, f"{where}[{i}]")
-            elif isinstance(page, dict):
-                yield f"{where}[{i}]", page
-            else:
-                raise IngestError(f"{where}[{i}]: expected a TronGrid response or transfer object")
-        return
-    if not isinstance(doc, dict):
-        raise IngestError(f"{where}: expected a JSON object (TronGrid response)")
-    if "data" in doc:
-        if doc.get("success") is False:
-            raise IngestError(f"{where}: TronGrid response has success=false ({doc.get('error', 'no reason given')})")
-        if not isinstance(doc["data"], list):
-            raise IngestError(f"{where}: field 'data' should be a list of transfers")
-        for i, item in enumerate(doc["data"]):
-            yield f"{where}: data[{i}]", item
-        return
-    if "transaction_id" in doc:
-        yield where, doc
-        return
-    wrapped = [(k, v) for k, v in doc.items() if isinstance(v, dict) and "data" in v]
-    if not wrapped:
-        raise IngestError(f"{where}: no 'data' list found (is this a TronGrid v1 trc20 response?)")
-    for key, response in wrapped:
-        yield from _items(response, f"{where}: {key}")
-
-
-def _documents(path: Path) -> Iterator[tuple[str, Any]]:
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl")) if path.is_dir() else [path]
-    if not files:
-        raise IngestError(f"{path}: no .json files found")
-    for f in files:
-        try:
-            text = f.read_text()
-        except OSError as e:
-            raise IngestError(f"{f}: cannot read: {e.strerror}") from None
-        try:
-            yield str(f), json.loads(text)
-        except json.JSONDecodeError as e:
-            lines = [ln for ln in text.splitlines() if ln.strip()]
-            if len(lines) > 1:  # JSON-lines
-                for n, line in enumerate(text.splitlines(), 1):
-                    if line.strip():
-                        try:
-                            yield f"{f}:{n}", json.loads(line)
-                        except json.JSONDecodeError as e2:
-                            raise IngestError(f"{f}: line {n}: invalid JSON ({e2.msg})") from None
-            else:
-                raise IngestError(f"{f}: line {e.lineno}: invalid JSON ({e.msg})") from None
-
-
-def _required(item: dict, field: str, where: str) -> Any:
-    if item.get(field) in (None, ""):
-        raise IngestError(f"{where}: missing field '{field}'")
-    return item[field]
-
-
-def _address(value: str, field: str, where: str) -> str:
-    try:
-        return normalize_tron(value)
-    except InvalidAddress as e:
-        raise IngestError(f"{where}: field '{field}': {e}") from None
-
-
-def _rows(path: Path) -> tuple[list[dict], list[dict], list[dict]]:
-    transfers: list[dict] = []
-    transactions: dict[str, dict] = {}
-    tokens: dict[str, dict] = {}
-    per_tx: dict[str, int] = {}
-    for where_file, doc in _documents(path):
-        for where, item in _items(doc, where_file):
-            txid = str(_required(item, "transaction_id", where)).lower().removeprefix("0x")
-            info = _required(item, "token_info", where)
-            token = _address(_required(info, "address", where), "token_info.address", where)
-            value = str(_required(item, "value", where))
-            if not value.isdigit():
-                raise IngestError(f"{where}: field 'value': {value!r} is not a non-negative integer")
-            ts = _required(item, "block_timestamp", where)
-            if not isinstance(ts, int):
-                raise IngestError(f"{where}: field 'block_timestamp': {ts!r} is not milliseconds since 1970")
-            time = datetime.fromtimestamp(ts / 1000, timezone.utc).replace(tzinfo=None)
-            decimals = info.get("decimals")
-            frm = _address(_required(item, "from", where), "from", where)
-            to = _address(_required(item, "to", where), "to", where)
-            detail = item.get("detail") or {}
-            block = detail.get("blockNumber")
-            contract = ((detail.get("raw_data") or {}).get("contract") or [{}])[0]
-            param = (contract.get("parameter") or {}).get("value") or {}
-            signer = _address(param["owner_address"], "detail...owner_address", where) if param.get("owner_address") else None
-            call = str(param.get("data") or "")
-            ret = (detail.get("ret") or [{}])[0]
-            status = None if not ret else (1 if ret.get("contractRet") == "SUCCESS" else 0)
-            asset = find_asset(CHAIN, token)
-            price, source = usd_price(asset) if asset else (None, None)
-            amount = int(value)
-            # TronGrid's trc20 endpoint gives no log index: number the transfers of one transaction in order
-            log_index = per_tx.get(txid, 0)
-            per_tx[txid] = log_index + 1
-            transfers.append(
-                {
-                    "chain": CHAIN, "tx_hash": txid, "log_index": log_index, "block_number": block, "time": time,
-                    "token": token, "kind": "trc20", "from_address": frm, "to_address": to,
-                    "amount": value if amount < 2**128 else None, "amount_text": value if amount >= 2**128 else None,
-                    "token_id": None, "initiator": signer,
-                    "usd": amount / 10**asset.decimals * price if price is not None else None,
-                    "usd_source": source if price is not None else None,
-                }
-            )
-            if detail:
-                transactions[txid] = {
-                    "chain": CHAIN, "hash": txid, "block_number": block, "transaction_index": None, "time": time,
-                    "from_address": signer, "to_address": token, "value": "0", "value_text": None, "gas": None,
-                    "gas_price": None, "status": status, "method_id": _SELECTORS.get(call[:8]), "nonce": None,
-                }
-            tokens[token] = {
-                "chain": CHAIN, "address": token, "symbol": info.get("symbol"), "name": info.get("name"),
-                "decimals": int(decimals) if decimals is not None else None, "total_supply": None,
-            }
-    return transfers, list(transactions.values()), list(tokens.values())
-
-
-def ingest_trongrid(con, path: str | Path) -> dict[str, int]:
+def ingest_trongrid(con: duckdb.DuckDBPyConnection, path: str | Path, progress: Progress = quiet) -> dict[str, int]:
+    """Ingest every TronGrid page under ``path``; returns rows added per table (and signers filled in).
+    ``progress`` hears "reading <path>", "merging <table>" and "recognising swaps"."""
     source = Path(path)
     if not source.exists():
         raise IngestError(f"{source}: no such file or folder")
-    transfers, transactions, tokens = _rows(source)
+    progress(f"reading {source}")
+    cols = map_items(read_items(source))
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    added = {"transactions": 0, "transfers": 0, "tokens": 0}
-    with atomic(con):
-        for table, rows in (("transactions", transactions), ("transfers", transfers), ("tokens", tokens)):
-            added[table] = insert_rows(con, table, rows)
-        log_ingest(con, "trongrid", str(source), CHAIN, started, added)
+    _stage(con, cols)
+    try:
+        with atomic(con):
+            added = _merge(con, cols, progress)
+            log_ingest(con, "trongrid", str(source), CHAIN, started, added)
+    finally:
+        for name in ("pt_tg_trc20", "pt_tg_tx", "pt_tg_native", "pt_tg_assets"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
     return added
+
+
+def _stage(con: duckdb.DuckDBPyConnection, cols: Columns) -> None:
+    for name, table in (("pt_tg_trc20", "trc20"), ("pt_tg_tx", "transactions"), ("pt_tg_native", "native")):
+        data = cols.data[table]
+        _temp(con, name, pa.table({c: pa.array(v, type=_TYPES.get(c, pa.string())) for c, v in data.items()}))
+    prices = []
+    for asset in assets(CHAIN):
+        price, source = usd_price(asset)
+        prices.append({"token": asset.address, "decimals": asset.decimals, "price": price, "source": source})
+    _temp(con, "pt_tg_assets", pa.Table.from_pylist(prices, schema=pa.schema(
+        [("token", pa.string()), ("decimals", pa.int32()), ("price", pa.float64()), ("source", pa.string())])))
+
+
+def _temp(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    pt_tg_arrow = table  # noqa: F841 - read by DuckDB's scan of Python variables
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_tg_arrow")
+
+
+_AMOUNT = "TRY_CAST({v} AS UHUGEINT) AS amount, CASE WHEN TRY_CAST({v} AS UHUGEINT) IS NULL THEN {v} END AS amount_text"
+_USD = """CASE WHEN a.price IS NOT NULL AND TRY_CAST(s.{v} AS UHUGEINT) IS NOT NULL
+               THEN TRY_CAST(s.{v} AS UHUGEINT)::DOUBLE / pow(10, a.decimals) * a.price END AS usd,
+          CASE WHEN a.price IS NOT NULL THEN a.source END AS usd_source"""
+# one row per identity: repeats within a listing are numbered, the same numbered row from another
+# listing (the other account's crawl, another file, another run) is the same transfer
+_IDENTITY = """(
+    SELECT type, tx_hash, token, from_address, to_address, value, occurrence, min(ms) AS ms,
+           max(block_number) AS block_number, max(signer) AS signer,
+           (md5_number(concat_ws('|', type, token, from_address, to_address, value, occurrence)) % 1073741824)::INTEGER
+               + 1073741824 AS log_index
+    FROM (SELECT *, row_number() OVER (PARTITION BY listing, type, tx_hash, token, from_address, to_address, value
+                                       ORDER BY seq) - 1 AS occurrence
+          FROM pt_tg_trc20)
+    GROUP BY ALL)"""
+
+
+def _merge(con: duckdb.DuckDBPyConnection, cols: Columns, progress: Progress) -> dict[str, int]:
+    added: dict[str, int] = {}
+    progress("merging transactions")
+    added["transactions"] = merge_staged(con, "transactions", f"""(
+        SELECT '{CHAIN}' AS chain, hash, block_number, NULL::INTEGER AS transaction_index, epoch_ms(ms) AS time,
+               from_address, to_address, value::UHUGEINT AS value, NULL AS value_text, gas, NULL AS gas_price,
+               status, method_id, NULL::BIGINT AS nonce
+        FROM pt_tg_tx QUALIFY row_number() OVER (PARTITION BY hash ORDER BY block_number NULLS LAST, status) = 1)""",
+        unique=True)
+    # stored rows of these transactions get their signer and block before the merge compares keys
+    # (it compares a batch with stored rows of the batch's block range)
+    filled = _fill_from_transactions(con)
+    progress("merging transfers")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pt_tg_ident AS SELECT * FROM {_IDENTITY}")
+    added["transfers"] = merge_staged(con, "transfers", f"""(
+        SELECT '{CHAIN}' AS chain, s.tx_hash, s.log_index, s.block_number, epoch_ms(s.ms) AS time, s.token,
+               s.kind, s.from_address, s.to_address, {_AMOUNT.format(v='s.value')}, NULL AS token_id,
+               s.initiator, {_USD.format(v='value')}
+        FROM (SELECT tx_hash, log_index, block_number, ms, token, 'trc20' AS kind, from_address, to_address, value,
+                     signer AS initiator
+              FROM pt_tg_ident WHERE type = 'Transfer'
+              UNION ALL
+              SELECT tx_hash, CASE WHEN internal_id = '' THEN -1
+                                   ELSE -2 - (md5_number(internal_id) % 1073741824)::INTEGER END,
+                     max(block_number), min(ms), '{NATIVE}', 'native', any_value(from_address),
+                     any_value(to_address), any_value(amount), max(initiator)
+              FROM pt_tg_native GROUP BY tx_hash, internal_id) s
+        LEFT JOIN pt_tg_assets a ON a.token = s.token)""", unique=True)
+    progress("merging approvals")
+    added["approvals"] = merge_staged(con, "approvals", f"""(
+        SELECT '{CHAIN}' AS chain, tx_hash, log_index, block_number, epoch_ms(ms) AS time, token, 'trc20' AS kind,
+               from_address AS owner, to_address AS spender, {_AMOUNT.format(v='value')},
+               value = '{MAX_UINT256}' AS unlimited, value <> '0' AS approved, NULL::BIGINT AS expiration,
+               NULL AS contract, signer AS initiator
+        FROM pt_tg_ident WHERE type = 'Approval')""", unique=True)
+    con.execute("DROP TABLE IF EXISTS pt_tg_ident")
+    # rows of this batch whose transaction was stored by an earlier run
+    filled += _fill_from_transactions(con)
+    added["tokens"] = insert_rows(con, "tokens", [{"chain": CHAIN, **t, "total_supply": None}
+                                                  for t in cols.tokens.values()])
+    progress("recognising swaps")
+    added["swaps"], removed = recognise_swaps(con, CHAIN)
+    added["signers_filled"] = filled
+    if removed:
+        added["swaps_replaced"] = removed
+    return added
+
+
+def _fill_from_transactions(con: duckdb.DuckDBPyConnection) -> int:
+    """Give Tron transfers and approvals that lack them the signer and block of their stored transaction;
+    returns the rows completed."""
+    done = 0
+    for table in ("ledger_transfers", "ledger_approvals"):
+        done += con.execute(
+            f"""UPDATE {table} AS t SET initiator_ref = coalesce(t.initiator_ref, x.from_ref),
+                                       block_number = coalesce(t.block_number, x.block_number)
+                FROM ledger_transactions x
+                WHERE x.chain = '{CHAIN}' AND t.chain = '{CHAIN}' AND x.tx_ref = t.tx_ref
+                  AND (t.initiator_ref IS NULL AND x.from_ref IS NOT NULL
+                       OR t.block_number IS NULL AND x.block_number IS NOT NULL)"""
+        ).fetchall()[0][0]
+    return int(done)

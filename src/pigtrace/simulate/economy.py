@@ -47,8 +47,7 @@ def retail(w: World, spends: Spends, n_events: int) -> None:
     payer_i = rng.choice(U, size=n_events, p=weight)
     t = rng.integers(w.t0 + DAY, w.t1 - HOUR, size=n_events)
     tron = w.chain == "tron"
-    kind = rng.choice(4, size=n_events, p=[0.62, 0.0 if tron else 0.13, 0.15, 0.0 if tron else 0.10] / np.array(
-        [1.0 if not tron else 0.77]))
+    kind = rng.choice(4, size=n_events, p=[0.62, 0.13, 0.15, 0.10])
     usd = draw_usd(rng, n_events, 80, 1.4)
     to_i = rng.choice(U, size=n_events, p=weight)
     to_i = np.where(to_i == payer_i, (to_i + 1) % U, to_i)

@@ -64,6 +64,19 @@ KNOBS: tuple[Knob, ...] = (
     Knob("gas", ("dedicated_funder", "exchange", "mixed"), "random", "dedicated_funder",
          "where the ring's wallets get gas: a shared dedicated funder, exchange withdrawals, or some of each"),
 )
+# How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
+CRAWL_KNOBS: tuple[Knob, ...] = (
+    Knob("tron_detail", ("0..1",), "1.0", "1.0",
+         "tron only: share of TRC-20 rows carrying the optional 'detail' object (signer, block, called "
+         "contract); the rest are bare rows as TronGrid's trc20 endpoint gives them"),
+    Knob("tron_account_history", ("0..1",), "1.0", "1.0",
+         "tron only: share of accounts whose transaction history (/v1/accounts/{address}/transactions: TRX "
+         "transfers, contract calls with their signer) was crawled; 0 writes TRC-20 pages only"),
+    Knob("crawl_overlap", ("0..1",), "0.3", "0",
+         "tron only: share of TRC-20 rows (and TRX transfers) listed a second time, under the receiver's "
+         "account as well as the sender's, as a per-account crawl of both parties lists them"),
+)
+KNOBS = KNOBS + CRAWL_KNOBS
 BY_NAME = {k.name: k for k in KNOBS}
 # the range style=random draws laundering_mixing from
 MIXING_DRAWS = (0.0, 0.0, 0.1, 0.25, 0.4, 0.6)
@@ -105,8 +118,9 @@ class Knobs:
         self.rng = rng
 
     def share(self, name: str) -> float:
-        """A share knob that is not drawn per ring (labelled_hot_wallets)."""
-        return float(self.given.get(name, BY_NAME[name].default))
+        """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""
+        knob = BY_NAME[name]
+        return float(self.given.get(name, knob.fixed if self.style == "fixed" else knob.default))
 
     def pick(self, name: str) -> str:
         """The value of a categorical knob for one ring or exchange: given, fixed, or drawn."""

@@ -37,9 +37,6 @@ class RingBook:
 def draw_profile(w: World, tron: bool) -> dict:
     rng = w.rng
     weights = rng.dirichlet(np.ones(len(PATHS)) * 0.7)
-    if tron:
-        weights[PATHS.index("swap")] = 0.0
-    weights = weights / weights.sum()
     return {
         "sweep_delay_h": float(rng.choice([0.3, 1, 3, 8, 24, 48]) * rng.uniform(0.7, 1.3)),
         "sweep_batch_days": float(rng.choice([0, 0, 1, 3])),

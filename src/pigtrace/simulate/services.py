@@ -2,7 +2,7 @@
 real USDT/USDC/DAI/WETH contract addresses, facts of the chain, with the simulator's own price for ETH/TRX
 drawn per world), exchanges with the simulator's own hot wallets and per-customer deposit accounts (swept
 to the hot wallets directly or through forwarder wallets in batches, per exchange: the ``sweeps`` knob),
-a DEX router and USDT/WETH pool, an intent-settlement contract and its vault relayer, a bridge, OTC desks,
+a DEX router and USDT/WETH pool (on Tron a SunSwap-style router and USDT/WTRX pair), an intent-settlement contract and its vault relayer, a bridge, OTC desks,
 and the retail users with their own exchange deposit accounts.
 
 Nothing here comes from pigtrace's shipped labels or price tables: the world writes its own TagPack
@@ -24,7 +24,8 @@ TOKENS = {
                  ("0x6b175474e89094c44da98b954eedeac495271d0f", "DAI", "Dai Stablecoin", 18, True),
                  ("0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2", "WETH", "Wrapped Ether", 18, False)],
     "tron": [("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT", "Tether USD", 6, True),
-             ("TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8", "USDC", "USD Coin", 6, True)],
+             ("TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8", "USDC", "USD Coin", 6, True),
+             ("TNUC9Qb1rRpS5CbWLmNMxXBjyFoydXjWFR", "WTRX", "Wrapped TRX", 6, False)],
 }
 NATIVE = {"ethereum": ("ETH", 18, (1_600.0, 4_200.0)), "tron": ("TRX", 6, (0.07, 0.32))}
 EXCHANGE_NAMES = ("Exchange Alder", "Exchange Birch", "Exchange Cedar", "Exchange Dogwood", "Exchange Elm",
@@ -57,11 +58,14 @@ def setup_services(w: World) -> dict:
             w.service(f, "exchange_forwarder", name)
         w.exchanges.append(Exchange(name, hot, mode, forwarders))
         modes.append({"name": name, "hot_wallets": len(hot), "sweeps": mode})
+    if tron:
+        w.tokens["WETH"] = w.tokens["WTRX"]  # the wrapped native coin, whatever the chain calls it
     zero = w.book.fixed(ZERO)
     w.named["zero"] = w.service(zero, "mint", "zero address (mints)")
+    dex = "SunSwap-style" if tron else "DEX"
+    w.named["uniswap_router"] = w.service(w.book.one(), "dex_router", f"{dex} router (synthetic)")
+    w.named["uniswap_pool"] = w.service(w.book.one(), "dex_pool", f"{dex} USDT/W{w.native} pair (synthetic)")
     if not tron:
-        w.named["uniswap_router"] = w.service(w.book.one(), "dex_router", "DEX router (synthetic)")
-        w.named["uniswap_pool"] = w.service(w.book.one(), "dex_pool", "DEX USDT/WETH pool (synthetic)")
         w.named["cow_settlement"] = w.service(w.book.one(), "dex_router", "intent settlement contract (synthetic)")
         w.named["cow_relayer"] = w.service(w.book.one(), "dex_router", "intent vault relayer (synthetic)")
     w.named["bridge"] = w.service(w.book.one(), "bridge", "token bridge (synthetic)")
