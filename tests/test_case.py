@@ -198,3 +198,23 @@ def test_case_errors_name_what_is_wrong(tmp_path):
         assert proc.returncode == 1 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     proc = pigtrace("cases", "7", "--db", str(db))
     assert proc.returncode == 1 and "case 7" in proc.stderr
+
+
+def test_an_exchange_nobody_labelled_is_recognised_by_its_deposit_accounts(warehouse):
+    """The ring cashes out at a deposit account of an exchange whose hot wallet no label names: the hot wallet
+    takes the sweeps of many deposit accounts and pays many customers, so the case stops at the account."""
+    led = Ledger("ethereum")
+    led.transfer("victim", "platform", 5000)
+    led.wait(hours=1)
+    led.transfer("platform", "mule", 5000)
+    for i in range(22):  # other customers' deposit accounts, swept whole
+        led.transfer(f"customer{i}", f"dep{i}", 100 + i)
+        led.transfer(f"dep{i}", "hot", 100 + i)
+    led.wait(hours=1)
+    led.transfer("mule", "hot", 5000)
+    for i in range(25):  # withdrawals
+        led.transfer("hot", f"payee{i}", 50)
+    led.write(warehouse)
+    case = build_case(warehouse, led.addr("victim"), payments=[])
+    assert [(c["address"], c["kind"], c["entity"], c["usd"]) for c in case.cash_out] == \
+        [(led.addr("mule"), "exchange_deposit", None, 5000)]

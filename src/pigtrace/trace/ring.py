@@ -35,11 +35,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pigtrace.graph.flows import FlowStore
-from pigtrace.trace.endpoints import NONE, Endpoints
+from pigtrace.trace.endpoints import K, NONE, Endpoints
 from pigtrace.trace.walk import WalkResult
 
 LAUNDER_SHARE = 0.01  # of the traced input
 BUSY = 20  # a wallet paid by this many different addresses that pays this many is run as a service
+DEPOSIT_SHARE = 0.9  # of what a wallet sends, to one hot wallet: that wallet's deposit account
+HOT_FEEDERS = 10  # deposit accounts sweeping to a busy wallet that make it an exchange's hot wallet
 SISTER_SEND_SHARE = 0.5
 SISTER_FLOOR = 0.001  # of the laundering wallet's receipts in the asset
 SISTER_DEPTH = 3  # levels walked back up from a laundering wallet
@@ -78,11 +80,44 @@ def find_ring(store: FlowStore, ends: Endpoints, collection: list[int], res: Wal
                 co_victims=co_victims, via_service=via_service, through=through)
 
 
+def busy_nodes(store: FlowStore) -> np.ndarray:
+    """Per node: paid by ``BUSY`` or more different addresses and paying as many (kept with the store)."""
+    got = store.derived.get("busy")
+    if got is None:
+        n = max(store.n_nodes, 1)
+        pairs = np.unique(store.src.astype(np.int64) * n + store.dst)
+        got = (np.bincount(pairs % n, minlength=store.n_nodes) >= BUSY) & \
+            (np.bincount(pairs // n, minlength=store.n_nodes) >= BUSY)
+        store.derived["busy"] = got
+    return got
+
+
+def with_busy_services(store: FlowStore, ends: Endpoints) -> Endpoints:
+    """``ends`` plus the hot wallets nobody labelled, as a case needs them: a busy wallet that ``HOT_FEEDERS``
+    or more wallets each send at least ``DEPOSIT_SHARE`` of what they send (USD) is an exchange's (no
+    entity), and those wallets its deposit accounts. Kept with the store per label state."""
+    got = store.derived.get("case_endpoints")
+    if got is not None and got[0] == ends.key:
+        return got[1]
+    kind = ends.kind.copy()
+    if store.n_edges:
+        n = store.n_nodes
+        pairs, inv = np.unique(store.src.astype(np.int64) * n + store.dst, return_inverse=True)
+        pair_usd = np.bincount(inv, weights=np.nan_to_num(store.usd))
+        frm, to = pairs // n, pairs % n
+        sent = np.bincount(frm, weights=pair_usd, minlength=n)
+        swept = (pair_usd > 0) & (pair_usd >= DEPOSIT_SHARE * sent[frm])
+        hot = busy_nodes(store) & (kind == NONE) & (np.bincount(to[swept], minlength=n) >= HOT_FEEDERS)
+        deposits = frm[swept & hot[to] & ~hot[frm]]
+        kind[deposits[kind[deposits] == NONE]] = K["exchange_deposit"]
+        kind[hot] = K["exchange"]
+    out = Endpoints(kind=kind, entity=ends.entity, names=ends.names, key=ends.key)
+    store.derived["case_endpoints"] = (ends.key, out)
+    return out
+
+
 def busy(store: FlowStore, node: int) -> bool:
-    payers = store.src[store.in_edges(node)]
-    payees = store.dst[store.out_edges(node)]
-    return len(payers) >= BUSY and len(payees) >= BUSY and len(np.unique(payers)) >= BUSY \
-        and len(np.unique(payees)) >= BUSY
+    return bool(busy_nodes(store)[node])
 
 
 def traced_through(store: FlowStore, res: WalkResult) -> dict[int, float]:
