@@ -65,6 +65,8 @@ def test_from_a_self_custody_victim_with_findings(warehouse):
     assert case.loss_usd == pytest.approx(4900)
     assert _names(led, case.collection_wallets) == {"platform"}
     assert _names(led, case.co_victims) == {"other_victim", "relay"}
+    assert {c["address"]: c["confirmed"] for c in case.co_victims} == \
+        {led.addr("other_victim"): True, led.addr("relay"): False}  # what analyze also calls a victim
     assert _names(led, case.operators) == {"payout"}
     assert _names(led, case.laundering) == {"hop1", "hop2"}
     assert [(c["kind"], c["entity"], c["usd"], c["ring_usd"]) for c in case.cash_out] == \

@@ -86,7 +86,9 @@ def evaluate_cmd(
          fmt, ["typology", "stolen_usd", "traced_usd", "share"], title="stolen value traced to the right cash-out")
     if result.get("cases"):
         emit([{"method": c["method"], "cases": c["cases"], "recall": c["co_victim_recall"],
-               "precision": c["co_victim_precision"], "to_cash_out": c["loss_to_true_cash_out"]} for c in result["cases"]],
+               "precision": c["co_victim_precision"], "conf_recall": c["confirmed_recall"],
+               "conf_prec": c["confirmed_precision"], "to_cash_out": c["loss_to_true_cash_out"]}
+              for c in result["cases"]],
              fmt, title="cases from one victim (co-victims; paid USD to true cash-out)")
 
 

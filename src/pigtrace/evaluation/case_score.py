@@ -9,6 +9,7 @@ them from the exchange (``--payment``: the withdrawal transactions, listed in th
   paid from an exchange, by a payment transaction the case names;
 - **co-victim precision**: of the case's co-victim entries, the share that are the ring's victims (an
   entry by address: the address; a service-paid entry: its transaction is one of the ring's payments);
+- the same two for the **confirmed** co-victims only (wallets analyze's findings also call victims);
 - **loss share to the true cash-out**: of the victim's payments (USD), the part the case traces to the
   ring's cash-out accounts in the truth (exchange deposit accounts and OTC desks that took its money).
 Recall and precision are averaged per ring (each ring's cases first), then over rings; the share is
@@ -40,7 +41,7 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
         by_address = {v["address"]: v for v in victims}
         ring_txs = {h.lower() for v in victims for h in v["payments"]}
         cash = {c["address"] for c in ring["cash_out"]}
-        recalls, precisions = [], []
+        recalls, precisions, c_recalls, c_precisions = [], [], [], []
         for v in rng.sample(victims, min(per_ring, len(victims))):
             given = v["payments"] if reported or v.get("paid_from") == "exchange" else []
             try:
@@ -55,6 +56,10 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
             others = [o for a, o in by_address.items() if a != v["address"]]
             found = sum(1 for o in others if o["address"] in listed or listed_tx & {h.lower() for h in o["payments"]})
             recalls.append(found / len(others) if others else 1.0)
+            confirmed = {c["address"] for c in case.co_victims if c["confirmed"]}
+            c_recalls.append(sum(1 for o in others if o["address"] in confirmed) / len(others) if others else 1.0)
+            if confirmed:
+                c_precisions.append(len(confirmed & set(by_address)) / len(confirmed))
             right = sum(1 for c in case.co_victims
                         if (c["address"] in by_address if c["paid_from"] == "wallet"
                             else (c["tx_hash"] or "").lower() in ring_txs))
@@ -65,13 +70,19 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
             reached_total += sum(c["usd"] for c in case.cash_out if c["address"] in cash)
         rings.append({"ring": ring["id"], "typology": ring["typology"], "victims": len(victims),
                       "recall": sum(recalls) / len(recalls) if recalls else None,
-                      "precision": sum(precisions) / len(precisions) if precisions else None})
+                      "precision": sum(precisions) / len(precisions) if precisions else None,
+                      "confirmed_recall": sum(c_recalls) / len(c_recalls) if c_recalls else None,
+                      "confirmed_precision": sum(c_precisions) / len(c_precisions) if c_precisions else None})
     scored_r = [r["recall"] for r in rings if r["recall"] is not None]
     scored_p = [r["precision"] for r in rings if r["precision"] is not None]
+    conf_r = [r["confirmed_recall"] for r in rings if r["confirmed_recall"] is not None]
+    conf_p = [r["confirmed_precision"] for r in rings if r["confirmed_precision"] is not None]
     return {
         "method": method, "reported": reported, "cases": cases, "rings": len(rings),
         "co_victim_recall": round(sum(scored_r) / len(scored_r), 4) if scored_r else None,
         "co_victim_precision": round(sum(scored_p) / len(scored_p), 4) if scored_p else None,
+        "confirmed_recall": round(sum(conf_r) / len(conf_r), 4) if conf_r else None,
+        "confirmed_precision": round(sum(conf_p) / len(conf_p), 4) if conf_p else None,
         "loss_to_true_cash_out": round(reached_total / paid_total, 4) if paid_total else None,
         "paid_usd": round(paid_total, 2), "reached_usd": round(reached_total, 2), "by_ring": rings,
     }

@@ -134,7 +134,7 @@ def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None =
         subject=shown, chain=chain, subject_kind=kind, method=method, basis=basis, loss_usd=max(loss, 0.0),
         payments=_payment_rows(store, loss_edges, paid_back, detail, kind),
         collection_wallets=_collection_rows(store, ring, ring_edges),
-        co_victims=_co_victim_rows(store, ends, ring, detail),
+        co_victims=_co_victim_rows(store, ends, ring, detail, roles),
         operators=[{"address": store.address(n), "why": why} for n, why in sorted(ring.operators.items())],
         laundering=[{"address": store.address(n), "usd": round(ring.through.get(n, 0.0), 2)}
                     for n in sorted(ring.laundering, key=lambda n: -ring.through.get(n, 0.0))],
@@ -261,16 +261,20 @@ def _collection_rows(store: FlowStore, ring: Ring, ring_edges: np.ndarray) -> li
     return rows
 
 
-def _co_victim_rows(store: FlowStore, ends: Endpoints, ring: Ring, detail: dict) -> list[dict[str, Any]]:
+def _co_victim_rows(store: FlowStore, ends: Endpoints, ring: Ring, detail: dict,
+                    roles: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """``confirmed``: analyze's findings call the co-victim a victim too (None for a service's payment)."""
     rows = []
     for v, edges in ring.co_victims.items():
-        rows.append({"address": store.address(v), "paid_from": "wallet", "entity": None, "payments": len(edges),
+        address = store.address(v)
+        rows.append({"address": address, "confirmed": "victim" in roles.get(address, ()), "paid_from": "wallet",
+                     "entity": None, "payments": len(edges),
                      "usd": round(float(np.nansum(store.usd[edges])), 2),
                      "first_paid": as_time(int(store.time[edges].min())), "last_paid": as_time(int(store.time[edges].max())),
                      "tx_hash": None})
     for e in ring.via_service.tolist():
         s = int(store.src[e])
-        rows.append({"address": store.address(s), "paid_from": ends.kind_of(s) or "busy wallet", "entity": ends.entity_of(s),
+        rows.append({"address": store.address(s), "confirmed": None, "paid_from": ends.kind_of(s) or "busy wallet", "entity": ends.entity_of(s),
                      "payments": 1, "usd": round(float(store.usd[e]), 2), "first_paid": as_time(int(store.time[e])),
                      "last_paid": as_time(int(store.time[e])), "tx_hash": detail.get(e, {}).get("tx_hash")})
     return sorted(rows, key=lambda r: -r["usd"])
