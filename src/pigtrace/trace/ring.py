@@ -16,7 +16,9 @@ How, from the collection wallets ``C0`` (the wallets the victim paid, or the sca
    by others too (the pool, ``k`` transfers on, ``k`` up to ``SISTER_DEPTH``); the wallets feeding the pool
    (sending it at least ``SISTER_SEND_SHARE`` of what they send) are walked back up ``k`` levels: those
    ``k`` levels up are the ring's other collection wallets, those in between its other hops (a ring runs
-   each victim's money the same way). A gas top-up is kept out by its
+   each victim's money the same way). Where analyze's findings exist, a wallet feeding any laundering
+   wallet that they call a collection wallet is one too. A wallet found so that the ring's wallets pay is
+   downstream of the ring: one of its laundering wallets, not a collection wallet. A gas top-up is kept out by its
    size: a sister's payments must reach ``SISTER_FLOOR`` of what that laundering wallet received in that
    asset.
 3. **Co-victims**: whoever paid a collection wallet and is not part of the ring: a wallet (self-custody or
@@ -67,11 +69,16 @@ def find_ring(store: FlowStore, ends: Endpoints, collection: list[int], res: Wal
     through = traced_through(store, res)
     floor = LAUNDER_SHARE * max(res.input_usd, 0.0)
     coll = set(collection)
+    # the victims the collection wallets paid back ("profits") got traced money too: they are no laundering
+    payers = set(store.src[np.concatenate([store.in_edges(c) for c in coll])].tolist()) if coll else set()
     laundering = sorted(n for n, usd in through.items()
-                        if usd >= floor and n not in coll and n != subject and ends.kind[n] == NONE
-                        and not busy(store, n))
+                        if usd >= floor and n not in coll and n != subject and n not in payers
+                        and ends.kind[n] == NONE and not busy(store, n))
     sisters, hops = _sisters(store, ends, res, coll, set(laundering), {subject}, roles or {})
     laundering = sorted(set(laundering) | set(hops))
+    sisters = set(sisters) | _flagged_feeders(store, ends, laundering, coll | set(sisters) | {subject}, roles or {})
+    downstream = {x for x in sisters if np.isin(store.src[store.in_edges(x)], list(coll | set(laundering))).any()}
+    sisters, laundering = sorted(sisters - downstream), sorted(set(laundering) | downstream)
     ring = coll | set(sisters) | set(laundering)
     operators = _gas_funders(store, ends, ring, res)
     payees = sorted(n for n in coll | set(sisters) if not busy(store, n))
@@ -93,9 +100,12 @@ def busy_nodes(store: FlowStore) -> np.ndarray:
 
 
 def with_busy_services(store: FlowStore, ends: Endpoints) -> Endpoints:
-    """``ends`` plus the hot wallets nobody labelled, as a case needs them: a busy wallet that ``HOT_FEEDERS``
-    or more wallets each send at least ``DEPOSIT_SHARE`` of what they send (USD) is an exchange's (no
-    entity), and those wallets its deposit accounts. Kept with the store per label state."""
+    """``ends`` plus the hot wallets nobody labelled, as a case needs them. A wallet *sweeps* into another when
+    it sends it at least ``DEPOSIT_SHARE`` of what it sends (USD); a *forwarder* sweeps into one wallet and
+    is swept into by ``HOT_FEEDERS`` or more. A wallet paying ``BUSY`` or more different addresses that
+    ``HOT_FEEDERS`` or more wallets sweep into, directly or through forwarders, is an exchange's hot wallet
+    (no entity); the forwarders into it, or into a labelled exchange, are the exchange's too, and the
+    wallets sweeping into either are its deposit accounts. Kept with the store per label state."""
     got = store.derived.get("case_endpoints")
     if got is not None and got[0] == ends.key:
         return got[1]
@@ -106,8 +116,14 @@ def with_busy_services(store: FlowStore, ends: Endpoints) -> Endpoints:
         pair_usd = np.bincount(inv, weights=np.nan_to_num(store.usd))
         frm, to = pairs // n, pairs % n
         sent = np.bincount(frm, weights=pair_usd, minlength=n)
-        swept = (pair_usd > 0) & (pair_usd >= DEPOSIT_SHARE * sent[frm])
-        hot = busy_nodes(store) & (kind == NONE) & (np.bincount(to[swept], minlength=n) >= HOT_FEEDERS)
+        payees = np.bincount(frm, minlength=n)
+        swept = (pair_usd > 0) & (pair_usd >= DEPOSIT_SHARE * sent[frm]) & (kind[frm] == NONE)
+        direct = np.bincount(to[swept], minlength=n)
+        forwarding = swept & (direct[frm] >= HOT_FEEDERS)
+        behind = direct + np.bincount(to[forwarding], weights=direct[frm[forwarding]], minlength=n).astype(np.int64)
+        hot = (kind == NONE) & (behind >= HOT_FEEDERS) & (payees >= BUSY)
+        exchange = hot | (kind == K["exchange"])
+        hot[frm[forwarding & exchange[to]]] = True
         deposits = frm[swept & hot[to] & ~hot[frm]]
         kind[deposits[kind[deposits] == NONE]] = K["exchange_deposit"]
         kind[hot] = K["exchange"]
@@ -215,6 +231,19 @@ def _sisters(store: FlowStore, ends: Endpoints, res: WalkResult, collection: set
             if not level:
                 break
     return sorted(sisters), sorted(hops)
+
+
+def _flagged_feeders(store: FlowStore, ends: Endpoints, laundering: list[int], exclude: set,
+                     roles: dict[int, set[str]]) -> set[int]:
+    """Wallets feeding any laundering wallet (as ``_feeders`` says) that analyze calls collection wallets: a
+    ring's other collection wallets that join its money further down than the subject's did."""
+    if not roles:
+        return set()
+    found: set[int] = set()
+    for node in laundering:
+        found |= {f for f in _feeders(store, ends, node, None, exclude | set(laundering))
+                  if "scam_collection" in roles.get(f, ())}
+    return found
 
 
 def _gas_funders(store: FlowStore, ends: Endpoints, ring: set[int], res: WalkResult) -> dict[int, str]:
