@@ -204,17 +204,19 @@ def test_case_errors_name_what_is_wrong(tmp_path):
 
 def test_an_exchange_nobody_labelled_is_recognised_by_its_deposit_accounts(warehouse):
     """The ring cashes out at a deposit account of an exchange whose hot wallet no label names: the hot wallet
-    takes the sweeps of many deposit accounts and pays many customers, so the case stops at the account."""
+    takes the sweeps of many deposit accounts, some through a forwarder, and pays many customers, so the case
+    stops at the account."""
     led = Ledger("ethereum")
     led.transfer("victim", "platform", 5000)
     led.wait(hours=1)
     led.transfer("platform", "mule", 5000)
-    for i in range(22):  # other customers' deposit accounts, swept whole
+    for i in range(22):  # other customers' deposit accounts, swept whole (most through a forwarder)
         led.transfer(f"customer{i}", f"dep{i}", 100 + i)
-        led.transfer(f"dep{i}", "hot", 100 + i)
+        led.transfer(f"dep{i}", "hot" if i < 6 else "forwarder", 100 + i)
+    led.transfer("forwarder", "hot", 1000)
     led.wait(hours=1)
     led.transfer("mule", "hot", 5000)
-    for i in range(25):  # withdrawals
+    for i in range(21):  # withdrawals
         led.transfer("hot", f"payee{i}", 50)
     led.write(warehouse)
     case = build_case(warehouse, led.addr("victim"), payments=[])

@@ -29,7 +29,7 @@ import numpy as np
 from pigtrace.errors import PigtraceError
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows, transaction_edges
 from pigtrace.trace.endpoints import KINDS, NONE, Endpoints, load_endpoints
-from pigtrace.trace.ring import Ring, find_ring, traced_through, with_busy_services
+from pigtrace.trace.ring import Ring, find_ring, traced_through
 from pigtrace.trace.run import DEFAULT_HOPS, DEFAULT_MIN_USD, as_time, auto_follow, priced_within, resolve_address
 from pigtrace.trace.walk import Seeds, WalkResult, walk
 
@@ -80,7 +80,7 @@ def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None =
     if as_ not in ("auto", "victim", "scam"):
         raise PigtraceError(f"--as {as_!r}: use auto, victim or scam")
     store = store or load_flows(con)
-    ends = with_busy_services(store, load_endpoints(con, store))
+    ends = load_endpoints(con, store)
     try:
         chain, subject, shown = resolve_address(con, store, address, chain)
     except PigtraceError:

@@ -14,7 +14,8 @@ Kinds (the ``kind`` of ``pigtrace trace`` endpoints):
   ``FORWARDER_FEEDERS`` wallets that each send it nearly everything is the exchange's own forwarder: it
   becomes ``exchange`` and those wallets ``exchange_deposit`` of the same exchange.
 - an unlabelled address that collects the sweeps of at least ``HUB_FEEDERS`` wallets (each sending it
-  nearly all it sends; a wallet's main receiver is the one its latest payment went to) and pays at least ``HUB_PAYEES`` different addresses is taken for an exchange's
+  nearly all it sends; a wallet's main receiver is the one its latest payment went to), directly or through
+  forwarders that collect as many, and pays at least ``HUB_PAYEES`` different addresses is taken for an exchange's
   hot wallet nobody labelled: ``exchange`` without an entity, and the wallets sweeping to it its
   ``exchange_deposit`` accounts (also without an entity).
 - ``bridge``, ``dex`` (defi_dex, defi, defi_lending, and the pools and routers seen in swaps), ``mixer``
@@ -57,8 +58,8 @@ DEPOSIT_USD_SHARE = 0.9
 DEPOSIT_COUNT_SHARE = 0.75
 FORWARDER_FEEDERS = 10  # wallets sweeping (nearly) all they send to one address make it a forwarder
 FEEDER_SHARE = 0.9
-HUB_FEEDERS = 20  # an unlabelled hot wallet: this many wallets sweep to it ...
-HUB_PAYEES = 100  # ... and it pays this many different addresses
+HUB_FEEDERS = 10  # an unlabelled hot wallet: this many wallets sweep to it (directly or through forwarders) ...
+HUB_PAYEES = 20  # ... and it pays this many different addresses
 
 
 @dataclass
@@ -179,11 +180,14 @@ class _Sends:
 
 def _hubs(store: FlowStore, ep: Endpoints, sends: _Sends) -> None:
     """Unlabelled exchange hot wallets, by what only a hot wallet does: it collects the sweeps of at least
-    HUB_FEEDERS wallets that each send it nearly all they send, and pays at least HUB_PAYEES different
+    HUB_FEEDERS wallets that each send it nearly all they send, directly or through forwarders (wallets
+    that collect as many sweeps themselves and sweep them on), and pays at least HUB_PAYEES different
     addresses (withdrawals). A scam's consolidation wallet collects from many wallets too, but pays few."""
     n, kind = store.n_nodes, ep.kind
-    fed, _ = sends.feeds(kind == NONE)
-    cand = np.flatnonzero((kind == NONE) & (fed >= HUB_FEEDERS) & (sends.out_n >= HUB_PAYEES))
+    fed, feeder = sends.feeds(kind == NONE)
+    forwarding = feeder & (fed >= HUB_FEEDERS)
+    behind = fed + np.bincount(sends.main[forwarding], weights=fed[forwarding], minlength=n).astype(np.int64)
+    cand = np.flatnonzero((kind == NONE) & (behind >= HUB_FEEDERS) & (sends.out_n >= HUB_PAYEES))
     if not len(cand):
         return
     out = np.concatenate([store.out_edges(int(c)) for c in cand])

@@ -37,13 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pigtrace.graph.flows import FlowStore
-from pigtrace.trace.endpoints import K, NONE, Endpoints
+from pigtrace.trace.endpoints import NONE, Endpoints
 from pigtrace.trace.walk import WalkResult
 
 LAUNDER_SHARE = 0.01  # of the traced input
 BUSY = 20  # a wallet paid by this many different addresses that pays this many is run as a service
-DEPOSIT_SHARE = 0.9  # of what a wallet sends, to one hot wallet: that wallet's deposit account
-HOT_FEEDERS = 10  # deposit accounts sweeping to a busy wallet that make it an exchange's hot wallet
 SISTER_SEND_SHARE = 0.5
 SISTER_FLOOR = 0.001  # of the laundering wallet's receipts in the asset
 SISTER_DEPTH = 3  # levels walked back up from a laundering wallet
@@ -97,39 +95,6 @@ def busy_nodes(store: FlowStore) -> np.ndarray:
             (np.bincount(pairs // n, minlength=store.n_nodes) >= BUSY)
         store.derived["busy"] = got
     return got
-
-
-def with_busy_services(store: FlowStore, ends: Endpoints) -> Endpoints:
-    """``ends`` plus the hot wallets nobody labelled, as a case needs them. A wallet *sweeps* into another when
-    it sends it at least ``DEPOSIT_SHARE`` of what it sends (USD); a *forwarder* sweeps into one wallet and
-    is swept into by ``HOT_FEEDERS`` or more. A wallet paying ``BUSY`` or more different addresses that
-    ``HOT_FEEDERS`` or more wallets sweep into, directly or through forwarders, is an exchange's hot wallet
-    (no entity); the forwarders into it, or into a labelled exchange, are the exchange's too, and the
-    wallets sweeping into either are its deposit accounts. Kept with the store per label state."""
-    got = store.derived.get("case_endpoints")
-    if got is not None and got[0] == ends.key:
-        return got[1]
-    kind = ends.kind.copy()
-    if store.n_edges:
-        n = store.n_nodes
-        pairs, inv = np.unique(store.src.astype(np.int64) * n + store.dst, return_inverse=True)
-        pair_usd = np.bincount(inv, weights=np.nan_to_num(store.usd))
-        frm, to = pairs // n, pairs % n
-        sent = np.bincount(frm, weights=pair_usd, minlength=n)
-        payees = np.bincount(frm, minlength=n)
-        swept = (pair_usd > 0) & (pair_usd >= DEPOSIT_SHARE * sent[frm]) & (kind[frm] == NONE)
-        direct = np.bincount(to[swept], minlength=n)
-        forwarding = swept & (direct[frm] >= HOT_FEEDERS)
-        behind = direct + np.bincount(to[forwarding], weights=direct[frm[forwarding]], minlength=n).astype(np.int64)
-        hot = (kind == NONE) & (behind >= HOT_FEEDERS) & (payees >= BUSY)
-        exchange = hot | (kind == K["exchange"])
-        hot[frm[forwarding & exchange[to]]] = True
-        deposits = frm[swept & hot[to] & ~hot[frm]]
-        kind[deposits[kind[deposits] == NONE]] = K["exchange_deposit"]
-        kind[hot] = K["exchange"]
-    out = Endpoints(kind=kind, entity=ends.entity, names=ends.names, key=ends.key)
-    store.derived["case_endpoints"] = (ends.key, out)
-    return out
 
 
 def busy(store: FlowStore, node: int) -> bool:
