@@ -2,8 +2,8 @@
 wallets, operators and the other victims who paid it.
 
 Place in the flow: trace/walk (where the subject's money went) + graph/flows -> **trace/ring** ->
-trace/case (the report). Nothing here reads findings or labels beyond the endpoints: a ring is found from
-the money alone, so a case works before or without `pigtrace analyze`.
+trace/case (the report). A ring is found from the money and the endpoints alone, so a case works before or
+without `pigtrace analyze`; where its findings exist, their roles settle two doubts (step 2).
 
 How, from the collection wallets ``C0`` (the wallets the victim paid, or the scam address given):
 
@@ -16,11 +16,11 @@ How, from the collection wallets ``C0`` (the wallets the victim paid, or the sca
    by others too (the pool, ``k`` transfers on, ``k`` up to ``SISTER_DEPTH``); the wallets feeding the pool
    (sending it at least ``SISTER_SEND_SHARE`` of what they send) are walked back up ``k`` levels: those
    ``k`` levels up are the ring's other collection wallets, those in between its other hops (a ring runs
-   each victim's money the same way). Where analyze's findings exist, a wallet feeding any laundering
-   wallet that they call a collection wallet is one too. A wallet found so that the ring's wallets pay is
-   downstream of the ring: one of its laundering wallets, not a collection wallet. A gas top-up is kept out by its
-   size: a sister's payments must reach ``SISTER_FLOOR`` of what that laundering wallet received in that
-   asset.
+   each victim's money the same way). A gas top-up is kept out by its size: a feeder's payments must reach
+   ``SISTER_FLOOR`` of what the wallet it feeds received. Where analyze's findings exist, a wallet found at
+   the top that they call a laundering wallet is a hop (the walk goes one level higher), one they call a
+   victim is dropped, and a wallet feeding any laundering wallet that they call a collection wallet is a
+   sister too. A sister the ring's wallets pay is downstream of the ring: one of its laundering wallets.
 3. **Co-victims**: whoever paid a collection wallet and is not part of the ring: a wallet (self-custody or
    relay) by its address; an exchange, bridge or other service, or a busy wallet (an exchange nobody
    labelled), by the payment itself (the service knows the customer; its withdrawal transaction is what to
