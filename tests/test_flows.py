@@ -1,10 +1,13 @@
 """The flow store (graph/flows.py): edges in ledger order with CSR slices per sender and receiver, node ids
 that round-trip to addresses, swap links, and the cache: reused while the warehouse is unchanged, kept
-beside it on disk, rebuilt after an ingest."""
+beside it on disk, rebuilt after an ingest. On real blocks (Ethereum and Tron), the store read from the
+compact tables' refs holds what the text views say: the same edges, addresses and swap links."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,8 @@ import pytest
 from pigtrace.graph import flows
 from pigtrace.graph.flows import build_flows, edge_rows, load_flows, transaction_edges
 from tests.ledger_builder import Ledger
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _ledger(con) -> Ledger:
@@ -88,3 +93,93 @@ def test_cache_file_that_cannot_be_written_is_skipped(tmp_path, monkeypatch):
     monkeypatch.setattr(flows.tempfile, "mkstemp", lambda **k: (_ for _ in ()).throw(PermissionError("read-only")))
     assert load_flows(con).n_edges == 5
     assert not (tmp_path / "w.duckdb.flows.npz").exists()
+
+
+# ---------------------------------------------------------------------- the store against the text rows
+TEXT_VALUE = """kind IN ('erc20', 'trc20', 'native') AND from_address <> to_address
+                AND (amount > 0 OR amount_text IS NOT NULL)"""
+
+
+@pytest.fixture
+def real(warehouse):
+    from pigtrace.ingest.etl import ingest_etl
+    from pigtrace.ingest.trongrid import ingest_trongrid
+
+    ingest_etl(warehouse, FIXTURES / "etl_mainnet_17173049")
+    ingest_trongrid(warehouse, FIXTURES / "trongrid_TL24LCps")
+    return warehouse
+
+
+def _edge_facts(con, s) -> list[tuple]:
+    """Per edge, in edge order: what the store says of it, in the text of the views."""
+    back = edge_rows(con, s, np.arange(s.n_edges))
+    usd = [None if np.isnan(u) else float(u) for u in s.usd]
+    return [(s.node_chain(int(s.src[e])), back[e]["tx_hash"], int(s.log_index[e]), s.address(int(s.src[e])),
+             s.address(int(s.dst[e])), str(s.asset_token[s.asset[e]]), int(s.time[e]), int(s.block[e]),
+             float(s.amount[e]), usd[e]) for e in range(s.n_edges)]
+
+
+def test_store_read_from_refs_holds_what_the_text_rows_say(real):
+    con, s = real, build_flows(real)
+    rows = con.execute(
+        f"""SELECT chain, tx_hash, log_index, from_address, to_address, token, coalesce(epoch(time), 0)::BIGINT,
+                   coalesce(block_number, 0), coalesce(amount::DOUBLE, TRY_CAST(amount_text AS DOUBLE)), usd
+            FROM transfers WHERE {TEXT_VALUE}"""
+    ).fetchall()
+    facts = _edge_facts(con, s)
+    assert Counter(facts) == Counter(rows)
+    order = [(t, b, i) for _c, _h, i, _f, _t, _k, t, b, *_ in facts]
+    assert order == sorted(order)  # ledger order
+    assert all(s.node_chain(int(s.dst[e])) == f[0] and s.chains[s.asset_chain[s.asset[e]]] == f[0]
+               for e, f in enumerate(facts))
+    # nodes: exactly the transfers' parties, each chain one address-sorted range that binary search finds
+    parties = {(r[0], r[3]) for r in rows} | {(r[0], r[4]) for r in rows}
+    assert len(parties) == s.n_nodes and {(s.node_chain(n), s.address(n)) for n in range(s.n_nodes)} == parties
+    assert len(s.chains) == len({c for c, _ in parties}) > 1
+    for c, chain in enumerate(s.chains):
+        lo, hi = int(s.chain_start[c]), int(s.chain_start[c + 1])
+        assert np.all(s.addresses[lo:hi][:-1] < s.addresses[lo:hi][1:])
+        assert s.nodes_of(str(chain), [s.address(n) for n in range(lo, hi)]).tolist() == list(range(lo, hi))
+
+
+def test_swap_links_from_refs_are_the_ones_the_text_rows_make(real):
+    con, s = real, build_flows(real)
+    party: dict[tuple, set] = {}
+    for chain, tx, pool, sender, recipient, initiator in con.execute(
+            "SELECT chain, tx_hash, pool, sender, recipient, initiator FROM swaps").fetchall():
+        named = party.setdefault((chain, tx), set())
+        named |= {pool} - {None}
+        if sender is not None and sender not in (recipient, initiator):
+            named.add(sender)
+    facts = _edge_facts(con, s)
+    legs = [(e, (f[0], f[1]), f[3], f[4], f[5]) for e, f in enumerate(facts) if (f[0], f[1]) in party]
+    pay = [(e, tx, frm, token) for e, tx, frm, to, token in legs if to in party[tx] and frm not in party[tx]]
+    get = [(e, tx, to, token) for e, tx, frm, to, token in legs if frm in party[tx] and to not in party[tx]]
+    expected = {(p, g) for p, tx, wallet, token in pay for g, tx_, wallet_, token_ in get
+                if (tx, wallet) == (tx_, wallet_) and token != token_}
+    got = set(zip(s.link_pay.tolist(), s.link_get.tolist()))
+    assert got == expected and len(got) == len(s.link_pay) > 0
+    for side, share in ((s.link_get, s.link_taint), (s.link_pay, s.link_value)):
+        total = np.bincount(side, weights=share, minlength=s.n_edges)
+        assert np.allclose(total[np.unique(side)], 1.0)
+    nodes = {(s.node_chain(n), s.address(n)): n for n in range(s.n_nodes)}
+    dex = {nodes[(chain, a)] for (chain, _tx), named in party.items() for a in named if (chain, a) in nodes}
+    assert set(s.dex_nodes.tolist()) == dex
+
+
+def test_transaction_edges_are_the_edges_of_that_hash(real):
+    con, s = real, build_flows(real)
+    facts = _edge_facts(con, s)
+    by_tx: dict[str, list[int]] = {}
+    for e, f in enumerate(facts):
+        by_tx.setdefault(f[1], []).append(e)
+    for tx, edges in by_tx.items():
+        bare = tx.removeprefix("0x")
+        for form in {tx, bare.upper(), "0x" + bare.upper()}:
+            chain, found = transaction_edges(con, s, form)
+            assert chain == facts[edges[0]][0] and found.tolist() == edges
+    quiet = con.execute(f"""SELECT chain, hash FROM transactions WHERE hash NOT IN
+                            (SELECT tx_hash FROM transfers WHERE {TEXT_VALUE}) LIMIT 1""").fetchall()
+    chain, found = transaction_edges(con, s, quiet[0][1])
+    assert (chain, len(found)) == (quiet[0][0], 0)
+    assert transaction_edges(con, s, "0x" + "ab" * 32)[0] is None

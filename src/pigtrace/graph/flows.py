@@ -2,19 +2,21 @@
 native coin) as one edge, in numpy arrays that tracing and case building walk without going back to SQL.
 
 Place in the flow: store (ledger tables) -> **graph/flows** -> trace (methods, walk, run), case building.
-This module is the only one that reads ledger rows for tracing, and it reads them through SQL on the
-table names and columns of the data contract (``transfers``, ``transactions``, ``swaps``, plus ``tokens``
-and ``ingest_log``), in the few queries below, so a change of the storage behind those names touches only
-this file.
+This module is the only one that reads ledger rows for tracing. It reads the compact storage directly
+(``store.compact``): the base tables ``ledger_transfers``, ``ledger_swaps`` and ``ledger_transactions``,
+whose addresses and transaction hashes are integer refs, and the ``addresses`` / ``tx_hashes``
+dictionaries for the little text it needs (plus ``tokens`` and ``ingest_log``). Every join between
+ledger rows is on refs; a change of the compact layout touches only this file and ``store.compact``.
 
 Layout (``FlowStore``):
 
-- nodes: (chain, address) pairs dictionary-encoded in DuckDB (``row_number`` in address order, joined by
-  hash), so node ids are dense int32 and the ids of one chain are one contiguous, address-sorted range;
+- nodes: the address refs that send or receive a value transfer, numbered in (chain, address) order, so
+  node ids are dense int32 and the ids of one chain are one contiguous, address-sorted range;
   ``addresses`` holds the text as fixed-width bytes, looked up by binary search.
 - edges: one per transfer with a positive amount between two different addresses, in ledger order
-  (time, block, log index): an edge's id is its place in that order, so "later than" is "larger id". Per edge: src, dst, asset (dense id of chain + token), time (epoch seconds), block,
-  log_index, txh (DuckDB's 64-bit hash of the transaction hash: enough to find the row again), amount
+  (time, block, log index): an edge's id is its place in that order, so "later than" is "larger id".
+  Per edge: src, dst, asset (dense id of chain + token), time (epoch seconds), block, log_index, tx_ref
+  (the transaction's ref in ``tx_hashes``: with the log index, the key of the edge's ledger row), amount
   (raw units as float64, for proportions; the exact integer stays in the warehouse) and usd (NaN when
   no price is known).
 - CSR: ``out_ptr``/``out_idx`` list each node's outgoing edges and ``in_ptr``/``in_idx`` its incoming
@@ -46,11 +48,13 @@ import pyarrow as pa
 from pigtrace.chains.registry import NATIVE, get_chain
 from pigtrace.store.compact import base_table
 
-FORMAT = 1  # bump when the arrays change meaning; older cache files are then rebuilt
+FORMAT = 2  # bump when the arrays change meaning; older cache files are then rebuilt
+
+TRANSFERS, SWAPS, TRANSACTIONS = (base_table(t) for t in ("transfers", "swaps", "transactions"))
 
 # Value-bearing transfers only: tokens and native coin (NFTs carry no amount to follow), a real sender
-# and receiver, money actually moving.
-_VALUE = """kind IN ('erc20', 'trc20', 'native') AND from_address <> to_address
+# and receiver (a ref stands for one address of one chain), money actually moving.
+_VALUE = """kind IN ('erc20', 'trc20', 'native') AND from_ref <> to_ref
             AND (amount > 0 OR amount_text IS NOT NULL)"""
 
 
@@ -70,7 +74,7 @@ class FlowStore:
     time: np.ndarray  # int64 epoch seconds
     block: np.ndarray  # int64
     log_index: np.ndarray  # int32
-    txh: np.ndarray  # uint64
+    tx_ref: np.ndarray  # int64
     amount: np.ndarray  # float64 raw units
     usd: np.ndarray  # float64, NaN when unknown
     out_ptr: np.ndarray  # int64, n_nodes + 1
@@ -155,18 +159,13 @@ _SAVED = [f for f in fields(FlowStore) if f.name != "derived"]
 
 
 def state_key(con: duckdb.DuckDBPyConnection) -> str:
-    """What the store depends on: the latest ingest, the row counts of the ledger tables it reads, and the
-    DuckDB version."""
-    # counted on the stored tables: a count through the text views pays their joins back to text
-    transfers, swaps, transactions = (base_table(t) for t in ("transfers", "swaps", "transactions"))
+    """What the store depends on: the latest ingest and the row counts of the ledger tables it reads."""
     row = con.execute(
-        f"""SELECT (SELECT coalesce(max(id), 0) FROM ingest_log), (SELECT count(*) FROM {transfers}),
-                   (SELECT count(*) FROM {swaps}), (SELECT count(*) FROM {transactions}),
+        f"""SELECT (SELECT coalesce(max(id), 0) FROM ingest_log), (SELECT count(*) FROM {TRANSFERS}),
+                   (SELECT count(*) FROM {SWAPS}), (SELECT count(*) FROM {TRANSACTIONS}),
                    (SELECT count(*) FROM tokens)"""
     ).fetchall()[0]
-    # the store holds DuckDB's hashes of transaction hashes (to find rows again): another DuckDB may hash otherwise
-    return (f"v{FORMAT}:duckdb={duckdb.__version__}:ingest={row[0]}:transfers={row[1]}:swaps={row[2]}"
-            f":transactions={row[3]}:tokens={row[4]}")
+    return f"v{FORMAT}:ingest={row[0]}:transfers={row[1]}:swaps={row[2]}:transactions={row[3]}:tokens={row[4]}"
 
 
 _memory: dict[str, FlowStore] = {}
@@ -247,16 +246,52 @@ def _write(path: Path, store: FlowStore) -> None:
 # ---------------------------------------------------------------------- building
 def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowStore:
     """Read the ledger once and lay it out as arrays: the addresses, assets, transfers and swap parties.
-    Addresses are grouped and joined by two independent 64-bit DuckDB hashes of (chain, address), never by
-    their text (two addresses sharing both: about 1e-26 for a million addresses). Tokens are few and keyed
-    by one hash; should two share it, the hash is salted and the reading repeated."""
+    Rows are read with their refs and numbered in numpy; text is read only for the store's addresses and
+    tokens, from the dictionary."""
     key = key or state_key(con)
     with _quiet(con):
-        for salt in range(4):
-            store = _build(con, key, salt)
-            if store is not None:
-                return store
-    raise RuntimeError("could not give every token its own 64-bit hash")  # not expected on this planet
+        # Unordered: the rows come back nearly in ledger order (ingests write block by block), which numpy's
+        # stable sort finishes far faster than an ORDER BY over every column.
+        cols = _ledger_order(con.execute(
+            f"""SELECT from_ref, to_ref, token_ref, coalesce(epoch(time), 0)::BIGINT AS time,
+                       coalesce(block_number, 0) AS block, log_index, tx_ref,
+                       coalesce(amount::DOUBLE, TRY_CAST(amount_text AS DOUBLE)) AS amount,
+                       coalesce(usd, 'NaN'::DOUBLE) AS usd, tx_ref IN (SELECT tx_ref FROM {SWAPS}) AS in_swap
+                FROM {TRANSFERS} WHERE {_VALUE}"""
+        ).fetchnumpy())
+        # the parties of a swap: its pool, and whoever called the pool for someone else (a router)
+        parties = con.execute(
+            f"""SELECT tx_ref, pool_ref AS ref FROM {SWAPS} WHERE pool_ref IS NOT NULL
+                UNION SELECT tx_ref, sender_ref FROM {SWAPS}
+                      WHERE sender_ref IS NOT NULL AND sender_ref IS DISTINCT FROM recipient_ref
+                        AND sender_ref IS DISTINCT FROM initiator_ref"""
+        ).fetchnumpy()
+        src_ref, dst_ref, token_ref = (np.asarray(cols[c], np.int64) for c in ("from_ref", "to_ref", "token_ref"))
+        nodes = _dictionary_rows(con, _present(src_ref, dst_ref))
+        assets = _dictionary_rows(con, _present(token_ref), ", k.symbol, k.decimals",
+                                  "LEFT JOIN tokens k ON k.chain = a.chain AND k.address = a.address")
+    chains, chain_start, addresses = _node_arrays(nodes)
+    n = len(addresses)
+    node_of = _numbering(nodes.column("ref").to_numpy())
+    src, dst = node_of[src_ref], node_of[dst_ref]
+    asset = _numbering(assets.column("ref").to_numpy())[token_ref]
+    out_idx, out_ptr = _csr(src, n)
+    in_idx, in_ptr = _csr(dst, n)
+    tx_ref = np.asarray(cols["tx_ref"], dtype=np.int64)
+    usd = np.asarray(cols["usd"], dtype=np.float64)
+    p_tx, p_node = _party_nodes(parties, node_of)
+    link = _swap_links(src, dst, asset, tx_ref, usd, np.flatnonzero(cols["in_swap"]), p_tx, p_node, n)
+    asset_chain, asset_token, symbols, decimals = _asset_arrays(chains, assets)
+    return FlowStore(
+        key=key, chains=chains, chain_start=chain_start, addresses=addresses,
+        asset_chain=asset_chain, asset_token=asset_token, asset_symbol=symbols, asset_decimals=decimals,
+        src=src, dst=dst, asset=asset, time=np.asarray(cols["time"], dtype=np.int64),
+        block=np.asarray(cols["block"], dtype=np.int64), log_index=np.asarray(cols["log_index"], dtype=np.int32),
+        tx_ref=tx_ref, amount=np.asarray(cols["amount"], dtype=np.float64), usd=usd,
+        out_ptr=out_ptr, out_idx=out_idx, in_ptr=in_ptr, in_idx=in_idx,
+        link_pay=link[0], link_get=link[1], link_taint=link[2], link_value=link[3],
+        dex_nodes=np.unique(p_node).astype(np.int32),
+    )
 
 
 @contextmanager
@@ -270,62 +305,51 @@ def _quiet(con: duckdb.DuckDBPyConnection):
         con.execute(f"SET enable_progress_bar = {'true' if was else 'false'}")
 
 
-def _build(con: duckdb.DuckDBPyConnection, key: str, salt: int) -> FlowStore | None:
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_fs_nodes AS
-            SELECT chain, address, h, g, (row_number() OVER (ORDER BY chain, address) - 1)::INTEGER AS id FROM (
-                SELECT h, g, any_value(chain) AS chain, any_value(address) AS address FROM (
-                    SELECT hash(chain, from_address) AS h, hash(from_address, chain, 1) AS g, chain,
-                           from_address AS address FROM transfers WHERE {_VALUE}
-                    UNION ALL SELECT hash(chain, to_address), hash(to_address, chain, 1), chain, to_address
-                    FROM transfers WHERE {_VALUE})
-                GROUP BY h, g)"""
-    )
+def _present(*refs: np.ndarray) -> np.ndarray:
+    """The distinct refs of ``refs``, sorted (refs are dense dictionary positions: a mark per ref)."""
+    size = max((int(r.max()) + 1 for r in refs if len(r)), default=0)
+    seen = np.zeros(size, dtype=bool)
+    for r in refs:
+        seen[r] = True
+    return np.flatnonzero(seen)
+
+
+def _dictionary_rows(con: duckdb.DuckDBPyConnection, refs: np.ndarray, extra: str = "", join: str = "") -> pa.Table:
+    """(ref, chain, address, ...) of ``refs`` from the address dictionary, in (chain, address) order."""
+    con.register("pt_fs_refs", pa.table({"ref": pa.array(refs, pa.int64())}))
     try:
-        nodes = con.sql("SELECT chain, address FROM pt_fs_nodes ORDER BY id").to_arrow_table()
-        assets = con.execute(
-            f"""SELECT a.chain, a.token, hash(a.chain, a.token, {salt}) AS h, k.symbol, k.decimals
-                FROM (SELECT DISTINCT chain, token FROM transfers WHERE {_VALUE}) a
-                LEFT JOIN tokens k ON k.chain = a.chain AND k.address = a.token ORDER BY a.chain, a.token"""
-        ).fetchall()
-        asset_h = np.array([a[2] for a in assets], dtype=np.uint64)
-        if len(np.unique(asset_h)) < len(asset_h):
-            return None
-        # Unordered: the rows come back nearly in ledger order (ingests write block by block), which numpy's
-        # stable sort finishes far faster than an ORDER BY over every column.
-        cols = con.execute(
-            f"""SELECT a.id AS src, b.id AS dst, hash(t.chain, t.token, {salt}) AS asset,
-                       coalesce(epoch(t.time), 0)::BIGINT AS time, coalesce(t.block_number, 0) AS block,
-                       t.log_index, hash(t.tx_hash) AS txh,
-                       coalesce(t.amount::DOUBLE, TRY_CAST(t.amount_text AS DOUBLE)) AS amount,
-                       coalesce(t.usd, 'NaN'::DOUBLE) AS usd,
-                       hash(t.tx_hash) IN (SELECT hash(tx_hash) FROM swaps) AS in_swap
-                FROM (SELECT * FROM transfers WHERE {_VALUE}) t
-                JOIN pt_fs_nodes a ON a.h = hash(t.chain, t.from_address) AND a.g = hash(t.from_address, t.chain, 1)
-                JOIN pt_fs_nodes b ON b.h = hash(t.chain, t.to_address) AND b.g = hash(t.to_address, t.chain, 1)"""
-        ).fetchnumpy()
-        # the parties of a swap: its pool, and whoever called the pool for someone else (a router)
-        parties = con.execute(
-            f"""WITH p AS (SELECT chain, tx_hash, pool AS address FROM swaps WHERE pool IS NOT NULL
-                           UNION SELECT chain, tx_hash, sender FROM swaps
-                                 WHERE sender IS NOT NULL AND sender <> coalesce(recipient, '')
-                                   AND sender <> coalesce(initiator, ''))
-                SELECT hash(p.tx_hash) AS txh, n.id AS node FROM p
-                JOIN pt_fs_nodes n ON n.h = hash(p.chain, p.address) AND n.g = hash(p.address, p.chain, 1)"""
-        ).fetchnumpy()
+        return con.sql(
+            f"""SELECT a.ref, a.chain, a.address{extra} FROM addresses a {join}
+                WHERE a.ref IN (SELECT ref FROM pt_fs_refs) ORDER BY a.chain, a.address"""
+        ).to_arrow_table()
     finally:
-        con.execute("DROP TABLE IF EXISTS pt_fs_nodes")
-    cols = _ledger_order(cols)
-    chains, chain_start, addresses = _node_arrays(nodes)
-    n = len(addresses)
-    src = np.asarray(cols["src"], dtype=np.int32)
-    dst = np.asarray(cols["dst"], dtype=np.int32)
-    asset_order = np.argsort(asset_h)
-    asset = asset_order[np.searchsorted(asset_h[asset_order], np.asarray(cols["asset"], dtype=np.uint64))]
-    asset = asset.astype(np.int32)
-    asset_chain = np.array([int(np.flatnonzero(chains == c)[0]) for c, *_ in assets], dtype=np.int32)
-    symbols, decimals = [], []
-    for chain, token, _h, symbol, dec in assets:
+        con.unregister("pt_fs_refs")
+
+
+def _numbering(refs: np.ndarray) -> np.ndarray:
+    """A lookup from ref to its position in ``refs`` (-1 for a ref not in it), indexed by ref."""
+    lookup = np.full(int(refs.max()) + 1 if len(refs) else 0, -1, dtype=np.int32)
+    lookup[refs] = np.arange(len(refs), dtype=np.int32)
+    return lookup
+
+
+def _party_nodes(parties: dict, node_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tx ref, node) of the swap parties that are nodes (a router that only calls moves no value)."""
+    ref = np.asarray(parties["ref"], dtype=np.int64)
+    node = np.full(len(ref), -1, dtype=np.int64)
+    known = ref < len(node_of)
+    node[known] = node_of[ref[known]]
+    keep = node >= 0
+    return np.asarray(parties["tx_ref"], dtype=np.int64)[keep], node[keep]
+
+
+def _asset_arrays(chains: np.ndarray, assets: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per asset: chain id, token, symbol and decimals (the native coin's from the chain registry)."""
+    chain_id = {str(c): i for i, c in enumerate(chains)}
+    asset_chain, symbols, decimals = [], [], []
+    columns = (assets.column(c).to_pylist() for c in ("chain", "address", "symbol", "decimals"))
+    for chain, token, symbol, dec in zip(*columns):
+        asset_chain.append(chain_id[chain])
         if token == NATIVE:
             try:
                 ch = get_chain(chain)
@@ -334,24 +358,8 @@ def _build(con: duckdb.DuckDBPyConnection, key: str, salt: int) -> FlowStore | N
                 symbol = symbol or "native"
         symbols.append(symbol or token)
         decimals.append(-1 if dec is None else int(dec))
-    out_idx, out_ptr = _csr(src, n)
-    in_idx, in_ptr = _csr(dst, n)
-    txh = np.asarray(cols["txh"], dtype=np.uint64)
-    usd = np.asarray(cols["usd"], dtype=np.float64)
-    p_txh = np.asarray(parties["txh"], dtype=np.uint64)
-    p_node = np.asarray(parties["node"], dtype=np.int64)
-    link = _swap_links(src, dst, asset, txh, usd, np.flatnonzero(cols["in_swap"]), p_txh, p_node)
-    return FlowStore(
-        key=key, chains=chains, chain_start=chain_start, addresses=addresses,
-        asset_chain=asset_chain, asset_token=np.array([a[1] for a in assets], dtype=str),
-        asset_symbol=np.array(symbols, dtype=str), asset_decimals=np.array(decimals, dtype=np.int32),
-        src=src, dst=dst, asset=asset, time=np.asarray(cols["time"], dtype=np.int64),
-        block=np.asarray(cols["block"], dtype=np.int64), log_index=np.asarray(cols["log_index"], dtype=np.int32),
-        txh=txh, amount=np.asarray(cols["amount"], dtype=np.float64), usd=usd,
-        out_ptr=out_ptr, out_idx=out_idx, in_ptr=in_ptr, in_idx=in_idx,
-        link_pay=link[0], link_get=link[1], link_taint=link[2], link_value=link[3],
-        dex_nodes=np.unique(p_node).astype(np.int32),
-    )
+    return (np.array(asset_chain, dtype=np.int32), np.array(assets.column("address").to_pylist(), dtype=str),
+            np.array(symbols, dtype=str), np.array(decimals, dtype=np.int32))
 
 
 def _node_arrays(nodes: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -398,15 +406,14 @@ def _csr(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, ptr
 
 
-def _pair_key(txh: np.ndarray, node: np.ndarray) -> np.ndarray:
-    """One 64-bit key per (transaction, node); the multiplier spreads node ids over the word."""
-    with np.errstate(over="ignore"):
-        return txh ^ (node.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+def _pair_key(tx_ref: np.ndarray, node: np.ndarray, n_nodes: int) -> np.ndarray:
+    """One exact 64-bit key per (transaction, node)."""
+    return tx_ref.astype(np.int64) * np.int64(max(n_nodes, 1)) + node.astype(np.int64)
 
 
-def _swap_links(src, dst, asset, txh, usd, cand, p_txh, p_node):
+def _swap_links(src, dst, asset, tx_ref, usd, cand, p_tx, p_node, n_nodes):
     """Link each wallet's payments into a swap to what the swap paid back to it, per transaction.
-    ``cand``: the edges of transactions with a swap; ``p_txh``/``p_node``: each such transaction's parties.
+    ``cand``: the edges of transactions with a swap; ``p_tx``/``p_node``: each such transaction's parties.
 
     A payment leg goes from a wallet that is not a swap party (pool, router) of its transaction to one that
     is; a return leg from a party to a non-party wallet. Legs of the same wallet and transaction in
@@ -414,17 +421,17 @@ def _swap_links(src, dst, asset, txh, usd, cand, p_txh, p_node):
     (by the payments' USD; equal shares when unknown). ``link_value``: the share of the payment's value
     that went into that return leg (by the returns' USD)."""
     empty = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
-    if not len(p_txh) or not len(cand):
+    if not len(p_tx) or not len(cand):
         return empty
-    party = np.unique(_pair_key(p_txh, p_node))
-    s_party = np.isin(_pair_key(txh[cand], src[cand]), party)
-    d_party = np.isin(_pair_key(txh[cand], dst[cand]), party)
+    party = np.unique(_pair_key(p_tx, p_node, n_nodes))
+    s_party = np.isin(_pair_key(tx_ref[cand], src[cand], n_nodes), party)
+    d_party = np.isin(_pair_key(tx_ref[cand], dst[cand], n_nodes), party)
     pay = cand[d_party & ~s_party]
     get = cand[s_party & ~d_party]
     if not len(pay) or not len(get):
         return empty
-    pay_key = _pair_key(txh[pay], src[pay])
-    get_key = _pair_key(txh[get], dst[get])
+    pay_key = _pair_key(tx_ref[pay], src[pay], n_nodes)
+    get_key = _pair_key(tx_ref[get], dst[get], n_nodes)
     order = np.argsort(pay_key, kind="stable")
     pay, pay_key = pay[order], pay_key[order]
     lo = np.searchsorted(pay_key, get_key, side="left")
@@ -455,75 +462,61 @@ def _shares(group: np.ndarray, weight: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------- rows back from the warehouse
 def transaction_edges(con: duckdb.DuckDBPyConnection, store: FlowStore, tx_hash: str) -> tuple[str | None, np.ndarray]:
     """(chain, edge ids) of the value transfers of transaction ``tx_hash``; (None, []) when the warehouse
-    has no transaction with that hash. A hash given with or without 0x is matched either way."""
+    has no transaction with that hash. A hash given with or without 0x is matched either way; a hash
+    known on several chains is taken on the first (by name) where it moved value."""
     bare = tx_hash[2:] if tx_hash[:2].lower() == "0x" else tx_hash
     forms = sorted({tx_hash, bare, bare.lower(), "0x" + bare.lower()})
+    refs = dict(con.execute(
+        "SELECT ref, chain FROM tx_hashes WHERE hash IN (SELECT unnest(?::VARCHAR[]))", [forms]).fetchall())
+    if not refs:
+        return None, np.zeros(0, dtype=np.int64)
+    within = {"refs": sorted(refs), "lo": min(refs), "hi": max(refs)}
     rows = con.execute(
-        f"""SELECT chain, tx_hash, hash(tx_hash) AS txh, from_address, to_address, block_number, log_index
-            FROM transfers WHERE tx_hash IN (SELECT unnest(?::VARCHAR[])) AND {_VALUE}
-            ORDER BY chain, block_number, log_index""",
-        [forms],
+        f"""SELECT DISTINCT tx_ref, coalesce(epoch(time), 0)::BIGINT FROM {TRANSFERS}
+            WHERE tx_ref BETWEEN $lo AND $hi AND tx_ref IN (SELECT unnest($refs::BIGINT[])) AND {_VALUE}""",
+        within,
     ).fetchall()
     if not rows:
         known = con.execute(
-            "SELECT chain FROM transactions WHERE hash IN (SELECT unnest(?::VARCHAR[])) LIMIT 1", [forms]
+            f"""SELECT tx_ref FROM {TRANSACTIONS}
+                WHERE tx_ref BETWEEN $lo AND $hi AND tx_ref IN (SELECT unnest($refs::BIGINT[])) LIMIT 1""", within
         ).fetchall()
-        known = known[0] if known else None
-        return (known[0] if known else None), np.zeros(0, dtype=np.int64)
-    chain = rows[0][0]
+        return (refs[known[0][0]] if known else None), np.zeros(0, dtype=np.int64)
+    chain = min(refs[r] for r, _ in rows)
     found = []
-    for ch, _h, txh, frm, to, block, log_index in rows:
-        if ch != chain:
-            continue
-        node = store.node_of(ch, frm)
-        if node is None:
-            continue
-        out = store.out_edges(node)
-        hit = out[(store.txh[out] == np.uint64(txh)) & (store.log_index[out] == log_index) & (store.block[out] == (block or 0))]
-        found.extend(int(e) for e in hit)
-    return chain, np.unique(np.asarray(found, dtype=np.int64))
+    for tx_ref, time in (r for r in rows if refs[r[0]] == chain):
+        # edges are in time order: the transaction's are among those of its second
+        lo, hi = np.searchsorted(store.time, [time, time + 1])
+        found.append(lo + np.flatnonzero(store.tx_ref[lo:hi] == tx_ref))
+    return chain, np.unique(np.concatenate(found).astype(np.int64))
 
 
 def edge_rows(con: duckdb.DuckDBPyConnection, store: FlowStore, edges: np.ndarray) -> dict[int, dict]:
     """Per edge id: its transaction hash and its exact amount in token units (decimal text), read back
-    from ``transfers`` (one query for all ``edges``)."""
+    from the stored transfers by the row's key, (tx ref, log index), and from the hash dictionary."""
     edges = np.unique(np.asarray(edges, dtype=np.int64))
     if not len(edges):
         return {}
-    chain_of = store.asset_chain[store.asset[edges]]
-    key = pa.table({
-        "eid": pa.array(edges, pa.int64()),
-        "chain": pa.array(store.chains[chain_of].tolist(), pa.string()),
-        "block": pa.array(store.block[edges], pa.int64()),
-        "log_index": pa.array(store.log_index[edges], pa.int32()),
-        "txh": pa.array(store.txh[edges], pa.uint64()),
-        "frm": pa.array([store.address(int(s)) for s in store.src[edges]], pa.string()),
-    })
-    lo, hi = int(store.block[edges].min()), int(store.block[edges].max())
-    con.register("pt_fs_edge_keys", key)
+    con.register("pt_fs_tx_refs", pa.table({"ref": pa.array(np.unique(store.tx_ref[edges]), pa.int64())}))
     try:
-        # the blocks first (an integer semi-join), the text compared only on the rows of those blocks
-        rows = con.execute(
-            """WITH c AS MATERIALIZED (
-                   SELECT chain, coalesce(block_number, 0) AS block, log_index, tx_hash, from_address, amount,
-                          amount_text FROM transfers
-                   WHERE coalesce(block_number, 0) BETWEEN ? AND ?
-                     AND coalesce(block_number, 0) IN (SELECT block FROM pt_fs_edge_keys))
-               SELECT k.eid, c.tx_hash, coalesce(c.amount::VARCHAR, c.amount_text) AS raw
-               FROM c JOIN pt_fs_edge_keys k
-                 ON c.block = k.block AND c.log_index = k.log_index AND c.chain = k.chain
-               WHERE hash(c.tx_hash) = k.txh AND c.from_address = k.frm""",
-            [lo, hi],
-        ).fetchall()
+        # two integer semi-joins: the ledger rows of those transactions, and their hashes
+        raw = {(t, i): r for t, i, r in con.execute(
+            f"""SELECT tx_ref, log_index, coalesce(amount::VARCHAR, amount_text) FROM {TRANSFERS}
+                WHERE tx_ref IN (SELECT ref FROM pt_fs_tx_refs)""").fetchall()}
+        hashes = dict(con.execute(
+            "SELECT ref, hash FROM tx_hashes WHERE ref IN (SELECT ref FROM pt_fs_tx_refs)").fetchall())
     finally:
-        con.unregister("pt_fs_edge_keys")
+        con.unregister("pt_fs_tx_refs")
     out: dict[int, dict] = {}
-    for eid, tx_hash, raw in rows:
-        if eid in out:
+    for eid, tx_ref, log_index in zip(edges.tolist(), store.tx_ref[edges].tolist(), store.log_index[edges].tolist()):
+        if (tx_ref, log_index) not in raw:
             continue
-        dec = store.decimals(int(store.asset[eid]))
-        amount = str(Decimal(raw).scaleb(-dec).normalize()) if raw is not None and dec >= 0 else raw
-        if amount is not None and "E" in amount:
-            amount = f"{Decimal(amount):f}"
-        out[int(eid)] = {"tx_hash": tx_hash, "amount": amount}
+        out[eid] = {"tx_hash": hashes.get(tx_ref), "amount": _token_units(raw[tx_ref, log_index],
+                                                                          store.decimals(int(store.asset[eid])))}
     return out
+
+
+def _token_units(raw: str | None, decimals: int) -> str | None:
+    """Raw integer units as decimal text in token units; the raw text when the decimals are unknown."""
+    amount = raw if raw is None or decimals < 0 else str(Decimal(raw).scaleb(-decimals).normalize())
+    return f"{Decimal(amount):f}" if amount is not None and "E" in amount else amount
