@@ -69,6 +69,8 @@ def parse_host(value: str) -> tuple[str, str]:
 
 
 def is_ip(host: str) -> bool:
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # a host name ends in a letter (its top-level domain); IPv4 in a digit, IPv6 has colons
     try:
         ipaddress.ip_address(host)
         return True
@@ -86,11 +88,12 @@ def registrable(host: str) -> str:
     return _PSL.privatesuffix(host) or host
 
 
-def name_labels(host: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def name_labels(host: str) -> tuple[str, ...]:
     """The labels left of the public suffix, the registrable one first (``app.uniswap.org`` -> uniswap, app)."""
     sfx = suffix(host)
     head = host[: -len(sfx) - 1] if host != sfx else ""
-    return list(reversed(head.split("."))) if head else []
+    return tuple(reversed(head.split("."))) if head else ()
 
 
 def unicode_host(host: str) -> str:
