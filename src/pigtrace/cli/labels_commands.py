@@ -238,7 +238,7 @@ def screen_cmd(
     _exit_for_scripts(flagged=bool(risks & {"severe", "high"}), errors="error" in risks)
 
 
-FLAGGED = 3  # exit code of screen and check-url: at least one item is high risk, blocked or a look-alike
+FLAGGED = 3  # exit code of screen and check-url: an item is high risk, blocked, a look-alike or suspicious
 
 
 def _exit_for_scripts(flagged: bool, errors: bool) -> None:
@@ -256,16 +256,19 @@ def check_url_cmd(
     file: Optional[str] = typer.Option(None, "--file", help="File with one URL per line ('-' for stdin)."),
     fmt: Format = FormatOption,
 ) -> None:
-    """Verdict for each website: blocked, lookalike, allowed or unknown, with what matched and its source.
+    """Verdict for each website: allowed, blocked, lookalike, suspicious or unknown, with what matched, its
+    source, and (JSON) a score from 0 to 1 and the signals behind it in plain words.
 
     Allowed (official brand domains, MetaMask's allow list) wins over everything; blocked = the host or a
-    parent domain is on a block list (MetaMask, Sophos X-Ops pig-butchering IOCs, CryptoScamDB); lookalike =
-    imitates an exchange, wallet or MetaTrader (typosquat, homoglyph/punycode, extra words, other TLD).
-    Malformed input gets verdict 'error' and does not stop the batch.
+    parent domain is on a block list (MetaMask, Sophos X-Ops pig-butchering IOCs, CryptoScamDB), the only
+    verdict a list hit gets; lookalike = imitates an exchange, wallet, DeFi protocol, NFT market, bridge or
+    MetaTrader (typosquat, homoglyph/punycode, extra or swapped words, other TLD); suspicious = no brand
+    matched but the learned score (character patterns, lure words, abused TLDs, free hosting, digit swaps) is
+    over the threshold. Malformed input gets verdict 'error' and does not stop the batch.
 
-    Exit codes, for scripts: 0 every URL checked, none blocked or a look-alike; 3 at least one is blocked or
-    a look-alike (also when some rows are errors); 1 some rows are errors (malformed URLs) and none is
-    blocked or a look-alike, or the command failed; 2 usage error."""
+    Exit codes, for scripts: 0 every URL checked, none blocked, a look-alike or suspicious; 3 at least one is
+    blocked, a look-alike or suspicious (also when some rows are errors); 1 some rows are errors (malformed
+    URLs) and none is flagged, or the command failed; 2 usage error."""
     from pigtrace.labels.urls import check_urls
 
     results = check_urls(_read_items(urls, file))
@@ -275,7 +278,7 @@ def check_url_cmd(
         emit([{**r, "matched": r.get("matched") or r.get("error")} for r in results], fmt,
              ["url", "verdict", "matched", "source"], title="websites")
     verdicts = {r["verdict"] for r in results}
-    _exit_for_scripts(flagged=bool(verdicts & {"blocked", "lookalike"}), errors="error" in verdicts)
+    _exit_for_scripts(flagged=bool(verdicts & {"blocked", "lookalike", "suspicious"}), errors="error" in verdicts)
 
 
 def _help(fn) -> str:

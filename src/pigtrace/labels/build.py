@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -24,8 +25,10 @@ from pigtrace.errors import InvalidAddress, PigtraceError
 from pigtrace.labels import attribution
 from pigtrace.labels.addressing import canonical, guess_network
 from pigtrace.labels.ofac import ASSET_NETWORK, read_sdn_addresses
-from pigtrace.labels.packs import DOMAIN_SCHEMA, LABEL_SCHEMA
-from pigtrace.labels.urls import brands, parse_host
+from pigtrace.labels.packs import DATA_DIR, DOMAIN_SCHEMA, LABEL_SCHEMA
+from pigtrace.labels.brandset import derive_brands, write_brands
+from pigtrace.labels.lexical_train import train as train_lexical
+from pigtrace.labels.urls import UrlChecker, brands, parse_host
 
 SOURCES = ("ofac-sdn", "forta-labelled-datasets", "etherscan-labels-brianleect", "eth-labels-dawsbot",
            "sophos-iocs", "metamask-eth-phishing-detect", "cryptoscamdb")
@@ -255,10 +258,10 @@ _PLATFORM_HOSTS = {"apps.apple.com", "play.google.com", "twitter.com", "x.com", 
                    "instagram.com", "reddit.com", "discord.com", "discord.gg", "tiktok.com", "linkedin.com"}
 
 
-def _platform_hosts() -> set[str]:
+def _platform_hosts(out: Path) -> set[str]:
     """Hosts whose listed URLs are matched whole, never by host: app stores, social sites, and every official
     domain in brands.csv (a scam page on t.me or youtube.com must not block the platform)."""
-    return _PLATFORM_HOSTS | {d for b in brands() for d in b.domains}
+    return _PLATFORM_HOSTS | {d for b in brands(out) for d in b.domains}
 
 
 def _host(value: str) -> str | None:
@@ -273,9 +276,9 @@ def _domain(domain, lst, source, pack, category, concepts, note=None) -> dict:
             "concepts": sorted(set(concepts)), "note": note}
 
 
-def build_domains(src: Path) -> list[dict]:
+def build_domains(src: Path, out: Path = DATA_DIR) -> list[dict]:
     rows: list[dict] = []
-    platforms = _platform_hosts()
+    platforms = _platform_hosts(out)
     mm = json.loads((src / "metamask-eth-phishing-detect" / "config.json").read_text())
     mm_src = "MetaMask eth-phishing-detect config.json (2023-08-31, DBAD licence)"
     for lst, key in (("block", "blacklist"), ("allow", "whitelist"), ("fuzzy", "fuzzylist")):
@@ -362,11 +365,21 @@ def build_all(src: str | Path, out: str | Path) -> dict:
         rows = _dedupe(builder(src))
         digest = _write(rows, LABEL_SCHEMA, out / f"{name}.parquet")
         packs[name] = {"file": f"{name}.parquet", "rows": len(rows), "sha256": digest}
-    domains = sorted(build_domains(src), key=lambda r: (r["list"], r["domain"], r["pack"]))
+    if out.resolve() != DATA_DIR.resolve():
+        shutil.copyfile(DATA_DIR / "brands.csv", out / "brands.csv")  # written by hand, not built
+    with open(out / "brands.csv", newline="", encoding="utf-8") as fh:
+        hand = {d for r in csv.DictReader(fh) for d in r["domains"].split()}
+    write_brands(derive_brands(src, hand), out / "brands-derived.csv")
+    brands.cache_clear()
+    domains = sorted(build_domains(src, out), key=lambda r: (r["list"], r["domain"], r["pack"]))
     digest = _write(domains, DOMAIN_SCHEMA, out / "domains.parquet")
+    (out / "manifest.json").write_text(json.dumps({"packs": packs, "domains": {"file": "domains.parquet"}}))  # read by UrlChecker
+    model_info = train_lexical(src, out, UrlChecker(out))
     manifest = {
         "packs": packs,
         "domains": {"file": "domains.parquet", "rows": len(domains), "sha256": digest},
+        "url_model": {"file": "url-model.npz", "sha256": hashlib.sha256((out / "url-model.npz").read_bytes()).hexdigest(),
+                      **model_info},
     }
     manifest["version"] = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

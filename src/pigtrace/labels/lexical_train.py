@@ -1,0 +1,66 @@
+"""Fits the lexical model at label build time (``labels/build.py``) and writes ``url-model.npz``.
+
+Examples come from ``url_corpus`` (only data the product may ship: MetaMask's and CryptoScamDB's scam hosts as
+positives; the ``train`` part of the Etherscan-labelled project websites, MetaMask's allow and fuzzy lists and
+the brands' official domains as negatives). Logistic regression with an L2 penalty and balanced class weights,
+fitted with SciPy's L-BFGS on a sparse matrix of hashed n-gram counts and the signal columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize, sparse
+
+from pigtrace.labels import url_corpus
+from pigtrace.labels.lexical import BUCKETS, LexicalModel, ngram_buckets, signal_matrix
+from pigtrace.labels.url_signals import SIGNALS
+
+L2 = 3e-5  # penalty on the squared weights; the class-weighted loss is a mean over the examples
+
+
+def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
+    mm = url_corpus.metamask_lists(src)
+    pos = set(mm["blacklist"]) | set(url_corpus.cryptoscamdb_hosts(src))
+    neg = {h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"}
+    neg |= set(mm["whitelist"]) | set(mm["fuzzylist"]) | {d for d in official if url_corpus.split_of(d) == "train"}
+    pos -= neg
+    hosts = sorted(pos) + sorted(neg)
+    return hosts, np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+
+
+def design(hosts: list[str], signals: list[dict[str, str]]) -> sparse.csr_matrix:
+    b, v = ngram_buckets(hosts)
+    rows = np.broadcast_to(np.arange(len(hosts))[:, None], b.shape)[v]
+    grams = sparse.csr_matrix((np.ones(rows.size, dtype=np.float64), (rows, b[v])), shape=(len(hosts), BUCKETS))
+    return sparse.hstack([grams, sparse.csr_matrix(signal_matrix(signals).astype(np.float64))], format="csr")
+
+
+def fit(x: sparse.csr_matrix, y: np.ndarray) -> LexicalModel:
+    weight = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean())) / len(y)
+    xt = x.T.tocsr()
+
+    def loss(theta):
+        w, b = theta[:-1], theta[-1]
+        z = x @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        ll = np.logaddexp(0.0, z) - y * z
+        g = weight * (p - y)
+        return weight @ ll + 0.5 * L2 * (w @ w), np.r_[xt @ g + L2 * w, g.sum()]
+
+    res = optimize.minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B",
+                            options={"maxiter": 300})
+    w = res.x[:-1]
+    return LexicalModel(w[:BUCKETS].astype(np.float32), w[BUCKETS:].astype(np.float32), float(res.x[-1]))
+
+
+def train(src: Path, out: Path, checker) -> dict:
+    """Fits on the examples of ``src`` with the signals ``checker`` finds; writes the model into ``out``."""
+    official = set(checker.official)
+    hosts, y = examples(src, official)
+    signals = checker.signals(hosts)
+    m = fit(design(hosts, signals), y)
+    m.save(out / "url-model.npz")
+    return {"positives": int(y.sum()), "negatives": int(len(y) - y.sum()),
+            "signal_weights": {k: round(float(w), 3) for k, w in zip(SIGNALS, m.signal_weights)}}

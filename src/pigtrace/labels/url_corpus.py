@@ -1,0 +1,54 @@
+"""Where the website model's examples come from, and how they are split.
+
+Used by the label build (``lexical_train``: fits the shipped lexical model) and by ``bench/urls.py`` (measures
+it). Positives are scam hosts of lists the product ships (MetaMask's block list, CryptoScamDB); negatives are
+the project websites of the Etherscan-family labels (dawsbot/eth-labels, MIT), MetaMask's allow list and the
+brands' official domains. Project websites are split by a hash of their registrable domain, so a site and its
+subdomains fall on one side: ``train`` fits the model, ``tune`` chooses thresholds, ``test`` is held out.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+from pigtrace.errors import PigtraceError
+from pigtrace.labels.hostnames import parse_host, registrable
+
+DAWSBOT = Path("eth-labels-dawsbot") / "eth_labels_2024.csv"
+
+
+def split_of(host: str) -> str:
+    """'train' (60%), 'tune' (20%) or 'test' (20%), fixed by the registrable domain."""
+    b = hashlib.sha256(registrable(host).encode()).digest()[0] % 5
+    return "train" if b < 3 else ("tune" if b == 3 else "test")
+
+
+def _host(value: str) -> str | None:
+    try:
+        return parse_host(value)[0]
+    except PigtraceError:
+        return None
+
+
+def project_websites(src: Path) -> list[str]:
+    """Distinct hosts of the token websites in the Etherscan-family labels (benign project sites)."""
+    out = {}
+    with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            h = _host(r["website"]) if r["website"] else None
+            if h:
+                out.setdefault(h, None)
+    return list(out)
+
+
+def metamask_lists(src: Path) -> dict[str, list[str]]:
+    cfg = json.loads((src / "metamask-eth-phishing-detect" / "config.json").read_text())
+    return {k: [h for h in map(_host, cfg[k]) if h] for k in ("blacklist", "whitelist", "fuzzylist")}
+
+
+def cryptoscamdb_hosts(src: Path) -> list[str]:
+    with open(src / "cryptoscamdb" / "cryptoscamdb_entries.csv", newline="", encoding="utf-8") as fh:
+        return list(dict.fromkeys(h for r in csv.DictReader(fh) if (h := _host(r["url"] or r["name"]))))
