@@ -6,7 +6,7 @@ The ledger is converted and ingested as bench/real_xblock.py does (its ``convert
 ``--behaviour-only`` (no phishing label is read). XBlock labels 1,660 centre accounts as phishing (Etherscan)
 and 1,700 as normal; nobody labels the victims. What a case can be scored on:
 
-1. **from a victim**: for a centre first seen from 2018-01-01 on, its earliest payer that is not a centre is
+1. **from a victim**: for a centre first seen from 2018-01-01 on (``--period early``: before it), its earliest payer that is not a centre is
    taken as the reported victim. The case is right when it names the centre among its collection wallets
    if the centre is phishing, and wrong when it does so for a normal centre (a merchant, an exchange
    account): the rate of each, with the findings (after analyze) and from the money alone (``--no-findings``
@@ -40,10 +40,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--cases", type=int, default=300, help="centres of each label traced from a victim")
+    ap.add_argument("--period", choices=("early", "late"), default="late",
+                    help=f"centres first seen before {SPLIT} (where a constant may be chosen) or from it on (report)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pigtrace-xblock-case-"))
     try:
-        run(args.folder, work, args.cases)
+        run(args.folder, work, args.cases, args.period)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -54,7 +56,7 @@ def _pigtrace(*args: str) -> None:
         raise SystemExit(f"pigtrace {' '.join(args)} failed:\n{proc.stderr}")
 
 
-def run(folder: Path, work: Path, n_cases: int) -> None:
+def run(folder: Path, work: Path, n_cases: int, period: str = "late") -> None:
     from pigtrace.errors import PigtraceError
     from pigtrace.graph.flows import load_flows
     from pigtrace.store.warehouse import connect
@@ -84,7 +86,7 @@ def run(folder: Path, work: Path, n_cases: int) -> None:
         rng = random.Random(7)
         for lab, what in (("1", "phishing"), ("0", "normal")):
             centres = sorted(a for a, l in label.items() if l == lab and a in payer and first.get(a)
-                             and str(first[a]) >= SPLIT)
+                             and (str(first[a]) >= SPLIT) == (period == "late"))
             rng.shuffle(centres)
             named = done = flagged = 0
             for centre in centres[:n_cases]:
@@ -104,7 +106,8 @@ def run(folder: Path, work: Path, n_cases: int) -> None:
                          "flagged rate": round(flagged / done, 3) if done else None})
         if name == "with findings":
             sisters = {"1": 0, "0": 0}
-            phishing = [a for a, l in label.items() if l == "1" and first.get(a) and str(first[a]) >= SPLIT]
+            phishing = [a for a, l in label.items() if l == "1" and first.get(a)
+                        and (str(first[a]) >= SPLIT) == (period == "late")]
             for centre in phishing[:n_cases]:
                 try:
                     case = build_case(con, centre, chain="ethereum", as_="scam", store=store)

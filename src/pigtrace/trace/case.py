@@ -36,7 +36,8 @@ from pigtrace.trace.walk import Seeds, WalkResult, walk
 SCAM_RECEIVERS = ("scam_collection", "scam_operator")
 CASH_KINDS = ("exchange_deposit", "exchange", "otc", "bridge", "mixer", "dex")
 KEY_NODES = 20
-MAIN_RECEIVER_SHARE = 0.2  # without findings or reported payments: a receiver of this share of the payments
+MAIN_RECEIVER_SHARE = 0.2  # without findings or reported payments: a receiver of this share of the payments ...
+PASSED_ON = 0.9  # ... that sent on this share of all it received
 GRAPH_VICTIMS = 100  # co-victims drawn in the graph (the largest payers); the list holds them all
 DETAIL_ROWS = 2000  # payments whose transaction hash is read back (the subject's, then service-paid ones)
 
@@ -191,20 +192,31 @@ def _loss_payments(con, store: FlowStore, ends: Endpoints, chain: str, subject: 
         if flagged.any():
             return out[flagged], "trace+findings"
         notes.append("no receiver of the subject's payments is in a scam role in the findings: the wallets that "
-                     "took the bulk of its payments count (--payment names the ones the victim reports)")
+                     "took the bulk of its payments and passed on what they received count (--payment names the "
+                     "ones the victim reports)")
     else:
-        notes.append("the wallets that took the bulk of the subject's payments count as the scam (--payment names "
-                     "the ones the victim reports)")
-    return _main_receivers(store, out), "trace"
+        notes.append("the wallets that took the bulk of the subject's payments and passed on what they received "
+                     "count as the scam (--payment names the ones the victim reports)")
+    picked = _main_receivers(store, out)
+    if not len(picked):
+        notes.append("none of the wallets the subject paid most passed on what it received: no payment counts")
+    return picked, "trace"
 
 
 def _main_receivers(store: FlowStore, edges: np.ndarray) -> np.ndarray:
-    """The payments to the wallets that took at least ``MAIN_RECEIVER_SHARE`` of them (USD): a scam takes the
-    bulk of what its victim pays out; the grocer, the rent and a friend stay out."""
+    """The payments to the wallets that took at least ``MAIN_RECEIVER_SHARE`` of them (USD) and passed on at
+    least ``PASSED_ON`` of all they ever received: a scam takes the bulk of what its victim pays out and moves
+    it on (a shop, a saver or a friend keeps much of it); the grocer and the rent stay out."""
     usd = np.nan_to_num(store.usd[edges])
     receivers, inv = np.unique(store.dst[edges], return_inverse=True)
     share = np.bincount(inv, weights=usd) / max(float(usd.sum()), 1e-9)
-    return edges[share[inv] >= MAIN_RECEIVER_SHARE]
+    moves_on = np.array([_passed_on(store, int(r)) >= PASSED_ON for r in receivers.tolist()], dtype=bool)
+    return edges[(share >= MAIN_RECEIVER_SHARE)[inv] & moves_on[inv]]
+
+
+def _passed_on(store: FlowStore, node: int) -> float:
+    got = np.nansum(store.usd[store.in_edges(node)])
+    return float(np.nansum(store.usd[store.out_edges(node)]) / got) if got > 0 else 0.0
 
 
 def _payout_wallets(store: FlowStore, ends: Endpoints, first_paid: dict[int, int], ring: Ring) -> dict[int, str]:
