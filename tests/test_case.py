@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -222,3 +223,21 @@ def test_an_exchange_nobody_labelled_is_recognised_by_its_deposit_accounts(wareh
     case = build_case(warehouse, led.addr("victim"), payments=[])
     assert [(c["address"], c["kind"], c["entity"], c["usd"]) for c in case.cash_out] == \
         [(led.addr("mule"), "exchange_deposit", None, 5000)]
+
+
+def test_without_findings_a_wallet_that_keeps_the_money_is_no_scam(warehouse):
+    """From the money alone, the bulk of a victim's payments to a wallet that keeps it (a shop, a saver) is not
+    taken for the scam; to one that moves it straight on, it is."""
+    led = Ledger("ethereum")
+    led.transfer("buyer", "shop", 3000)
+    led.transfer("shop", "supplier", 500)  # keeps most of what it takes
+    led.write(warehouse)
+    kept = build_case(warehouse, led.addr("buyer"))
+    assert kept.payments == [] and kept.loss_usd == 0
+    assert any("passed on" in n for n in kept.notes)
+    more = Ledger("ethereum", start=led.now + timedelta(hours=1))
+    more.transfer(led.addr("buyer"), "platform", 2000)
+    more.transfer("platform", "pool", 2000)
+    more.write(warehouse)
+    moved = build_case(warehouse, led.addr("buyer"))
+    assert {p["to"] for p in moved.payments} == {more.addr("platform")} and moved.loss_usd == pytest.approx(2000)
