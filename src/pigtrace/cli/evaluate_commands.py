@@ -86,10 +86,12 @@ def evaluate_cmd(
          fmt, ["typology", "stolen_usd", "traced_usd", "share"], title="stolen value traced to the right cash-out")
     if result.get("cases"):
         emit([{"method": c["method"], "cases": c["cases"], "recall": c["co_victim_recall"],
-               "precision": c["co_victim_precision"], "conf_recall": c["confirmed_recall"],
-               "conf_prec": c["confirmed_precision"], "to_cash_out": c["loss_to_true_cash_out"]}
+               "prec": c["co_victim_precision"], "c_recall": c["confirmed_recall"],
+               "c_prec": c["confirmed_precision"], "loss_ok": c["loss_right"],
+               "to_cash": c["loss_to_true_cash_out"]}
               for c in result["cases"]],
-             fmt, title="cases from one victim (co-victims; paid USD to true cash-out)")
+             fmt, title="cases from one victim: co-victims (c_: confirmed by analyze), loss within 5%, "
+             "share of the paid USD at the true cash-out")
 
 
 def _labels(path: Path, since, until, min_score: float, db: str | None, fmt: Format) -> None:

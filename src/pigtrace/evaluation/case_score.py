@@ -10,6 +10,7 @@ them from the exchange (``--payment``: the withdrawal transactions, listed in th
 - **co-victim precision**: of the case's co-victim entries, the share that are the ring's victims (an
   entry by address: the address; a service-paid entry: its transaction is one of the ring's payments);
 - the same two for the **confirmed** co-victims only (wallets analyze's findings also call victims);
+- **loss right**: the share of cases whose loss is within 5% of what the truth says the victim lost;
 - **loss share to the true cash-out**: of the victim's payments (USD), the part the case traces to the
   ring's cash-out accounts in the truth (exchange deposit accounts and OTC desks that took its money).
 Recall and precision are averaged per ring (each ring's cases first), then over rings; the share is
@@ -33,7 +34,7 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
     would); otherwise only exchange-paid ones do, and the case leans on the warehouse's findings."""
     store = load_flows(con)
     rng = random.Random(seed)
-    rings, paid_total, reached_total, cases = [], 0.0, 0.0, 0
+    rings, paid_total, reached_total, cases, loss_right = [], 0.0, 0.0, 0, 0
     for ring in truth["rings"]:
         victims = ring["victims"]
         if len(victims) < 2:
@@ -51,6 +52,7 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
                 recalls.append(0.0)
                 continue
             cases += 1
+            loss_right += abs(case.loss_usd - v["lost_usd"]) <= 0.05 * v["lost_usd"]
             listed = {c["address"] for c in case.co_victims if c["paid_from"] == "wallet"}
             listed_tx = {(c["tx_hash"] or "").lower() for c in case.co_victims if c["paid_from"] != "wallet"}
             others = [o for a, o in by_address.items() if a != v["address"]]
@@ -83,6 +85,7 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
         "co_victim_precision": round(sum(scored_p) / len(scored_p), 4) if scored_p else None,
         "confirmed_recall": round(sum(conf_r) / len(conf_r), 4) if conf_r else None,
         "confirmed_precision": round(sum(conf_p) / len(conf_p), 4) if conf_p else None,
+        "loss_right": round(loss_right / cases, 4) if cases else None,
         "loss_to_true_cash_out": round(reached_total / paid_total, 4) if paid_total else None,
         "paid_usd": round(paid_total, 2), "reached_usd": round(reached_total, 2), "by_ring": rings,
     }

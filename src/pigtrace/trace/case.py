@@ -240,10 +240,11 @@ def _payout_wallets(store: FlowStore, ends: Endpoints, first_paid: dict[int, int
 
 
 def _paid_back(store: FlowStore, subject: int, ring: Ring, after: int) -> np.ndarray:
-    """What the ring's wallets and operators paid the subject after its first payment to the ring."""
+    """What the ring's collection wallets and operators paid the subject after its first payment to the ring
+    (its laundering wallets paying a victim would be a coincidence the trace cannot tell from a payback)."""
     ins = store.in_edges(subject).astype(np.int64)
     ins = ins[store.time[ins] > after]
-    back = set(ring.wallets) | set(ring.operators)
+    back = set(ring.collection) | set(ring.sisters) | set(ring.operators)
     return ins[np.isin(store.src[ins], np.fromiter(back, dtype=np.int64, count=len(back)))] if back else ins[:0]
 
 

@@ -78,9 +78,10 @@ def find_ring(store: FlowStore, ends: Endpoints, collection: list[int], res: Wal
     downstream = {x for x in sisters if np.isin(store.src[store.in_edges(x)], list(coll | set(laundering))).any()}
     sisters, laundering = sorted(sisters - downstream), sorted(set(laundering) | downstream)
     ring = coll | set(sisters) | set(laundering)
-    operators = _gas_funders(store, ends, ring, res)
+    gas = _gas_payers(store, ends, ring, res)
+    operators = _operators(store, gas, ring)
     payees = sorted(n for n in coll | set(sisters) if not busy(store, n))
-    co_victims, via_service = _payers(store, ends, payees, ring | set(operators), subject)
+    co_victims, via_service = _payers(store, ends, payees, ring | gas, subject)
     return Ring(collection=list(collection), sisters=sisters, laundering=laundering, operators=operators,
                 co_victims=co_victims, via_service=via_service, through=through)
 
@@ -211,12 +212,12 @@ def _flagged_feeders(store: FlowStore, ends: Endpoints, laundering: list[int], e
     return found
 
 
-def _gas_funders(store: FlowStore, ends: Endpoints, ring: set[int], res: WalkResult) -> dict[int, str]:
+def _gas_payers(store: FlowStore, ends: Endpoints, ring: set[int], res: WalkResult) -> set[int]:
     """Wallets sending only native coin to two or more ring wallets, where the traced money is not native."""
     native = {a for a in range(len(store.asset_token)) if store.asset_token[a] == "native"}
     traced_assets = {int(store.asset[e]) for e in res.edges}
     if not native or traced_assets <= native:
-        return {}
+        return set()
     funded: dict[int, set[int]] = {}
     tokens_sent: set[int] = set()
     for node in ring:
@@ -228,7 +229,15 @@ def _gas_funders(store: FlowStore, ends: Endpoints, ring: set[int], res: WalkRes
                 funded.setdefault(s, set()).add(node)
             else:
                 tokens_sent.add(s)
-    return {s: "pays the ring's wallets their gas" for s, n in funded.items() if len(n) >= 2 and s not in tokens_sent}
+    return {s for s, n in funded.items() if len(n) >= 2 and s not in tokens_sent}
+
+
+def _operators(store: FlowStore, gas: set[int], ring: set[int]) -> dict[int, str]:
+    """The gas payers that pay mostly the ring's wallets (an exchange nobody labelled pays the ring its gas
+    too, among many others: it is no operator, though neither are its payments a victim's)."""
+    ring_nodes = np.fromiter(ring, dtype=np.int64, count=len(ring))
+    return {s: "pays the ring's wallets their gas" for s in gas
+            if np.isin(np.unique(store.dst[store.out_edges(s)]), ring_nodes).mean() >= 0.5}
 
 
 def _payers(store: FlowStore, ends: Endpoints, collection: list[int], ring: set[int],
