@@ -158,13 +158,16 @@ def test_deposit_accounts_behind_an_exchange_forwarder(warehouse):
     assert [(e["address"], e["kind"], e["entity"]) for e in r.endpoints] == [
         (led.addr("dep0"), "exchange_deposit", "Exchange B")]
     assert r.endpoints[0]["usd"] == 500
+    assert _kind(warehouse, led, "forwarder") == "exchange" and _kind(warehouse, led, "launderer") is None
+
+
+def _kind(con, led: Ledger, name: str) -> str | None:
+    """The endpoint kind the warehouse's flow store gives ``name`` (None: an ordinary wallet)."""
     from pigtrace.graph.flows import load_flows
     from pigtrace.trace.endpoints import load_endpoints
 
-    store = load_flows(warehouse)
-    ends = load_endpoints(warehouse, store)
-    assert ends.kind_of(store.node_of("ethereum", led.addr("forwarder"))) == "exchange"
-    assert ends.kind_of(store.node_of("ethereum", led.addr("launderer"))) is None
+    store = load_flows(con)
+    return load_endpoints(con, store).kind_of(store.node_of("ethereum", led.addr(name)))
 
 
 def test_unlabelled_hot_wallet_is_recognised_by_its_sweeps_and_withdrawals(warehouse):
@@ -184,13 +187,7 @@ def test_unlabelled_hot_wallet_is_recognised_by_its_sweeps_and_withdrawals(wareh
     r = trace(warehouse, led.addr("victim3"))
     assert [(e["address"], e["kind"], e["entity"]) for e in r.endpoints] == [(led.addr("dep0"), "exchange_deposit", None)]
     assert [h["to"] for h in r.hops] == [led.addr(n) for n in ("collect3", "consolidation", "launderer", "dep0")]
-    from pigtrace.graph.flows import load_flows
-    from pigtrace.trace.endpoints import load_endpoints
-
-    store = load_flows(warehouse)
-    ends = load_endpoints(warehouse, store)
-    assert ends.kind_of(store.node_of("ethereum", led.addr("hot"))) == "exchange"
-    assert ends.kind_of(store.node_of("ethereum", led.addr("consolidation"))) is None
+    assert _kind(warehouse, led, "hot") == "exchange" and _kind(warehouse, led, "consolidation") is None
 
 
 def test_window_min_usd_and_unresolved(warehouse):

@@ -5,9 +5,8 @@ table (``store``). Nothing in it is random: the same warehouse always gives the 
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -19,7 +18,7 @@ from pigtrace.cluster.tree import attribute
 from pigtrace.cluster.union import Layer, unite
 from pigtrace.labels.shipped import ensure_loaded
 from pigtrace.progress import Progress, quiet
-from pigtrace.store.warehouse import ensure_schema
+from pigtrace.store.warehouse import ensure_schema, no_progress_bar
 
 # No behavioural heuristic may build a cluster larger than this (see cluster.union). One person's wallets,
 # or one ring's, number in the tens to hundreds; thousands of addresses behind one link pattern is a
@@ -31,17 +30,6 @@ def links(con: duckdb.DuckDBPyConnection, heuristic: Heuristic) -> tuple[np.ndar
     got = con.execute(
         f"SELECT a, b FROM ({heuristic.edges_sql()}) WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b").fetchnumpy()
     return np.asarray(got["a"], dtype=np.int64), np.asarray(got["b"], dtype=np.int64)
-
-
-@contextmanager
-def no_progress_bar(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB draws a progress bar on stdout for queries over two seconds; stdout is for results."""
-    shown = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
-    con.execute("SET enable_progress_bar = false")
-    try:
-        yield
-    finally:
-        con.execute(f"SET enable_progress_bar = {bool(shown)}")
 
 
 def all_links(con: duckdb.DuckDBPyConnection, heuristics: list[Heuristic], progress: Progress) -> list[Layer]:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +46,7 @@ import pyarrow as pa
 
 from pigtrace.chains.registry import NATIVE, get_chain
 from pigtrace.store.compact import base_table
+from pigtrace.store.warehouse import no_progress_bar
 
 FORMAT = 2  # bump when the arrays change meaning; older cache files are then rebuilt
 
@@ -249,7 +249,7 @@ def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowS
     Rows are read with their refs and numbered in numpy; text is read only for the store's addresses and
     tokens, from the dictionary."""
     key = key or state_key(con)
-    with _quiet(con):
+    with no_progress_bar(con):
         # Unordered: the rows come back nearly in ledger order (ingests write block by block), which numpy's
         # stable sort finishes far faster than an ORDER BY over every column.
         cols = _ledger_order(con.execute(
@@ -292,17 +292,6 @@ def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowS
         link_pay=link[0], link_get=link[1], link_taint=link[2], link_value=link[3],
         dex_nodes=np.unique(p_node).astype(np.int32),
     )
-
-
-@contextmanager
-def _quiet(con: duckdb.DuckDBPyConnection):
-    """No DuckDB progress bar while building: it would land in the middle of `--format json` output."""
-    was = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
-    con.execute("SET enable_progress_bar = false")
-    try:
-        yield
-    finally:
-        con.execute(f"SET enable_progress_bar = {'true' if was else 'false'}")
 
 
 def _present(*refs: np.ndarray) -> np.ndarray:

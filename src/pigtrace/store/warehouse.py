@@ -99,6 +99,17 @@ def _require_current(con: duckdb.DuckDBPyConnection, target: str) -> None:
 
 
 @contextmanager
+def no_progress_bar(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB draws a progress bar on stdout for queries over two seconds; stdout is for results (JSON, CSV)."""
+    shown = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+    con.execute("SET enable_progress_bar = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET enable_progress_bar = {bool(shown)}")
+
+
+@contextmanager
 def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     con.execute("BEGIN TRANSACTION")
     try:
