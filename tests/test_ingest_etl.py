@@ -202,3 +202,16 @@ def test_overlapping_files_in_one_folder_collapse(warehouse, tmp_path):
     assert dupes == 0
     assert warehouse.execute("SELECT count(*) FROM transactions").fetchone()[0] == 298
     assert warehouse.execute("SELECT count(*) FROM transfers WHERE kind = 'erc20'").fetchone()[0] == 282
+
+
+def test_a_folder_named_like_a_partition_does_not_rename_columns(tmp_path):
+    """An export in a folder called ``gas=exchange_1`` (a `key=value` name, as a benchmark or a user may give
+    it) is read as it is: DuckDB must not take the folder name for a `gas` column of every row."""
+    from pigtrace.store.warehouse import connect
+
+    for name, source in (("gas=exchange_1", BLOCK_2015_CSV), ("value=1", BLOCKS_2023)):
+        plain = connect(tmp_path / f"plain_{source.name}.duckdb")
+        ingest_etl(plain, source)
+        odd = connect(tmp_path / f"odd_{source.name}.duckdb")
+        ingest_etl(odd, shutil.copytree(source, tmp_path / name / "world"))
+        assert _snapshot(odd) == _snapshot(plain)

@@ -46,7 +46,7 @@ def load_labels(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
                        lower(trim({pick['label']})) AS label,
                        {f"nullif(lower(trim({pick['chain']})), '')" if 'chain' in pick else 'NULL::VARCHAR'} AS chain
                 FROM read_csv('{src}', header=true, auto_detect=false, delim=',', quote='"', escape='"',
-                              strict_mode=true, null_padding=false, columns={{{spec}}})"""
+                              strict_mode=true, null_padding=false, hive_partitioning=false, columns={{{spec}}})"""
         )
     except duckdb.Error as e:
         raise PigtraceError(f"{p}: not a readable CSV labels file: {_first_line(e)}") from None

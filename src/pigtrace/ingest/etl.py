@@ -179,7 +179,7 @@ class Source:
             parallel = "false" if kind == "tokens" else "true"
             self.sql = (
                 "read_csv(?, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
-                f"strict_mode=true, null_padding=true, nullstr='{_ABSENT}', parallel={parallel}, "
+                f"strict_mode=true, null_padding=true, nullstr='{_ABSENT}', parallel={parallel}, hive_partitioning=false, "
                 f"columns={{{spec}}})"
             )
             found = header
@@ -187,7 +187,7 @@ class Source:
             found = _json_keys(con, path)
             present = [n for n in known if n in found]
             spec = ", ".join(f"'{n}': '{'VARCHAR[]' if n == 'topics' else 'VARCHAR'}'" for n in present)
-            self.sql = f"read_json(?, format='newline_delimited', columns={{{spec}}})"
+            self.sql = f"read_json(?, format='newline_delimited', hive_partitioning=false, columns={{{spec}}})"
         missing = REQUIRED[kind] - set(present)
         if missing:
             raise IngestError(
@@ -272,7 +272,8 @@ def _csv_header(path: Path) -> list[str]:
 def _json_keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     try:
         rows = con.execute(
-            "DESCRIBE SELECT * FROM read_json(?, format='newline_delimited', sample_size=1000)", [str(path)]
+            "DESCRIBE SELECT * FROM read_json(?, format='newline_delimited', sample_size=1000, hive_partitioning=false)",
+            [str(path)],
         ).fetchall()
     except duckdb.Error as e:
         raise _duckdb_error(path, e) from None

@@ -51,7 +51,7 @@ def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path, progress:
         for table, files in sources.items():
             progress(f"merging {table} ({len(files)} file{'s' if len(files) > 1 else ''})")
             try:  # paths go to DuckDB as values (a relation), never into SQL text
-                src = con.read_parquet([str(f) for f in files])
+                src = con.read_parquet([str(f) for f in files], hive_partitioning=False)
                 present = set(src.columns)
             except duckdb.Error as e:
                 raise IngestError(f"{files[0]}: not a readable Parquet file: {str(e).splitlines()[0]}") from None

@@ -33,7 +33,7 @@ def ensure_loaded(con: duckdb.DuckDBPyConnection) -> int:
         before = con.execute("SELECT count(*) FROM labels").fetchall()[0][0]
         con.execute(
             f"""INSERT INTO labels ({cols})
-                SELECT {cols} FROM read_parquet(?) s
+                SELECT {cols} FROM read_parquet(?, hive_partitioning=false) s
                 WHERE s.pack NOT IN (SELECT unnest(?::VARCHAR[]))
                   AND NOT EXISTS (SELECT 1 FROM labels t WHERE t.pack = s.pack AND t.chain = s.chain
                                   AND t.address = s.address AND t.label = s.label)""",
@@ -64,7 +64,7 @@ def shipped_view(con: duckdb.DuckDBPyConnection) -> bool:
         f"""CREATE OR REPLACE TEMP VIEW labels AS
             SELECT {cols} FROM "{catalog}".main.labels WHERE origin IS DISTINCT FROM 'shipped'
             UNION ALL
-            SELECT {cols} FROM read_parquet([{files}]) s
+            SELECT {cols} FROM read_parquet([{files}], hive_partitioning=false) s
             WHERE s.pack NOT IN ({packs})
               AND NOT EXISTS (SELECT 1 FROM "{catalog}".main.labels t WHERE t.origin IS DISTINCT FROM 'shipped'
                               AND t.pack = s.pack AND t.chain = s.chain AND t.address = s.address
