@@ -17,8 +17,12 @@ from pigtrace.detect.laundering import VictimFedLaundering
 MULE_SHARE = 0.25
 MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose inflow is nearly all scam money)
 # An unlabelled desk: at least this many distinct payers and payees (as in flow_taint); it took scam
-# proceeds directly from a collection or laundering wallet.
+# proceeds directly from at least DESK_SCAM_PAYERS different collection or laundering wallets. One scam
+# payer is not enough: an ordinary busy wallet (a shop, a saver with many counterparties) paid once by a
+# wallet taken for laundering is desk-shaped too (on knob-varied worlds such wallets were nearly all of
+# the desk findings).
 DESK_DEGREE = flow_taint.DESK_DEGREE
+DESK_SCAM_PAYERS = 3
 
 
 class MuleDeposit(Detector):
@@ -34,7 +38,7 @@ class MuleDeposit(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -81,13 +85,14 @@ class OtcDesk(Detector):
         "OTC desk that took scam proceeds: a wallet labelled as an OTC desk or guarantee marketplace, or "
         f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees, most of its "
         "inflow not from collection wallets: one fed mostly by them is the scam's consolidation wallet), that "
-        "was paid directly by the scam's collection or laundering wallets. The desk is where the proceeds "
+        f"was paid directly by the scam's collection or laundering wallets ({DESK_SCAM_PAYERS} or more of "
+        "them for an unlabelled one). The desk is where the proceeds "
         "were converted; it is an end point of the trace, so its ordinary customers are not flagged."
     )
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -107,6 +112,8 @@ class OtcDesk(Detector):
                            AS labelled
                 FROM pt_taint t JOIN direct d ON d.chain = t.chain AND d.address = t.address
                 WHERE NOT t.seed AND d.direct_usd >= {MIN_TAINTED_USD}
+                  AND (d.payers >= {DESK_SCAM_PAYERS}
+                       OR EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address))
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits x WHERE x.chain = t.chain AND x.address = t.address)
                   AND (EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
                        OR (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE} AND t.sink

@@ -33,7 +33,7 @@ class Laundering(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("laundering",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -119,7 +119,7 @@ class VictimFedLaundering(Laundering):
     )
     confidence = "low"
     roles = ("scam_collection", "laundering")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering", "gas_funder",
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning", "laundering", "gas_funder",
              "platform_payout")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -163,7 +163,7 @@ class GasFunder(Detector):
     severity = "medium"
     confidence = "medium"
     roles = ("scam_operator",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning", "laundering")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         flow_services.prepare(ctx)

@@ -36,7 +36,7 @@ class GasFundedPayout(Detector):
     severity = "high"
     confidence = "low"
     roles = ("scam_operator", "victim")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering", "gas_funder")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning", "laundering", "gas_funder")
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         flow_services.prepare(ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pigtrace.detect import (
     approval_drain,
+    collection_evidence,
     cash_out,
     fake_platform,
     laundering,
@@ -17,6 +18,7 @@ DETECTORS: list[type[Detector]] = [
     *screening_hits.DETECTORS,
     *approval_drain.DETECTORS,
     *fake_platform.DETECTORS,
+    collection_evidence.CollectionEvidence,
     *poisoning.DETECTORS,
     *laundering.DETECTORS,
     *platform_payout.DETECTORS,

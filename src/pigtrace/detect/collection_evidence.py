@@ -1,0 +1,204 @@
+"""Scam collection from the economics of taking money, for any asset and any typology, and the rings
+its wallets form.
+
+Place in the flow: flow_services -> collection_features -> **collection_evidence** (findings
+scam_collection and victim, rings) -> laundering and cash_out walk forward from the wallets it found.
+
+Every candidate wallet gets the evidence model's probability (detect/evidence_model, weights in
+data/models/collection.json): devoted and repeat payers, money from on-ramps, little given back, money
+passed on fast, a short life, a destination shared with other such wallets. No tell is required; each
+finding lists the tells that raised its score and the one that lowered it most.
+
+Rings: the wallets found are joined when they send most of their money to the same wallet (shared
+consolidation), get gas from the same funder, or share a payer (the same victim). Each ring's members and
+the link that joined each are kept for `analyze` to store in the ``rings`` table. A wallet just under the
+threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
+one payer counts when its ring has many.
+
+Victims: the wallets (not services, not found scam wallets) that paid the found wallets, scored by the
+wallet's probability and by how much of all they ever sent went to the ring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from pigtrace.detect import collection_features as cf
+from pigtrace.detect import evidence_model, flow_services
+from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.flow_evidence import collect, usd
+
+THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
+RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
+RING_MIN = 3
+MIN_VICTIM_USD = 10.0
+DOWNSTREAM_SHARE = 0.5  # a payment smaller than this is not a loss worth a victim finding
+
+
+class CollectionEvidence(Detector):
+    id = "collection_evidence"
+    concept = "collection_wallet"
+    help = (
+        "Scam collection wallet, from the economics of taking money whatever the asset or story: payers that "
+        "send it much of all they have and pay again, money that came to them from exchanges, little or "
+        "nothing paid back, the money passed on within hours, a short life, and other such wallets sending "
+        "to the same place. A logistic model trained on simulated worlds weighs these tells; none is "
+        "required. Its payers are the victims; its wallets are grouped into rings by shared consolidation, "
+        "gas funder or victims."
+    )
+    severity = "high"
+    confidence = "medium"
+    roles = ("scam_collection", "victim")
+    needs = ("screening_hits",)
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        cf.build(ctx)
+        con = ctx.con
+        keys, raw = cf.matrix(con)
+        if not len(keys):
+            return []
+        model = evidence_model.load("collection")
+        X = cf.transform(raw)
+        p = model.score(X)
+        ring_of, link_of = _rings(ctx, keys, p)
+        sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
+        down = _downstream(ctx, keys, p >= RING_THRESHOLD)
+        found = (p >= THRESHOLD) & ~down
+        joined = (p < THRESHOLD) & (p >= RING_THRESHOLD) & (ring_of >= 0) & ~down
+        joined[joined] = sizes[ring_of[joined]] >= RING_MIN
+        chosen = np.flatnonzero(found | joined)
+        ctx.cache["rings"] = [(keys[i].split(":", 1)[0], f"ring-{ring_of[i] + 1}", keys[i].split(":", 1)[1],
+                               link_of[i]) for i in chosen if ring_of[i] >= 0]
+        findings = self._collection(ctx, keys, raw, X, p, model, chosen, joined, ring_of)
+        findings += self._victims(ctx, findings)
+        return findings
+
+    def _collection(self, ctx, keys, raw, X, p, model, chosen, joined, ring_of) -> list[Finding]:
+        con = ctx.con
+        con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_found (chain VARCHAR, address VARCHAR, p DOUBLE)")
+        rows = [(*keys[i].split(":", 1), float(p[i])) for i in chosen]
+        if rows:
+            con.executemany("INSERT INTO pt_ce_found VALUES (?, ?, ?)", rows)
+        seen = {(c, a): (f, l) for c, a, f, l in con.execute(
+            "SELECT f.chain, f.address, c.first_seen, c.last_seen FROM pt_ce_found f JOIN pt_cf c USING (chain, address)"
+        ).fetchall()}
+        evidence = collect(con, """SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
+                                          v.usd, 'payment received', v.usd
+                                   FROM pt_ce_found k JOIN pt_value v ON v.chain = k.chain AND v.dst = k.address""")
+        out = []
+        for i in chosen:
+            chain, address = keys[i].split(":", 1)
+            ring = f"ring-{ring_of[i] + 1}" if ring_of[i] >= 0 else None
+            why = evidence_model.reasons(model, X[i], raw[i], cf.FEATURES)
+            score = float(p[i])
+            if joined[i]:
+                why.append(f"joined for its ring {ring}, which holds {RING_MIN} or more such wallets")
+                score = max(score, THRESHOLD)
+            first, last = seen.get((chain, address), (None, None))
+            out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
+                               score=score, first_seen=first, last_seen=last,
+                               reasons=[f"collection evidence {p[i]:.2f}: " + "; ".join(why)],
+                               evidence=evidence.get((chain, address), []), ring=ring))
+        return out
+
+    def _victims(self, ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
+        if not found:
+            return []
+        con = ctx.con
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
+               WITH paid AS (
+                   SELECT f.chain, f.src AS address, sum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
+                          min(f.time) AS first_seen, max(f.time) AS last_seen, any_value(k.address) AS wallet
+                   FROM pt_cf_flow f JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
+                   WHERE NOT f.src_service
+                     AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)
+                   GROUP BY ALL)
+               SELECT p.*, p.usd / nullif(n.out_usd, 0) AS share
+               FROM paid p JOIN pt_cf_node n USING (chain, address)"""
+        )
+        rows = con.execute(
+            f"SELECT chain, address, usd, payments, p, share, first_seen, last_seen, wallet FROM pt_ce_victim "
+            f"WHERE usd >= {MIN_VICTIM_USD}"
+        ).fetchall()
+        evidence = collect(con, """SELECT v.chain, v.address, f.tx_hash, f.time, f.src, f.dst, f.token, f.amount,
+                                          f.usd, 'payment to a scam collection wallet', f.usd
+                                   FROM pt_ce_victim v JOIN pt_value f ON f.chain = v.chain AND f.src = v.address
+                                   SEMI JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst""")
+        ring = {(f.chain, f.address): f.ring for f in found}
+        out = []
+        for chain, address, paid, n, p, share, first, last, wallet in rows:
+            share = min(float(share or 0.0), 1.0)
+            out.append(Finding(
+                chain=chain, address=address, role="victim", typology="scam_collection",
+                score=float(p) * (0.6 + 0.4 * share), first_seen=first, last_seen=last,
+                reasons=[f"paid {usd(paid)} in {n} payment(s) to scam collection wallet(s) such as {wallet} "
+                         f"(evidence {p:.2f}); that is {share:.0%} of all it sent"],
+                evidence=evidence.get((chain, address), []), ring=ring.get((chain, wallet))))
+        return out
+
+
+def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Found wallets that got at least DOWNSTREAM_SHARE of their money from other found wallets: they
+    take from the scam, not from its victims (consolidation, the next hop), so laundering judges them."""
+    con = ctx.con
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_first (chain VARCHAR, address VARCHAR, i BIGINT)")
+    con.executemany("INSERT INTO pt_ce_first VALUES (?, ?, ?)",
+                    [(*keys[i].split(":", 1), int(i)) for i in np.flatnonzero(found)])
+    rows = con.execute(f"""
+        SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
+        JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address
+        SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.src
+        GROUP BY k.i, n.in_usd HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.in_usd""").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in rows]] = True
+    return out
+
+
+def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Rings among the wallets at or above RING_THRESHOLD: connected components of the links (shared
+    destination, gas funder, payer). Returns each candidate's ring index (-1: none, or alone) and the link
+    that tied it in."""
+    con = ctx.con
+    near = np.flatnonzero(p >= RING_THRESHOLD)
+    ring_of = np.full(len(keys), -1, dtype=np.int64)
+    link_of = [""] * len(keys)
+    if len(near) < 2:
+        return ring_of, link_of
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_near (chain VARCHAR, address VARCHAR, i BIGINT)")
+    con.executemany("INSERT INTO pt_ce_near VALUES (?, ?, ?)",
+                    [(*keys[i].split(":", 1), int(i)) for i in near])
+    gas = flow_services.GAS_USD
+    links = con.execute(f"""
+        WITH hub AS (
+            SELECT n.i, 'sends to the same wallet ' || c.top_dst AS link, c.chain, c.top_dst AS hub
+            FROM pt_ce_near n JOIN pt_cf c USING (chain, address) WHERE c.top_dst IS NOT NULL
+            UNION ALL
+            SELECT n.i, 'gas from the same funder ' || v.src, v.chain, v.src
+            FROM pt_ce_near n JOIN pt_value v ON v.chain = n.chain AND v.dst = n.address
+            WHERE v.token = 'native' AND v.usd <= {gas}
+              AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = v.chain AND s.address = v.src)
+            UNION ALL
+            SELECT DISTINCT n.i, 'paid by the same wallet ' || f.src, f.chain, f.src
+            FROM pt_ce_near n JOIN pt_cf_flow f ON f.chain = n.chain AND f.dst = n.address WHERE NOT f.src_service),
+        firsts AS (SELECT chain, hub, min(i) AS root, count(DISTINCT i) AS k FROM hub GROUP BY ALL HAVING k > 1)
+        SELECT DISTINCT h.i, f.root, h.link FROM hub h JOIN firsts f USING (chain, hub) WHERE h.i <> f.root
+        UNION ALL SELECT DISTINCT f.root, f.root, h.link FROM hub h JOIN firsts f USING (chain, hub)
+        WHERE h.i = f.root""").fetchall()
+    if not links:
+        return ring_of, link_of
+    a = np.array([r[0] for r in links], dtype=np.int64)
+    b = np.array([r[1] for r in links], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(keys), len(keys)))
+    _n, comp = connected_components(graph, directed=False)
+    linked = np.zeros(len(keys), dtype=bool)
+    linked[a] = True
+    labels = np.unique(comp[linked])
+    index = {c: k for k, c in enumerate(labels)}
+    for i, root, link in links:
+        if ring_of[i] < 0:
+            ring_of[i] = index[comp[i]]
+            link_of[i] = link
+    return ring_of, link_of

@@ -1,0 +1,159 @@
+"""The economics of taking money, per wallet: the features the scam-collection evidence model scores.
+
+Place in the flow: flow_services (value transfers, services, deposit accounts) -> **collection_features**
+-> collection_evidence (the score, rings, victims). The training script (scripts/train_collection_model.py)
+reads the same features from simulated worlds, so the detector and its weights never disagree on what a
+feature means.
+
+A scam wallet takes money from people who pay it much of what they have, over and over, and gives almost
+nothing back; the money came to those people from an on-ramp (an exchange) and leaves the scam wallet soon,
+mostly to one place the ring controls, often shared with the ring's other wallets. None of this depends on
+the asset, the typology, round amounts or paybacks, and none of it is required: each is one feature.
+
+``pt_cf`` holds one row per candidate wallet (a non-service wallet that received value from anyone), with
+the columns named in ``FEATURES`` plus ``chain``, ``address``, ``first_seen``, ``last_seen``, ``in_usd``,
+``payers`` and ``top_dst`` (the wallet it sent most to, for rings).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from pigtrace.detect.base import AnalysisContext
+from pigtrace.detect import flow_services
+
+# name -> plain words for a finding's reasons (the value is filled in)
+FEATURES: dict[str, str] = {
+    "payers": "{:.0f} different wallets paid it",
+    "devoted": "{:.0f} of its payers sent it at least half of all they ever sent",
+    "repeat": "{:.0f} payers (an exchange counting as one) paid it three times or more",
+    "growing": "{:.0f} payers paid it again with larger amounts",
+    "onramp": "its payers' money came {:.0%} from exchanges and other services",
+    "withdrawals": "{:.0f} payments reached it straight from exchanges",
+    "back": "it paid {:.1%} of what it took back to its payers",
+    "passed": "it passed on {:.0%} of what it received",
+    "hold_h": "money stayed with it a median {:.0f} hours",
+    "life_d": "active for {:.0f} days",
+    "top_share": "{:.0%} of what it sent went to one wallet",
+    "to_services": "{:.0%} of what it sent went straight to services",
+    "sisters": "{:.0f} other wallets with devoted payers send to the same wallet",
+    "ring_payers": "{:.0f} wallets paid the wallets that share its destination",
+    "lone_in_ring": "one or two payers, each giving it most of what they had, in a group of such wallets (log size {:.1f})",
+}
+# features entering the model as log(1 + x): counts and durations
+LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals", "hold_h", "life_d", "sisters", "ring_payers")
+DEVOTED_SHARE = 0.5  # a payer devoted to a wallet sent it at least this share of everything it sent
+
+
+def build(ctx: AnalysisContext) -> None:
+    """Create ``pt_cf`` (see the module docstring) from ``pt_value``."""
+    flow_services.prepare(ctx)
+    con = ctx.con
+    gas = flow_services.GAS_USD
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf_flow AS
+        SELECT v.chain, v.tx_hash, v.src, v.dst, v.time, v.usd, v.token, v.amount,
+               (s.address IS NOT NULL OR d.address IS NOT NULL) AS src_service
+        FROM pt_value v
+        LEFT JOIN pt_services s ON s.chain = v.chain AND s.address = v.src
+        LEFT JOIN pt_deposits d ON d.chain = v.chain AND d.address = v.src
+        WHERE NOT (v.token = 'native' AND v.usd <= {gas})""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_service AS
+        SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_pair AS
+        SELECT chain, src, dst, any_value(src_service) AS src_service, count(*) AS n, sum(usd) AS usd,
+               arg_min(usd, time) AS first_usd, arg_max(usd, time) AS last_usd
+        FROM pt_cf_flow GROUP BY chain, src, dst""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_node AS
+        WITH o AS (SELECT chain, src AS address, sum(usd) AS out_usd, min(time) AS t0, max(time) AS t1
+                   FROM pt_cf_flow GROUP BY ALL),
+             i AS (SELECT chain, dst AS address, sum(usd) AS in_usd, sum(usd) FILTER (WHERE src_service) AS svc_in,
+                          count(*) FILTER (WHERE src_service) AS withdrawals, min(time) AS t0, max(time) AS t1
+                   FROM pt_cf_flow GROUP BY ALL)
+        SELECT chain, address, coalesce(o.out_usd, 0) AS out_usd, coalesce(i.in_usd, 0) AS in_usd,
+               coalesce(i.svc_in, 0) AS svc_in, coalesce(i.withdrawals, 0) AS withdrawals,
+               least(coalesce(o.t0, i.t0), coalesce(i.t0, o.t0)) AS t0,
+               greatest(coalesce(o.t1, i.t1), coalesce(i.t1, o.t1)) AS t1
+        FROM o FULL OUTER JOIN i USING (chain, address)""")
+    # money's stay: for each receipt, the hours to the wallet's next payment (ASOF: the first one at or after)
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_hold AS
+        WITH ins AS (SELECT chain, dst AS address, time FROM pt_cf_flow),
+             outs AS (SELECT chain, src AS address, time FROM pt_cf_flow)
+        SELECT i.chain, i.address, median(date_diff('second', i.time, o.time) / 3600.0) AS hold_h
+        FROM ins i ASOF LEFT JOIN outs o ON o.chain = i.chain AND o.address = i.address AND o.time >= i.time
+        GROUP BY ALL""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf AS
+        WITH payer AS (
+            SELECT p.chain, p.dst AS address, count(*) AS payers,
+                   count(*) FILTER (WHERE p.usd >= {DEVOTED_SHARE} * n.out_usd) AS devoted,
+                   sum(p.usd * least(n.svc_in / nullif(n.in_usd, 0), 1)) / nullif(sum(p.usd), 0) AS onramp
+            FROM pt_cf_pair p JOIN pt_cf_node n ON n.chain = p.chain AND n.address = p.src
+            WHERE NOT p.src_service GROUP BY ALL),
+        -- an exchange paying a wallet again and again is a customer paying it from their account
+        again AS (
+            SELECT chain, dst AS address, count(*) FILTER (WHERE n >= 3) AS repeat,
+                   count(*) FILTER (WHERE n >= 2 AND last_usd > first_usd) AS growing
+            FROM pt_cf_pair GROUP BY ALL),
+        back AS (
+            SELECT p.chain, p.dst AS address, sum(r.usd) AS back_usd
+            FROM pt_cf_pair p JOIN pt_cf_pair r ON r.chain = p.chain AND r.src = p.dst AND r.dst = p.src
+            WHERE NOT p.src_service GROUP BY ALL),
+        dest AS (
+            SELECT p.chain, p.src AS address, arg_max(p.dst, p.usd) AS top_dst, max(p.usd) AS top_usd,
+                   sum(p.usd) FILTER (WHERE s.address IS NOT NULL) AS svc_usd
+            FROM pt_cf_pair p LEFT JOIN pt_cf_service s ON s.chain = p.chain AND s.address = p.dst
+            GROUP BY ALL),
+        base AS (
+            SELECT n.chain, n.address, n.t0 AS first_seen, n.t1 AS last_seen, n.in_usd,
+                   coalesce(y.payers, 0) AS payers, coalesce(y.devoted, 0) AS devoted,
+                   coalesce(g.repeat, 0) AS repeat, coalesce(g.growing, 0) AS growing,
+                   coalesce(y.onramp, 0) AS onramp, n.withdrawals,
+                   least(coalesce(b.back_usd, 0) / n.in_usd, 2) AS back,
+                   least(n.out_usd / n.in_usd, 2) AS passed,
+                   coalesce(h.hold_h, 24 * 365) AS hold_h,
+                   date_diff('second', n.t0, n.t1) / 86400.0 AS life_d,
+                   coalesce(d.top_usd / nullif(n.out_usd, 0), 0) AS top_share,
+                   coalesce(d.svc_usd / nullif(n.out_usd, 0), 0) AS to_services,
+                   CASE WHEN s.address IS NULL THEN d.top_dst END AS top_dst
+            FROM pt_cf_node n
+            LEFT JOIN payer y USING (chain, address)
+            LEFT JOIN again g USING (chain, address)
+            LEFT JOIN back b USING (chain, address)
+            LEFT JOIN pt_cf_hold h USING (chain, address)
+            LEFT JOIN dest d USING (chain, address)
+            LEFT JOIN pt_cf_service s ON s.chain = d.chain AND s.address = d.top_dst
+            WHERE n.in_usd > 0 AND NOT EXISTS (SELECT 1 FROM pt_cf_service x
+                                               WHERE x.chain = n.chain AND x.address = n.address))
+        SELECT *,
+               CASE WHEN top_dst IS NULL THEN 0 ELSE
+                    count(*) FILTER (WHERE devoted + withdrawals > 0) OVER (PARTITION BY chain, top_dst)
+                    - CASE WHEN devoted + withdrawals > 0 THEN 1 ELSE 0 END END AS sisters,
+               CASE WHEN top_dst IS NULL THEN payers ELSE
+                    sum(payers + withdrawals) OVER (PARTITION BY chain, top_dst) END AS ring_payers,
+               CASE WHEN payers + withdrawals <= 2 AND devoted + withdrawals > 0 THEN 1 ELSE 0 END AS lone
+        FROM base""")
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_cf AS SELECT *, lone * ln(1 + sisters) AS lone_in_ring FROM pt_cf")
+
+
+def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    """(keys 'chain:address', raw values): one row per candidate of ``pt_cf``, columns in FEATURES order."""
+    cols = ", ".join(f"coalesce({c}, 0)::DOUBLE AS {c}" for c in FEATURES)
+    rows = con.execute(f"SELECT chain || ':' || address AS key, {cols} FROM pt_cf ORDER BY key").fetchnumpy()
+    if not len(rows["key"]):
+        return np.zeros(0, dtype=object), np.zeros((0, len(FEATURES)))
+    raw = np.column_stack([np.asarray(rows[c], dtype=np.float64) for c in FEATURES])
+    return np.asarray(rows["key"], dtype=object), raw
+
+
+def transform(raw: np.ndarray) -> np.ndarray:
+    """The model's input: counts and durations as log(1 + x), shares as they are."""
+    X = raw.copy()
+    for j, name in enumerate(FEATURES):
+        if name in LOG_FEATURES:
+            X[:, j] = np.log1p(np.maximum(X[:, j], 0))
+    return X
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("pt_cf_flow", "pt_cf_service", "pt_cf_pair", "pt_cf_node", "pt_cf_hold", "pt_cf"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
