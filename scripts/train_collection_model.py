@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src/pigtrace/data/models/collection.json"
 KNOBS = ["paybacks=none", "round_amounts=no", "payment_route=exchange", "payment_route=relay",
          "deposit_wallets=per_victim", "sweeps=multi_hop", "labelled_hot_wallets=0", "laundering_mixing=0.6",
-         "wallet_reuse=yes", "gas=exchange", "growth=noisy"]
+         "wallet_reuse=yes", "gas=exchange", "growth=noisy", "pace=slow"]
 TRAIN = ([(f"rand{s}", s, ["style=random"]) for s in range(1, 9)]
          + [(f"fix{s}", s, ["style=fixed"]) for s in (1, 2)]
          + [(f"k{i}_{k.split('=')[0]}", i, ["style=fixed", k]) for i, k in enumerate(KNOBS, start=3)])

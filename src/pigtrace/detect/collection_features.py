@@ -33,7 +33,7 @@ FEATURES: dict[str, str] = {
     "withdrawals": "{:.0f} payments reached it straight from exchanges",
     "back": "it paid {:.1%} of what it took back to its payers",
     "passed": "it passed on {:.0%} of what it received",
-    "hold_h": "money stayed with it a median {:.0f} hours",
+    "hold_d": "money stayed with it a median {:.1f} days",
     "life_d": "active for {:.0f} days",
     "top_share": "{:.0%} of what it sent went to one wallet",
     "to_services": "{:.0%} of what it sent went straight to services",
@@ -42,7 +42,10 @@ FEATURES: dict[str, str] = {
     "lone_in_ring": "one or two payers, each giving it most of what they had, in a group of such wallets (log size {:.1f})",
 }
 # features entering the model as log(1 + x): counts and durations
-LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals", "hold_h", "life_d", "sisters", "ring_payers")
+LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals", "sisters", "ring_payers")
+# Durations enter in days, capped: the model learns "within days, not months", not the minutes a
+# simulated sweep takes (real phishing wallets held money for days and still passed it all on).
+CAPS = {"hold_d": 30.0, "life_d": 180.0}
 DEVOTED_SHARE = 0.5  # a payer devoted to a wallet sent it at least this share of everything it sent
 
 
@@ -110,7 +113,7 @@ def build(ctx: AnalysisContext) -> None:
                    coalesce(y.onramp, 0) AS onramp, n.withdrawals,
                    least(coalesce(b.back_usd, 0) / n.in_usd, 2) AS back,
                    least(n.out_usd / n.in_usd, 2) AS passed,
-                   coalesce(h.hold_h, 24 * 365) AS hold_h,
+                   coalesce(h.hold_h / 24.0, 365) AS hold_d,
                    date_diff('second', n.t0, n.t1) / 86400.0 AS life_d,
                    coalesce(d.top_usd / nullif(n.out_usd, 0), 0) AS top_share,
                    coalesce(d.svc_usd / nullif(n.out_usd, 0), 0) AS to_services,
@@ -151,6 +154,8 @@ def transform(raw: np.ndarray) -> np.ndarray:
     for j, name in enumerate(FEATURES):
         if name in LOG_FEATURES:
             X[:, j] = np.log1p(np.maximum(X[:, j], 0))
+        elif name in CAPS:
+            X[:, j] = np.minimum(X[:, j], CAPS[name])
     return X
 
 

@@ -63,6 +63,9 @@ KNOBS: tuple[Knob, ...] = (
          "wallet (direct), or through an intermediate/forwarder wallet, exchanges sweeping in batches (multi_hop)"),
     Knob("gas", ("dedicated_funder", "exchange", "mixed"), "random", "dedicated_funder",
          "where the ring's wallets get gas: a shared dedicated funder, exchange withdrawals, or some of each"),
+    Knob("pace", ("fast", "slow"), "random", "fast",
+         "how long the ring's wallets hold money before passing it on: hours to a few days (fast), or days to "
+         "weeks (slow: sweeps and laundering hops wait 5-20 times longer)"),
 )
 # How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
 CRAWL_KNOBS: tuple[Knob, ...] = (

@@ -61,6 +61,12 @@ class Launderer:
         self.reuse = knobs.get("wallet_reuse") == "yes"
         self.mixing = float(knobs.get("laundering_mixing", 0.0))
         self.multi_hop = knobs.get("sweeps") == "multi_hop"
+        if knobs.get("pace") == "slow":  # the same draws, stretched: the ring waits days to weeks
+            stretch = float(w.rng.uniform(5, 20))
+            profile = {**profile, "sweep_delay_h": profile["sweep_delay_h"] * stretch,
+                       "hold_days": profile["hold_days"] * stretch, "hop_delay_h": profile["hop_delay_h"] * stretch}
+            self.p = profile
+            rb.ring["params"]["laundering"]["pace_stretch"] = round(stretch, 2)
         self.own = 1.0  # the ring's share of the money now being moved (clean money mixed in lowers it)
         ring = rb.ring
         self.rid = ring["id"]
