@@ -25,7 +25,7 @@ import numpy as np
 
 from pigtrace.detect import collection_features as cf
 from pigtrace.detect.base import AnalysisContext
-from pigtrace.detect.evidence_model import fit
+from pigtrace.detect.evidence_model import fit, save
 from pigtrace.store.warehouse import avoid_wrong_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,21 +58,27 @@ def world(work: Path, name: str, seed: int, vary: list[str]) -> Path:
     return db
 
 
-def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(own features, raw features, top destinations, labels) of one world's candidates."""
     db = world(work, name, seed, vary)
     truth = json.loads((work / name / "truth.json").read_text())
     con = duckdb.connect(str(db))
     avoid_wrong_results(con)
     cf.build(AnalysisContext(con=con))
-    keys, raw = cf.matrix(con)
+    keys, raw, top = cf.matrix(con)
     con.close()
     positive = {f"{truth['chain']}:{r['address']}" for r in truth["roles"] if r["role"] == "scam_collection"}
-    return cf.transform(raw), np.array([k in positive for k in keys], dtype=np.float64)
+    return cf.transform(raw), raw, top, np.array([k in positive for k in keys], dtype=np.float64)
 
 
-def stack(work: Path, worlds) -> tuple[np.ndarray, np.ndarray]:
-    parts = [rows(work, *w) for w in worlds]
-    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+def with_ring(own_model, parts) -> tuple[np.ndarray, np.ndarray]:
+    """Both stages' input, world by world (a ring never spans two worlds)."""
+    X2, y = [], []
+    for X, raw, top, lab in parts:
+        R = cf.ring_matrix(top, own_model.score(X), raw)
+        X2.append(np.hstack([X, cf.transform(R, list(cf.RING_FEATURES))]))
+        y.append(lab)
+    return np.vstack(X2), np.concatenate(y)
 
 
 def bands(p: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -95,23 +101,31 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
-    X, y = stack(a.work, TRAIN)
-    model = fit(X, y, list(cf.FEATURES), l2=L2)
-    Xc, yc = stack(a.work, CHECK)
-    pc = model.score(Xc)
-    model.info = {
-        "what": "scam_collection evidence model (detect/collection_evidence)",
+    train = [rows(a.work, *w) for w in TRAIN]
+    check = [rows(a.work, *w) for w in CHECK]
+    X = np.vstack([p[0] for p in train])
+    y = np.concatenate([p[3] for p in train])
+    own = fit(X, y, list(cf.FEATURES), cf.SIGNS, l2=L2)
+    X2, y2 = with_ring(own, train)
+    ring = fit(X2, y2, list(cf.FEATURES) + list(cf.RING_FEATURES), cf.SIGNS, l2=L2)
+    Xc, yc = with_ring(own, check)
+    pc = ring.score(Xc)
+    info = {
+        "what": "scam_collection evidence model (detect/collection_evidence): own evidence, then with the ring's",
         "trained": str(date.today()), "l2": L2,
         "train_worlds": [f"seed {s} {' '.join(v)}" for _, s, v in TRAIN],
         "train_rows": int(len(y)), "train_positives": int(y.sum()),
         "check_worlds": [f"seed {s} {' '.join(v)}" for _, s, v in CHECK],
         "check_rows": int(len(yc)), "check_positives": int(yc.sum()),
         "check": bands(pc, yc),
+        "check_own_only": bands(own.score(Xc[:, :len(cf.FEATURES)]), yc),
     }
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(model.to_json(), indent=1) + "\n")
+    save(a.out, {"own": own, "ring": ring}, info)
+    model = ring
     print(json.dumps({f: round(float(w), 2) for f, w in zip(model.features, model.weights)}, indent=1))
-    print(json.dumps(model.info["check"], indent=1))
+    print(json.dumps(info["check"]))
+    print(json.dumps(info["check_own_only"]))
     print(f"wrote {a.out}")
 
 

@@ -56,11 +56,15 @@ class CollectionEvidence(Detector):
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         cf.build(ctx)
         con = ctx.con
-        keys, raw = cf.matrix(con)
+        keys, raw_own, top = cf.matrix(con)
         if not len(keys):
             return []
-        model = evidence_model.load("collection")
-        X = cf.transform(raw)
+        models, _info = evidence_model.load("collection")
+        X_own = cf.transform(raw_own)
+        raw_ring = cf.ring_matrix(top, models["own"].score(X_own), raw_own)
+        raw = np.hstack([raw_own, raw_ring])
+        X = np.hstack([X_own, cf.transform(raw_ring, list(cf.RING_FEATURES))])
+        model = models["ring"]
         p = model.score(X)
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
@@ -91,7 +95,7 @@ class CollectionEvidence(Detector):
         for i in chosen:
             chain, address = keys[i].split(":", 1)
             ring = f"ring-{ring_of[i] + 1}" if ring_of[i] >= 0 else None
-            why = evidence_model.reasons(model, X[i], raw[i], cf.FEATURES)
+            why = evidence_model.reasons(model, X[i], raw[i], {**cf.FEATURES, **cf.RING_FEATURES})
             score = float(p[i])
             if joined[i]:
                 why.append(f"joined for its ring {ring}, which holds {RING_MIN} or more such wallets")

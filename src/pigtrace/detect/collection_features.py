@@ -37,12 +37,27 @@ FEATURES: dict[str, str] = {
     "life_d": "active for {:.0f} days",
     "top_share": "{:.0%} of what it sent went to one wallet",
     "to_services": "{:.0%} of what it sent went straight to services",
-    "sisters": "{:.0f} other wallets with devoted payers send to the same wallet",
-    "ring_payers": "{:.0f} wallets paid the wallets that share its destination",
-    "lone_in_ring": "one or two payers, each giving it most of what they had, in a group of such wallets (log size {:.1f})",
+}
+# The ring's evidence, from the own-evidence probabilities of the wallets that send most of their money to
+# the same wallet as this one (its "sisters"): the second stage of the model.
+RING_FEATURES: dict[str, str] = {
+    "suspect_sisters": "{:.0f} other wallets sending mostly to the same wallet look like scam wallets themselves",
+    "sister_evidence": "the strongest of them scores {:.2f} on its own",
+    "lone_in_ring": "it has one or two payers, in such a group ({:.0f})",
+}
+SUSPECT = 0.1  # own evidence at which a sister counts as a suspect
+FEATURE_INDEX = {name: j for j, name in enumerate(FEATURES)}
+# The direction economics gives each feature: +1 raises the odds of a scam wallet, -1 lowers them. The
+# fit may not turn a feature around (a simulated benign economy must not teach that having many payers
+# is innocent); "to_services" (sending straight to exchanges or other services) counts against: that is
+# what a merchant or saver does, while a ring keeps victims' money apart until it is laundered.
+SIGNS: dict[str, int] = {
+    "payers": 1, "devoted": 1, "repeat": 1, "growing": 1, "onramp": 1, "withdrawals": 1, "back": -1,
+    "passed": 1, "hold_d": -1, "life_d": -1, "top_share": 1, "to_services": -1,
+    "suspect_sisters": 1, "sister_evidence": 1, "lone_in_ring": 1,
 }
 # features entering the model as log(1 + x): counts and durations
-LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals", "sisters", "ring_payers")
+LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals", "suspect_sisters", "lone_in_ring")
 # Durations enter in days, capped: the model learns "within days, not months", not the minutes a
 # simulated sweep takes (real phishing wallets held money for days and still passed it all on).
 CAPS = {"hold_d": 30.0, "life_d": 180.0}
@@ -127,31 +142,52 @@ def build(ctx: AnalysisContext) -> None:
             LEFT JOIN pt_cf_service s ON s.chain = d.chain AND s.address = d.top_dst
             WHERE n.in_usd > 0 AND NOT EXISTS (SELECT 1 FROM pt_cf_service x
                                                WHERE x.chain = n.chain AND x.address = n.address))
-        SELECT *,
-               CASE WHEN top_dst IS NULL THEN 0 ELSE
-                    count(*) FILTER (WHERE devoted + withdrawals > 0) OVER (PARTITION BY chain, top_dst)
-                    - CASE WHEN devoted + withdrawals > 0 THEN 1 ELSE 0 END END AS sisters,
-               CASE WHEN top_dst IS NULL THEN payers ELSE
-                    sum(payers + withdrawals) OVER (PARTITION BY chain, top_dst) END AS ring_payers,
-               CASE WHEN payers + withdrawals <= 2 AND devoted + withdrawals > 0 THEN 1 ELSE 0 END AS lone
-        FROM base""")
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_cf AS SELECT *, lone * ln(1 + sisters) AS lone_in_ring FROM pt_cf")
+        SELECT * FROM base""")
 
 
-def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
-    """(keys 'chain:address', raw values): one row per candidate of ``pt_cf``, columns in FEATURES order."""
+def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys 'chain:address', raw values, top destinations 'chain:address' or ''): one row per candidate
+    of ``pt_cf``, columns in FEATURES order."""
     cols = ", ".join(f"coalesce({c}, 0)::DOUBLE AS {c}" for c in FEATURES)
-    rows = con.execute(f"SELECT chain || ':' || address AS key, {cols} FROM pt_cf ORDER BY key").fetchnumpy()
+    rows = con.execute(f"SELECT chain || ':' || address AS key, {cols}, coalesce(chain || ':' || top_dst, '') AS top "
+                       "FROM pt_cf ORDER BY key").fetchnumpy()
     if not len(rows["key"]):
-        return np.zeros(0, dtype=object), np.zeros((0, len(FEATURES)))
+        return np.zeros(0, dtype=object), np.zeros((0, len(FEATURES))), np.zeros(0, dtype=object)
     raw = np.column_stack([np.asarray(rows[c], dtype=np.float64) for c in FEATURES])
-    return np.asarray(rows["key"], dtype=object), raw
+    return np.asarray(rows["key"], dtype=object), raw, np.asarray(rows["top"], dtype=object)
 
 
-def transform(raw: np.ndarray) -> np.ndarray:
-    """The model's input: counts and durations as log(1 + x), shares as they are."""
+def ring_matrix(top: np.ndarray, own: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Raw RING_FEATURES per candidate from its sisters' own-evidence probabilities ``own``."""
+    out = np.zeros((len(top), len(RING_FEATURES)))
+    has = top != ""
+    if not has.any():
+        return out
+    _, group = np.unique(top[has], return_inverse=True)
+    idx = np.flatnonzero(has)
+    suspect = (own[idx] >= SUSPECT).astype(np.float64)
+    count = np.bincount(group, weights=suspect)
+    out[idx, 0] = count[group] - suspect
+    # the strongest sister: the group's best, or its second best for the best wallet itself
+    vals = own[idx]
+    order = np.lexsort((-vals, group))
+    g = group[order]
+    head = np.r_[True, g[1:] != g[:-1]]
+    start = np.flatnonzero(head)[np.cumsum(head) - 1]  # each sorted row's group start
+    best = vals[order][start]
+    size = np.bincount(group)[g]
+    second = np.where(size > 1, vals[order][np.minimum(start + 1, len(order) - 1)], 0.0)
+    strongest = np.where(np.arange(len(order)) == start, second, best)
+    out[idx[order], 1] = strongest
+    payers = raw[idx, FEATURE_INDEX["payers"]] + raw[idx, FEATURE_INDEX["withdrawals"]]
+    out[idx, 2] = np.where(payers <= 2, out[idx, 0], 0.0)
+    return out
+
+
+def transform(raw: np.ndarray, names=None) -> np.ndarray:
+    """The model's input: counts as log(1 + x), durations in capped days, shares as they are."""
     X = raw.copy()
-    for j, name in enumerate(FEATURES):
+    for j, name in enumerate(names or FEATURES):
         if name in LOG_FEATURES:
             X[:, j] = np.log1p(np.maximum(X[:, j], 0))
         elif name in CAPS:

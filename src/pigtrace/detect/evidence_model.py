@@ -4,7 +4,8 @@ Place in the flow: a detector's features (e.g. detect/collection_features) -> **
 detector's findings. Every feature adds its own weight times its standardised value to the log-odds, so
 no single tell is required and each finding can say which tells raised or lowered its score, in words.
 
-The weights are fitted by ``fit`` (L2-penalised logistic regression by Newton's method, numpy only) in
+The weights are fitted by ``fit`` (L2-penalised logistic regression, each weight held to its economic
+sign) in
 scripts/train_collection_model.py, on simulated worlds only, and shipped as JSON in
 ``pigtrace/data/models``; the same file holds how the score was checked (precision per score band on
 worlds the fit did not see), which `pigtrace detectors` prints.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
+from scipy.optimize import minimize
 
 
 @dataclass
@@ -47,39 +49,49 @@ class EvidenceModel:
                    bias=float(d["bias"]), info=d.get("info", {}))
 
 
-def load(name: str) -> EvidenceModel:
-    """A shipped model, ``pigtrace/data/models/<name>.json``."""
-    text = resources.files("pigtrace.data").joinpath("models").joinpath(f"{name}.json").read_text()
-    return EvidenceModel.from_json(json.loads(text))
+def load(name: str) -> tuple[dict[str, EvidenceModel], dict]:
+    """A shipped model file, ``pigtrace/data/models/<name>.json``: its models by stage, and how it was
+    trained and checked."""
+    d = json.loads(resources.files("pigtrace.data").joinpath("models").joinpath(f"{name}.json").read_text())
+    return {stage: EvidenceModel.from_json(m) for stage, m in d["models"].items()}, d.get("info", {})
 
 
-def fit(X: np.ndarray, y: np.ndarray, features: list[str], l2: float = 1.0, iters: int = 50) -> EvidenceModel:
-    """Logistic regression with an L2 penalty of ``l2`` on the standardised weights (not the bias)."""
-    mean = X.mean(axis=0)
+def save(path, models: dict[str, EvidenceModel], info: dict) -> None:
+    path.write_text(json.dumps({"models": {k: m.to_json() for k, m in models.items()}, "info": info}, indent=1) + "\n")
+
+
+def fit(X: np.ndarray, y: np.ndarray, features: list[str], signs: dict[str, int], l2: float = 1.0) -> EvidenceModel:
+    """Logistic regression with an L2 penalty of ``l2`` on the scaled weights (not the bias), each weight
+    held to the sign economics gives its feature (``signs``: +1 raises the odds, -1 lowers them, 0 leaves
+    the feature out). Features are scaled, not centred: a feature at zero adds nothing, so a reason is
+    always "this much evidence" and never "less than the average wallet"."""
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
-    Z = np.column_stack([np.ones(len(X)), (X - mean) / scale])
-    w = np.zeros(Z.shape[1])
-    penalty = np.full(Z.shape[1], l2)
-    penalty[0] = 0.0
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-np.clip(Z @ w, -30, 30)))
-        grad = Z.T @ (p - y) + penalty * w
-        hess = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    return EvidenceModel(features=list(features), mean=mean, scale=scale, weights=w[1:], bias=float(w[0]))
+    Z = X / scale
+    n = len(y)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = w[0] + Z @ w[1:]
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        ll = np.sum(np.logaddexp(0, z) - y * z) + 0.5 * l2 * np.sum(w[1:] ** 2)
+        g = p - y
+        return ll / n, np.concatenate([[g.sum()], Z.T @ g + l2 * w[1:]]) / n
+
+    bounds = [(None, None)] + [(0, None) if signs[f] > 0 else (None, 0) if signs[f] < 0 else (0, 0)
+                               for f in features]
+    res = minimize(loss, np.zeros(X.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 2000})
+    return EvidenceModel(features=list(features), mean=np.zeros(X.shape[1]), scale=scale, weights=res.x[1:],
+                         bias=float(res.x[0]))
 
 
 def reasons(model: EvidenceModel, x: np.ndarray, raw: np.ndarray, words: dict[str, str], top: int = 4) -> list[str]:
-    """The features that raised this row's score most, in words with their raw values, strongest first,
-    then the one that lowered it most."""
+    """The tells that raised this row's score most, in words with their raw values, strongest first, then
+    the one that lowered it most."""
     c = model.contributions(x[None, :])[0]
     order = np.argsort(-c)
-    out = [f"{words[model.features[j]].format(raw[j])} (+{c[j]:.1f})" for j in order[:top] if c[j] > 0.25]
+    out = [f"{words[model.features[j]].format(raw[j])} (+{c[j]:.1f})" for j in order[:top] if c[j] > 0.1]
     low = order[-1]
-    if c[low] < -0.25:
+    if c[low] < -0.1:
         out.append(f"against: {words[model.features[low]].format(raw[low])} ({c[low]:.1f})")
     return out

@@ -10,6 +10,7 @@ from pigtrace.detect import (
     laundering,
     platform_payout,
     poisoning,
+    propagation,
     screening_hits,
 )
 from pigtrace.detect.base import Detector
@@ -21,6 +22,7 @@ DETECTORS: list[type[Detector]] = [
     collection_evidence.CollectionEvidence,
     *poisoning.DETECTORS,
     *laundering.DETECTORS,
+    *propagation.DETECTORS,
     *platform_payout.DETECTORS,
     *cash_out.DETECTORS,
 ]

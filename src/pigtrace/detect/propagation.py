@@ -1,0 +1,160 @@
+"""Laundering and cash-out by following the victims' money forward in time, with the tracing engine.
+
+Place in the flow: the collection detectors' findings (collection_evidence, fake_platform, approval_drain,
+poisoning, screening hits) -> **propagation** -> findings laundering and cash_out. It shares the walk
+with `pigtrace trace` (trace/walk, first in first out over each wallet's time-ordered history), so
+money only moves forward in time and only what a wallet had received before a payment can leave in it.
+
+Seeds: everything the scam collection wallets received. The walk follows it through non-service wallets
+up to ``HOPS`` payments, stops at services and exchange deposit accounts (trace/endpoints), and says per
+payment how much of the traced money it carried.
+
+- **Laundering**: a wallet (not a collection wallet, not a service, not a victim) at least ``MIN_SHARE``
+  of whose payments, by USD, carried traced money, and at least ``MIN_USD`` in all. Clean money mixed
+  into a wallet lowers the share it passes on rather than hiding it; the score grows with the share.
+- **Cash-out**: an exchange deposit account or OTC desk the traced money reached, at least ``MIN_USD``;
+  scored by the share of everything the account ever received that was traced money (a mule's account
+  takes mostly scam money, an ordinary customer's a sliver).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.flow_evidence import usd
+from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
+from pigtrace.trace.endpoints import K, NONE, load_endpoints
+from pigtrace.trace.walk import Seeds, walk
+
+HOPS = 8  # as `pigtrace trace`'s default
+MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to be named
+MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced money
+MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
+EVIDENCE_EDGES = 6  # payments shown per finding, largest first
+SEED_ROLES = ("scam_collection",)
+SCAM_ROLES = ("scam_collection", "scam_operator")
+
+
+class Propagation(Detector):
+    id = "propagation"
+    concept = "money_laundering"
+    help = (
+        "Laundering and cash-out found by following what the scam collection wallets received forward in "
+        "time, payment by payment (first in, first out, as `pigtrace trace` does), through up to "
+        f"{HOPS} payments: a wallet at least {MIN_SHARE:.0%} of whose payments carried the victims' money is "
+        "laundering (clean money mixed in lowers that share, it does not hide the wallet); an exchange deposit "
+        "account or OTC desk the money reached is a cash-out, scored by how much of all it received was the "
+        "victims' money."
+    )
+    severity = "high"
+    confidence = "medium"
+    roles = ("laundering", "cash_out")
+    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
+
+    def detect(self, ctx: AnalysisContext) -> list[Finding]:
+        seeds = {(f.chain, f.address) for f in ctx.findings if f.role in SEED_ROLES
+                 and (ctx.chain is None or f.chain == ctx.chain)}
+        if not seeds:
+            return []
+        store = load_flows(ctx.con)
+        ends = load_endpoints(ctx.con, store)
+        nodes = _nodes(store, seeds)
+        if not len(nodes):
+            return []
+        receipts = np.concatenate([store.in_edges(int(n)) for n in nodes]).astype(np.int64)
+        receipts = receipts[np.nan_to_num(store.usd[receipts]) > 0]
+        res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
+                                      value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0)
+        if not res.edges:
+            return []
+        carried_e = np.fromiter(res.edges.keys(), dtype=np.int64)
+        carried_v = np.array([v[0] for v in res.edges.values()])
+        usd_all = np.nan_to_num(store.usd)
+        out_total = np.bincount(store.src, weights=usd_all, minlength=store.n_nodes)
+        in_total = np.bincount(store.dst, weights=usd_all, minlength=store.n_nodes)
+        out_traced = np.bincount(store.src[carried_e], weights=carried_v, minlength=store.n_nodes)
+        keep = {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_ROLES + ("victim",)}
+        skip = np.zeros(store.n_nodes, dtype=bool)
+        skip[_nodes(store, keep)] = True
+        share = np.divide(out_traced, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
+        launder = np.flatnonzero((out_traced >= MIN_USD) & (share >= MIN_SHARE) & ~skip & (ends.kind == NONE))
+        cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
+                if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
+        cash = [c for c in cash if c[2] >= MIN_CASH_SHARE * max(in_total[c[0]], 1e-9)]
+        shown = _evidence_edges(store, carried_e, carried_v, launder, [c[0] for c in cash])
+        detail = edge_rows(ctx.con, store, np.concatenate(list(shown.values())) if shown else np.zeros(0, np.int64))
+        out = []
+        for node in launder.tolist():
+            s = float(share[node])
+            out.append(Finding(
+                chain=store.node_chain(node), address=store.address(node), role="laundering", typology=self.id,
+                score=min(1.0, 0.4 + 0.55 * s), first_seen=_time(store, shown.get(node), min),
+                last_seen=_time(store, shown.get(node), max),
+                reasons=[f"{s:.0%} of the {usd(out_total[node])} it paid out carried money traced from scam "
+                         f"collection wallets ({usd(out_traced[node])}), first in first out"],
+                evidence=_rows(store, shown.get(node), detail, "paid on traced scam money")))
+        for node, kind, got, first, last in cash:
+            s = min(float(got / in_total[node]), 1.0) if in_total[node] > 0 else 1.0
+            what = ends.kind_of(node).replace("_", " ")
+            entity = ends.entity_of(node)
+            out.append(Finding(
+                chain=store.node_chain(node), address=store.address(node), role="cash_out", typology=self.id,
+                score=min(1.0, 0.45 + 0.5 * s), first_seen=_from_epoch(first), last_seen=_from_epoch(last),
+                reasons=[f"{what}{' of ' + entity if entity else ''} that received {usd(got)} traced from scam "
+                         f"collection wallets, {s:.0%} of all it received"],
+                evidence=_rows(store, shown.get(node), detail, "traced scam money arriving")))
+        return out
+
+
+def _nodes(store: FlowStore, pairs: set[tuple[str, str]]) -> np.ndarray:
+    by_chain: dict[str, list[str]] = {}
+    for chain, address in pairs:
+        by_chain.setdefault(chain, []).append(address)
+    found = [store.nodes_of(chain, addrs) for chain, addrs in by_chain.items() if store.chain_id(chain) is not None]
+    nodes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return nodes[nodes >= 0].astype(np.int64)
+
+
+def _evidence_edges(store: FlowStore, edges: np.ndarray, value: np.ndarray, launder: np.ndarray,
+                    cash: list[int]) -> dict[int, np.ndarray]:
+    """The largest traced payments out of each laundering wallet and into each cash-out account."""
+    order = np.argsort(-value, kind="stable")
+    edges = edges[order]
+    out: dict[int, np.ndarray] = {}
+    for side, nodes in ((store.src, launder), (store.dst, np.asarray(cash, dtype=np.int64))):
+        if not len(nodes):
+            continue
+        mine = edges[np.isin(side[edges], nodes)]
+        ends = side[mine]
+        for node in np.unique(ends).tolist():
+            out[node] = mine[ends == node][:EVIDENCE_EDGES]
+    return out
+
+
+def _rows(store: FlowStore, edges: np.ndarray | None, detail: dict, note: str) -> list[dict]:
+    if edges is None:
+        return []
+    rows = []
+    for e in edges.tolist():
+        d = detail.get(e, {})
+        rows.append({"tx_hash": d.get("tx_hash"), "time": _from_epoch(int(store.time[e])),
+                     "from": store.address(int(store.src[e])), "to": store.address(int(store.dst[e])),
+                     "token": str(store.asset_token[store.asset[e]]), "amount": d.get("amount"),
+                     "usd": round(float(np.nan_to_num(store.usd[e])), 2), "note": note})
+    return rows
+
+
+def _time(store: FlowStore, edges: np.ndarray | None, pick):
+    if edges is None or not len(edges):
+        return None
+    return _from_epoch(int(pick(store.time[edges])))
+
+
+def _from_epoch(t: int):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(int(t), UTC).replace(tzinfo=None)
+
+
+DETECTORS = [Propagation]
