@@ -73,8 +73,10 @@ DEPOSIT_COUNT_SHARE = 0.75
 # Rule 2 (hot wallets sharing deposit accounts): a sweeper sends to at most this many hot wallets (the
 # simulator's exchanges have 1-4; real ones a handful); a retail wallet pays more different busy wallets.
 MAX_HOT_WALLETS = 5
-# ... and at least this share of a hot wallet's payers are sweepers: a merchant's or payment processor's
-# payers are mostly customers who also pay others; an exchange hot wallet's are its deposit accounts.
+# ... and at least this share of a hot wallet's payers are sweepers (feeders, for rule 1): a merchant's,
+# payment processor's or OTC desk's payers are mostly customers paying it directly; an exchange hot wallet's
+# are its deposit accounts and forwarders (seed 42: an OTC desk with 13 laundering feeders among 51 payers,
+# its customers round-tripping, was taken for a hot wallet without this guard).
 SWEEPER_SHARE = 0.5
 # A deposit-shaped address that collects the sweeps of this many feeders is the exchange's forwarder.
 FORWARDER_FEEDERS = 10
@@ -161,7 +163,8 @@ def accounts(con: duckdb.DuckDBPyConnection) -> None:
            SELECT ref, 'exchange_deposit', entity, 'deposit', score, reasons FROM pt_en_deposits
            WHERE ref NOT IN (SELECT ref FROM pt_en_forwarders)"""
     )
-    for t in ("pt_en_value", "pt_en_taken", "pt_en_sends", "pt_en_hubs", "pt_en_deposits", "pt_en_forwarders"):
+    for t in ("pt_en_value", "pt_en_pairs", "pt_en_taken", "pt_en_sends", "pt_en_hubs", "pt_en_deposits",
+              "pt_en_forwarders"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -190,7 +193,9 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
                    coalesce(fwd.forwarders, 0) AS forwarders
             FROM fed FULL JOIN fwd USING (ref)
             WHERE coalesce(fed.fed, 0) + coalesce(fwd.via, 0) >= {HUB_FEEDERS}
-              AND ref IN (SELECT src FROM pt_en_sends WHERE free AND out_n >= {HUB_PAYEES})"""
+              AND ref IN (SELECT src FROM pt_en_sends WHERE free AND out_n >= {HUB_PAYEES})
+              AND coalesce(fed.fed, 0) + coalesce(fwd.forwarders, 0)
+                  >= {SWEEPER_SHARE} * (SELECT count(*) FROM pt_en_pairs p WHERE p.dst = ref)"""
     )
     # rule 2: an exchange with several hot wallets sweeps each deposit account to any of them, so no one
     # wallet is a deposit account's main receiver. A *sweeper* sends at least FEEDER_SHARE of what it sends
@@ -266,7 +271,7 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
             WHERE p.payees >= {HUB_PAYEES} AND r.n >= {HUB_CUSTOMERS}"""
     )
     _name_hubs(con)
-    for t in ("pt_en_pairs", "pt_en_busy", "pt_en_sweeps", "pt_en_hub_feeders", "pt_en_hub_sweepers", "pt_en_cand",
+    for t in ("pt_en_busy", "pt_en_sweeps", "pt_en_hub_feeders", "pt_en_hub_sweepers", "pt_en_cand",
               "pt_en_round_trips"):
         con.execute(f"DROP TABLE {t}")
 
@@ -343,15 +348,29 @@ def _deposits(con: duckdb.DuckDBPyConnection) -> None:
 def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
     """Deposit-shaped addresses with many feeders of their own forward an exchange's deposit accounts in
     batches: they become hot wallets of the exchange they sweep to, and their feeders its deposit accounts."""
-    eligible = "free AND src NOT IN (SELECT ref FROM pt_en_deposits) AND src NOT IN (SELECT ref FROM pt_en_hot)"
+    # a feeder of forwarders sends at least FEEDER_SHARE of what it sends (USD and count) to at most
+    # MAX_HOT_WALLETS deposit-shaped addresses (an exchange may batch each account through any of its forwarders)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_fwd_feeds AS
+            WITH per AS (SELECT p.src, count(d.ref) AS k, sum(p.usd) AS usd, sum(p.n) AS n,
+                                coalesce(sum(p.usd) FILTER (WHERE d.ref IS NOT NULL), 0) AS d_usd,
+                                coalesce(sum(p.n) FILTER (WHERE d.ref IS NOT NULL), 0) AS d_n
+                         FROM pt_en_pairs p LEFT JOIN pt_en_deposits d ON d.ref = p.dst GROUP BY p.src),
+            feeder AS (SELECT per.src FROM per JOIN pt_en_sends s USING (src)
+                       WHERE s.free AND per.k BETWEEN 1 AND {MAX_HOT_WALLETS} AND per.d_usd >= {FEEDER_SHARE} * per.usd
+                         AND per.d_n >= {FEEDER_SHARE} * per.n
+                         AND per.src NOT IN (SELECT ref FROM pt_en_deposits) AND per.src NOT IN (SELECT ref FROM pt_en_hot))
+            SELECT p.src AS feeder, p.dst AS ref FROM pt_en_pairs p SEMI JOIN feeder f ON f.src = p.src
+            WHERE p.dst IN (SELECT ref FROM pt_en_deposits)"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_en_forwarders AS
-            WITH feeders AS (SELECT src AS feeder, main AS ref FROM pt_en_sends WHERE sweeps_all AND {eligible}
-                             AND main IN (SELECT ref FROM pt_en_deposits)),
-            fed AS (SELECT ref, count(*) AS fed FROM feeders GROUP BY ref HAVING count(*) >= {FORWARDER_FEEDERS}),
-            sources AS (SELECT f.ref, count(DISTINCT v.src) AS sources
-                        FROM feeders f SEMI JOIN fed USING (ref) JOIN pt_en_value v ON v.dst = f.feeder
-                        WHERE v.src <> f.ref AND NOT EXISTS (SELECT 1 FROM feeders o WHERE o.ref = f.ref AND o.feeder = v.src)
+            WITH fed AS (SELECT ref, count(*) AS fed FROM pt_en_fwd_feeds GROUP BY ref
+                         HAVING count(*) >= {FORWARDER_FEEDERS}),
+            sources AS (SELECT f.ref, count(DISTINCT p.src) AS sources
+                        FROM pt_en_fwd_feeds f SEMI JOIN fed USING (ref) JOIN pt_en_pairs p ON p.dst = f.feeder
+                        WHERE p.src <> f.ref
+                          AND NOT EXISTS (SELECT 1 FROM pt_en_fwd_feeds o WHERE o.ref = f.ref AND o.feeder = p.src)
                         GROUP BY f.ref)
             SELECT d.ref, d.entity, d.score, f.fed,
                    ['collects the sweeps of ' || f.fed || ' wallet(s), paid by ' || s.sources
@@ -360,13 +379,13 @@ def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
             WHERE s.sources >= {FORWARDER_SOURCES}"""
     )
     con.execute(
-        f"""INSERT INTO pt_en_deposits
-            SELECT s.src, f.entity, (s.main_usd / greatest(s.out_usd, 1e-9))::DOUBLE,
-                   ['sends ' || printf('%.0f%%', 100 * CASE WHEN s.out_usd > 0 THEN s.main_usd / s.out_usd ELSE 1 END)
-                    || ' of what it sends to the exchange forwarder ' || a.address]
-            FROM pt_en_sends s JOIN pt_en_forwarders f ON f.ref = s.main JOIN addresses a ON a.ref = f.ref
-            WHERE s.sweeps_all AND s.free AND s.src NOT IN (SELECT ref FROM pt_en_deposits)
-              AND s.src NOT IN (SELECT ref FROM pt_en_hot)"""
+        """INSERT INTO pt_en_deposits
+           SELECT w.feeder, arg_max(f.entity, p.usd), 0.9::DOUBLE,
+                  ['sends at least 90% of what it sends to exchange forwarders (' || string_agg(a.address, ', ') || ')']
+           FROM pt_en_fwd_feeds w JOIN pt_en_forwarders f ON f.ref = w.ref JOIN addresses a ON a.ref = f.ref
+           JOIN pt_en_pairs p ON p.src = w.feeder AND p.dst = w.ref
+           WHERE w.feeder NOT IN (SELECT ref FROM pt_en_deposits) GROUP BY w.feeder"""
     )
+    con.execute("DROP TABLE pt_en_fwd_feeds")
     con.execute("DROP TABLE pt_en_hot")
     con.execute("DROP TABLE pt_en_hot_labelled")
