@@ -9,10 +9,12 @@ built as the first step of ``pigtrace analyze``), so detectors, tracing and case
   accounts (labelled exchanges, DEXes, bridges, mixers, OTC desks and other infrastructure, unlabelled
   exchange hot wallets and forwarders, token contracts, DEX pools and routers, the zero address, contracts
   that pull their callers' tokens). ``kind`` is ``labelled <category>`` for a labelled one.
-- ``pt_exchange(chain, address, entity)``: exchange hot wallets and forwarders, labelled or recognised.
+- ``pt_exchange(chain, address, entity)``: labelled exchange hot wallets (the exchange-paid victim rules
+  read it; hot wallets found by behaviour are services and deposit targets, not in it: see ``prepare``).
 - ``pt_otc_labelled``: labelled OTC desks and guarantee marketplaces.
-- ``pt_deposits(chain, address, sweeps, swept_usd)``: exchange deposit accounts (the exchange sweeping its
-  customer's deposit address to its hot wallet), with what they swept to ``pt_exchange``.
+- ``pt_deposits(chain, address, entity, sweeps, swept_usd)``: exchange deposit accounts (the exchange
+  sweeping its customer's deposit address to its hot wallet), behind labelled hot wallets or ones found by
+  behaviour, with the exchange (entity) and what they swept to its hot wallets.
 - ``pt_swap_returns``: (tx, address) pairs where the address paid a service and got paid back by one in
   the same transaction (a swap); the returned leg is conversion, not new money, so the taint walk skips it.
 """
@@ -54,9 +56,13 @@ def prepare(ctx: AnalysisContext) -> None:
             FROM {rel} WHERE kind <> 'exchange_deposit' {chain_filter}""",
         params,
     )
+    # Only labelled hot wallets: the exchange-paid victim rules (platform_exchange_paid, platform_sequences)
+    # read pt_exchange, and with the hot wallets found by behaviour added they took dozens of ordinary
+    # wallets for collection wallets and OTC desks (stress bench, seed 101: 210 OTC cash-outs, 19 before).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_exchange AS
-            SELECT chain, address, entity FROM {rel} WHERE kind = 'exchange_hot_wallet' {chain_filter}""",
+            SELECT chain, address, entity FROM {rel}
+            WHERE kind = 'exchange_hot_wallet' AND source = 'label' AND category = 'exchange' {chain_filter}""",
         params,
     )
     con.execute(
@@ -66,14 +72,15 @@ def prepare(ctx: AnalysisContext) -> None:
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_deposits AS
-            SELECT d.chain, d.address, count(t.tx_hash) AS sweeps, sum(t.usd) AS swept_usd
+            WITH hot AS (SELECT chain, address FROM {rel} WHERE kind = 'exchange_hot_wallet')
+            SELECT d.chain, d.address, d.entity, count(t.tx_hash) AS sweeps, sum(t.usd) AS swept_usd
             FROM {rel} d
             LEFT JOIN (SELECT t.chain, t.from_address, t.tx_hash, t.usd FROM transfers t
-                       SEMI JOIN pt_exchange x ON x.chain = t.chain AND x.address = t.to_address
+                       SEMI JOIN hot x ON x.chain = t.chain AND x.address = t.to_address
                        WHERE t.kind IN ('erc20', 'trc20', 'native')) t
                    ON t.chain = d.chain AND t.from_address = d.address
             WHERE d.kind = 'exchange_deposit' {chain_filter.replace('chain', 'd.chain')}
-            GROUP BY d.chain, d.address""",
+            GROUP BY d.chain, d.address, d.entity""",
         params,
     )
     con.execute(
