@@ -219,6 +219,8 @@ def test_an_exchange_nobody_labelled_is_recognised_by_its_deposit_accounts(wareh
     led.transfer("mule", "hot", 5000)
     for i in range(21):  # withdrawals
         led.transfer("hot", f"payee{i}", 50)
+    for i in range(6):  # some to customers who deposited: what no consolidation wallet does
+        led.transfer("hot", f"customer{i}", 40)
     led.write(warehouse)
     case = build_case(warehouse, led.addr("victim"), payments=[])
     assert [(c["address"], c["kind"], c["entity"], c["usd"]) for c in case.cash_out] == \

@@ -177,6 +177,8 @@ def test_unlabelled_hot_wallet_is_recognised_by_its_sweeps_and_withdrawals(wareh
         led.transfer(f"dep{i}", "hot", 40 + i)
     for i in range(120):  # which pays out withdrawals
         led.transfer("hot", f"user{i}", 5)
+    for i in range(8):  # some to customers who also deposited: what no consolidation wallet does
+        led.transfer("hot", f"customer{i}", 20)
     for i in range(25):  # a scam's consolidation wallet: as many wallets sweep to it, but it pays few
         led.transfer(f"victim{i}", f"collect{i}", 100)
         led.transfer(f"collect{i}", "consolidation", 100)

@@ -35,6 +35,7 @@ def _register() -> None:
         case_commands,
         cluster_commands,
         detect_commands,
+        entities_commands,
         evaluate_commands,
         ingest_commands,
         labels_commands,
@@ -42,7 +43,7 @@ def _register() -> None:
         trace_commands,
     )
 
-    for module in (ingest_commands, detect_commands, cluster_commands, trace_commands, case_commands,
+    for module in (ingest_commands, detect_commands, entities_commands, cluster_commands, trace_commands, case_commands,
                    labels_commands, simulate_commands, evaluate_commands):
         module.register(app)
 

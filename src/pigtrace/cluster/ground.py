@@ -2,35 +2,27 @@
 tables of address refs (``addresses.ref``) built once per run straight from the compact ledger tables
 (``ledger_*``), so no heuristic joins text addresses:
 
-- ``pt_cl_services(ref)``: services, never merged with anyone: addresses labelled as a service (the
-  categories ``detect.flow_services`` treats as services, OTC desks and mixers included; a label that calls
-  the address a scam never makes it one), token contracts, DEX pools, the routers swaps are sent to, the zero
-  address, and contracts that pull tokens from whoever calls them (bridge and vault deposits).
-- ``pt_cl_exchange(ref)``: addresses labelled as exchanges (hot wallets).
-- ``pt_cl_deposits(ref)``: exchange deposit accounts: addresses that are not services and send at least
-  half of what they send (by USD and by count) to labelled exchange addresses -- the exchange sweeping its
-  customer's deposit address to its hot wallet (the rule ``detect.flow_services`` uses, on refs).
+- ``pt_cl_services(ref)``: services, never merged with anyone: every entity of the warehouse's
+  ``entities`` table (pigtrace.entities) but exchange deposit accounts: labelled services (OTC desks and
+  mixers included; a scam label never makes an address one), unlabelled exchange hot wallets and
+  forwarders, token contracts, DEX pools and routers, the zero address, contracts that pull their callers'
+  tokens.
+- ``pt_cl_exchange(ref)``: exchange hot wallets and forwarders, labelled or recognised by behaviour.
+- ``pt_cl_deposits(ref)``: exchange deposit accounts (entities of kind ``exchange_deposit``).
 - ``pt_cl_value`` (a view, so a large ledger is not copied): the value-bearing transfers the heuristics
   read (ERC-20/TRC-20 and native coin, a positive amount, sender and receiver known and different).
 
-This is the clustering's view of the same services the detectors use; labels are read from ``labels``
-joined to the ``addresses`` dictionary, so a labelled address that never appears in the ledger plays no part.
+This is the clustering's view of the same services the detectors and tracing use (``entities.current``:
+the stored table when it is up to date, else computed for this run).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from pigtrace.detect.flow_services import (
-    EXCHANGE_CATEGORIES,
-    OTC_CATEGORIES,
-    SERVICE_CATEGORIES,
-    ZERO,
-    label_match,
-)
+from pigtrace.entities import table as entities
 
 VALUE_KINDS = "('erc20', 'trc20', 'native')"
-TOKEN_KINDS = "('erc20', 'trc20')"
 TABLES = ("pt_cl_services", "pt_cl_exchange", "pt_cl_deposits")
 
 
@@ -42,38 +34,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
             WHERE kind IN {VALUE_KINDS} AND (amount > 0 OR amount_text IS NOT NULL)
               AND from_ref IS NOT NULL AND to_ref IS NOT NULL AND from_ref <> to_ref"""
     )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_cl_exchange AS
-            SELECT DISTINCT a.ref FROM labels l JOIN addresses a ON a.chain = l.chain AND a.address = l.address
-            WHERE {label_match(EXCHANGE_CATEGORIES)}"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_cl_services AS
-            SELECT DISTINCT ref FROM (
-                SELECT a.ref FROM labels l JOIN addresses a ON a.chain = l.chain AND a.address = l.address
-                WHERE {label_match(SERVICE_CATEGORIES + OTC_CATEGORIES)}
-                UNION ALL SELECT a.ref FROM tokens k JOIN addresses a ON a.chain = k.chain AND a.address = k.address
-                UNION ALL SELECT DISTINCT token_ref FROM ledger_transfers WHERE kind <> 'native'
-                UNION ALL SELECT DISTINCT pool_ref FROM ledger_swaps
-                UNION ALL SELECT DISTINCT x.to_ref FROM ledger_swaps s JOIN ledger_transactions x ON x.tx_ref = s.tx_ref
-                    WHERE x.to_ref IS DISTINCT FROM s.recipient_ref AND x.to_ref IS DISTINCT FROM s.initiator_ref
-                UNION ALL SELECT ref FROM addresses WHERE address = '{ZERO}'
-                UNION ALL SELECT DISTINCT t.to_ref FROM ledger_transfers t
-                    JOIN ledger_transactions x ON x.tx_ref = t.tx_ref WHERE t.kind IN {TOKEN_KINDS} AND x.to_ref = t.to_ref AND t.from_ref = x.from_ref)
-            WHERE ref IS NOT NULL"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE pt_cl_deposits AS
-           WITH outs AS (
-               SELECT v.from_ref AS ref, v.usd, x.ref IS NOT NULL AS swept
-               FROM pt_cl_value v LEFT JOIN pt_cl_exchange x ON x.ref = v.to_ref)
-           SELECT ref FROM outs
-           WHERE ref NOT IN (SELECT ref FROM pt_cl_services)
-           GROUP BY ref
-           HAVING count(*) FILTER (WHERE swept) > 0
-              AND coalesce(sum(usd) FILTER (WHERE swept), 0) >= 0.5 * coalesce(sum(usd), 0)
-              AND count(*) FILTER (WHERE swept) >= 0.5 * count(*)"""
-    )
+    rel = entities.current(con)
+    for table, where in (("pt_cl_exchange", "e.kind = 'exchange_hot_wallet'"),
+                         ("pt_cl_services", "e.kind <> 'exchange_deposit'"),
+                         ("pt_cl_deposits", "e.kind = 'exchange_deposit'")):
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                        SELECT a.ref FROM {rel} e JOIN addresses a ON a.chain = e.chain AND a.address = e.address
+                        WHERE {where}""")
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

@@ -16,22 +16,10 @@ from typing import Any, ClassVar
 
 import duckdb
 
-from pigtrace.labels import taxonomy
+from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL
 from pigtrace.store.schema import ROLES
 
 
-def _sql_list(values) -> str:
-    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]"
-
-
-# A label row that calls its address a wrongdoer (scam, phishing, sanction, hack, frozen by an issuer ...)
-# rather than naming a service. The TagPack ``abuse`` field counts too, except the service-like abuse
-# concepts (mixers, OTC desks), which are attributions a trace ends at.
-ABUSE_LABEL_SQL = (
-    f"(coalesce(category, '') IN ({_sql_list(taxonomy.ABUSE_CATEGORIES)[1:-1]})"
-    f" OR list_has_any(coalesce(concepts, []::VARCHAR[]), {_sql_list(taxonomy.HIGH_CONCEPTS | taxonomy.SEVERE_CONCEPTS)})"
-    f" OR coalesce(abuse, '') NOT IN ('', {_sql_list(taxonomy.MEDIUM_CONCEPTS)[1:-1]}))"
-)
 BEHAVIOUR_LABELS = "pt_labels_behaviour"  # temp view: the labels a behaviour-only analysis may read
 
 

@@ -1,5 +1,5 @@
-"""Cash-out: where scam proceeds leave the chain's reach. Exchange deposit accounts (recognised by their
-sweeps to labelled exchange hot wallets) that received scam-tainted value are the mules' accounts an
+"""Cash-out: where scam proceeds leave the chain's reach. Exchange deposit accounts (the entities table's:
+sweeps to labelled hot wallets or to ones recognised by behaviour) that received scam-tainted value are the mules' accounts an
 exchange can freeze and identify; OTC desks (labelled, or desk-shaped wallets with many customers on
 both sides) that took scam proceeds straight from scam wallets are the other exit."""
 
@@ -29,9 +29,10 @@ class MuleDeposit(Detector):
     id = "mule_deposit"
     concept = "money_mule"
     help = (
-        "Exchange deposit account that received scam proceeds: the address sweeps what it gets to a "
-        "labelled exchange hot wallet (so it is one exchange customer's deposit address, which the exchange "
-        f"can identify and freeze), and at least {MULE_SHARE:.0%} of what it received traces back to scam "
+        "Exchange deposit account that received scam proceeds: the address sweeps what it gets to an "
+        "exchange hot wallet, labelled or recognised by its behaviour (it collects many deposit accounts' "
+        "sweeps and pays many customers), so it is one exchange customer's deposit address, which the exchange "
+        f"can identify and freeze; and at least {MULE_SHARE:.0%} of what it received traces back to scam "
         "collection wallets through a proportional taint walk. Ordinary customers' deposit accounts, "
         "savers' own accounts and the exchange's hot wallet itself are never flagged."
     )
@@ -47,16 +48,18 @@ class MuleDeposit(Detector):
         con = ctx.con
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
-                SELECT t.*, d.sweeps, d.swept_usd FROM pt_taint t
+                SELECT t.*, d.entity, d.sweeps, d.swept_usd FROM pt_taint t
                 JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
                 WHERE NOT t.seed AND t.share >= {MULE_SHARE} AND {flow_taint.enough_taint_sql("t")}"""
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
-                      (SELECT string_agg(DISTINCT l.label, ', ') FROM pt_value v JOIN {ctx.labels()} l
-                         ON l.chain = v.chain AND l.address = v.dst
-                       WHERE v.chain = m.chain AND v.src = m.address
-                         AND (l.chain, l.address) IN (SELECT chain, address FROM pt_exchange)),
+                      coalesce((SELECT string_agg(DISTINCT l.label, ', ') FROM pt_value v JOIN {ctx.labels()} l
+                                  ON l.chain = v.chain AND l.address = v.dst
+                                WHERE v.chain = m.chain AND v.src = m.address
+                                  AND (l.chain, l.address) IN (SELECT chain, address FROM pt_exchange)),
+                               CASE WHEN starts_with(m.entity, 'hub:') THEN 'an unlabelled exchange (' || m.entity || ')'
+                                    ELSE m.entity END),
                       s.first_in, s.last_out
                FROM pt_mules m LEFT JOIN {seen_sql("pt_mules")} s USING (chain, address)"""
         ).fetchall()

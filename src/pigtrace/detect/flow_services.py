@@ -1,15 +1,20 @@
 """Shared ground for the flow detectors: which addresses are services, which are exchange deposit
 accounts, and the value transfers the detectors read. Everything is a DuckDB temp table built once per
-analysis (``prepare``) and reused by fake_platform, laundering and cash_out.
+analysis (``prepare``) and reused by fake_platform, laundering, cash_out and the drain, poisoning and
+screening detectors. Services and accounts come from the warehouse's ``entities`` table (pigtrace.entities,
+built as the first step of ``pigtrace analyze``), so detectors, tracing and cases see the same ones.
 
 - ``pt_value``: value-bearing transfers (USD known and positive; ERC-20 or native), one per row.
-- ``pt_services``: addresses that are services, never findings: labelled exchanges, DEXes, bridges,
-  mixers, OTC desks, payment processors and other infrastructure (labels/taxonomy), token contracts, DEX pools and the
-  routers swap transactions call, the zero address, and contracts that pull tokens from whoever calls
-  them (bridge deposits, vaults: the caller's tokens move to the very address the caller called).
-- ``pt_exchange``: labelled exchange addresses (hot wallets).
-- ``pt_deposits``: exchange deposit accounts: non-service addresses that send most of what they send to
-  a labelled exchange address (the exchange sweeping its customer's deposit address to its hot wallet).
+- ``pt_services``: addresses that are services, never findings: every entity but exchange deposit
+  accounts (labelled exchanges, DEXes, bridges, mixers, OTC desks and other infrastructure, unlabelled
+  exchange hot wallets and forwarders, token contracts, DEX pools and routers, the zero address, contracts
+  that pull their callers' tokens). ``kind`` is ``labelled <category>`` for a labelled one.
+- ``pt_exchange(chain, address, entity)``: labelled exchange hot wallets (the exchange-paid victim rules
+  read it; hot wallets found by behaviour are services and deposit targets, not in it: see ``prepare``).
+- ``pt_otc_labelled``: labelled OTC desks and guarantee marketplaces.
+- ``pt_deposits(chain, address, entity, sweeps, swept_usd)``: exchange deposit accounts (the exchange
+  sweeping its customer's deposit address to its hot wallet), behind labelled hot wallets or ones found by
+  behaviour, with the exchange (entity) and what they swept to its hot wallets.
 - ``pt_swap_returns``: (tx, address) pairs where the address paid a service and got paid back by one in
   the same transaction (a swap); the returned leg is conversion, not new money, so the taint walk skips it.
 """
@@ -19,28 +24,12 @@ from __future__ import annotations
 import duckdb
 
 from pigtrace.detect.base import AnalysisContext
-from pigtrace.labels import taxonomy
+from pigtrace.entities import table as entities
 
-# Services (labels/taxonomy.SERVICE_CATEGORIES) plus mixers, gambling and marketplaces: infrastructure a
-# trace ends at. OTC desks and guarantee marketplaces end a trace too but are judged by cash_out.
-SERVICE_CATEGORIES = tuple(sorted(taxonomy.SERVICE_CATEGORIES | {"mixing_service", "gambling", "marketplace"}))
-OTC_CATEGORIES = ("otc_desk", "guarantee_marketplace")
 # A native-coin transfer of at most this much is a gas top-up (money for a few transactions' fees), not a
 # payment: the detectors leave such transfers out of flows and use them to find common gas funders.
 GAS_USD = 250.0
-EXCHANGE_CATEGORIES = ("exchange",)
 ZERO = "0x0000000000000000000000000000000000000000"
-
-
-def label_match(categories: tuple[str, ...]) -> str:
-    """SQL predicate on ``labels``: category or concepts name one of ``categories``, and the label does
-    not also call the address a scam (a scam label never makes an address a service)."""
-    cats = ", ".join(f"'{c}'" for c in categories)
-    scam = ", ".join(f"'{c}'" for c in sorted(taxonomy.HIGH_CONCEPTS | taxonomy.SEVERE_CONCEPTS))
-    abuse = ", ".join(f"'{c}'" for c in sorted(taxonomy.ABUSE_CATEGORIES))
-    return (f"(category IN ({cats}) OR list_has_any(coalesce(concepts, []::VARCHAR[]), [{cats}]))"
-            f" AND NOT list_has_any(coalesce(concepts, []::VARCHAR[]), [{scam}])"
-            f" AND coalesce(category, '') NOT IN ({abuse})")
 
 
 def prepare(ctx: AnalysisContext) -> None:
@@ -48,7 +37,6 @@ def prepare(ctx: AnalysisContext) -> None:
     if ctx.cache.get("flow_prepared"):
         return
     con = ctx.con
-    labels = ctx.labels()  # without abuse labels in behaviour-only mode
     chain_filter = "AND chain = ?" if ctx.chain else ""
     params = [ctx.chain] if ctx.chain else []
     con.execute(
@@ -60,51 +48,41 @@ def prepare(ctx: AnalysisContext) -> None:
               AND to_address IS NOT NULL AND from_address <> to_address {chain_filter}""",
         params,
     )
+    rel = entities.current(con)  # never reads an abuse label, so the same in behaviour-only mode
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_services AS
-            SELECT chain, address, min(kind) AS kind FROM (
-                SELECT chain, address, 'labelled ' || coalesce(category, 'service') AS kind FROM {labels}
-                WHERE {label_match(SERVICE_CATEGORIES + OTC_CATEGORIES)}
-                UNION ALL SELECT chain, address, 'token contract' FROM tokens
-                UNION ALL SELECT DISTINCT chain, token, 'token contract' FROM transfers WHERE token <> 'native'
-                UNION ALL SELECT DISTINCT chain, pool, 'DEX pool' FROM swaps WHERE pool IS NOT NULL
-                UNION ALL SELECT DISTINCT t.chain, t.to_address, 'swap router' FROM swaps s
-                    JOIN transactions t ON t.chain = s.chain AND t.hash = s.tx_hash
-                    WHERE t.to_address IS NOT NULL AND t.to_address <> coalesce(s.recipient, '')
-                      AND t.to_address <> coalesce(s.initiator, '')
-                UNION ALL SELECT DISTINCT chain, '{ZERO}', 'zero address' FROM transfers
-                UNION ALL SELECT DISTINCT t.chain, t.to_address, 'contract that pulls tokens' FROM transfers t
-                    JOIN transactions x ON x.chain = t.chain AND x.hash = t.tx_hash
-                    WHERE t.kind IN ('erc20', 'trc20') AND x.to_address = t.to_address AND t.from_address = x.from_address
-            ) GROUP BY chain, address"""
+            SELECT chain, address, CASE WHEN source = 'label' THEN 'labelled ' || category
+                                        ELSE replace(coalesce(category, kind), '_', ' ') END AS kind
+            FROM {rel} WHERE kind <> 'exchange_deposit' {chain_filter}""",
+        params,
     )
+    # Only labelled hot wallets: the exchange-paid victim rules (platform_exchange_paid, platform_sequences)
+    # read pt_exchange, and with the hot wallets found by behaviour added they took dozens of ordinary
+    # wallets for collection wallets and OTC desks (stress bench, seed 101: 210 OTC cash-outs, 19 before).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_exchange AS
-            SELECT DISTINCT chain, address FROM {labels} WHERE {label_match(EXCHANGE_CATEGORIES)}"""
+            SELECT chain, address, entity FROM {rel}
+            WHERE kind = 'exchange_hot_wallet' AND source = 'label' AND category = 'exchange' {chain_filter}""",
+        params,
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_otc_labelled AS
-            SELECT DISTINCT chain, address FROM {labels} WHERE {label_match(OTC_CATEGORIES)}"""
-    )
-    # A deposit account sends at least half of what it sends (by USD, or by count when no USD is known)
-    # to exchange hot wallets: that is the exchange sweeping its customer's address.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_deposits AS
-            WITH outs AS (
-                SELECT t.chain, t.from_address AS address, t.usd,
-                       (x.address IS NOT NULL) AS to_exchange
-                FROM transfers t LEFT JOIN pt_exchange x ON x.chain = t.chain AND x.address = t.to_address
-                WHERE t.from_address IS NOT NULL AND t.from_address <> coalesce(t.to_address, '')
-                  AND t.kind IN ('erc20', 'trc20', 'native') {chain_filter.replace('chain', 't.chain')})
-            SELECT chain, address, count(*) FILTER (WHERE to_exchange) AS sweeps,
-                   sum(usd) FILTER (WHERE to_exchange) AS swept_usd
-            FROM outs GROUP BY chain, address
-            HAVING count(*) FILTER (WHERE to_exchange) > 0
-               AND (coalesce(sum(usd) FILTER (WHERE to_exchange), 0) >= 0.5 * coalesce(sum(usd), 0)
-                    AND count(*) FILTER (WHERE to_exchange) >= 0.5 * count(*))""",
+            SELECT chain, address FROM {rel} WHERE kind = 'otc_desk' AND source = 'label' {chain_filter}""",
         params,
     )
-    con.execute("DELETE FROM pt_deposits WHERE (chain, address) IN (SELECT chain, address FROM pt_services)")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_deposits AS
+            WITH hot AS (SELECT chain, address FROM {rel} WHERE kind = 'exchange_hot_wallet')
+            SELECT d.chain, d.address, d.entity, count(t.tx_hash) AS sweeps, sum(t.usd) AS swept_usd
+            FROM {rel} d
+            LEFT JOIN (SELECT t.chain, t.from_address, t.tx_hash, t.usd FROM transfers t
+                       SEMI JOIN hot x ON x.chain = t.chain AND x.address = t.to_address
+                       WHERE t.kind IN ('erc20', 'trc20', 'native')) t
+                   ON t.chain = d.chain AND t.from_address = d.address
+            WHERE d.kind = 'exchange_deposit' {chain_filter.replace('chain', 'd.chain')}
+            GROUP BY d.chain, d.address, d.entity""",
+        params,
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE pt_swap_returns AS
            SELECT t.chain, t.tx_hash, t.to_address AS address FROM transfers t

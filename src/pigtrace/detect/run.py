@@ -1,6 +1,7 @@
 """`pigtrace analyze`: run the registered detectors over the warehouse, merge their findings per
 (chain, address, role), resolve contradictory roles of one address, and replace the ``findings`` table
-in one transaction (one columnar insert through Arrow). ``behaviour_only`` hides every scam, phishing
+in one transaction (one columnar insert through Arrow). Its first step rebuilds the ``entities`` table
+(services and exchange accounts, pigtrace.entities) the detectors read. ``behaviour_only`` hides every scam, phishing
 and sanction label from the detectors (``AnalysisContext.labels``); the ``analysis_runs`` row says so."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyarrow as pa
 
 from pigtrace.detect.base import AnalysisContext, Finding
 from pigtrace.detect.registry import DETECTORS, get
+from pigtrace.entities import table as entities
 from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import atomic
 
@@ -125,12 +127,13 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
     """Run the detectors (``only``: these ids, plus what they need) and replace the findings table;
     returns the run id, the number of findings and the count per role. ``behaviour_only``: no scam,
     phishing or sanction label is read (service attributions still are). ``progress`` hears "loading label
-    packs", "reading the ledger", "detector <id>" for each detector run, "combining findings" and "writing findings"."""
+    packs", "services and exchange accounts", "reading the ledger", "detector <id>" for each detector run, "combining findings" and "writing findings"."""
     started = _now()
     progress("loading label packs")
     _ensure_labels(con)
     previous = _limit_memory(con)
     try:
+        entities.build(con, progress)  # services and exchange accounts: the ground every detector reads
         progress("reading the ledger")
         _read_ledger_once(con)
         return _analyze(con, only, chain, started, behaviour_only, progress)

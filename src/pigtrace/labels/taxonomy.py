@@ -141,3 +141,18 @@ SERVICE_CATEGORIES = frozenset({
 RISK_LEVELS = ("severe", "high", "medium", "low", "none")
 RISK_ORDER = {level: i for i, level in enumerate(reversed(RISK_LEVELS))}  # none=0 .. severe=4
 
+
+
+def _sql_list(values) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]"
+
+
+# A label row that calls its address a wrongdoer (scam, phishing, sanction, hack, frozen by an issuer ...)
+# rather than naming a service. The TagPack ``abuse`` field counts too, except the service-like abuse
+# concepts (mixers, OTC desks), which are attributions a trace ends at. Behaviour-only analysis and the
+# entities table (services) never read such a row.
+ABUSE_LABEL_SQL = (
+    f"(coalesce(category, '') IN ({_sql_list(ABUSE_CATEGORIES)[1:-1]})"
+    f" OR list_has_any(coalesce(concepts, []::VARCHAR[]), {_sql_list(HIGH_CONCEPTS | SEVERE_CONCEPTS)})"
+    f" OR coalesce(abuse, '') NOT IN ('', {_sql_list(MEDIUM_CONCEPTS)[1:-1]}))"
+)

@@ -60,6 +60,12 @@ TABLES: dict[str, str] = {
         chain VARCHAR NOT NULL, address VARCHAR NOT NULL, role VARCHAR NOT NULL, typology VARCHAR, score DOUBLE,
         first_seen TIMESTAMP, last_seen TIMESTAMP, reasons JSON, evidence JSON, ring VARCHAR, run_id BIGINT,
         PRIMARY KEY (chain, address, role)""",
+    # Services and service accounts (pigtrace.entities): one row per (chain, address), rebuilt by
+    # `pigtrace analyze` and `pigtrace entities --build`; reasons is a JSON list of plain-words strings.
+    # Warehouses written before it get the (empty) table from ensure_schema when next opened for writing.
+    "entities": """
+        chain VARCHAR NOT NULL, address VARCHAR NOT NULL, kind VARCHAR NOT NULL, entity VARCHAR,
+        source VARCHAR NOT NULL, category VARCHAR, score DOUBLE, reasons JSON, PRIMARY KEY (chain, address)""",
     "analysis_runs": """
         id BIGINT PRIMARY KEY, started TIMESTAMP, finished TIMESTAMP, detectors JSON, findings INTEGER,
         behaviour_only BOOLEAN""",

@@ -1,28 +1,28 @@
 """Where a trace stops: which addresses are services (endpoints) and of what kind, per flow-store node.
 
-Place in the flow: labels table + graph/flows -> **trace/endpoints** -> trace/walk (stops there) and
-trace/run (reports kind and entity). Case building and clustering can read the same ``Endpoints``.
+Place in the flow: entities (the warehouse's ``entities`` table, or the same rules computed on demand)
++ labels + graph/flows -> **trace/endpoints** -> trace/walk (stops there) and trace/run (reports kind and
+entity). Case building reads the same ``Endpoints``.
 
-Kinds (the ``kind`` of ``pigtrace trace`` endpoints):
+Kinds (the ``kind`` of ``pigtrace trace`` endpoints), from the entities (pigtrace.entities):
 
-- ``exchange``: a labelled exchange or other custodial service (category exchange, wallet_service,
-  payment_processor, stablecoin_issuer, mining_service, gambling, marketplace); ``entity`` is the
-  exchange's name ("Binance 14" -> "Binance"), else the label's actor or text.
-- ``exchange_deposit``: an unlabelled address that sends nearly all it sends (90% of the USD, 75% of the
-  transfers) to labelled exchange addresses and never swaps on a DEX itself: the exchange sweeping its
-  customer's deposit account; ``entity`` is the exchange it swept to most. An address like that which itself collects the sweeps of at least
-  ``FORWARDER_FEEDERS`` wallets that each send it nearly everything is the exchange's own forwarder: it
-  becomes ``exchange`` and those wallets ``exchange_deposit`` of the same exchange.
-- an unlabelled address that collects the sweeps of at least ``HUB_FEEDERS`` wallets (each sending it
-  nearly all it sends; a wallet's main receiver is the one its latest payment went to), directly or through
-  forwarders that collect as many, and pays at least ``HUB_PAYEES`` different addresses is taken for an exchange's
-  hot wallet nobody labelled: ``exchange`` without an entity, and the wallets sweeping to it its
-  ``exchange_deposit`` accounts (also without an entity).
-- ``bridge``, ``dex`` (defi_dex, defi, defi_lending, and the pools and routers seen in swaps), ``mixer``
-  (mixing_service), ``otc`` (otc_desk, guarantee_marketplace): by label category or concept.
-An address a label calls a wrongdoer (scam, phishing, sanction, ...) is never a service, except a mixer
-(sanctioned mixers stay mixers). ``held`` and ``unknown`` are not properties of an address; the walk gives
-them.
+- ``exchange``: exchange hot wallets and forwarders (labelled, or recognised by behaviour: hubs that
+  collect many wallets' sweeps and pay many customers) and other custodial services a label names (wallet
+  services, payment processors, stablecoin issuers, mining pools, gambling sites, marketplaces);
+- ``exchange_deposit``: exchange deposit accounts (an address that sends nearly all it sends to an
+  exchange's hot wallets and never trades on a DEX itself);
+- ``bridge`` (labelled bridges), ``dex`` (labelled DEXes, and the pools and routers seen in swaps),
+  ``mixer``, ``otc`` (labelled OTC desks and guarantee marketplaces).
+``entity`` is the exchange's or service's name where one is known (a label's, or for hot wallets found by
+behaviour the name of labelled hot wallets that share their deposit accounts); a behaviour id
+(``hub:0x...``) is not shown. Token contracts, contracts that pull their callers' tokens and the zero
+address are services to the detectors but not endpoints: money sent there stays where it is (``held``).
+An address a label calls a wrongdoer (scam, phishing, sanction, ...) is never a service by its labels,
+except a mixer (sanctioned mixers stay mixers: the entities leave abuse labels out, so trace adds them).
+``held`` and ``unknown`` are not properties of an address; the walk gives them.
+
+Works on any warehouse, also one opened read-only or never analysed: ``entities.current`` then computes
+the entities for this connection without writing them.
 """
 
 from __future__ import annotations
@@ -32,34 +32,35 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
+from pigtrace.entities import table as entities
+from pigtrace.entities.labelled import CATEGORY_KIND, CUSTODIAL
 from pigtrace.graph.flows import FlowStore
 from pigtrace.labels import taxonomy
-from pigtrace.labels.attribution import exchange_name
 
 KINDS = ("exchange_deposit", "exchange", "otc", "bridge", "dex", "mixer", "held", "unknown")
 K = {k: i for i, k in enumerate(KINDS)}
 NONE = -1
 
-_CATEGORY_KIND = {
-    "exchange": "exchange", "wallet_service": "exchange", "payment_processor": "exchange",
-    "stablecoin_issuer": "exchange", "mining_service": "exchange", "gambling": "exchange", "marketplace": "exchange",
-    "bridge": "bridge", "defi_bridge": "bridge",
-    "defi_dex": "dex", "defi": "dex", "defi_lending": "dex",
-    "mixing_service": "mixer",
-    "otc_desk": "otc", "guarantee_marketplace": "otc",
-}
-# When an address has labels of several kinds, the first kind here wins.
-_PRIORITY = ("mixer", "exchange", "bridge", "otc", "dex")
-_WRONGDOER = taxonomy.HIGH_CONCEPTS | taxonomy.SEVERE_CONCEPTS
+_WRONGDOER = sorted(taxonomy.HIGH_CONCEPTS | taxonomy.SEVERE_CONCEPTS)
 
-# A deposit account sends (nearly) everything to its exchange: a wallet taken for one ends the trace, so the
-# bar is high (the detectors' cash-out evidence uses half).
-DEPOSIT_USD_SHARE = 0.9
-DEPOSIT_COUNT_SHARE = 0.75
-FORWARDER_FEEDERS = 10  # wallets sweeping (nearly) all they send to one address make it a forwarder
-FEEDER_SHARE = 0.9
-HUB_FEEDERS = 10  # an unlabelled hot wallet: this many wallets sweep to it (directly or through forwarders) ...
-HUB_PAYEES = 20  # ... and it pays this many different addresses
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+# entity kind (and for other services the label category) -> trace kind
+_KIND_SQL = f"""CASE WHEN kind = 'exchange_hot_wallet' THEN 'exchange'
+                     WHEN kind = 'other_service' AND source = 'label' AND category IN ({_in(CUSTODIAL)}) THEN 'exchange'
+                     WHEN kind = 'exchange_deposit' THEN 'exchange_deposit'
+                     WHEN kind = 'otc_desk' THEN 'otc'
+                     WHEN kind = 'bridge' AND source = 'label' THEN 'bridge'
+                     WHEN kind IN ('dex', 'mixer') THEN kind END"""
+_WRONGDOER_SQL = (f"(coalesce(category, '') IN ({_in(taxonomy.ABUSE_CATEGORIES)})"
+                  f" OR list_has_any(coalesce(concepts, []::VARCHAR[]), [{_in(_WRONGDOER)}])"
+                  f" OR coalesce(abuse, '') IN ({_in(_WRONGDOER)}))")
+# a label row naming a mixer (by its category, else by its concepts), whatever else it says
+_MIXER_SQL = (f"(category = 'mixing_service' OR (coalesce(category, '') NOT IN ({_in(CATEGORY_KIND)})"
+              " AND list_contains(coalesce(concepts, []::VARCHAR[]), 'mixing_service')))")
 
 
 @dataclass
@@ -78,16 +79,9 @@ class Endpoints:
         return self.names[e] if e >= 0 else None
 
 
-def label_state(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute(
-        "SELECT count(*), coalesce(sum(hash(chain, address, label, category, actor)), 0) FROM labels"
-    ).fetchall()[0]
-    return f"labels={row[0]}:{row[1]}"
-
-
 def load_endpoints(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
-    """Endpoints for ``store`` under the warehouse's current labels (kept with the store per label state)."""
-    key = label_state(con)
+    """Endpoints for ``store`` under the warehouse's current entities (kept with the store per state)."""
+    key = entities.state_key(con)
     hit = store.derived.get("endpoints")
     if hit is not None and hit.key == key:
         return hit
@@ -98,139 +92,36 @@ def load_endpoints(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoint
 
 
 def classify(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
+    """Each node's endpoint kind and entity, from the entities (mapped to flow-store nodes)."""
     ep = Endpoints(kind=np.full(store.n_nodes, NONE, dtype=np.int8), entity=np.full(store.n_nodes, -1, dtype=np.int32))
-    _labelled(con, store, ep)
-    dex = store.dex_nodes[ep.kind[store.dex_nodes] == NONE]
-    ep.kind[dex] = K["dex"]
-    if store.n_edges:
-        sends = _Sends.of(store)
-        _hubs(store, ep, sends)
-        _deposits(store, ep, sends)
+    rel = entities.current(con)
+    rows = con.execute(
+        f"""WITH wrong AS (SELECT DISTINCT chain, address FROM labels WHERE {_WRONGDOER_SQL} AND NOT {_MIXER_SQL}),
+            mixers AS (SELECT chain, address, arg_min(coalesce(actor, label), label) AS entity FROM labels
+                       WHERE {_MIXER_SQL} GROUP BY ALL),
+            e AS (SELECT chain, address, {_KIND_SQL} AS k,
+                         CASE WHEN NOT starts_with(coalesce(entity, ''), 'hub:') THEN entity END AS entity, source
+                  FROM {rel})
+            SELECT chain, address, 'mixer' AS k, coalesce(entity, '') AS entity FROM mixers
+            UNION ALL
+            SELECT e.chain, e.address, e.k, coalesce(e.entity, '') FROM e
+            WHERE e.k IS NOT NULL AND (chain, address) NOT IN (SELECT chain, address FROM mixers)
+              AND NOT (e.source = 'label' AND (chain, address) IN (SELECT chain, address FROM wrong))
+            ORDER BY 1, 2"""
+    ).fetchnumpy()
+    if not len(rows["chain"]):
+        return ep
+    chains, addresses = rows["chain"].astype(str), rows["address"].astype(str)
+    names = rows["entity"].astype(str)
+    uniq, inv = np.unique(names, return_inverse=True)
+    ep.names = [str(u) for u in uniq if u]
+    inv = inv - (1 if len(uniq) and uniq[0] == "" else 0)  # '' (no entity) sorts first and becomes -1
+    k_uniq, k_inv = np.unique(rows["k"].astype(str), return_inverse=True)
+    kind = np.array([K[k] for k in k_uniq], dtype=np.int8)[k_inv]
+    for chain in np.unique(chains):
+        sel = np.flatnonzero(chains == chain)
+        nodes = store.nodes_of(str(chain), addresses[sel])
+        ok = nodes >= 0
+        ep.kind[nodes[ok]] = kind[sel[ok]]
+        ep.entity[nodes[ok]] = inv[sel[ok]]
     return ep
-
-
-def _labelled(con, store: FlowStore, ep: Endpoints) -> None:
-    rows = con.execute("SELECT chain, address, category, concepts, actor, label, abuse FROM labels").fetchall()
-    by_chain: dict[str, list] = {}
-    ids: dict[str, int] = {}
-    for r in rows:
-        by_chain.setdefault(r[0], []).append(r)
-    for chain, items in by_chain.items():
-        nodes = store.nodes_of(chain, [r[1] for r in items])
-        best: dict[int, tuple[int, str | None]] = {}
-        wrongdoer: set[int] = set()
-        for node, (_c, _a, category, concepts, actor, label, abuse) in zip(nodes.tolist(), items):
-            if node < 0:
-                continue
-            concepts = set(concepts or [])
-            k = _CATEGORY_KIND.get(category or "")
-            if k is None:
-                k = next((_CATEGORY_KIND[c] for c in sorted(concepts) if c in _CATEGORY_KIND), None)
-            if (category in taxonomy.ABUSE_CATEGORIES or concepts & _WRONGDOER
-                    or (abuse or "") in _WRONGDOER) and k != "mixer":
-                wrongdoer.add(node)
-                continue
-            if k is None:
-                continue
-            rank = _PRIORITY.index(k)
-            name = (exchange_name(label) if k == "exchange" and label else None) or actor or label
-            if node not in best or rank < best[node][0]:
-                best[node] = (rank, name)
-        for node, (rank, name) in best.items():
-            if node in wrongdoer and _PRIORITY[rank] != "mixer":
-                continue
-            ep.kind[node] = K[_PRIORITY[rank]]
-            if name:
-                if name not in ids:
-                    ids[name] = len(ep.names)
-                    ep.names.append(name)
-                ep.entity[node] = ids[name]
-
-
-@dataclass
-class _Sends:
-    """What each address sends: USD and transfers in all, and its main receiver (the receiver of its latest
-    payment) with the share of its sends that went there. Computed once per classification, in O(edges)."""
-    usd: np.ndarray
-    out_usd: np.ndarray
-    out_n: np.ndarray
-    main: np.ndarray  # node id, -1 for an address that never sends
-    main_usd: np.ndarray
-    main_n: np.ndarray
-
-    @classmethod
-    def of(cls, store: FlowStore) -> "_Sends":
-        n = store.n_nodes
-        usd = np.where(np.isfinite(store.usd), store.usd, 0.0)
-        out_n = np.bincount(store.src, minlength=n)
-        main = np.full(n, -1, dtype=np.int64)
-        sends = out_n > 0
-        main[sends] = store.dst[store.out_idx[store.out_ptr[1:][sends] - 1]]
-        to_main = store.dst == main[store.src]
-        return cls(usd, np.bincount(store.src, weights=usd, minlength=n), out_n, main,
-                   np.bincount(store.src, weights=usd * to_main, minlength=n),
-                   np.bincount(store.src, weights=to_main, minlength=n))
-
-    def feeds(self, eligible: np.ndarray) -> np.ndarray:
-        """Per address, how many ``eligible`` wallets send it nearly all (FEEDER_SHARE) they send."""
-        feeder = eligible & (self.main >= 0) & (self.main_usd >= FEEDER_SHARE * self.out_usd) \
-            & (self.main_n >= FEEDER_SHARE * self.out_n)
-        return np.bincount(self.main[feeder], minlength=len(self.main)), feeder
-
-
-def _hubs(store: FlowStore, ep: Endpoints, sends: _Sends) -> None:
-    """Unlabelled exchange hot wallets, by what only a hot wallet does: it collects the sweeps of at least
-    HUB_FEEDERS wallets that each send it nearly all they send, directly or through forwarders (wallets
-    that collect as many sweeps themselves and sweep them on), and pays at least HUB_PAYEES different
-    addresses (withdrawals). A scam's consolidation wallet collects from many wallets too, but pays few."""
-    n, kind = store.n_nodes, ep.kind
-    fed, feeder = sends.feeds(kind == NONE)
-    forwarding = feeder & (fed >= HUB_FEEDERS)
-    behind = fed + np.bincount(sends.main[forwarding], weights=fed[forwarding], minlength=n).astype(np.int64)
-    cand = np.flatnonzero((kind == NONE) & (behind >= HUB_FEEDERS) & (sends.out_n >= HUB_PAYEES))
-    if not len(cand):
-        return
-    out = np.concatenate([store.out_edges(int(c)) for c in cand])
-    pairs = np.unique(store.src[out].astype(np.int64) * n + store.dst[out])
-    payees = np.bincount(pairs // n, minlength=n)
-    kind[cand[payees[cand] >= HUB_PAYEES]] = K["exchange"]
-
-
-def _deposits(store: FlowStore, ep: Endpoints, sends: _Sends) -> None:
-    """Exchange deposit accounts and forwarders, from what each address sends (vectorised)."""
-    n = store.n_nodes
-    kind = ep.kind
-    exchange = kind == K["exchange"]
-    if not exchange.any():
-        return
-    usd, out_usd, out_n = sends.usd, sends.out_usd, sends.out_n
-    to_ex = exchange[store.dst]
-    ex_usd = np.bincount(store.src[to_ex], weights=usd[to_ex], minlength=n)
-    ex_n = np.bincount(store.src[to_ex], minlength=n)
-    swapper = np.zeros(n, dtype=bool)  # a custodial deposit address never trades on a DEX itself
-    swapper[store.src[store.link_pay]] = True
-    deposit = ((kind == NONE) & ~swapper & (ex_n > 0) & (ex_usd >= DEPOSIT_USD_SHARE * out_usd)
-               & (ex_n >= DEPOSIT_COUNT_SHARE * out_n))
-    if not deposit.any():
-        return
-    # the exchange each deposit account swept to most (by USD; by count when no USD is known)
-    sweep = np.flatnonzero(to_ex & deposit[store.src])
-    s, e, w = store.src[sweep].astype(np.int64), ep.entity[store.dst[sweep]].astype(np.int64), usd[sweep] + 1e-9
-    m = len(ep.names) + 1
-    uniq, inv = np.unique(s * m + (e + 1), return_inverse=True)
-    total = np.bincount(inv, weights=w)
-    u_src, u_ent = uniq // m, uniq % m - 1
-    best = np.lexsort((-total, u_src))
-    u_src, u_ent = u_src[best], u_ent[best]
-    first = np.concatenate(([True], u_src[1:] != u_src[:-1]))
-    kind[u_src[first]] = K["exchange_deposit"]
-    ep.entity[u_src[first]] = u_ent[first]
-    # forwarders: deposit-like addresses that collect the sweeps of many wallets sending them nearly all
-    fed, feeder = sends.feeds(kind == NONE)
-    forwarder = deposit & (fed >= FORWARDER_FEEDERS)
-    if not forwarder.any():
-        return
-    kind[forwarder] = K["exchange"]
-    fed_by = np.flatnonzero(feeder & forwarder[np.maximum(sends.main, 0)])
-    kind[fed_by] = K["exchange_deposit"]
-    ep.entity[fed_by] = ep.entity[sends.main[fed_by]]

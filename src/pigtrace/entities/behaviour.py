@@ -1,0 +1,391 @@
+"""Entities from behaviour: services and service accounts recognised from what the ledger shows, whether
+or not anyone labelled them.
+
+Place in the flow: the compact ledger (``ledger_*`` tables, address refs) + ``pt_en_labelled`` ->
+**entities/behaviour** -> entities/table. Everything is DuckDB SQL over integer refs; no Python loop
+over rows.
+
+Contracts, by what the chain says they are (``structural``):
+
+- ``token_contract``: in ``tokens``, or the token of a ledger transfer;
+- ``dex``: DEX pools (the ``pool`` of a swap) and routers (the ``sender`` of a swap that is neither its
+  recipient nor its signer, or the contract a swap transaction called);
+- ``bridge``: contracts that pull tokens from whoever calls them: in a transaction sent to the contract,
+  the signer's own tokens move to the contract (bridge deposits, vaults, staking); ``category`` says
+  ``pulls_callers_tokens``, as a bridge cannot be told from a vault by this alone;
+- ``other_service``: the zero address (mints and burns).
+
+Accounts, by the shape of their flows (``accounts``), on the value transfers (tokens and native coin, a
+positive amount, two different parties). An address's *main receiver* is the receiver of its latest
+payment; a *feeder* of X sends X at least ``FEEDER_SHARE`` of what it sends (by USD and by count) and X is
+its main receiver. Only addresses no label or contract rule took are candidates.
+
+- hub (``exchange_hot_wallet``, ``category`` hub, entity ``hub:<address>``): at least ``HUB_FEEDERS``
+  feeders, directly or through forwarders (feeders that have ``HUB_FEEDERS`` feeders of their own), and at
+  least ``HUB_PAYEES`` different payees: an exchange's hot wallet that collects its customers' deposit
+  accounts and pays withdrawals. A scam's consolidation wallet collects from many wallets too, but pays few.
+- ``exchange_deposit``: sends at least ``DEPOSIT_USD_SHARE`` of its USD and ``DEPOSIT_COUNT_SHARE`` of its
+  transfers to exchange hot wallets (labelled, custodial services, or hubs), and never trades on a DEX
+  itself; its entity is the exchange it swept to most (by USD).
+- forwarder (``exchange_hot_wallet``, ``category`` forwarder): a deposit-shaped address that has at least
+  ``FORWARDER_FEEDERS`` feeders of its own: the exchange's batching wallet; its feeders become deposit
+  accounts of the same entity.
+
+OTC desks are recognised from labels only: a desk pays and is paid by many parties in round sums, as do
+merchants, payment processors, market makers and payroll wallets, and nothing on the chain tells them
+apart (the cash_out detector judges desk-shaped wallets that scam wallets paid, case by case).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from pigtrace.entities.labelled import CUSTODIAL
+
+ZERO = "0x0000000000000000000000000000000000000000"
+VALUE_KINDS = "('erc20', 'trc20', 'native')"
+
+# A feeder sends its main receiver at least this share of what it sends (USD and count): sweeping, not
+# paying. Customers' deposit accounts sweep all they hold; 0.9 leaves room for a stray dust or refund.
+FEEDER_SHARE = 0.9
+# An unlabelled hot wallet: this many feeders (directly or through forwarders) ... The simulator's smallest
+# exchange has dozens of deposit accounts per hot wallet; a scam's per-victim deposit wallets that sweep
+# to one consolidation wallet reach 10 too, which is why HUB_PAYEES is the second gate. 10 (not 5): at 5,
+# real Ethereum blocks show batch-payout contracts and airdrop distributors collecting from 5-9 wallets.
+HUB_FEEDERS = 10
+# ... and it pays this many different addresses (withdrawals to customers). A consolidation wallet pays
+# one to a few splitters or peel hops; a hot wallet pays its customers, hundreds in a month.
+HUB_PAYEES = 20
+# ... and at least this many of its payees also paid into the wallets that sweep to it (or into those
+# behind its forwarders): customers who deposit and withdraw. A ring's consolidation wallet fed by
+# per-victim deposit wallets passes the two gates above (seed 7, sweeps=multi_hop: 130 and 88 feeders,
+# 43 and 52 payees) but pays none of its victims; the simulator's hot wallets have 12 to 57 such payees.
+HUB_CUSTOMERS = 5
+# A deposit account sends (nearly) everything to its exchange: an address taken for one ends a trace and
+# is read as a cash-out point, so the bar is high. 0.9 of the USD: a customer's deposit account sweeps all;
+# 0.75 of the transfers: gas refunds and dust sent back are transfers of no value.
+DEPOSIT_USD_SHARE = 0.9
+DEPOSIT_COUNT_SHARE = 0.75
+# Rule 2 (hot wallets sharing deposit accounts): a sweeper sends to at most this many hot wallets (the
+# simulator's exchanges have 1-4; real ones a handful); a retail wallet pays more different busy wallets.
+MAX_HOT_WALLETS = 5
+# ... and at least this share of a hot wallet's payers are sweepers (feeders, for rule 1): a merchant's,
+# payment processor's or OTC desk's payers are mostly customers paying it directly; an exchange hot wallet's
+# are its deposit accounts and forwarders (seed 42: an OTC desk with 13 laundering feeders among 51 payers,
+# its customers round-tripping, was taken for a hot wallet without this guard).
+SWEEPER_SHARE = 0.5
+# A deposit-shaped address that collects the sweeps of this many feeders is the exchange's forwarder.
+FORWARDER_FEEDERS = 10
+# ... whose feeders are paid by at least this many different addresses (other than the feeders): each
+# feeder of a forwarder is a different customer's account; a ring's laundering wallets sweeping into one
+# mule account are paid by the same few collection and splitting wallets (seed 101: 14 laundering wallets
+# into a mule had 3 sources, and the mule was taken for a forwarder without this guard).
+FORWARDER_SOURCES = 10
+
+
+def structural(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``pt_en_structural(ref, kind, entity, category, score, reasons)``: token contracts, DEX pools
+    and routers, contracts that pull their callers' tokens, the zero address."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_structural AS
+            WITH hits AS (
+                SELECT ref, 0 AS rank, 'dex' AS kind, 'pool' AS category, count(*) AS n,
+                       'DEX pool: ' || count(*) || ' swap(s)' AS reason
+                FROM (SELECT pool_ref AS ref FROM ledger_swaps WHERE pool_ref IS NOT NULL) GROUP BY ref
+                UNION ALL
+                SELECT ref, 1, 'dex', 'router', count(DISTINCT tx_ref), 'routes swaps: ' || count(DISTINCT tx_ref) || ' swap transaction(s) went through it'
+                FROM (SELECT tx_ref, sender_ref AS ref FROM ledger_swaps
+                      WHERE sender_ref IS DISTINCT FROM recipient_ref AND sender_ref IS DISTINCT FROM initiator_ref
+                      UNION ALL
+                      SELECT s.tx_ref, x.to_ref FROM ledger_swaps s JOIN ledger_transactions x ON x.tx_ref = s.tx_ref
+                      WHERE x.to_ref IS DISTINCT FROM s.recipient_ref AND x.to_ref IS DISTINCT FROM s.initiator_ref)
+                WHERE ref IS NOT NULL GROUP BY ref
+                UNION ALL
+                SELECT ref, 2, 'token_contract', 'token', 1, 'token contract'
+                FROM (SELECT a.ref FROM tokens k JOIN addresses a ON a.chain = k.chain AND a.address = k.address
+                      UNION SELECT token_ref FROM ledger_transfers WHERE kind <> 'native')
+                UNION ALL
+                SELECT t.to_ref, 3, 'bridge', 'pulls_callers_tokens', count(DISTINCT t.from_ref),
+                       'takes tokens from whoever calls it (' || count(DISTINCT t.from_ref)
+                       || ' caller(s)): a bridge deposit or a vault'
+                FROM ledger_transfers t JOIN ledger_transactions x ON x.tx_ref = t.tx_ref
+                WHERE t.kind IN ('erc20', 'trc20') AND x.to_ref = t.to_ref AND t.from_ref = x.from_ref
+                GROUP BY t.to_ref
+                UNION ALL
+                SELECT ref, 4, 'other_service', 'zero_address', 1, 'the zero address (mints and burns)'
+                FROM addresses WHERE address = '{ZERO}')
+            SELECT ref, arg_min(kind, rank) AS kind, NULL::VARCHAR AS entity, arg_min(category, rank) AS category,
+                   CASE WHEN arg_min(kind, rank) = 'bridge' THEN least(1.0, 0.4 + 0.1 * arg_min(n, rank))
+                        ELSE 1.0 END::DOUBLE AS score,
+                   list(reason ORDER BY rank) AS reasons
+            FROM hits WHERE ref NOT IN (SELECT ref FROM pt_en_labelled) GROUP BY ref"""
+    )
+
+
+def accounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``pt_en_accounts(ref, kind, entity, category, score, reasons)``: unlabelled hot wallets (hubs),
+    forwarders and exchange deposit accounts. Reads ``pt_en_labelled`` and ``pt_en_structural``."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_value AS
+            SELECT from_ref AS src, to_ref AS dst, tx_ref, token_ref, coalesce(usd, 0) AS usd,
+                   (coalesce(epoch_us(time), 0), coalesce(block_number, 0), log_index) AS pos
+            FROM ledger_transfers
+            WHERE kind IN {VALUE_KINDS} AND from_ref IS NOT NULL AND to_ref IS NOT NULL AND from_ref <> to_ref
+              AND (amount > 0 OR amount_text IS NOT NULL)"""
+    )
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_en_taken AS
+                   SELECT ref FROM pt_en_labelled UNION SELECT ref FROM pt_en_structural""")
+    # per sender: what it sends, its main receiver (the receiver of its latest payment) and its share there
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_sends AS
+            WITH s AS (SELECT src, sum(usd) AS out_usd, count(*) AS out_n, arg_max(dst, pos) AS main
+                       FROM pt_en_value GROUP BY src),
+            m AS (SELECT v.src, sum(v.usd) AS main_usd, count(*) AS main_n
+                  FROM pt_en_value v JOIN s ON s.src = v.src AND s.main = v.dst GROUP BY v.src)
+            SELECT s.*, m.main_usd, m.main_n,
+                   m.main_usd >= {FEEDER_SHARE} * s.out_usd AND m.main_n >= {FEEDER_SHARE} * s.out_n AS sweeps_all,
+                   s.src NOT IN (SELECT ref FROM pt_en_taken) AS free
+            FROM s JOIN m USING (src)"""
+    )
+    _hubs(con)
+    _deposits(con)
+    _forwarders(con)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_en_accounts AS
+           SELECT ref, 'exchange_hot_wallet' AS kind, entity, 'hub' AS category, score, reasons FROM pt_en_hubs
+           UNION ALL
+           SELECT ref, 'exchange_hot_wallet', entity, 'forwarder', score, reasons FROM pt_en_forwarders
+           UNION ALL
+           SELECT ref, 'exchange_deposit', entity, 'deposit', score, reasons FROM pt_en_deposits
+           WHERE ref NOT IN (SELECT ref FROM pt_en_forwarders)"""
+    )
+    for t in ("pt_en_value", "pt_en_pairs", "pt_en_taken", "pt_en_sends", "pt_en_hubs", "pt_en_deposits",
+              "pt_en_forwarders"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _feeds(eligible: str) -> str:
+    """SQL: per address, how many ``eligible`` senders (a predicate on ``pt_en_sends``) are its feeders."""
+    return f"SELECT main AS ref, count(*) AS fed FROM pt_en_sends WHERE sweeps_all AND {eligible} GROUP BY main"
+
+
+def _hubs(con: duckdb.DuckDBPyConnection) -> None:
+    """Unlabelled hot wallets by two rules, then one entity per exchange (``_name_hubs``)."""
+    custodial = ", ".join(f"'{c}'" for c in CUSTODIAL)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_hot_labelled AS
+            SELECT ref, entity FROM pt_en_labelled WHERE category IN ({custodial})"""
+    )
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_en_pairs AS
+                   SELECT src, dst, sum(usd) AS usd, count(*) AS n FROM pt_en_value GROUP BY src, dst""")
+    # rule 1: feeders (each sending it nearly all it sends), directly or through forwarders, and many payees
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_hub_feeders AS
+            WITH fed AS ({_feeds("free")}),
+            fwd AS (SELECT s.main AS ref, sum(f.fed) AS via, count(*) AS forwarders
+                    FROM pt_en_sends s JOIN fed f ON f.ref = s.src
+                    WHERE s.sweeps_all AND s.free AND f.fed >= {HUB_FEEDERS} GROUP BY s.main)
+            SELECT ref, coalesce(fed.fed, 0) AS direct, coalesce(fwd.via, 0) AS via,
+                   coalesce(fwd.forwarders, 0) AS forwarders
+            FROM fed FULL JOIN fwd USING (ref)
+            WHERE coalesce(fed.fed, 0) + coalesce(fwd.via, 0) >= {HUB_FEEDERS}
+              AND ref IN (SELECT src FROM pt_en_sends WHERE free AND out_n >= {HUB_PAYEES})
+              AND coalesce(fed.fed, 0) + coalesce(fwd.forwarders, 0)
+                  >= {SWEEPER_SHARE} * (SELECT count(*) FROM pt_en_pairs p WHERE p.dst = ref)"""
+    )
+    # rule 2: an exchange with several hot wallets sweeps each deposit account to any of them, so no one
+    # wallet is a deposit account's main receiver. A *sweeper* sends at least FEEDER_SHARE of what it sends
+    # (USD and count) to at most MAX_HOT_WALLETS busy wallets (HUB_PAYEES payees) or known
+    # exchange wallets; a busy wallet most of whose payers (SWEEPER_SHARE) are sweepers, with HUB_FEEDERS wallets
+    # behind them at least (a forwarder counts with its own feeders), is a hot wallet.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_busy AS
+            WITH payees AS (SELECT src AS ref, count(*) AS payees FROM pt_en_pairs GROUP BY src),
+            payers AS (SELECT dst AS ref, count(*) AS payers FROM pt_en_pairs GROUP BY dst)
+            SELECT ref, payees, payers FROM payees JOIN payers USING (ref)
+            WHERE payees >= {HUB_PAYEES}
+              AND ref IN (SELECT src FROM pt_en_sends WHERE free)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_sweeps AS
+            WITH target AS (SELECT ref FROM pt_en_busy UNION SELECT ref FROM pt_en_hot_labelled),
+            per AS (SELECT p.src, count(*) AS receivers, count(*) FILTER (WHERE t.ref IS NOT NULL) AS hot,
+                           sum(p.usd) AS usd, sum(p.usd) FILTER (WHERE t.ref IS NOT NULL) AS hot_usd,
+                           sum(p.n) AS n, sum(p.n) FILTER (WHERE t.ref IS NOT NULL) AS hot_n
+                    FROM pt_en_pairs p LEFT JOIN target t ON t.ref = p.dst GROUP BY p.src),
+            sweeper AS (SELECT src FROM per JOIN pt_en_sends s USING (src)
+                        WHERE s.free AND src NOT IN (SELECT ref FROM target) AND hot BETWEEN 1 AND {MAX_HOT_WALLETS}
+                          AND hot_usd >= {FEEDER_SHARE} * usd AND hot_n >= {FEEDER_SHARE} * n)
+            SELECT p.src, p.dst FROM pt_en_pairs p SEMI JOIN sweeper w ON w.src = p.src
+            WHERE p.dst IN (SELECT ref FROM target)"""
+    )
+    # a sweeper that is itself fed (a forwarder) counts with the wallets behind it
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_hub_sweepers AS
+            WITH fed AS ({_feeds("free")}),
+            w AS (SELECT w.dst AS ref, count(*) AS sweepers, sum(1 + coalesce(f.fed, 0)) AS behind
+                  FROM pt_en_sweeps w LEFT JOIN fed f ON f.ref = w.src GROUP BY w.dst)
+            SELECT b.ref, w.sweepers, w.behind, b.payers FROM pt_en_busy b JOIN w USING (ref)
+            WHERE w.behind >= {HUB_FEEDERS} AND w.sweepers >= {SWEEPER_SHARE} * b.payers"""
+    )
+    # customers: whoever pays the candidate's feeders, or the wallets that feed those (two levels, for
+    # forwarders); an exchange pays withdrawals to some of the same people who deposit
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_en_cand AS
+           SELECT ref FROM pt_en_hub_feeders UNION SELECT ref FROM pt_en_hub_sweepers"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_en_round_trips AS
+           WITH l1 AS (SELECT c.ref, p.src AS w FROM pt_en_cand c JOIN pt_en_pairs p ON p.dst = c.ref),
+           l2 AS (SELECT l1.ref, p.src AS w FROM l1 JOIN pt_en_pairs p ON p.dst = l1.w),
+           l3 AS (SELECT l2.ref, p.src AS w FROM l2 JOIN pt_en_pairs p ON p.dst = l2.w),
+           customers AS (SELECT ref, w FROM l2 UNION SELECT ref, w FROM l3)
+           SELECT c.ref, count(*) AS n FROM customers c JOIN pt_en_pairs p ON p.src = c.ref AND p.dst = c.w
+           GROUP BY c.ref"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_hubs AS
+            WITH payees AS (SELECT src AS ref, count(*) AS payees FROM pt_en_pairs SEMI JOIN pt_en_cand c ON c.ref = src
+                            GROUP BY src)
+            SELECT c.ref, NULL::VARCHAR AS entity,
+                   (0.5 + 0.2 * least(1.0, greatest(coalesce(f.direct + f.via, 0), coalesce(w.behind, 0))
+                                             / {4 * HUB_FEEDERS})
+                        + 0.15 * least(1.0, p.payees / {4 * HUB_PAYEES})
+                        + 0.15 * least(1.0, r.n / {4 * HUB_CUSTOMERS}))::DOUBLE AS score,
+                   list_filter([
+                       CASE WHEN f.ref IS NOT NULL THEN f.direct || ' wallet(s) sweep at least {FEEDER_SHARE:.0%} of what they send to it'
+                            || CASE WHEN f.forwarders > 0 THEN '; ' || f.via || ' more through ' || f.forwarders
+                                    || ' forwarder(s)' ELSE '' END END,
+                       CASE WHEN w.ref IS NOT NULL THEN w.sweepers || ' of its ' || w.payers || ' payers (with '
+                            || w.behind || ' wallets behind them) send at least {FEEDER_SHARE:.0%} of what they send '
+                            || 'to it and a few wallets like it' END,
+                       'pays ' || p.payees || ' different addresses, ' || r.n || ' of them also paid into the wallets '
+                       || 'that sweep to it (customers withdrawing): an exchange hot wallet nobody labelled'],
+                       lambda x: x IS NOT NULL) AS reasons
+            FROM pt_en_cand c JOIN payees p USING (ref) JOIN pt_en_round_trips r USING (ref)
+            LEFT JOIN pt_en_hub_feeders f USING (ref) LEFT JOIN pt_en_hub_sweepers w USING (ref)
+            WHERE p.payees >= {HUB_PAYEES} AND r.n >= {HUB_CUSTOMERS}"""
+    )
+    _name_hubs(con)
+    for t in ("pt_en_busy", "pt_en_sweeps", "pt_en_hub_feeders", "pt_en_hub_sweepers", "pt_en_cand",
+              "pt_en_round_trips"):
+        con.execute(f"DROP TABLE {t}")
+
+
+def _name_hubs(con: duckdb.DuckDBPyConnection) -> None:
+    """One entity per exchange: hot wallets that share sweeping deposit accounts (``pt_en_sweeps``) are one
+    exchange's. A group with labelled hot wallets takes the name most of them carry; one without takes
+    ``hub:<address>`` of its first hub."""
+    edges = con.execute(
+        """SELECT w.src, w.dst FROM pt_en_sweeps w
+           WHERE w.dst IN (SELECT ref FROM pt_en_hubs UNION SELECT ref FROM pt_en_hot_labelled)
+           UNION ALL SELECT ref, ref FROM pt_en_hubs"""
+    ).fetchnumpy()
+    if not len(edges["src"]):
+        return
+    src, dst = np.asarray(edges["src"], np.int64), np.asarray(edges["dst"], np.int64)
+    refs, inv = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    n = len(refs)
+    g = coo_matrix((np.ones(len(src)), (inv[:len(src)], inv[len(src):])), shape=(n, n))
+    _, comp = connected_components(g, directed=False)
+    con.register("pt_en_comp_arrow", pa.table({"ref": refs, "comp": comp.astype(np.int64)}))
+    con.execute(
+        """UPDATE pt_en_hubs SET entity = n.name FROM (
+               WITH c AS (SELECT * FROM pt_en_comp_arrow),
+               named AS (SELECT c.comp, mode(l.entity) AS name FROM c JOIN pt_en_hot_labelled l USING (ref)
+                         WHERE l.entity IS NOT NULL GROUP BY c.comp),
+               first AS (SELECT c.comp, 'hub:' || min(a.address) AS name FROM c JOIN pt_en_hubs h USING (ref)
+                         JOIN addresses a ON a.ref = h.ref GROUP BY c.comp)
+               SELECT c.ref, coalesce(named.name, first.name) AS name
+               FROM c JOIN first USING (comp) LEFT JOIN named USING (comp)) n
+           WHERE pt_en_hubs.ref = n.ref"""
+    )
+    con.unregister("pt_en_comp_arrow")
+
+
+def _deposits(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_en_hot AS
+                   SELECT ref, entity FROM pt_en_hot_labelled UNION ALL SELECT ref, entity FROM pt_en_hubs""")
+    # a wallet that pays into a swap and is paid another token back in the same transaction trades on a DEX
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_en_swappers AS
+           WITH parties AS (SELECT tx_ref, pool_ref AS ref FROM ledger_swaps WHERE pool_ref IS NOT NULL
+                            UNION SELECT tx_ref, sender_ref FROM ledger_swaps
+                            WHERE sender_ref IS DISTINCT FROM recipient_ref AND sender_ref IS DISTINCT FROM initiator_ref),
+           pay AS (SELECT v.tx_ref, v.src AS ref, v.token_ref FROM pt_en_value v
+                   SEMI JOIN parties p ON p.tx_ref = v.tx_ref AND p.ref = v.dst),
+           got AS (SELECT v.tx_ref, v.dst AS ref, v.token_ref FROM pt_en_value v
+                   SEMI JOIN parties p ON p.tx_ref = v.tx_ref AND p.ref = v.src)
+           SELECT DISTINCT pay.ref FROM pay JOIN got ON got.tx_ref = pay.tx_ref AND got.ref = pay.ref
+           WHERE got.token_ref <> pay.token_ref AND pay.ref NOT IN (SELECT ref FROM parties WHERE tx_ref = pay.tx_ref)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_deposits AS
+            WITH swept AS (
+                SELECT v.src AS ref, coalesce(h.entity, '') AS entity, sum(v.usd) AS usd, count(*) AS n
+                FROM pt_en_value v JOIN pt_en_hot h ON h.ref = v.dst
+                WHERE v.src NOT IN (SELECT ref FROM pt_en_hot) GROUP BY ALL),
+            per AS (SELECT ref, sum(usd) AS ex_usd, sum(n) AS ex_n, arg_max(entity, usd + 1e-9 * n) AS entity
+                    FROM swept GROUP BY ref)
+            SELECT p.ref, nullif(p.entity, '') AS entity,
+                   CASE WHEN s.out_usd > 0 THEN p.ex_usd / s.out_usd ELSE p.ex_n / s.out_n END::DOUBLE AS score,
+                   ['sends ' || printf('%.0f%%', 100 * CASE WHEN s.out_usd > 0 THEN p.ex_usd / s.out_usd ELSE 1 END)
+                    || ' of its outgoing USD (' || p.ex_n || ' of ' || s.out_n || ' transfers) to '
+                    || coalesce(nullif(p.entity, ''), 'exchange hot wallets') || ': the exchange sweeping a customer''s deposit account']
+                   AS reasons
+            FROM per p JOIN pt_en_sends s ON s.src = p.ref
+            WHERE s.free AND p.ex_n > 0 AND p.ex_usd >= {DEPOSIT_USD_SHARE} * s.out_usd
+              AND p.ex_n >= {DEPOSIT_COUNT_SHARE} * s.out_n
+              AND p.ref NOT IN (SELECT ref FROM pt_en_swappers)"""
+    )
+    con.execute("DROP TABLE pt_en_swappers")
+
+
+def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
+    """Deposit-shaped addresses with many feeders of their own forward an exchange's deposit accounts in
+    batches: they become hot wallets of the exchange they sweep to, and their feeders its deposit accounts."""
+    # a feeder of forwarders sends at least FEEDER_SHARE of what it sends (USD and count) to at most
+    # MAX_HOT_WALLETS deposit-shaped addresses (an exchange may batch each account through any of its forwarders)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_fwd_feeds AS
+            WITH per AS (SELECT p.src, count(d.ref) AS k, sum(p.usd) AS usd, sum(p.n) AS n,
+                                coalesce(sum(p.usd) FILTER (WHERE d.ref IS NOT NULL), 0) AS d_usd,
+                                coalesce(sum(p.n) FILTER (WHERE d.ref IS NOT NULL), 0) AS d_n
+                         FROM pt_en_pairs p LEFT JOIN pt_en_deposits d ON d.ref = p.dst GROUP BY p.src),
+            feeder AS (SELECT per.src FROM per JOIN pt_en_sends s USING (src)
+                       WHERE s.free AND per.k BETWEEN 1 AND {MAX_HOT_WALLETS} AND per.d_usd >= {FEEDER_SHARE} * per.usd
+                         AND per.d_n >= {FEEDER_SHARE} * per.n
+                         AND per.src NOT IN (SELECT ref FROM pt_en_deposits) AND per.src NOT IN (SELECT ref FROM pt_en_hot))
+            SELECT p.src AS feeder, p.dst AS ref FROM pt_en_pairs p SEMI JOIN feeder f ON f.src = p.src
+            WHERE p.dst IN (SELECT ref FROM pt_en_deposits)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_forwarders AS
+            WITH fed AS (SELECT ref, count(*) AS fed FROM pt_en_fwd_feeds GROUP BY ref
+                         HAVING count(*) >= {FORWARDER_FEEDERS}),
+            sources AS (SELECT f.ref, count(DISTINCT p.src) AS sources
+                        FROM pt_en_fwd_feeds f SEMI JOIN fed USING (ref) JOIN pt_en_pairs p ON p.dst = f.feeder
+                        WHERE p.src <> f.ref
+                          AND NOT EXISTS (SELECT 1 FROM pt_en_fwd_feeds o WHERE o.ref = f.ref AND o.feeder = p.src)
+                        GROUP BY f.ref)
+            SELECT d.ref, d.entity, d.score, f.fed,
+                   ['collects the sweeps of ' || f.fed || ' wallet(s), paid by ' || s.sources
+                    || ' different addresses, and forwards them: ' || d.reasons[1]] AS reasons
+            FROM pt_en_deposits d JOIN fed f USING (ref) JOIN sources s USING (ref)
+            WHERE s.sources >= {FORWARDER_SOURCES}"""
+    )
+    con.execute(
+        """INSERT INTO pt_en_deposits
+           SELECT w.feeder, arg_max(f.entity, p.usd), 0.9::DOUBLE,
+                  ['sends at least 90% of what it sends to exchange forwarders (' || string_agg(a.address, ', ') || ')']
+           FROM pt_en_fwd_feeds w JOIN pt_en_forwarders f ON f.ref = w.ref JOIN addresses a ON a.ref = f.ref
+           JOIN pt_en_pairs p ON p.src = w.feeder AND p.dst = w.ref
+           WHERE w.feeder NOT IN (SELECT ref FROM pt_en_deposits) GROUP BY w.feeder"""
+    )
+    con.execute("DROP TABLE pt_en_fwd_feeds")
+    con.execute("DROP TABLE pt_en_hot")
+    con.execute("DROP TABLE pt_en_hot_labelled")
