@@ -71,16 +71,6 @@ def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray,
     return cf.transform(raw), raw, top, np.array([k in positive for k in keys], dtype=np.float64)
 
 
-def with_ring(own_model, parts) -> tuple[np.ndarray, np.ndarray]:
-    """Both stages' input, world by world (a ring never spans two worlds)."""
-    X2, y = [], []
-    for X, raw, top, lab in parts:
-        R = cf.ring_matrix(top, own_model.score(X), raw)
-        X2.append(np.hstack([X, cf.transform(R, list(cf.RING_FEATURES))]))
-        y.append(lab)
-    return np.vstack(X2), np.concatenate(y)
-
-
 def bands(p: np.ndarray, y: np.ndarray) -> list[dict]:
     """Precision and recall at each score threshold (and the precision inside each band)."""
     out = []
@@ -106,26 +96,23 @@ def main() -> None:
     X = np.vstack([p[0] for p in train])
     y = np.concatenate([p[3] for p in train])
     own = fit(X, y, list(cf.FEATURES), cf.SIGNS, l2=L2)
-    X2, y2 = with_ring(own, train)
-    ring = fit(X2, y2, list(cf.FEATURES) + list(cf.RING_FEATURES), cf.SIGNS, l2=L2)
-    Xc, yc = with_ring(own, check)
-    pc = ring.score(Xc)
+    Xc = np.vstack([p[0] for p in check])
+    yc = np.concatenate([p[3] for p in check])
+    pc = own.score(Xc)
     info = {
-        "what": "scam_collection evidence model (detect/collection_evidence): own evidence, then with the ring's",
+        "what": "scam_collection evidence model (detect/collection_evidence)",
         "trained": str(date.today()), "l2": L2,
         "train_worlds": [f"seed {s} {' '.join(v)}" for _, s, v in TRAIN],
         "train_rows": int(len(y)), "train_positives": int(y.sum()),
         "check_worlds": [f"seed {s} {' '.join(v)}" for _, s, v in CHECK],
         "check_rows": int(len(yc)), "check_positives": int(yc.sum()),
         "check": bands(pc, yc),
-        "check_own_only": bands(own.score(Xc[:, :len(cf.FEATURES)]), yc),
     }
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    save(a.out, {"own": own, "ring": ring}, info)
-    model = ring
+    save(a.out, {"own": own}, info)
+    model = own
     print(json.dumps({f: round(float(w), 2) for f, w in zip(model.features, model.weights)}, indent=1))
     print(json.dumps(info["check"]))
-    print(json.dumps(info["check_own_only"]))
     print(f"wrote {a.out}")
 
 

@@ -13,10 +13,12 @@ Rings: the wallets found are joined when they send most of their money to the sa
 consolidation), get gas from the same funder, or share a payer (the same victim). Each ring's members and
 the link that joined each are kept for `analyze` to store in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
-one payer counts when its ring has many.
+one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
 
-Victims: the wallets (not services, not found scam wallets) that paid the found wallets, scored by the
-wallet's probability and by how much of all they ever sent went to the ring.
+Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
+found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
+wallet scoring ``VICTIM_SURE``), scored by the wallet's probability and by that share: a customer of a
+wallet wrongly taken for a scam spent a sliver of their money there, a victim most of it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from pigtrace.detect.flow_evidence import collect, usd
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
 RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
 RING_MIN = 3
+LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its ring (a per-victim deposit wallet)
+VICTIM_SHARE = 0.2  # a payer is a victim when it sent the ring this share of all it sent ...
+VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
+RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
 MIN_VICTIM_USD = 10.0
 DOWNSTREAM_SHARE = 0.5  # a payment smaller than this is not a loss worth a victim finding
 
@@ -56,15 +62,13 @@ class CollectionEvidence(Detector):
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         cf.build(ctx)
         con = ctx.con
-        keys, raw_own, top = cf.matrix(con)
+        keys, raw_own, _top = cf.matrix(con)
         if not len(keys):
             return []
         models, _info = evidence_model.load("collection")
-        X_own = cf.transform(raw_own)
-        raw_ring = cf.ring_matrix(top, models["own"].score(X_own), raw_own)
-        raw = np.hstack([raw_own, raw_ring])
-        X = np.hstack([X_own, cf.transform(raw_ring, list(cf.RING_FEATURES))])
-        model = models["ring"]
+        model = models["own"]
+        raw = raw_own
+        X = cf.transform(raw)
         p = model.score(X)
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
@@ -72,6 +76,8 @@ class CollectionEvidence(Detector):
         found = (p >= THRESHOLD) & ~down
         joined = (p < THRESHOLD) & (p >= RING_THRESHOLD) & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
+        lone = raw[:, cf.FEATURE_INDEX["payers"]] + raw[:, cf.FEATURE_INDEX["withdrawals"]] <= LONE_PAYERS
+        joined &= lone
         chosen = np.flatnonzero(found | joined)
         ctx.cache["rings"] = [(keys[i].split(":", 1)[0], f"ring-{ring_of[i] + 1}", keys[i].split(":", 1)[1],
                                link_of[i]) for i in chosen if ring_of[i] >= 0]
@@ -95,7 +101,7 @@ class CollectionEvidence(Detector):
         for i in chosen:
             chain, address = keys[i].split(":", 1)
             ring = f"ring-{ring_of[i] + 1}" if ring_of[i] >= 0 else None
-            why = evidence_model.reasons(model, X[i], raw[i], {**cf.FEATURES, **cf.RING_FEATURES})
+            why = evidence_model.reasons(model, X[i], raw[i], cf.FEATURES)
             score = float(p[i])
             if joined[i]:
                 why.append(f"joined for its ring {ring}, which holds {RING_MIN} or more such wallets")
@@ -112,7 +118,7 @@ class CollectionEvidence(Detector):
             return []
         con = ctx.con
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
+            f"""CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
                WITH paid AS (
                    SELECT f.chain, f.src AS address, sum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
                           min(f.time) AS first_seen, max(f.time) AS last_seen, any_value(k.address) AS wallet
@@ -121,11 +127,20 @@ class CollectionEvidence(Detector):
                      AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)
                    GROUP BY ALL)
                SELECT p.*, p.usd / nullif(n.out_usd, 0) AS share
-               FROM paid p JOIN pt_cf_node n USING (chain, address)"""
+               FROM paid p JOIN pt_cf_node n USING (chain, address)
+               LEFT JOIN pt_cf_hold h USING (chain, address)
+               -- a victim pays from its own savings: a wallet that relays within a day money that did not
+               -- come from an exchange or other service is a hop of someone's laundering, not a victim
+               WHERE NOT (coalesce(n.svc_in / nullif(n.in_usd, 0), 0) < {RELAY_ONRAMP}
+                          AND coalesce(h.hold_h, 1e9) < {RELAY_HOURS})
+               -- a wallet whose own money came mostly from the scam's wallets is part of the scam, not its victim
+                 AND coalesce((SELECT sum(f.usd) FROM pt_cf_flow f SEMI JOIN pt_ce_found k
+                                 ON k.chain = f.chain AND k.address = f.src
+                               WHERE f.chain = p.chain AND f.dst = p.address), 0) < 0.5 * n.in_usd"""
         )
         rows = con.execute(
             f"SELECT chain, address, usd, payments, p, share, first_seen, last_seen, wallet FROM pt_ce_victim "
-            f"WHERE usd >= {MIN_VICTIM_USD}"
+            f"WHERE usd >= {MIN_VICTIM_USD} AND (share >= {VICTIM_SHARE} OR p >= {VICTIM_SURE})"
         ).fetchall()
         evidence = collect(con, """SELECT v.chain, v.address, f.tx_hash, f.time, f.src, f.dst, f.token, f.amount,
                                           f.usd, 'payment to a scam collection wallet', f.usd

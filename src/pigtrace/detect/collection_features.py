@@ -38,14 +38,6 @@ FEATURES: dict[str, str] = {
     "top_share": "{:.0%} of what it sent went to one wallet",
     "to_services": "{:.0%} of what it sent went straight to services",
 }
-# The ring's evidence, from the own-evidence probabilities of the wallets that send most of their money to
-# the same wallet as this one (its "sisters"): the second stage of the model.
-RING_FEATURES: dict[str, str] = {
-    "suspect_sisters": "{:.0f} other wallets sending mostly to the same wallet look like scam wallets themselves",
-    "sister_evidence": "the strongest of them scores {:.2f} on its own",
-    "lone_in_ring": "it has one or two payers, in such a group ({:.0f})",
-}
-SUSPECT = 0.1  # own evidence at which a sister counts as a suspect
 FEATURE_INDEX = {name: j for j, name in enumerate(FEATURES)}
 # The direction economics gives each feature: +1 raises the odds of a scam wallet, -1 lowers them. The
 # fit may not turn a feature around (a simulated benign economy must not teach that having many payers
@@ -54,10 +46,9 @@ FEATURE_INDEX = {name: j for j, name in enumerate(FEATURES)}
 SIGNS: dict[str, int] = {
     "payers": 1, "devoted": 1, "repeat": 1, "growing": 1, "onramp": 1, "withdrawals": 1, "back": -1,
     "passed": 1, "hold_d": -1, "life_d": -1, "top_share": 1, "to_services": -1,
-    "suspect_sisters": 1, "sister_evidence": 1, "lone_in_ring": 1,
 }
 # features entering the model as log(1 + x): counts and durations
-LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals", "suspect_sisters", "lone_in_ring")
+LOG_FEATURES = ("payers", "devoted", "repeat", "growing", "withdrawals")
 # Durations enter in days, capped: the model learns "within days, not months", not the minutes a
 # simulated sweep takes (real phishing wallets held money for days and still passed it all on).
 CAPS = {"hold_d": 30.0, "life_d": 180.0}
@@ -127,7 +118,7 @@ def build(ctx: AnalysisContext) -> None:
                    coalesce(g.repeat, 0) AS repeat, coalesce(g.growing, 0) AS growing,
                    coalesce(y.onramp, 0) AS onramp, n.withdrawals,
                    least(coalesce(b.back_usd, 0) / n.in_usd, 2) AS back,
-                   least(n.out_usd / n.in_usd, 2) AS passed,
+                   least(n.out_usd / n.in_usd, 1) AS passed,
                    coalesce(h.hold_h / 24.0, 365) AS hold_d,
                    date_diff('second', n.t0, n.t1) / 86400.0 AS life_d,
                    coalesce(d.top_usd / nullif(n.out_usd, 0), 0) AS top_share,
@@ -157,37 +148,10 @@ def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, np.n
     return np.asarray(rows["key"], dtype=object), raw, np.asarray(rows["top"], dtype=object)
 
 
-def ring_matrix(top: np.ndarray, own: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """Raw RING_FEATURES per candidate from its sisters' own-evidence probabilities ``own``."""
-    out = np.zeros((len(top), len(RING_FEATURES)))
-    has = top != ""
-    if not has.any():
-        return out
-    _, group = np.unique(top[has], return_inverse=True)
-    idx = np.flatnonzero(has)
-    suspect = (own[idx] >= SUSPECT).astype(np.float64)
-    count = np.bincount(group, weights=suspect)
-    out[idx, 0] = count[group] - suspect
-    # the strongest sister: the group's best, or its second best for the best wallet itself
-    vals = own[idx]
-    order = np.lexsort((-vals, group))
-    g = group[order]
-    head = np.r_[True, g[1:] != g[:-1]]
-    start = np.flatnonzero(head)[np.cumsum(head) - 1]  # each sorted row's group start
-    best = vals[order][start]
-    size = np.bincount(group)[g]
-    second = np.where(size > 1, vals[order][np.minimum(start + 1, len(order) - 1)], 0.0)
-    strongest = np.where(np.arange(len(order)) == start, second, best)
-    out[idx[order], 1] = strongest
-    payers = raw[idx, FEATURE_INDEX["payers"]] + raw[idx, FEATURE_INDEX["withdrawals"]]
-    out[idx, 2] = np.where(payers <= 2, out[idx, 0], 0.0)
-    return out
-
-
-def transform(raw: np.ndarray, names=None) -> np.ndarray:
+def transform(raw: np.ndarray) -> np.ndarray:
     """The model's input: counts as log(1 + x), durations in capped days, shares as they are."""
     X = raw.copy()
-    for j, name in enumerate(names or FEATURES):
+    for j, name in enumerate(FEATURES):
         if name in LOG_FEATURES:
             X[:, j] = np.log1p(np.maximum(X[:, j], 0))
         elif name in CAPS:
