@@ -24,6 +24,7 @@ wallet wrongly taken for a scam spent a sliver of their money there, a victim mo
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -87,10 +88,7 @@ class CollectionEvidence(Detector):
 
     def _collection(self, ctx, keys, raw, X, p, model, chosen, joined, ring_of) -> list[Finding]:
         con = ctx.con
-        con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_found (chain VARCHAR, address VARCHAR, p DOUBLE)")
-        rows = [(*keys[i].split(":", 1), float(p[i])) for i in chosen]
-        if rows:
-            con.executemany("INSERT INTO pt_ce_found VALUES (?, ?, ?)", rows)
+        _candidates(con, "pt_ce_found", keys, chosen, p)
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
             "SELECT f.chain, f.address, c.first_seen, c.last_seen FROM pt_ce_found f JOIN pt_cf c USING (chain, address)"
         ).fetchall()}
@@ -154,18 +152,28 @@ class CollectionEvidence(Detector):
                 chain=chain, address=address, role="victim", typology="scam_collection",
                 score=float(p) * (0.6 + 0.4 * share), first_seen=first, last_seen=last,
                 reasons=[f"paid {usd(paid)} in {n} payment(s) to scam collection wallet(s) such as {wallet} "
-                         f"(evidence {p:.2f}); that is {share:.0%} of all it sent"],
+                         f"(collection evidence {p:.2f}); that is {share:.0%} of all it sent"],
                 evidence=evidence.get((chain, address), []), ring=ring.get((chain, wallet))))
         return out
+
+
+def _candidates(con, name: str, keys: np.ndarray, rows: np.ndarray, p: np.ndarray | None = None) -> None:
+    """Temp table ``name`` (chain, address, i, p) of the candidates at positions ``rows``."""
+    split = [k.split(":", 1) for k in keys[rows].tolist()]
+    table = pa.table({"chain": pa.array([c for c, _ in split], pa.string()),
+                      "address": pa.array([a for _, a in split], pa.string()),
+                      "i": pa.array(rows.astype(np.int64), pa.int64()),
+                      "p": pa.array((p[rows] if p is not None else np.zeros(len(rows))).astype(np.float64))})
+    con.register("pt_ce_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_ce_arrow")
+    con.unregister("pt_ce_arrow")
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Found wallets that got at least DOWNSTREAM_SHARE of their money from other found wallets: they
     take from the scam, not from its victims (consolidation, the next hop), so laundering judges them."""
     con = ctx.con
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_first (chain VARCHAR, address VARCHAR, i BIGINT)")
-    con.executemany("INSERT INTO pt_ce_first VALUES (?, ?, ?)",
-                    [(*keys[i].split(":", 1), int(i)) for i in np.flatnonzero(found)])
+    _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
     rows = con.execute(f"""
         SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
         JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address
@@ -186,9 +194,7 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
     link_of = [""] * len(keys)
     if len(near) < 2:
         return ring_of, link_of
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_near (chain VARCHAR, address VARCHAR, i BIGINT)")
-    con.executemany("INSERT INTO pt_ce_near VALUES (?, ?, ?)",
-                    [(*keys[i].split(":", 1), int(i)) for i in near])
+    _candidates(con, "pt_ce_near", keys, near)
     gas = flow_services.GAS_USD
     links = con.execute(f"""
         WITH hub AS (

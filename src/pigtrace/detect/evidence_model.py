@@ -63,8 +63,8 @@ def save(path, models: dict[str, EvidenceModel], info: dict) -> None:
 def fit(X: np.ndarray, y: np.ndarray, features: list[str], signs: dict[str, int], l2: float = 1.0) -> EvidenceModel:
     """Logistic regression with an L2 penalty of ``l2`` on the scaled weights (not the bias), each weight
     held to the sign economics gives its feature (``signs``: +1 raises the odds, -1 lowers them, 0 leaves
-    the feature out). Features are scaled, not centred: a feature at zero adds nothing, so a reason is
-    always "this much evidence" and never "less than the average wallet"."""
+    the feature out). A feature's contribution is measured from the median row, so a reason says what a
+    tell adds over a typical candidate."""
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
     Z = X / scale
@@ -81,8 +81,11 @@ def fit(X: np.ndarray, y: np.ndarray, features: list[str], signs: dict[str, int]
                                for f in features]
     res = minimize(loss, np.zeros(X.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 2000})
-    return EvidenceModel(features=list(features), mean=np.zeros(X.shape[1]), scale=scale, weights=res.x[1:],
-                         bias=float(res.x[0]))
+    # reasons compare a row with the median row: the same scores, with what each tell adds over a typical wallet
+    w = res.x[1:]
+    ref = np.median(X, axis=0)
+    return EvidenceModel(features=list(features), mean=ref, scale=scale, weights=w,
+                         bias=float(res.x[0] + np.sum(w * ref / scale)))
 
 
 def reasons(model: EvidenceModel, x: np.ndarray, raw: np.ndarray, words: dict[str, str], top: int = 4) -> list[str]:

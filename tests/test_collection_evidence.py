@@ -1,0 +1,131 @@
+"""Scam collection from the economics of taking money (detect/collection_evidence) and laundering and
+cash-out by following the money forward in time (detect/propagation).
+
+The worlds here drop the tells the typology detectors gate on (on-chain paybacks, round "taxes"), vary
+what the evidence model weighs (payers, repeat payments, holding time), and check time order: money a
+wallet received after it paid never makes its payments the scam's."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from pigtrace.detect import collection_features as cf
+from pigtrace.detect.evidence_model import load
+from pigtrace.detect.run import analyze
+from tests.ledger_builder import Ledger
+from tests.test_detect_platform_worlds import benign_world, deposit_account, exchange, findings
+
+
+def by_reason(con: duckdb.DuckDBPyConnection, led: Ledger, words: str) -> dict[str, set[str]]:
+    """role -> ledger names of the findings one of whose reasons contains ``words`` (merged findings keep
+    every detector's reasons)."""
+    names = {v: k for k, v in led._names.items()}
+    out: dict[str, set[str]] = {}
+    for address, role in con.execute("SELECT address, role FROM findings WHERE reasons::VARCHAR LIKE ?",
+                                     [f"%{words}%"]).fetchall():
+        out.setdefault(role, set()).add(names.get(address, address))
+    return out
+
+
+COLLECTION = "collection evidence"  # collection_evidence's reasons
+PROPAGATION = "first in first out"  # propagation's reasons
+
+
+def quiet_platform(led: Ledger, tag: str = "qp", victims: int = 5, per_victim: bool = False,
+                   sweep_hours: float = 2.0) -> dict:
+    """A fake platform that pays nothing back on chain and asks for no round "taxes": each victim buys
+    USDT at the exchange and pays uneven, mostly growing amounts over five weeks; the platform wallet
+    sweeps each deposit to a consolidation wallet, which pays a mule's exchange deposit account."""
+    hot = exchange(led)
+    cons, mule = f"{tag}_consolidation", f"{tag}_mule_deposit"
+    out = {"collection": set(), "victims": set(), "consolidation": cons, "mule": mule}
+    for i in range(victims):
+        v = f"{tag}_victim{i}"
+        wallet = f"{tag}_wallet{i}" if per_victim else f"{tag}_wallet"
+        out["victims"].add(v)
+        out["collection"].add(wallet)
+        day0 = timedelta(days=3 * i, hours=5 * i)
+        amounts = [137.5 + 11 * i, 611.2, 1873.9 + 37 * i, 1502.4, 5230.7 + 90 * i]
+        led.transfer(hot, v, sum(amounts) * 1.1, at=day0)
+        for k, amount in enumerate(amounts):
+            t = day0 + timedelta(days=1 + 8 * k, hours=i)
+            led.transfer(v, wallet, amount, at=t)
+            led.transfer(wallet, cons, amount, at=t + timedelta(hours=sweep_hours))
+    led.transfer(cons, mule, 20000, at=timedelta(days=60))
+    deposit_account(led, mule, hot, timedelta(days=60, hours=3))
+    return out
+
+
+def test_shipped_model_keeps_the_economic_signs():
+    models, info = load("collection")
+    model = models["own"]
+    assert model.features == list(cf.FEATURES)
+    for name, w in zip(model.features, model.weights):
+        assert w * cf.SIGNS[name] >= 0, f"{name} weighs {w:+.2f} against its economic sign"
+    assert sum(abs(w) > 0.05 for w in model.weights) >= 6  # the score rests on several tells, not one
+    assert info["check"][0]["precision_at_or_above"] >= 0.6  # stated, and sane, for the threshold used
+
+
+@pytest.mark.parametrize("shape", [{}, {"per_victim": True}, {"sweep_hours": 24 * 6}])
+def test_platform_without_paybacks_or_round_taxes_is_found(shape):
+    led = Ledger()
+    truth = quiet_platform(led, **shape)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, COLLECTION)
+    assert truth["collection"] <= got.get("scam_collection", set())
+    assert truth["victims"] <= got.get("victim", set())
+    every = findings(con, led)
+    assert truth["consolidation"] in every.get("laundering", set())
+    assert truth["mule"] in every.get("cash_out", set())
+    reasons = json.loads(con.execute("SELECT reasons FROM findings WHERE address = ? AND role = 'scam_collection'",
+                                     [led.addr(sorted(truth["collection"])[0])]).fetchone()[0])
+    assert any(COLLECTION in r for r in reasons)
+
+
+def test_benign_look_alikes_raise_no_collection_evidence():
+    led, names = benign_world()
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, COLLECTION)
+    assert not (got.get("scam_collection", set()) | got.get("victim", set())) & names
+
+
+def test_payments_made_before_scam_money_arrived_are_not_laundering():
+    """A busy wallet that paid out its own money and only afterwards got paid by the scam's consolidation
+    wallet: first in, first out, none of its payments carried scam money."""
+    led = Ledger()
+    truth = quiet_platform(led)
+    hot = exchange(led)
+    shop = "early_shop"
+    led.transfer(hot, shop, 50000, at=timedelta(days=0))
+    for k in range(6):
+        led.transfer(shop, f"supplier{k}", 7000, at=timedelta(days=1 + k))
+    led.transfer(truth["consolidation"], shop, 15000, at=timedelta(days=59))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, PROPAGATION)
+    assert shop not in got.get("laundering", set())
+    assert truth["consolidation"] in got.get("laundering", set())
+
+
+def test_mixing_clean_money_lowers_the_share_it_does_not_hide_the_wallet():
+    led = Ledger()
+    truth = quiet_platform(led)
+    hot = exchange(led)
+    hop = "mixing_hop"
+    led.transfer(truth["consolidation"], hop, 12000, at=timedelta(days=58))
+    led.transfer(hot, hop, 6000, at=timedelta(days=58, hours=1))  # clean money, a third of what it holds
+    led.transfer(hop, "onward", 17500, at=timedelta(days=58, hours=5))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    row = con.execute("SELECT score, reasons FROM findings WHERE address = ? AND role = 'laundering' "
+                      "AND reasons::VARCHAR LIKE ?", [led.addr(hop), f"%{PROPAGATION}%"]).fetchone()
+    assert row is not None
+    pure = con.execute("SELECT max(score) FROM findings WHERE address = ? AND role = 'laundering'",
+                       [led.addr(truth["consolidation"])]).fetchone()[0]
+    assert row[0] < pure
