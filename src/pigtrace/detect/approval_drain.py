@@ -46,6 +46,8 @@ class ApprovalDrain(Detector):
     severity = "high"
     confidence = "high"
     roles = ("victim", "scam_collection", "scam_operator")
+    reads = ("transfers", "approvals", "transactions", "swaps", "tokens", "pt_services", "pt_eoas", "pt_token_info")
+    writes = ("findings:approval_drain",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         if not find_drains(ctx):

@@ -34,7 +34,11 @@ class MuleDeposit(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
+    # walks from every collection wallet and victim found before it, victim-fed ones included
+    reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
+             "pt_edges", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder", "findings:platform_payout", "findings:victim_fed_laundering")
+    writes = ("findings:mule_deposit",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -87,7 +91,10 @@ class OtcDesk(Detector):
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
+    reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
+             "pt_edges", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder", "findings:platform_payout", "findings:victim_fed_laundering")
+    writes = ("findings:otc_cash_out",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -127,6 +134,5 @@ class OtcDesk(Detector):
         return out
 
 
-# victim_fed_laundering runs here, after platform_payout found its victims, and before the cash-out
-# detectors so that they trace from its collection wallets too.
+# victim_fed_laundering reads platform_payout's victims; the cash-out detectors read its collection wallets.
 DETECTORS = [VictimFedLaundering, MuleDeposit, OtcDesk]

@@ -48,6 +48,8 @@ class FakePlatformCollection(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("scam_collection", "victim", "scam_operator")
+    reads = ("pt_value", "pt_services", "pt_exchange", "pt_deposits")
+    writes = ("findings:fake_platform",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         flow_services.prepare(ctx)

@@ -33,7 +33,10 @@ class Laundering(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("laundering",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning")
+    # the taint walk starts from the collection wallets and victims the scam detectors found
+    reads = ("pt_value", "pt_services", "pt_deposits", "pt_otc_labelled", "pt_nodes", "pt_edges",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning")
+    writes = ("findings:laundering",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -119,8 +122,9 @@ class VictimFedLaundering(Laundering):
     )
     confidence = "low"
     roles = ("scam_collection", "laundering")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering", "gas_funder",
-             "platform_payout")
+    # also the victims platform_payout found late, and the laundering wallets already named
+    reads = Laundering.reads + ("findings:laundering", "findings:gas_funder", "findings:platform_payout")
+    writes = ("findings:victim_fed_laundering",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -163,7 +167,9 @@ class GasFunder(Detector):
     severity = "medium"
     confidence = "medium"
     roles = ("scam_operator",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering")
+    reads = ("transfers", "pt_value", "pt_services", "pt_deposits", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
+             "findings:laundering")
+    writes = ("findings:gas_funder",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         flow_services.prepare(ctx)

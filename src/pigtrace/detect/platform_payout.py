@@ -36,7 +36,10 @@ class GasFundedPayout(Detector):
     severity = "high"
     confidence = "low"
     roles = ("scam_operator", "victim")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering", "gas_funder")
+    # the gas funders, and every address already found (never a payout wallet or its victim)
+    reads = ("transfers", "pt_value", "pt_services", "pt_exchange", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder")
+    writes = ("findings:platform_payout",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         flow_services.prepare(ctx)

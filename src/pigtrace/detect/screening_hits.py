@@ -46,6 +46,8 @@ class ScreeningHits(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("victim", "scam_collection", "scam_operator", "cash_out")
+    reads = ("transfers", "labels", "pt_services", "pt_token_info")
+    writes = ("findings:screening_hits",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         ensure_services(ctx)

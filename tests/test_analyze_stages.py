@@ -1,0 +1,182 @@
+"""Detectors as stages: the plan comes from what each stage declares it reads and writes (a missing
+producer or a cycle is an error naming the table), any valid order gives the same findings, each
+detector's findings are stored on their own, and `analyze --only ID` replaces only that detector's rows."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pigtrace.detect.base import Detector, Stage
+from pigtrace.detect.plan import plan
+from pigtrace.detect.registry import DETECTORS, STAGES
+from pigtrace.detect.run import analyze
+from pigtrace.errors import PigtraceError
+from tests.cli_run import pigtrace
+from tests.test_detect_platform_worlds import scam_world
+
+
+def _findings(con) -> list[tuple]:
+    return con.execute("SELECT * EXCLUDE (run_id) FROM findings ORDER BY chain, address, role").fetchall()
+
+
+def _rows(con, detector: str) -> list[tuple]:
+    return con.execute("SELECT * EXCLUDE (run_id) FROM detector_findings WHERE detector = ? ORDER BY chain, seq",
+                       [detector]).fetchall()
+
+
+def test_plan_runs_every_writer_before_its_readers():
+    order = plan(STAGES)
+    pos = {s.id: i for i, s in enumerate(order)}
+    assert set(pos) == {s.id for s in STAGES}
+    for s in order:
+        for table in s.reads:
+            writers = [w for w in STAGES if table in w.writes]
+            assert all(pos[w.id] < pos[s.id] for w in writers), (s.id, table)
+    # every detector declares the findings it writes, and only shared stages write pt_ tables
+    for d in DETECTORS:
+        assert d.writes == (f"findings:{d.id}",), d.id
+    # asking for one detector plans it and what it reads, nothing else
+    only = [s.id for s in plan(STAGES, wanted=[d for d in DETECTORS if d.id == "poisoning"])]
+    assert only == ["flow_services", "eoas", "token_info", "poisoning"] or set(only) == {
+        "flow_services", "token_info", "poisoning"}
+
+
+def test_a_table_nobody_writes_is_an_error_naming_it():
+    class Orphan(Detector):
+        id = "orphan"
+        reads = ("transfers", "pt_nowhere")
+        writes = ("findings:orphan",)
+
+    with pytest.raises(PigtraceError, match=r"'orphan' reads 'pt_nowhere', which no stage writes"):
+        plan([*STAGES, Orphan])
+
+
+def test_a_cycle_is_an_error_naming_its_tables():
+    class A(Stage):
+        id = "a"
+        reads = ("pt_b",)
+        writes = ("pt_a",)
+
+    class B(Stage):
+        id = "b"
+        reads = ("pt_a",)
+        writes = ("pt_b",)
+
+    with pytest.raises(PigtraceError, match=r"cycle: .*'pt_b'.*'pt_a'|cycle: .*'pt_a'.*'pt_b'"):
+        plan([A, B])
+
+    class Twin(Stage):
+        id = "twin"
+        writes = ("pt_a",)
+
+    with pytest.raises(PigtraceError, match=r"'pt_a' is written by both 'a' and 'twin'"):
+        plan([A, B, Twin])
+
+
+def test_any_valid_order_gives_the_same_findings():
+    led, _truth = scam_world()
+    first = led.write(duckdb.connect())
+    analyze(first)
+    other = led.write(duckdb.connect())
+    reverse = [s.id for s in plan(STAGES, last_first=True)]
+    assert reverse != [s.id for s in plan(STAGES)]
+    analyze(other, order=reverse)
+    assert _findings(first) == _findings(other) and _findings(first)
+    # an order that runs a reader before its writer is refused
+    bad = [s.id for s in plan(STAGES)]
+    bad.remove("laundering")
+    bad.insert(bad.index("screening_hits"), "laundering")
+    with pytest.raises(PigtraceError, match="'laundering' runs before"):
+        analyze(led.write(duckdb.connect()), order=bad)
+
+
+def test_analyze_twice_gives_identical_findings():
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    analyze(con)
+    before = _findings(con)
+    rows = con.execute("SELECT * EXCLUDE (run_id) FROM detector_findings ORDER BY ALL").fetchall()
+    analyze(con)
+    assert _findings(con) == before
+    assert con.execute("SELECT * EXCLUDE (run_id) FROM detector_findings ORDER BY ALL").fetchall() == rows
+
+
+def _label_a_scam(led, con) -> str:
+    """Label a wallet the ledger shows being paid as a scam address (changes the labels, so every stored
+    detector is stale)."""
+    payee = led.addr("ln_mule0")
+    con.execute("""INSERT INTO labels (chain, address, label, source, confidence, category, concepts, pack, origin)
+                   VALUES ('ethereum', ?, 'reported scam wallet', 'test', 'high', 'scam', ['scam', 'pig_butchering'],
+                           'late-pack', 'user')""", [payee])
+    return payee
+
+
+def test_only_replaces_that_detectors_findings():
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    full = analyze(con)
+    assert full["ran"] == [d.id for d in DETECTORS]
+    others = {d.id: _rows(con, d.id) for d in DETECTORS if d.id != "screening_hits"}
+    assert not _rows(con, "screening_hits")
+    payee = _label_a_scam(led, con)
+    summary = analyze(con, only=["screening_hits"])
+    assert summary["ran"] == ["screening_hits"] and summary["reused"] == []
+    assert "laundering" in summary["stale"]  # its stored rows predate the new label
+    assert {d: _rows(con, d) for d in others} == others
+    assert (payee, "scam_collection") in {(r[3], r[4]) for r in _rows(con, "screening_hits")}
+    # findings combine the new rows with everyone else's
+    roles = {(a, r) for a, r in con.execute("SELECT address, role FROM findings").fetchall()}
+    assert (payee, "scam_collection") in roles
+    assert all(typ in {r[0] for r in con.execute("SELECT typology FROM findings").fetchall()}
+               for typ in ("fake_platform", "laundering", "mule_deposit"))
+
+
+def test_only_a_flow_detector_reuses_what_it_reads_when_fresh_and_reruns_it_when_stale():
+    led, truth = scam_world()
+    con = led.write(duckdb.connect())
+    analyze(con)
+    before = _findings(con)
+    summary = analyze(con, only=["mule_deposit"])
+    assert summary["ran"] == ["mule_deposit"]
+    assert {"fake_platform", "laundering", "victim_fed_laundering"} <= set(summary["reused"])
+    assert _findings(con) == before  # nothing changed, so the same findings
+    _label_a_scam(led, con)
+    summary = analyze(con, only=["laundering"])
+    # laundering reads the four scam detectors' findings: stale after the label, so they run again
+    assert summary["ran"] == ["screening_hits", "approval_drain", "fake_platform", "poisoning", "laundering"]
+    assert {"gas_funder", "mule_deposit"} <= set(summary["stale"])
+
+
+def test_only_on_a_new_warehouse_runs_what_it_reads_and_writes_those():
+    led, truth = scam_world()
+    con = led.write(duckdb.connect())
+    summary = analyze(con, only=["mule_deposit"])
+    assert "fake_platform" in summary["ran"] and "otc_cash_out" not in summary["ran"]
+    assert {r[0] for r in con.execute("SELECT address FROM findings WHERE role = 'cash_out'").fetchall()} == {
+        led.addr(m) for m in truth["mules"]}
+    assert not con.execute("SELECT count(*) FROM detector_findings WHERE detector = 'otc_cash_out'").fetchone()[0]
+
+
+def test_findings_of_an_older_pigtrace_make_only_run_everything():
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    analyze(con)
+    before = _findings(con)
+    con.execute("DELETE FROM detector_findings")  # as a warehouse analysed before per-detector rows
+    con.execute("DELETE FROM detector_runs")
+    summary = analyze(con, only=["poisoning"])
+    assert summary["ran"] == [d.id for d in DETECTORS]
+    assert _findings(con) == before
+
+
+def test_cli_detectors_lists_reads_and_writes():
+    import json
+
+    listing = json.loads(pigtrace("detectors", "--format", "json", check=True).stdout)
+    by_id = {d["id"]: d for d in listing}
+    assert "findings:fake_platform" in by_id["laundering"]["reads"]
+    assert by_id["laundering"]["writes"] == "findings:laundering"
+    assert by_id["flow_services"]["kind"] == "stage" and "pt_value" in by_id["flow_services"]["writes"]
+    table = pigtrace("detectors", check=True).stdout
+    assert "reads" in table and "laundering" in table
