@@ -180,3 +180,18 @@ def test_cli_detectors_lists_reads_and_writes():
     assert by_id["flow_services"]["kind"] == "stage" and "pt_value" in by_id["flow_services"]["writes"]
     table = pigtrace("detectors", check=True).stdout
     assert "reads" in table and "laundering" in table
+
+
+def test_evidence_amount_is_the_display_amount_with_raw_and_decimals():
+    import json
+    from decimal import Decimal
+
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    analyze(con)
+    items = [e for (ev,) in con.execute("SELECT evidence FROM findings").fetchall() for e in json.loads(ev)]
+    with_raw = [e for e in items if e.get("raw") is not None and e.get("amount") != "unlimited"]
+    assert len(with_raw) > 20
+    for e in with_raw:
+        assert "decimals" in e, e
+        assert Decimal(e["amount"]) == Decimal(e["raw"]).scaleb(-e["decimals"]), e

@@ -36,8 +36,10 @@ class MuleDeposit(Detector):
     roles = ("cash_out",)
     # walks from every collection wallet and victim found before it, victim-fed ones included
     reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
-             "pt_edges", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
-             "findings:laundering", "findings:gas_funder", "findings:platform_payout", "findings:victim_fed_laundering")
+             "pt_edges", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder", "findings:platform_payout",
+             "findings:victim_fed_laundering")
     writes = ("findings:mule_deposit",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -92,8 +94,10 @@ class OtcDesk(Detector):
     confidence = "low"
     roles = ("cash_out",)
     reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
-             "pt_edges", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
-             "findings:laundering", "findings:gas_funder", "findings:platform_payout", "findings:victim_fed_laundering")
+             "pt_edges", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder", "findings:platform_payout",
+             "findings:victim_fed_laundering")
     writes = ("findings:otc_cash_out",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext
+from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.graph.build import FlowGraph, build_flow_graph
 from pigtrace.graph.taint import haircut_taint
 
@@ -66,7 +67,7 @@ EDGES_SQL = f"""
     SELECT v.chain, v.src, v.dst, v.usd FROM pt_value v
     ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
     LEFT JOIN native_senders n ON n.chain = v.chain AND n.address = v.dst
-    WHERE NOT (v.token = 'native' AND v.usd <= {flow_services.GAS_USD} AND n.address IS NULL)
+    WHERE NOT ({gas_topup_sql("v")} AND n.address IS NULL)
 """
 
 

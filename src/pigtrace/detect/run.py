@@ -6,9 +6,10 @@ detectors' rows per (chain, address, role), resolve contradictory roles of one a
 ``only``: run these detectors and replace only their rows. A detector they read findings from is reused
 from its stored rows when those are fresh (same inputs, chains and mode), else run and its rows replaced
 too. Other detectors' rows are kept as they are (stale ones are named in the result). A warehouse whose
-findings an older pigtrace wrote (no rows per detector) gets every detector run once. ``behaviour_only`` hides every scam, phishing and sanction
-label from the detectors (``AnalysisContext.labels``); the ``analysis_runs`` and ``detector_runs`` rows
-say so."""
+findings an older pigtrace wrote (no rows per detector) gets every detector run once.
+
+``behaviour_only`` hides every scam, phishing and sanction label from the detectors
+(``AnalysisContext.labels``); the ``analysis_runs`` and ``detector_runs`` rows say so."""
 
 from __future__ import annotations
 

@@ -103,8 +103,9 @@ def save(con: duckdb.DuckDBPyConnection, detector: str, findings: list[Finding],
     rows = [f for f in findings if chain is None or f.chain == chain]  # an analysis of one chain: its rows
     if rows:
         con.register("pt_detector_arrow", findings_arrow(rows, run_id, detector))
-        con.execute("""INSERT INTO detector_findings SELECT detector, seq, chain, address, role, typology, score,
-                              first_seen, last_seen, reasons::JSON, evidence::JSON, ring, run_id FROM pt_detector_arrow""")
+        con.execute("""INSERT INTO detector_findings
+                       SELECT detector, seq, chain, address, role, typology, score, first_seen, last_seen,
+                              reasons::JSON, evidence::JSON, ring, run_id FROM pt_detector_arrow""")
         con.unregister("pt_detector_arrow")
     if chain is None:
         con.execute("DELETE FROM detector_runs WHERE detector = ?", [detector])
