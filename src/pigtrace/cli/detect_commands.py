@@ -26,25 +26,28 @@ FINDINGS_COLUMNS = ["chain", "address", "role", "typology", "score", "first_seen
 
 @friendly
 def detectors_cmd(fmt: Format = FormatOption) -> None:
-    """List the detectors with what each looks for, then the shared stages, each with the tables it reads and
-    writes (`findings:ID` is detector ID's findings), in the order `pigtrace analyze` runs them."""
+    """List the detectors and the shared stages in the order `pigtrace analyze` runs them, with what each looks
+    for and the tables it reads and writes (`findings:ID` is detector ID's findings; the table shows the
+    findings each reads, --format json or csv every table and the full help)."""
     from pigtrace.detect.base import Detector
     from pigtrace.detect.plan import outputs, plan
     from pigtrace.detect.registry import STAGES
 
     order = {s: i + 1 for i, s in enumerate(plan(STAGES))}
     rows = []
-    for s in sorted(STAGES, key=lambda s: (not issubclass(s, Detector), STAGES.index(s))):
+    for s in sorted(STAGES, key=order.__getitem__):
         detector = issubclass(s, Detector)
         rows.append({
             "id": s.id, "kind": "detector" if detector else "stage", "step": order[s],
             "concept": s.concept if detector else "", "roles": ",".join(s.roles) if detector else "",
             "severity": s.severity if detector else "", "confidence": s.confidence if detector else "",
             "reads": ",".join(s.reads), "writes": ",".join(outputs(s)), "help": s.help})
-    if fmt == Format.table:  # one line each; the full help and every field in --format json or csv
-        rows = [{**r, "looks_for": r["help"].split(". ")[0]} for r in rows]
-        emit(rows, fmt, ["id", "step", "roles", "reads", "looks_for"],
-             title="detectors and shared stages (reads, writes and full help: --format json)")
+    if fmt == Format.table:  # one line each; every table read and written, and the full help: json or csv
+        rows = [{**r, "looks_for": r["help"].split(". ")[0],
+                 "findings_read": ",".join(t.removeprefix("findings:") for t in r["reads"].split(",")
+                                           if t.startswith("findings:")) or "-"} for r in rows]
+        emit(rows, fmt, ["id", "step", "findings_read", "looks_for"],
+             title="stages in run order (all tables read and written: --format json)")
         return
     emit(rows, fmt, title="detectors")
 
