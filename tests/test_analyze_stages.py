@@ -42,6 +42,16 @@ def test_plan_runs_every_writer_before_its_readers():
         "flow_services", "token_info", "poisoning"}
 
 
+@pytest.mark.parametrize("detector", [d.id for d in DETECTORS])
+def test_each_detector_runs_on_what_it_declares(detector):
+    """Alone on a new warehouse, each detector runs after exactly the stages its reads plan: reading a shared
+    table it did not declare would fail (the table is missing) or build it itself (the runner refuses)."""
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    summary = analyze(con, only=[detector])
+    assert detector in summary["ran"]
+
+
 def test_a_table_nobody_writes_is_an_error_naming_it():
     class Orphan(Detector):
         id = "orphan"
@@ -179,7 +189,7 @@ def test_cli_detectors_lists_reads_and_writes():
     assert by_id["laundering"]["writes"] == "findings:laundering"
     assert by_id["flow_services"]["kind"] == "stage" and "pt_value" in by_id["flow_services"]["writes"]
     table = pigtrace("detectors", check=True).stdout
-    assert "reads" in table and "laundering" in table
+    assert "findings_read" in table and "laundering" in table
 
 
 def test_evidence_amount_is_the_display_amount_with_raw_and_decimals():

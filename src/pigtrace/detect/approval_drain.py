@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.drain_evidence import EVIDENCE_SQL, FindingSet, ensure_token_info, rows, token_units, transfer_item
+from pigtrace.detect.drain_evidence import EVIDENCE_SQL, FindingSet, rows, token_units, transfer_item
 from pigtrace.detect.drain_sql import (EMPTIES, INTEREST_SHARE, MOST_OF_BALANCE, ONWARD_HOURS, ONWARD_SHARE,
                                       PLAN_OWNERS, find_drains)
 
@@ -53,7 +53,6 @@ class ApprovalDrain(Detector):
         if not find_drains(ctx):
             return []
         con = ctx.con
-        ensure_token_info(con)
         drains = rows(
             con,
             f"""SELECT d.chain, d.owner, d.receiver, d.spender, d.initiator, d.ring, d.fraction, d.support,

@@ -53,7 +53,6 @@ class FakePlatformCollection(Detector):
     writes = ("findings:fake_platform",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        flow_services.prepare(ctx)
         con = ctx.con
         platform_sequences.build(con)
         self._dedicated_payouts(ctx)

@@ -173,7 +173,6 @@ class GasFunder(Detector):
     writes = ("findings:gas_funder",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        flow_services.prepare(ctx)
         con = ctx.con
         scam = sorted({(f.chain, f.address) for f in ctx.findings
                        if f.role in ("scam_collection", "laundering", "scam_operator")})

@@ -43,7 +43,6 @@ class GasFundedPayout(Detector):
     writes = ("findings:platform_payout",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        flow_services.prepare(ctx)
         con = ctx.con
         funders = {(f.chain, f.address) for f in ctx.findings if f.typology == "gas_funder"}
         if not funders:

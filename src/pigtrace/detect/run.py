@@ -23,6 +23,7 @@ from pigtrace.detect import stored
 from pigtrace.detect.base import BEHAVIOUR_LABELS, AnalysisContext, Detector, Finding, Stage, findings_table
 from pigtrace.detect.plan import check_order, outputs, plan
 from pigtrace.detect.registry import DETECTORS, STAGES, get
+from pigtrace.errors import PigtraceError
 from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import atomic
 
@@ -249,6 +250,15 @@ def _run_stage(stage: type[Stage], ctx: AnalysisContext, results: dict[str, list
         return
     progress(f"detector {stage.id}")
     ctx.findings = [f for d in DETECTORS if findings_table(d.id) in stage.reads for f in results[d.id]]
+    before = _temp_tables(ctx.con) & SHARED
     results[stage.id] = stage().detect(ctx)
     ctx.findings = []
+    built = sorted((_temp_tables(ctx.con) & SHARED) - before)
+    if built:  # it built a shared stage's table itself: it reads it without declaring it
+        raise PigtraceError(f"detector {stage.id!r} built {', '.join(built)} itself: a shared stage writes "
+                            "it, so the detector must declare it among its reads")
     _drop_scratch(ctx.con, SHARED)
+
+
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
