@@ -168,13 +168,17 @@ def test_only_on_a_new_warehouse_runs_what_it_reads_and_writes_those():
     assert not con.execute("SELECT count(*) FROM detector_findings WHERE detector = 'otc_cash_out'").fetchone()[0]
 
 
-def test_findings_of_an_older_pigtrace_make_only_run_everything():
+def test_findings_of_an_older_pigtrace_make_only_run_everything(tmp_path):
+    from pigtrace.store.warehouse import connect
+
     led, _truth = scam_world()
-    con = led.write(duckdb.connect())
+    con = led.write(connect(tmp_path / "w.duckdb"))
     analyze(con)
     before = _findings(con)
-    con.execute("DELETE FROM detector_findings")  # as a warehouse analysed before per-detector rows
-    con.execute("DELETE FROM detector_runs")
+    for table in ("detector_findings", "detector_runs", "prices"):  # as a warehouse of an older pigtrace
+        con.execute(f"DROP TABLE {table}")
+    con.close()
+    con = connect(tmp_path / "w.duckdb")  # opening it for writing adds the new tables
     summary = analyze(con, only=["poisoning"])
     assert summary["ran"] == [d.id for d in DETECTORS]
     assert _findings(con) == before

@@ -112,3 +112,18 @@ def test_gas_top_ups_are_native_amounts_not_usd():
         ('nochain', 'native', 1::UHUGEINT, false)) t(chain, token, amount, gas)""")
     got = con.execute(f"SELECT gas, {gas_topup_sql('v')} FROM v").fetchall()
     assert all(want == have for want, have in got), got
+
+
+def test_an_ingest_after_the_import_values_new_transfers_at_the_price(tmp_path):
+    db = tmp_path / "w.duckdb"
+    led, day = _world(db)
+    pigtrace("export", "parquet", str(tmp_path / "tables"), "--db", str(db), check=True)
+    fresh = tmp_path / "fresh.duckdb"
+    connect(fresh).close()
+    csv = tmp_path / "p.csv"
+    csv.write_text(f"date,asset,usd\n{day},ETH,4000\n")
+    pigtrace("prices", "import", str(csv), "--db", str(fresh), check=True)
+    pigtrace("ingest", "parquet", str(tmp_path / "tables"), "--db", str(fresh), check=True)
+    values = _values(fresh)
+    assert values[0][2:] == (0.5 * 4000, "price file p.csv")
+    assert values[1][2:] == (0.5 * 2500, PRICE_SOURCE)

@@ -167,6 +167,10 @@ def revalue(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def list_prices(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The imported prices (none in a warehouse from before prices, opened read-only)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'prices' AND NOT temporary"
+                       ).fetchone()[0]:
+        return []
     cur = con.execute("SELECT day AS date, asset, chain, token, usd, source FROM prices ORDER BY day, chain, token")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
