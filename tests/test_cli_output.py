@@ -116,13 +116,16 @@ def test_ingest_parquet_reports_its_steps_in_order(warehouse, tmp_path):
 
 
 def test_analyze_reports_each_detector_in_order():
-    from pigtrace.detect.registry import DETECTORS
+    from pigtrace.detect.base import Detector
+    from pigtrace.detect.plan import plan
+    from pigtrace.detect.registry import STAGES
     from pigtrace.detect.run import analyze
     from pigtrace.store.warehouse import connect
 
     steps: list[str] = []
     analyze(connect(":memory:"), progress=steps.append)
-    assert steps == (["loading label packs", "reading the ledger"] + [f"detector {d.id}" for d in DETECTORS]
+    assert steps == (["loading label packs", "reading the ledger"]
+                     + [f"{'detector' if issubclass(s, Detector) else 'stage'} {s.id}" for s in plan(STAGES)]
                      + ["combining findings", "writing findings"])
 
 

@@ -131,7 +131,7 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
     findings, the count per role, the detectors run, reused and stale. ``behaviour_only``: no scam,
     phishing or sanction label is read (service attributions still are). ``order``: stage ids in another
     valid order than the plan's (checked; for tests). ``progress`` hears "loading label packs", "reading the
-    ledger", "stage <id>" / "detector <id>" for each stage run, "writing findings" and "combining findings"."""
+    ledger", "stage <id>" / "detector <id>" for each stage run, "combining findings" and "writing findings"."""
     started = _now()
     progress("loading label packs")
     _ensure_labels(con)
@@ -211,15 +211,15 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         _run_stage(stage, ctx, results, progress)
     _drop_scratch(con)
     ran = [d.id for d in DETECTORS if d.id in results and d.id not in reused]
-    progress("writing findings")
+    progress("combining findings")
     with atomic(con):
         run_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM analysis_runs").fetchone()[0]
         finished = _now()
         for d in ran:
             stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished)
-        progress("combining findings")
         results.update(stored.load(con, [d.id for d in DETECTORS if d.id not in results], chain))
         final = resolve_roles(merge([f for d in DETECTORS for f in results[d.id]]))
+        progress("writing findings")
         con.execute("DELETE FROM findings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])
         if final:
             con.register("pt_findings_arrow", stored.findings_arrow(final, run_id))
