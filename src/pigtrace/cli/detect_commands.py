@@ -96,7 +96,7 @@ def findings_cmd(
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Findings of the latest analysis: one row per (address, role), highest score first.
+    """Findings: every detector's latest findings combined, one row per (address, role), highest score first.
 
     CSV columns: chain,address,role,typology,score,first_seen,last_seen,evidence (transaction hashes);
     JSON adds the full reasons and evidence lists."""

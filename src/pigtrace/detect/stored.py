@@ -109,7 +109,7 @@ def save(con: duckdb.DuckDBPyConnection, detector: str, findings: list[Finding],
         con.unregister("pt_detector_arrow")
     if chain is None:
         con.execute("DELETE FROM detector_runs WHERE detector = ?", [detector])
-    else:
-        con.execute("DELETE FROM detector_runs WHERE detector = ? AND scope = ?", [detector, scope])
+    else:  # its rows of this chain are new: a run over all chains no longer describes them
+        con.execute("DELETE FROM detector_runs WHERE detector = ? AND scope IN (?, ?)", [detector, scope, ALL])
     con.execute("INSERT INTO detector_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [detector, scope, run_id, finished, behaviour_only, fingerprint, len(rows)])
