@@ -209,3 +209,27 @@ def test_evidence_amount_is_the_display_amount_with_raw_and_decimals():
     for e in with_raw:
         assert "decimals" in e, e
         assert Decimal(e["amount"]) == Decimal(e["raw"]).scaleb(-e["decimals"]), e
+
+
+def test_an_analysis_of_one_chain_replaces_only_that_chains_rows():
+    from tests.ledger_builder import Ledger
+
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    tron = Ledger("tron")
+    tron.label("tron_scam", "reported scam wallet", "scam", concepts=["scam", "pig_butchering"])
+    tron.transfer("tron_victim", "tron_scam", 900)
+    tron.write(con)
+    analyze(con)
+    both = _findings(con)
+    assert {r[0] for r in both} == {"ethereum", "tron"}
+    eth = [r for r in both if r[0] == "ethereum"]
+    summary = analyze(con, chain="tron")
+    assert summary["ran"] == [d.id for d in DETECTORS]
+    assert _findings(con) == both
+    assert [r for r in _findings(con) if r[0] == "ethereum"] == eth
+    scopes = con.execute("SELECT DISTINCT scope FROM detector_runs").fetchall()
+    assert scopes == [("tron",)]
+    # nothing is stored for all chains now: a later --only over all chains runs every detector once
+    summary = analyze(con, only=["laundering"])
+    assert summary["ran"] == [d.id for d in DETECTORS] and _findings(con) == both
