@@ -44,12 +44,22 @@ def test_plan_runs_every_writer_before_its_readers():
 
 @pytest.mark.parametrize("detector", [d.id for d in DETECTORS])
 def test_each_detector_runs_on_what_it_declares(detector):
-    """Alone on a new warehouse, each detector runs after exactly the stages its reads plan: reading a shared
-    table it did not declare would fail (the table is missing) or build it itself (the runner refuses)."""
+    """With the findings it reads stored, `--only` runs a detector after exactly the shared stages its own
+    reads plan: reading a table it did not declare would fail (the table is missing) or build it itself
+    (the runner refuses); and it finds what it found in the full run."""
     led, _truth = scam_world()
     con = led.write(duckdb.connect())
-    summary = analyze(con, only=[detector])
-    assert detector in summary["ran"]
+    analyze(con)
+    before, rows = _findings(con), _rows(con, detector)
+    steps: list[str] = []
+    summary = analyze(con, only=[detector], progress=steps.append)
+    assert summary["ran"] == [detector]
+    shared = {s.id for s in STAGES if not issubclass(s, Detector)}
+    wanted = {t for t in next(d for d in DETECTORS if d.id == detector).reads}
+    ran_stages = {step.split()[1] for step in steps if step.startswith("stage ")}
+    assert ran_stages == {s.id for s in plan(STAGES, wanted=[d for d in DETECTORS if d.id == detector],
+                                             available=[t for t in wanted if t.startswith("findings:")])} & shared
+    assert _rows(con, detector) == rows and _findings(con) == before
 
 
 def test_a_table_nobody_writes_is_an_error_naming_it():
