@@ -184,7 +184,8 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
     stale: list[str] = []
     if only:
         fresh = stored.fresh(con, chain, behaviour_only, fingerprint)
-        if not stored.stored(con, chain) and con.execute("SELECT count(*) FROM findings").fetchone()[0]:
+        kept = stored.stored(con, chain)
+        if not kept and con.execute("SELECT count(*) FROM findings").fetchone()[0]:
             # findings of an older pigtrace, not kept per detector: only a full run can replace them
             run = list(DETECTORS)
         # what the detectors run read: reuse the fresh ones, run (and store) the others
@@ -198,13 +199,17 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
                     else:
                         run.append(other)
                         todo.append(other)
-        stale = [d.id for d in DETECTORS if d not in run and d.id not in fresh and d.id in stored.stored(con, chain)]
+        stale = [d.id for d in DETECTORS if d not in run and d.id not in fresh and d.id in kept]
     available = [findings_table(i) for i in reused]
     stages = plan(STAGES, wanted=run, available=available)
     if order is not None:
         by_id = {s.id: s for s in STAGES}
-        stages = [by_id[i] for i in order if by_id[i] in stages]
-        check_order(stages, STAGES, available)
+        ordered = [by_id[i] for i in order if by_id[i] in stages]
+        if len(set(ordered)) != len(stages):
+            raise PigtraceError(f"order {list(order)} does not hold each planned stage once: "
+                                f"{[s.id for s in stages]}")
+        check_order(ordered, STAGES, available)
+        stages = ordered
     results: dict[str, list[Finding]] = stored.load(con, reused, chain)
     ctx = AnalysisContext(con=con, chain=chain, behaviour_only=behaviour_only)
     for stage in stages:
