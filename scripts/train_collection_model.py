@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 
 from pigtrace.detect import collection_features as cf
+from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.evidence_model import fit, save
 from pigtrace.store.warehouse import avoid_wrong_results
@@ -64,7 +65,9 @@ def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray,
     truth = json.loads((work / name / "truth.json").read_text())
     con = duckdb.connect(str(db))
     avoid_wrong_results(con)
-    cf.build(AnalysisContext(con=con))
+    ctx = AnalysisContext(con=con)
+    flow_services.prepare(ctx)  # the shared stage collection_features reads (detect.stages)
+    cf.build(ctx)
     keys, raw, top = cf.matrix(con)
     con.close()
     positive = {f"{truth['chain']}:{r['address']}" for r in truth["roles"] if r["role"] == "scam_collection"}

@@ -41,7 +41,7 @@ def test_tables_fit_80_columns(world):
         address = row.split(",")[1]
         assert f"{address[:6]}…{address[-4:]}" in "\n".join(lines)
     assert not re.search(r"\d\.\d{4,}", "\n".join(lines))  # no 0.9500000000000001
-    _fits(_at80("detectors").stdout, 16)
+    _fits(_at80("detectors").stdout, 18)  # 10 detectors and 4 shared stages
     evaluate = _fits(_at80("evaluate", "--truth", str(w / "truth.json"), "--db", str(db)).stdout, 26)  # 3 tables
     assert re.search(r"\d{1,3}(,\d{3})+\.\d\d\b", "\n".join(evaluate))  # stolen USD: 1,234,567.89
     assert "e+0" not in "\n".join(evaluate)
@@ -116,13 +116,16 @@ def test_ingest_parquet_reports_its_steps_in_order(warehouse, tmp_path):
 
 
 def test_analyze_reports_each_detector_in_order():
-    from pigtrace.detect.registry import DETECTORS
+    from pigtrace.detect.base import Detector
+    from pigtrace.detect.plan import plan
+    from pigtrace.detect.registry import STAGES
     from pigtrace.detect.run import analyze
     from pigtrace.store.warehouse import connect
 
     steps: list[str] = []
     analyze(connect(":memory:"), progress=steps.append)
-    assert steps == (["loading label packs", "reading the ledger"] + [f"detector {d.id}" for d in DETECTORS]
+    assert steps == (["loading label packs", "reading the ledger"]
+                     + [f"{'detector' if issubclass(s, Detector) else 'stage'} {s.id}" for s in plan(STAGES)]
                      + ["combining findings", "writing findings"])
 
 

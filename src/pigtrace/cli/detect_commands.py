@@ -26,17 +26,28 @@ FINDINGS_COLUMNS = ["chain", "address", "role", "typology", "score", "first_seen
 
 @friendly
 def detectors_cmd(fmt: Format = FormatOption) -> None:
-    """List the detectors with what each looks for."""
-    from pigtrace.detect.registry import DETECTORS
+    """List the detectors and the shared stages in the order `pigtrace analyze` runs them, with what each looks
+    for and the tables it reads and writes (`findings:ID` is detector ID's findings; the table shows the
+    findings each reads, --format json or csv every table and the full help)."""
+    from pigtrace.detect.base import Detector
+    from pigtrace.detect.plan import outputs, plan
+    from pigtrace.detect.registry import STAGES
 
-    rows = [
-        {"id": d.id, "concept": d.concept, "roles": ",".join(d.roles), "severity": d.severity,
-         "confidence": d.confidence, "help": d.help}
-        for d in DETECTORS
-    ]
-    if fmt == Format.table:  # one line each; the full help and every field in --format json or csv
-        rows = [{**r, "looks_for": r["help"].split(". ")[0]} for r in rows]
-        emit(rows, fmt, ["id", "severity", "roles", "looks_for"], title="detectors (full help: --format json)")
+    order = {s: i + 1 for i, s in enumerate(plan(STAGES))}
+    rows = []
+    for s in sorted(STAGES, key=order.__getitem__):
+        detector = issubclass(s, Detector)
+        rows.append({
+            "id": s.id, "kind": "detector" if detector else "stage", "step": order[s],
+            "concept": s.concept if detector else "", "roles": ",".join(s.roles) if detector else "",
+            "severity": s.severity if detector else "", "confidence": s.confidence if detector else "",
+            "reads": ",".join(s.reads), "writes": ",".join(outputs(s)), "help": s.help})
+    if fmt == Format.table:  # one line each; every table read and written, and the full help: json or csv
+        rows = [{**r, "looks_for": r["help"].split(". ")[0],
+                 "findings_read": ",".join(t.removeprefix("findings:") for t in r["reads"].split(",")
+                                           if t.startswith("findings:")) or "-"} for r in rows]
+        emit(rows, fmt, ["id", "step", "findings_read", "looks_for"],
+             title="stages in run order (all tables read and written: --format json)")
         return
     emit(rows, fmt, title="detectors")
 
@@ -45,9 +56,11 @@ def detectors_cmd(fmt: Format = FormatOption) -> None:
 def analyze_cmd(
     only: list[str] | None = typer.Option(
         None, "--only",
-        help="Write only this detector's findings (repeatable; ids from `pigtrace detectors`). Detectors it "
-        "builds on (laundering and cash-out walk from the collection wallets the scam detectors find) run "
-        "too, but only the named ones' findings are written."),
+        help="Run this detector again and replace only its findings (repeatable; ids from `pigtrace "
+        "detectors`); `findings` is then combined again from every detector's stored findings. The findings "
+        "it reads (laundering and cash-out walk from the collection wallets the scam detectors found) are "
+        "taken as stored when current; a detector whose stored findings are missing or stale (an ingest, "
+        "label or price import since) runs again too and its findings are replaced."),
     chain: str | None = typer.Option(None, help="Analyze one chain only."),
     behaviour_only: bool = typer.Option(
         False, "--behaviour-only",
@@ -57,7 +70,8 @@ def analyze_cmd(
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Run the detectors over the whole warehouse and replace the findings table. The warehouse must exist
+    """Run the detectors over the whole warehouse, in the order the tables they read and write give, store
+    each detector's findings and replace the findings table with their combination. The warehouse must exist
     (`pigtrace ingest ...` makes one)."""
     from pigtrace.detect.run import analyze
 
@@ -68,6 +82,9 @@ def analyze_cmd(
     if fmt == Format.table:
         mode = " (behaviour only: no scam or sanction labels read)" if behaviour_only else ""
         console.print(f"analysis run {summary['run_id']}: {summary['findings']} findings{mode}")
+    if only and summary["stale"]:
+        note(f"stored findings of {', '.join(summary['stale'])} predate the latest ingest, label or price "
+             "import: `pigtrace analyze` runs them again")
     emit(rows, fmt, ["role", "findings"])
 
 
@@ -79,7 +96,7 @@ def findings_cmd(
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Findings of the latest analysis: one row per (address, role), highest score first.
+    """Findings: every detector's latest findings combined, one row per (address, role), highest score first.
 
     CSV columns: chain,address,role,typology,score,first_seen,last_seen,evidence (transaction hashes);
     JSON adds the full reasons and evidence lists."""

@@ -5,7 +5,7 @@ same funder; the funder and the wallets it topped up are one cluster."""
 from __future__ import annotations
 
 from pigtrace.cluster.base import Heuristic
-from pigtrace.detect.flow_services import GAS_USD
+from pigtrace.detect.gas import describe as gas_limits, gas_topup_sql
 
 # Topping up one's own wallets is most of what a gas funder does: at least this share of the wallets it
 # ever paid got their first native coin from it. An exchange's withdrawal wallet nobody labelled pays
@@ -21,7 +21,7 @@ class GasFunder(Heuristic):
     id = "gas_funder"
     help = (
         "Common gas funder: a wallet's first native-coin transfer in (by block and position) is a top-up of "
-        f"at most ${GAS_USD:g} that came before its first token move of its own (a token transfer it sent "
+        f"at most {gas_limits()} that came before its first token move of its own (a token transfer it sent "
         "itself); the funder (the sender of that top-up's transaction) is linked to the wallet, so the wallets "
         "one funder topped up are one cluster."
     )
@@ -38,20 +38,21 @@ class GasFunder(Heuristic):
     def edges_sql(self) -> str:
         excluded = ("(SELECT ref FROM pt_cl_services UNION SELECT ref FROM pt_cl_exchange "
                     "UNION SELECT ref FROM pt_cl_deposits)")
+        gas = gas_topup_sql("f", native="f.kind = 'native'")
         return f"""
             WITH first_in AS (
                 SELECT to_ref AS wallet, from_ref, coalesce(initiator_ref, from_ref) AS funder, usd,
-                       block_number, tx_ref
+                       block_number, tx_ref, chain, amount, kind
                 FROM pt_cl_value WHERE kind = 'native'
                 QUALIFY row_number() OVER (PARTITION BY to_ref ORDER BY block_number, tx_ref, log_index) = 1),
             first_move AS (
                 SELECT from_ref AS wallet, min((block_number, tx_ref)) AS at FROM pt_cl_value
                 WHERE kind <> 'native' AND initiator_ref = from_ref
-                  AND from_ref IN (SELECT wallet FROM first_in WHERE usd <= {GAS_USD})
+                  AND from_ref IN (SELECT wallet FROM first_in f WHERE {gas})
                 GROUP BY from_ref),
             funded AS (
                 SELECT f.wallet, f.funder FROM first_in f JOIN first_move m ON m.wallet = f.wallet
-                WHERE f.usd > 0 AND f.usd <= {GAS_USD} AND (f.block_number, f.tx_ref) < m.at
+                WHERE f.amount > 0 AND {gas} AND (f.block_number, f.tx_ref) < m.at
                   AND f.funder <> f.wallet
                   AND f.from_ref NOT IN {excluded} AND f.funder NOT IN {excluded}
                   AND f.wallet NOT IN {excluded}),

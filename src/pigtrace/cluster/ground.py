@@ -29,7 +29,7 @@ TABLES = ("pt_cl_services", "pt_cl_exchange", "pt_cl_deposits")
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW pt_cl_value AS
-            SELECT tx_ref, block_number, log_index, kind, token_ref, from_ref, to_ref, initiator_ref, usd
+            SELECT chain, tx_ref, block_number, log_index, kind, token_ref, from_ref, to_ref, initiator_ref, amount, usd
             FROM ledger_transfers
             WHERE kind IN {VALUE_KINDS} AND (amount > 0 OR amount_text IS NOT NULL)
               AND from_ref IS NOT NULL AND to_ref IS NOT NULL AND from_ref <> to_ref"""

@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.drain_evidence import EVIDENCE_SQL, FindingSet, ensure_token_info, rows, token_units, transfer_item
+from pigtrace.detect.drain_evidence import EVIDENCE_SQL, FindingSet, rows, token_units, transfer_item
 from pigtrace.detect.drain_sql import (EMPTIES, INTEREST_SHARE, MOST_OF_BALANCE, ONWARD_HOURS, ONWARD_SHARE,
                                       PLAN_OWNERS, find_drains)
 
@@ -46,12 +46,13 @@ class ApprovalDrain(Detector):
     severity = "high"
     confidence = "high"
     roles = ("victim", "scam_collection", "scam_operator")
+    reads = ("transfers", "approvals", "transactions", "swaps", "tokens", "pt_services", "pt_eoas", "pt_token_info")
+    writes = ("findings:approval_drain",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         if not find_drains(ctx):
             return []
         con = ctx.con
-        ensure_token_info(con)
         drains = rows(
             con,
             f"""SELECT d.chain, d.owner, d.receiver, d.spender, d.initiator, d.ring, d.fraction, d.support,

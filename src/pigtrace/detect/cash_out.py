@@ -39,7 +39,13 @@ class MuleDeposit(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
+    # walks from every collection wallet and victim found before it, victim-fed ones included
+    reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
+             "pt_edges", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder", "findings:platform_payout",
+             "findings:victim_fed_laundering")
+    writes = ("findings:mule_deposit",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -95,7 +101,12 @@ class OtcDesk(Detector):
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
+    reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
+             "pt_edges", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder", "findings:platform_payout",
+             "findings:victim_fed_laundering")
+    writes = ("findings:otc_cash_out",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -137,6 +148,5 @@ class OtcDesk(Detector):
         return out
 
 
-# victim_fed_laundering runs here, after platform_payout found its victims, and before the cash-out
-# detectors so that they trace from its collection wallets too.
+# victim_fed_laundering reads platform_payout's victims; the cash-out detectors read its collection wallets.
 DETECTORS = [VictimFedLaundering, MuleDeposit, OtcDesk]

@@ -29,7 +29,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pigtrace.detect import collection_features as cf
-from pigtrace.detect import evidence_model, flow_services
+from pigtrace.detect import evidence_model
+from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
 
@@ -58,7 +59,8 @@ class CollectionEvidence(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("scam_collection", "victim")
-    needs = ("screening_hits",)
+    reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info")
+    writes = ("findings:collection_evidence",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         cf.build(ctx)
@@ -195,7 +197,6 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
     if len(near) < 2:
         return ring_of, link_of
     _candidates(con, "pt_ce_near", keys, near)
-    gas = flow_services.GAS_USD
     links = con.execute(f"""
         WITH hub AS (
             SELECT n.i, 'sends to the same wallet ' || c.top_dst AS link, c.chain, c.top_dst AS hub
@@ -203,7 +204,7 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
             UNION ALL
             SELECT n.i, 'gas from the same funder ' || v.src, v.chain, v.src
             FROM pt_ce_near n JOIN pt_value v ON v.chain = n.chain AND v.dst = n.address
-            WHERE v.token = 'native' AND v.usd <= {gas}
+            WHERE {gas_topup_sql("v")}
               AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = v.chain AND s.address = v.src)
             UNION ALL
             SELECT DISTINCT n.i, 'paid by the same wallet ' || f.src, f.chain, f.src

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 
 from pigtrace.detect.base import AnalysisContext
-from pigtrace.detect import flow_services
+from pigtrace.detect.gas import gas_topup_sql
 
 # name -> plain words for a finding's reasons (the value is filled in)
 FEATURES: dict[str, str] = {
@@ -57,16 +57,14 @@ DEVOTED_SHARE = 0.5  # a payer devoted to a wallet sent it at least this share o
 
 def build(ctx: AnalysisContext) -> None:
     """Create ``pt_cf`` (see the module docstring) from ``pt_value``."""
-    flow_services.prepare(ctx)
     con = ctx.con
-    gas = flow_services.GAS_USD
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf_flow AS
         SELECT v.chain, v.tx_hash, v.src, v.dst, v.time, v.usd, v.token, v.amount,
                (s.address IS NOT NULL OR d.address IS NOT NULL) AS src_service
         FROM pt_value v
         LEFT JOIN pt_services s ON s.chain = v.chain AND s.address = v.src
         LEFT JOIN pt_deposits d ON d.chain = v.chain AND d.address = v.src
-        WHERE NOT (v.token = 'native' AND v.usd <= {gas})""")
+        WHERE NOT {gas_topup_sql("v")}""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_service AS
         SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_pair AS

@@ -2,8 +2,9 @@
 
 Detectors select the telling transfers in SQL with the columns of ``EVIDENCE_COLUMNS`` (the transfer's
 hash, time, ends, token, exact raw amount, the token's decimals and symbol, USD value) and turn each row
-into the dict the findings contract stores: ``tx_hash, time, from, to, token, symbol, amount, usd, note``,
-where ``amount`` is the exact amount in token units (the raw integer shifted by the token's decimals).
+into the dict the findings contract stores (``detect.base.Finding``): ``tx_hash, time, from, to, token,
+symbol, amount, raw, decimals, usd, note``, where ``amount`` is the exact amount in token units (the raw
+integer shifted by the token's decimals) and ``raw`` the integer itself.
 """
 
 from __future__ import annotations
@@ -61,17 +62,20 @@ def token_units(raw: str | int | None, decimals: int | None) -> str | None:
 def item(row: dict[str, Any], note: str) -> dict[str, Any]:
     """One evidence dict from a row holding EVIDENCE_COLUMNS."""
     time = row.get("time")
-    return {
+    raw, decimals = row.get("raw_amount"), row.get("decimals")
+    out = {
         "tx_hash": row["tx_hash"],
         "time": time.isoformat(sep=" ") if isinstance(time, datetime) else time,
         "from": row["from"],
         "to": row["to"],
         "token": row["token"],
         "symbol": row.get("symbol"),
-        "amount": token_units(row.get("raw_amount"), row.get("decimals")),
-        "usd": round(row["usd"], 2) if row.get("usd") is not None else None,
-        "note": note,
+        "amount": token_units(raw, decimals),
+        "raw": None if raw is None else str(raw),
     }
+    if decimals is not None:
+        out["decimals"] = int(decimals)
+    return {**out, "usd": round(row["usd"], 2) if row.get("usd") is not None else None, "note": note}
 
 
 def rows(con, sql: str, params: list | None = None) -> list[dict[str, Any]]:

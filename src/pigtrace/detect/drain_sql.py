@@ -40,7 +40,7 @@ Thresholds, and why (each is a property of the typology, not of one simulated wo
 from __future__ import annotations
 
 from pigtrace.detect.base import AnalysisContext
-from pigtrace.detect.drain_services import chain_filter, ensure_services
+from pigtrace.detect.drain_services import chain_filter
 
 MOST_OF_BALANCE = 0.5
 EMPTIES = 0.9
@@ -58,7 +58,6 @@ def _amount(alias: str) -> str:
 
 def find_drains(ctx: AnalysisContext) -> int:
     """Build the drain tables; returns the number of drains found."""
-    ensure_services(ctx)
     con = ctx.con
     where, params = chain_filter(ctx, "t.chain")
 

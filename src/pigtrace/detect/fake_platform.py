@@ -11,7 +11,8 @@ from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, in_out_sql, seen_sql, usd
 from pigtrace.detect.platform_exchange_paid import (MAX_PROFIT_USD, MIN_PROFIT_USD, PAYOUT_FOCUS, exchange_fed,
                                                     exchange_payouts)
-from pigtrace.detect.platform_sequences import GAS_USD, MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
+from pigtrace.detect.gas import gas_topup_sql
+from pigtrace.detect.platform_sequences import MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
 
 # A platform is many unrelated people each paying it in the victim pattern (one or two such senders is a
 # family or a business partner); most of the people who pay it repeatedly do so in that pattern (a
@@ -48,9 +49,10 @@ class FakePlatformCollection(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("scam_collection", "victim", "scam_operator")
+    reads = ("pt_token_info", "pt_value", "pt_services", "pt_exchange", "pt_deposits")
+    writes = ("findings:fake_platform",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        flow_services.prepare(ctx)
         con = ctx.con
         platform_sequences.build(con)
         self._dedicated_payouts(ctx)
@@ -108,7 +110,7 @@ class FakePlatformCollection(Detector):
                 SELECT v.chain, v.src AS payer, v.dst, count(*) AS n, min(v.usd) AS min_usd, max(v.usd) AS max_usd,
                        EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
                 FROM pt_value v SEMI JOIN pt_pf_side s ON s.chain = v.chain AND s.payer = v.src
-                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                 GROUP BY v.chain, v.src, v.dst"""
         )
         con.execute(
@@ -117,7 +119,7 @@ class FakePlatformCollection(Detector):
                     SELECT s.chain, s.ring, s.payer, p.dst,
                            EXISTS (SELECT 1 FROM pt_value w JOIN pt_pf_ring r ON r.chain = w.chain AND r.c = w.dst
                                    WHERE w.chain = p.chain AND w.src = p.dst AND r.ring = s.ring
-                                     AND NOT (w.token = 'native' AND w.usd <= {GAS_USD})) AS victim,
+                                     AND NOT {gas_topup_sql("w")}) AS victim,
                            (p.n <= {MAX_PROFIT_PAYMENTS} AND p.min_usd >= {MIN_PROFIT_USD}
                             AND p.max_usd <= {MAX_PROFIT_USD}) AS profit
                     FROM pt_pf_side s JOIN pt_pf_payees p ON p.chain = s.chain AND p.payer = s.payer
@@ -201,14 +203,14 @@ class FakePlatformCollection(Detector):
                            min(v.time) AS first_out
                     FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.src
                     LEFT JOIN hubs h ON h.chain = v.chain AND h.dst = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                    WHERE NOT {gas_topup_sql("v")}
                     GROUP BY ALL),
                 ins AS (
                     SELECT v.chain, v.dst AS x, sum(v.usd) AS in_usd, count(*) AS n_in, min(v.time) AS first_in,
                            bool_or(EXISTS (SELECT 1 FROM ring_wallets r WHERE r.chain = v.chain
                                            AND r.address = v.src)) AS from_ring
                     FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.dst
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                    WHERE NOT {gas_topup_sql("v")}
                     GROUP BY ALL)
                 SELECT o.chain, o.x, o.ring, o.hub_usd, i.in_usd, i.n_in, i.first_in, o.first_out
                 FROM outs o JOIN ins i USING (chain, x)
@@ -240,7 +242,7 @@ class FakePlatformCollection(Detector):
                        bool_or(q.victim_like) AS pattern
                 FROM pt_value v JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.dst
                 LEFT JOIN pt_pf_pairs q ON q.chain = v.chain AND q.s = v.src AND q.c = v.dst
-                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms x WHERE x.chain = v.chain AND x.c = v.src)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_back b WHERE b.chain = v.chain AND b.c = v.dst
                                   AND b.payer = v.src)
@@ -282,7 +284,7 @@ class FakePlatformCollection(Detector):
                 JOIN (SELECT DISTINCT s.chain, s.payer, s.ring FROM pt_pf_payout s
                       SEMI JOIN pt_pf_platforms p ON p.chain = s.chain AND p.ring = s.ring) x
                   ON x.chain = v.chain AND x.payer = v.src
-                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_victims k WHERE k.chain = v.chain AND k.s = v.dst)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = v.chain AND k.c = v.dst)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings k WHERE k.chain = v.chain AND k.x = v.dst)

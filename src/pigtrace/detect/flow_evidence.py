@@ -1,5 +1,7 @@
 """Evidence rows for findings: the transfers that prove them, fetched in one query per detector and
-grouped by the address they support (a few per address, largest first)."""
+grouped by the address they support (a few per address, largest first). Each item carries the display
+amount, the raw amount and the token's decimals and symbol (from ``pt_token_info``, the token_info stage),
+as ``detect.base.Finding`` describes."""
 
 from __future__ import annotations
 
@@ -8,26 +10,33 @@ from typing import Any
 
 import duckdb
 
+from pigtrace.detect.drain_evidence import token_units
+
 PER_ADDRESS = 10
 
 
 def collect(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None,
             per_address: int = PER_ADDRESS) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """``sql`` returns, in this order, columns chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key;
-    keeps the ``per_address`` rows with the highest rank_key for each (chain, address)."""
+    keeps the ``per_address`` rows with the highest rank_key for each (chain, address). ``amount`` is the raw
+    integer amount."""
     rows = con.execute(
-        f"""SELECT chain, address, tx_hash, time, src, dst, token, amount::VARCHAR, usd, note
-            FROM ({sql}) AS q(chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key)
-            QUALIFY row_number() OVER (PARTITION BY chain, address ORDER BY rank_key DESC, time, tx_hash, note) <= {per_address}
-            ORDER BY chain, address, time, tx_hash, note""",
+        f"""SELECT q.*, ti.decimals, ti.symbol FROM (
+                SELECT chain, address, tx_hash, time, src, dst, token, amount::VARCHAR AS raw, usd, note
+                FROM ({sql}) AS q(chain, address, tx_hash, time, src, dst, token, amount, usd, note, rank_key)
+                QUALIFY row_number() OVER (PARTITION BY chain, address ORDER BY rank_key DESC, time, tx_hash, note)
+                        <= {per_address}) q
+            LEFT JOIN pt_token_info ti ON ti.chain = q.chain AND ti.token = q.token
+            ORDER BY q.chain, q.address, q.time, q.tx_hash, q.note""",
         params or [],
     ).fetchall()
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for chain, address, tx, time, src, dst, token, amount, usd, note in rows:
-        out[(chain, address)].append(
-            {"tx_hash": tx, "time": time, "from": src, "to": dst, "token": token, "amount": amount,
-             "usd": None if usd is None else round(float(usd), 2), "note": note}
-        )
+    for chain, address, tx, time, src, dst, token, raw, usd, note, decimals, symbol in rows:
+        item = {"tx_hash": tx, "time": time, "from": src, "to": dst, "token": token, "symbol": symbol,
+                "amount": token_units(raw, decimals), "raw": raw}
+        if decimals is not None:
+            item["decimals"] = decimals
+        out[(chain, address)].append({**item, "usd": None if usd is None else round(float(usd), 2), "note": note})
     return out
 
 

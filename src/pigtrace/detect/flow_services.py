@@ -24,11 +24,8 @@ from __future__ import annotations
 import duckdb
 
 from pigtrace.detect.base import AnalysisContext
+from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.entities import table as entities
-
-# A native-coin transfer of at most this much is a gas top-up (money for a few transactions' fees), not a
-# payment: the detectors leave such transfers out of flows and use them to find common gas funders.
-GAS_USD = 250.0
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
@@ -99,14 +96,14 @@ def is_service_sql(alias: str, col: str) -> str:
     return f"EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = {alias}.chain AND s.address = {alias}.{col})"
 
 
-def exchange_inflow_sql(keys: str, key_col: str, gas_usd: float) -> str:
-    """Per wallet of relation ``keys`` (columns chain, ``key_col``): what it received (gas top-ups of at most
-    ``gas_usd`` left out) as ``in_usd``, and the part labelled exchanges paid as ``ex_usd``."""
+def exchange_inflow_sql(keys: str, key_col: str) -> str:
+    """Per wallet of relation ``keys`` (columns chain, ``key_col``): what it received (gas top-ups, detect.gas,
+    left out) as ``in_usd``, and the part labelled exchanges paid as ``ex_usd``."""
     return f"""SELECT v.chain, v.dst AS {key_col}, sum(v.usd) AS in_usd,
                       sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
                                                        AND x.address = v.src)) AS ex_usd
                FROM pt_value v SEMI JOIN {keys} k ON k.chain = v.chain AND k.{key_col} = v.dst
-               WHERE NOT (v.token = 'native' AND v.usd <= {gas_usd}) GROUP BY ALL"""
+               WHERE NOT {gas_topup_sql("v")} GROUP BY ALL"""
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

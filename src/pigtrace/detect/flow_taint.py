@@ -11,8 +11,11 @@ wallet moves, so it must not dilute the wallet's share (the scam's gas funder to
 exchange tops up every deposit account before sweeping it; counted as inflow, that dilution compounds hop by hop
 down a peel chain).
 
-The result lands in DuckDB as ``pt_taint`` (chain, address, idx, share, tainted_in, in_usd, out_usd,
-in_degree, out_degree) for set-based SQL in the detectors."""
+The graph is the shared stage ``flow_graph`` (``pt_nodes``, ``pt_edges``; detect.stages). The walk starts
+from the findings the calling detector reads, so it is the caller's: the result lands in DuckDB as
+``pt_taint`` (chain, address, idx, share, tainted_in, in_usd, out_usd, in_degree, out_degree), with the
+seeds in ``pt_seeds`` and the known victims in ``pt_seed_victims``, for set-based SQL in that detector
+(rewritten for each caller from the walk remembered for the same seeds)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import pyarrow as pa
 
 from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext
+from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.graph.build import FlowGraph, build_flow_graph
 from pigtrace.graph.taint import haircut_taint
 
@@ -63,7 +67,7 @@ EDGES_SQL = f"""
     SELECT v.chain, v.src, v.dst, v.usd FROM pt_value v
     ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
     LEFT JOIN native_senders n ON n.chain = v.chain AND n.address = v.dst
-    WHERE NOT (v.token = 'native' AND v.usd <= {flow_services.GAS_USD} AND n.address IS NULL)
+    WHERE NOT ({gas_topup_sql("v")} AND n.address IS NULL)
 """
 
 
@@ -76,6 +80,16 @@ def store_pairs(con, table: str, pairs) -> None:
     con.unregister(f"{table}_arrow")
 
 
+def flow_graph(ctx: AnalysisContext) -> FlowGraph:
+    """The value-flow graph (``pt_nodes``, ``pt_edges`` and its CSR arrays), built once per analysis."""
+    g = ctx.cache.get("flow_graph")
+    if g is None:
+        flow_services.prepare(ctx)
+        g = build_flow_graph(ctx.con, EDGES_SQL)
+        ctx.cache["flow_graph"] = g
+    return g
+
+
 def taint(ctx: AnalysisContext) -> Taint:
     """The haircut taint from the current scam_collection findings and the victim-fed collection wallets
     (cached for the analysis; recomputed when later detectors add collection wallets or victims)."""
@@ -86,6 +100,7 @@ def taint(ctx: AnalysisContext) -> Taint:
     con = ctx.con
     if cached is not None and cached[0][0] <= key[0] <= cached[2]:
         if cached[0][1] == key[1]:
+            _publish(con, cached[1], key)
             return cached[1]
         # victims found since: walk again only if they make a new victim-fed collection wallet
         old = cached[1]
@@ -93,12 +108,9 @@ def taint(ctx: AnalysisContext) -> Taint:
         victims = old.graph.mask(con, "SELECT chain, address FROM pt_seed_victims")
         if not _victim_fed(old.graph, victims, old.seeds | old.sinks).any():
             ctx.cache["taint"] = ((cached[0][0], key[1]), old, cached[2])
+            _publish(con, old, key)
             return old
-    flow_services.prepare(ctx)
-    g = ctx.cache.get("flow_graph")
-    if g is None:
-        g = build_flow_graph(con, EDGES_SQL)
-        ctx.cache["flow_graph"] = g
+    g = flow_graph(ctx)
     store_pairs(con, "pt_seeds", key[0])
     seeds = g.mask(con, "SELECT chain, address FROM pt_seeds")
     store_pairs(con, "pt_seed_victims", key[1])
@@ -114,20 +126,31 @@ def taint(ctx: AnalysisContext) -> Taint:
     victim_fed = _victim_fed(g, victims, seeds | sinks)
     seeds = seeds | victim_fed
     share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
+    result = Taint(g, seeds, victim_fed, sinks, share, tainted_in)
+    _publish(con, result, key, seeds_stored=True)
+    fed = con.execute("SELECT chain, address FROM pt_taint WHERE victim_fed").fetchall()
+    ctx.cache["taint"] = (key, result, key[0] | frozenset(fed))
+    return result
+
+
+def _publish(con, t: Taint, key, seeds_stored: bool = False) -> None:
+    """Write the walk ``t`` (seeded from the findings ``key``) as ``pt_taint``, ``pt_seeds`` and
+    ``pt_seed_victims`` for the detector that asked for it (another detector's walk may have replaced them,
+    or the runner dropped them as that detector's scratch)."""
+    if not seeds_stored:
+        store_pairs(con, "pt_seeds", key[0])
+        store_pairs(con, "pt_seed_victims", key[1])
+    g = t.graph
     con.register("pt_taint_arrow", pa.table({
-        "idx": np.arange(g.n, dtype=np.int64), "share": share, "tainted_in": tainted_in, "in_usd": g.in_usd,
-        "out_usd": g.out_usd, "in_degree": g.in_degree, "out_degree": g.out_degree, "seed": seeds,
-        "victim_fed": victim_fed, "sink": sinks}))
+        "idx": np.arange(g.n, dtype=np.int64), "share": t.share, "tainted_in": t.tainted_in, "in_usd": g.in_usd,
+        "out_usd": g.out_usd, "in_degree": g.in_degree, "out_degree": g.out_degree, "seed": t.seeds,
+        "victim_fed": t.victim_fed, "sink": t.sinks}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_taint AS
             SELECT n.chain, n.address, t.* FROM pt_taint_arrow t JOIN {g.nodes_table} n USING (idx)
             WHERE t.tainted_in > 0 OR t.seed"""
     )
     con.unregister("pt_taint_arrow")
-    result = Taint(g, seeds, victim_fed, sinks, share, tainted_in)
-    fed = con.execute("SELECT chain, address FROM pt_taint WHERE victim_fed").fetchall()
-    ctx.cache["taint"] = (key, result, key[0] | frozenset(fed))
-    return result
 
 
 def _victim_fed(g: FlowGraph, victims: np.ndarray, excluded: np.ndarray) -> np.ndarray:

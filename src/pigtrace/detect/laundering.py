@@ -8,6 +8,7 @@ from pigtrace.detect import flow_services, flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
+from pigtrace.detect.gas import describe as gas_limits, gas_topup_sql
 
 # Scam-controlled: most of what the wallet ever received is scam money (a market maker, OTC desk or
 # merchant that got some scam money has mostly clean inflow and stays below this).
@@ -33,7 +34,10 @@ class Laundering(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("laundering",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
+    # the taint walk starts from the collection wallets and victims the scam detectors found
+    reads = ("pt_value", "pt_services", "pt_deposits", "pt_otc_labelled", "pt_nodes", "pt_edges", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning")
+    writes = ("findings:laundering",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -119,8 +123,9 @@ class VictimFedLaundering(Laundering):
     )
     confidence = "low"
     roles = ("scam_collection", "laundering")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning", "laundering", "gas_funder",
-             "platform_payout")
+    # also the victims platform_payout found late, and the laundering wallets already named
+    reads = Laundering.reads + ("findings:laundering", "findings:gas_funder", "findings:platform_payout")
+    writes = ("findings:victim_fed_laundering",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         t = flow_taint.taint(ctx)
@@ -147,7 +152,6 @@ class VictimFedLaundering(Laundering):
         return out + self._launderers(ctx, done)
 
 
-GAS_MAX_USD = flow_services.GAS_USD  # a gas top-up: enough native coin for a few transactions, not a payment
 MIN_FUNDED = 2
 
 
@@ -156,17 +160,19 @@ class GasFunder(Detector):
     concept = "pig_butchering"
     help = (
         "Common gas funder: a wallet that sent small amounts of the chain's native coin (gas money, at "
-        f"most {usd(GAS_MAX_USD)} each) to {MIN_FUNDED} or more of the scam's wallets (collection, "
+        f"most {gas_limits()} each) to {MIN_FUNDED} or more of the scam's wallets (collection, "
         "laundering, drain operators), with most of its gas top-ups going to scam wallets. Whoever keeps "
         "the scam's wallets able to move tokens runs them. Exchanges' withdrawals are never counted."
     )
     severity = "medium"
     confidence = "medium"
     roles = ("scam_operator",)
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning", "laundering")
+    reads = ("transfers", "pt_value", "pt_services", "pt_deposits", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
+             "findings:laundering")
+    writes = ("findings:gas_funder",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        flow_services.prepare(ctx)
         con = ctx.con
         scam = sorted({(f.chain, f.address) for f in ctx.findings
                        if f.role in ("scam_collection", "laundering", "scam_operator")})
@@ -181,7 +187,7 @@ class GasFunder(Detector):
                        t.usd, EXISTS (SELECT 1 FROM pt_scam_wallets w WHERE w.chain = t.chain
                                       AND w.address = t.to_address) AS to_scam
                 FROM transfers t
-                WHERE t.kind = 'native' AND t.usd <= {GAS_MAX_USD} AND t.from_address <> t.to_address
+                WHERE {gas_topup_sql("t")} AND t.from_address <> t.to_address
                   AND t.from_address IN (SELECT DISTINCT g.from_address FROM transfers g
                                          SEMI JOIN pt_scam_wallets w ON w.chain = g.chain AND w.address = g.to_address
                                          WHERE g.kind = 'native')

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pigtrace.detect import flow_services, platform_sequences
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, in_out_sql, seen_sql, usd
-from pigtrace.detect.platform_sequences import GAS_USD, MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
+from pigtrace.detect.gas import gas_topup_sql
+from pigtrace.detect.platform_sequences import MAX_PROFIT_PAYMENTS, MIN_VICTIMS, SIBLING_FOCUS
 
 # When victims pay through their exchange, the payout wallet is tied to the platform by the gas both got
 # from the same funder: it is bankrolled from an exchange (EXCHANGE_FUNDED of its inflow), pays small
@@ -55,7 +56,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                        row_number() OVER (PARTITION BY v.chain, v.dst ORDER BY v.time, v.log_index) AS k,
                        count(*) OVER (PARTITION BY v.chain, v.dst) AS n
                 FROM pt_value v SEMI JOIN fed f ON f.chain = v.chain AND f.c = v.dst
-                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})),
+                WHERE NOT {gas_topup_sql("v")}),
             seq AS (
                 SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
                        arg_min(usd, k) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
@@ -66,7 +67,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             fwd AS (
                 SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM pt_value v
                 SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src
-                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+                WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
                 GROUP BY ALL)
             SELECT s.*, coalesce(f.fwd_usd, 0) AS fwd_usd,
@@ -83,7 +84,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd,
                        EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
                 FROM pt_value v SEMI JOIN xf s ON s.chain = v.chain AND s.c = v.src
-                WHERE NOT {svc} AND NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL),
+                WHERE NOT {svc} AND NOT {gas_topup_sql("v")} GROUP BY ALL),
             -- every destination taking a real share of the wallet's outflow (a platform may sweep to
             -- several consolidation wallets); a deposit account is the owner's own exchange account
             legs AS (
@@ -97,7 +98,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             hub_in AS (
                 SELECT v.chain, v.dst AS hub, sum(v.usd) AS in_usd FROM pt_value v
                 SEMI JOIN hubs h ON h.chain = v.chain AND h.hub = v.dst
-                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) GROUP BY ALL),
+                WHERE NOT {gas_topup_sql("v")} GROUP BY ALL),
             -- consolidation wallets: fed by several such wallets, and they get little else
             good AS (
                 SELECT h.* FROM hubs h JOIN hub_in i USING (chain, hub) WHERE h.fed_usd >= {SIBLING_FOCUS} * i.in_usd),
@@ -122,7 +123,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             gas AS (
                 SELECT DISTINCT f.chain, f.hub, v.src AS funder, v.dst AS c FROM pt_value v
                 JOIN labelled f ON f.chain = v.chain AND f.c = v.dst
-                WHERE v.token = 'native' AND v.usd <= {GAS_USD} AND NOT {svc_src}
+                WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)),
             gas_shared AS (
                 SELECT chain, hub, max(n) AS n FROM (SELECT chain, hub, funder, count(*) AS n FROM gas GROUP BY ALL)
@@ -166,8 +167,8 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             SELECT v.chain, v.src AS f FROM pt_value v
             SEMI JOIN (SELECT DISTINCT g.chain, g.src FROM pt_value g
                        SEMI JOIN pt_pf_xseq x ON x.chain = g.chain AND x.c = g.dst
-                       WHERE g.token = 'native' AND g.usd <= {GAS_USD}) g ON g.chain = v.chain AND g.src = v.src
-            WHERE v.token = 'native' AND v.usd <= {GAS_USD}
+                       WHERE {gas_topup_sql("g")}) g ON g.chain = v.chain AND g.src = v.src
+            WHERE {gas_topup_sql("v")}
             GROUP BY ALL HAVING count(DISTINCT v.dst) > {platform_sequences.PERSON_MAX_PAYERS}"""
     )
     con.execute(
@@ -178,13 +179,13 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             funders AS (
                 SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM pt_value v
                 SEMI JOIN sweepers s ON s.chain = v.chain AND s.c = v.dst
-                WHERE v.token = 'native' AND v.usd <= {GAS_USD} AND NOT {svc_src}
+                WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)),
             funded AS (
                 SELECT DISTINCT v.chain, v.src AS f, v.dst AS w FROM pt_value v
                 SEMI JOIN funders f ON f.chain = v.chain AND f.f = v.src
-                WHERE v.token = 'native' AND v.usd <= {GAS_USD}
+                WHERE {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM sweepers s WHERE s.chain = v.chain AND s.c = v.dst)),
             topped AS (SELECT chain, f, c AS w FROM funders UNION SELECT chain, f, w FROM funded),
             -- what the funder's exchange-paid pattern wallets had been paid so far, over time
@@ -192,11 +193,11 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 SELECT f.chain, f.f, v.time,
                        sum(v.usd) OVER (PARTITION BY f.chain, f.f ORDER BY v.time, v.log_index) AS paid_in
                 FROM pt_value v JOIN funders f ON f.chain = v.chain AND f.c = v.dst
-                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})),
+                WHERE NOT {gas_topup_sql("v")}),
             pay_rows AS (
                 SELECT w.chain, w.f, v.src AS p, v.dst, v.time, v.usd FROM pt_value v
                 JOIN funded w ON w.chain = v.chain AND w.w = v.src
-                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD}) AND NOT {svc_dst}),
+                WHERE NOT {gas_topup_sql("v")} AND NOT {svc_dst}),
             pay_rel AS (
                 SELECT r.*, coalesce(i.paid_in, 0) AS paid_in FROM pay_rows r
                 ASOF LEFT JOIN so_far i ON i.chain = r.chain AND i.f = r.f AND i.time <= r.time),
@@ -218,7 +219,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 FROM profits GROUP BY ALL
                 HAVING count(*) FILTER (WHERE profit) >= {MIN_PAYOUT_VICTIMS}
                    AND count(*) FILTER (WHERE profit) >= {PAYOUT_FOCUS} * count(*)),
-            bankroll AS ({flow_services.exchange_inflow_sql("payers", "p", GAS_USD)}),
+            bankroll AS ({flow_services.exchange_inflow_sql("payers", "p")}),
             found AS (
                 SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims
                 FROM sweepers s JOIN funders f ON f.chain = s.chain AND f.c = s.c
@@ -238,7 +239,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims FROM pt_pf_xprofit x
             JOIN pt_pf_pairs q ON q.chain = x.chain AND q.s = x.dst AND q.victim_like
             JOIN pt_value g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
-            WHERE x.peer AND g.token = 'native' AND g.usd <= {GAS_USD}
+            WHERE x.peer AND {gas_topup_sql("g")}
               AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = q.chain AND k.c = q.c)"""
     )
     con.execute(
@@ -248,7 +249,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             FROM pt_value v JOIN (SELECT chain, payer, min(c) AS c FROM pt_pf_xpay GROUP BY ALL) x
               ON x.chain = v.chain AND x.payer = v.src
             SEMI JOIN pt_pf_xprofit k ON k.chain = v.chain AND k.payer = v.src AND k.dst = v.dst
-            WHERE NOT (v.token = 'native' AND v.usd <= {GAS_USD})
+            WHERE NOT {gas_topup_sql("v")}
               AND NOT EXISTS (SELECT 1 FROM pt_pf_victims k WHERE k.chain = v.chain AND k.s = v.dst)
               AND NOT EXISTS (SELECT 1 FROM pt_pf_payout_victims k WHERE k.chain = v.chain AND k.address = v.dst)
             GROUP BY v.chain, v.dst, v.src"""
@@ -287,7 +288,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
         f"""SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                    'gas from the funder that also tops up platform wallet ' || x.c, 1e12
             FROM pt_pf_xpay x JOIN pt_value v ON v.chain = x.chain AND v.src = x.funder AND v.dst = x.payer
-            WHERE v.token = 'native' AND v.usd <= {GAS_USD}""",
+            WHERE {gas_topup_sql("v")}""",
     )
     out += [
         Finding(chain, p, "scam_operator", det.id, 0.75, first, last,

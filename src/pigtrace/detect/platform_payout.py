@@ -10,8 +10,8 @@ from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
 from pigtrace.detect.flow_taint import store_pairs
+from pigtrace.detect.gas import gas_topup_sql
 
-GAS_MAX_USD = flow_services.GAS_USD
 MIN_PAYEES = 2  # a payout wallet pays several victims
 MAX_PROFIT_PAYMENTS = 3  # one or a few "profits" per victim; more is a relationship
 MIN_PROFIT_USD = 1.0  # below this a payment is poisoning dust, not a "profit"
@@ -36,10 +36,13 @@ class GasFundedPayout(Detector):
     severity = "high"
     confidence = "low"
     roles = ("scam_operator", "victim")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning", "laundering", "gas_funder")
+    # the gas funders, and every address already found (never a payout wallet or its victim)
+    reads = ("transfers", "pt_value", "pt_services", "pt_exchange", "pt_token_info",
+             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
+             "findings:laundering", "findings:gas_funder")
+    writes = ("findings:platform_payout",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        flow_services.prepare(ctx)
         con = ctx.con
         funders = {(f.chain, f.address) for f in ctx.findings if f.typology == "gas_funder"}
         if not funders:
@@ -52,12 +55,12 @@ class GasFundedPayout(Detector):
                 WITH funded AS (
                     SELECT DISTINCT t.chain, t.to_address AS w, t.from_address AS funder FROM transfers t
                     SEMI JOIN pt_gas_funders g ON g.chain = t.chain AND g.address = t.from_address
-                    WHERE t.kind = 'native' AND t.usd <= {GAS_MAX_USD}
+                    WHERE {gas_topup_sql("t")}
                       AND NOT EXISTS (SELECT 1 FROM pt_known k WHERE k.chain = t.chain AND k.address = t.to_address)),
                 pays AS (
                     SELECT v.chain, v.src AS w, v.dst, count(*) AS n, sum(v.usd) AS usd, min(v.usd) AS min_usd
                     FROM pt_value v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.src
-                    WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD}) AND NOT {svc}
+                    WHERE NOT {gas_topup_sql("v")} AND NOT {svc}
                     GROUP BY ALL),
                 payers AS (
                     SELECT chain, w, count(*) FILTER (WHERE n <= {MAX_PROFIT_PAYMENTS} AND min_usd >= {MIN_PROFIT_USD}
@@ -65,7 +68,7 @@ class GasFundedPayout(Detector):
                                                       AND usd / n <= {MAX_PROFIT_USD}) AS payees,
                            count(*) AS all_payees
                     FROM pays GROUP BY ALL),
-                funding AS ({flow_services.exchange_inflow_sql("funded", "w", GAS_MAX_USD)})
+                funding AS ({flow_services.exchange_inflow_sql("funded", "w")})
                 SELECT p.chain, p.w, p.payees, any_value(f.funder) AS funder FROM payers p
                 JOIN funded f ON f.chain = p.chain AND f.w = p.w
                 JOIN funding u ON u.chain = p.chain AND u.w = p.w
@@ -78,7 +81,7 @@ class GasFundedPayout(Detector):
                 SELECT v.chain, v.dst AS address, v.src AS payer, count(*) AS n, sum(v.usd) AS total,
                        min(v.time) AS first_t, max(v.time) AS last_t
                 FROM pt_value v SEMI JOIN pt_payout p ON p.chain = v.chain AND p.w = v.src
-                WHERE NOT (v.token = 'native' AND v.usd <= {GAS_MAX_USD}) AND NOT {svc}
+                WHERE NOT {gas_topup_sql("v")} AND NOT {svc}
                   AND NOT EXISTS (SELECT 1 FROM pt_known k WHERE k.chain = v.chain AND k.address = v.dst)
                 GROUP BY ALL HAVING count(*) <= {MAX_PROFIT_PAYMENTS} AND min(v.usd) >= {MIN_PROFIT_USD}
                                 AND max(v.usd) <= {MAX_PROFIT_USD}"""

@@ -53,9 +53,8 @@ SWEEP_FOCUS = 0.8
 RING_SHARE = 0.2
 
 # Thresholds the platform detectors share (fake_platform, platform_exchange_paid): a platform needs
-# MIN_VICTIMS victim-pattern payers; GAS_USD and below in native coin is a gas top-up.
+# MIN_VICTIMS victim-pattern payers (gas top-ups: detect.gas).
 MIN_VICTIMS = 3
-GAS_USD = flow_services.GAS_USD  # a native-coin transfer this small to a platform wallet is a gas top-up
 # A deposit wallet of a found platform: passes at least this share of what it gets on to the platform's
 # consolidation wallets (and gets nothing back from the ring). The same share defines an exchange-fed
 # deposit wallet (paid by exchanges, sweeping to a consolidation wallet that little else feeds).

@@ -35,8 +35,7 @@ Why these thresholds:
 from __future__ import annotations
 
 from pigtrace.detect.base import AnalysisContext
-from pigtrace.detect.drain_evidence import ensure_token_info
-from pigtrace.detect.drain_services import chain_filter, ensure_services
+from pigtrace.detect.drain_services import chain_filter
 
 MIN_END = 3
 MIN_MATCH = 7
@@ -80,9 +79,7 @@ def _shared(a: str, b: str, side: str) -> str:
 
 def find_poisoning(ctx: AnalysisContext) -> int:
     """Build the poisoning tables; returns the number of look-alike events found."""
-    ensure_services(ctx)
     con = ctx.con
-    ensure_token_info(con)
     where, params = chain_filter(ctx, "t.chain")
     registry = "LEFT JOIN pt_registry_tokens r ON r.chain = t.chain AND r.token = t.token"
     zero = "(t.amount = 0 AND t.amount_text IS NULL)"

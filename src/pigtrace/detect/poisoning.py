@@ -35,6 +35,8 @@ class AddressPoisoning(Detector):
     severity = "high"
     confidence = "high"
     roles = ("victim", "scam_collection", "scam_operator")
+    reads = ("transfers", "tokens", "pt_services", "pt_token_info", "pt_registry_tokens")
+    writes = ("findings:poisoning",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         if not find_poisoning(ctx):

@@ -50,7 +50,10 @@ class Propagation(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("laundering", "cash_out")
-    needs = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning")
+    # the flow store and endpoints come from the warehouse (graph.flows, trace.endpoints), as `trace` reads them
+    reads = ("transfers", "entities", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform",
+             "findings:collection_evidence", "findings:poisoning")
+    writes = ("findings:propagation",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         seeds = {(f.chain, f.address) for f in ctx.findings if f.role in SEED_ROLES

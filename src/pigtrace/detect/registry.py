@@ -1,4 +1,5 @@
-"""The list of detectors, in the order they run (later ones may use earlier findings)."""
+"""The registered detectors and shared stages. The order here only breaks ties: ``detect.plan`` runs each
+stage after the stages that write what it reads, and findings are combined in this order."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pigtrace.detect import (
     poisoning,
     propagation,
     screening_hits,
+    stages,
 )
-from pigtrace.detect.base import Detector
+from pigtrace.detect.base import Detector, Stage
 
 DETECTORS: list[type[Detector]] = [
     *screening_hits.DETECTORS,
@@ -26,6 +28,9 @@ DETECTORS: list[type[Detector]] = [
     *platform_payout.DETECTORS,
     *cash_out.DETECTORS,
 ]
+
+# Shared stages first, then the detectors: every stage an analysis can run.
+STAGES: list[type[Stage]] = [*stages.STAGES, *DETECTORS]
 
 
 def get(detector_id: str) -> type[Detector]:

@@ -1,19 +1,30 @@
-"""`pigtrace analyze`: run the registered detectors over the warehouse, merge their findings per
-(chain, address, role), resolve contradictory roles of one address, and replace the ``findings`` table
-in one transaction (one columnar insert through Arrow). Its first step rebuilds the ``entities`` table
-(services and exchange accounts, pigtrace.entities) the detectors read. ``behaviour_only`` hides every scam, phishing
-and sanction label from the detectors (``AnalysisContext.labels``); the ``analysis_runs`` row says so."""
+"""`pigtrace analyze`: run the registered stages over the warehouse in the order their declared reads and
+writes give (``detect.plan``), store each detector's own findings (``detect.stored``), then combine all
+detectors' rows per (chain, address, role), resolve contradictory roles of one address, and replace the
+``findings`` table, all in one transaction (columnar inserts through Arrow). Its first step
+rebuilds the ``entities`` table (services and exchange accounts, pigtrace.entities) the detectors read.
+
+``only``: run these detectors and replace only their rows. A detector they read findings from is reused
+from its stored rows when those are fresh (same inputs, chains and mode), else run and its rows replaced
+too. Other detectors' rows are kept as they are (stale ones are named in the result). A warehouse whose
+findings an older pigtrace wrote (no rows per detector) gets every detector run once.
+
+``behaviour_only`` hides every scam, phishing and sanction label from the detectors
+(``AnalysisContext.labels``); the ``analysis_runs`` and ``detector_runs`` rows say so."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 
-from pigtrace.detect.base import AnalysisContext, Finding
-from pigtrace.detect.registry import DETECTORS, get
+from pigtrace.detect import stored
+from pigtrace.detect.base import BEHAVIOUR_LABELS, AnalysisContext, Detector, Finding, Stage, findings_table
+from pigtrace.detect.plan import check_order, outputs, plan
+from pigtrace.detect.registry import DETECTORS, STAGES, get
+from pigtrace.errors import PigtraceError
 from pigtrace.entities import table as entities
 from pigtrace.progress import Progress, quiet
 from pigtrace.store.warehouse import atomic
@@ -92,42 +103,37 @@ def _ensure_labels(con: duckdb.DuckDBPyConnection) -> None:
     ensure_loaded(con)
 
 
-def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
-    """Detectors keep their intermediate results in temp tables (and views) named pt_*; free them."""
+def _drop_scratch(con: duckdb.DuckDBPyConnection, keep: frozenset[str] = frozenset()) -> None:
+    """Stages keep their intermediate results in temp tables (and views) named pt_*; free them, except
+    those named in ``keep``."""
     names = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'pt_')"
     ).fetchall()
     for (name,) in names:
-        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        if name not in keep:
+            con.execute(f'DROP TABLE IF EXISTS "{name}"')
     views = con.execute(
         "SELECT view_name FROM duckdb_views() WHERE temporary AND starts_with(view_name, 'pt_')"
     ).fetchall()
     for (name,) in views:
-        con.execute(f'DROP VIEW IF EXISTS "{name}"')
+        if name not in keep:
+            con.execute(f'DROP VIEW IF EXISTS "{name}"')
 
 
-def _findings_table(final: list[Finding], run_id: int) -> pa.Table:
-    return pa.table({
-        "chain": pa.array([f.chain for f in final], pa.string()),
-        "address": pa.array([f.address for f in final], pa.string()),
-        "role": pa.array([f.role for f in final], pa.string()),
-        "typology": pa.array([f.typology for f in final], pa.string()),
-        "score": pa.array([f.score for f in final], pa.float64()),
-        "first_seen": pa.array([f.first_seen for f in final], pa.timestamp("us")),
-        "last_seen": pa.array([f.last_seen for f in final], pa.timestamp("us")),
-        "reasons": pa.array([json.dumps(f.reasons) for f in final], pa.string()),
-        "evidence": pa.array([json.dumps(f.evidence, default=str) for f in final], pa.string()),
-        "ring": pa.array([f.ring for f in final], pa.string()),
-        "run_id": pa.array([run_id] * len(final), pa.int64()),
-    })
+# What stays between stages: the shared stages' declared tables and the behaviour-only label view. A
+# detector's other temp tables are its scratch, dropped when it finishes, so no other stage can read them.
+SHARED = frozenset(t for s in STAGES for t in outputs(s) if t.startswith("pt_")) | {BEHAVIOUR_LABELS}
 
 
 def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain: str | None = None,
-            behaviour_only: bool = False, progress: Progress = quiet) -> dict:
-    """Run the detectors (``only``: these ids, plus what they need) and replace the findings table;
-    returns the run id, the number of findings and the count per role. ``behaviour_only``: no scam,
-    phishing or sanction label is read (service attributions still are). ``progress`` hears "loading label
-    packs", "services and exchange accounts", "reading the ledger", "detector <id>" for each detector run, "combining findings" and "writing findings"."""
+            behaviour_only: bool = False, progress: Progress = quiet,
+            order: Sequence[str] | None = None) -> dict:
+    """Run the detectors (``only``: these ids, plus what they read that is not stored fresh; see the module
+    docstring), store their findings and combine ``findings`` again; returns the run id, the number of
+    findings, the count per role, the detectors run, reused and stale. ``behaviour_only``: no scam,
+    phishing or sanction label is read (service attributions still are). ``order``: stage ids in another
+    valid order than the plan's (checked; for tests). ``progress`` hears "loading label packs", "services and
+    exchange accounts", "reading the ledger", "stage <id>" / "detector <id>" for each stage run, "combining findings" and "writing findings"."""
     started = _now()
     progress("loading label packs")
     _ensure_labels(con)
@@ -136,7 +142,7 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
         entities.build(con, progress)  # services and exchange accounts: the ground every detector reads
         progress("reading the ledger")
         _read_ledger_once(con)
-        return _analyze(con, only, chain, started, behaviour_only, progress)
+        return _analyze(con, only, chain, started, behaviour_only, progress, order)
     finally:
         for table in LEDGER_VIEWS:
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
@@ -174,31 +180,57 @@ def _limit_memory(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str | None, started: datetime,
-             behaviour_only: bool, progress: Progress) -> dict:
-    detectors = [get(i) for i in only] if only else DETECTORS
-    wanted = {d.id for d in detectors}
-    needed = set(wanted)
-    for d in reversed(DETECTORS):  # a need's own needs come earlier in the registry
-        if d.id in needed:
-            needed.update(d.needs)
+             behaviour_only: bool, progress: Progress, order: Sequence[str] | None) -> dict:
+    fingerprint = stored.inputs(con)
+    run: list[type[Detector]] = [get(i) for i in only] if only else list(DETECTORS)
+    reused: list[str] = []
+    stale: list[str] = []
+    if only:
+        fresh = stored.fresh(con, chain, behaviour_only, fingerprint)
+        kept = stored.stored(con, chain)
+        if not kept and con.execute("SELECT count(*) FROM findings").fetchone()[0]:
+            # findings of an older pigtrace, not kept per detector: only a full run can replace them
+            run = list(DETECTORS)
+        # what the detectors run read: reuse the fresh ones, run (and store) the others
+        todo = list(run)
+        while todo:
+            d = todo.pop()
+            for other in DETECTORS:
+                if findings_table(other.id) in d.reads and other not in run and other.id not in reused:
+                    if other.id in fresh:
+                        reused.append(other.id)
+                    else:
+                        run.append(other)
+                        todo.append(other)
+        stale = [d.id for d in DETECTORS if d not in run and d.id not in fresh and d.id in kept]
+    available = [findings_table(i) for i in reused]
+    stages = plan(STAGES, wanted=run, available=available)
+    if order is not None:
+        by_id = {s.id: s for s in STAGES}
+        ordered = [by_id[i] for i in order if by_id[i] in stages]
+        if len(set(ordered)) != len(stages):
+            raise PigtraceError(f"order {list(order)} does not hold each planned stage once: "
+                                f"{[s.id for s in stages]}")
+        check_order(ordered, STAGES, available)
+        stages = ordered
+    results: dict[str, list[Finding]] = stored.load(con, reused, chain)
     ctx = AnalysisContext(con=con, chain=chain, behaviour_only=behaviour_only)
-    keep: list[Finding] = []
-    for cls in DETECTORS if only else detectors:
-        if cls.id in needed:
-            progress(f"detector {cls.id}")
-            found = cls().detect(ctx)
-            ctx.findings.extend(found)
-            if cls.id in wanted:  # findings of detectors run only because another needs them are not written
-                keep.extend(found)
-    progress("combining findings")
-    final = resolve_roles(merge(keep))
+    for stage in stages:
+        _run_stage(stage, ctx, results, progress)
     _drop_scratch(con)
-    progress("writing findings")
+    ran = [d.id for d in DETECTORS if d.id in results and d.id not in reused]
+    progress("combining findings")
     with atomic(con):
         run_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM analysis_runs").fetchone()[0]
+        finished = _now()
+        for d in ran:
+            stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished)
+        results.update(stored.load(con, [d.id for d in DETECTORS if d.id not in results], chain))
+        final = resolve_roles(merge([f for d in DETECTORS for f in results[d.id]]))
+        progress("writing findings")
         con.execute("DELETE FROM findings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])
         if final:
-            con.register("pt_findings_arrow", _findings_table(final, run_id))
+            con.register("pt_findings_arrow", stored.findings_arrow(final, run_id))
             con.execute(
                 """INSERT INTO findings SELECT chain, address, role, typology, score, first_seen, last_seen,
                           reasons::JSON, evidence::JSON, ring, run_id FROM pt_findings_arrow"""
@@ -207,9 +239,34 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         con.execute(
             "INSERT INTO analysis_runs (id, started, finished, detectors, findings, behaviour_only) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [run_id, started, _now(), json.dumps([d.id for d in detectors]), len(final), behaviour_only],
+            [run_id, started, _now(), json.dumps(ran), len(final), behaviour_only],
         )
     by_role: dict[str, int] = {}
     for f in final:
         by_role[f.role] = by_role.get(f.role, 0) + 1
-    return {"run_id": run_id, "findings": len(final), "by_role": by_role, "behaviour_only": behaviour_only}
+    return {"run_id": run_id, "findings": len(final), "by_role": by_role, "behaviour_only": behaviour_only,
+            "ran": ran, "reused": sorted(reused), "stale": stale}
+
+
+def _run_stage(stage: type[Stage], ctx: AnalysisContext, results: dict[str, list[Finding]],
+               progress: Progress) -> None:
+    """Run one stage. A detector sees the findings of exactly the detectors it declares it reads, in registry
+    order; its findings go to ``results`` and its scratch tables are dropped."""
+    if not issubclass(stage, Detector):
+        progress(f"stage {stage.id}")
+        stage().run(ctx)
+        return
+    progress(f"detector {stage.id}")
+    ctx.findings = [f for d in DETECTORS if findings_table(d.id) in stage.reads for f in results[d.id]]
+    before = _temp_tables(ctx.con) & SHARED
+    results[stage.id] = stage().detect(ctx)
+    ctx.findings = []
+    built = sorted((_temp_tables(ctx.con) & SHARED) - before)
+    if built:  # it built a shared stage's table itself: it reads it without declaring it
+        raise PigtraceError(f"detector {stage.id!r} built {', '.join(built)} itself: a shared stage writes "
+                            "it, so the detector must declare it among its reads")
+    _drop_scratch(ctx.con, SHARED)
+
+
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}

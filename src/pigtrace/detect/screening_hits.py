@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
-from pigtrace.detect.drain_evidence import EVIDENCE_SQL, FindingSet, ensure_token_info, rows, transfer_item
-from pigtrace.detect.drain_services import chain_filter, ensure_services
+from pigtrace.detect.drain_evidence import EVIDENCE_SQL, FindingSet, rows, transfer_item
+from pigtrace.detect.drain_services import chain_filter
 from pigtrace.labels.taxonomy import CONFIDENCE, SCAM_CONCEPTS
 
 DUST_USD = 1.0
@@ -46,11 +46,11 @@ class ScreeningHits(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("victim", "scam_collection", "scam_operator", "cash_out")
+    reads = ("transfers", "labels", "pt_services", "pt_token_info")
+    writes = ("findings:screening_hits",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        ensure_services(ctx)
         con = ctx.con
-        ensure_token_info(con)
         where, params = chain_filter(ctx, "l.chain")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_screen_labels AS

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from pigtrace.chains.prices import revalue
 from pigtrace.chains.registry import require_chain
 from pigtrace.errors import IngestError
 from pigtrace.ingest.evm_logs import WANTED_TOPICS, create_raw_tables, load_staged
@@ -463,6 +464,7 @@ def ingest_etl(con: duckdb.DuckDBPyConnection, folder: str | Path, chain: str = 
             "tokens",
             "(SELECT c.chain, address, symbol, name, decimals, total_supply FROM pt_etl_tokens CROSS JOIN pt_chain c)",
         )
+        revalue(con)  # transfers on days with an imported price take it
         log_ingest(con, "etl", str(root), chain, started, added)
         progress("committing")
     return IngestResult(added, notes)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from pigtrace.chains.prices import revalue
 from pigtrace.errors import IngestError
 from pigtrace.progress import Progress, quiet
 from pigtrace.store.schema import CANONICAL
@@ -74,6 +75,7 @@ def ingest_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path, progress:
             except duckdb.Error as e:
                 raise IngestError(f"{files[0]}: values do not fit table {table}: {str(e).splitlines()[0]}") from None
             con.execute("DROP VIEW pt_parquet_src")
+        revalue(con)  # transfers on days with an imported price take it
         log_ingest(con, "parquet", str(root), "*", started, added)
         progress("committing")
     return added

@@ -18,6 +18,7 @@ from typing import Callable
 
 import duckdb
 
+from pigtrace.chains.prices import revalue
 from pigtrace.chains.registry import require_chain
 from pigtrace.errors import IngestError, PigtraceError
 from pigtrace.ingest import rpc_checkpoint
@@ -76,6 +77,7 @@ def ingest_rpc(
                 progress(last, added)
         with atomic(con):
             where = f"{client.shown} {span}" + (f" (resumed at block {start})" if start != from_block else "")
+            revalue(con)  # transfers on days with an imported price take it
             log_ingest(con, "rpc", where, chain, started, added)
         return added
     finally:

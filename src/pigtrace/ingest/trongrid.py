@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pigtrace.chains.prices import revalue
 from pigtrace.chains.registry import NATIVE, assets, usd_price
 from pigtrace.errors import IngestError
 from pigtrace.ingest.tron_swaps import recognise_swaps
@@ -57,6 +58,7 @@ def ingest_trongrid(con: duckdb.DuckDBPyConnection, path: str | Path, progress: 
     try:
         with atomic(con):
             added = _merge(con, cols, progress)
+            revalue(con)  # transfers on days with an imported price take it
             log_ingest(con, "trongrid", str(source), CHAIN, started, added)
     finally:
         for name in ("pt_tg_trc20", "pt_tg_tx", "pt_tg_native", "pt_tg_assets"):

@@ -55,7 +55,8 @@ TABLES: dict[str, str] = {
         confidence VARCHAR, category VARCHAR, abuse VARCHAR, concepts VARCHAR[], actor VARCHAR, tx_hash VARCHAR,
         lastmod DATE, is_cluster_definer BOOLEAN, context VARCHAR, pack VARCHAR NOT NULL, origin VARCHAR,
         PRIMARY KEY (pack, chain, address, label)""",
-    # One row per (chain, address, role) from the latest `pigtrace analyze`; evidence and reasons are JSON lists.
+    # One row per (chain, address, role), combined from every detector's rows in ``detector_findings``;
+    # evidence and reasons are JSON lists.
     "findings": """
         chain VARCHAR NOT NULL, address VARCHAR NOT NULL, role VARCHAR NOT NULL, typology VARCHAR, score DOUBLE,
         first_seen TIMESTAMP, last_seen TIMESTAMP, reasons JSON, evidence JSON, ring VARCHAR, run_id BIGINT,
@@ -66,6 +67,23 @@ TABLES: dict[str, str] = {
     "entities": """
         chain VARCHAR NOT NULL, address VARCHAR NOT NULL, kind VARCHAR NOT NULL, entity VARCHAR,
         source VARCHAR NOT NULL, category VARCHAR, score DOUBLE, reasons JSON, PRIMARY KEY (chain, address)""",
+    # Each detector's own findings from its latest run (before findings are combined): ``analyze --only``
+    # replaces one detector's rows and combines ``findings`` again from all of them. ``seq`` keeps the
+    # order the detector gave them in.
+    "detector_findings": """
+        detector VARCHAR NOT NULL, seq INTEGER NOT NULL, chain VARCHAR NOT NULL, address VARCHAR NOT NULL,
+        role VARCHAR NOT NULL, typology VARCHAR, score DOUBLE, first_seen TIMESTAMP, last_seen TIMESTAMP,
+        reasons JSON, evidence JSON, ring VARCHAR, run_id BIGINT, PRIMARY KEY (detector, chain, seq)""",
+    # When each detector last ran, over which chains (``scope``: a chain, or '*' for all) and on what inputs
+    # (``inputs``: a fingerprint of the ledger, labels and prices; detect.stored).
+    "detector_runs": """
+        detector VARCHAR NOT NULL, scope VARCHAR NOT NULL, run_id BIGINT, finished TIMESTAMP,
+        behaviour_only BOOLEAN, inputs VARCHAR, findings INTEGER, PRIMARY KEY (detector, scope)""",
+    # USD prices by asset and day (`pigtrace prices import`); transfers of a priced asset on a priced day
+    # are valued at it, others at the registry's reference price (chains.registry.usd_price).
+    "prices": """
+        chain VARCHAR NOT NULL, token VARCHAR NOT NULL, day DATE NOT NULL, usd DOUBLE NOT NULL, asset VARCHAR,
+        decimals INTEGER, source VARCHAR, PRIMARY KEY (chain, token, day)""",
     "analysis_runs": """
         id BIGINT PRIMARY KEY, started TIMESTAMP, finished TIMESTAMP, detectors JSON, findings INTEGER,
         behaviour_only BOOLEAN""",
