@@ -20,9 +20,9 @@ from tests.test_detect_platform_worlds import scam_world
 
 def world() -> tuple[Ledger, dict]:
     """The fake-platform world plus a label-only scam: one person pays a labelled scam wallet twice and
-    gets a small payment back (no behavioural pattern a detector looks for), the wallet passes money to
-    a sanctioned address (a cash-out point only by its label); other abuse labels sit on addresses the
-    detectors find from behaviour."""
+    gets a small payment back, and the wallet keeps most of it, passing a sixth to a sanctioned address (a
+    cash-out point only by its label): nothing in its behaviour is a collection wallet's (it has one payer
+    and holds the money); other abuse labels sit on addresses the detectors find from behaviour."""
     led, truth = scam_world()
     led.label("lbl_wallet", "Fake_Phishing123", "scam", abuse="phishing", concepts=["phishing", "scam"],
               confidence="trusted_provider")
@@ -31,7 +31,7 @@ def world() -> tuple[Ledger, dict]:
     led.transfer("lbl_person", "lbl_wallet", 700, at=timedelta(days=4))
     led.transfer("lbl_wallet", "lbl_person", 30, at=timedelta(days=5))
     led.transfer("lbl_person", "lbl_wallet", 1900, at=timedelta(days=9))
-    led.transfer("lbl_wallet", "lbl_garantex", 2500, at=timedelta(days=10))
+    led.transfer("lbl_wallet", "lbl_garantex", 400, at=timedelta(days=10))
     # abuse labels of every kind on addresses behaviour finds anyway, and on one it does not
     hop = sorted(truth["laundering"] - {truth["consolidation"]})[0]
     led.label(sorted(truth["collection"])[0], "pig butchering platform", "scam", abuse="pig_butchering",

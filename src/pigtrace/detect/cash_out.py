@@ -22,7 +22,7 @@ MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose
 # wallet taken for laundering is desk-shaped too (on knob-varied worlds such wallets were nearly all of
 # the desk findings).
 DESK_DEGREE = flow_taint.DESK_DEGREE
-DESK_SCAM_PAYERS = 3
+DESK_SCAM_PAYERS = 1
 
 
 class MuleDeposit(Detector):

@@ -75,9 +75,11 @@ class CollectionEvidence(Detector):
         p = model.score(X)
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
-        down = _downstream(ctx, keys, p >= RING_THRESHOLD)
-        found = (p >= THRESHOLD) & ~down
-        joined = (p < THRESHOLD) & (p >= RING_THRESHOLD) & (ring_of >= 0) & ~down
+        near = p >= RING_THRESHOLD
+        near &= ~_upstream(ctx, keys, near)
+        down = _downstream(ctx, keys, near)
+        found = (p >= THRESHOLD) & near & ~down
+        joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
         lone = raw[:, cf.FEATURE_INDEX["payers"]] + raw[:, cf.FEATURE_INDEX["withdrawals"]] <= LONE_PAYERS
         joined &= lone
@@ -121,7 +123,7 @@ class CollectionEvidence(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
                WITH paid AS (
                    SELECT f.chain, f.src AS address, sum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
-                          min(f.time) AS first_seen, max(f.time) AS last_seen, any_value(k.address) AS wallet
+                          min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, f.usd) AS wallet
                    FROM pt_cf_flow f JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
                    WHERE NOT f.src_service
                      AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)
@@ -140,7 +142,7 @@ class CollectionEvidence(Detector):
         )
         rows = con.execute(
             f"SELECT chain, address, usd, payments, p, share, first_seen, last_seen, wallet FROM pt_ce_victim "
-            f"WHERE usd >= {MIN_VICTIM_USD} AND (share >= {VICTIM_SHARE} OR p >= {VICTIM_SURE})"
+            f"WHERE usd >= {MIN_VICTIM_USD} AND (share >= {VICTIM_SHARE} OR p >= {VICTIM_SURE}) ORDER BY chain, address"
         ).fetchall()
         evidence = collect(con, """SELECT v.chain, v.address, f.tx_hash, f.time, f.src, f.dst, f.token, f.amount,
                                           f.usd, 'payment to a scam collection wallet', f.usd
@@ -169,6 +171,26 @@ def _candidates(con, name: str, keys: np.ndarray, rows: np.ndarray, p: np.ndarra
     con.register("pt_ce_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_ce_arrow")
     con.unregister("pt_ce_arrow")
+
+
+def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Found wallets that got most of their money straight from exchanges and other services, some from
+    people too, and sent at least DOWNSTREAM_SHARE of what they sent to other found wallets: they pay the
+    scam (a victim whose own wallet forwards what its exchange and its friends send it), so the victims'
+    rule judges them, and the wallets they pay are not downstream of the scam but its start. (A deposit
+    wallet the scam has victims' exchanges pay gets nothing from people.)"""
+    con = ctx.con
+    _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
+    rows = con.execute(f"""
+        SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
+        JOIN pt_cf_flow f ON f.chain = k.chain AND f.src = k.address
+        SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.dst
+        WHERE n.svc_in >= 0.5 * n.in_usd
+          AND EXISTS (SELECT 1 FROM pt_cf_pair q WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
+        GROUP BY k.i, n.out_usd HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.out_usd""").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in rows]] = True
+    return out
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -212,7 +234,7 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
         firsts AS (SELECT chain, hub, min(i) AS root, count(DISTINCT i) AS k FROM hub GROUP BY ALL HAVING k > 1)
         SELECT DISTINCT h.i, f.root, h.link FROM hub h JOIN firsts f USING (chain, hub) WHERE h.i <> f.root
         UNION ALL SELECT DISTINCT f.root, f.root, h.link FROM hub h JOIN firsts f USING (chain, hub)
-        WHERE h.i = f.root""").fetchall()
+        WHERE h.i = f.root ORDER BY 1, 3""").fetchall()
     if not links:
         return ring_of, link_of
     a = np.array([r[0] for r in links], dtype=np.int64)

@@ -101,6 +101,8 @@ def save(con: duckdb.DuckDBPyConnection, detector: str, findings: list[Finding],
     con.execute("DELETE FROM detector_findings WHERE detector = ?" + (" AND chain = ?" if chain else ""),
                 [detector, *([chain] if chain else [])])
     rows = [f for f in findings if chain is None or f.chain == chain]  # an analysis of one chain: its rows
+    # in one order whatever order the detector's SQL happened to return them in: the same run stores the same rows
+    rows.sort(key=lambda f: (f.chain, f.address, f.role, -f.score, f.typology, json.dumps(f.reasons)))
     if rows:
         con.register("pt_detector_arrow", findings_arrow(rows, run_id, detector))
         con.execute("""INSERT INTO detector_findings
