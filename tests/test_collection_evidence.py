@@ -129,3 +129,39 @@ def test_mixing_clean_money_lowers_the_share_it_does_not_hide_the_wallet():
     pure = con.execute("SELECT max(score) FROM findings WHERE address = ? AND role = 'laundering'",
                        [led.addr(truth["consolidation"])]).fetchone()[0]
     assert row[0] < pure
+
+
+def test_per_victim_wallets_form_one_ring_with_their_victims():
+    led = Ledger()
+    truth = quiet_platform(led, per_victim=True)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    names = {v: k for k, v in led._names.items()}
+    rows = con.execute("SELECT ring, address, role, link FROM rings").fetchall()
+    rings = {r[0] for r in rows}
+    assert len(rings) == 1
+    members = {(names.get(a, a), role) for _, a, role, _ in rows}
+    assert {(w, "scam_collection") for w in truth["collection"]} <= members
+    assert {(v, "victim") for v in truth["victims"]} <= members
+    links = {link for _, _, role, link in rows if role == "scam_collection"}
+    assert any(led.addr(truth["consolidation"]) in link for link in links)  # tied by their shared destination
+    ring = rings.pop()
+    assert {r[0] for r in con.execute("SELECT DISTINCT ring FROM findings WHERE role = 'scam_collection' AND "
+                                      "reasons::VARCHAR LIKE ?", [f"%{COLLECTION}%"]).fetchall()} == {ring}
+    analyze(con)  # a second analysis replaces the rings, it does not add to them
+    assert sorted(con.execute("SELECT ring, address, role, link FROM rings").fetchall()) == sorted(rows)
+
+
+def test_rings_command_lists_rings_and_one_rings_members(analysed_template, tmp_path):
+    from tests.cli_run import copy_warehouse, pigtrace
+
+    _world, template = analysed_template
+    db = copy_warehouse(template, tmp_path)
+    listed = pigtrace("rings", "--db", str(db), "--format", "json", check=True)
+    rings = json.loads(listed.stdout)
+    assert rings and all(r["collection_wallets"] >= 1 for r in rings)
+    first = rings[0]["ring"]
+    members = json.loads(pigtrace("rings", first, "--db", str(db), "--format", "json", check=True).stdout)
+    assert sum(m["role"] == "scam_collection" for m in members) == rings[0]["collection_wallets"]
+    missing = pigtrace("rings", "ring-99999", "--db", str(db))
+    assert missing.returncode != 0 and "pigtrace rings" in missing.stderr

@@ -47,7 +47,7 @@ def print_case(case: dict, fmt: Format, con=None) -> None:
         note(line)
     sections = [
         ("payments", ["time", "direction", "to", "usd", "tx_hash"], "the subject's payments"),
-        ("collection_wallets", ["address", "found", "victim_payments", "usd"], "collection wallets"),
+        ("collection_wallets", ["address", "found", "ring", "victim_payments", "usd"], "collection wallets"),
         ("co_victims", ["address", "paid_from", "entity", "payments", "usd", "last_paid"], "co-victims"),
         ("operators", ["address", "why"], "operators"),
         ("key_nodes", ["address", "role", "victim_usd"], "key nodes (victim money through them)"),

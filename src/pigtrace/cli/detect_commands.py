@@ -133,6 +133,34 @@ def findings_cmd(
     emit(rows, fmt, FINDINGS_COLUMNS + (["reasons", "ring"] if fmt == Format.json else []), title="findings")
 
 
+@friendly
+def rings_cmd(
+    ring: str | None = typer.Argument(None, help="One ring's members (a ring id such as ring-3); all rings when omitted."),
+    db: str | None = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Rings from the latest analysis: wallets one operation runs, grouped by what ties them (a shared
+    consolidation wallet, gas funder or payer), with their victims. Without RING: one row per ring with
+    its collection wallets and victims counted; with RING: its members, their roles and the link that
+    joined each."""
+    con = open_db(db, read_only=True)
+    if ring is None:
+        rows = con.execute(
+            """SELECT chain, ring, count(*) FILTER (WHERE role = 'scam_collection') AS collection_wallets,
+                      count(*) FILTER (WHERE role = 'victim') AS victims,
+                      min(link) FILTER (WHERE role = 'scam_collection') AS a_link
+               FROM rings GROUP BY ALL ORDER BY collection_wallets DESC, victims DESC, chain, ring""").fetchall()
+        emit([dict(zip(["chain", "ring", "collection_wallets", "victims", "a_link"], r)) for r in rows], fmt,
+             ["chain", "ring", "collection_wallets", "victims", "a_link"], title="rings")
+        return
+    rows = con.execute("SELECT chain, address, role, link FROM rings WHERE ring = ? ORDER BY role, address",
+                       [ring]).fetchall()
+    if not rows:
+        fail(f"no ring {ring!r} in the latest analysis; `pigtrace rings` lists them")
+    emit([dict(zip(["chain", "address", "role", "link"], r)) for r in rows], fmt, ["chain", "address", "role", "link"],
+         title=ring)
+
+
 def _short_reason(reasons: list[str]) -> str:
     """The first specific reason: detectors put their typology's general explanation (long) first."""
     specific = [r for r in reasons if len(r) < 600]
@@ -143,3 +171,4 @@ def register(app: typer.Typer) -> None:
     app.command("detectors")(detectors_cmd)
     app.command("analyze")(analyze_cmd)
     app.command("findings")(findings_cmd)
+    app.command("rings")(rings_cmd)

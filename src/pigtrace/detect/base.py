@@ -68,6 +68,9 @@ class AnalysisContext:
     cache: dict[str, Any] = field(default_factory=dict)
     # no scam, phishing or sanction label may influence a finding: detectors see service labels only
     behaviour_only: bool = False
+    # ring memberships a detector found: (chain, ring id, address, role, the link that joined it);
+    # `pigtrace analyze` stores them in the ``rings`` table
+    rings: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
     def labels(self) -> str:
         """The label relation detectors read: ``labels``, or in behaviour-only mode a temp view of it

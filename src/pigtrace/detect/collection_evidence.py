@@ -10,8 +10,9 @@ passed on fast, a short life, a destination shared with other such wallets. No t
 finding lists the tells that raised its score and the one that lowered it most.
 
 Rings: the wallets found are joined when they send most of their money to the same wallet (shared
-consolidation), get gas from the same funder, or share a payer (the same victim). Each ring's members and
-the link that joined each are kept for `analyze` to store in the ``rings`` table. A wallet just under the
+consolidation), get gas from the same funder, or share a payer (the same victim). Each ring's wallets,
+with the link that joined each, and its victims go to ``AnalysisContext.rings``, which `analyze` stores
+in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
 
@@ -84,10 +85,17 @@ class CollectionEvidence(Detector):
         lone = raw[:, cf.FEATURE_INDEX["payers"]] + raw[:, cf.FEATURE_INDEX["withdrawals"]] <= LONE_PAYERS
         joined &= lone
         chosen = np.flatnonzero(found | joined)
-        ctx.cache["rings"] = [(keys[i].split(":", 1)[0], f"ring-{ring_of[i] + 1}", keys[i].split(":", 1)[1],
-                               link_of[i]) for i in chosen if ring_of[i] >= 0]
+        # rings numbered 1, 2, ... among the wallets named, largest first
+        named = ring_of[chosen]
+        ids, counts = np.unique(named[named >= 0], return_counts=True)
+        renumber = {int(r): k for k, r in enumerate(ids[np.argsort(-counts, kind="stable")])}
+        ring_of = np.array([renumber.get(int(r), -1) for r in ring_of], dtype=np.int64)
         findings = self._collection(ctx, keys, raw, X, p, model, chosen, joined, ring_of)
         findings += self._victims(ctx, findings)
+        links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
+        ctx.rings = [(f.chain, f.ring, f.address, f.role,
+                      links.get(f"{f.chain}:{f.address}") if f.role == "scam_collection" else "paid the ring")
+                     for f in findings if f.ring]
         return findings
 
     def _collection(self, ctx, keys, raw, X, p, model, chosen, joined, ring_of) -> list[Finding]:

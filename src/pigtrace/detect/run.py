@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import duckdb
+import pyarrow as pa
 
 from pigtrace.detect import stored
 from pigtrace.detect.base import BEHAVIOUR_LABELS, AnalysisContext, Detector, Finding, Stage, findings_table
@@ -236,6 +237,8 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
                           reasons::JSON, evidence::JSON, ring, run_id FROM pt_findings_arrow"""
             )
             con.unregister("pt_findings_arrow")
+        if "collection_evidence" in ran:
+            _store_rings(con, ctx.rings, run_id, chain)
         con.execute(
             "INSERT INTO analysis_runs (id, started, finished, detectors, findings, behaviour_only) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -246,6 +249,18 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         by_role[f.role] = by_role.get(f.role, 0) + 1
     return {"run_id": run_id, "findings": len(final), "by_role": by_role, "behaviour_only": behaviour_only,
             "ran": ran, "reused": sorted(reused), "stale": stale}
+
+
+def _store_rings(con: duckdb.DuckDBPyConnection, rings: list[tuple], run_id: int, chain: str | None) -> None:
+    """Replace the ``rings`` table (of ``chain``, or all) with the memberships the detectors found."""
+    con.execute("DELETE FROM rings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])
+    rows = sorted({(c, r, a, role): link for c, r, a, role, link in rings if chain is None or c == chain}.items())
+    if rows:
+        con.register("pt_rings_arrow", pa.table({
+            "chain": [k[0] for k, _ in rows], "ring": [k[1] for k, _ in rows], "address": [k[2] for k, _ in rows],
+            "role": [k[3] for k, _ in rows], "link": [v for _, v in rows]}))
+        con.execute(f"INSERT INTO rings SELECT chain, ring, address, role, link, {int(run_id)} FROM pt_rings_arrow")
+        con.unregister("pt_rings_arrow")
 
 
 def _run_stage(stage: type[Stage], ctx: AnalysisContext, results: dict[str, list[Finding]],

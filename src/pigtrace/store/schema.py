@@ -84,6 +84,12 @@ TABLES: dict[str, str] = {
     "prices": """
         chain VARCHAR NOT NULL, token VARCHAR NOT NULL, day DATE NOT NULL, usd DOUBLE NOT NULL, asset VARCHAR,
         decimals INTEGER, source VARCHAR, PRIMARY KEY (chain, token, day)""",
+    # Rings (detect/collection_evidence): wallets one operation runs, grouped by operational links (a shared
+    # consolidation wallet, gas funder or payer), with the role each plays and the link that joined it.
+    # Replaced whenever the detector that finds them runs.
+    "rings": """
+        chain VARCHAR NOT NULL, ring VARCHAR NOT NULL, address VARCHAR NOT NULL, role VARCHAR NOT NULL,
+        link VARCHAR, run_id BIGINT, PRIMARY KEY (chain, ring, address, role)""",
     "analysis_runs": """
         id BIGINT PRIMARY KEY, started TIMESTAMP, finished TIMESTAMP, detectors JSON, findings INTEGER,
         behaviour_only BOOLEAN""",

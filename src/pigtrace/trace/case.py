@@ -131,10 +131,12 @@ def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None =
     else:
         loss = float(np.nansum(store.usd[ring_edges]))
     _bridge_notes(store, ends, res, notes)
+    collection_rows = _collection_rows(store, ring, ring_edges)
+    _ring_notes(con, chain, collection_rows, notes)
     case = Case(
         subject=shown, chain=chain, subject_kind=kind, method=method, basis=basis, loss_usd=max(loss, 0.0),
         payments=_payment_rows(store, loss_edges, paid_back, detail, kind),
-        collection_wallets=_collection_rows(store, ring, ring_edges),
+        collection_wallets=collection_rows,
         co_victims=_co_victim_rows(store, ends, ring, detail, roles),
         operators=[{"address": store.address(n), "why": why} for n, why in sorted(ring.operators.items())],
         laundering=[{"address": store.address(n), "usd": round(ring.through.get(n, 0.0), 2)}
@@ -272,6 +274,24 @@ def _collection_rows(store: FlowStore, ring: Ring, ring_edges: np.ndarray) -> li
         rows.append({"address": store.address(n), "found": how, "victim_payments": len(mine),
                      "usd": round(float(np.nansum(store.usd[mine])), 2)})
     return rows
+
+
+def _ring_notes(con: duckdb.DuckDBPyConnection, chain: str, rows: list[dict[str, Any]], notes: list[str]) -> None:
+    """Each collection wallet's ring in analyze's ``rings`` table (``ring``: None when analyze put it in
+    none), and a note naming those rings with their size."""
+    addresses = [r["address"] for r in rows]
+    found: dict[str, str] = {}
+    if addresses:
+        found = dict(con.execute(
+            "SELECT address, min(ring) FROM rings WHERE chain = ? AND role = 'scam_collection' "
+            "AND list_contains(?, address) GROUP BY address", [chain, addresses]).fetchall())
+    for r in rows:
+        r["ring"] = found.get(r["address"])
+    for ring in sorted(set(found.values())):
+        wallets, victims = con.execute(
+            "SELECT count(*) FILTER (WHERE role = 'scam_collection'), count(*) FILTER (WHERE role = 'victim') "
+            "FROM rings WHERE chain = ? AND ring = ?", [chain, ring]).fetchone()
+        notes.append(f"analyze's {ring} holds {wallets} collection wallets and {victims} victims (`pigtrace rings {ring}`)")
 
 
 def _co_victim_rows(store: FlowStore, ends: Endpoints, ring: Ring, detail: dict,
