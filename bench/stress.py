@@ -284,8 +284,10 @@ def run_world(cfg: str, vary: list[str], seed: int, split: str, a, work: Path) -
         con = duckdb.connect(str(db), read_only=True)
         try:
             pairs = con.execute("SELECT address, role FROM findings WHERE chain = ?", [truth["chain"]]).fetchall()
+            scored = con.execute("SELECT address, role, score FROM findings WHERE chain = ?", [truth["chain"]]).fetchall()
         finally:
             con.close()
+        res["calibration"] = calibration(scored, truth)
         mine = baseline_rules60.score(pairs, truth)
         theirs = {r["role"]: (r["tp"], r["fp"], r["fn"]) for r in ev["roles"]}
         diff = [r["role"] for r in mine["roles"] if theirs.get(r["role"]) != (r["tp"], r["fp"], r["fn"])]
@@ -306,6 +308,43 @@ def run_world(cfg: str, vary: list[str], seed: int, split: str, a, work: Path) -
 
 
 # ---------------------------------------------------------------- figures
+
+BANDS = (0.5, 0.7, 0.9)  # score bands whose precision checks the scores' calibration (0.9: about 90%)
+
+
+def calibration(scored: list[tuple], truth: dict) -> dict:
+    """Per role and score band (from each of BANDS up to the next): [findings the truth confirms, findings]."""
+    right = {(r["address"], r["role"]) for r in truth.get("roles", [])}
+    out: dict = {}
+    for address, role, score in scored:
+        band = max((b for b in BANDS if score >= b), default=None)
+        if band is None:
+            continue
+        acc = out.setdefault(role, {}).setdefault(str(band), [0, 0])
+        acc[0] += (address, role) in right
+        acc[1] += 1
+    return out
+
+
+def calibration_table(results: list[dict]) -> str:
+    """Precision per role and score band, pooled over the worlds: a calibrated 0.9 reads about 0.9."""
+    pooled: dict = {}
+    for res in results:
+        for role, bands in (res.get("calibration") or {}).items():
+            for band, (ok, n) in bands.items():
+                acc = pooled.setdefault(role, {}).setdefault(band, [0, 0])
+                acc[0] += ok
+                acc[1] += n
+    heads = [f"{b}-{BANDS[i + 1] if i + 1 < len(BANDS) else 1.0}" for i, b in enumerate(BANDS)]
+    lines = ["role              " + "  ".join(f"{h:>16}" for h in heads)]
+    for role in ROLES:
+        cells = []
+        for b in BANDS:
+            ok, n = pooled.get(role, {}).get(str(b), [0, 0])
+            cells.append(f"{ok / n:6.2f} of {n:5d}" if n else f"{'-':>16}")
+        lines.append(f"{role:16s}  " + "  ".join(f"{c:>16}" for c in cells))
+    return "\n".join(lines)
+
 
 def aggregate(results: list[dict], system: str) -> dict:
     """Micro-average of one system's scores over worlds: per role tp/fp/fn summed, value summed."""
@@ -519,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
               f"reaching a found cash-out (max: if every truth cash-out were found); {a.scale} {a.chain} worlds; "
               f"code {code}")
         print(table(sel))
+    report = [r for r in results if a.show == "all" or r["split"] in shows]
+    print(f"\nscore calibration ({', '.join(shows)} seeds, every configuration pooled): precision of the findings "
+          "in each score band")
+    print(calibration_table(report))
     failed = [r for r in results if r["error"]]
     print(f"\n{len(results)} worlds, {len(failed)} failed, {time.perf_counter() - t0:.0f} s wall; "
           f"CSV: {a.out} and {wpath}")
