@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from pigtrace.detect import stored
+from pigtrace.detect import calibration, stored
 from pigtrace.detect.base import BEHAVIOUR_LABELS, AnalysisContext, Detector, Finding, Stage, findings_table
 from pigtrace.detect.plan import check_order, outputs, plan
 from pigtrace.detect.registry import DETECTORS, STAGES, get
@@ -227,7 +227,7 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         for d in ran:
             stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished)
         results.update(stored.load(con, [d.id for d in DETECTORS if d.id not in results], chain))
-        final = resolve_roles(merge([f for d in DETECTORS for f in results[d.id]]))
+        final = calibrated(resolve_roles(merge([f for d in DETECTORS for f in results[d.id]])))
         progress("writing findings")
         con.execute("DELETE FROM findings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])
         if final:
@@ -249,6 +249,18 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         by_role[f.role] = by_role.get(f.role, 0) + 1
     return {"run_id": run_id, "findings": len(final), "by_role": by_role, "behaviour_only": behaviour_only,
             "ran": ran, "reused": sorted(reused), "stale": stale}
+
+
+def calibrated(findings: list[Finding]) -> list[Finding]:
+    """Each finding's combined score mapped to the share of such findings that were right on simulated
+    worlds (detect/calibration); the combined score is kept in the reasons."""
+    for f in findings:
+        raw = f.score
+        f.score = calibration.calibrate(f.role, raw)
+        if f.score != raw:
+            f.reasons.append(f"score {f.score:.2f}: calibrated from the detectors' combined {raw:.2f} "
+                             "(the share of such findings that were right on simulated worlds)")
+    return sorted(findings, key=lambda f: (-f.score, f.address))
 
 
 def _store_rings(con: duckdb.DuckDBPyConnection, rings: list[tuple], run_id: int, chain: str | None) -> None:
