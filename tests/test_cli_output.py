@@ -41,7 +41,7 @@ def test_tables_fit_80_columns(world):
         address = row.split(",")[1]
         assert f"{address[:6]}…{address[-4:]}" in "\n".join(lines)
     assert not re.search(r"\d\.\d{4,}", "\n".join(lines))  # no 0.9500000000000001
-    _fits(_at80("detectors").stdout, 18)  # 10 detectors and 4 shared stages
+    _fits(_at80("detectors").stdout, 32)  # 12 detectors and 5 shared stages, then what a score means per role
     evaluate = _fits(_at80("evaluate", "--truth", str(w / "truth.json"), "--db", str(db)).stdout, 26)  # 3 tables
     assert re.search(r"\d{1,3}(,\d{3})+\.\d\d\b", "\n".join(evaluate))  # stolen USD: 1,234,567.89
     assert "e+0" not in "\n".join(evaluate)
@@ -124,7 +124,7 @@ def test_analyze_reports_each_detector_in_order():
 
     steps: list[str] = []
     analyze(connect(":memory:"), progress=steps.append)
-    assert steps == (["loading label packs", "reading the ledger"]
+    assert steps == (["loading label packs", "services and exchange accounts", "reading the ledger"]
                      + [f"{'detector' if issubclass(s, Detector) else 'stage'} {s.id}" for s in plan(STAGES)]
                      + ["combining findings", "writing findings"])
 

@@ -60,11 +60,11 @@ class CollectionEvidence(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("scam_collection", "victim")
-    reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info")
+    reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair", "pt_cf_node",
+             "pt_cf_hold", "pt_cf", "pt_cf_service")
     writes = ("findings:collection_evidence",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        cf.build(ctx)
         con = ctx.con
         keys, raw_own, _top = cf.matrix(con)
         if not len(keys):

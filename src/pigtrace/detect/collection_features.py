@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.gas import gas_topup_sql
@@ -157,6 +158,23 @@ def transform(raw: np.ndarray) -> np.ndarray:
     return X
 
 
+def score(ctx: AnalysisContext) -> None:
+    """Build the features and ``pt_collection_p`` (chain, address, p): every candidate's probability under
+    the shipped evidence model, for collection_evidence and for the typology detectors to check their
+    wallets against (a typology's tells raise confidence; economics that contradict them veto)."""
+    from pigtrace.detect import evidence_model
+
+    build(ctx)
+    keys, raw, _top = matrix(ctx.con)
+    p = evidence_model.load("collection")[0]["own"].score(transform(raw)) if len(keys) else np.zeros(0)
+    split = [k.split(":", 1) for k in keys.tolist()]
+    table = pa.table({"chain": pa.array([c for c, _ in split], pa.string()),
+                      "address": pa.array([a for _, a in split], pa.string()), "p": pa.array(p, pa.float64())})
+    ctx.con.register("pt_cf_arrow", table)
+    ctx.con.execute("CREATE OR REPLACE TEMP TABLE pt_collection_p AS SELECT * FROM pt_cf_arrow")
+    ctx.con.unregister("pt_cf_arrow")
+
+
 def drop(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("pt_cf_flow", "pt_cf_service", "pt_cf_pair", "pt_cf_node", "pt_cf_hold", "pt_cf"):
+    for t in ("pt_cf_flow", "pt_cf_service", "pt_cf_pair", "pt_cf_node", "pt_cf_hold", "pt_cf", "pt_collection_p"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

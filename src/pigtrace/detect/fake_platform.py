@@ -28,6 +28,12 @@ TELL_SHARE = 0.25  # share of its victims showing an early payback, or a round l
 FAST_HOURS = 72.0  # median time from a deposit to the next outgoing transfer
 
 
+# A platform wallet's own economics must not flatly contradict it: below this collection probability
+# (a typical ordinary wallet scores under 0.01; the platform wallets this detector found on knob-varied
+# worlds scored 0.12 and up, the ordinary wallets it wrongly took under 0.001)
+ECONOMIC_FLOOR = 0.05
+
+
 class FakePlatformCollection(Detector):
     id = "fake_platform"
     concept = "pig_butchering"
@@ -49,7 +55,7 @@ class FakePlatformCollection(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("scam_collection", "victim", "scam_operator")
-    reads = ("pt_token_info", "pt_value", "pt_services", "pt_exchange", "pt_deposits")
+    reads = ("pt_token_info", "pt_value", "pt_services", "pt_exchange", "pt_deposits", "pt_collection_p", "pt_cf")
     writes = ("findings:fake_platform",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -90,6 +96,7 @@ class FakePlatformCollection(Detector):
         self._find_siblings(ctx)
         findings = (self._collection(ctx) + self._sibling_findings(ctx) + exchange_fed(self, ctx) + self._victims(ctx)
                     + self._payout_victims(ctx) + self._operators(ctx) + exchange_payouts(self, ctx))
+        findings = economics_agree(ctx, findings)
         ctx.cache["platform_wallets"] = {(f.chain, f.address) for f in findings if f.role == "scam_collection"}
         return findings
 
@@ -330,6 +337,32 @@ class FakePlatformCollection(Detector):
                     ev.get((chain, payer), []), ring=f"platform:{ring}")
             for chain, payer, n, total, first, last, ring in rows
         ]
+
+
+def economics_agree(ctx: AnalysisContext, findings: list[Finding]) -> list[Finding]:
+    """The platform's tells raise confidence; they do not outvote the economics. A wallet that passed on at
+    least a fifth of what it got but whose collection probability (``pt_collection_p``, collection_features)
+    is below ECONOMIC_FLOOR (it sent the money to services, paid much of it back, or its payers spent only
+    a sliver there) is not kept as a platform wallet, and neither are the victims that paid only such
+    wallets."""
+    # a wallet still holding what it took is judged by its tells alone: holding is what a scam wallet does
+    # before its sweep, and the economics score moving the money on
+    p = dict(((c, a), v) for c, a, v in ctx.con.execute(
+        "SELECT chain, address, p FROM pt_collection_p JOIN pt_cf USING (chain, address) WHERE passed >= 0.2"
+    ).fetchall())
+    vetoed = {(f.chain, f.address) for f in findings if f.role == "scam_collection"
+              and p.get((f.chain, f.address), 1.0) < ECONOMIC_FLOOR}
+    if not vetoed:
+        return findings
+    kept = []
+    for f in findings:
+        if (f.chain, f.address) in vetoed and f.role == "scam_collection":
+            continue
+        paid = {(f.chain, e.get("to")) for e in f.evidence if e.get("from") == f.address and e.get("to")}
+        if f.role == "victim" and paid and paid <= vetoed:
+            continue
+        kept.append(f)
+    return kept
 
 
 DETECTORS = [FakePlatformCollection]

@@ -8,7 +8,9 @@ analysis by the stage that declares it writes them (``detect.plan`` runs it befo
 - ``token_info``: ``pt_token_info`` and ``pt_registry_tokens``, decimals and symbols for evidence
   (``detect.drain_evidence``);
 - ``flow_graph``: ``pt_nodes`` and ``pt_edges``, the value-flow graph the taint walk runs on
-  (``detect.flow_taint``; its CSR arrays stay in the analysis context).
+  (``detect.flow_taint``; its CSR arrays stay in the analysis context);
+- ``collection_scores``: the economics of taking money per wallet (``pt_cf`` and its parts) and each
+  candidate's scam-collection probability ``pt_collection_p`` (``detect.collection_features``).
 
 The taint walk itself (``pt_taint``) is not a stage: it starts from the collection wallets in the
 findings the calling detector reads, so each detector walks from its own inputs (``flow_taint.taint``
@@ -17,7 +19,7 @@ remembers a walk for the next detector with the same seeds).
 
 from __future__ import annotations
 
-from pigtrace.detect import drain_services, flow_services, flow_taint
+from pigtrace.detect import collection_features, drain_services, flow_services, flow_taint
 from pigtrace.detect.base import AnalysisContext, Stage
 from pigtrace.detect.drain_evidence import ensure_token_info
 
@@ -64,4 +66,15 @@ class FlowGraph(Stage):
         flow_taint.flow_graph(ctx)
 
 
-STAGES: list[type[Stage]] = [FlowServices, Eoas, TokenInfo, FlowGraph]
+class CollectionScores(Stage):
+    id = "collection_scores"
+    help = ("Per wallet, the economics of taking money (payers, devoted and repeat payers, on-ramp money, "
+            "money paid back and passed on, holding time, life) and its scam-collection probability.")
+    reads = ("pt_value", "pt_services", "pt_deposits")
+    writes = ("pt_cf_flow", "pt_cf_service", "pt_cf_pair", "pt_cf_node", "pt_cf_hold", "pt_cf", "pt_collection_p")
+
+    def run(self, ctx: AnalysisContext) -> None:
+        collection_features.score(ctx)
+
+
+STAGES: list[type[Stage]] = [FlowServices, Eoas, TokenInfo, FlowGraph, CollectionScores]
