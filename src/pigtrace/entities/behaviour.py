@@ -20,16 +20,24 @@ positive amount, two different parties). An address's *main receiver* is the rec
 payment; a *feeder* of X sends X at least ``FEEDER_SHARE`` of what it sends (by USD and by count) and X is
 its main receiver. Only addresses no label or contract rule took are candidates.
 
-- hub (``exchange_hot_wallet``, ``category`` hub, entity ``hub:<address>``): at least ``HUB_FEEDERS``
-  feeders, directly or through forwarders (feeders that have ``HUB_FEEDERS`` feeders of their own), and at
-  least ``HUB_PAYEES`` different payees: an exchange's hot wallet that collects its customers' deposit
-  accounts and pays withdrawals. A scam's consolidation wallet collects from many wallets too, but pays few.
+- hub (``exchange_hot_wallet``, ``category`` hub): an exchange's hot wallet nobody labelled, by either of
+  two rules. (1) At least ``HUB_FEEDERS`` feeders, directly or through forwarders (feeders that have
+  ``HUB_FEEDERS`` feeders of their own), making up ``SWEEPER_SHARE`` of its payers. (2) For an exchange
+  with several hot wallets, whose accounts sweep to any of them: a *sweeper* sends at least
+  ``FEEDER_SHARE`` of what it sends to at most ``MAX_HOT_WALLETS`` busy wallets (``HUB_PAYEES`` payees) or
+  labelled ones; a busy wallet whose payers are at least ``SWEEPER_SHARE`` sweepers, with ``HUB_FEEDERS``
+  wallets behind them (a forwarder counts with its feeders). Either way it pays at least ``HUB_PAYEES``
+  different addresses (withdrawals), at least ``HUB_CUSTOMERS`` of whom also paid into the wallets that
+  sweep to it (customers who deposit and withdraw; a scam's consolidation wallet collects from many
+  wallets too, but pays few and none of its victims). Hot wallets that share sweepers are one exchange:
+  the entity is the name most labelled hot wallets among them carry, else ``hub:<address>`` of the first.
 - ``exchange_deposit``: sends at least ``DEPOSIT_USD_SHARE`` of its USD and ``DEPOSIT_COUNT_SHARE`` of its
   transfers to exchange hot wallets (labelled, custodial services, or hubs), and never trades on a DEX
   itself; its entity is the exchange it swept to most (by USD).
-- forwarder (``exchange_hot_wallet``, ``category`` forwarder): a deposit-shaped address that has at least
-  ``FORWARDER_FEEDERS`` feeders of its own: the exchange's batching wallet; its feeders become deposit
-  accounts of the same entity.
+- forwarder (``exchange_hot_wallet``, ``category`` forwarder): a deposit-shaped address that at least
+  ``FORWARDER_FEEDERS`` wallets sweep to (sending at least ``FEEDER_SHARE`` of what they send to at most
+  ``MAX_HOT_WALLETS`` deposit-shaped addresses), themselves paid by ``FORWARDER_SOURCES`` different
+  addresses: the exchange's batching wallet; those wallets become deposit accounts of the same entity.
 
 OTC desks are recognised from labels only: a desk pays and is paid by many parties in round sums, as do
 merchants, payment processors, market makers and payroll wallets, and nothing on the chain tells them
@@ -52,13 +60,13 @@ VALUE_KINDS = "('erc20', 'trc20', 'native')"
 # A feeder sends its main receiver at least this share of what it sends (USD and count): sweeping, not
 # paying. Customers' deposit accounts sweep all they hold; 0.9 leaves room for a stray dust or refund.
 FEEDER_SHARE = 0.9
-# An unlabelled hot wallet: this many feeders (directly or through forwarders) ... The simulator's smallest
-# exchange has dozens of deposit accounts per hot wallet; a scam's per-victim deposit wallets that sweep
-# to one consolidation wallet reach 10 too, which is why HUB_PAYEES is the second gate. 10 (not 5): at 5,
-# real Ethereum blocks show batch-payout contracts and airdrop distributors collecting from 5-9 wallets.
+# An unlabelled hot wallet: this many wallets sweep to it (directly or through forwarders) ... The value
+# trace used before the entities table (kept); the simulator's hot wallets have 30 to 70 deposit accounts
+# each, or 1-3 forwarders with dozens behind them. A scam's per-victim deposit wallets sweeping to one
+# consolidation wallet reach it too (seed 7: 130 and 88), which is what the next two gates are for.
 HUB_FEEDERS = 10
-# ... and it pays this many different addresses (withdrawals to customers). A consolidation wallet pays
-# one to a few splitters or peel hops; a hot wallet pays its customers, hundreds in a month.
+# ... and it pays this many different addresses (withdrawals to customers). Also the earlier value; the
+# simulator's hot wallets pay 200-350 in a small world, a consolidation wallet one to a few dozen hops.
 HUB_PAYEES = 20
 # ... and at least this many of its payees also paid into the wallets that sweep to it (or into those
 # behind its forwarders): customers who deposit and withdraw. A ring's consolidation wallet fed by
@@ -142,7 +150,7 @@ def accounts(con: duckdb.DuckDBPyConnection) -> None:
     # per sender: what it sends, its main receiver (the receiver of its latest payment) and its share there
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_en_sends AS
-            WITH s AS (SELECT src, sum(usd) AS out_usd, count(*) AS out_n, arg_max(dst, pos) AS main
+            WITH s AS (SELECT src, sum(usd) AS out_usd, count(*) AS out_n, arg_max(dst, (pos, dst)) AS main
                        FROM pt_en_value GROUP BY src),
             m AS (SELECT v.src, sum(v.usd) AS main_usd, count(*) AS main_n
                   FROM pt_en_value v JOIN s ON s.src = v.src AND s.main = v.dst GROUP BY v.src)
@@ -296,8 +304,9 @@ def _name_hubs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """UPDATE pt_en_hubs SET entity = n.name FROM (
                WITH c AS (SELECT * FROM pt_en_comp_arrow),
-               named AS (SELECT c.comp, mode(l.entity) AS name FROM c JOIN pt_en_hot_labelled l USING (ref)
-                         WHERE l.entity IS NOT NULL GROUP BY c.comp),
+               votes AS (SELECT c.comp, l.entity, count(*) AS n FROM c JOIN pt_en_hot_labelled l USING (ref)
+                         WHERE l.entity IS NOT NULL GROUP BY ALL),
+               named AS (SELECT comp, arg_max(entity, (n, entity)) AS name FROM votes GROUP BY comp),
                first AS (SELECT c.comp, 'hub:' || min(a.address) AS name FROM c JOIN pt_en_hubs h USING (ref)
                          JOIN addresses a ON a.ref = h.ref GROUP BY c.comp)
                SELECT c.ref, coalesce(named.name, first.name) AS name
