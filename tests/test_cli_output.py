@@ -122,7 +122,8 @@ def test_analyze_reports_each_detector_in_order():
 
     steps: list[str] = []
     analyze(connect(":memory:"), progress=steps.append)
-    assert steps == (["loading label packs", "reading the ledger"] + [f"detector {d.id}" for d in DETECTORS]
+    assert steps == (["loading label packs", "services and exchange accounts", "reading the ledger"]
+                     + [f"detector {d.id}" for d in DETECTORS]
                      + ["combining findings", "writing findings"])
 
 
