@@ -26,9 +26,10 @@ MIN_USD = 1.0
 class DepositReuse(Heuristic):
     id = "deposit_reuse"
     help = (
-        "Exchange deposit-account reuse: an address that is not a service and sweeps at least half of what "
-        "it sends (by USD and by count) to labelled exchange hot wallets is an exchange deposit account; each "
-        f"wallet that paid it (a transfer of at least ${MIN_USD:g} the wallet sent itself) is linked to it."
+        "Exchange deposit-account reuse: an exchange deposit account (the entities table's: an address that "
+        "sends nearly all it sends to an exchange's hot wallets, labelled or recognised by behaviour) is one "
+        f"customer's; each wallet that paid it (a transfer of at least ${MIN_USD:g} the wallet sent itself) is "
+        "linked to it."
     )
     guard = (
         f"A deposit account paid by more than {MAX_PAYERS} distinct wallets is a shared account (OTC desk, "
