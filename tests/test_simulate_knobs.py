@@ -74,7 +74,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     rows = json.loads(pigtrace("simulate", "--list-knobs", "--format", "json", check=True).stdout)
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
-                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "style",
+                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"

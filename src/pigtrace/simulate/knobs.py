@@ -80,6 +80,7 @@ CRAWL_KNOBS: tuple[Knob, ...] = (
          "account as well as the sender's, as a per-account crawl of both parties lists them"),
 )
 KNOBS = KNOBS + CRAWL_KNOBS
+LATE_KNOBS = ("pace",)  # drawn from Knobs.late
 BY_NAME = {k.name: k for k in KNOBS}
 # the range style=random draws laundering_mixing from
 MIXING_DRAWS = (0.0, 0.0, 0.1, 0.25, 0.4, 0.6)
@@ -119,6 +120,9 @@ class Knobs:
         self.given = dict(given)
         self.style = given.get("style", BY_NAME["style"].default)
         self.rng = rng
+        # knobs added later draw from their own stream (spawned from the world's seed without drawing from
+        # it), so a world that does not use them is the same world it was before they existed
+        self.late = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""
@@ -132,7 +136,7 @@ class Knobs:
             return self.given[name]
         if self.style == "fixed":
             return knob.fixed
-        return str(self.rng.choice(knob.values))
+        return str((self.late if name in LATE_KNOBS else self.rng).choice(knob.values))
 
     def mixing(self) -> float:
         if "laundering_mixing" in self.given:

@@ -62,7 +62,7 @@ class Launderer:
         self.mixing = float(knobs.get("laundering_mixing", 0.0))
         self.multi_hop = knobs.get("sweeps") == "multi_hop"
         if knobs.get("pace") == "slow":  # the same draws, stretched: the ring waits days to weeks
-            stretch = float(w.rng.uniform(5, 20))
+            stretch = float(w.knobs.late.uniform(5, 20))
             profile = {**profile, "sweep_delay_h": profile["sweep_delay_h"] * stretch,
                        "hold_days": profile["hold_days"] * stretch, "hop_delay_h": profile["hop_delay_h"] * stretch}
             self.p = profile
