@@ -28,6 +28,7 @@ from pigtrace.detect.gas import gas_topup_sql
 FEATURES: dict[str, str] = {
     "payers": "{:.0f} different wallets paid it",
     "devoted": "{:.0f} of its payers sent it at least half of all they ever sent",
+    "devoted_share": "{:.0%} of its payers sent it at least half of all they ever sent",
     "repeat": "{:.0f} payers (an exchange counting as one) paid it three times or more",
     "growing": "{:.0f} payers paid it again with larger amounts",
     "onramp": "its payers' money came {:.0%} from exchanges and other services",
@@ -45,7 +46,7 @@ FEATURE_INDEX = {name: j for j, name in enumerate(FEATURES)}
 # is innocent); "to_services" (sending straight to exchanges or other services) counts against: that is
 # what a merchant or saver does, while a ring keeps victims' money apart until it is laundered.
 SIGNS: dict[str, int] = {
-    "payers": 1, "devoted": 1, "repeat": 1, "growing": 1, "onramp": 1, "withdrawals": 1, "back": -1,
+    "payers": 1, "devoted": 1, "devoted_share": 1, "repeat": 1, "growing": 1, "onramp": 1, "withdrawals": 1, "back": -1,
     "passed": 1, "hold_d": -1, "life_d": -1, "top_share": 1, "to_services": -1,
 }
 # features entering the model as log(1 + x): counts and durations
@@ -114,6 +115,7 @@ def build(ctx: AnalysisContext) -> None:
         base AS (
             SELECT n.chain, n.address, n.t0 AS first_seen, n.t1 AS last_seen, n.in_usd,
                    coalesce(y.payers, 0) AS payers, coalesce(y.devoted, 0) AS devoted,
+                   coalesce(y.devoted / nullif(y.payers, 0), 0) AS devoted_share,
                    coalesce(g.repeat, 0) AS repeat, coalesce(g.growing, 0) AS growing,
                    coalesce(y.onramp, 0) AS onramp, n.withdrawals,
                    least(coalesce(b.back_usd, 0) / n.in_usd, 2) AS back,
