@@ -26,13 +26,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_collection_model as worlds  # noqa: E402
 
-from pigtrace.detect.calibration import fit  # noqa: E402
+from pigtrace.detect.calibration import fit, step_value  # noqa: E402
 from pigtrace.detect.run import analyze  # noqa: E402
 from pigtrace.store.warehouse import connect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src/pigtrace/data/models/calibration.json"
-BANDS = (0.5, 0.7, 0.9)
+BANDS = worlds.BANDS
 
 
 def points(work: Path, name: str, seed: int, vary: list[str], tmp: Path) -> list[tuple[str, float, bool]]:
@@ -70,16 +70,9 @@ def main() -> None:
         roles[role] = {"starts": starts, "values": values, "points": int(len(s))}
     table = {"roles": roles}
 
-    def calibrated(role: str, score: float) -> float:
-        steps = roles.get(role)
-        if not steps:
-            return score
-        k = int(np.searchsorted(steps["starts"], score, side="right")) - 1
-        return steps["values"][max(k, 0)]
-
     check_rows = {}
     for role in roles:
-        got = [(calibrated(role, s), ok) for r, s, ok in check if r == role]
+        got = [(step_value(roles[role], s), ok) for r, s, ok in check if r == role]
         row = {}
         for i, lo in enumerate(BANDS):
             hi = BANDS[i + 1] if i + 1 < len(BANDS) else 1.01

@@ -59,8 +59,8 @@ def world(work: Path, name: str, seed: int, vary: list[str]) -> Path:
     return db
 
 
-def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(own features, raw features, top destinations, labels) of one world's candidates."""
+def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(model input, labels) of one world's candidates."""
     db = world(work, name, seed, vary)
     truth = json.loads((work / name / "truth.json").read_text())
     con = duckdb.connect(str(db))
@@ -68,10 +68,10 @@ def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray,
     ctx = AnalysisContext(con=con)
     flow_services.prepare(ctx)  # the shared stage collection_features reads (detect.stages)
     cf.build(ctx)
-    keys, raw, top = cf.matrix(con)
+    keys, raw = cf.matrix(con)
     con.close()
     positive = {f"{truth['chain']}:{r['address']}" for r in truth["roles"] if r["role"] == "scam_collection"}
-    return cf.transform(raw), raw, top, np.array([k in positive for k in keys], dtype=np.float64)
+    return cf.transform(raw), np.array([k in positive for k in keys], dtype=np.float64)
 
 
 def bands(p: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -97,10 +97,10 @@ def main() -> None:
     train = [rows(a.work, *w) for w in TRAIN]
     check = [rows(a.work, *w) for w in CHECK]
     X = np.vstack([p[0] for p in train])
-    y = np.concatenate([p[3] for p in train])
+    y = np.concatenate([p[1] for p in train])
     own = fit(X, y, list(cf.FEATURES), cf.SIGNS, l2=L2)
     Xc = np.vstack([p[0] for p in check])
-    yc = np.concatenate([p[3] for p in check])
+    yc = np.concatenate([p[1] for p in check])
     pc = own.score(Xc)
     info = {
         "what": "scam_collection evidence model (detect/collection_evidence)",
@@ -112,7 +112,8 @@ def main() -> None:
         "check": bands(pc, yc),
     }
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    save(a.out, {"own": own}, info)
+    own.info = info
+    save(a.out, own)
     model = own
     print(json.dumps({f: round(float(w), 2) for f, w in zip(model.features, model.weights)}, indent=1))
     print(json.dumps(info["check"]))

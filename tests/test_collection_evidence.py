@@ -61,8 +61,8 @@ def quiet_platform(led: Ledger, tag: str = "qp", victims: int = 5, per_victim: b
 
 
 def test_shipped_model_keeps_the_economic_signs():
-    models, info = load("collection")
-    model = models["own"]
+    model = load("collection")
+    info = model.info
     assert model.features == list(cf.FEATURES)
     for name, w in zip(model.features, model.weights):
         assert w * cf.SIGNS[name] >= 0, f"{name} weighs {w:+.2f} against its economic sign"

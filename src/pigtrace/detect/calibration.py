@@ -62,5 +62,10 @@ def calibrate(role: str, score: float) -> float:
     steps = table().get("roles", {}).get(role)
     if not steps or os.environ.get("PIGTRACE_RAW_SCORES") == "1":
         return score
+    return step_value(steps, score)
+
+
+def step_value(steps: dict, score: float) -> float:
+    """The value of the step (``{"starts": [...], "values": [...]}``) that ``score`` falls in."""
     k = int(np.searchsorted(steps["starts"], score, side="right")) - 1
     return float(steps["values"][max(k, 0)])

@@ -23,6 +23,12 @@ MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose
 # the desk findings).
 DESK_DEGREE = flow_taint.DESK_DEGREE
 DESK_SCAM_PAYERS = 1
+# Both cash-out detectors walk from every collection wallet and victim found before them, victim-fed ones included.
+CASH_OUT_READS = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
+                  "pt_edges", "pt_token_info", "findings:screening_hits", "findings:approval_drain",
+                  "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
+                  "findings:laundering", "findings:gas_funder", "findings:platform_payout",
+                  "findings:victim_fed_laundering")
 
 
 class MuleDeposit(Detector):
@@ -39,12 +45,7 @@ class MuleDeposit(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("cash_out",)
-    # walks from every collection wallet and victim found before it, victim-fed ones included
-    reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
-             "pt_edges", "pt_token_info",
-             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
-             "findings:laundering", "findings:gas_funder", "findings:platform_payout",
-             "findings:victim_fed_laundering")
+    reads = CASH_OUT_READS
     writes = ("findings:mule_deposit",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -101,11 +102,7 @@ class OtcDesk(Detector):
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    reads = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
-             "pt_edges", "pt_token_info",
-             "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
-             "findings:laundering", "findings:gas_funder", "findings:platform_payout",
-             "findings:victim_fed_laundering")
+    reads = CASH_OUT_READS
     writes = ("findings:otc_cash_out",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:

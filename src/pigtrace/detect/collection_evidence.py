@@ -66,12 +66,10 @@ class CollectionEvidence(Detector):
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         con = ctx.con
-        keys, raw_own, _top = cf.matrix(con)
+        keys, raw = cf.matrix(con)
         if not len(keys):
             return []
-        models, _info = evidence_model.load("collection")
-        model = models["own"]
-        raw = raw_own
+        model = evidence_model.load("collection")
         X = cf.transform(raw)
         p = model.score(X)
         ring_of, link_of = _rings(ctx, keys, p)
@@ -88,8 +86,9 @@ class CollectionEvidence(Detector):
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
         ids, counts = np.unique(named[named >= 0], return_counts=True)
-        renumber = {int(r): k for k, r in enumerate(ids[np.argsort(-counts, kind="stable")])}
-        ring_of = np.array([renumber.get(int(r), -1) for r in ring_of], dtype=np.int64)
+        renumber = np.full(int(ring_of.max()) + 2, -1, dtype=np.int64)  # slot -1 (no ring) stays -1
+        renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
+        ring_of = renumber[ring_of]
         findings = self._collection(ctx, keys, raw, X, p, model, chosen, joined, ring_of)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
@@ -187,30 +186,28 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
     scam (a victim whose own wallet forwards what its exchange and its friends send it), so the victims'
     rule judges them, and the wallets they pay are not downstream of the scam but its start. (A deposit
     wallet the scam has victims' exchanges pay gets nothing from people.)"""
-    con = ctx.con
-    _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
-    rows = con.execute(f"""
-        SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
-        JOIN pt_cf_flow f ON f.chain = k.chain AND f.src = k.address
-        SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.dst
-        WHERE n.svc_in >= 0.5 * n.in_usd
-          AND EXISTS (SELECT 1 FROM pt_cf_pair q WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
-        GROUP BY k.i, n.out_usd HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.out_usd""").fetchall()
-    out = np.zeros(len(keys), dtype=bool)
-    out[[r[0] for r in rows]] = True
-    return out
+    return _found_flow(ctx, keys, found, "out", """n.svc_in >= 0.5 * n.in_usd AND EXISTS (
+        SELECT 1 FROM pt_cf_pair q WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)""")
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Found wallets that got at least DOWNSTREAM_SHARE of their money from other found wallets: they
     take from the scam, not from its victims (consolidation, the next hop), so laundering judges them."""
-    con = ctx.con
-    _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
-    rows = con.execute(f"""
+    return _found_flow(ctx, keys, found, "in")
+
+
+def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:
+    """Found wallets (meeting ``where``, over ``k`` and its ``pt_cf_node`` row ``n``) at least
+    DOWNSTREAM_SHARE of whose inflow (``side`` "in") or outflow ("out") went between them and other found
+    wallets."""
+    mine, other, total = ("dst", "src", "in_usd") if side == "in" else ("src", "dst", "out_usd")
+    _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
+    rows = ctx.con.execute(f"""
         SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
-        JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address
-        SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.src
-        GROUP BY k.i, n.in_usd HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.in_usd""").fetchall()
+        JOIN pt_cf_flow f ON f.chain = k.chain AND f.{mine} = k.address
+        SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.{other}
+        WHERE {where}
+        GROUP BY k.i, n.{total} HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.{total}""").fetchall()
     out = np.zeros(len(keys), dtype=bool)
     out[[r[0] for r in rows]] = True
     return out

@@ -137,16 +137,14 @@ def build(ctx: AnalysisContext) -> None:
         SELECT * FROM base""")
 
 
-def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keys 'chain:address', raw values, top destinations 'chain:address' or ''): one row per candidate
-    of ``pt_cf``, columns in FEATURES order."""
+def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    """(keys 'chain:address', raw values): one row per candidate of ``pt_cf``, columns in FEATURES order."""
     cols = ", ".join(f"coalesce({c}, 0)::DOUBLE AS {c}" for c in FEATURES)
-    rows = con.execute(f"SELECT chain || ':' || address AS key, {cols}, coalesce(chain || ':' || top_dst, '') AS top "
-                       "FROM pt_cf ORDER BY key").fetchnumpy()
+    rows = con.execute(f"SELECT chain || ':' || address AS key, {cols} FROM pt_cf ORDER BY key").fetchnumpy()
     if not len(rows["key"]):
-        return np.zeros(0, dtype=object), np.zeros((0, len(FEATURES))), np.zeros(0, dtype=object)
+        return np.zeros(0, dtype=object), np.zeros((0, len(FEATURES)))
     raw = np.column_stack([np.asarray(rows[c], dtype=np.float64) for c in FEATURES])
-    return np.asarray(rows["key"], dtype=object), raw, np.asarray(rows["top"], dtype=object)
+    return np.asarray(rows["key"], dtype=object), raw
 
 
 def transform(raw: np.ndarray) -> np.ndarray:
@@ -167,8 +165,8 @@ def score(ctx: AnalysisContext) -> None:
     from pigtrace.detect import evidence_model
 
     build(ctx)
-    keys, raw, _top = matrix(ctx.con)
-    p = evidence_model.load("collection")[0]["own"].score(transform(raw)) if len(keys) else np.zeros(0)
+    keys, raw = matrix(ctx.con)
+    p = evidence_model.load("collection").score(transform(raw)) if len(keys) else np.zeros(0)
     split = [k.split(":", 1) for k in keys.tolist()]
     table = pa.table({"chain": pa.array([c for c, _ in split], pa.string()),
                       "address": pa.array([a for _, a in split], pa.string()), "p": pa.array(p, pa.float64())})

@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 @dataclass
 class EvidenceModel:
     features: list[str]
-    mean: np.ndarray
+    reference: np.ndarray  # the median training row: contributions are measured from it
     scale: np.ndarray
     weights: np.ndarray
     bias: float
@@ -32,32 +32,31 @@ class EvidenceModel:
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per row and feature: what the feature added to the log-odds."""
-        return (X - self.mean) / self.scale * self.weights
+        return (X - self.reference) / self.scale * self.weights
 
     def score(self, X: np.ndarray) -> np.ndarray:
         z = self.bias + self.contributions(X).sum(axis=1)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def to_json(self) -> dict:
-        return {"features": self.features, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+        return {"features": self.features, "reference": self.reference.tolist(), "scale": self.scale.tolist(),
                 "weights": self.weights.tolist(), "bias": self.bias, "info": self.info}
 
     @classmethod
     def from_json(cls, d: dict) -> "EvidenceModel":
-        return cls(features=list(d["features"]), mean=np.asarray(d["mean"], float),
+        return cls(features=list(d["features"]), reference=np.asarray(d["reference"], float),
                    scale=np.asarray(d["scale"], float), weights=np.asarray(d["weights"], float),
                    bias=float(d["bias"]), info=d.get("info", {}))
 
 
-def load(name: str) -> tuple[dict[str, EvidenceModel], dict]:
-    """A shipped model file, ``pigtrace/data/models/<name>.json``: its models by stage, and how it was
-    trained and checked."""
-    d = json.loads(resources.files("pigtrace.data").joinpath("models").joinpath(f"{name}.json").read_text())
-    return {stage: EvidenceModel.from_json(m) for stage, m in d["models"].items()}, d.get("info", {})
+def load(name: str) -> EvidenceModel:
+    """A shipped model, ``pigtrace/data/models/<name>.json``, with how it was trained and checked in ``info``."""
+    return EvidenceModel.from_json(json.loads(
+        resources.files("pigtrace.data").joinpath("models").joinpath(f"{name}.json").read_text()))
 
 
-def save(path, models: dict[str, EvidenceModel], info: dict) -> None:
-    path.write_text(json.dumps({"models": {k: m.to_json() for k, m in models.items()}, "info": info}, indent=1) + "\n")
+def save(path, model: EvidenceModel) -> None:
+    path.write_text(json.dumps(model.to_json(), indent=1) + "\n")
 
 
 def fit(X: np.ndarray, y: np.ndarray, features: list[str], signs: dict[str, int], l2: float = 1.0) -> EvidenceModel:
@@ -84,7 +83,7 @@ def fit(X: np.ndarray, y: np.ndarray, features: list[str], signs: dict[str, int]
     # reasons compare a row with the median row: the same scores, with what each tell adds over a typical wallet
     w = res.x[1:]
     ref = np.median(X, axis=0)
-    return EvidenceModel(features=list(features), mean=ref, scale=scale, weights=w,
+    return EvidenceModel(features=list(features), reference=ref, scale=scale, weights=w,
                          bias=float(res.x[0] + np.sum(w * ref / scale)))
 
 

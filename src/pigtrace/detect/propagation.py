@@ -19,6 +19,8 @@ payment how much of the traced money it carried.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
@@ -65,7 +67,7 @@ class Propagation(Detector):
         nodes = _nodes(store, seeds)
         if not len(nodes):
             return []
-        receipts = np.concatenate([store.in_edges(int(n)) for n in nodes]).astype(np.int64)
+        receipts = _in_edges(store, nodes)
         receipts = receipts[np.nan_to_num(store.usd[receipts]) > 0]
         res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
                                       value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0)
@@ -119,6 +121,14 @@ def _nodes(store: FlowStore, pairs: set[tuple[str, str]]) -> np.ndarray:
     return nodes[nodes >= 0].astype(np.int64)
 
 
+def _in_edges(store: FlowStore, nodes: np.ndarray) -> np.ndarray:
+    """Every edge into ``nodes``, node by node in their order (one gather over the CSR arrays)."""
+    first = store.in_ptr[nodes]
+    lens = store.in_ptr[nodes + 1] - first
+    pos = np.repeat(first - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    return store.in_idx[pos].astype(np.int64)
+
+
 def _evidence_edges(store: FlowStore, edges: np.ndarray, value: np.ndarray, launder: np.ndarray,
                     cash: list[int]) -> dict[int, np.ndarray]:
     """The largest traced payments out of each laundering wallet and into each cash-out account."""
@@ -129,9 +139,12 @@ def _evidence_edges(store: FlowStore, edges: np.ndarray, value: np.ndarray, laun
         if not len(nodes):
             continue
         mine = edges[np.isin(side[edges], nodes)]
+        mine = mine[np.argsort(side[mine], kind="stable")]  # by node, largest first within each
         ends = side[mine]
-        for node in np.unique(ends).tolist():
-            out[node] = mine[ends == node][:EVIDENCE_EDGES]
+        start = np.r_[0, np.flatnonzero(ends[1:] != ends[:-1]) + 1] if len(mine) else np.zeros(0, np.int64)
+        stop = np.r_[start[1:], len(mine)]
+        for lo, hi in zip(start.tolist(), stop.tolist()):
+            out[int(ends[lo])] = mine[lo:min(hi, lo + EVIDENCE_EDGES)]
     return out
 
 
@@ -154,9 +167,7 @@ def _time(store: FlowStore, edges: np.ndarray | None, pick):
     return _from_epoch(int(pick(store.time[edges])))
 
 
-def _from_epoch(t: int):
-    from datetime import UTC, datetime
-
+def _from_epoch(t: int) -> datetime:
     return datetime.fromtimestamp(int(t), UTC).replace(tzinfo=None)
 
 
