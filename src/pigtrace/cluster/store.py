@@ -118,7 +118,7 @@ def members(con: duckdb.DuckDBPyConnection, chain: str, address: str) -> list[di
     return _rows(con.execute(
         """WITH mine AS (SELECT cluster_id FROM clusters WHERE chain = ? AND address = ?)
            SELECT c.cluster_id, c.chain, c.address, c.heuristic, c.joined_via,
-                  (SELECT string_agg(DISTINCT l.label, '; ') FROM labels l
+                  (SELECT string_agg(DISTINCT l.label, '; ' ORDER BY l.label) FROM labels l
                    WHERE l.chain = c.chain AND l.address = c.address) AS label
            FROM clusters c SEMI JOIN mine USING (cluster_id)
            ORDER BY c.address = ? DESC, c.heuristic, c.address""",

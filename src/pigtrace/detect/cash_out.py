@@ -61,7 +61,7 @@ class MuleDeposit(Detector):
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
-                      coalesce((SELECT string_agg(DISTINCT l.label, ', ') FROM pt_value v JOIN {ctx.labels()} l
+                      coalesce((SELECT string_agg(DISTINCT l.label, ', ' ORDER BY l.label) FROM pt_value v JOIN {ctx.labels()} l
                                   ON l.chain = v.chain AND l.address = v.dst
                                 WHERE v.chain = m.chain AND v.src = m.address
                                   AND (l.chain, l.address) IN (SELECT chain, address FROM pt_exchange)),

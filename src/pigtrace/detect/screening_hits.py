@@ -57,7 +57,7 @@ class ScreeningHits(Detector):
             SELECT l.chain, l.address,
                    bool_or(list_has_any(l.concepts, {_list(SCAM_CONCEPTS)})) AS scam,
                    bool_or(list_contains(l.concepts, 'sanction')) AS sanctioned,
-                   string_agg(DISTINCT l.label || ' (' || l.pack || ')', '; ') AS labels,
+                   string_agg(DISTINCT l.label || ' (' || l.pack || ')', '; ' ORDER BY l.label || ' (' || l.pack || ')') AS labels,
                    max(CASE l.confidence {' '.join(f"WHEN '{k}' THEN {v[0]}" for k, v in CONFIDENCE.items())}
                        ELSE 50 END) / 100.0 AS confidence
             FROM {ctx.labels()} l

@@ -408,7 +408,7 @@ def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """INSERT INTO pt_en_deposits
            SELECT w.feeder, arg_max(f.entity, p.usd), 0.9::DOUBLE,
-                  ['sends at least 90% of what it sends to exchange forwarders (' || string_agg(a.address, ', ') || ')']
+                  ['sends at least 90% of what it sends to exchange forwarders (' || string_agg(a.address, ', ' ORDER BY a.address) || ')']
            FROM pt_en_fwd_feeds w JOIN pt_en_forwarders f ON f.ref = w.ref JOIN addresses a ON a.ref = f.ref
            JOIN pt_en_pairs p ON p.src = w.feeder AND p.dst = w.ref
            WHERE w.feeder NOT IN (SELECT ref FROM pt_en_deposits) GROUP BY w.feeder"""
