@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup setup-test bench bench-rpc clean
+.PHONY: demo test setup setup-test debian-tools bench bench-rpc clean
 
 # `make demo` installs the runtime package only; `make test` adds the test extra and the npm test tools.
 $(BIN)/pigtrace: pyproject.toml
@@ -23,7 +23,14 @@ node_modules/.bin/anvil: package.json
 
 setup: $(BIN)/pigtrace
 
-setup-test: $(VENV)/.test-extra node_modules/.bin/anvil
+# Debian's Chromium (browser tests of the pages) and poppler-utils (pdftotext/pdftoppm for the report tests);
+# apt-get runs only where one of them is missing, through sudo when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+debian-tools:
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || \
+	  ( $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium poppler-utils fonts-dejavu-core )
+
+setup-test: $(VENV)/.test-extra node_modules/.bin/anvil debian-tools
 
 demo: setup
 	$(BIN)/pigtrace demo
