@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import duckdb
 
-from pigtrace.labels.taxonomy import HIGH_CONCEPTS, MEDIUM_CONCEPTS, SERVICE_CATEGORIES, SEVERE_CONCEPTS
+from pigtrace.labels.taxonomy import (HIGH_CONCEPTS, MEDIUM_CONCEPTS, SERVICE_CATEGORIES, SEVERE_CONCEPTS,
+                                      label_concepts_sql)
 
 FLAGGED_ROLES = ("scam_collection", "scam_operator", "laundering", "cash_out")
 _RANK_NAME = {4: "severe", 3: "high", 2: "medium"}
@@ -30,11 +31,11 @@ def prepare_risky(con: duckdb.DuckDBPyConnection) -> None:
         f"""CREATE OR REPLACE TEMP TABLE _risky AS
             SELECT address, max(rank) AS rank, arg_max(why, rank) AS why FROM (
                 SELECT address,
-                       CASE WHEN list_has_any(concepts, {_sql_list(SEVERE_CONCEPTS)}) THEN 4
-                            WHEN list_has_any(concepts, {_sql_list(HIGH_CONCEPTS)}) THEN 3
-                            WHEN list_has_any(concepts, {_sql_list(MEDIUM_CONCEPTS)}) THEN 2 ELSE 0 END AS rank,
+                       CASE WHEN list_has_any(risky, {_sql_list(SEVERE_CONCEPTS)}) THEN 4
+                            WHEN list_has_any(risky, {_sql_list(HIGH_CONCEPTS)}) THEN 3
+                            WHEN list_has_any(risky, {_sql_list(MEDIUM_CONCEPTS)}) THEN 2 ELSE 0 END AS rank,
                        label || ' (' || pack || ')' AS why
-                FROM labels
+                FROM (SELECT *, {label_concepts_sql('l')} AS risky FROM labels l)
                 UNION ALL
                 SELECT address, 3, 'pigtrace finding: ' || role || coalesce(' (' || typology || ')', '')
                 FROM findings WHERE role IN {tuple(FLAGGED_ROLES)})
@@ -85,7 +86,7 @@ def exposure(con: duckdb.DuckDBPyConnection, addresses: list[str], hops: int) ->
             con.execute(f"INSERT INTO _seen SELECT origin, address, {hop} FROM _frontier")
         rows = con.execute(
             """SELECT h.origin, h.address, h.hop, h.usd, h.transfers, r.rank, r.why
-               FROM _hits h JOIN _risky r USING (address) ORDER BY h.origin, h.hop, h.usd DESC"""
+               FROM _hits h JOIN _risky r USING (address) ORDER BY h.origin, h.hop, h.usd DESC, h.address"""
         ).fetchall()
         for origin, address, hop, usd, n, rank, why in rows:
             if origin not in out:

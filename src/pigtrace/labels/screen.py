@@ -31,7 +31,7 @@ from pigtrace.errors import InvalidAddress, PigtraceError
 from pigtrace.labels.addressing import canonical, check_chain, family, guess_network, tron_checksum_ok
 from pigtrace.labels.exposure import exposure
 from pigtrace.labels.taxonomy import (HIGH_CONCEPTS, MEDIUM_CONCEPTS, RISK_ORDER, SERVICE_CATEGORIES,
-                                      SEVERE_CONCEPTS)
+                                      SEVERE_CONCEPTS, label_concepts_sql)
 
 _EVM_PLAIN = re.compile(r"^0x(?:[0-9a-f]{40}|[0-9A-F]{40})$")
 _RANK = {4: "severe", 3: "high", 2: "medium", 1: "low", 0: "none"}
@@ -65,13 +65,14 @@ def _label_rows(con: duckdb.DuckDBPyConnection, table: pa.Table) -> list[tuple]:
     con.register("_screen_in", table)
     try:
         return con.execute(
-            f"""SELECT i.idx, l.chain, l.label, l.source, l.confidence, l.concepts, l.category, l.pack, l.actor,
-                       CASE WHEN list_has_any(l.concepts, {_lst(SEVERE_CONCEPTS)}) THEN l.context END AS context,
-                       CASE WHEN list_has_any(l.concepts, {_lst(SEVERE_CONCEPTS)}) THEN 4
-                            WHEN list_has_any(l.concepts, {_lst(HIGH_CONCEPTS)}) THEN 3
-                            WHEN list_has_any(l.concepts, {_lst(MEDIUM_CONCEPTS)}) THEN 2 ELSE 0 END AS rank
-                FROM _screen_in i JOIN labels l ON l.address = i.address
-                ORDER BY i.idx, rank DESC, l.pack, l.label"""
+            f"""SELECT idx, chain, label, source, confidence, concepts, category, pack, actor,
+                       CASE WHEN list_has_any(risky, {_lst(SEVERE_CONCEPTS)}) THEN context END AS context,
+                       CASE WHEN list_has_any(risky, {_lst(SEVERE_CONCEPTS)}) THEN 4
+                            WHEN list_has_any(risky, {_lst(HIGH_CONCEPTS)}) THEN 3
+                            WHEN list_has_any(risky, {_lst(MEDIUM_CONCEPTS)}) THEN 2 ELSE 0 END AS rank, risky
+                FROM (SELECT i.idx, l.*, {label_concepts_sql('l')} AS risky
+                      FROM _screen_in i JOIN labels l ON l.address = i.address)
+                ORDER BY idx, rank DESC, pack, label"""
         ).fetchall()
     finally:
         con.unregister("_screen_in")
@@ -144,7 +145,8 @@ def _screen(con: duckdb.DuckDBPyConnection, items: list[str], chain: str | None,
     table = pa.table({"idx": pa.array(idx, pa.int32()), "address": pa.array(addrs, pa.string())})
     ranks = [0] * len(results)
     services: set[int] = set()
-    for i, lchain, label, source, confidence, concepts, category, pack, actor, context, rank in _label_rows(con, table):
+    for i, lchain, label, source, confidence, concepts, category, pack, actor, context, rank, risky in \
+            _label_rows(con, table):
         r = results[i]
         r["labels"].append({"label": label, "source": source, "confidence": confidence,
                             "concepts": list(concepts or []), "category": category, "chain": lchain, "pack": pack,
@@ -153,7 +155,7 @@ def _screen(con: duckdb.DuckDBPyConnection, items: list[str], chain: str | None,
             services.add(i)
         if rank:
             ranks[i] = max(ranks[i], rank)
-            r["reasons"].append(_label_reason(label, source, category, concepts, pack, context, rank))
+            r["reasons"].append(_label_reason(label, source, category, risky, pack, context, rank))
         elif category in SERVICE_CATEGORIES and not any(x.startswith("service:") for x in r["reasons"]):
             r["reasons"].append(f"service: {category.replace('_', ' ')} '{label}' ({pack}); labelled, not risky")
     for i, fchain, role, typology, score, reasons in _finding_rows(con, table):

@@ -156,3 +156,10 @@ ABUSE_LABEL_SQL = (
     f" OR list_has_any(coalesce(concepts, []::VARCHAR[]), {_sql_list(HIGH_CONCEPTS | SEVERE_CONCEPTS)})"
     f" OR coalesce(abuse, '') NOT IN ('', {_sql_list(MEDIUM_CONCEPTS)[1:-1]}))"
 )
+
+
+def label_concepts_sql(alias: str) -> str:
+    """SQL for a label row's concepts including its TagPack ``abuse`` field: a user's pack that says only
+    ``abuse: scam`` is as risky as one listing the concept."""
+    return (f"list_distinct(list_concat(coalesce({alias}.concepts, []::VARCHAR[]), "
+            f"CASE WHEN {alias}.abuse IS NULL THEN []::VARCHAR[] ELSE [{alias}.abuse] END))")
