@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup setup-test debian-tools bench bench-rpc clean
+.PHONY: demo test setup setup-test debian-tools bench bench-api bench-rpc clean
 
 # `make demo` installs the runtime package only; `make test` adds the test extra and the npm test tools.
 $(BIN)/pigtrace: pyproject.toml
@@ -32,14 +32,20 @@ debian-tools:
 
 setup-test: $(VENV)/.test-extra node_modules/.bin/anvil debian-tools
 
+# the demo world's pages and API stay up on http://127.0.0.1:8000/ until Ctrl-C
 demo: setup
-	$(BIN)/pigtrace demo
+	$(BIN)/pigtrace demo --db pigtrace-demo.duckdb
+	$(BIN)/pigtrace serve --db pigtrace-demo.duckdb
 
 test: setup-test
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+
+bench-api: setup
+	@command -v wrk >/dev/null || ( $(SUDO) apt-get install -y -q wrk )
+	$(BIN)/python bench/api.py
 
 bench-rpc: setup-test
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/python bench/rpc_ingest.py

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from pigtrace import __version__
 from pigtrace.service import api, errors, pages
+from pigtrace.service.fast_screen import ScreenFastPath
 from pigtrace.service.access import Warehouse
 from pigtrace.service.keys import load_keys
 from pigtrace.service.screen_index import ScreenIndex
@@ -34,6 +35,7 @@ def create_app(db: str | None = None, api_keys_file: str | None = None, reads_op
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_middleware(errors.BodyLimit)
+    app.add_middleware(ScreenFastPath, state=app.state)
     if index_now:
         app.state.warehouse.refresh()
     else:
