@@ -9,11 +9,15 @@ high    a label calls it a scam, phishing, drainer, hacker or sanctioned address
         read as screening reads it: ``taxonomy.ABUSE_LABEL_SQL``);
 high    ``pigtrace analyze`` found it in a scam role (``findings``: scam_collection, scam_operator,
         laundering, cash_out), e.g. by the approval_drain detector;
-high    it is a plain wallet (an EOA), not a contract: it signed a transaction itself (``transactions.
-        from_address``; a contract never does);
-high    it pulled tokens from ``DRAINED_OWNERS`` or more other owners with their allowances: transfers out
-        of another owner, in a transaction the spender sent or called, not sent by that owner, where that
-        owner had approved it (or the spender called the token's transferFrom itself);
+medium  it is a plain wallet (an EOA), not a contract: it signed a transaction itself (``transactions.
+        from_address``; a contract never does). ``wallet`` raises an unlimited allowance (or one for a whole
+        NFT collection) to a plain wallet to high: nothing but a person's key stands between it and the tokens;
+high    it drained others: pulls that each took at least ``DRAIN_SHARE`` of another owner's balance of
+        the token, from ``DRAINED_OWNERS`` or more other owners, with their allowances: transfers out of
+        another owner, in a transaction the spender sent or called, not sent by that owner, where that owner
+        had approved it (or the spender called the token's transferFrom itself). A price is not a drain: the
+        same amount pulled from ``PLAN_OWNERS`` (the approval_drain detector's constant) or more owners, or
+        again from the same owner (a subscription), does not count;
 medium  nothing shows it is a contract: it never signed a transaction, and was never called with data
         (``transactions.to_address`` with a method), nor is a token, pool or the contract of an approval,
         nor a token contract, DEX or bridge in the ``entities`` table. It may be a plain wallet that has
@@ -34,10 +38,12 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from pigtrace.detect.drain_sql import PLAN_OWNERS
 from pigtrace.labels.exposure import FLAGGED_ROLES
 from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL, SERVICE_CATEGORIES
 
 DRAINED_OWNERS = 2
+DRAIN_SHARE = 0.5  # a pull taking at least half of the owner's balance of the token
 FRESH_DAYS = 30
 MANY_OWNERS = 5
 PERMIT2_CANONICAL = "0x000000000022d473030f116ddee9f6b43ac78ba3"  # the same address on every EVM chain
@@ -112,8 +118,8 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
     for s, r in out.items():
         if s in signed:
             r.kind = "plain wallet"
-            r.add("high", "it is a plain wallet (it signs transactions itself), not an app's contract: real apps "
-                          "do not ask for an allowance to a plain wallet")
+            r.add("medium", "it is a plain wallet (it signs transactions itself), not an app's contract: apps "
+                            "rarely ask for an allowance to a plain wallet")
         elif s in contracts or r.kind == "contract" or s in permit2_contracts or s == PERMIT2_CANONICAL:
             r.kind = "contract"
         if s in permit2_contracts or s == PERMIT2_CANONICAL:
@@ -127,8 +133,8 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
         if s in drained and drained[s][0] >= DRAINED_OWNERS:
             owners, pulls, usd = drained[s]
             value = f", {usd:,.2f} USD" if usd else ""
-            r.add("high", f"it drained others: it took tokens from {owners} other wallets using their allowances "
-                          f"({pulls} pulls{value})")
+            r.add("high", f"it drained others: it took most of the balance of {owners} other wallets using their "
+                          f"allowances ({pulls} pulls{value})")
         seen = first.get(s)
         if seen is not None and seen > at - timedelta(days=FRESH_DAYS) and approvers.get(s, 0) >= MANY_OWNERS:
             days = max(0, (at - seen).days)
@@ -154,27 +160,49 @@ def _seen_as_contract(con: duckdb.DuckDBPyConnection, chain: str, spenders: list
 
 def _drained_others(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spenders: list[str],
                     at: datetime) -> dict[str, tuple[int, int, float]]:
-    """{spender: (other owners, pulls, USD)}: tokens the spender took from owners other than ``owner`` with
-    their allowances, in transactions it sent or called and those owners did not send."""
+    """{spender: (other owners, pulls, USD)}: pulls that took at least ``DRAIN_SHARE`` of another owner's
+    balance of the token, with that owner's allowance, in a transaction the spender sent or called and
+    that owner did not send. A price (the same amount from several owners, or again from one) is left out."""
+    amount = "coalesce(t.amount::DOUBLE, TRY_CAST(t.amount_text AS DOUBLE))"
     rows = con.execute(
         f"""WITH s AS (SELECT unnest(?::VARCHAR[]) AS spender),
             cand AS (
-                SELECT t.tx_hash, t.log_index, t.from_address, t.token, t.time, t.usd, t.initiator, s.spender
+                SELECT t.tx_hash, t.log_index, t.block_number, t.from_address, t.token, t.time, t.usd, t.initiator,
+                       {amount} AS amount, s.spender
                 FROM transfers t JOIN s ON t.initiator = s.spender
                 WHERE t.chain = ? AND t.kind <> 'native' AND coalesce(t.time <= ?, true)
                 UNION
-                SELECT t.tx_hash, t.log_index, t.from_address, t.token, t.time, t.usd, t.initiator, x.to_address
+                SELECT t.tx_hash, t.log_index, t.block_number, t.from_address, t.token, t.time, t.usd, t.initiator,
+                       {amount}, x.to_address
                 FROM transactions x JOIN s ON x.to_address = s.spender
                 JOIN transfers t ON t.chain = x.chain AND t.tx_hash = x.hash
-                WHERE x.chain = ? AND t.kind <> 'native' AND coalesce(t.time <= ?, true))
-            SELECT c.spender, count(DISTINCT c.from_address), count(*), sum(c.usd)
-            FROM cand c LEFT JOIN transactions x ON x.chain = ? AND x.hash = c.tx_hash
-            WHERE c.from_address <> ? AND c.from_address <> c.spender AND c.initiator IS DISTINCT FROM c.from_address
-              AND (EXISTS (SELECT 1 FROM approvals a WHERE a.chain = ? AND a.owner = c.from_address
-                           AND a.spender = c.spender AND a.token = c.token AND coalesce(a.time <= c.time, true))
-                   OR (x.method_id = '{SELECTOR_TRANSFER_FROM}' AND x.to_address = c.token AND c.initiator = c.spender))
-            GROUP BY c.spender""",
-        [spenders, chain, at, chain, at, chain, owner, chain]).fetchall()
+                WHERE x.chain = ? AND t.kind <> 'native' AND coalesce(t.time <= ?, true)),
+            pulls AS (
+                SELECT c.* FROM cand c LEFT JOIN transactions x ON x.chain = ? AND x.hash = c.tx_hash
+                WHERE c.from_address <> ? AND c.from_address <> c.spender AND c.initiator IS DISTINCT FROM c.from_address
+                  AND (EXISTS (SELECT 1 FROM approvals a WHERE a.chain = ? AND a.owner = c.from_address
+                               AND a.spender = c.spender AND a.token = c.token AND coalesce(a.time <= c.time, true))
+                       OR (x.method_id = '{SELECTOR_TRANSFER_FROM}' AND x.to_address = c.token AND c.initiator = c.spender))),
+            held AS (  -- the owner's balance of the token just before each pull
+                SELECT p.tx_hash, p.log_index,
+                       sum(CASE WHEN t.to_address = p.from_address THEN 1 ELSE -1 END * {amount}) AS before
+                FROM pulls p JOIN transfers t ON t.chain = ? AND t.token = p.token
+                     AND (t.to_address = p.from_address OR t.from_address = p.from_address)
+                     AND (t.time < p.time OR (t.time = p.time AND coalesce(t.block_number, 0) = coalesce(p.block_number, 0)
+                                              AND t.log_index < p.log_index))
+                WHERE t.from_address IS DISTINCT FROM t.to_address
+                GROUP BY p.tx_hash, p.log_index),
+            plan AS (  -- a price: the same amount from PLAN_OWNERS owners, or again from the same owner
+                SELECT spender, token, amount FROM pulls GROUP BY ALL HAVING count(DISTINCT from_address) >= {PLAN_OWNERS}
+                UNION SELECT spender, token, amount FROM pulls GROUP BY spender, token, amount, from_address
+                HAVING count(*) >= 2)
+            SELECT p.spender, count(DISTINCT p.from_address), count(*), sum(p.usd)
+            FROM pulls p JOIN held h ON h.tx_hash = p.tx_hash AND h.log_index = p.log_index
+            WHERE h.before > 0 AND p.amount >= {DRAIN_SHARE} * h.before
+              AND NOT EXISTS (SELECT 1 FROM plan WHERE plan.spender = p.spender AND plan.token = p.token
+                              AND plan.amount = p.amount)
+            GROUP BY p.spender""",
+        [spenders, chain, at, chain, at, chain, owner, chain, chain]).fetchall()
     return {s: (int(n), int(pulls), float(usd or 0)) for s, n, pulls, usd in rows}
 
 

@@ -132,6 +132,10 @@ def _allowance_row(a: Allowance, facts: TokenFacts | None, balance: int | None, 
         amount_text = f"NFT #{a.token_id}"
         at_risk = 1
         balance, balance_text, risk_text = 1, f"NFT #{a.token_id}", f"NFT #{a.token_id}"
+    level, reasons = risk.level, list(risk.reasons)
+    if risk.kind == "plain wallet" and a.unlimited:
+        level = "high"
+        reasons.append("a plain wallet with unlimited access: whoever holds its key can take everything it covers")
     return {
         "token": a.token,
         "symbol": facts.symbol if facts else None,
@@ -153,8 +157,8 @@ def _allowance_row(a: Allowance, facts: TokenFacts | None, balance: int | None, 
         "value_at_risk_raw": None if at_risk is None else str(at_risk),
         "value_at_risk_usd": usd_of(at_risk, facts) if a.kind in FUNGIBLE else None,
         "price_source": facts.price_source if facts and facts.usd is not None else None,
-        "risk": risk.level,
-        "reasons": list(risk.reasons),
+        "risk": level,
+        "reasons": reasons,
         "spender_kind": risk.kind,
         "notes": list(a.notes),
         "revoke": revoke_call(a.kind, a.token, a.spender, a.contract, a.token_id),
