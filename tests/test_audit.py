@@ -6,6 +6,9 @@ and through the CLI (a malformed address is one clear line)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -100,6 +103,7 @@ def test_lookalikes_flagged_payments_exchange_and_spender_reasons(tmp_path):
     alice = led.addr("alice")
     at = led.now + timedelta(days=1)
     result = audit_wallet(con, alice, at=at)
+    assert json.loads(json.dumps(result)) == result  # JSON as it is, for the API
     rows = {a["spender"]: a for a in result["allowances"]}
     assert set(rows) == {led.addr(n) for n in ("drainer", "mystery", "nft_operator", "newapp")}
     drainer = rows[led.addr("drainer")]
@@ -112,7 +116,7 @@ def test_lookalikes_flagged_payments_exchange_and_spender_reasons(tmp_path):
     assert mystery["value_at_risk_raw"] == str(10 * 10**6)  # min(balance, allowance)
     newapp = rows[led.addr("newapp")]
     assert newapp["risk"] == "medium" and newapp["spender_kind"] == "contract"
-    assert newapp["reasons"] == ["it is new: first seen 1 days before this check, and 5 different wallets approved it since"]
+    assert newapp["reasons"] == ["it is new: first seen 1 day before this check, and 5 different wallets approved it since"]
     nft = rows[led.addr("nft_operator")]
     assert (nft["kind"], nft["amount"], nft["token"]) == ("approval_for_all", "all your NFTs in this collection", apes)
     assert nft["revoke"]["calldata"] == "0xa22cb465" + led.addr("nft_operator")[2:].rjust(64, "0") + "0" * 64
@@ -196,9 +200,17 @@ def test_cli_bad_address_is_one_line_and_json_is_the_library_dict(tmp_path):
     assert run.stderr.strip().splitlines() == [
         "error: '0xnot-an-address': not a wallet address pigtrace can audit (expected an EVM address, 0x followed "
         "by 40 hex digits, or a Tron address, T... in base58)"]
+    os.chmod(db, 0o444)  # a reading command: a warehouse that cannot be written is fine
     at = "2024-03-25T00:00:00"
     run = pigtrace("audit", led.addr("alice"), "--db", db, "--at", at, "--format", "json")
     assert run.returncode == 0, run.stderr
     printed = json.loads(run.stdout)
     assert printed["as_of"] == "2024-03-25 00:00:00" and len(printed["allowances"]) == 4
     assert printed["allowances"][0]["reasons"][0].startswith("labelled as a scam")
+    table = subprocess.run([sys.executable, "-m", "pigtrace", "audit", led.addr("alice"), "--db", db, "--at", at],
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, timeout=300)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert all(len(x) <= 80 for x in lines), max(lines, key=len)
+    assert lines[0].startswith(led.addr("alice")) and "What to do" in lines and "Whom to report to" in lines
+    assert sum("…" in x and x.split()[0] in ("high", "medium", "low") for x in lines) == 4  # one line per approval

@@ -54,7 +54,10 @@ def advice(audit: dict) -> list[str]:
     for r in risky[:SPELLED_OUT]:
         what = r["symbol"] or short(r["token"])
         usd = f" ({_usd(r['value_at_risk_usd'])})" if r["value_at_risk_usd"] else ""
-        if r["unlimited"] and r["kind"] != "approval_for_all":
+        if r["kind"] == "approval_for_all":
+            held = f" (you hold {r['value_at_risk']} now)" if r["value_at_risk"] else ""
+            can = f"every NFT of this collection you hold or receive later{held}"
+        elif r["unlimited"]:
             can = f"all the {what} you hold or receive later" + (f": {r['value_at_risk']}{usd} now"
                                                                  if r["value_at_risk"] else "")
         elif r["value_at_risk_raw"] == "0":

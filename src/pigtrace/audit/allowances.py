@@ -13,7 +13,7 @@ Rules, as the contracts behave:
   it); any allowance of 2**255 or more is shown as unlimited.
 - Permit2 (kind ``permit2``: its ``Approval`` and ``Permit`` events) sets amount and expiration per
   (token, spender); an expiration of 0 means the block's own time (Permit2's rule), and an allowance whose
-  expiration is before the audit time is gone. Pulls lower it unless it is 2**160-1 (Permit2's unlimited).
+  expiration is before the audit time is gone (one past the year 9999, such as type(uint48).max, never expires). Pulls lower it unless it is 2**160-1 (Permit2's unlimited).
   A Permit2 allowance works only through the owner's ERC-20 allowance to the Permit2 contract, so it is
   capped by that allowance; when that allowance was revoked, the Permit2 one is gone. When the warehouse
   holds no approval of the token to Permit2 at all, the Permit2 allowance stays as it is, with a note.
@@ -38,6 +38,7 @@ MAX_UINT160 = 2**160 - 1
 UNLIMITED_FROM = {"erc20": 2**255, "trc20": 2**255, "permit2": 2**159}
 ZERO_EVM = "0x" + "0" * 40
 FUNGIBLE = ("erc20", "trc20")
+NEVER = 253402300799  # 9999-12-31 23:59:59 UTC: a later Permit2 expiration (type(uint48).max ...) never comes
 
 
 @dataclass
@@ -64,6 +65,13 @@ def _amount(amount, amount_text) -> int:
 
 def _epoch(t: datetime | None) -> int | None:
     return None if t is None else int(t.replace(tzinfo=timezone.utc).timestamp())
+
+
+def _expiry(seconds: int | None) -> datetime | None:
+    """A Permit2 expiration (unix seconds) as naive UTC; None for none or one past year 9999 (never)."""
+    if seconds is None or seconds > NEVER:
+        return None
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 def _approval_events(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at: datetime) -> list[tuple]:
@@ -118,14 +126,13 @@ def outstanding_allowances(con: duckdb.DuckDBPyConnection, chain: str, owner: st
                                                        _amount(amount, amount_text), False, time, tx)
             elif kind == "permit2":
                 expires = expiration if expiration else _epoch(time)  # 0: the approval block's own time
-                permit2[(token, spender)] = Allowance(
-                    token, kind, spender, contract, _amount(amount, amount_text), False, time, tx,
-                    expiration=None if expires is None else datetime.fromtimestamp(expires, timezone.utc).replace(tzinfo=None))
+                permit2[(token, spender)] = Allowance(token, kind, spender, contract, _amount(amount, amount_text),
+                                                      False, time, tx, expiration=_expiry(expires))
             elif kind == "approval_for_all":
                 for_all[(token, spender)] = Allowance(token, kind, spender, contract or token, None, True, time, tx) \
                     if approved else None
             elif kind == "erc721":
-                token_id = amount_text  # ingest keeps the NFT's id there
+                token_id = amount_text if amount_text is not None else None if amount is None else str(amount)  # the NFT's id
                 single[(token, token_id)] = Allowance(token, kind, spender, contract or token, 1, False, time, tx,
                                                       token_id=token_id) if spender and spender != ZERO_EVM else None
         elif what == "pull":

@@ -112,7 +112,8 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
         """SELECT DISTINCT from_address FROM transactions WHERE chain = ? AND from_address IN (SELECT unnest(?::VARCHAR[]))""",
         [chain, spenders]).fetchall()}
     contracts = _seen_as_contract(con, chain, spenders)
-    drained = _drained_others(con, chain, owner, spenders, at)
+    permit2 = set(permit2_contracts) | {PERMIT2_CANONICAL}
+    drained = _drained_others(con, chain, owner, [s for s in spenders if out[s].service is None and s not in permit2], at)
     first, approvers = _first_seen(con, chain, spenders, at)
 
     for s, r in out.items():
@@ -120,9 +121,9 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
             r.kind = "plain wallet"
             r.add("medium", "it is a plain wallet (it signs transactions itself), not an app's contract: apps "
                             "rarely ask for an allowance to a plain wallet")
-        elif s in contracts or r.kind == "contract" or s in permit2_contracts or s == PERMIT2_CANONICAL:
+        elif s in contracts or r.kind == "contract" or s in permit2:
             r.kind = "contract"
-        if s in permit2_contracts or s == PERMIT2_CANONICAL:
+        if s in permit2:
             r.reasons.append("the Permit2 contract: it moves tokens only for the apps you approved inside Permit2 "
                              "(each listed on its own)")
             continue
@@ -138,7 +139,8 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
         seen = first.get(s)
         if seen is not None and seen > at - timedelta(days=FRESH_DAYS) and approvers.get(s, 0) >= MANY_OWNERS:
             days = max(0, (at - seen).days)
-            r.add("medium", f"it is new: first seen {days} days before this check, and {approvers[s]} different "
+            r.add("medium", f"it is new: first seen {days} day{'s' if days != 1 else ''} before this check, and "
+                            f"{approvers[s]} different "
                             "wallets approved it since")
     return out
 

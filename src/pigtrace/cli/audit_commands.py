@@ -14,10 +14,11 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from pigtrace.cli.common import DbOption, Format, console, emit, friendly, note, open_db, table_cell, to_jsonable
+from pigtrace.cli.common import (DbOption, Format, console, emit, friendly, note, open_db, short_id, table_cell,
+                                 to_jsonable)
 
-AUDIT_COLUMNS = ["risk", "token", "spender", "allowance", "at_risk", "at_risk_usd", "why"]
-KIND_SHOWN = {"permit2": " (Permit2)", "approval_for_all": " (all NFTs)", "erc721": " (one NFT)"}
+AUDIT_COLUMNS = ["risk", "token", "spender", "can_take", "usd", "why"]
+KIND_SHOWN = {"permit2": " Permit2", "approval_for_all": " NFTs", "erc721": " NFT"}
 
 
 class AuditFormat(str, Enum):
@@ -59,33 +60,40 @@ def audit_cmd(
     print_audit(result)
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def print_audit(result: dict) -> None:
     s = result["summary"]
     usd = table_cell("usd", s["value_at_risk_usd"])
     console.print(
         f"[bold]{escape(result['address'])}[/] ({result['chain']}) as of {result['as_of']}: "
-        f"{s['allowances']} open approvals ({s['high_risk']} high, {s['medium_risk']} medium risk), "
-        f"{usd} USD at risk; {s['flagged_payments']} payments to flagged wallets; {s['lookalikes']} look-alikes",
-        highlight=False, soft_wrap=True)
+        f"{_n(s['allowances'], 'open approval')} ({s['high_risk']} high, {s['medium_risk']} medium risk), "
+        f"{usd} USD at risk; {_n(s['flagged_payments'], 'payment')} to flagged wallets; "
+        f"{_n(s['lookalikes'], 'look-alike address', 'look-alike addresses')}",
+        highlight=False)
     for line in result["notes"]:
         note(line)
-    rows = [{"risk": a["risk"], "token": (a["symbol"] or a["token"]) + KIND_SHOWN.get(a["kind"], ""),
-             "spender": a["spender"], "allowance": a["amount"], "at_risk": a["value_at_risk"],
-             "at_risk_usd": a["value_at_risk_usd"], "why": "; ".join(a["reasons"])} for a in result["allowances"]]
+    rows = [{"risk": a["risk"], "token": (a["symbol"] or short_id(a["token"])) + KIND_SHOWN.get(a["kind"], ""),
+             "spender": a["spender"], "can_take": a["value_at_risk"] or a["amount"], "usd": a["value_at_risk_usd"],
+             "why": "; ".join(a["reasons"])} for a in result["allowances"]]
     emit(rows, Format.table, AUDIT_COLUMNS, title="open approvals (revoke calls: --format json)")
     if result["flagged_payments"]:
         emit(result["flagged_payments"], Format.table, ["address", "payments", "usd", "last_paid", "why"],
              title="payments to flagged wallets")
-    if result["lookalikes"]:
-        emit(result["lookalikes"], Format.table, ["lookalike", "imitates", "you_paid", "paid_usd"],
-             title="look-alike addresses in the history")
+    if result["lookalikes"]:  # in full: shortened, a look-alike and the address it imitates read the same
+        console.print("look-alike addresses in the history", highlight=False)
+        for lk in result["lookalikes"]:
+            paid = f"  you paid it {table_cell('usd', lk['paid_usd'] or 0)} USD" if lk["you_paid"] else ""
+            console.print(f"  fake {lk['lookalike']}{paid}\n  real {lk['imitates']}", highlight=False)
     console.print("\n[bold]What to do[/]", highlight=False)
     for line in result["advice"]:
-        console.print(f"- {escape(line)}", highlight=False, soft_wrap=True)
+        console.print(f"- {escape(line)}", highlight=False)
     if result["report_to"]:
         console.print("\n[bold]Whom to report to[/]", highlight=False)
         for r in result["report_to"]:
-            console.print(f"- {escape(r['who'])}: {escape(r['how'])}", highlight=False, soft_wrap=True)
+            console.print(f"- {escape(r['who'])}: {escape(r['how'])}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
