@@ -8,7 +8,8 @@ The story (one module-scoped node; every test ingests into its own warehouse):
   approve(puller contract, 3,000); an operator calls the puller, which pulls 1,200 (1,800 left);
   approve(zeroed, 777), a minute later approve(zeroed, 0) (gone);
   approve(Permit2, unlimited); Permit2 approve(token, p2_expired, 2,000, in 10 minutes) (expired an hour
-  later); Permit2 approve(token, p2_live, 5,000, in 10 days); p2_live pulls 1,000 through Permit2 (4,000 left).
+  later); Permit2 approve(token, p2_live, 5,000, in 10 days); p2_live pulls 1,000 through Permit2 (4,000 left);
+  Permit2 approve(token, p2_forever, 100, type(uint48).max) (never expires).
   Balance at the end: 10,000 - 500 - 1,200 - 1,000 = 7,300 PUSD.
 """
 
@@ -41,6 +42,7 @@ class World:
     zeroed: str
     p2_expired: str
     p2_live: str
+    p2_forever: str
     before_zeroing: datetime
     before_expiry: datetime
     end: datetime
@@ -66,7 +68,7 @@ def play(url: str, workdir: Path) -> World:
     from web3 import Web3
 
     w3 = Web3(Web3.HTTPProvider(url))
-    deployer, owner, eoa_spender, operator, other, p2_live, p2_expired, zeroed = w3.eth.accounts[:8]
+    deployer, owner, eoa_spender, operator, other, p2_live, p2_expired, zeroed, p2_forever = w3.eth.accounts[:9]
     mined = lambda tx: w3.eth.wait_for_transaction_receipt(tx, timeout=30)  # noqa: E731
 
     def deploy(c: Compiled, *args):
@@ -95,6 +97,7 @@ def play(url: str, workdir: Path) -> World:
     p2 = mined(permit2.functions.approve(token.address, p2_expired, 2_000 * UNIT, now + 600).transact({"from": owner}))
     mined(permit2.functions.approve(token.address, p2_live, 5_000 * UNIT, now + 10 * 86400).transact({"from": owner}))
     mined(permit2.functions.transferFrom(owner, p2_live, 1_000 * UNIT, token.address).transact({"from": p2_live}))
+    mined(permit2.functions.approve(token.address, p2_forever, 100 * UNIT, 2**48 - 1).transact({"from": owner}))
     before_expiry = _block_time(w3, p2) + timedelta(seconds=60)
     rpc(url, "evm_increaseTime", [3600])
     rpc(url, "evm_mine")
@@ -102,7 +105,7 @@ def play(url: str, workdir: Path) -> World:
     assert token.functions.allowance(owner, puller.address).call() == 1_800 * UNIT
     last = w3.eth.get_block("latest")
     return World(url, token.address.lower(), permit2.address.lower(), puller.address.lower(), owner.lower(),
-                 eoa_spender.lower(), zeroed.lower(), p2_expired.lower(), p2_live.lower(), before_zeroing,
+                 eoa_spender.lower(), zeroed.lower(), p2_expired.lower(), p2_live.lower(), p2_forever.lower(), before_zeroing,
                  before_expiry, datetime.fromtimestamp(last["timestamp"], timezone.utc).replace(tzinfo=None),
                  last["number"])
 
@@ -143,7 +146,8 @@ def test_outstanding_allowances_value_at_risk_and_reasons(node, tmp_path):
     result = audit_wallet(con, w.owner, at=w.end)
     found = _by_spender(result)
     # exactly these: the zeroed approval and the expired Permit2 one are gone
-    assert set(found) == {("erc20", w.eoa_spender), ("erc20", w.puller), ("erc20", w.permit2), ("permit2", w.p2_live)}
+    assert set(found) == {("erc20", w.eoa_spender), ("erc20", w.puller), ("erc20", w.permit2), ("permit2", w.p2_live),
+                          ("permit2", w.p2_forever)}
     raw = {k: (a["amount_raw"], a["unlimited"], a["balance_raw"], a["value_at_risk_raw"]) for k, a in found.items()}
     balance = str(7_300 * UNIT)
     assert raw == {
@@ -151,7 +155,9 @@ def test_outstanding_allowances_value_at_risk_and_reasons(node, tmp_path):
         ("erc20", w.puller): (str(1_800 * UNIT), False, balance, str(1_800 * UNIT)),
         ("erc20", w.permit2): (str(UNLIMITED), True, balance, balance),
         ("permit2", w.p2_live): (str(4_000 * UNIT), False, balance, str(4_000 * UNIT)),
+        ("permit2", w.p2_forever): (str(100 * UNIT), False, balance, str(100 * UNIT)),
     }
+    assert found[("permit2", w.p2_forever)]["expiration"] is None  # type(uint48).max: never
     assert found[("erc20", w.puller)]["spent_raw"] == str(1_200 * UNIT)
     assert found[("erc20", w.eoa_spender)]["already_taken"] == "500 PUSD"
     assert found[("permit2", w.p2_live)]["expiration"] is not None
@@ -201,7 +207,7 @@ def test_revoke_calls_sent_to_the_node_remove_the_allowances(node, tmp_path):
     later = datetime.fromtimestamp(int(rpc(n.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16),
                                    timezone.utc).replace(tzinfo=None)
     after = _by_spender(audit_wallet(con, w.owner, at=later))
-    assert set(after) == {("erc20", w.puller), ("erc20", w.permit2)}
+    assert set(after) == {("erc20", w.puller), ("erc20", w.permit2), ("permit2", w.p2_forever)}
     # and the node agrees: the allowances are zero on chain
     allowance = "0xdd62ed3e" + "0" * 24 + w.owner[2:] + "0" * 24 + w.eoa_spender[2:]
     assert int(rpc(n.url, "eth_call", [{"to": w.token, "data": allowance}, "latest"]), 16) == 0
