@@ -57,9 +57,13 @@ def test_drain_victim_audit_names_the_drainer_before_and_after_analyze(world):
     victim, spender = con.execute(
         "SELECT owner, spender FROM approvals WHERE spender IN (SELECT unnest(?::VARCHAR[])) "
         "AND owner IN (SELECT unnest(?::VARCHAR[])) ORDER BY owner LIMIT 1", [sorted(named), sorted(victims)]).fetchone()
-    row = next(a for a in audit_wallet(con, victim)["allowances"] if a["spender"] == spender)
+    before = audit_wallet(con, victim)
+    row = next(a for a in before["allowances"] if a["spender"] == spender)
     assert row["risk"] == "high" and row["already_taken"]
     assert any(x.startswith("it drained others: it took most of the balance of") for x in row["reasons"])
+    # the drain itself: tokens someone else moved out of the victim's wallet through that spender
+    assert any(t["flagged"] and spender in (t["by"], t["via"]) for t in before["taken_by_others"])
+    assert any(line.startswith("Scammers already took tokens out of your wallet") for line in before["advice"])
 
     analyze(con, only=["approval_drain"])
     result = audit_wallet(con, victim)
@@ -121,6 +125,7 @@ def test_lookalikes_flagged_payments_exchange_and_spender_reasons(tmp_path):
     assert (nft["kind"], nft["amount"], nft["token"]) == ("approval_for_all", "all your NFTs in this collection", apes)
     assert nft["revoke"]["calldata"] == "0xa22cb465" + led.addr("nft_operator")[2:].rjust(64, "0") + "0" * 64
 
+    assert result["taken_by_others"] == []  # the planted zero-value transferFrom took nothing
     (paid,) = result["flagged_payments"]
     assert paid["address"] == led.addr("collector") and paid["usd"] == pytest.approx(300.0)
     assert paid["why"] == ["'Fake_Phishing1' (scam, test-pack labels)"]

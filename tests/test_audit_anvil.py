@@ -43,6 +43,7 @@ class World:
     p2_expired: str
     p2_live: str
     p2_forever: str
+    operator: str
     before_zeroing: datetime
     before_expiry: datetime
     end: datetime
@@ -104,8 +105,9 @@ def play(url: str, workdir: Path) -> World:
     assert token.functions.balanceOf(owner).call() == 7_300 * UNIT
     assert token.functions.allowance(owner, puller.address).call() == 1_800 * UNIT
     last = w3.eth.get_block("latest")
-    return World(url, token.address.lower(), permit2.address.lower(), puller.address.lower(), owner.lower(),
-                 eoa_spender.lower(), zeroed.lower(), p2_expired.lower(), p2_live.lower(), p2_forever.lower(), before_zeroing,
+    low = lambda a: a.lower()  # noqa: E731
+    return World(url, low(token.address), low(permit2.address), low(puller.address), low(owner), low(eoa_spender),
+                 low(zeroed), low(p2_expired), low(p2_live), low(p2_forever), low(operator), before_zeroing,
                  before_expiry, datetime.fromtimestamp(last["timestamp"], timezone.utc).replace(tzinfo=None),
                  last["number"])
 
@@ -159,6 +161,9 @@ def test_outstanding_allowances_value_at_risk_and_reasons(node, tmp_path):
     }
     assert found[("permit2", w.p2_forever)]["expiration"] is None  # type(uint48).max: never
     assert found[("erc20", w.puller)]["spent_raw"] == str(1_200 * UNIT)
+    taken = {(t["by"], t["via"], t["amount"], t["flagged"]) for t in result["taken_by_others"]}
+    assert taken == {(w.eoa_spender, w.token, "500 PUSD", False), (w.operator, w.puller, "1,200 PUSD", False),
+                     (w.p2_live, w.permit2, "1,000 PUSD", False)}
     assert found[("erc20", w.eoa_spender)]["already_taken"] == "500 PUSD"
     assert found[("permit2", w.p2_live)]["expiration"] is not None
     assert found[("erc20", w.puller)]["amount"] == "1,800 PUSD"

@@ -85,9 +85,17 @@ def advice(audit: dict) -> list[str]:
     if safe:
         out.append(f"{len(safe)} approval{'s go' if len(safe) != 1 else ' goes'} to known or ordinary apps. "
                    "Revoke any you no longer use.")
+    stolen = [t for t in audit["taken_by_others"] if t["flagged"]]
+    if stolen:
+        usd = _usd(s["taken_by_flagged_usd"])
+        out.append(f"Scammers already took tokens out of your wallet with an approval: {usd or 'see the list'}"
+                   f"{' in total' if usd else ''}. This is how approval scams steal.")
+    elif audit["taken_by_others"]:
+        out.append(f"{s['taken_by_others']} time{'s' if s['taken_by_others'] != 1 else ''}, someone other than you "
+                   "moved tokens out of your wallet with an approval. If you did not agree to each one, report it.")
     if audit["flagged_payments"]:
         out.append(f"You sent {_usd(s['flagged_payments_usd']) or 'money'} in {s['flagged_payments']} "
-                   f"payment{'s' if s['flagged_payments'] != 1 else ''} to addresses known for scams.")
+                   f"payment{'s' if s['flagged_payments'] != 1 else ''} to addresses flagged for scams or crime.")
         out.append("Report it quickly. An exchange can sometimes freeze money that reaches it.")
     for lk in audit["lookalikes"][:SPELLED_OUT]:
         out.append(f"A fake address is in your history: {lk['lookalike']} looks like {lk['imitates']}, which "
@@ -96,7 +104,7 @@ def advice(audit: dict) -> list[str]:
             out.append(f"You already sent {_usd(lk['paid_usd']) or 'money'} to the fake address. Report it.")
     if audit["lookalikes"]:
         out.append("Always check the whole address before you send. Never copy an address from your history.")
-    if audit["flagged_payments"] or any(r["risk"] == "high" for r in rows) or s["lookalikes_paid"]:
+    if audit["flagged_payments"] or any(r["risk"] == "high" for r in rows) or s["lookalikes_paid"] or stolen:
         out.append("Be careful of anyone who offers to get your money back for a fee. That is a common second scam.")
         out.append("When you report, bring your wallet address, the scam addresses, the transaction hashes and "
                    "dates, and screenshots of your chats with the scammer.")
@@ -118,7 +126,8 @@ def report_to(audit: dict) -> list[dict]:
                     "how": f"Contact {e['exchange']} support, say it is fraud, and give them that account address "
                            "and the transaction hashes. They may be able to freeze what is still there."})
     rows = audit["allowances"]
-    scam = audit["flagged_payments"] or any(r["risk"] == "high" for r in rows) or audit["summary"]["lookalikes_paid"]
+    scam = audit["flagged_payments"] or any(r["risk"] == "high" for r in rows) or audit["summary"]["lookalikes_paid"] \
+        or any(t["flagged"] for t in audit["taken_by_others"])
     if not scam:
         return out
     out.append({"who": "The police where you live",
@@ -134,12 +143,13 @@ def report_to(audit: dict) -> list[dict]:
     out.append({"who": "Your country's fraud reporting centre",
                 "why": "Many countries have one, for example the Canadian Anti-Fraud Centre or ReportCyber in Australia.",
                 "how": "Search your government's website for its fraud reporting service."})
-    symbols = {t for p in audit["flagged_payments"] for t in (p.get("tokens") or [])}
+    symbols = {t for p in audit["flagged_payments"] for t in (p.get("tokens") or [])} \
+        | {t["symbol"] for t in audit["taken_by_others"] if t["flagged"]}
     for symbol, issuer in STABLECOINS.items():
         if symbol in symbols:
             out.append({"who": f"{issuer} (issuer of {symbol}), through the police",
                         "why": f"{symbol} can be frozen by {issuer}, usually when the police ask.",
-                        "how": f"Tell the police the payments were in {symbol} and give them the transaction hashes."})
+                        "how": f"Tell the police the money was in {symbol} and give them the transaction hashes."})
     explorer = EXPLORERS.get(audit["chain"])
     if explorer:
         out.append({"who": explorer,

@@ -98,12 +98,23 @@ def exchanges_reached(con: duckdb.DuckDBPyConnection, chain: str, owner: str, pa
     return out
 
 
-def taken_by(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at: datetime) -> list[str]:
-    """Receivers of non-zero transfers out of the wallet that someone else sent (pulls with an allowance,
-    a drain's receivers)."""
-    return [a for (a,) in con.execute(
-        """SELECT DISTINCT to_address FROM transfers
-           WHERE chain = ? AND from_address = ? AND initiator IS NOT NULL AND initiator <> from_address
-             AND to_address IS NOT NULL AND to_address <> from_address
-             AND coalesce(amount > 0, amount_text IS NOT NULL) AND coalesce(time <= ?, true)
-           ORDER BY 1""", [chain, owner, at]).fetchall()]
+def taken_by_others(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at: datetime) -> list[dict]:
+    """Tokens moved out of the wallet by someone else (a pull with an allowance: a drain, a subscription, a
+    solver settling a trade): one row per (sender of the transaction, the contract it called, receiver,
+    token) with the pulls, raw
+    amount (exact up to 2**100 per pull, larger ones left out of the sum), USD, first and last time and a few
+    hashes; largest USD first. Zero-value pulls (address poisoning) are left out."""
+    cur = con.execute(
+        f"""SELECT t.initiator AS taker, x.to_address AS via, t.to_address AS to_address, t.token, any_value(t.kind) AS kind,
+                   count(*) AS pulls,
+                   sum(t.amount::HUGEINT) FILTER (WHERE t.amount < 2::HUGEINT ** 100) AS amount_raw, sum(t.usd) AS usd,
+                   min(t.time) AS first_taken, max(t.time) AS last_taken,
+                   list(t.tx_hash ORDER BY t.time, t.tx_hash)[1:{TX_SHOWN}] AS tx_hashes
+            FROM transfers t LEFT JOIN transactions x ON x.chain = t.chain AND x.hash = t.tx_hash
+            WHERE t.chain = ? AND t.from_address = ? AND t.initiator IS NOT NULL AND t.initiator <> t.from_address
+              AND t.to_address IS NOT NULL AND t.to_address <> t.from_address AND t.kind <> 'native'
+              AND coalesce(t.amount > 0, t.amount_text IS NOT NULL) AND coalesce(t.time <= ?, true)
+            GROUP BY t.initiator, x.to_address, t.to_address, t.token
+            ORDER BY usd DESC NULLS LAST, last_taken DESC, taker, via, to_address""", [chain, owner, at])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]

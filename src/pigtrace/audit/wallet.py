@@ -20,13 +20,15 @@ from pigtrace.audit.advice import advice, report_to
 from pigtrace.audit.allowances import Allowance, outstanding_allowances
 from pigtrace.audit.balances import balances
 from pigtrace.audit.lookalikes import lookalikes
-from pigtrace.audit.payments import exchanges_reached, flagged_payments, taken_by
+from pigtrace.audit.payments import exchanges_reached, flagged_payments, taken_by_others
 from pigtrace.audit.revoke import revoke_call
 from pigtrace.audit.spender_risk import LEVELS, SpenderRisk, spender_risks
 from pigtrace.audit.tokens import TokenFacts, token_facts, units, usd_of
 from pigtrace.chains.addresses import guess_chain, normalize
 from pigtrace.chains.registry import chains, get_chain
 from pigtrace.errors import InvalidAddress
+from pigtrace.labels.exposure import FLAGGED_ROLES
+from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL
 
 FUNGIBLE = ("erc20", "trc20", "permit2")
 BALANCE_NOTE = ("balances are what the warehouse's transfers give up to the audit time (the balance the "
@@ -81,22 +83,28 @@ def audit_wallet(con: duckdb.DuckDBPyConnection, address: str, chain: str | None
     owner, chain = resolve(con, address, chain)
     at = _as_utc(at)
     found = outstanding_allowances(con, chain, owner, at)
-    facts = token_facts(con, chain, sorted({a.token for a in found if a.kind in FUNGIBLE}), at)
+    taken = taken_by_others(con, chain, owner, at)
+    facts = token_facts(con, chain, sorted({a.token for a in found if a.kind in FUNGIBLE} | {t["token"] for t in taken}), at)
     held = balances(con, chain, owner, sorted({a.token for a in found}), at)
     permit2 = {a.contract for a in found if a.kind == "permit2"}
-    risks = spender_risks(con, chain, owner, [a.spender for a in found], at, permit2)
+    takers = {t["taker"] for t in taken} | {t["via"] for t in taken if t["via"]}
+    risks = spender_risks(con, chain, owner, [a.spender for a in found] + sorted(takers), at, permit2)
     rows = [_allowance_row(a, facts.get(a.token), held.get(a.token), risks[a.spender]) for a in found]
     rows.sort(key=lambda r: (-LEVELS.index(r["risk"]), -(r["value_at_risk_usd"] or 0),
                              -int(r["value_at_risk_raw"] or 0), not r["unlimited"], r["token"], r["spender"]))
     paid = flagged_payments(con, chain, owner, at)
     looks = lookalikes(con, chain, owner, at)
-    exchanges = exchanges_reached(con, chain, owner, [p["address"] for p in paid] + taken_by(con, chain, owner, at), at)
+    exchanges = exchanges_reached(con, chain, owner, [p["address"] for p in paid] + [t["to_address"] for t in taken], at)
     seen = con.execute(
         """SELECT (SELECT count(*) FROM approvals WHERE chain = ? AND owner = ?)
                 + (SELECT count(*) FROM transfers WHERE chain = ? AND (from_address = ? OR to_address = ?))""",
         [chain, owner, chain, owner, owner]).fetchone()[0]
     data_until = con.execute("SELECT max(time) FROM transfers WHERE chain = ?", [chain]).fetchone()[0]
-    summary = _summary(rows, paid, looks)
+    # a pull is flagged when its sender or receiver is flagged, or its sender is a high-risk spender
+    flagged = {p["address"] for p in paid} | {s for s, r in risks.items() if r.level == "high"} \
+        | _flagged(con, chain, sorted(takers | {t["to_address"] for t in taken}))
+    taken_rows = [_taken_row(t, facts.get(t["token"]), flagged) for t in taken]
+    summary = _summary(rows, paid, looks, taken_rows)
     result = {
         "chain": chain,
         "address": owner,
@@ -106,6 +114,7 @@ def audit_wallet(con: duckdb.DuckDBPyConnection, address: str, chain: str | None
         "summary": summary,
         "allowances": rows,
         "flagged_payments": [_payment_row(p) for p in paid],
+        "taken_by_others": taken_rows,
         "lookalikes": [{**lk, "first_seen": _iso(lk["first_seen"])} for lk in looks],
         "exchanges_reached": [_exchange_row(e) for e in exchanges],
         "notes": [BALANCE_NOTE],
@@ -165,7 +174,7 @@ def _allowance_row(a: Allowance, facts: TokenFacts | None, balance: int | None, 
     }
 
 
-def _summary(rows: list[dict], paid: list[dict], looks: list[dict]) -> dict:
+def _summary(rows: list[dict], paid: list[dict], looks: list[dict], taken: list[dict]) -> dict:
     # one balance can be taken once: per token, the largest value at risk among its allowances
     per_token: dict[str, float] = {}
     for r in rows:
@@ -182,9 +191,33 @@ def _summary(rows: list[dict], paid: list[dict], looks: list[dict]) -> dict:
                                    for r in rows),
         "flagged_payments": sum(p["payments"] for p in paid),
         "flagged_payments_usd": round(sum(p["usd"] or 0 for p in paid), 2),
+        "taken_by_others": sum(t["pulls"] for t in taken),
+        "taken_by_others_usd": round(sum(t["usd"] or 0 for t in taken), 2),
+        "taken_by_flagged_usd": round(sum(t["usd"] or 0 for t in taken if t["flagged"]), 2),
         "lookalikes": len(looks),
         "lookalikes_paid": sum(lk["you_paid"] for lk in looks),
     }
+
+
+def _flagged(con: duckdb.DuckDBPyConnection, chain: str, addresses: list[str]) -> set[str]:
+    """The addresses among ``addresses`` a scam label or a scam-role finding flags."""
+    if not addresses:
+        return set()
+    return {a for (a,) in con.execute(
+        f"""SELECT address FROM labels WHERE address IN (SELECT unnest(?::VARCHAR[])) AND {ABUSE_LABEL_SQL}
+            UNION SELECT address FROM findings WHERE chain = ? AND address IN (SELECT unnest(?::VARCHAR[]))
+            AND role IN {FLAGGED_ROLES}""", [addresses, chain, addresses]).fetchall()}
+
+
+def _taken_row(t: dict, facts: TokenFacts | None, flagged: set[str]) -> dict:
+    raw = t["amount_raw"]
+    nft = t["kind"] in ("erc721", "erc1155")
+    amount = f"{int(raw):,} NFTs" if nft and raw is not None else units(None if raw is None else int(raw), facts)
+    return {"by": t["taker"], "via": t["via"], "to": t["to_address"], "token": t["token"],
+            "symbol": facts.symbol if facts else None, "pulls": t["pulls"], "amount": amount,
+            "amount_raw": None if raw is None else str(raw), "usd": t["usd"],
+            "flagged": bool({t["taker"], t["via"], t["to_address"]} & flagged),
+            "first_taken": _iso(t["first_taken"]), "last_taken": _iso(t["last_taken"]), "tx_hashes": t["tx_hashes"]}
 
 
 def _payment_row(p: dict) -> dict:

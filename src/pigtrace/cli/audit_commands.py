@@ -82,6 +82,9 @@ def print_audit(result: dict) -> None:
     if result["flagged_payments"]:
         emit(result["flagged_payments"], Format.table, ["address", "payments", "usd", "last_paid", "why"],
              title="payments to flagged wallets")
+    if result["taken_by_others"]:
+        emit(result["taken_by_others"], Format.table, ["by", "to", "amount", "usd", "last_taken", "flagged"],
+             title="tokens someone else moved out of this wallet")
     if result["lookalikes"]:  # in full: shortened, a look-alike and the address it imitates read the same
         console.print("look-alike addresses in the history", highlight=False)
         for lk in result["lookalikes"]:
