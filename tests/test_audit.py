@@ -105,9 +105,14 @@ def _story(tmp_path):
 def test_lookalikes_flagged_payments_exchange_and_spender_reasons(tmp_path):
     led, con, look, apes = _story(tmp_path)
     alice = led.addr("alice")
+    bsc = Ledger("bsc", start=datetime(2024, 3, 1))
+    bsc.transfer(alice, "someone", 1)  # alice also sent something on BSC
+    bsc.write(con)
     at = led.now + timedelta(days=1)
     result = audit_wallet(con, alice, at=at)
     assert json.loads(json.dumps(result)) == result  # JSON as it is, for the API
+    assert result["chain"] == "ethereum" and result["other_chains"] == ["bsc"]  # the busiest chain, the other named
+    assert any(line.startswith("This wallet also has activity on bsc") for line in result["advice"])
     rows = {a["spender"]: a for a in result["allowances"]}
     assert set(rows) == {led.addr(n) for n in ("drainer", "mystery", "nft_operator", "newapp")}
     drainer = rows[led.addr("drainer")]

@@ -108,6 +108,10 @@ def advice(audit: dict) -> list[str]:
         out.append("Be careful of anyone who offers to get your money back for a fee. That is a common second scam.")
         out.append("When you report, bring your wallet address, the scam addresses, the transaction hashes and "
                    "dates, and screenshots of your chats with the scammer.")
+    if audit.get("other_chains"):
+        names = ", ".join(audit["other_chains"])
+        out.append(f"This wallet also has activity on {names} in pigtrace's data. Check it there too: each chain has "
+                   "its own approvals.")
     if audit.get("data_until"):
         out.append(f"This check uses the data pigtrace holds, up to {audit['data_until'][:16]} UTC. Anything "
                    "after that, or not in its data, does not show here.")

@@ -53,15 +53,19 @@ def resolve(con: duckdb.DuckDBPyConnection, address: str, chain: str | None) -> 
         raise InvalidAddress(f"{address!r}: not a wallet address pigtrace can audit (expected an EVM address, 0x "
                              "followed by 40 hex digits, or a Tron address, T... in base58)")
     canonical = normalize(address, "ethereum")
-    evm = [c.name for c in chains() if c.family == "evm"]
-    row = con.execute(
+    active = _active_chains(con, canonical, [c.name for c in chains() if c.family == "evm"])
+    return canonical, (active[0] if active else "ethereum")
+
+
+def _active_chains(con: duckdb.DuckDBPyConnection, address: str, candidates: list[str]) -> list[str]:
+    """The chains among ``candidates`` where ``address`` approved or sent anything, busiest first."""
+    return [c for (c,) in con.execute(
         """SELECT chain FROM (
                SELECT chain, count(*) AS n FROM approvals WHERE owner = ? AND chain IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1
                UNION ALL
                SELECT chain, count(*) FROM transfers WHERE from_address = ? AND chain IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1)
-           GROUP BY chain ORDER BY sum(n) DESC, chain LIMIT 1""",
-        [canonical, evm, canonical, evm]).fetchone()
-    return canonical, (row[0] if row else "ethereum")
+           GROUP BY chain ORDER BY sum(n) DESC, chain""",
+        [address, candidates, address, candidates]).fetchall()]
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -81,6 +85,7 @@ def audit_wallet(con: duckdb.DuckDBPyConnection, address: str, chain: str | None
     plain-language advice and whom to report to. Raises InvalidAddress (a PigtraceError) for a malformed
     address and PigtraceError for an unknown chain."""
     owner, chain = resolve(con, address, chain)
+    family = get_chain(chain).family
     at = _as_utc(at)
     found = outstanding_allowances(con, chain, owner, at)
     taken = taken_by_others(con, chain, owner, at)
@@ -111,6 +116,8 @@ def audit_wallet(con: duckdb.DuckDBPyConnection, address: str, chain: str | None
         "as_of": _iso(at),
         "data_until": _iso(data_until),
         "seen_in_warehouse": int(seen) > 0,
+        "other_chains": [c for c in _active_chains(con, owner, [x.name for x in chains() if x.family == family])
+                         if c != chain],
         "summary": summary,
         "allowances": rows,
         "flagged_payments": [_payment_row(p) for p in paid],
