@@ -27,15 +27,12 @@ from datetime import datetime
 
 import duckdb
 
+from pigtrace.audit.tokens import has_table
 MIN_HEAD = 4
 MIN_TAIL = 4
 DETECTOR = "poisoning"
 _IMITATES = re.compile(r"(\S+) imitates (\S+) \(first (\d+) and last (\d+) [^)]*\), a real counterparty of (\S+)$")
 
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                            [name]).fetchone()[0])
 
 
 def _body(col: str) -> str:
@@ -67,7 +64,7 @@ def lookalikes(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at: datet
 
 
 def _from_detector(con: duckdb.DuckDBPyConnection, chain: str, owner: str) -> list[tuple[str, str, int, int]]:
-    if not _has_table(con, "detector_findings"):
+    if not has_table(con, "detector_findings"):
         return []
     rows = con.execute(
         """SELECT address, reasons FROM detector_findings

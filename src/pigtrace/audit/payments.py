@@ -22,6 +22,7 @@ from datetime import datetime
 
 import duckdb
 
+from pigtrace.audit.tokens import has_table
 from pigtrace.labels.attribution import exchange_name
 from pigtrace.labels.exposure import FLAGGED_ROLES
 from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL
@@ -29,9 +30,15 @@ from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL
 TX_SHOWN = 10  # transaction hashes listed per flagged recipient
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                            [name]).fetchone()[0])
+
+def flagged_addresses(con: duckdb.DuckDBPyConnection, chain: str, addresses: list[str]) -> set[str]:
+    """The addresses among ``addresses`` that a scam label or a scam-role finding flags."""
+    if not addresses:
+        return set()
+    return {a for (a,) in con.execute(
+        f"""SELECT address FROM labels WHERE address IN (SELECT unnest(?::VARCHAR[])) AND {ABUSE_LABEL_SQL}
+            UNION SELECT address FROM findings WHERE chain = ? AND address IN (SELECT unnest(?::VARCHAR[]))
+            AND role IN {FLAGGED_ROLES}""", [addresses, chain, addresses]).fetchall()}
 
 
 def flagged_payments(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at: datetime) -> list[dict]:
@@ -69,7 +76,7 @@ def exchanges_reached(con: duckdb.DuckDBPyConnection, chain: str, owner: str, pa
     """Exchange accounts the wallet paid, or ``payers`` (flagged wallets it paid, a drain's receivers) paid:
     exchange name, account, how the money got there, USD, payments, first and last time, a few hashes."""
     accounts = "SELECT address, label AS name, 'label' AS src FROM labels WHERE category = 'exchange'"
-    if _has_table(con, "entities"):
+    if has_table(con, "entities"):
         accounts += (" UNION ALL SELECT address, entity, 'entities' FROM entities WHERE chain = ? "
                      "AND kind IN ('exchange_hot_wallet', 'exchange_deposit') AND entity IS NOT NULL "
                      "AND entity NOT LIKE 'hub:%'")

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from pigtrace.audit.tokens import has_table
 from pigtrace.detect.drain_sql import PLAN_OWNERS
 from pigtrace.labels.exposure import FLAGGED_ROLES
 from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL, SERVICE_CATEGORIES
@@ -66,10 +67,6 @@ class SpenderRisk:
             self.level = level
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                            [name]).fetchone()[0])
-
 
 def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spenders: list[str], at: datetime,
                   permit2_contracts: set[str] = frozenset()) -> dict[str, SpenderRisk]:
@@ -90,7 +87,7 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
         elif category in SERVICE_CATEGORIES and r.service is None:
             r.service = label
             r.reasons.append(f"known service: '{label}' ({category.replace('_', ' ')}; {pack} labels)")
-    if _has_table(con, "entities"):
+    if has_table(con, "entities"):
         for address, kind, entity in con.execute(
                 """SELECT address, kind, entity FROM entities WHERE chain = ? AND address IN (SELECT unnest(?::VARCHAR[]))""",
                 [chain, spenders]).fetchall():

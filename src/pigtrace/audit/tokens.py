@@ -35,7 +35,7 @@ def token_facts(con: duckdb.DuckDBPyConnection, chain: str, tokens: list[str], a
         "SELECT address, symbol, decimals FROM tokens WHERE chain = ? AND address IN (SELECT unnest(?::VARCHAR[]))",
         [chain, tokens]).fetchall()}
     prices: dict[str, tuple[float, str]] = {}
-    if _has_table(con, "prices"):
+    if has_table(con, "prices"):
         prices = {t: (usd, f"price file {src} ({day})") for t, usd, src, day in con.execute(
             """SELECT token, arg_max(usd, day), arg_max(source, day), max(day) FROM prices
                WHERE chain = ? AND token IN (SELECT unnest(?::VARCHAR[])) AND day <= ?::DATE GROUP BY token""",
@@ -53,7 +53,8 @@ def token_facts(con: duckdb.DuckDBPyConnection, chain: str, tokens: list[str], a
     return out
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """The warehouse has table ``name`` (an older one may lack ``prices``, ``entities`` ...)."""
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
                             [name]).fetchone()[0])
 

@@ -20,15 +20,13 @@ from pigtrace.audit.advice import advice, report_to
 from pigtrace.audit.allowances import Allowance, outstanding_allowances
 from pigtrace.audit.balances import balances
 from pigtrace.audit.lookalikes import lookalikes
-from pigtrace.audit.payments import exchanges_reached, flagged_payments, taken_by_others
+from pigtrace.audit.payments import exchanges_reached, flagged_addresses, flagged_payments, taken_by_others
 from pigtrace.audit.revoke import revoke_call
 from pigtrace.audit.spender_risk import LEVELS, SpenderRisk, spender_risks
 from pigtrace.audit.tokens import TokenFacts, token_facts, units, usd_of
 from pigtrace.chains.addresses import guess_chain, normalize
 from pigtrace.chains.registry import chains, get_chain
 from pigtrace.errors import InvalidAddress
-from pigtrace.labels.exposure import FLAGGED_ROLES
-from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL
 
 FUNGIBLE = ("erc20", "trc20", "permit2")
 BALANCE_NOTE = ("balances are what the warehouse's transfers give up to the audit time (the balance the "
@@ -107,7 +105,7 @@ def audit_wallet(con: duckdb.DuckDBPyConnection, address: str, chain: str | None
     data_until = con.execute("SELECT max(time) FROM transfers WHERE chain = ?", [chain]).fetchone()[0]
     # a pull is flagged when its sender or receiver is flagged, or its sender is a high-risk spender
     flagged = {p["address"] for p in paid} | {s for s, r in risks.items() if r.level == "high"} \
-        | _flagged(con, chain, sorted(takers | {t["to_address"] for t in taken}))
+        | flagged_addresses(con, chain, sorted(takers | {t["to_address"] for t in taken}))
     taken_rows = [_taken_row(t, facts.get(t["token"]), flagged) for t in taken]
     summary = _summary(rows, paid, looks, taken_rows)
     result = {
@@ -204,16 +202,6 @@ def _summary(rows: list[dict], paid: list[dict], looks: list[dict], taken: list[
         "lookalikes": len(looks),
         "lookalikes_paid": sum(lk["you_paid"] for lk in looks),
     }
-
-
-def _flagged(con: duckdb.DuckDBPyConnection, chain: str, addresses: list[str]) -> set[str]:
-    """The addresses among ``addresses`` a scam label or a scam-role finding flags."""
-    if not addresses:
-        return set()
-    return {a for (a,) in con.execute(
-        f"""SELECT address FROM labels WHERE address IN (SELECT unnest(?::VARCHAR[])) AND {ABUSE_LABEL_SQL}
-            UNION SELECT address FROM findings WHERE chain = ? AND address IN (SELECT unnest(?::VARCHAR[]))
-            AND role IN {FLAGGED_ROLES}""", [addresses, chain, addresses]).fetchall()}
 
 
 def _taken_row(t: dict, facts: TokenFacts | None, flagged: set[str]) -> dict:
