@@ -60,7 +60,7 @@ def test_drain_victim_audit_names_the_drainer_before_and_after_analyze(world):
     before = audit_wallet(con, victim)
     row = next(a for a in before["allowances"] if a["spender"] == spender)
     assert row["risk"] == "high" and row["already_taken"]
-    assert any(x.startswith("it drained others: it took most of the balance of") for x in row["reasons"])
+    assert any(x.startswith("it drained others: it took at least half the balance of") for x in row["reasons"])
     # the drain itself: tokens someone else moved out of the victim's wallet through that spender
     assert any(t["flagged"] and spender in (t["by"], t["via"]) for t in before["taken_by_others"])
     assert any(line.startswith("Scammers already took tokens out of your wallet") for line in before["advice"])
@@ -194,7 +194,7 @@ def test_tron_trc20_allowance(tmp_path):
         ("trc20", spender, True, "70000000", "70000000")
     assert row["value_at_risk_usd"] == pytest.approx(70.0) and row["symbol"] == "USDT"
     assert row["risk"] == "high", row["reasons"]
-    assert any(r.startswith("it drained others: it took most of the balance of 2 other wallets") for r in row["reasons"])
+    assert any(r.startswith("it drained others: it took at least half the balance of 2 other wallets") for r in row["reasons"])
     assert row["revoke"]["contract"] == USDT
     assert row["revoke"]["calldata"] == "0x095ea7b3" + tron_base58_to_hex(spender)[2:].rjust(64, "0") + "0" * 64
 

@@ -132,7 +132,7 @@ def outstanding_allowances(con: duckdb.DuckDBPyConnection, chain: str, owner: st
                 for_all[(token, spender)] = Allowance(token, kind, spender, contract or token, None, True, time, tx) \
                     if approved else None
             elif kind == "erc721":
-                token_id = amount_text if amount_text is not None else None if amount is None else str(amount)  # the NFT's id
+                token_id = amount_text if amount_text is not None else (None if amount is None else str(amount))
                 single[(token, token_id)] = Allowance(token, kind, spender, contract or token, 1, False, time, tx,
                                                       token_id=token_id) if spender and spender != ZERO_EVM else None
         elif what == "pull":

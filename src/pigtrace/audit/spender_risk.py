@@ -131,7 +131,7 @@ def spender_risks(con: duckdb.DuckDBPyConnection, chain: str, owner: str, spende
         if s in drained and drained[s][0] >= DRAINED_OWNERS:
             owners, pulls, usd = drained[s]
             value = f", {usd:,.2f} USD" if usd else ""
-            r.add("high", f"it drained others: it took most of the balance of {owners} other wallets using their "
+            r.add("high", f"it drained others: it took at least half the balance of {owners} other wallets using their "
                           f"allowances ({pulls} pulls{value})")
         seen = first.get(s)
         if seen is not None and seen > at - timedelta(days=FRESH_DAYS) and approvers.get(s, 0) >= MANY_OWNERS:
