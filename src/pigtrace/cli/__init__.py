@@ -32,6 +32,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_print_versi
 
 def _register() -> None:
     from pigtrace.cli import (
+        audit_commands,
         case_commands,
         cluster_commands,
         detect_commands,
@@ -46,7 +47,8 @@ def _register() -> None:
     )
 
     for module in (ingest_commands, detect_commands, entities_commands, cluster_commands, trace_commands, case_commands,
-                   labels_commands, prices_commands, simulate_commands, evaluate_commands, serve_commands):
+                   labels_commands, prices_commands, simulate_commands, evaluate_commands, audit_commands,
+                   serve_commands):
         module.register(app)
 
 

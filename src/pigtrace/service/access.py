@@ -5,7 +5,8 @@ connection to it (``cursor()``), which reads a consistent snapshot, so a running
 changes what a screening request reads. Writes (label imports, saved cases, analyses) go through one queue
 served by one thread, in order; each gets a job id whose state can be asked for. After a write the
 warehouse's ``version`` goes up and the screening index (``screen_index``) is rebuilt in the same thread.
-With ``read_only`` the file is opened read-only (another process may read it too) and every write is refused.
+With ``read_only`` the file is opened read-only (another process may read it too), every write is refused,
+and a warehouse without this version's shipped label packs reads them from the package (``shipped_view``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 
 from pigtrace.errors import PigtraceError
+from pigtrace.labels.shipped import ensure_loaded, shipped_view
 from pigtrace.store.warehouse import avoid_wrong_results, connect, db_path
 
 JOBS_KEPT = 200  # finished jobs remembered for status queries
@@ -51,6 +53,11 @@ class Warehouse:
         self.path = db_path(path)
         self.read_only = read_only
         self._con = connect(self.path, read_only=read_only)
+        self._shipped_view = False
+        if read_only:
+            self._shipped_view = shipped_view(self._con.cursor())  # does this version's packs need a view?
+        else:
+            ensure_loaded(self._con)  # this version's shipped label packs, as every writing command does
         self.version = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pigtrace-writer")
         self._jobs: dict[int, Job] = {}
@@ -64,6 +71,8 @@ class Warehouse:
         cur = self._con.cursor()
         try:
             avoid_wrong_results(cur)
+            if self._shipped_view:
+                shipped_view(cur)  # a temp view lives in its connection
             yield cur
         finally:
             cur.close()

@@ -5,6 +5,7 @@ warehouse's single writer (``access.Warehouse``)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Literal, Optional
 
 import duckdb
@@ -126,6 +127,17 @@ def address_case(address: str = AddressPath, chain: Optional[str] = Query(None, 
 
     with wh.reader() as con:
         return _json(build_case(con, address, chain=chain, method=method).as_dict())
+
+
+@router.get("/audit/{address}", summary="The wallet owner's check (`pigtrace audit`): outstanding allowances, value "
+                                        "at risk, risky spenders, payments to flagged wallets, look-alikes, advice")
+def audit(address: str = AddressPath, chain: Optional[str] = Query(None, max_length=40),
+          at: Optional[datetime] = Query(None, description="Audit as of this time (ISO 8601; default: now)."),
+          wh: Warehouse = Depends(warehouse)) -> Response:
+    from pigtrace.audit.wallet import audit_wallet
+
+    with wh.reader() as con:
+        return _json(audit_wallet(con, address, chain=chain, at=at))
 
 
 @router.get("/cases", summary="Saved cases")

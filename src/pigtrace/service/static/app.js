@@ -404,27 +404,32 @@ async function checkPage(address) {
   let a;
   try { a = await api(`/v1/audit/${encodeURIComponent(address)}`); } catch (e) { return show(intro, card("We could not check this address", h("p", { class: "error" }, e.message))); }
   const allowances = a.allowances || [];
+  const sum = a.summary || {};
   const risky = allowances.filter(x => x.risk === "high");
-  const atRisk = a.summary && a.summary.value_at_risk_usd !== undefined ? a.summary.value_at_risk_usd : allowances.reduce((t, x) => t + (x.value_at_risk_usd || 0), 0);
   const verdict = card("What we found", h("div", { class: "plain", id: "verdict" },
     allowances.length === 0 ? h("p", { class: "big" }, "No open permissions were found for this wallet.") :
       h("p", { class: "big" }, `${allowances.length} open permission${allowances.length > 1 ? "s" : ""} let other addresses take tokens from this wallet` + (risky.length ? `; ${risky.length} of them look dangerous.` : ".")),
-    allowances.length ? h("p", {}, `Money that could be taken right now: about ${usd(atRisk)} USD.`) : null,
-    h("p", { class: "muted" }, a.as_of ? `As of ${when(a.as_of)}, from the transactions this service holds.` : "")));
+    allowances.length ? h("p", {}, `Money that could be taken right now: about ${usd(sum.value_at_risk_usd || 0)} USD.`) : null,
+    sum.taken_by_others ? h("p", {}, `Tokens worth about ${usd(sum.taken_by_others_usd || 0)} USD were already taken out of this wallet by someone else.`) : null,
+    h("p", { class: "muted" }, `Checked ${when(a.as_of)} from the transactions this service holds (up to ${when(a.data_until)}).`)));
   const parts = [intro, verdict];
-  if (allowances.length) parts.push(card("Permissions (approvals)", table(["token", "who can take it", "how much", "at risk (usd)", "danger", "why"], allowances,
-    x => [x.symbol || short(x.token), addrLink(x.spender, short(x.spender)), x.unlimited ? "everything (unlimited)" : x.amount,
-      num(usd(x.value_at_risk_usd)), badge(x.risk || "none"), h("ul", { class: "reasons" }, (x.reasons || []).map(r => h("li", {}, r)))])));
-  const steps = a.advice || [];
-  if (steps.length || allowances.length) parts.push(card("What to do now", h("ol", { class: "steps", id: "advice" }, steps.map(t => h("li", {}, t))),
-    allowances.filter(x => x.revoke).length ? h("details", {}, h("summary", {}, "the exact calls to cancel each permission (for a helper or a wallet app)"),
-      table(["token", "contract to call", "function", "data"], allowances.filter(x => x.revoke),
-        x => [x.symbol || short(x.token), h("span", { class: "mono" }, x.revoke.contract), x.revoke.function, h("span", { class: "mono" }, x.revoke.calldata)])) : null));
-  if ((a.flagged_payments || []).length) parts.push(card("Payments to addresses known for scams", table(["time", "to", "usd", "why"], a.flagged_payments,
-    p => [when(p.time), addrLink(p.to, short(p.to)), num(usd(p.usd)), (p.reasons || [p.why || ""]).join("; ")])));
+  if ((a.advice || []).length) parts.push(card("What to do now", h("ol", { class: "steps", id: "advice" }, a.advice.map(t => h("li", {}, t)))));
+  if (allowances.length) parts.push(card("Permissions (approvals)", table(["token", "who can take it", "how much", "at risk now", "danger", "why"], allowances,
+    x => [x.symbol || short(x.token), addrLink(x.spender, short(x.spender)), x.amount,
+      h("td", { class: "num" }, x.value_at_risk || "", x.value_at_risk_usd ? ` (${usd(x.value_at_risk_usd)} USD)` : ""),
+      badge(x.risk || "none"), h("ul", { class: "reasons" }, (x.reasons || []).map(r => h("li", {}, r)))]),
+    allowances.some(x => x.revoke) ? h("details", {}, h("summary", {}, "the exact calls that cancel each permission (for a helper or a wallet app)"),
+      table(["token", "contract to call", "call", "data"], allowances.filter(x => x.revoke),
+        x => [x.symbol || short(x.token), h("span", { class: "mono" }, x.revoke.contract), h("span", { class: "mono" }, x.revoke.call || x.revoke.function),
+          h("span", { class: "mono" }, x.revoke.calldata)])) : null));
+  if ((a.taken_by_others || []).length) parts.push(card("Tokens someone else took out of this wallet", table(["when", "amount", "usd", "taken by", "sent to", "transaction"], a.taken_by_others,
+    t => [when(t.first_taken), t.amount, num(usd(t.usd)), addrLink(t.by, short(t.by)), addrLink(t.to, short(t.to)), (t.tx_hashes || []).length ? txLink(a.chain, t.tx_hashes[0]) : ""])));
+  if ((a.flagged_payments || []).length) parts.push(card("Payments to addresses known for scams", table(["last paid", "to", "payments", "usd", "why"], a.flagged_payments,
+    p => [when(p.last_paid), addrLink(p.address, short(p.address)), num(p.payments), num(usd(p.usd)), [].concat(p.why || []).join("; ")])));
   if ((a.lookalikes || []).length) parts.push(card("Look-alike addresses in your history", h("p", {}, "These addresses were made to look like ones you use, so that you copy the wrong one. Always check the whole address before sending."),
-    table(["look-alike", "looks like", "what happened"], a.lookalikes, l => [addrLink(l.address, short(l.address)), addrLink(l.resembles || l.real || "", short(l.resembles || l.real || "")), l.why || l.reason || ""])));
-  if ((a.report_to || []).length) parts.push(card("Who to tell", h("ul", {}, a.report_to.map(r => h("li", {}, typeof r === "string" ? r : `${r.name || r.who}: ${r.how || r.why || ""}`)))));
+    table(["look-alike", "looks like", "you paid it", "same characters"], a.lookalikes,
+      l => [addrLink(l.lookalike, short(l.lookalike)), addrLink(l.imitates, short(l.imitates)), l.you_paid ? `yes, ${usd(l.paid_usd)} USD` : "no", l.shared])));
+  if ((a.report_to || []).length) parts.push(card("Who to tell", h("ul", { id: "report-to" }, a.report_to.map(r => h("li", {}, h("b", {}, r.who), `: ${r.why} ${r.how}`)))));
   show(...parts);
 }
 
