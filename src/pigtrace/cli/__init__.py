@@ -40,12 +40,13 @@ def _register() -> None:
         ingest_commands,
         labels_commands,
         prices_commands,
+        report_commands,
         simulate_commands,
         trace_commands,
     )
 
     for module in (ingest_commands, detect_commands, entities_commands, cluster_commands, trace_commands, case_commands,
-                   labels_commands, prices_commands, simulate_commands, evaluate_commands):
+                   labels_commands, prices_commands, simulate_commands, evaluate_commands, report_commands):
         module.register(app)
 
 

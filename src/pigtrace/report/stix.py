@@ -142,7 +142,8 @@ def case_bundle(data: dict, created: datetime | None = None):
     return b.bundle()
 
 
-def findings_bundle(con: duckdb.DuckDBPyConnection, created: datetime | None = None, domains: bool = True):
+def findings_bundle(con: duckdb.DuckDBPyConnection, created: datetime | None = None, domains: bool = True,
+                    role: str | None = None, min_score: float = 0.0):
     """All findings in a scam role (victims are not indicators) with their rings as campaigns, plus the
     labelled addresses and (``domains``) the shipped block-list domains with the pig-butchering and drainer
     concepts, each with its source."""
@@ -154,9 +155,11 @@ def findings_bundle(con: duckdb.DuckDBPyConnection, created: datetime | None = N
         rings[(chain, ring)] = b.campaign(f"ring|{chain}|{ring}", f"pigtrace {ring} on {chain}",
                                           f"A ring found by pigtrace analyze: {n} wallets linked by shared "
                                           "consolidation wallets, gas funders or payers.", first, last)
+    roles = [r for r in SCAM_ROLES if role in (None, r)]
     cur = con.execute(
         """SELECT chain, address, role, typology, score, first_seen, ring, reasons FROM findings
-           WHERE role IN (SELECT unnest(?::VARCHAR[])) ORDER BY chain, address, role""", [list(SCAM_ROLES)])
+           WHERE role IN (SELECT unnest(?::VARCHAR[])) AND score >= ? ORDER BY chain, address, role""",
+        [roles, min_score])
     for chain, address, role, typology, score, first, ring, reasons in cur.fetchall():
         concept = "drainer" if typology in DRAINER_TYPOLOGIES else \
             "address-poisoning" if typology == "poisoning" else "pig-butchering"
@@ -196,11 +199,16 @@ def _domains() -> Iterable[tuple[str, str, str, str]]:
                 yield row["domain"], c, row.get("source") or "", row.get("pack") or ""
 
 
+def bundle_text(bundle) -> str:
+    """The bundle as indented JSON (stix2's own ``pretty=True`` takes a minute on a thousand objects)."""
+    return json.dumps(json.loads(bundle.serialize()), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_bundle(bundle, out: Path) -> Path:
     """Write ``bundle`` after checking that it parses back with ``stix2`` (no custom content allowed)."""
     import stix2
 
-    text = bundle.serialize(pretty=True)
+    text = bundle_text(bundle)
     stix2.parse(text, allow_custom=False)
-    out.write_text(text + "\n", encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     return out
