@@ -249,7 +249,7 @@ def _timeline(data: dict, p: Page) -> str:
         ("amount", "num", lambda r: f"{e(r['amount'])} {e(r['asset'])}"),
         ("USD", "num", lambda r: money(r["usd"])),
         ("net loss so far", "num", lambda r: money(r["net_loss_usd"])),
-        ("transaction", "", lambda r: p.tx_short(r["tx_hash"])),
+        ("transaction", "when", lambda r: p.tx_short(r["tx_hash"])),
     ])
     return ("<h2>2. Victim timeline</h2><figure>" + svg.timeline(rows) +
             "<figcaption>Each bar is one payment (up: to the scam; down: back from it). Marks say what the data "
@@ -262,9 +262,10 @@ def _flows(data: dict) -> str:
     sankey = svg.sankey(data["sankey"])
     graph = svg.flow_graph(data["graph"])
     kinds = sorted({n["role"] for n in data["graph"].get("nodes", [])})
+    boxes = sorted({n["kind"] for n in data["sankey"].get("nodes", [])})
     out = ["<h2>3. Where the money went</h2>"]
     if sankey:
-        out.append("<figure>" + sankey + "<figcaption>The victim's traced money hop by hop (columns), as the trace "
+        out.append("<figure>" + sankey + svg.legend(boxes) + "<figcaption>The victim's traced money hop by hop (columns), as the trace "
                    f"followed it from {money(data['sankey'].get('input_usd'))} USD of payments: boxes are wallets "
                    "and services, band widths are USD. The largest wallets of each hop are drawn on their own, the "
                    "rest as 'other wallets' or 'other services'. Hover for amounts; click a box to highlight its "

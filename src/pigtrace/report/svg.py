@@ -153,9 +153,11 @@ def sankey(data: dict, width: int = 1000, height: int = 420) -> str:
         svg.append(f"<g class='node' data-id='{i}'><rect x='{x:.1f}' y='{y:.1f}' width='{node_w}' height='{h:.1f}' "
                    f"fill='{colour}'><title>{_a(tip)}</title></rect>")
         if h >= 10 or n["kind"] == "subject":
-            svg.append(f"<text x='{x + node_w + 3:.1f}' y='{y + min(h / 2, 12) + 3:.1f}' fill='#222' stroke='#fff' "
-                       "stroke-width='2.4' stroke-opacity='0.85' paint-order='stroke'>"
-                       f"{_a(_label(n))}</text>")
+            text = _label(n, full=False)
+            ty = y + min(h / 2, 12) + 3
+            svg.append(f"<rect x='{x + node_w + 1:.1f}' y='{ty - 9:.1f}' width='{len(text) * 5.6 + 4:.1f}' height='12' "
+                       f"fill='#fff' fill-opacity='0.8'/><text x='{x + node_w + 3:.1f}' y='{ty:.1f}' fill='#222'>"
+                       f"{_a(text)}</text>")
         svg.append("</g>")
     for layer in range(n_layers):
         svg.append(f"<text x='{layer * col_w + 1:.1f}' y='{height - 1}' fill='#777' font-size='9'>"
@@ -164,18 +166,30 @@ def sankey(data: dict, width: int = 1000, height: int = 420) -> str:
     return "".join(svg)
 
 
-def _label(n: dict) -> str:
+def _label(n: dict, full: bool = True) -> str:
+    """A Sankey box's name: in full for hover text, else short enough for a column (the colour gives the role)."""
     if n["kind"] == "other":
         return n["label"]
     if n["kind"] == "subject":
-        return f"victim {short(n.get('address'))}"
-    name = n["label"] if n["label"] not in ("wallet",) else ""
-    return f"{name} {short(n.get('address'))}".strip()
+        return f"victim {short(n.get('address'))}" if full else "victim"
+    named = n["label"] not in ("wallet", "collection", "laundering", "operator") and \
+        n["label"].replace(" ", "_") != n["kind"]
+    if not full:
+        return n["label"][:16] if named else short(n.get("address"))
+    return f"{n['label']} {short(n.get('address'))}"
 
 
 # ---------------------------------------------------------------------- flow graph
 COLUMN_ROLES = ("subject", "victim", "operator")
 PER_COLUMN = 40
+LEFT = 95  # the first column's x: its labels go to the left of the nodes
+
+
+def _node_label(a: str, x: float, y: float, radius: float, first: bool) -> str:
+    """The first column's labels left of the node, the others above it (edges leave to the right)."""
+    if first:
+        return f"<text x='{x - radius - 3:.1f}' y='{y + 3:.1f}' fill='#222' text-anchor='end'>{_a(short(a))}</text>"
+    return f"<text x='{x:.1f}' y='{y - radius - 2:.1f}' fill='#222' text-anchor='middle'>{_a(short(a))}</text>"
 
 
 def flow_graph(graph: dict, width: int = 1000) -> str:
@@ -223,12 +237,12 @@ def flow_graph(graph: dict, width: int = 1000) -> str:
     tallest = max(len(ids) + (1 if c in hidden else 0) for c, ids in columns.items())
     height = max(260, 22 + tallest * 16)
     n_cols = max(columns) + 1
-    col_w = (width - 160) / max(n_cols - 1, 1)
+    col_w = (width - LEFT - 90) / max(n_cols - 1, 1)
     at: dict[str, tuple[float, float]] = {}
     for col, ids in columns.items():
         step = (height - 30) / max(len(ids) + (1 if col in hidden else 0), 1)
         for k, a in enumerate(ids):
-            at[a] = (20 + col * col_w, 15 + step * (k + 0.5))
+            at[a] = (LEFT + col * col_w, 15 + step * (k + 0.5))
     top_usd = max([e["usd"] for e in edges] + [1.0])
     svg = [f"<svg class='chart graph' viewBox='0 0 {width} {height}' xmlns='http://www.w3.org/2000/svg' {FONT} "
            "font-size='9'><g class='viewport'>"]
@@ -249,21 +263,25 @@ def flow_graph(graph: dict, width: int = 1000) -> str:
         tip = f"{r.replace('_', ' ')} {a}: {usd(weight[a])} USD through it in this graph"
         svg.append(f"<g class='node' data-id='{_a(a)}'><circle cx='{x:.1f}' cy='{y:.1f}' r='{radius:.1f}' "
                    f"fill='{COLOURS.get(r, '#9e9e9e')}' stroke='#fff' stroke-width='0.6'><title>{_a(tip)}</title>"
-                   f"</circle><text x='{x + radius + 2:.1f}' y='{y + 3:.1f}' fill='#222'>{_a(short(a))}</text></g>")
+                   f"</circle>{_node_label(a, x, y, radius, x < LEFT + 1)}</g>")
     for col, n in hidden.items():
         ids = columns[col]
-        x = 20 + col * col_w
-        svg.append(f"<text x='{x:.1f}' y='{height - 14:.1f}' fill='#555'>+{n} more (JSON export)</text>")
+        x = LEFT + col * col_w
+        svg.append(f"<text x='{x:.1f}' y='{height - 14:.1f}' fill='#555' text-anchor='middle'>+{n} more (JSON "
+                   "export)</text>")
     heads = {0: "victims"}
     for col in range(1, n_cols):
         heads[col] = "collection" if col == 1 else ("cash-out" if col == deepest + 1 else f"laundering {col - 1}")
     for col, text in heads.items():
-        svg.append(f"<text x='{20 + col * col_w:.1f}' y='{height - 3:.1f}' fill='#777'>{text}</text>")
+        svg.append(f"<text x='{LEFT + col * col_w:.1f}' y='{height - 3:.1f}' fill='#777' text-anchor='middle'>"
+                   f"{text}</text>")
     svg.append("</g></svg>")
     return "".join(svg)
 
 
 def legend(kinds: list[str]) -> str:
-    items = "".join(f"<span class='key'><i style='background:{COLOURS.get(k, '#9e9e9e')}'></i>{escape(k.replace('_', ' '))}"
+    names = {"subject": "victim (subject)", "wallet": "other wallet", "other": "several wallets or services"}
+    items = "".join(f"<span class='key'><i style='background:{COLOURS.get(k, '#9e9e9e')}'></i>"
+                    f"{escape(names.get(k, k.replace('_', ' ')))}"
                     f"</span>" for k in kinds)
     return f"<div class='legend'>{items}</div>"
