@@ -92,11 +92,13 @@ def _seed_edges(store: FlowStore, case: dict) -> np.ndarray:
             key = (p["from"], p["to"], _epoch(p["time"]), p["asset"])
             want[key] = want.get(key, 0) + 1
     found: list[int] = []
+    times = np.array(sorted({k[2] for k in want}), dtype=np.int64)
     for sender in sorted({k[0] for k in want}):
         node = store.node_of(chain, sender)
         if node is None:
             continue
-        for e in store.out_edges(node).tolist():
+        out = store.out_edges(node).astype(np.int64)
+        for e in out[np.isin(store.time[out], times)].tolist():  # an exchange paying for the victim: many edges
             key = (sender, store.address(int(store.dst[e])), int(store.time[e]),
                    str(store.asset_symbol[store.asset[e]]))
             if want.get(key, 0) > 0:
@@ -283,7 +285,9 @@ def _summary(case: dict, timeline: list[dict]) -> dict:
     back = [r for r in timeline if r["direction"] != "paid"]
     rings = sorted({c["ring"] for c in case["collection_wallets"] if c.get("ring")})
     cash = [c for c in case["cash_out"] if c["kind"] in CASH_KINDS]
-    times = [r["time"] for r in timeline]
+    times = [r["time"] for r in timeline] or \
+        [t for v in case["co_victims"] for t in (v["first_paid"], v["last_paid"])]  # a scam subject: its takings
+    times = [str(t) if not isinstance(t, str) else t for t in times]
     return {
         "subject": case["subject"], "chain": case["chain"], "subject_kind": case["subject_kind"],
         "loss_usd": case["loss_usd"], "paid_usd": round(sum(r["usd"] or 0 for r in paid), 2),

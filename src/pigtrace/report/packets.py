@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
+import textwrap
 from html import escape
 from pathlib import Path
 
@@ -75,15 +76,16 @@ def packet_html(data: dict, g: dict, p: Page) -> str:
              "public ledger into the accounts below. We ask you to freeze or hold what remains in them and to keep "
              "the records of their owners and of the withdrawals, pending the legal request that will follow "
              "(see the cover letter).</p>",
-             kv([("victim's loss", f"{money(s['loss_usd'])} USD in {s['payments']} payments, {e(s['first'])} to "
-                                   f"{e(s['last'])}"),
-                 ("into your accounts", f"<b>{money(g['usd'])} USD</b> of this victim's money in {len(g['accounts'])} "
+             kv([("victim's loss" if s["subject_kind"] == "victim" else "money the scam wallet received",
+                  f"{money(s['loss_usd'])} USD" + (f" in {s['payments']} payments" if s["payments"] else "")
+                  + f", {e(s['first'])} to {e(s['last'])}"),
+                 ("into your accounts", f"<b>{money(g['usd'])} USD</b> of this case's money in {len(g['accounts'])} "
                                         f"accounts; {money(g['ring_usd'])} USD of all the ring's victims"),
                  ("tracing", f"{escape(data['method']['method_text'])}; up to {data['method']['hops']} hops")]),
              "<h2>Accounts</h2>",
              table(g["accounts"], [("account", "addr", lambda r: p.addr(r["address"])),
                                    ("kind", "", lambda r: e(r["kind"])),
-                                   ("this victim, USD", "num", lambda r: money(r["usd"])),
+                                   ("this case, USD", "num", lambda r: money(r["usd"])),
                                    ("all victims, USD", "num", lambda r: money(r["ring_usd"])),
                                    ("first", "", lambda r: e(r["first_time"])), ("last", "", lambda r: e(r["last_time"]))]),
              "<h2>How the money got there</h2><p class='sub'>For each account, the transfers from the victim's payment "
@@ -106,7 +108,7 @@ def packet_html(data: dict, g: dict, p: Page) -> str:
 
 def cover_letter(data: dict, g: dict) -> str:
     case, s = data["case"], data["summary"]
-    accounts = "\n".join(f"  - {a['address']} ({a['kind'].replace('_', ' ')}): {a['usd']:,.2f} USD of this victim's "
+    accounts = "\n".join(f"  - {a['address']} ({a['kind'].replace('_', ' ')}): {a['usd']:,.2f} USD of this case's "
                          f"money, {e(a['first_time'])} to {e(a['last_time'])} UTC" for a in g["accounts"])
     return f"""To: [COMPLIANCE / LAW-ENFORCEMENT RESPONSE TEAM], {g['name']}
 From: [NAME, ROLE, ORGANISATION, CONTACT]
@@ -115,9 +117,8 @@ Date: [DATE]
 
 Subject: Request to freeze and preserve records: proceeds of a pig-butchering scam on {case['chain']}
 
-A victim of a pig-butchering (investment/romance) scam lost {s['loss_usd']:,.2f} USD between {e(s['first'])} and
-{e(s['last'])} UTC. Tracing the victim's payments on the public {case['chain']} ledger shows that
-{g['usd']:,.2f} USD of that money reached the following accounts at your service:
+{textwrap.fill(_what_happened(data) + f" Tracing that money on the public {case['chain']} ledger shows that "
+              f"{g['usd']:,.2f} USD of it reached the following accounts at your service:", 100)}
 
 {accounts}
 
@@ -131,7 +132,16 @@ We ask you to:
   3. tell us which legal process you need to disclose them: [SUBPOENA / COURT ORDER / MLAT, TO BE SENT BY ...].
 
 The tracing is a reconstruction from public data ({data['method']['method_text']}); the amounts are
-estimates of this victim's share of the money that reached each account.
+estimates of this case's share of the money that reached each account.
 
 [SIGNATURE]
 """
+
+
+def _what_happened(data: dict) -> str:
+    case, s = data["case"], data["summary"]
+    if s["subject_kind"] == "victim":
+        return (f"A victim of a pig-butchering (investment/romance) scam lost {s['loss_usd']:,.2f} USD between "
+                f"{e(s['first'])} and {e(s['last'])} UTC.")
+    return (f"The scam wallet {case['subject']} received {s['loss_usd']:,.2f} USD from victims of a pig-butchering "
+            f"(investment/romance) scam between {e(s['first'])} and {e(s['last'])} UTC.")
