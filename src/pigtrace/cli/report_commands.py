@@ -10,7 +10,8 @@ from typing import Optional
 
 import typer
 
-from pigtrace.cli.common import DbOption, ForceOption, console, friendly, note, open_db, refuse_existing, working
+from pigtrace.cli.common import DbOption, ForceOption, console, friendly, note, open_db, open_existing_db, refuse_existing, \
+    working
 from pigtrace.errors import PigtraceError
 from pigtrace.trace.run import DEFAULT_HOPS, DEFAULT_MIN_USD
 
@@ -65,7 +66,7 @@ def report_cmd(
         from pigtrace.trace.case import build_case
 
         try:
-            con = open_db(db)
+            con = open_existing_db(db)  # never starts an empty warehouse
             writable = True
         except PigtraceError as e:
             con, writable = open_db(db, read_only=True), False
