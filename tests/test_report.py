@@ -38,6 +38,15 @@ def world(tmp_path_factory, analysed_template):
             break
     assert chosen is not None, "no victim with paybacks and cash-out at an exchange in the world"
     save_case(con, chosen)
+    from datetime import date
+
+    from pigtrace.labels.store import replace_pack
+
+    replace_pack(con, "analyst-notes", [{  # a label the report relies on, to show with its provenance
+        "chain": "ethereum", "address": chosen.collection_wallets[0]["address"], "label": "Fake exchange deposit",
+        "source": "https://example.org/report/7", "confidence": "forensic", "category": "scam", "abuse": None,
+        "concepts": ["pig_butchering"], "actor": None, "tx_hash": None, "lastmod": date(2025, 5, 1),
+        "is_cluster_definer": None, "context": None}])
     saved = load_case(con, chosen.id)
     data = report_data(con, saved)
     con.close()
@@ -84,6 +93,10 @@ def test_html_is_one_file_that_fetches_nothing(world, tmp_path):
     assert html.count("<svg") >= 3 and "<script>" in html  # timeline, Sankey, flow graph; the inline script
     for r in data["evidence"]:
         assert r["tx_hash"] in html
+    labels = html[html.index("8. Labels relied on"):]
+    for words in ("Fake exchange deposit", "analyst-notes (user)", "https://example.org/report/7", "2025-05-01",
+                  "imported TagPack"):
+        assert words in labels
     for heading in ("1. Summary", "2. Victim timeline", "3. Where the money went", "4. Cash-out per exchange",
                     "5. Key nodes", "6. Evidence", "7. How it was traced", "8. Labels relied on"):
         assert heading in html
@@ -141,3 +154,12 @@ def test_report_from_an_address_builds_and_saves_its_case(world, tmp_path):
     assert again.returncode == 1 and "the file exists" in again.stderr
     missing = pigtrace("report", "999", "--format", "html", "--out", str(tmp_path / "x.html"), "--db", str(mine))
     assert missing.returncode == 1 and "case 999: no such case" in missing.stderr
+
+
+def test_shipped_packs_licences_come_from_their_sources_table():
+    from pigtrace.report.gather import _licences
+
+    got = _licences()
+    assert {"ofac-sdn", "sophos-pig-butchering", "cryptoscamdb", "etherscan-attribution",
+            "forta-etherscan-malicious"} <= set(got)
+    assert "public domain" in got["ofac-sdn"] and "MIT" in got["forta-etherscan-malicious"]

@@ -61,7 +61,7 @@ table.evidence td.mono { font-size: 6.6pt; word-break: normal; white-space: nowr
 td.addr, th.addr { width: 64mm; }
 td.addr { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 6.9pt; white-space: nowrap; }
 td.when { white-space: nowrap; }
-section.wide { page: wide; }
+section.wide { page: wide; break-before: page; break-after: page; }
 @page wide { size: A4 landscape; margin: 12mm 10mm 14mm 10mm; }
 .subject { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14pt; }
 @media print { body { max-width: none; padding: 0; font-size: 9.5pt; } a { color: var(--ink); } }
@@ -283,7 +283,7 @@ def _cash_out(data: dict, p: Page) -> str:
            "<p>Where this case's money stopped at a service, grouped by exchange (by name where a label gives "
            "one, else by the hot wallet its deposit accounts sweep to). <b>This case</b>: the victim's money "
            "traced there; <b>whole ring</b>: all the ring's victims' money. These are the accounts to freeze or "
-           "to ask about (`--format packets` writes one request per exchange).</p>"]
+           "to ask about (<code>--format packets</code> writes one request per exchange).</p>"]
     if not data["services"]:
         out.append("<p>None of this case's money reached an exchange or other service in the trace.</p>")
     for g in data["services"]:
@@ -369,7 +369,7 @@ def _method(data: dict) -> str:
     return ("<h2>7. How it was traced</h2><p>The victim's payments to the scam were followed forward in time over "
             "every transfer of every token (a wallet's payment carries traced money only after that money arrived) "
             "until a service, a wallet that kept it, or the hop limit. A swap is followed into what it paid back. "
-            "The case is built by `pigtrace case`; the ring's other wallets and victims come from the money around "
+            "The case is built by <code>pigtrace case</code>; the ring's other wallets and victims come from the money around "
             "the collection wallets (README, section Case).</p>" + kv(pairs) +
             "<h3>Prices used</h3><p class='sub'>Each transfer's USD value is taken when it is ingested: stablecoins at "
             "par, other assets at an imported daily price or the registry's reference price.</p>" + prices)
