@@ -134,3 +134,14 @@ def test_export_parquet_has_findings_cases_and_rings(world, tmp_path):
     body = pq.read_table(out / "cases.parquet").column("body").to_pylist()[0]
     assert json.loads(body)["subject"] == _case["subject"]
     con.close()
+
+
+def test_explorer_links_per_chain():
+    from pigtrace.chains.registry import address_url, tx_url
+
+    h = "0x" + "ab" * 32
+    assert tx_url("ethereum", h) == f"https://etherscan.io/tx/{h}"
+    assert tx_url("tron", h) == f"https://tronscan.org/#/transaction/{'ab' * 32}"  # Tronscan takes hashes without 0x
+    assert address_url("tron", "TJaGqiPBzFmHVsKkSzQ1KeUm9s6DfumC6s") == \
+        "https://tronscan.org/#/address/TJaGqiPBzFmHVsKkSzQ1KeUm9s6DfumC6s"
+    assert tx_url("nochain", h) is None

@@ -61,6 +61,9 @@ table.evidence td.mono { font-size: 6.6pt; word-break: normal; white-space: nowr
 td.addr, th.addr { width: 64mm; }
 td.addr { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 6.9pt; white-space: nowrap; }
 td.when { white-space: nowrap; }
+table.labels { table-layout: fixed; }
+table.labels td { overflow-wrap: anywhere; }
+td.lab span.mono { font-size: 6.9pt; white-space: nowrap; }
 section.wide { page: wide; break-before: page; break-after: page; }
 @page wide { size: A4 landscape; margin: 12mm 10mm 14mm 10mm; }
 .subject { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14pt; }
@@ -381,8 +384,11 @@ def _labels(data: dict, p: Page) -> str:
         return ("<h2>8. Labels relied on</h2><p>No label of any pack is on an address of this case: wallet roles come "
                 "from pigtrace's findings and the money alone, services from their behaviour (entities).</p>")
     return ("<h2>8. Labels relied on</h2><p>Every label on an address of this case, with where it comes from.</p>" +
-            table(rows, [("address", "addr", lambda r: p.addr(r["address"])), ("label", "", lambda r: e(r["label"])),
-                         ("category / concepts", "", lambda r: e(r["category"]) + (f"<br>{e(r['concepts'])}" if r["concepts"] else "")),
-                         ("pack", "", lambda r: e(r["pack"]) + f" ({e(r['origin'])})"),
-                         ("source", "", lambda r: e(r["source"])), ("snapshot", "", lambda r: e(r["snapshot"])),
-                         ("confidence", "", lambda r: e(r["confidence"])), ("licence", "", lambda r: e(r["licence"]))]))
+            table(rows, [
+                ("address / label", "lab", lambda r: p.addr(r["address"]) + "<br>" + e(r["label"])),
+                ("category / concepts", "", lambda r: e(r["category"]) + (f"<br>{e(r['concepts'])}" if r["concepts"] else "")),
+                ("pack / snapshot / confidence", "", lambda r: f"{e(r['pack'])} ({e(r['origin'])})<br>{e(r['snapshot'])}"
+                 f"<br>{e(r['confidence'])}"),
+                ("source / licence", "", lambda r: f"{e(r['source'])}<br><span class='sub'>licence: {e(r['licence'])}</span>"),
+            ]).replace("<table>", "<table class='labels'><colgroup><col style='width:37%'><col style='width:15%'>"
+                       "<col style='width:16%'><col style='width:32%'></colgroup>", 1))
