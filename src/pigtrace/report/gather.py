@@ -26,7 +26,7 @@ import numpy as np
 from pigtrace import __version__
 from pigtrace.chains.registry import address_url, assets, tx_url, usd_price
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
-from pigtrace.trace.endpoints import KINDS, load_endpoints
+from pigtrace.trace.endpoints import load_endpoints
 from pigtrace.trace.run import DEFAULT_HOPS, DEFAULT_MIN_USD, as_time, priced_within
 from pigtrace.trace.walk import Seeds, WalkResult, walk
 
@@ -453,4 +453,4 @@ def _label_provenance(con, chain: str, addresses: list[str]) -> list[dict]:
     return out
 
 
-__all__ = ["report_data", "CASH_KINDS", "KINDS"]
+__all__ = ["report_data", "CASH_KINDS"]
