@@ -155,3 +155,87 @@ def test_cli_import_merges_files_into_one_pack(tmp_path):
     con = connect(db, read_only=True)
     assert {r["label"] for r in pack_rows(con, "merged")} == {"Fake platform deposit wallet", "Consolidation wallet",
                                                                "Second hop wallet"}
+
+
+EVERY_FIELD = """\
+title: every-field
+creator: analyst@example.org
+description: a pack that sets every TagPack field
+is_public: true
+confidence: forensic
+lastmod: 2025-03-01
+tags:
+  - label: Fake platform deposit wallet
+    address: 0x2B639ab21e8404B8da81F50089D3377054Ea7ecF
+    source: https://example.org/case/42
+    currency: ETH
+    category: scam
+    abuse: pig_butchering
+    concepts: [pig_butchering, collection_wallet]
+    actor: fake-platform-x
+    tx_hash: 0x9f1c4a3c0e1d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6978877665544332211aabb
+    lastmod: 2025-04-02
+    is_cluster_definer: true
+    context: '{"note": "victim paid 3 times"}'
+  - label: Tron collection wallet
+    address: TJaGqiPBzFmHVsKkSzQ1KeUm9s6DfumC6s
+    source: https://example.org/case/43
+    network: TRX
+    confidence: authority_data
+    category: perpetrator
+    abuse: approval_phishing
+    concepts: [approval_phishing]
+    actor: drainer-kit-y
+    tx_hash: abcdef
+    is_cluster_definer: false
+    context: '{"note": "second report"}'
+"""
+
+
+def test_unquoted_hex_is_read_as_text(tmp_path):
+    _, rows = read_tagpack(_write(tmp_path, EVERY_FIELD))
+    evm = rows[0]
+    assert evm["address"] == "0x2b639ab21e8404b8da81f50089d3377054ea7ecf" and evm["chain"] == "ethereum"
+    assert evm["tx_hash"] == "0x9f1c4a3c0e1d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6978877665544332211aabb"  # not an integer
+    from pigtrace.labels.tagpack import load_yaml
+
+    assert load_yaml("n: 12\nh: 0x1f\n") == {"n": 12, "h": "0x1f"}  # other integers read as before
+
+
+def test_an_address_read_as_a_number_says_how_to_fix_it(tmp_path):
+    path = _write(tmp_path, GOOD.replace("address: TJaGqiPBzFmHVsKkSzQ1KeUm9s6DfumC6s", "address: 1234567"))
+    with pytest.raises(TagPackError) as e:
+        read_tagpack(path)
+    msg = str(e.value)
+    assert str(path) in msg and "line 9 tag 1" in msg and "field 'address'" in msg
+    assert "quote the address" in msg
+
+
+def test_every_field_round_trips_through_import_and_export(tmp_path):
+    from pigtrace.labels.tagpack import load_yaml
+
+    runner = CliRunner()
+    db = str(tmp_path / "w.duckdb")
+    src = _write(tmp_path, EVERY_FIELD)
+    assert runner.invoke(app, ["labels", "import", str(src), "--db", db]).exit_code == 0
+    out = tmp_path / "back.yaml"
+    got = runner.invoke(app, ["labels", "export", str(out), "--pack", "every-field", "--db", db])
+    assert got.exit_code == 0, got.output
+    assert load_yaml(out.read_text()) == load_yaml(EVERY_FIELD)  # every field, creator and description included
+    assert out.read_text() == EVERY_FIELD  # the file as imported, byte for byte
+    assert read_tagpack(out) == read_tagpack(src)
+
+
+def test_a_renamed_or_merged_pack_keeps_its_header_and_every_tag_field(tmp_path):
+    from pigtrace.labels.tagpack import load_yaml
+
+    runner = CliRunner()
+    db = str(tmp_path / "w.duckdb")
+    src = _write(tmp_path, EVERY_FIELD)
+    assert runner.invoke(app, ["labels", "import", str(src), "--pack", "renamed", "--db", db]).exit_code == 0
+    out = tmp_path / "back.yaml"
+    assert runner.invoke(app, ["labels", "export", str(out), "--pack", "renamed", "--db", db]).exit_code == 0
+    doc, orig = load_yaml(out.read_text()), load_yaml(EVERY_FIELD)
+    for field in ("title", "creator", "description", "is_public"):
+        assert doc[field] == orig[field], field
+    assert sorted(read_tagpack(out, "renamed")[1], key=str) == sorted(read_tagpack(src, "renamed")[1], key=str)

@@ -139,3 +139,30 @@ def usd_price(asset: Asset) -> tuple[float | None, str | None]:
         return 1.0, "stablecoin at par"
     p = REFERENCE_USD.get(asset.symbol)
     return (p, PRICE_SOURCE) if p is not None else (None, None)
+
+
+# Block explorers, for the links in reports: (transaction page, address page) per chain, ``{}`` the hash or
+# address. Tron's explorer takes hashes without 0x. A chain declared with PIGTRACE_EVM_CHAINS has none.
+EXPLORERS: dict[str, tuple[str, str]] = {
+    "ethereum": ("https://etherscan.io/tx/{}", "https://etherscan.io/address/{}"),
+    "bsc": ("https://bscscan.com/tx/{}", "https://bscscan.com/address/{}"),
+    "polygon": ("https://polygonscan.com/tx/{}", "https://polygonscan.com/address/{}"),
+    "arbitrum": ("https://arbiscan.io/tx/{}", "https://arbiscan.io/address/{}"),
+    "optimism": ("https://optimistic.etherscan.io/tx/{}", "https://optimistic.etherscan.io/address/{}"),
+    "base": ("https://basescan.org/tx/{}", "https://basescan.org/address/{}"),
+    "tron": ("https://tronscan.org/#/transaction/{}", "https://tronscan.org/#/address/{}"),
+}
+
+
+def tx_url(chain: str, tx_hash: str) -> str | None:
+    """The block-explorer page of a transaction, or None for a chain without a known explorer."""
+    pages = EXPLORERS.get(chain)
+    if pages is None or not tx_hash:
+        return None
+    return pages[0].format(tx_hash[2:] if chain == "tron" and tx_hash[:2].lower() == "0x" else tx_hash)
+
+
+def address_url(chain: str, address: str) -> str | None:
+    """The block-explorer page of an address, or None for a chain without a known explorer."""
+    pages = EXPLORERS.get(chain)
+    return pages[1].format(address) if pages is not None and address else None

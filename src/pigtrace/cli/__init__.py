@@ -41,6 +41,7 @@ def _register() -> None:
         ingest_commands,
         labels_commands,
         prices_commands,
+        report_commands,
         serve_commands,
         simulate_commands,
         trace_commands,
@@ -48,7 +49,7 @@ def _register() -> None:
 
     for module in (ingest_commands, detect_commands, entities_commands, cluster_commands, trace_commands, case_commands,
                    labels_commands, prices_commands, simulate_commands, evaluate_commands, audit_commands,
-                   serve_commands):
+                   report_commands, serve_commands):
         module.register(app)
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
+from enum import Enum
+from pathlib import Path
 
 import typer
 
 from pigtrace.cli.common import (
     DbOption,
+    ForceOption,
     Format,
     FormatOption,
     console,
@@ -17,6 +21,7 @@ from pigtrace.cli.common import (
     note,
     open_db,
     open_existing_db,
+    refuse_existing,
     working,
 )
 from pigtrace.store.schema import ROLES
@@ -107,21 +112,47 @@ def analyze_cmd(
     emit(rows, fmt, ["role", "findings"])
 
 
+class FindingsFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    stix = "stix"
+
+
 @friendly
 def findings_cmd(
     role: str | None = typer.Option(None, "--role", help=f"Only this role ({', '.join(ROLES)})."),
     min_score: float = typer.Option(0.0, "--min-score", help="Only findings scoring at least this (0..1)."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many rows (highest score first)."),
+    out: Path | None = typer.Option(None, "--out", help="With --format stix: write the bundle to this file "
+                                    "(new, unless --force) instead of stdout."),
+    force: bool = ForceOption,
     db: str | None = DbOption,
-    fmt: Format = FormatOption,
+    fmt: FindingsFormat = typer.Option(FindingsFormat.table, "--format", "-f", help="Output format: table, json, "
+                                       "csv or stix."),
 ) -> None:
     """Findings: every detector's latest findings combined, one row per (address, role), highest score first.
 
     CSV columns: chain,address,role,typology,score,first_seen,last_seen,evidence (transaction hashes);
-    JSON adds the full reasons and evidence lists."""
+    JSON adds the full reasons and evidence lists. STIX: a STIX 2.1 bundle (validated with the stix2
+    library) of the findings in scam roles (victims are never indicators; --role and --min-score apply, --limit
+    does not) as indicators with analyze's rings as campaigns, plus the labelled addresses and the shipped
+    block-list domains with the pig-butchering and drainer concepts, each naming its source."""
     if role is not None and role not in ROLES:
         fail(f"--role {role!r}: expected one of {', '.join(ROLES)}")
     con = open_db(db, read_only=True)
+    if fmt == FindingsFormat.stix:
+        from pigtrace.report.stix import bundle_text, findings_bundle, write_bundle
+
+        bundle = findings_bundle(con, role=role, min_score=min_score)
+        if out is None:
+            sys.stdout.write(bundle_text(bundle))
+        else:
+            refuse_existing(out, force, folder=False)
+            write_bundle(bundle, out)
+            note(f"{out}: STIX 2.1 bundle of {len(bundle.objects)} objects")
+        return
+    fmt = Format(fmt.value)
     sql = "SELECT * FROM findings WHERE score >= ?" + (" AND role = ?" if role else "") + " ORDER BY score DESC, address"
     params: list = [min_score] + ([role] if role else [])
     if limit:

@@ -169,7 +169,8 @@ def export_parquet_cmd(
     fmt: Format = FormatOption,
 ) -> None:
     """Write the canonical tables as Parquet files, one per table, into a new or empty folder (--force: into
-    any folder, replacing the table files)."""
+    any folder, replacing the table files), and beside them what analysis made: findings, saved cases and
+    rings (JSON columns as text; `ingest parquet` reads only the canonical tables)."""
     from pigtrace.ingest.parquet import export_parquet
 
     refuse_existing(folder, force, folder=True)

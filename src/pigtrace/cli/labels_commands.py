@@ -88,17 +88,23 @@ def import_cmd(
 
     Nothing is imported when any file has an error; errors name the file, line, tag and field."""
     from pigtrace.labels.store import replace_pack
-    from pigtrace.labels.tagpack import read_tagpack
+    from pigtrace.labels.tagpack import read_tagpack_file
 
     packs: dict[str, list[dict]] = {}
     sources: dict[str, list[str]] = {}
+    read: dict[str, list] = {}
     for f in files:  # validate every file before writing anything; files naming the same pack merge
-        name, tags = read_tagpack(f, pack)
-        packs.setdefault(name, []).extend(tags)
-        sources.setdefault(name, []).append(str(f))
+        got = read_tagpack_file(f, pack)
+        packs.setdefault(got.name, []).extend(got.rows)
+        sources.setdefault(got.name, []).append(str(f))
+        read.setdefault(got.name, []).append(got)
     con = _warehouse(db)
-    rows = [{"files": " ".join(sources[name]), "pack": name, "labels": replace_pack(con, name, tags)}
-            for name, tags in packs.items()]
+    rows = []
+    for name, tags in packs.items():  # one file's text is kept whole for export; merged files keep the first header
+        first = read[name][0]
+        document = first.text if len(read[name]) == 1 and (pack is None or pack == first.header.get("title")) else None
+        rows.append({"files": " ".join(sources[name]), "pack": name,
+                     "labels": replace_pack(con, name, tags, header=first.header, document=document)})
     emit(rows, fmt, title="imported")
 
 
@@ -112,9 +118,13 @@ def export_cmd(
     db: Optional[str] = DbOption,
 ) -> None:
     """Write label packs as GraphSense TagPack YAML (user packs by default), into a new or empty folder or
-    .yaml file; --force writes into any folder (replacing files of the same name) or over the file."""
-    from pigtrace.labels.store import list_packs, pack_rows
-    from pigtrace.labels.tagpack import write_tagpack
+    .yaml file; --force writes into any folder (replacing files of the same name) or over the file.
+
+    An imported pack is written as it was imported: the file's own text when the pack came from one file
+    and its labels are unchanged, else its labels under the header it was imported with (title, creator,
+    description, is_public). Other packs get pigtrace's header."""
+    from pigtrace.labels.store import list_packs, pack_rows, pack_source
+    from pigtrace.labels.tagpack import parse_tagpack, load_yaml, write_tagpack
 
     if origin not in ("user", "update", "shipped", "all"):
         fail(f"--origin {origin!r}: expected user, update, shipped or all")
@@ -134,9 +144,30 @@ def export_cmd(
         out.mkdir(parents=True, exist_ok=True)
     for n in names:
         target = out if single else out / f"{n}.yaml"
-        write_tagpack(target, n, pack_rows(con, n), description=f"pigtrace export of pack '{n}' ({known[n]})",
-                      is_public=known[n] != "user")
+        rows = pack_rows(con, n)
+        header, document = pack_source(con, n)
+        if document is not None and _same_rows(parse_tagpack(load_yaml(document), str(target), n)[1], rows):
+            target.write_text(document, encoding="utf-8")
+        elif header is not None:
+            write_tagpack(target, n, rows, creator=str(header.get("creator", "pigtrace")),
+                          description=header.get("description"), is_public=bool(header.get("is_public", False)),
+                          title=str(header.get("title", n)))
+        else:
+            write_tagpack(target, n, rows, description=f"pigtrace export of pack '{n}' ({known[n]})",
+                          is_public=known[n] != "user")
         console.print(f"{target}: {n}")
+
+
+def _same_rows(parsed: list[dict], stored: list[dict]) -> bool:
+    """Whether a kept TagPack text still gives the pack's stored labels (by chain, address and label)."""
+    keep = ("chain", "address", "label", "source", "confidence", "category", "abuse", "actor", "tx_hash", "lastmod",
+            "is_cluster_definer", "context")
+
+    def key(r: dict) -> tuple:
+        return tuple(r.get(k) for k in keep) + (tuple(r.get("concepts") or ()),)
+
+    return sorted(map(key, {(r["chain"], r["address"], r["label"]): r for r in parsed}.values())) == \
+        sorted(map(key, stored))
 
 
 @friendly

@@ -3,7 +3,8 @@ exchange format with Spark and other engines. One ``<table>.parquet`` file (or a
 part files, as Spark writes them) per canonical table; columns are matched by name and cast to the
 warehouse's types, so a file with a missing column is reported, not guessed at. Raw amounts (unsigned
 128-bit in the warehouse) travel as exact decimal strings, since Parquet readers such as Spark stop at
-38-digit decimals and a double would round them."""
+38-digit decimals and a double would round them. `export parquet` also writes what analysis made
+(``RESULTS``: findings, saved cases, rings; JSON columns as text), which `ingest parquet` does not read."""
 
 from __future__ import annotations
 
@@ -87,12 +88,18 @@ def _key(table: str) -> list[str]:
     return PRIMARY_KEYS[table]
 
 
+# What analysis made, exported beside the canonical tables for other tools (`ingest parquet` reads only
+# the canonical ones): findings (reasons and evidence as JSON text), saved cases (their JSON body) and rings.
+RESULTS = ["findings", "cases", "rings"]
+
+
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[str, int]:
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
     written = {}
-    for table in CANONICAL:
-        exact = [c for c, t in _columns(con, table) if t == "UHUGEINT"]
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for table in CANONICAL + [t for t in RESULTS if t in present]:
+        exact = [c for c, t in _columns(con, table) if t in ("UHUGEINT", "JSON")]
         replace = f" REPLACE ({', '.join(f'{c}::VARCHAR AS {c}' for c in exact)})" if exact else ""
         # the target path goes to DuckDB as a value, never into SQL text
         con.sql(f"SELECT *{replace} FROM {table}").write_parquet(str(root / f"{table}.parquet"), compression="zstd")

@@ -11,6 +11,8 @@ header, so a pack written and read back gives the same rows.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -28,9 +30,24 @@ MANDATORY = ("label", "address", "source")
 _TEXT_FIELDS = ("label", "source", "confidence", "category", "abuse", "actor", "tx_hash")
 
 try:
-    _Loader, _Dumper = yaml.CSafeLoader, yaml.CSafeDumper
+    _BaseLoader, _Dumper = yaml.CSafeLoader, yaml.CSafeDumper
 except AttributeError:  # PyYAML without libyaml
-    _Loader, _Dumper = yaml.SafeLoader, yaml.SafeDumper
+    _BaseLoader, _Dumper = yaml.SafeLoader, yaml.SafeDumper
+
+
+class _Loader(_BaseLoader):
+    """YAML 1.1 as PyYAML's safe loader reads it, except that ``0x...`` is text, not a hexadecimal integer:
+    an unquoted EVM address or transaction hash stays what it says (other integers are read as before)."""
+
+
+_INT_WITHOUT_HEX = re.compile(r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""", re.X)
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, _INT_WITHOUT_HEX if tag == "tag:yaml.org,2002:int" else rx) for tag, rx in resolvers]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
 
 
 class TagPackError(PigtraceError):
@@ -69,8 +86,25 @@ def _tag_lines(text: str) -> list[int]:
     return []
 
 
+@dataclass
+class TagPackFile:
+    """A TagPack as read: the pack name, its label rows, its header as written (title, creator, description,
+    is_public and the tag defaults) and the file's text, so that an export can give back what was imported."""
+
+    name: str
+    rows: list[dict]
+    header: dict
+    text: str
+
+
 def read_tagpack(path: str | Path, pack: str | None = None) -> tuple[str, list[dict]]:
     """(pack name, label rows) of a TagPack file; raises TagPackError listing every invalid field."""
+    got = read_tagpack_file(path, pack)
+    return got.name, got.rows
+
+
+def read_tagpack_file(path: str | Path, pack: str | None = None) -> TagPackFile:
+    """The TagPack file read whole (``TagPackFile``); raises TagPackError listing every invalid field."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -82,7 +116,14 @@ def read_tagpack(path: str | Path, pack: str | None = None) -> tuple[str, list[d
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise TagPackError([f"{path}:{where}: not valid YAML ({getattr(e, 'problem', e)})"]) from None
-    return parse_tagpack(doc, str(path), pack, _tag_lines(text))
+    name, rows = parse_tagpack(doc, str(path), pack, _tag_lines(text))
+    header = {k: v for k, v in doc.items() if k != "tags"}
+    return TagPackFile(name, rows, header, text)
+
+
+def load_yaml(text: str):
+    """YAML text as a TagPack reader sees it (``0x...`` stays text)."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def parse_tagpack(doc, where: str, pack: str | None = None, lines: list[int] | None = None) -> tuple[str, list[dict]]:
@@ -179,7 +220,10 @@ def _tag_row(t: dict, own: dict, who: str, errors: list[str]) -> dict | None:
     if context is not None and not isinstance(context, str):
         context = json.dumps(context, sort_keys=True, ensure_ascii=False, default=str)
     address = None
-    if chain is not None and t.get("address") not in (None, ""):
+    if isinstance(t.get("address"), (int, float)) and not isinstance(t.get("address"), bool):
+        errors.append(f"{who}: field 'address': YAML read {t['address']!r} as a number; quote the address "
+                      "(address: '...') so that it is read as written")
+    elif chain is not None and t.get("address") not in (None, ""):
         try:
             address = canonical(str(t["address"]), chain)
         except InvalidAddress as e:
@@ -204,8 +248,9 @@ def _tag_dict(row: dict) -> dict:
 
 
 def tagpack_document(pack: str, rows: list[dict], creator: str = "pigtrace", description: str | None = None,
-                     is_public: bool = False) -> dict:
-    """A TagPack mapping for ``rows`` of one pack; fields every tag shares move to the header."""
+                     is_public: bool = False, title: str | None = None) -> dict:
+    """A TagPack mapping for ``rows`` of one pack; fields every tag shares move to the header. ``title``:
+    the title to write (default: the pack's name)."""
     tags = [_tag_dict(r) for r in rows]
     shared = {}
     if tags:
@@ -216,7 +261,7 @@ def tagpack_document(pack: str, rows: list[dict], creator: str = "pigtrace", des
         for t in tags:
             for f in shared:
                 t.pop(f, None)
-    doc = {"title": pack, "creator": creator}
+    doc = {"title": title if title is not None else pack, "creator": creator}
     if description:
         doc["description"] = description
     doc["is_public"] = is_public

@@ -60,6 +60,8 @@ class Case:
     graph: dict[str, list]
     unresolved: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    hops: int = DEFAULT_HOPS  # the trace's settings, kept so that a report can say how the case was traced
+    min_usd: float = DEFAULT_MIN_USD
     id: int | None = None
     created: datetime | None = None
 
@@ -70,7 +72,7 @@ class Case:
             "payments": self.payments, "collection_wallets": self.collection_wallets,
             "co_victims": self.co_victims, "operators": self.operators, "laundering": self.laundering,
             "key_nodes": self.key_nodes, "cash_out": self.cash_out, "graph": self.graph,
-            "unresolved": self.unresolved, "notes": self.notes,
+            "unresolved": self.unresolved, "notes": self.notes, "hops": self.hops, "min_usd": self.min_usd,
         }
 
 
@@ -144,7 +146,7 @@ def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None =
         key_nodes=_key_nodes(store, ring, ring_res),
         cash_out=_cash_out_rows(store, ends, res, ring_res, ring.wallets),
         graph=_graph(store, ends, subject if kind == "victim" and subject >= 0 else None, ring, ring_res, res),
-        unresolved=_unresolved(res),
+        unresolved=_unresolved(res), hops=hops, min_usd=min_usd,
     )
     case.notes = notes
     return case
