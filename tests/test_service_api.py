@@ -108,6 +108,11 @@ def test_writes_need_a_valid_key_and_change_what_reads_see(served):
     saved = client.get(f"/v1/cases/{case['id']}").json()
     assert saved["loss_usd"] == case["loss_usd"] and saved["graph"] == case["graph"]
     assert any(c["id"] == case["id"] for c in client.get("/v1/cases").json()["cases"])
+    report = client.get(f"/v1/cases/{case['id']}/report?format=html")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert all(p["tx_hash"] in report.text for p in case["payments"] if p.get("tx_hash"))
+    stix = client.get(f"/v1/cases/{case['id']}/report?format=stix").json()
+    assert stix["type"] == "bundle" and any(o["type"] == "indicator" for o in stix["objects"])
 
     # a label import is seen by screening as soon as the write returns (the index is rebuilt after it)
     target = client.get("/v1/findings?role=victim&limit=1&offset=1").json()["items"][0]["address"]
@@ -125,7 +130,8 @@ def test_writes_need_a_valid_key_and_change_what_reads_see(served):
     exported = client.get("/v1/labels/packs/api test pack/tagpack")
     assert exported.status_code == 200 and target in exported.text
     broken = client.post("/v1/labels", json={"tagpack": "title: x\ntags:\n  - address: [unclosed\n"}, headers=KEY)
-    assert broken.status_code == 400 and "line" in broken.json()["error"]
+    assert broken.status_code == 400 and "tagpack: line 4: not valid YAML" in broken.json()["error"]
+    assert client.get("/v1/labels/packs/api test pack/tagpack").text == pack  # the imported text, as it came
 
 
 def test_an_analysis_runs_behind_screening(served):

@@ -123,8 +123,8 @@ def export_cmd(
     An imported pack is written as it was imported: the file's own text when the pack came from one file
     and its labels are unchanged, else its labels under the header it was imported with (title, creator,
     description, is_public). Other packs get pigtrace's header."""
-    from pigtrace.labels.store import list_packs, pack_rows, pack_source
-    from pigtrace.labels.tagpack import parse_tagpack, load_yaml, write_tagpack
+    from pigtrace.labels.store import list_packs
+    from pigtrace.labels.tagpack import exported_pack
 
     if origin not in ("user", "update", "shipped", "all"):
         fail(f"--origin {origin!r}: expected user, update, shipped or all")
@@ -144,30 +144,8 @@ def export_cmd(
         out.mkdir(parents=True, exist_ok=True)
     for n in names:
         target = out if single else out / f"{n}.yaml"
-        rows = pack_rows(con, n)
-        header, document = pack_source(con, n)
-        if document is not None and _same_rows(parse_tagpack(load_yaml(document), str(target), n)[1], rows):
-            target.write_text(document, encoding="utf-8")
-        elif header is not None:
-            write_tagpack(target, n, rows, creator=str(header.get("creator", "pigtrace")),
-                          description=header.get("description"), is_public=bool(header.get("is_public", False)),
-                          title=str(header.get("title", n)))
-        else:
-            write_tagpack(target, n, rows, description=f"pigtrace export of pack '{n}' ({known[n]})",
-                          is_public=known[n] != "user")
+        target.write_text(exported_pack(con, n, known[n], str(target)), encoding="utf-8")
         console.print(f"{target}: {n}")
-
-
-def _same_rows(parsed: list[dict], stored: list[dict]) -> bool:
-    """Whether a kept TagPack text still gives the pack's stored labels (by chain, address and label)."""
-    keep = ("chain", "address", "label", "source", "confidence", "category", "abuse", "actor", "tx_hash", "lastmod",
-            "is_cluster_definer", "context")
-
-    def key(r: dict) -> tuple:
-        return tuple(r.get(k) for k in keep) + (tuple(r.get("concepts") or ()),)
-
-    return sorted(map(key, {(r["chain"], r["address"], r["label"]): r for r in parsed}.values())) == \
-        sorted(map(key, stored))
 
 
 @friendly

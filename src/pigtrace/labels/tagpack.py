@@ -110,13 +110,18 @@ def read_tagpack_file(path: str | Path, pack: str | None = None) -> TagPackFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise PigtraceError(f"{path}: cannot read ({e})") from None
+    return parse_tagpack_text(text, str(path), pack)
+
+
+def parse_tagpack_text(text: str, where: str, pack: str | None = None) -> TagPackFile:
+    """A TagPack document's text (a file's, a request body's) read whole; errors name ``where`` and the line."""
     try:
         doc = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise TagPackError([f"{path}:{where}: not valid YAML ({getattr(e, 'problem', e)})"]) from None
-    name, rows = parse_tagpack(doc, str(path), pack, _tag_lines(text))
+        line = f" line {mark.line + 1}" if mark else ""
+        raise TagPackError([f"{where}:{line}: not valid YAML ({getattr(e, 'problem', e)})"]) from None
+    name, rows = parse_tagpack(doc, where, pack, _tag_lines(text))
     header = {k: v for k, v in doc.items() if k != "tags"}
     return TagPackFile(name, rows, header, text)
 
@@ -273,9 +278,42 @@ def tagpack_document(pack: str, rows: list[dict], creator: str = "pigtrace", des
 _MISSING = object()
 
 
+def tagpack_text(pack: str, rows: list[dict], **header) -> str:
+    return yaml.dump(tagpack_document(pack, rows, **header), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=120)
+
+
 def write_tagpack(path: str | Path, pack: str, rows: list[dict], **header) -> Path:
     path = Path(path)
-    doc = tagpack_document(pack, rows, **header)
-    path.write_text(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120),
-                    encoding="utf-8")
+    path.write_text(tagpack_text(pack, rows, **header), encoding="utf-8")
     return path
+
+
+def exported_pack(con, pack: str, origin: str, where: str = "export") -> str:
+    """The TagPack text ``labels export`` writes for ``pack``: the imported file itself while its labels are
+    unchanged, else the labels under the imported header (title, creator, description, is_public), else (a
+    pack never imported from a file) under pigtrace's own."""
+    from pigtrace.labels.store import pack_rows, pack_source
+
+    rows = pack_rows(con, pack)
+    header, document = pack_source(con, pack)
+    if document is not None and _same_rows(parse_tagpack(load_yaml(document), where, pack)[1], rows):
+        return document
+    if header is not None:
+        return tagpack_text(pack, rows, creator=str(header.get("creator", "pigtrace")),
+                            description=header.get("description"), is_public=bool(header.get("is_public", False)),
+                            title=str(header.get("title", pack)))
+    return tagpack_text(pack, rows, description=f"pigtrace export of pack '{pack}' ({origin})",
+                        is_public=origin != "user")
+
+
+def _same_rows(parsed: list[dict], stored: list[dict]) -> bool:
+    """Whether a kept TagPack text still gives the pack's stored labels (by chain, address and label)."""
+    keep = ("chain", "address", "label", "source", "confidence", "category", "abuse", "actor", "tx_hash", "lastmod",
+            "is_cluster_definer", "context")
+
+    def key(r: dict) -> tuple:
+        return tuple(r.get(k) for k in keep) + (tuple(r.get("concepts") or ()),)
+
+    return sorted(map(key, {(r["chain"], r["address"], r["label"]): r for r in parsed}.values())) == \
+        sorted(map(key, stored))

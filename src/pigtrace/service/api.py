@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Literal, Optional
 
 import duckdb
-import yaml
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
@@ -158,6 +157,33 @@ def case(case_id: int = Path(..., ge=1, le=2**62), wh: Warehouse = Depends(wareh
             raise NotFound(f"case {case_id}: no such case in this warehouse (GET /v1/cases lists them)") from None
 
 
+REPORT_TYPES = {"html": ("text/html; charset=utf-8", "html"), "pdf": ("application/pdf", "pdf"),
+                "stix": ("application/json", "stix.json"), "graphml": ("application/xml", "graphml"),
+                "tagpack": ("application/yaml", "yaml")}
+
+
+@router.get("/cases/{case_id}/report", summary="A saved case as a report or export (`pigtrace report`): html, pdf, "
+                                               "stix, graphml or tagpack")
+def case_report(case_id: int = Path(..., ge=1, le=2**62),
+                format: Literal["html", "pdf", "stix", "graphml", "tagpack"] = "html",
+                wh: Warehouse = Depends(warehouse)) -> Response:
+    import tempfile
+
+    from pigtrace.report.build import render
+
+    media, suffix = REPORT_TYPES[format]
+    with wh.reader() as con:
+        try:
+            case = case_store.load_case(con, case_id)
+        except (PigtraceError, duckdb.CatalogException):
+            raise NotFound(f"case {case_id}: no such case in this warehouse (GET /v1/cases lists them)") from None
+        with tempfile.TemporaryDirectory() as tmp:
+            out = render(con, case, format, f"{tmp}/case-{case_id}.{suffix}")[0]
+            body = out.read_bytes()
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="pigtrace-case-{case_id}.{suffix}"'})
+
+
 @router.post("/cases", status_code=201, dependencies=[Depends(write_key)],
              summary="Build a case from an address and save it (needs an API key)")
 def create_case(body: CaseRequest, wh: Warehouse = Depends(warehouse)) -> Response:
@@ -188,37 +214,29 @@ def label_packs(wh: Warehouse = Depends(warehouse)) -> Response:
         return _json({"packs": list_packs(con)})
 
 
-@router.get("/labels/packs/{pack}/tagpack", summary="One pack as GraphSense TagPack YAML")
+@router.get("/labels/packs/{pack}/tagpack", summary="One pack as GraphSense TagPack YAML (`labels export`)")
 def label_pack_export(pack: str = Path(..., min_length=1, max_length=120), wh: Warehouse = Depends(warehouse)) -> Response:
-    from pigtrace.labels.store import list_packs, pack_rows
-    from pigtrace.labels.tagpack import tagpack_document
+    from pigtrace.labels.store import list_packs
+    from pigtrace.labels.tagpack import exported_pack
 
     with wh.reader() as con:
         known = {p["pack"]: p["origin"] for p in list_packs(con)}
         if pack not in known:
             raise NotFound(f"pack {pack!r}: not in this warehouse (GET /v1/labels/packs lists them)")
-        doc = tagpack_document(pack, pack_rows(con, pack), description=f"pigtrace export of pack '{pack}'",
-                               is_public=known[pack] != "user")
-    return Response(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), media_type="application/yaml")
+        return Response(exported_pack(con, pack, known[pack]), media_type="application/yaml")
 
 
 @router.post("/labels", status_code=201, dependencies=[Depends(write_key)],
-             summary="Import a TagPack as a user pack (replaces a pack of the same name; needs an API key)")
+             summary="Import a TagPack as a user pack (`labels import`: replaces a pack of the same name; needs an "
+                     "API key)")
 def label_import(body: LabelImport, wh: Warehouse = Depends(warehouse)) -> Response:
     from pigtrace.labels.store import replace_pack
-    from pigtrace.labels.tagpack import parse_tagpack
+    from pigtrace.labels.tagpack import parse_tagpack_text
 
-    try:
-        doc = yaml.safe_load(body.tagpack)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        err = PigtraceError(f"tagpack: not valid YAML{where}: {getattr(e, 'problem', None) or e}")
-        err.field = "tagpack"  # type: ignore[attr-defined]
-        raise err from None
-    name, tags = parse_tagpack(doc, "tagpack", body.pack)
-    count = wh.write("labels", lambda con: replace_pack(con, name, tags))
-    return _json({"pack": name, "labels": count}, 201)
+    got = parse_tagpack_text(body.tagpack, "tagpack", body.pack)
+    document = got.text if body.pack is None or body.pack == got.header.get("title") else None
+    count = wh.write("labels", lambda con: replace_pack(con, got.name, got.rows, header=got.header, document=document))
+    return _json({"pack": got.name, "labels": count}, 201)
 
 
 @router.post("/analyses", status_code=202, dependencies=[Depends(write_key)],

@@ -192,6 +192,8 @@ async function casePage(path) {
       h("div", { class: "stat" }, h("b", {}, c.collection_wallets.length), "collection wallets"),
       h("div", { class: "stat" }, h("b", {}, `${usd(cash)} USD`), `reached ${c.cash_out.length} cash-out accounts`)),
     h("p", { class: "muted" }, `Traced ${c.method}, from the ${c.basis.replace("+", " and ")}.`),
+    c.id ? h("p", { id: "downloads" }, "Hand it over: ", ["html", "pdf", "stix", "graphml", "tagpack"].map(f =>
+      h("a", { href: `/v1/cases/${c.id}/report?format=${f}`, class: "button secondary", style: "margin:0 .4rem .4rem 0" }, f.toUpperCase()))) : null,
     c.notes && c.notes.length ? h("ul", { class: "reasons" }, c.notes.map(n => h("li", {}, n))) : null)];
   const graphCard = card("Flow graph", h("p", { class: "muted" }, "Drag to pan, wheel or pinch to zoom, click a node to show its largest counterparties."));
   parts.push(graphCard);
