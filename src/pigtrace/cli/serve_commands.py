@@ -40,8 +40,9 @@ def serve_cmd(
 
     app = create_app(db, api_keys_file=api_keys_file, reads_open=_loopback(host), read_only=read_only)
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"pigtrace serving {app.state.warehouse.path} on [bold]http://{shown}:{port}/[/] "
-                  f"(API: /v1, /openapi.json; Ctrl-C stops)", highlight=False)
+    console.print(f"pigtrace serving {app.state.warehouse.path} on [bold]http://{shown}:{port}/[/]", highlight=False,
+                  soft_wrap=True)
+    console.print("pages at that address, the API under /v1 (OpenAPI: /openapi.json); Ctrl-C stops", style="dim")
     if not app.state.keys:
         console.print("no API keys configured: reads only (set PIGTRACE_API_KEYS to allow writes)", style="dim")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

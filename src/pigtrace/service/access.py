@@ -81,8 +81,10 @@ class Warehouse:
         """Run ``hook`` in the writer thread after every write (the screening index rebuild)."""
         self._after_write.append(hook)
 
-    def submit(self, kind: str, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> tuple[Job, Future]:
-        """Queue ``work`` (called with a writing connection) behind earlier writes."""
+    def submit(self, kind: str, work: Callable[[duckdb.DuckDBPyConnection], Any],
+               refresh: bool = True) -> tuple[Job, Future]:
+        """Queue ``work`` (called with a writing connection) behind earlier writes; ``refresh``: the write
+        changes what the derived state reads (labels, findings), so rebuild it after."""
         if self.read_only:
             raise ReadOnlyService("this service was started with --read-only: it makes no changes")
         with self._lock:
@@ -91,11 +93,12 @@ class Warehouse:
             for old in sorted(self._jobs)[:-JOBS_KEPT]:
                 if self._jobs[old].state in ("done", "failed"):
                     del self._jobs[old]
-        return job, self._writer.submit(self._run, job, work)
+        return job, self._writer.submit(self._run, job, work, refresh)
 
-    def write(self, kind: str, work: Callable[[duckdb.DuckDBPyConnection], Any], timeout: float | None = None) -> Any:
+    def write(self, kind: str, work: Callable[[duckdb.DuckDBPyConnection], Any], timeout: float | None = None,
+              refresh: bool = True) -> Any:
         """Queue ``work`` and wait for its result (a short write such as a label import)."""
-        job, future = self.submit(kind, work)
+        job, future = self.submit(kind, work, refresh)
         future.result(timeout)
         if job.state == "failed":
             raise job.failure  # type: ignore[attr-defined]
@@ -104,7 +107,7 @@ class Warehouse:
     def job(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)
 
-    def _run(self, job: Job, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> None:
+    def _run(self, job: Job, work: Callable[[duckdb.DuckDBPyConnection], Any], refresh: bool) -> None:
         job.state = "running"
         cur = self._con.cursor()
         try:
@@ -122,7 +125,8 @@ class Warehouse:
             job.finished = datetime.now(timezone.utc)
         if job.state == "done":
             self.version += 1
-            self.refresh()
+            if refresh:
+                self.refresh()
 
     def refresh(self) -> None:
         """Rebuild what is derived from the warehouse (called at start and after each write)."""

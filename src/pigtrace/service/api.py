@@ -195,7 +195,7 @@ def create_case(body: CaseRequest, wh: Warehouse = Depends(warehouse)) -> Respon
         case_store.save_case(con, c)
         return {**c.as_dict(), "created": c.created}
 
-    return _json(wh.write("case", work), 201)
+    return _json(wh.write("case", work, refresh=False), 201)  # a saved case changes no screening answer
 
 
 @router.get("/findings", summary="Findings of the latest analysis, highest score first, paged")
