@@ -410,7 +410,9 @@ async function checkPage(address) {
   const risky = allowances.filter(x => x.risk === "high");
   const verdict = card("What we found", h("div", { class: "plain", id: "verdict" },
     allowances.length === 0 ? h("p", { class: "big" }, "No open permissions were found for this wallet.") :
-      h("p", { class: "big" }, `${allowances.length} open permission${allowances.length > 1 ? "s" : ""} let other addresses take tokens from this wallet` + (risky.length ? `; ${risky.length} of them look dangerous.` : ".")),
+      h("p", { class: "big" }, allowances.length === 1 ?
+        "1 open permission lets another address take tokens from this wallet" + (risky.length ? ", and it looks dangerous." : ".") :
+        `${allowances.length} open permissions let other addresses take tokens from this wallet` + (risky.length ? `; ${risky.length} of them look dangerous.` : ".")),
     allowances.length ? h("p", {}, `Money that could be taken right now: about ${usd(sum.value_at_risk_usd || 0)} USD.`) : null,
     sum.taken_by_others ? h("p", {}, `Tokens worth about ${usd(sum.taken_by_others_usd || 0)} USD were already taken out of this wallet by someone else.`) : null,
     h("p", { class: "muted" }, `Checked ${when(a.as_of)} from the transactions this service holds (up to ${when(a.data_until)}).`)));
