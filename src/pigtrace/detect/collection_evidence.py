@@ -44,6 +44,7 @@ VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
 MIN_VICTIM_USD = 10.0
 DOWNSTREAM_SHARE = 0.5  # a payment smaller than this is not a loss worth a victim finding
+SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
 
 
 class CollectionEvidence(Detector):
@@ -185,9 +186,14 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
     people too, and sent at least DOWNSTREAM_SHARE of what they sent to other found wallets: they pay the
     scam (a victim whose own wallet forwards what its exchange and its friends send it), so the victims'
     rule judges them, and the wallets they pay are not downstream of the scam but its start. (A deposit
-    wallet the scam has victims' exchanges pay gets nothing from people.)"""
-    return _found_flow(ctx, keys, found, "out", """n.svc_in >= 0.5 * n.in_usd AND EXISTS (
-        SELECT 1 FROM pt_cf_pair q WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)""")
+    wallet the scam has victims' exchanges pay gets nothing from people.) Not so a wallet that is the main
+    source of SPLIT_WAYS or more of the found wallets it pays: a victim pays into the scam's wallets, each
+    fed by many; a scam wallet splitting its takings feeds fresh wallets that hold little else."""
+    return _found_flow(ctx, keys, found, "out", f"""n.svc_in >= 0.5 * n.in_usd AND EXISTS (
+        SELECT 1 FROM pt_cf_pair q WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
+        AND (SELECT count(*) FROM pt_cf_pair q JOIN pt_cf_node d ON d.chain = q.chain AND d.address = q.dst
+             SEMI JOIN pt_ce_first s ON s.chain = q.chain AND s.address = q.dst
+             WHERE q.chain = k.chain AND q.src = k.address AND q.usd >= {DOWNSTREAM_SHARE} * d.in_usd) < {SPLIT_WAYS}""")
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
