@@ -47,7 +47,7 @@ def project_names(directory=DATA_DIR) -> frozenset[str]:
     path = directory / "url-projects.txt"
     if not path.exists():
         return frozenset()
-    return frozenset(w for w in path.read_text(encoding="utf-8").split() if not w.startswith("#"))
+    return frozenset(w for w in path.read_text(encoding="utf-8").splitlines() if w and not w.startswith("#"))
 
 
 @lru_cache(maxsize=1)
