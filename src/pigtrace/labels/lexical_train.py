@@ -2,7 +2,9 @@
 
 Examples come from ``url_corpus`` (only data the product may ship: MetaMask's and CryptoScamDB's scam hosts as
 positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the explorers'
-account name tags, MetaMask's allow and fuzzy lists and the brands' official domains as negatives). Logistic
+account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
+kind that scored highest among project sites, "spacexsafu"), MetaMask's allow and fuzzy lists and the brands'
+official domains as negatives). Logistic
 regression with an L2 penalty and class weights (balanced, then benign examples weighted ``NEGATIVE_WEIGHT``),
 fitted with SciPy's L-BFGS on a sparse matrix of hashed n-gram counts and the signal columns.
 """
@@ -28,6 +30,8 @@ def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
     neg = {h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"}
     neg |= set(mm["whitelist"]) | set(mm["fuzzylist"]) | {d for d in official if url_corpus.split_of(d) == "train"}
     neg |= {h for h in url_corpus.name_tag_hosts(src) if url_corpus.split_of(h) == "train"}
+    train_sites = [h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"]
+    neg |= set(url_corpus.token_name_hosts(src, [h.rsplit(".", 1)[-1] for h in train_sites]))
     pos -= neg
     hosts = sorted(pos) + sorted(neg)
     return hosts, np.r_[np.ones(len(pos)), np.zeros(len(neg))]

@@ -78,3 +78,22 @@ def name_tag_hosts(src: Path) -> list[str]:
                     if h:
                         out.setdefault(h, None)
     return list(out)
+
+
+def token_name_hosts(src: Path, tlds: list[str]) -> list[str]:
+    """Host names made of the names of labelled tokens ("SpaceX Safu" -> spacexsafu.<tld>), for tokens with no
+    website or a website of the ``train`` part; the top-level domain is drawn (by a hash of the name) from
+    ``tlds``, the project websites' own. Benign names of the same kind as the project sites."""
+    out = {}
+    with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["kind"] != "tokens" or not r["name_tag"]:
+                continue
+            if r["website"] and ((h := _host(r["website"])) is None or split_of(h) != "train"):
+                continue
+            name = re.sub(r"[^a-z0-9]", "", r["name_tag"].lower())
+            if not 4 <= len(name) <= 30 or "phish" in name:
+                continue
+            tld = tlds[hashlib.sha256(name.encode()).digest()[0] % len(tlds)]
+            out.setdefault(f"{name}.{tld}", None)
+    return list(out)
