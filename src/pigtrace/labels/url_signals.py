@@ -33,6 +33,7 @@ SIGNALS = {
 }
 _LEET = str.maketrans("013457", "oieast")
 _SPLIT = re.compile(r"[-_.]")
+_DIGIT = re.compile(r"[0-9]")
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +116,7 @@ def host_signals(host: str, brand_hit: str | None = None, projects: frozenset[st
             out["project_lure"] = joined
     if text.count("-") >= 2:
         out["many_hyphens"] = text
-    for w in words:
+    for w in words if _DIGIT.search(text) else ():
         if any(c.isdigit() for c in w) and any(c.isalpha() for c in w) and not w.isdigit():
             swapped = w.translate(_LEET)
             if swapped.isalpha() and swapped != w:

@@ -124,12 +124,14 @@ class UrlChecker:
         self.lure_long = [w for w in self.lure if len(w) >= 4]
         self.projects = project_names(directory)
         self._typos: dict[str, Brand | None] = {}
+        self._brand_memo: dict[str, str | None] = {}  # label -> brand_word's answer
         self._memo: dict[tuple[str, bool], tuple[Brand, str] | None] = {}  # label -> _match_label's answer
 
     def clear_caches(self) -> None:
         """Forget the answers kept from earlier batches (labels' look-alike matches, words' typo matches)."""
         self._memo.clear()
         self._typos.clear()
+        self._brand_memo.clear()
         name_labels.cache_clear()
 
     # --- lists ---------------------------------------------------------------------------------------------
@@ -263,12 +265,15 @@ class UrlChecker:
 
     def brand_word(self, host: str) -> str | None:
         """A brand's name anywhere in the host's names (generic ones too): a signal, not a verdict."""
+        memo = self._brand_memo
+        if len(memo) > 500_000:
+            memo.clear()
         for lab in name_labels(unicode_host(host))[:2]:
-            m = self.inside_re.search(skeleton(lab))
-            if m:
-                return m.group(0)
-            if lab in self.keyword:
-                return lab
+            if lab not in memo:
+                m = self.inside_re.search(skeleton(lab))
+                memo[lab] = m.group(0) if m else (lab if lab in self.keyword else None)
+            if memo[lab]:
+                return memo[lab]
         return None
 
     def signals(self, hosts: list[str]) -> list[dict[str, str]]:
