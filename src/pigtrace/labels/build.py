@@ -372,7 +372,8 @@ def build_all(src: str | Path, out: str | Path) -> dict:
         hand = {d for r in csv.DictReader(fh) for d in r["domains"].split()}
     write_brands(derive_brands(src, hand), out / "brands-derived.csv")
     lures = word_lists()
-    write_project_names(derive_project_names(src, lures["lure_words"] | lures["drainer_lures"]), out / "url-projects.txt")
+    projects = derive_project_names(src, lures["lure_words"] | lures["drainer_lures"])
+    write_project_names(projects, out / "url-projects.txt")
     project_names.cache_clear()
     brands.cache_clear()
     domains = sorted(build_domains(src, out), key=lambda r: (r["list"], r["domain"], r["pack"]))

@@ -3,8 +3,9 @@
 Used by the label build (``lexical_train``: fits the shipped lexical model) and by ``bench/urls.py`` (measures
 it). Positives are scam hosts of lists the product ships (MetaMask's block list, CryptoScamDB); negatives are
 the project websites of the Etherscan-family labels (dawsbot/eth-labels, MIT), the sites named in both label
-files' account name tags ("Curve.fi: Registry"), MetaMask's allow list and the brands' official domains. Project websites are split by a hash of their registrable domain, so a site and its
-subdomains fall on one side: ``train`` fits the model, ``tune`` chooses thresholds, ``test`` is held out.
+files' account name tags ("Curve.fi: Registry"), host names made of labelled tokens' names, MetaMask's allow list
+and the brands' official domains. Project websites are split by a hash of their registrable domain, so a site and
+its subdomains fall on one side: ``train`` fits the model, ``tune`` chooses thresholds, ``test`` is held out.
 """
 
 from __future__ import annotations
