@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pigtrace.cli import app
-from pigtrace.labels.hostnames import name_labels, registrable, skeleton, suffix
-from pigtrace.labels.url_signals import host_signals
-from pigtrace.labels.urls import THRESHOLD, check_urls
+from pigtrace.labels.hostnames import name_labels, parse_host, registrable, skeleton, suffix, word_pattern
+from pigtrace.labels.url_signals import host_signals, project_names
+from pigtrace.labels.urls import THRESHOLD, UrlChecker, check_urls
 
 FIX = Path(__file__).parent / "fixtures" / "urls_benign"
 
@@ -70,9 +70,13 @@ def test_skeleton_folds_tr39_confusables():
     ("abcdefghijklmnopqrstuvwxyz.com", "long_name", "abcdefghijklmnopqrstuvwxyz"),
     ("a.b.c.d.example.com", "deep_subdomain", "a.b.c.d.example.com"),
     ("102.220.160.214", "ip_host", "102.220.160.214"),
+    ("olas-proposal.com", "drainer_lure", "proposal"),
+    ("registersomething.xyz", "drainer_lure", "register"),  # a lure glued at the start of a name
+    ("voting-etherfi.com", "project_lure", "voting + etherfi"),
+    ("allocations-autonolas.xyz", "project_lure", "allocations + autonolas"),
 ])
 def test_each_signal(host, signal, detail):
-    sig = host_signals(host)
+    sig = host_signals(host, None, project_names())
     assert signal in sig, sig
     assert detail in sig[signal]
 
@@ -115,3 +119,46 @@ def test_real_project_websites_are_rarely_flagged():
     assert len(hosts) == 300
     assert not [r for r in res if r["verdict"] == "blocked"]
     assert len(flagged) <= 3, flagged  # 2 of 300 at the shipped threshold
+
+
+def test_project_name_with_a_drainer_lure_is_suspicious_and_says_why():
+    for url, words in (("olas-proposal.com", "proposal + olas"), ("treasury-degen.org", "treasury + degen")):
+        r = _one(url)
+        assert r["verdict"] == "suspicious", r
+        assert words in r["source"] and any("drainer lure" in s for s in r["signals"]), r
+    # projects name their own pages this way: glued words and a lure in a subdomain do not count
+    for host in ("flashstake.io", "stake.lido.fi", "celolaunch.io"):
+        assert "project_lure" not in host_signals(host, None, project_names()), host
+    assert "project_lure" not in host_signals("claim-your-rewards.site", None, project_names())  # no project
+
+
+def test_project_names_are_not_lure_or_ordinary_words():
+    names = project_names()
+    assert {"etherfi", "autonolas", "pendle", "uniswap"} <= names
+    assert not {"claim", "airdrop", "token", "finance", "crypto", "project"} & names
+    assert not [n for n in names if "phish" in n]
+
+
+def test_word_pattern_finds_what_a_longest_first_alternation_finds():
+    import re
+    words = ["uni", "uniswap", "unicorn", "swap", "pendle", "pend", "a"]
+    slow = re.compile("|".join(sorted(words, key=len, reverse=True)))
+    fast = re.compile(word_pattern(words))
+    for text in ("myuniswapx", "unicornpendle", "xpendx", "zzz", "a", "unisw", "swapuni"):
+        a, b = slow.search(text), fast.search(text)
+        assert (a and (a.start(), a.group(0))) == (b and (b.start(), b.group(0))), text
+
+
+def test_plain_url_fast_path_parses_like_the_full_parser():
+    assert parse_host("HTTPS://Example.COM:8080/Path?x=1#y") == ("example.com", "/Path")
+    assert parse_host("x.example.com.") == ("x.example.com", "/")
+    assert parse_host("a_b.example.com/p") == ("a_b.example.com", "/p")
+    assert parse_host("user@example.com") == ("example.com", "/")  # not plain: the full parser answers
+
+
+def test_answers_kept_between_batches_do_not_change_verdicts():
+    c = UrlChecker()
+    cold = c.check_batch(["hype-finance.com", "mycoinbasewallet.net"])
+    c.check_batch(["xn--fnance-hub-x2i.com", "binnance.com"])  # 'fіnance' folds to a stop word
+    warm = c.check_batch(["hype-finance.com", "mycoinbasewallet.net"])
+    assert [r["verdict"] for r in cold] == [r["verdict"] for r in warm] == ["unknown", "lookalike"]

@@ -11,12 +11,13 @@ names count only when disguised or next to a lure word (``*``), since many are o
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from pigtrace.errors import PigtraceError
 from pigtrace.labels.hostnames import name_labels, parse_host, registrable
-from pigtrace.labels.url_corpus import DAWSBOT
+from pigtrace.labels.url_corpus import BRIANLEECT, DAWSBOT
 
 _KINDS = {  # label-cloud category -> brand kind, strongest first
     "exchange": "exchange", "wallet-app": "wallet", "bridge": "bridge", "nft": "nft_market",
@@ -63,3 +64,63 @@ def write_brands(rows: list[dict], path: Path) -> None:
         w = csv.DictWriter(fh, fieldnames=["brand", "kind", "domains", "keywords"], lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+
+
+_BAD_LABELS = frozenset({"phish-hack", "heist", "exploit", "scam", "blocked", "ofac-sanctions-lists", "hack",
+                         "fake-phishing", "spam-token", "suspicious", "rug-pull", "upbit-hack"})
+_PROJECT_RE = re.compile(r"[a-z][a-z0-9]{3,19}")
+_NOT_PROJECTS = frozenset({"token", "tokens", "coin", "coins", "finance", "protocol", "network", "wallet", "swap",
+                           "exchange", "bridge", "contract", "deployer", "labs", "wrapped", "staked", "pool",
+                           "vault", "router", "proxy", "account", "multisig", "address", "deposit", "hot",
+                           "null", "burn", "dead", "test", "black", "white", "gold", "silver", "green",
+                           "blue", "token2", "classic", "dollar", "world", "people", "games", "game", "chain",
+                           "smart", "super", "money", "capital", "digital", "crypto", "global", "united",
+                           "first", "meta", "base", "safe", "moon", "baby", "doge", "shiba", "inu", "pepe",
+                           "trump", "elon", "project", "projects", "crypto", "cryptos", "official", "online",
+                           "app", "apps", "dapp", "dapps", "defi", "nft", "nfts", "web3", "home", "info", "team"})
+
+
+def derive_project_names(src: Path, lure_words: frozenset[str]) -> list[str]:
+    """Names of crypto projects in the Etherscan-family labels (dawsbot/eth-labels 2024, brianleect 2023, both
+    MIT): the first word of token names and of account name tags ("Balancer: Vault" -> balancer), label-cloud
+    slugs of projects ("ether-fi" -> etherfi) and the names of token websites. A word is kept when it is 4 to
+    20 letters, is no lure word and is not an ordinary word of many names (``_NOT_PROJECTS``, or inside more
+    than five other names). Read by ``url_signals``: a project's name joined with a drainer lure word."""
+    names: Counter[str] = Counter()
+
+    def add(text: str) -> None:
+        m = _PROJECT_RE.match(re.sub(r"[\s._-]", "", text.lower()))
+        if m and m.group(0) == re.sub(r"[\s._-]", "", text.lower()):
+            names[m.group(0)] += 1
+
+    with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["label"] in _BAD_LABELS or "phish" in r["name_tag"].lower():
+                continue
+            add(r["label"])
+            tag = r["name_tag"]
+            if tag:
+                add(tag.split(":")[0] if ":" in tag else tag.split()[0])
+            if r["website"]:
+                try:
+                    labels = name_labels(parse_host(r["website"])[0])
+                except PigtraceError:
+                    labels = ()
+                if labels:
+                    add(labels[0])
+    with open(src / BRIANLEECT, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if set(r["labels"].split(";")) & _BAD_LABELS or "phish" in r["name_tag"].lower():
+                continue
+            for s in r["labels"].split(";"):
+                add(s)
+            if ":" in r["name_tag"]:
+                add(r["name_tag"].split(":")[0])
+    words = [w for w in names if w not in _NOT_PROJECTS and w not in lure_words and not w.isdigit()]
+    short = [w for w in words if len(w) <= 8]
+    return sorted(w for w in words if sum(w in o for o in short if o != w) <= 5)
+
+
+def write_project_names(names: list[str], path: Path) -> None:
+    path.write_text("# crypto project names (pigtrace labels build, from the Etherscan-family labels; MIT)\n"
+                    + "\n".join(names) + "\n", encoding="utf-8")

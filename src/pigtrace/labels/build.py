@@ -26,8 +26,9 @@ from pigtrace.labels import attribution
 from pigtrace.labels.addressing import canonical, guess_network
 from pigtrace.labels.ofac import ASSET_NETWORK, read_sdn_addresses
 from pigtrace.labels.packs import DATA_DIR, DOMAIN_SCHEMA, LABEL_SCHEMA
-from pigtrace.labels.brandset import derive_brands, write_brands
+from pigtrace.labels.brandset import derive_brands, derive_project_names, write_brands, write_project_names
 from pigtrace.labels.lexical_train import train as train_lexical
+from pigtrace.labels.url_signals import project_names, word_lists
 from pigtrace.labels.urls import UrlChecker, brands, parse_host
 
 SOURCES = ("ofac-sdn", "forta-labelled-datasets", "etherscan-labels-brianleect", "eth-labels-dawsbot",
@@ -370,6 +371,10 @@ def build_all(src: str | Path, out: str | Path) -> dict:
     with open(out / "brands.csv", newline="", encoding="utf-8") as fh:
         hand = {d for r in csv.DictReader(fh) for d in r["domains"].split()}
     write_brands(derive_brands(src, hand), out / "brands-derived.csv")
+    lures = word_lists()
+    projects = derive_project_names(src, lures["lure_words"] | lures["drainer_lures"])
+    write_project_names(projects, out / "url-projects.txt")
+    project_names.cache_clear()
     brands.cache_clear()
     domains = sorted(build_domains(src, out), key=lambda r: (r["list"], r["domain"], r["pack"]))
     digest = _write(domains, DOMAIN_SCHEMA, out / "domains.parquet")

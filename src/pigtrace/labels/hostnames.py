@@ -22,6 +22,9 @@ from pigtrace.errors import PigtraceError
 
 _SCHEMES = {"http", "https", "ws", "wss", "ftp"}
 _LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+# The common case in one match: optional web scheme, a valid ASCII host name, optional port, path, query.
+_PLAIN_URL = re.compile(r"(?:(?:https?|wss?|ftp)://)?((?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+"
+                        r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)\.?(?::[0-9]{1,5})?(/[^?#\s]*)?(?:[?#]\S*)?", re.I)
 _PSL = PublicSuffixList()
 
 
@@ -32,6 +35,9 @@ class UrlError(PigtraceError):
 def parse_host(value: str) -> tuple[str, str]:
     """(ASCII host, path) of a URL or bare host name; raises UrlError naming the problem."""
     raw = (value or "").strip()
+    m = _PLAIN_URL.fullmatch(raw)
+    if m:
+        return m.group(1).lower(), m.group(2) or "/"
     if not raw:
         raise UrlError("empty URL")
     if any(c.isspace() for c in raw):
@@ -139,3 +145,27 @@ def skeleton(text: str) -> str:
         if a in s:
             s = s.replace(a, b)
     return s
+
+
+def word_pattern(words) -> str:
+    """One regular expression for many words, factored as a trie ("uni(?:corn|swap)"), so a search fails at the
+    first letter that no word continues with; at each position the longest word wins, as with an alternation
+    sorted longest first."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        end = "" in node
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if end:
+            return "(?:" + body + ")?" if len(alts) == 1 else body + "?"
+        return body
+
+    return build(trie)

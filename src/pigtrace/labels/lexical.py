@@ -1,7 +1,8 @@
 """The learned lexical model: character n-grams of the host and the named signals, logistic regression.
 
 Third step of ``check-url`` for a host no list knows, done for the whole batch at once: every host's character
-3-, 4- and 5-grams are hashed into ``BUCKETS`` weights with numpy (no loop per n-gram), the weights of its
+3-, 4- and 5-grams are hashed into ``BUCKETS`` weights with numpy over one byte stream of all the batch's hosts
+(no loop per host or n-gram), the weights of its
 signals (``url_signals``) are added, and the sum is the log-odds that the host is a scam site. The weights are
 fitted by ``lexical_train`` at label build time and shipped as ``data/labels/url-model.npz``.
 """
@@ -21,7 +22,7 @@ NGRAMS = (3, 4, 5)
 WIDTH = 64  # characters of a host read, from the right (the registrable domain and what is next to it)
 MODEL_FILE = "url-model.npz"
 _MULT = np.uint64(0x100000001B3)
-_SEEDS = {n: np.uint64(0xCBF29CE484222325 ^ n) for n in NGRAMS}
+_SEED = np.uint64(0xCBF29CE484222325)
 
 
 def host_text(host: str) -> str:
@@ -29,22 +30,27 @@ def host_text(host: str) -> str:
 
 
 def ngram_buckets(hosts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(buckets, valid): for each host, the bucket of every n-gram of ``host_text``, shape (hosts, grams)."""
+    """(rows, buckets): the bucket of every n-gram of every host's ``host_text``, and the host it belongs to.
+    The texts are hashed as one byte stream (FNV-style: xor a byte, multiply; the 4-gram hash extends the
+    3-gram's, the 5-gram the 4-gram's); grams that cross from one text into the next are dropped."""
     texts = [host_text(h).encode("utf-8", "replace")[: WIDTH + 2] for h in hosts]
-    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    codes = np.zeros((len(texts), WIDTH + 2), dtype=np.uint64)
-    flat = np.frombuffer(b"".join(t.ljust(WIDTH + 2, b"\0") for t in texts), dtype=np.uint8)
-    codes[:] = flat.reshape(len(texts), WIDTH + 2)
-    out_b, out_v = [], []
-    pos = np.arange(WIDTH + 2)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer(b"".join(texts), dtype=np.uint8).astype(np.uint64)
+    ends = np.cumsum(lens)
+    row_of = np.repeat(np.arange(len(texts)), lens)
+    end_of = ends[row_of]
+    pos = np.arange(codes.size)
+    rows, buckets = [], []
     with np.errstate(over="ignore"):
-        for n in NGRAMS:
-            h = np.full((len(texts), WIDTH + 3 - n), _SEEDS[n], dtype=np.uint64)
-            for j in range(n):  # FNV-style: xor the byte, multiply
-                h = (h ^ codes[:, j: WIDTH + 3 - n + j]) * _MULT
-            out_b.append((h >> np.uint64(20)) % np.uint64(BUCKETS))
-            out_v.append(pos[None, : WIDTH + 3 - n] + n <= lens[:, None])
-    return np.concatenate(out_b, axis=1).astype(np.int64), np.concatenate(out_v, axis=1)
+        h = np.full(codes.size, _SEED, dtype=np.uint64)
+        for j in range(NGRAMS[-1]):  # h[p] = hash of the (j+1)-gram starting at p
+            h = (h[: codes.size - j] ^ codes[j:]) * _MULT
+            n = j + 1
+            if n in NGRAMS:
+                ok = np.flatnonzero(pos[: h.size] + n <= end_of[: h.size])
+                rows.append(row_of[ok])
+                buckets.append(((h[ok] >> np.uint64(20)) % np.uint64(BUCKETS)).astype(np.int64))
+    return np.concatenate(rows), np.concatenate(buckets)
 
 
 def signal_matrix(signals: list[dict[str, str]]) -> np.ndarray:
@@ -66,8 +72,8 @@ class LexicalModel:
         """(n-gram log-odds, total score in 0..1) for each host."""
         if not hosts:
             return np.zeros(0), np.zeros(0)
-        b, v = ngram_buckets(hosts)
-        ngram = np.where(v, self.ngram_weights[b], 0.0).sum(axis=1)
+        rows, b = ngram_buckets(hosts)
+        ngram = np.bincount(rows, weights=self.ngram_weights[b], minlength=len(hosts))
         total = self.bias + ngram + signal_matrix(signals) @ self.signal_weights
         return ngram, 1.0 / (1.0 + np.exp(-total))
 

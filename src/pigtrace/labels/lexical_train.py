@@ -1,8 +1,11 @@
 """Fits the lexical model at label build time (``labels/build.py``) and writes ``url-model.npz``.
 
 Examples come from ``url_corpus`` (only data the product may ship: MetaMask's and CryptoScamDB's scam hosts as
-positives; the ``train`` part of the Etherscan-labelled project websites, MetaMask's allow and fuzzy lists and
-the brands' official domains as negatives). Logistic regression with an L2 penalty and balanced class weights,
+positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the explorers'
+account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
+kind that scored highest among project sites, "spacexsafu"), MetaMask's allow and fuzzy lists and the brands'
+official domains as negatives). Logistic
+regression with an L2 penalty and class weights (balanced, then benign examples weighted ``NEGATIVE_WEIGHT``),
 fitted with SciPy's L-BFGS on a sparse matrix of hashed n-gram counts and the signal columns.
 """
 
@@ -17,7 +20,8 @@ from pigtrace.labels import url_corpus
 from pigtrace.labels.lexical import BUCKETS, LexicalModel, ngram_buckets, signal_matrix
 from pigtrace.labels.url_signals import SIGNALS
 
-L2 = 3e-5  # penalty on the squared weights; the class-weighted loss is a mean over the examples
+L2 = 3e-4  # penalty on the squared weights (3e-5 before: n-grams outweighed the named signals)
+NEGATIVE_WEIGHT = 3.0  # benign examples count this much more than in a balanced fit: the verdict must be precise 
 
 
 def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
@@ -25,20 +29,22 @@ def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
     pos = set(mm["blacklist"]) | set(url_corpus.cryptoscamdb_hosts(src))
     neg = {h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"}
     neg |= set(mm["whitelist"]) | set(mm["fuzzylist"]) | {d for d in official if url_corpus.split_of(d) == "train"}
+    neg |= {h for h in url_corpus.name_tag_hosts(src) if url_corpus.split_of(h) == "train"}
+    train_sites = [h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"]
+    neg |= set(url_corpus.token_name_hosts(src, [h.rsplit(".", 1)[-1] for h in train_sites]))
     pos -= neg
     hosts = sorted(pos) + sorted(neg)
     return hosts, np.r_[np.ones(len(pos)), np.zeros(len(neg))]
 
 
 def design(hosts: list[str], signals: list[dict[str, str]]) -> sparse.csr_matrix:
-    b, v = ngram_buckets(hosts)
-    rows = np.broadcast_to(np.arange(len(hosts))[:, None], b.shape)[v]
-    grams = sparse.csr_matrix((np.ones(rows.size, dtype=np.float64), (rows, b[v])), shape=(len(hosts), BUCKETS))
+    rows, b = ngram_buckets(hosts)
+    grams = sparse.csr_matrix((np.ones(rows.size, dtype=np.float64), (rows, b)), shape=(len(hosts), BUCKETS))
     return sparse.hstack([grams, sparse.csr_matrix(signal_matrix(signals).astype(np.float64))], format="csr")
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray) -> LexicalModel:
-    weight = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean())) / len(y)
+    weight = np.where(y == 1, 0.5 / y.mean(), NEGATIVE_WEIGHT * 0.5 / (1 - y.mean())) / len(y)
     xt = x.T.tocsr()
 
     def loss(theta):

@@ -2,9 +2,10 @@
 
 Used by the label build (``lexical_train``: fits the shipped lexical model) and by ``bench/urls.py`` (measures
 it). Positives are scam hosts of lists the product ships (MetaMask's block list, CryptoScamDB); negatives are
-the project websites of the Etherscan-family labels (dawsbot/eth-labels, MIT), MetaMask's allow list and the
-brands' official domains. Project websites are split by a hash of their registrable domain, so a site and its
-subdomains fall on one side: ``train`` fits the model, ``tune`` chooses thresholds, ``test`` is held out.
+the project websites of the Etherscan-family labels (dawsbot/eth-labels, MIT), the sites named in both label
+files' account name tags ("Curve.fi: Registry"), host names made of labelled tokens' names, MetaMask's allow list
+and the brands' official domains. Project websites are split by a hash of their registrable domain, so a site and
+its subdomains fall on one side: ``train`` fits the model, ``tune`` chooses thresholds, ``test`` is held out.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from pigtrace.errors import PigtraceError
 from pigtrace.labels.hostnames import parse_host, registrable
 
 DAWSBOT = Path("eth-labels-dawsbot") / "eth_labels_2024.csv"
+BRIANLEECT = Path("etherscan-labels-brianleect") / "evm_explorer_labels_2023.csv"
 
 
 def split_of(host: str) -> str:
@@ -52,3 +55,46 @@ def metamask_lists(src: Path) -> dict[str, list[str]]:
 def cryptoscamdb_hosts(src: Path) -> list[str]:
     with open(src / "cryptoscamdb" / "cryptoscamdb_entries.csv", newline="", encoding="utf-8") as fh:
         return list(dict.fromkeys(h for r in csv.DictReader(fh) if (h := _host(r["url"] or r["name"]))))
+
+
+_TAG_DOMAIN = re.compile(r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|io|org|net|finance|fi|xyz|app|exchange|money|"
+                         r"network|co|ai|gg|so|cash|capital|market|trade|dev|tech|one|eth)\b")
+
+
+_BAD = ("phish", "heist", "exploit", "scam", "blocked")
+
+
+def name_tag_hosts(src: Path) -> list[str]:
+    """Project websites named in the explorers' account name tags ("Curve.fi: Registry" -> curve.fi), both
+    Etherscan-family label files, phishing/heist/exploit rows left out."""
+    out = {}
+    for path, col, lab in ((DAWSBOT, "name_tag", "label"), (BRIANLEECT, "name_tag", "labels")):
+        with open(src / path, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                tag = r[col].lower()
+                if not tag or "phish" in tag or "hack" in tag or any(b in r[lab] for b in _BAD):
+                    continue
+                for m in _TAG_DOMAIN.findall(tag):
+                    h = _host(m)
+                    if h:
+                        out.setdefault(h, None)
+    return list(out)
+
+
+def token_name_hosts(src: Path, tlds: list[str]) -> list[str]:
+    """Host names made of the names of labelled tokens ("SpaceX Safu" -> spacexsafu.<tld>), for tokens with no
+    website or a website of the ``train`` part; the top-level domain is drawn (by a hash of the name) from
+    ``tlds``, the project websites' own. Benign names of the same kind as the project sites."""
+    out = {}
+    with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["kind"] != "tokens" or not r["name_tag"]:
+                continue
+            if r["website"] and ((h := _host(r["website"])) is None or split_of(h) != "train"):
+                continue
+            name = re.sub(r"[^a-z0-9]", "", r["name_tag"].lower())
+            if not 4 <= len(name) <= 30 or "phish" in name:
+                continue
+            tld = tlds[hashlib.sha256(name.encode()).digest()[0] % len(tlds)]
+            out.setdefault(f"{name}.{tld}", None)
+    return list(out)

@@ -13,12 +13,14 @@ from functools import lru_cache
 
 import yaml
 
-from pigtrace.labels.hostnames import is_ip, name_labels, skeleton, unicode_host
+from pigtrace.labels.hostnames import is_ip, name_labels, skeleton, unicode_host, word_pattern
 from pigtrace.labels.packs import DATA_DIR
 
 # order = column order of the model's signal features; text = what a verdict says
 SIGNALS = {
     "lure_word": "lure word in the name",
+    "drainer_lure": "word of wallet-drainer phishing pages",
+    "project_lure": "a crypto project's name hyphenated with a drainer lure word",
     "abused_tld": "cheap or abused top-level domain",
     "free_hosting": "subdomain of a free hosting service",
     "many_hyphens": "several hyphenated words",
@@ -31,6 +33,7 @@ SIGNALS = {
 }
 _LEET = str.maketrans("013457", "oieast")
 _SPLIT = re.compile(r"[-_.]")
+_DIGIT = re.compile(r"[0-9]")
 
 
 @lru_cache(maxsize=1)
@@ -39,15 +42,45 @@ def word_lists() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in data.items()}
 
 
+@lru_cache(maxsize=4)
+def project_names(directory=DATA_DIR) -> frozenset[str]:
+    """Crypto project names (``url-projects.txt``, written by the label build: ``brandset``)."""
+    path = directory / "url-projects.txt"
+    if not path.exists():
+        return frozenset()
+    return frozenset(w for w in path.read_text(encoding="utf-8").splitlines() if w and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _drainer_re() -> re.Pattern:
+    """A drainer lure word at the start or the end of a joined name ("registersomnia", "ethenaclaim")."""
+    words = word_pattern(w for w in word_lists()["drainer_lures"] if len(w) >= 4)
+    return re.compile(rf"^(?:{words})s??(?=[a-z0-9]{{4}})|(?<=[a-z0-9]{{4}})(?:{words})s?$")
+
+
+def project_lure(label: str, projects: frozenset[str]) -> str | None:
+    """'lure + project' when the registrable name's hyphenated words hold a drainer lure word and a crypto
+    project's name ("voting-etherfi", "claim-pendle"); None otherwise. Glued forms ("flashstake") and a lure in a
+    subdomain ("stake.lido.fi") do not count: projects name their own sites that way."""
+    lures = word_lists()["drainer_lures"]
+    words = label.split("-")
+    found = [w for w in words if w in lures or (w.endswith("s") and w[:-1] in lures)]
+    if found:
+        for w in words:
+            if w not in found and w.rstrip("0123456789") in projects:
+                return f"{found[0]} + {w}"
+    return None
+
+
 @lru_cache(maxsize=1)
 def _lure_re() -> re.Pattern:
-    long_words = sorted((w for w in word_lists()["lure_words"] if len(w) >= 5), key=len, reverse=True)
-    return re.compile("|".join(long_words))
+    return re.compile(word_pattern(w for w in word_lists()["lure_words"] if len(w) >= 5))
 
 
-def host_signals(host: str, brand_hit: str | None = None) -> dict[str, str]:
+def host_signals(host: str, brand_hit: str | None = None, projects: frozenset[str] = frozenset()) -> dict[str, str]:
     """Signal id -> the detail that raised it (``{'lure_word': 'airdrop', 'free_hosting': 'pages.dev'}``).
-    ``brand_hit`` is a brand name found in the host by the brand matcher, if any."""
+    ``brand_hit`` is a brand name found in the host by the brand matcher, if any; ``projects`` the crypto
+    project names (``project_names``)."""
     out: dict[str, str] = {}
     if is_ip(host):
         return {"ip_host": host}
@@ -72,9 +105,18 @@ def host_signals(host: str, brand_hit: str | None = None) -> dict[str, str]:
         lure = m.group(0) if m else None
     if lure:
         out["lure_word"] = lure
+    drainer = next((w for w in words if w in lists["drainer_lures"]), None)
+    if drainer is None:
+        m = _drainer_re().search(text.replace("-", ""))
+        drainer = m.group(0) if m else None
+    if drainer:
+        out["drainer_lure"] = drainer
+        joined = project_lure(names[0], projects) if projects and names and "-" in names[0] else None
+        if joined:
+            out["project_lure"] = joined
     if text.count("-") >= 2:
         out["many_hyphens"] = text
-    for w in words:
+    for w in words if _DIGIT.search(text) else ():
         if any(c.isdigit() for c in w) and any(c.isalpha() for c in w) and not w.isdigit():
             swapped = w.translate(_LEET)
             if swapped.isalpha() and swapped != w:
