@@ -38,7 +38,8 @@ from pigtrace.detect.flow_evidence import collect, usd
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
 RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
 RING_MIN = 3
-LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its ring (a per-victim deposit wallet)
+LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its ring (a per-victim deposit wallet;
+# an exchange whose customer paid through it is one payer, not one per payment)
 VICTIM_SHARE = 0.2  # a payer is a victim when it sent the ring this share of all it sent ...
 VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
@@ -81,8 +82,7 @@ class CollectionEvidence(Detector):
         found = (p >= THRESHOLD) & near & ~down
         joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
-        lone = raw[:, cf.FEATURE_INDEX["payers"]] + raw[:, cf.FEATURE_INDEX["withdrawals"]] <= LONE_PAYERS
-        joined &= lone
+        joined &= _payers(con, keys, joined) <= LONE_PAYERS
         chosen = np.flatnonzero(found | joined)
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
@@ -179,6 +179,17 @@ def _candidates(con, name: str, keys: np.ndarray, rows: np.ndarray, p: np.ndarra
     con.register("pt_ce_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_ce_arrow")
     con.unregister("pt_ce_arrow")
+
+
+def _payers(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Distinct payers of the candidates at ``rows`` (an exchange or other service one payer, however many
+    payments its customers made through it); the others get 0."""
+    out = np.zeros(len(keys), dtype=np.int64)
+    _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
+    for i, n in con.execute("""SELECT k.i, count(DISTINCT q.src) FROM pt_ce_lone k
+                               JOIN pt_cf_pair q ON q.chain = k.chain AND q.dst = k.address GROUP BY k.i""").fetchall():
+        out[i] = n
+    return out
 
 
 def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
