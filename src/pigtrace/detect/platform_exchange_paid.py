@@ -21,6 +21,7 @@ EXCHANGE_FUNDED = 0.8
 MIN_PROFIT_USD = 1.0
 MAX_PROFIT_USD = 2000.0  # a share of a growing deposit: hundreds, at most a couple of thousand
 MIN_PAYOUT_VICTIMS = 2
+MAX_PAYOUT_FUNDERS = 5  # a wallet topped up by more of the sweepers' funders is nobody's payout wallet
 PAYOUT_FOCUS = 0.8
 
 
@@ -182,11 +183,16 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)),
+            -- a payout wallet gets its gas from its ring's funders; a wallet that many funders send small
+            -- native amounts to is a public one (on a 3.6M-transfer world one such wallet, with 586k payments
+            -- and 75 funders, made this query's join 37M rows)
             funded AS (
-                SELECT DISTINCT v.chain, v.src AS f, v.dst AS w FROM pt_value v
-                SEMI JOIN funders f ON f.chain = v.chain AND f.f = v.src
-                WHERE {gas_topup_sql("v")}
-                  AND NOT EXISTS (SELECT 1 FROM sweepers s WHERE s.chain = v.chain AND s.c = v.dst)),
+                SELECT chain, f, w FROM (
+                    SELECT DISTINCT v.chain, v.src AS f, v.dst AS w FROM pt_value v
+                    SEMI JOIN funders f ON f.chain = v.chain AND f.f = v.src
+                    WHERE {gas_topup_sql("v")} AND NOT {svc_dst}
+                      AND NOT EXISTS (SELECT 1 FROM sweepers s WHERE s.chain = v.chain AND s.c = v.dst))
+                QUALIFY count(*) OVER (PARTITION BY chain, w) <= {MAX_PAYOUT_FUNDERS}),
             topped AS (SELECT chain, f, c AS w FROM funders UNION SELECT chain, f, w FROM funded),
             -- what the funder's exchange-paid pattern wallets had been paid so far, over time
             so_far AS (
