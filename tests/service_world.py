@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from tests.cli_run import copy_warehouse
@@ -14,3 +15,10 @@ def service_app(template_db: Path, folder: Path, **options):
 
     db = copy_warehouse(template_db, folder)
     return create_app(str(db), index_now=True, **options), db
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

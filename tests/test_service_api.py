@@ -5,7 +5,6 @@ names the field."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 from pigtrace.cli.common import to_jsonable
 from pigtrace.labels.screen import screen
 from pigtrace.store.warehouse import connect
-from tests.service_world import API_KEY, service_app
+from tests.service_world import API_KEY, free_port, service_app
 
 KEY = {"X-API-Key": API_KEY}
 
@@ -174,17 +173,11 @@ def test_short_keys_are_refused(monkeypatch, analysed_template, tmp_path):
         service_app(analysed_template[1], tmp_path)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_listens_on_loopback_and_answers(analysed_template, tmp_path):
     from tests.cli_run import copy_warehouse
 
     db = copy_warehouse(analysed_template[1], tmp_path)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pigtrace", "serve", "--db", str(db), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from tests.service_world import API_KEY, service_app
+from tests.service_world import API_KEY, free_port, service_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,18 +22,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SHOTS = Path(os.environ.get("PIGTRACE_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")) / "pages"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(analysed_template, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("PIGTRACE_API_KEYS", API_KEY)
     app, db = service_app(analysed_template[1], tmp_path_factory.mktemp("pages"))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -98,11 +91,14 @@ def test_search_an_address_open_its_case_and_expand_a_node(site, browser):
     with app.state.warehouse.reader() as con:
         from pigtrace.trace.case import build_case
 
-        graph = build_case(con, victim).graph
+        case = build_case(con, victim)
+    graph = case.graph
     nodes = page.locator("#flowgraph .node")
     assert nodes.count() == len(graph["nodes"])
     assert page.locator(f'#flowgraph .node[data-address="{victim}"]').get_attribute("data-role") == "subject"
     assert page.locator("#timeline rect").count() >= 1 and page.locator(".sankey path").count() >= 1
+    tx = next(p["tx_hash"] for p in case.payments if p.get("tx_hash"))
+    assert page.locator(f'a[href="https://etherscan.io/tx/{tx}"]').count() >= 1  # the registry's explorer
     page.screenshot(path=str(SHOTS / "case.png"), full_page=True)
 
     collection = page.locator('#flowgraph .node[data-role="collection"]').first

@@ -26,6 +26,7 @@ from pigtrace.audit.tokens import has_table
 from pigtrace.labels.attribution import exchange_name
 from pigtrace.labels.exposure import FLAGGED_ROLES
 from pigtrace.labels.taxonomy import ABUSE_LABEL_SQL
+from pigtrace.store.warehouse import dict_rows
 
 TX_SHOWN = 10  # transaction hashes listed per flagged recipient
 
@@ -67,8 +68,7 @@ def flagged_payments(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at:
             FROM paid p JOIN flagged f ON f.address = p.to_address
             GROUP BY p.to_address ORDER BY usd DESC NULLS LAST, address""",
         [chain, owner, at, chain])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dict_rows(cur)
 
 
 def exchanges_reached(con: duckdb.DuckDBPyConnection, chain: str, owner: str, payers: list[str],
@@ -123,5 +123,4 @@ def taken_by_others(con: duckdb.DuckDBPyConnection, chain: str, owner: str, at: 
               AND coalesce(t.amount > 0, t.amount_text IS NOT NULL) AND coalesce(t.time <= ?, true)
             GROUP BY t.initiator, x.to_address, t.to_address, t.token
             ORDER BY usd DESC NULLS LAST, last_taken DESC, taker, via, to_address""", [chain, owner, at])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dict_rows(cur)

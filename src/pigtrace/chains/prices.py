@@ -29,6 +29,7 @@ from pigtrace.chains.addresses import normalize
 from pigtrace.chains.registry import NATIVE, assets, find_asset, get_chain
 from pigtrace.errors import InvalidAddress, PigtraceError
 from pigtrace.store.warehouse import atomic
+from pigtrace.store.warehouse import dict_rows
 
 COLUMNS = ("date", "asset", "usd")
 VALUED_KINDS = ("erc20", "trc20", "native")
@@ -172,5 +173,4 @@ def list_prices(con: duckdb.DuckDBPyConnection) -> list[dict]:
                        ).fetchone()[0]:
         return []
     cur = con.execute("SELECT day AS date, asset, chain, token, usd, source FROM prices ORDER BY day, chain, token")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dict_rows(cur)

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pigtrace.chains.addresses import chain_family, guess_chain, normalize
 from pigtrace.errors import InvalidAddress, PigtraceError
 from pigtrace.store.warehouse import atomic, register_tables
+from pigtrace.store.warehouse import dict_rows
 
 TABLES = {
     # cluster_id: the smallest address ref among the members (stable while the warehouse only grows).
@@ -56,15 +57,11 @@ def require_built(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return json.loads(row[0][0])
 
 
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
 
 def largest(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, Any]]:
     """The ``limit`` largest clusters: id, chain, size, how many members each heuristic joined, the first
     member (the one the id names) and a label some member carries."""
-    return _rows(con.execute(
+    return dict_rows(con.execute(
         """WITH top AS (
                SELECT cluster_id, any_value(chain) AS chain, count(*) AS size FROM clusters
                GROUP BY cluster_id ORDER BY size DESC, cluster_id LIMIT ?),
@@ -115,7 +112,7 @@ def resolve(con: duckdb.DuckDBPyConnection, address: str, chain: str | None) -> 
 def members(con: duckdb.DuckDBPyConnection, chain: str, address: str) -> list[dict[str, Any]]:
     """Every member of ``address``'s cluster with the heuristic that joined it, the address it was linked
     to and its labels; empty when no heuristic linked the address to another."""
-    return _rows(con.execute(
+    return dict_rows(con.execute(
         """WITH mine AS (SELECT cluster_id FROM clusters WHERE chain = ? AND address = ?)
            SELECT c.cluster_id, c.chain, c.address, c.heuristic, c.joined_via,
                   (SELECT string_agg(DISTINCT l.label, '; ' ORDER BY l.label) FROM labels l

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pigtrace.detect.base import Finding
+from pigtrace.store.warehouse import dict_rows
 
 MAX_EVIDENCE = 20
 
@@ -81,8 +82,7 @@ def item(row: dict[str, Any], note: str) -> dict[str, Any]:
 def rows(con, sql: str, params: list | None = None) -> list[dict[str, Any]]:
     """The result of ``sql`` as dicts (used only for flagged addresses, never for the whole ledger)."""
     cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dict_rows(cur)
 
 
 def transfer_item(row: dict[str, Any], note: str) -> dict[str, Any]:

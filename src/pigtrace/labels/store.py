@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from pigtrace.labels.packs import LABEL_COLUMNS, LABEL_SCHEMA
 from pigtrace.store.warehouse import atomic, register_tables
+from pigtrace.store.warehouse import dict_rows
 
 # An imported TagPack's header as written (title, creator, description, is_public, tag defaults; JSON) and,
 # when the pack came from one file, that file's text: `labels export` gives back what was imported.
@@ -58,8 +59,7 @@ def list_packs(con: duckdb.DuckDBPyConnection) -> list[dict]:
                   string_agg(DISTINCT chain, ',' ORDER BY chain) AS chains, max(lastmod) AS lastmod
            FROM labels GROUP BY pack ORDER BY origin, pack"""
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dict_rows(cur)
 
 
 def pack_rows(con: duckdb.DuckDBPyConnection, pack: str) -> list[dict]:

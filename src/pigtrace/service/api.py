@@ -43,6 +43,14 @@ def health(wh: Warehouse = Depends(warehouse), ix: ScreenIndex = Depends(index))
                   "screen_index": ix.status()})
 
 
+@router.get("/explorers", summary="Block-explorer page templates per chain: [transaction page, address page], "
+                                   "'{}' the hash or address (Tron hashes without 0x)")
+def explorers() -> Response:
+    from pigtrace.chains.registry import EXPLORERS
+
+    return _json({chain: list(pages) for chain, pages in EXPLORERS.items()})
+
+
 @router.get("/screen/{address}", summary="Screen one address: risk, reasons, labels, exposure")
 async def screen_one(address: str = AddressPath, chain: Optional[str] = Query(None, max_length=40),
                      hops: int = Query(DEFAULT_HOPS, ge=0, le=4), ix: ScreenIndex = Depends(index),

@@ -11,11 +11,8 @@ import duckdb
 
 from pigtrace.labels.screen import parse_one
 from pigtrace.service.errors import NotFound
+from pigtrace.store.warehouse import dict_rows
 
-
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -27,10 +24,10 @@ def profile(con: duckdb.DuckDBPyConnection, screened: dict) -> dict[str, Any]:
     """``screened`` (the address's screening answer) plus everything the warehouse knows about it."""
     address = screened["address"]
     out = dict(screened)
-    out["labels"] = _rows(con.execute(
+    out["labels"] = dict_rows(con.execute(
         """SELECT chain, label, category, abuse, concepts, actor, confidence, source, pack, origin, lastmod, tx_hash
            FROM labels WHERE address = ? ORDER BY pack, label""", [address]))
-    found = _rows(con.execute(
+    found = dict_rows(con.execute(
         """SELECT chain, role, typology, score, first_seen, last_seen, reasons, evidence, ring
            FROM findings WHERE address = ? ORDER BY score DESC, role""", [address]))
     for f in found:
@@ -54,12 +51,12 @@ def profile(con: duckdb.DuckDBPyConnection, screened: dict) -> dict[str, Any]:
                GROUP BY ALL""", [address]).fetchall()
         if cl:
             out["cluster"] = {"chain": cl[0][0], "cluster_id": cl[0][1], "members": cl[0][2]}
-    entity = _rows(con.execute("SELECT chain, kind, entity, source, category, score, reasons FROM entities "
+    entity = dict_rows(con.execute("SELECT chain, kind, entity, source, category, score, reasons FROM entities "
                                "WHERE address = ? ORDER BY score DESC LIMIT 1", [address])) if _has(con, "entities") else []
     if entity and isinstance(entity[0]["reasons"], str):
         entity[0]["reasons"] = json.loads(entity[0]["reasons"])
     out["entity"] = entity[0] if entity else None
-    out["activity"] = _rows(con.execute(
+    out["activity"] = dict_rows(con.execute(
         """SELECT chain, min(time) AS first_seen, max(time) AS last_seen,
                   count(*) FILTER (WHERE to_address = ?) AS transfers_in,
                   count(*) FILTER (WHERE from_address = ?) AS transfers_out,
@@ -77,7 +74,7 @@ def flows(con: duckdb.DuckDBPyConnection, raw: str, chain: Optional[str], limit:
         raise NotFound(f"{address}: not in the warehouse (no transfer, transaction or approval names it)")
     out: dict[str, Any] = {"address": address}
     for side, near, far in (("sent", "from_address", "to_address"), ("received", "to_address", "from_address")):
-        out[side] = _rows(con.execute(
+        out[side] = dict_rows(con.execute(
             f"""WITH pairs AS (
                     SELECT {far} AS address, round(coalesce(sum(usd), 0), 2) AS usd, count(*) AS transfers,
                            min(time) AS first, max(time) AS last
@@ -94,7 +91,7 @@ def findings_page(con: duckdb.DuckDBPyConnection, role: Optional[str], chain: Op
     where = "(? IS NULL OR role = ?) AND (? IS NULL OR chain = ?) AND score >= ?"
     args = [role, role, chain, chain, min_score]
     total = con.execute(f"SELECT count(*) FROM findings WHERE {where}", args).fetchall()[0][0]
-    items = _rows(con.execute(
+    items = dict_rows(con.execute(
         f"""SELECT chain, address, role, typology, score, first_seen, last_seen, reasons, ring FROM findings
             WHERE {where} ORDER BY score DESC, chain, address, role LIMIT ? OFFSET ?""", args + [limit, offset]))
     for f in items:

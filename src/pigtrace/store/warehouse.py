@@ -50,6 +50,12 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     return con
 
 
+def dict_rows(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The rows of an executed query as dicts by column name."""
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def avoid_wrong_results(con: duckdb.DuckDBPyConnection) -> None:
     """Turn off DuckDB optimizers known to return wrong rows on this warehouse's views. DuckDB 2.0's
     ``common_subplan`` merges the two halves of ``SELECT from_address FROM transfers UNION ALL SELECT

@@ -13,6 +13,7 @@ import duckdb
 
 from pigtrace.errors import PigtraceError
 from pigtrace.store.warehouse import atomic, register_tables
+from pigtrace.store.warehouse import dict_rows
 
 TABLES = {
     "cases": """
@@ -45,8 +46,7 @@ def list_cases(con: duckdb.DuckDBPyConnection) -> list[dict]:
         """SELECT id, created, chain, subject, subject_kind, method, basis, loss_usd, co_victims, cash_out_usd
            FROM cases ORDER BY id"""
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dict_rows(cur)
 
 
 def load_case(con: duckdb.DuckDBPyConnection, case_id: int) -> dict:

@@ -8,10 +8,7 @@ const ROLE_COLOURS = {
   held: "#757575", unknown: "#9e9e9e", scam_collection: "#c62828", scam_operator: "#8e24aa", cash_out: "#2e7d32",
   other: "#90a4ae",
 };
-const EXPLORERS = {
-  ethereum: "https://etherscan.io", bsc: "https://bscscan.com", polygon: "https://polygonscan.com",
-  arbitrum: "https://arbiscan.io", optimism: "https://optimistic.etherscan.io", base: "https://basescan.org",
-};
+let EXPLORERS = {};  // chain -> [transaction page, address page] from /v1/explorers (chains/registry.py)
 const main = document.getElementById("main");
 
 // ---------- small helpers ----------
@@ -43,9 +40,10 @@ function usd(v) {
 function short(a) { return a && a.length > 16 ? a.slice(0, 8) + "…" + a.slice(-6) : (a || ""); }
 function when(t) { return t ? String(t).replace("T", " ").slice(0, 16) : ""; }
 function explorer(chain, kind, value) {
-  if (chain === "tron") return `https://tronscan.org/#/${kind === "tx" ? "transaction" : "address"}/${value}`;
-  const base = EXPLORERS[chain];
-  return base ? `${base}/${kind}/${value}` : null;
+  const pages = EXPLORERS[chain];
+  if (!pages || !value) return null;
+  if (kind === "tx") return pages[0].replace("{}", chain === "tron" ? value.replace(/^0x/i, "") : value);
+  return pages[1].replace("{}", value);
 }
 function addrLink(a, label) { return h("a", { href: `/address/${a}`, class: "mono", "data-nav": "1" }, label || a); }
 function txLink(chain, tx) {
@@ -437,4 +435,4 @@ async function checkPage(address) {
   show(...parts);
 }
 
-route();
+fetch("/v1/explorers").then(r => r.ok ? r.json() : {}).catch(() => ({})).then(e => { EXPLORERS = e; route(); });
