@@ -11,6 +11,7 @@ import duckdb
 
 from pigtrace.detect.run import analyze
 from tests.test_detect_platform_worlds import (
+    deposit_account,
     benign_world,
     findings,
     otc_desk,
@@ -70,9 +71,12 @@ def test_a_deposit_account_with_a_little_scam_money_is_not_a_mule():
 def test_small_mule_with_exchange_gas_is_found_but_dust_is_not():
     """A mule's deposit account that got $30 of scam money and a gas top-up from the exchange before its
     sweep is nearly all scam money (the gas is not inflow): it is cash-out though under the usual $50
-    floor. An account that only got $5 from a scam wallet stays below the dust floor."""
+    floor. An account that only got $5 from a scam wallet stays below the dust floor. (The splitter gets
+    the $35 first: a wallet pays only money that reached it, and one that has passed all its scam money on
+    pays its own.)"""
     led, _truth = scam_world()
     t0 = timedelta(days=57)
+    led.transfer("pf_consolidation", "ln_split2", 35, at=t0 - timedelta(hours=1))
     led.transfer("ln_split2", "tiny_mule", 30, at=t0)
     led.transfer("binance_hot", "tiny_mule", 0.003, token="native", at=t0 + timedelta(hours=1))
     led.transfer("tiny_mule", "binance_hot", 30, at=t0 + timedelta(hours=2))
@@ -81,3 +85,26 @@ def test_small_mule_with_exchange_gas_is_found_but_dust_is_not():
     _, got = _run(led)
     assert "tiny_mule" in got["cash_out"]
     assert "dust_account" not in set().union(*got.values())
+
+
+def test_a_money_changers_own_deposit_is_not_cash_out_but_the_mule_it_paid_is():
+    """A wallet that launders and also does business (a money changer): customers pay it 4,000 over two
+    weeks, then 6,000 of scam money reaches it and leaves within two hours for a mule's deposit account;
+    two weeks later it banks 4,000 at its own exchange account. Whole-history shares (60% scam) and first in
+    first out (the customers' money came in first, so the banked 4,000 'is' scam money) both made the
+    changer's own account a mule's; the scam money had left before, so only the mule is cash-out."""
+    led, truth = scam_world()
+    for i in range(5):
+        c = f"customer{i}"
+        led.transfer("binance_hot", c, 2000, at=timedelta(days=28 + i))
+        led.transfer(c, "changer", 800, at=timedelta(days=30 + 3 * i))
+    t0 = timedelta(days=56)
+    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
+    led.transfer("ln_split2", "changer", 6000, at=t0)
+    led.transfer("changer", "changer_mule", 6000, at=t0 + timedelta(hours=2))
+    deposit_account(led, "changer_mule", "binance_hot", t0 + timedelta(hours=5))
+    led.transfer("changer", "changer_bank", 4000, at=t0 + timedelta(days=14))
+    deposit_account(led, "changer_bank", "binance_hot", t0 + timedelta(days=14, hours=3))
+    _, got = _run(led)
+    assert got["cash_out"] == truth["mules"] | {"changer_mule"}
+    assert "changer_bank" not in set().union(*got.values())

@@ -7,7 +7,7 @@ import duckdb
 import numpy as np
 
 from pigtrace.graph.build import build_flow_graph
-from pigtrace.graph.taint import haircut_taint, hop_distance
+from pigtrace.graph.taint import haircut_taint, hop_distance, scam_passed_first
 
 
 def _graph(edges):
@@ -55,3 +55,53 @@ def test_hop_distance_with_blocked_nodes():
     blocked[ids["x"]] = True
     d = hop_distance(g.adj, seeds, blocked)
     assert d[ids["d"]] == 3 and d[ids["x"]] == 1 and d[ids["y"]] == -1
+
+
+def _passed_first_by_hand(events):
+    """One wallet's events in time order, (time, is_out, usd, scam): what each outflow carries when scam
+    money leaves before the wallet's own."""
+    held, out = 0.0, []
+    for _t, is_out, usd, scam in sorted(events, key=lambda e: (e[0], e[1])):
+        if is_out:
+            out.append(min(usd, held))
+            held -= out[-1]
+        else:
+            held += scam
+    return out
+
+
+def test_scam_passed_first_matches_the_running_balance_and_conserves_scam_money():
+    """Random wallets: each outflow carries the scam money still held before it (Lindley recursion, as a
+    loop would); no wallet passes on more scam money than reached it, and one whose outflows after its
+    last inflow exceed what it holds passes all of it on."""
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n_in, n_out = int(rng.integers(0, 12)), int(rng.integers(1, 12))
+        in_w, out_w = rng.integers(0, 3, n_in), rng.integers(0, 3, n_out)
+        in_t, out_t = rng.integers(0, 50, n_in), rng.integers(0, 50, n_out)
+        in_scam = rng.choice([0.0, 10.0, 250.0], n_in) * rng.random(n_in)
+        out_usd = rng.uniform(1, 200, n_out)
+        got = scam_passed_first(in_w, in_t, in_scam, out_w, out_t, out_usd)
+        assert (got >= 0).all() and (got <= out_usd + 0.01).all()
+        for w in range(3):
+            ev = [(t, False, 0.0, s) for ww, t, s in zip(in_w, in_t, in_scam) if ww == w]
+            outs = [(t, True, u, 0.0) for ww, t, u in zip(out_w, out_t, out_usd) if ww == w]
+            want = _passed_first_by_hand(ev + outs)
+            mine = got[out_w == w]
+            order = np.argsort(out_t[out_w == w], kind="stable")
+            assert np.allclose(mine[order], want, atol=0.02)  # whole cents
+            assert mine.sum() <= in_scam[in_w == w].sum() + 0.01 * len(mine)
+
+
+def test_scam_passed_first_a_deposit_after_the_scam_money_left_carries_none():
+    """A money changer: customers' 4,000 first, then 6,000 of scam money passed on within the hour; the
+    4,000 it banks weeks later carries none (whole-history shares would charge it 60%), while a payment
+    made while scam money was still in the wallet carries it, even though the wallet had more money of its
+    own than that payment."""
+    w = ["changer"] * 3
+    got = scam_passed_first(w, [10, 20, 56], [0.0, 0.0, 6000.0], ["changer"] * 2, [57, 90], [6000.0, 4000.0])
+    assert got.tolist() == [6000.0, 0.0]
+    got = scam_passed_first(w, [10, 20, 56], [0.0, 0.0, 3000.0], ["changer"], [56], [3000.0])
+    assert got.tolist() == [3000.0]
+    assert scam_passed_first([], [], [], ["x"], [1], [5.0]).tolist() == [0.0]
+

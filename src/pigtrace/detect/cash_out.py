@@ -5,11 +5,16 @@ both sides) that took scam proceeds straight from scam wallets are the other exi
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+
 from pigtrace.detect import flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
+from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.laundering import VictimFedLaundering
+from pigtrace.graph.taint import scam_passed_first
 
 # A deposit account is a mule's when a real part of what it received is scam money: a quarter of its
 # inflow (an ordinary customer's account that once got a small tainted payment stays far below) and
@@ -54,10 +59,21 @@ class MuleDeposit(Detector):
             return []
         con = ctx.con
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
+            f"""CREATE OR REPLACE TEMP TABLE pt_mule_candidates AS
                 SELECT t.*, d.entity, d.sweeps, d.swept_usd FROM pt_taint t
                 JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
                 WHERE NOT t.seed AND t.share >= {MULE_SHARE} AND {flow_taint.enough_taint_sql("t")}"""
+        )
+        scam_in_passed_first(con, "pt_mule_candidates", "pt_mule_passed")
+        # the share and tainted inflow that remain when each payment is charged at most with the scam money
+        # its payer still held when it paid (see scam_in_passed_first)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
+                SELECT * REPLACE (n.tainted AS tainted_in, n.tainted / nullif(t.in_usd, 0) AS share)
+                FROM pt_mule_candidates t JOIN pt_mule_passed n USING (chain, address)
+                WHERE n.tainted >= {MULE_SHARE} * t.in_usd
+                  AND (n.tainted >= {MIN_TAINTED_USD} OR (n.tainted >= {flow_taint.PURE_SHARE} * t.in_usd
+                                                          AND n.tainted >= {flow_taint.DUST_USD}))"""
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
@@ -143,6 +159,54 @@ class OtcDesk(Detector):
             out.append(Finding(chain, addr, "cash_out", self.id, 0.8 if labelled else 0.6, first, last,
                                [self.help, why], ev.get((chain, addr), [])))
         return out
+
+
+def scam_in_passed_first(con, accounts: str, out: str) -> None:
+    """Write ``out`` (chain, address, tainted): for each address of ``accounts`` (a ``pt_taint`` selection),
+    the scam money it received, each payment charged with the scam money its payer still held when it
+    paid, scam money passed on first (graph.taint.scam_passed_first; what reached the payer counts at its
+    senders' proportional shares). A wallet that launders and also does ordinary business banks its
+    customers' takings at its own exchange account after the scam money it handled has gone on; the
+    whole-history share charges that deposit with 51-97% scam money. A collection wallet's payments are
+    all scam money (its victims' payments are what is traced). A swap converts the wallet's own money:
+    both its legs are left out of the payer's history; gas top-ups are burnt as fees, not money it pays on."""
+    payers = f"""(SELECT DISTINCT v.chain, v.src AS address FROM pt_value v
+                  SEMI JOIN {accounts} a ON a.chain = v.chain AND a.address = v.dst
+                  SEMI JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src AND u.share > 0 AND NOT u.seed)"""
+    ins = con.execute(
+        f"""SELECT v.chain || ':' || v.dst, epoch(v.time)::BIGINT, v.usd * coalesce(u.share, 0)
+            FROM pt_value v SEMI JOIN {payers} p ON p.chain = v.chain AND p.address = v.dst
+            ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
+            LEFT JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src
+            WHERE NOT {gas_topup_sql("v")}"""
+    ).fetchnumpy()
+    outs = con.execute(
+        f"""SELECT v.chain || ':' || v.src, epoch(v.time)::BIGINT, v.usd, v.chain, v.dst, u.share,
+                   EXISTS (SELECT 1 FROM {accounts} a WHERE a.chain = v.chain AND a.address = v.dst) AS to_account
+            FROM pt_value v SEMI JOIN {payers} p ON p.chain = v.chain AND p.address = v.src
+            ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.src
+            JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src"""
+    ).fetchnumpy()
+    i, o = list(ins.values()), list(outs.values())
+    usd_ = np.asarray(o[2], dtype=float)
+    held = scam_passed_first(np.asarray(i[0], dtype=object).astype(str), np.asarray(i[1]), np.asarray(i[2], dtype=float),
+                             np.asarray(o[0], dtype=object).astype(str), np.asarray(o[1]), usd_)
+    keep = np.asarray(o[6], dtype=bool)
+    tainted = held[keep]
+    con.register(f"{out}_arrow", pa.table({
+        "chain": pa.array(np.asarray(o[3], dtype=object)[keep].astype(str)),
+        "address": pa.array(np.asarray(o[4], dtype=object)[keep].astype(str)),
+        "tainted": pa.array(tainted, pa.float64())}))
+    # a collection wallet's payments count whole
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
+                    SELECT chain, address, sum(tainted) AS tainted FROM (
+                        SELECT chain, address, tainted FROM {out}_arrow
+                        UNION ALL
+                        SELECT v.chain, v.dst, v.usd FROM pt_value v
+                        SEMI JOIN {accounts} a ON a.chain = v.chain AND a.address = v.dst
+                        SEMI JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src AND u.seed)
+                    GROUP BY ALL""")
+    con.unregister(f"{out}_arrow")
 
 
 # victim_fed_laundering reads platform_payout's victims; the cash-out detectors read its collection wallets.

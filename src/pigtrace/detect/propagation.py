@@ -26,6 +26,7 @@ import numpy as np
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import usd
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
+from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, load_endpoints
 from pigtrace.trace.walk import Seeds, walk
 
@@ -86,7 +87,8 @@ class Propagation(Detector):
         launder = np.flatnonzero((out_traced >= MIN_USD) & (share >= MIN_SHARE) & ~skip & (ends.kind == NONE))
         cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
                 if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
-        cash = [c for c in cash if c[2] >= MIN_CASH_SHARE * max(in_total[c[0]], 1e-9)]
+        cash = _own_money_capped(store, cash, carried_e, carried_v, nodes)
+        cash = [c for c in cash if c[2] >= MIN_USD and c[2] >= MIN_CASH_SHARE * max(in_total[c[0]], 1e-9)]
         shown = _evidence_edges(store, carried_e, carried_v, launder, [c[0] for c in cash])
         detail = edge_rows(ctx.con, store, np.concatenate(list(shown.values())) if shown else np.zeros(0, np.int64))
         out = []
@@ -110,6 +112,44 @@ class Propagation(Detector):
                          f"collection wallets, {s:.0%} of all it received"],
                 evidence=_rows(store, shown.get(node), detail, "traced scam money arriving")))
         return out
+
+
+def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carried_v: np.ndarray,
+                      seeds: np.ndarray) -> list:
+    """``cash`` with each account's traced money recounted: a payment into it from a wallet other than a
+    collection wallet carries at most the traced money that wallet still held when it paid, traced money
+    passed on first (graph.taint.scam_passed_first). First in first out charges a money changer's deposit
+    of its customers' takings with the scam money that passed through it weeks before, because the
+    customers' money came in first. Both legs of a swap are the wallet's own money converted and are left
+    out of its history."""
+    if not cash:
+        return cash
+    nodes = np.array([c[0] for c in cash], dtype=np.int64)
+    into = np.isin(store.dst[carried_e], nodes)
+    e, v = carried_e[into], carried_v[into]
+    payer = store.src[e].astype(np.int64)
+    own = ~np.isin(payer, seeds)
+    capped = v.copy()
+    if own.any():
+        carried = np.zeros(store.n_edges)
+        carried[carried_e] = carried_v
+        wallets = np.unique(payer[own])
+        ins = _in_edges(store, wallets)
+        ins = ins[~np.isin(ins, store.link_get)]
+        first = store.out_ptr[wallets]
+        lens = store.out_ptr[wallets + 1] - first
+        outs = store.out_idx[np.repeat(first - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))].astype(np.int64)
+        outs = outs[~np.isin(outs, store.link_pay)]
+        held = scam_passed_first(store.dst[ins], store.time[ins], carried[ins], store.src[outs], store.time[outs],
+                                 np.nan_to_num(store.usd[outs]))
+        at = np.argsort(outs, kind="stable")
+        pos = np.minimum(np.searchsorted(outs[at], e[own]), max(len(outs) - 1, 0))
+        found = outs[at][pos] == e[own] if len(outs) else np.zeros(int(own.sum()), dtype=bool)
+        capped[own] = np.minimum(v[own], np.where(found, held[at][pos] if len(outs) else 0.0, 0.0))
+    before = np.bincount(store.dst[e], weights=v, minlength=store.n_nodes)
+    after = np.bincount(store.dst[e], weights=capped, minlength=store.n_nodes)
+    ratio = np.divide(after, before, out=np.ones(store.n_nodes), where=before > 0)
+    return [(node, kind, got * float(ratio[node]), first, last) for node, kind, got, first, last in cash]
 
 
 def _nodes(store: FlowStore, pairs: set[tuple[str, str]]) -> np.ndarray:

@@ -56,3 +56,54 @@ def hop_distance(adj: sp.csr_matrix, seeds: np.ndarray, blocked: np.ndarray | No
         dist[reached] = h
         frontier = reached
     return dist
+
+
+
+def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.ndarray, out_wallet: np.ndarray,
+                      out_time: np.ndarray, out_usd: np.ndarray) -> np.ndarray:
+    """Per outflow, the scam money it can carry when a wallet passes scam money on before any money of its
+    own: the least of its USD and the scam money the wallet still held just before it (what reached it,
+    less what it had paid out since: H_k = max(0, H_k-1 + in_k - out_k), the Lindley recursion).
+
+    A laundering wallet moves the ring's money on fast; when the same wallet also does ordinary business
+    (a money changer or trader who launders), a payment it makes after it has paid out at least all the
+    scam money it had received (say, banking its customers' takings at its own exchange account weeks
+    later) carries none, although whole-history shares and first in first out both charge it with scam
+    money. Nothing is lost: every scam dollar a wallet received is charged to some later payment of it
+    (or is still held). Events are keyed by wallet (any sortable ids); times are integers; an inflow at an
+    outflow's own time counts as before it. One sort and one running minimum over all wallets.
+
+    Money the ledger does not show arriving (a history that starts after the wallet was funded) counts as
+    the wallet's own: only scam money seen to arrive is passed on."""
+    out_usd = np.asarray(out_usd, dtype=np.float64)
+    n_out = len(out_usd)
+    if not n_out:
+        return np.zeros(0)
+    n_in = len(np.asarray(in_scam))
+    wallet = np.concatenate([np.asarray(in_wallet), np.asarray(out_wallet)])
+    _, w = np.unique(wallet, return_inverse=True)
+    time = np.concatenate([np.asarray(in_time, dtype=np.int64), np.asarray(out_time, dtype=np.int64)])
+    step = np.concatenate([np.asarray(in_scam, dtype=np.float64), -out_usd])
+    is_out = np.r_[np.zeros(n_in, dtype=bool), np.ones(n_out, dtype=bool)]
+    order = np.lexsort((is_out, time, w))
+    w, step = w[order], step[order]
+    starts = np.r_[0, np.flatnonzero(w[1:] != w[:-1]) + 1]
+    lens = np.diff(np.r_[starts, len(step)])
+    group = np.repeat(np.arange(len(starts)), lens)
+    # per wallet S_k = x_1 + ... + x_k and H_k = S_k - min(0, S_1..S_k), in whole cents (exact); the running
+    # minimum restarts at each wallet because each wallet's values are shifted below all earlier wallets'
+    cents = np.round(step * 100.0).astype(np.int64)
+    total = np.cumsum(cents)
+    s_k = total - np.repeat(total[starts] - cents[starts], lens)
+    hi = np.maximum(np.maximum.reduceat(s_k, starts), 0)
+    lo = np.minimum(np.minimum.reduceat(s_k, starts), 0)
+    shift = np.cumsum(np.r_[0, hi[1:] - lo[:-1] + 1])
+    running = np.minimum.accumulate(s_k - shift[group]) + shift[group]
+    held = (s_k - np.minimum(running, 0)) / 100.0
+    before = np.r_[0.0, held[:-1]]  # held just before each event
+    before[starts] = 0.0
+    paid = np.maximum(-step, 0.0)
+    carried = np.minimum(before, paid)
+    res = np.empty(len(step))
+    res[order] = carried
+    return res[n_in:]
