@@ -186,3 +186,53 @@ def test_shop_that_a_few_victims_paid_is_not_a_collection_wallet():
     led.transfer("side_shop", "side_supplier", 800, at=t0 + timedelta(days=1))
     _, got = _run(led)
     assert not {"side_shop", "side_supplier"} & set().union(*got.values())
+
+
+def test_a_chain_of_wallets_that_also_do_business_stays_laundering_in_time_order():
+    """Two money changers in a row, each with 4,000 of customers' money: 6,000 of scam money reaches the
+    first and leaves within the hour for the second, which passes it on to a mule within the hour. The
+    proportional trace dilutes at every such wallet (the first is 60% scam money over its history, so the
+    second gets 60% of 6,000 and is 36% scam money); in time order the second passed on the scam money whole
+    (60%), so both are laundering and the mule is cash-out; neither changer's own deposit, where each banks
+    its takings two weeks later, is."""
+    led, _truth = scam_world()
+    t0 = timedelta(days=56)
+    for name in ("changer_a", "changer_b"):
+        for i in range(4):
+            c = f"{name}_customer{i}"
+            led.transfer("binance_hot", c, 2000, at=timedelta(days=20 + i))
+            led.transfer(c, name, 1000, at=timedelta(days=30 + 3 * i))
+    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
+    led.transfer("ln_split2", "changer_a", 6000, at=t0)
+    led.transfer("changer_a", "changer_b", 6000, at=t0 + timedelta(minutes=40))
+    led.transfer("changer_b", "chain_mule", 6000, at=t0 + timedelta(minutes=80))
+    deposit_account(led, "chain_mule", "binance_hot", t0 + timedelta(hours=4))
+    for name in ("changer_a", "changer_b"):
+        led.transfer(name, f"{name}_bank", 4000, at=t0 + timedelta(days=14))
+        deposit_account(led, f"{name}_bank", "binance_hot", t0 + timedelta(days=14, hours=3))
+    _, got = _run(led)
+    assert {"changer_a", "changer_b"} <= got["laundering"]
+    assert "chain_mule" in got["cash_out"]
+    assert not {"changer_a_bank", "changer_b_bank"} & set().union(*got.values())
+
+
+def test_a_desk_shaped_wallet_fed_mostly_by_laundering_hops_is_laundering_not_a_desk():
+    """A wallet shared by the scam's hops (a dozen payers, a dozen payees, like an OTC desk) whose inflow
+    is nine tenths scam money, though none of it straight from a collection wallet: it serves the scam, not
+    ordinary customers, so the trace walks through it (laundering) instead of ending there (a desk's
+    cash-out); the mules it pays are cash-out."""
+    led, _truth = scam_world()
+    t0 = timedelta(days=57)
+    for i in range(10):
+        led.transfer("pf_platform", f"hb_hop{i}", 500 + 10 * i, at=t0 + timedelta(minutes=i))
+        led.transfer(f"hb_hop{i}", "hb_hub", 500 + 10 * i, at=t0 + timedelta(hours=1, minutes=i))
+    for i in range(2):
+        led.transfer("binance_hot", f"hb_customer{i}", 1000, at=t0 - timedelta(days=3))
+        led.transfer(f"hb_customer{i}", "hb_hub", 300, at=t0 - timedelta(days=2, hours=i))
+    for i in range(10):
+        led.transfer("hb_hub", f"hb_mule{i}", 500 + 10 * i, at=t0 + timedelta(hours=3, minutes=i))
+        deposit_account(led, f"hb_mule{i}", "binance_hot", t0 + timedelta(hours=6, minutes=i))
+    _, got = _run(led)
+    assert "hb_hub" in got["laundering"]
+    assert "hb_hub" not in got.get("cash_out", set())
+    assert {f"hb_mule{i}" for i in range(10)} <= got["cash_out"]

@@ -105,3 +105,12 @@ def test_scam_passed_first_a_deposit_after_the_scam_money_left_carries_none():
     assert got.tolist() == [3000.0]
     assert scam_passed_first([], [], [], ["x"], [1], [5.0]).tolist() == [0.0]
 
+
+
+def test_scam_passed_first_charges_a_payment_beyond_the_visible_history_at_the_fallback_share():
+    """A wallet whose history starts after it was funded pays 100 having received nothing the ledger
+    holds: with a fallback share of 0.8 that payment carries 80. The shortfall stays: the 50 it receives
+    next makes up part of it, so the 40 it then pays is beyond what it holds too and carries 32."""
+    got = scam_passed_first(["x"], [5], [0.0], ["x", "x"], [1, 6], [100.0, 40.0], in_usd=[50.0],
+                            out_share=[0.8, 0.8])
+    assert np.allclose(got, [80.0, 32.0])

@@ -5,16 +5,11 @@ both sides) that took scam proceeds straight from scam wallets are the other exi
 
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-
 from pigtrace.detect import flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
-from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.laundering import VictimFedLaundering
-from pigtrace.graph.taint import scam_passed_first
 
 # A deposit account is a mule's when a real part of what it received is scam money: a quarter of its
 # inflow (an ordinary customer's account that once got a small tainted payment stays far below) and
@@ -44,8 +39,9 @@ class MuleDeposit(Detector):
         "exchange hot wallet, labelled or recognised by its behaviour (it collects many deposit accounts' "
         "sweeps and pays many customers), so it is one exchange customer's deposit address, which the exchange "
         f"can identify and freeze; and at least {MULE_SHARE:.0%} of what it received traces back to scam "
-        "collection wallets through a proportional taint walk. Ordinary customers' deposit accounts, "
-        "savers' own accounts and the exchange's hot wallet itself are never flagged."
+        "collection wallets through a walk in time order (each wallet passes scam money on before its own). "
+        "Ordinary customers' deposit accounts, savers' own accounts and the exchange's hot wallet itself are "
+        "never flagged."
     )
     severity = "high"
     confidence = "medium"
@@ -58,22 +54,17 @@ class MuleDeposit(Detector):
         if not t.seeds.any():
             return []
         con = ctx.con
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_mule_candidates AS
-                SELECT t.*, d.entity, d.sweeps, d.swept_usd FROM pt_taint t
-                JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
-                WHERE NOT t.seed AND t.share >= {MULE_SHARE} AND {flow_taint.enough_taint_sql("t")}"""
-        )
-        scam_in_passed_first(con, "pt_mule_candidates", "pt_mule_passed")
-        # the share and tainted inflow that remain when each payment is charged at most with the scam money
-        # its payer still held when it paid (see scam_in_passed_first)
+        # the scam money in time order (flow_taint.passed_first_in): a payment carries at most the scam money
+        # its payer still held when it paid, so a wallet that also does business banking its own takings
+        # after the scam money has left is not a mule's payer
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
-                SELECT * REPLACE (n.tainted AS tainted_in, n.tainted / nullif(t.in_usd, 0) AS share)
-                FROM pt_mule_candidates t JOIN pt_mule_passed n USING (chain, address)
-                WHERE n.tainted >= {MULE_SHARE} * t.in_usd
-                  AND (n.tainted >= {MIN_TAINTED_USD} OR (n.tainted >= {flow_taint.PURE_SHARE} * t.in_usd
-                                                          AND n.tainted >= {flow_taint.DUST_USD}))"""
+                SELECT t.* REPLACE (t.passed_in AS tainted_in, t.passed_in / nullif(t.in_usd, 0) AS share),
+                       d.entity, d.sweeps, d.swept_usd
+                FROM pt_taint t JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
+                WHERE NOT t.seed AND t.passed_in >= {MULE_SHARE} * t.in_usd
+                  AND (t.passed_in >= {MIN_TAINTED_USD} OR (t.passed_in >= {flow_taint.PURE_SHARE} * t.in_usd
+                                                            AND t.passed_in >= {flow_taint.DUST_USD}))"""
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
@@ -159,54 +150,6 @@ class OtcDesk(Detector):
             out.append(Finding(chain, addr, "cash_out", self.id, 0.8 if labelled else 0.6, first, last,
                                [self.help, why], ev.get((chain, addr), [])))
         return out
-
-
-def scam_in_passed_first(con, accounts: str, out: str) -> None:
-    """Write ``out`` (chain, address, tainted): for each address of ``accounts`` (a ``pt_taint`` selection),
-    the scam money it received, each payment charged with the scam money its payer still held when it
-    paid, scam money passed on first (graph.taint.scam_passed_first; what reached the payer counts at its
-    senders' proportional shares). A wallet that launders and also does ordinary business banks its
-    customers' takings at its own exchange account after the scam money it handled has gone on; the
-    whole-history share charges that deposit with 51-97% scam money. A collection wallet's payments are
-    all scam money (its victims' payments are what is traced). A swap converts the wallet's own money:
-    both its legs are left out of the payer's history; gas top-ups are burnt as fees, not money it pays on."""
-    payers = f"""(SELECT DISTINCT v.chain, v.src AS address FROM pt_value v
-                  SEMI JOIN {accounts} a ON a.chain = v.chain AND a.address = v.dst
-                  SEMI JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src AND u.share > 0 AND NOT u.seed)"""
-    ins = con.execute(
-        f"""SELECT v.chain || ':' || v.dst, epoch(v.time)::BIGINT, v.usd * coalesce(u.share, 0)
-            FROM pt_value v SEMI JOIN {payers} p ON p.chain = v.chain AND p.address = v.dst
-            ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
-            LEFT JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src
-            WHERE NOT {gas_topup_sql("v")}"""
-    ).fetchnumpy()
-    outs = con.execute(
-        f"""SELECT v.chain || ':' || v.src, epoch(v.time)::BIGINT, v.usd, v.chain, v.dst, u.share,
-                   EXISTS (SELECT 1 FROM {accounts} a WHERE a.chain = v.chain AND a.address = v.dst) AS to_account
-            FROM pt_value v SEMI JOIN {payers} p ON p.chain = v.chain AND p.address = v.src
-            ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.src
-            JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src"""
-    ).fetchnumpy()
-    i, o = list(ins.values()), list(outs.values())
-    usd_ = np.asarray(o[2], dtype=float)
-    held = scam_passed_first(np.asarray(i[0], dtype=object).astype(str), np.asarray(i[1]), np.asarray(i[2], dtype=float),
-                             np.asarray(o[0], dtype=object).astype(str), np.asarray(o[1]), usd_)
-    keep = np.asarray(o[6], dtype=bool)
-    tainted = held[keep]
-    con.register(f"{out}_arrow", pa.table({
-        "chain": pa.array(np.asarray(o[3], dtype=object)[keep].astype(str)),
-        "address": pa.array(np.asarray(o[4], dtype=object)[keep].astype(str)),
-        "tainted": pa.array(tainted, pa.float64())}))
-    # a collection wallet's payments count whole
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
-                    SELECT chain, address, sum(tainted) AS tainted FROM (
-                        SELECT chain, address, tainted FROM {out}_arrow
-                        UNION ALL
-                        SELECT v.chain, v.dst, v.usd FROM pt_value v
-                        SEMI JOIN {accounts} a ON a.chain = v.chain AND a.address = v.dst
-                        SEMI JOIN pt_taint u ON u.chain = v.chain AND u.address = v.src AND u.seed)
-                    GROUP BY ALL""")
-    con.unregister(f"{out}_arrow")
 
 
 # victim_fed_laundering reads platform_payout's victims; the cash-out detectors read its collection wallets.

@@ -13,9 +13,15 @@ down a peel chain).
 
 The graph is the shared stage ``flow_graph`` (``pt_nodes``, ``pt_edges``; detect.stages). The walk starts
 from the findings the calling detector reads, so it is the caller's: the result lands in DuckDB as
-``pt_taint`` (chain, address, idx, share, tainted_in, in_usd, out_usd, in_degree, out_degree), with the
-seeds in ``pt_seeds`` and the known victims in ``pt_seed_victims``, for set-based SQL in that detector
-(rewritten for each caller from the walk remembered for the same seeds)."""
+``pt_taint`` (chain, address, idx, share, tainted_in, passed_in, in_usd, out_usd, in_degree,
+out_degree), with the seeds in ``pt_seeds`` and the known victims in ``pt_seed_victims``, for set-based SQL in that detector
+(rewritten for each caller from the walk remembered for the same seeds).
+
+Beside the haircut share, ``passed_in`` is the scam money each node received in time order, every wallet
+passing scam money on before money of its own (passed_first_in): a ring's money that passes a chain of
+wallets that also do ordinary business keeps its size, and what such a wallet pays after the scam money
+has left it (its own takings, banked at its exchange account) carries none. A desk-shaped wallet whose
+inflow is mostly scam money serves the scam and is walked through, not an end point."""
 
 from __future__ import annotations
 
@@ -28,10 +34,11 @@ from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.graph.build import FlowGraph, build_flow_graph
-from pigtrace.graph.taint import haircut_taint
+from pigtrace.graph.taint import haircut_taint, scam_passed_first
 
 HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
+DESK_SCAM_SHARE = 0.5  # a desk-shaped wallet whose inflow is at least this share scam money is walked through
 # Dust floor: below MIN_TAINTED_USD of scam money a wallet is judged only when nearly all it ever received
 # (PURE_SHARE) is scam money, and even then not below DUST_USD (poisoning dust, rounding).
 MIN_TAINTED_USD = 50.0
@@ -60,6 +67,7 @@ class Taint:
     sinks: np.ndarray
     share: np.ndarray
     tainted_in: np.ndarray
+    passed_in: np.ndarray  # scam money received in time order, scam money passed on first (passed_first_in)
 
 
 EDGES_SQL = f"""
@@ -122,11 +130,18 @@ def taint(ctx: AnalysisContext) -> Taint:
     # except a consolidation wallet, which gets most of its money straight from collection wallets.
     from_seeds = np.asarray(g.adj[seeds].sum(axis=0)).ravel()
     desk = (g.in_degree >= DESK_DEGREE) & (g.out_degree >= DESK_DEGREE) & ~seeds
-    sinks |= desk & (from_seeds < 0.5 * g.in_usd)
+    desk &= ~sinks & (from_seeds < 0.5 * g.in_usd)
+    sinks |= desk
     victim_fed = _victim_fed(g, victims, seeds | sinks)
     seeds = seeds | victim_fed
     share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
-    result = Taint(g, seeds, victim_fed, sinks, share, tainted_in)
+    # A desk-shaped wallet at least DESK_SCAM_SHARE of whose inflow is scam money serves the scam, not
+    # ordinary customers (a shared laundering wallet through which several rings' hops pass): walked through.
+    hub = desk & (share >= DESK_SCAM_SHARE)
+    if hub.any():
+        sinks &= ~hub
+        share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
+    result = Taint(g, seeds, victim_fed, sinks, share, tainted_in, passed_first_in(con, g, seeds, sinks, share, tainted_in))
     _publish(con, result, key, seeds_stored=True)
     fed = con.execute("SELECT chain, address FROM pt_taint WHERE victim_fed").fetchall()
     ctx.cache["taint"] = (key, result, key[0] | frozenset(fed))
@@ -143,7 +158,8 @@ def _publish(con, t: Taint, key, seeds_stored: bool = False) -> None:
     g = t.graph
     con.register("pt_taint_arrow", pa.table({
         "idx": np.arange(g.n, dtype=np.int64), "share": t.share, "tainted_in": t.tainted_in, "in_usd": g.in_usd,
-        "out_usd": g.out_usd, "in_degree": g.in_degree, "out_degree": g.out_degree, "seed": t.seeds,
+        "passed_in": t.passed_in, "out_usd": g.out_usd, "in_degree": g.in_degree, "out_degree": g.out_degree,
+        "seed": t.seeds,
         "victim_fed": t.victim_fed, "sink": t.sinks}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_taint AS
@@ -163,3 +179,45 @@ def _victim_fed(g: FlowGraph, victims: np.ndarray, excluded: np.ndarray) -> np.n
     payers = np.asarray((from_victims > 0).sum(axis=0)).ravel()
     return ((payers >= VICTIM_PAYERS) & (victim_usd >= VICTIM_FED * g.in_usd) & (victim_usd >= MIN_TAINTED_USD)
             & (g.out_usd >= SWEPT * g.in_usd) & ~victims & ~excluded)
+
+
+def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, share: np.ndarray,
+                    tainted_in: np.ndarray) -> np.ndarray:
+    """Per node, the scam money that reached it when the walk follows time order and every wallet passes
+    scam money on before money of its own (graph.taint.scam_passed_first), payment by payment: the
+    seeds' payments are all scam money; a wallet the haircut walk reached with more than dust passes on
+    what it still holds; sinks receive and pass nothing. Where the haircut walk dilutes a ring's money
+    at every wallet that also does ordinary business (the share of its whole history), so that a chain
+    of such wallets falls below any share, this walk passes the money on whole as long as it is still
+    in the wallet, and charges nothing to what the wallet pays after the scam money has left. Both legs
+    of a swap (a conversion of the wallet's own money) and gas top-ups are left out; a payment beyond what
+    the ledger shows the wallet holding is charged at its haircut share; repeated until no payment changes
+    (at most HOPS rounds)."""
+    walked = ~seeds & ~sinks & (tainted_in >= DUST_USD)
+    if not walked.any() and not seeds.any():
+        return np.zeros(g.n)
+    con.register("pt_passed_nodes_arrow", pa.table({"idx": np.flatnonzero(walked | seeds).astype(np.int64)}))
+    e = con.execute(
+        f"""WITH v AS (SELECT v.* FROM pt_value v
+                       ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
+                       ANTI JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
+                       WHERE NOT {gas_topup_sql("v")})
+            SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd
+            FROM v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
+            JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst
+            WHERE a.idx IN (SELECT idx FROM pt_passed_nodes_arrow) OR b.idx IN (SELECT idx FROM pt_passed_nodes_arrow)"""
+    ).fetchnumpy()
+    con.unregister("pt_passed_nodes_arrow")
+    src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)
+    t, usd = np.asarray(e["t"], dtype=np.int64), np.asarray(e["usd"], dtype=np.float64)
+    carried = np.where(seeds[src], usd, 0.0)
+    ins, outs = walked[dst], walked[src] & ~seeds[src]
+    for _ in range(HOPS):
+        new = carried.copy()
+        new[outs] = scam_passed_first(dst[ins], t[ins], carried[ins], src[outs], t[outs], usd[outs], usd[ins],
+                                      share[src[outs]])
+        done = np.allclose(new, carried, rtol=0.0, atol=0.01)
+        carried = new
+        if done:
+            break
+    return np.bincount(dst, weights=carried, minlength=g.n)

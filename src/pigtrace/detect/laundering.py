@@ -25,8 +25,9 @@ class Laundering(Detector):
     concept = "money_laundering"
     help = (
         "Laundering wallet: it received scam proceeds (traced forward from the collection wallets with a "
-        f"proportional 'haircut' taint, so busy services dilute rather than spread it), at least "
-        f"{MIN_SHARE:.0%} of everything it ever received came from the scam, and it passed at least "
+        f"proportional 'haircut' taint, so busy services dilute rather than spread it, or in time order with "
+        f"each wallet passing scam money on before its own), at least {MIN_SHARE:.0%} of everything it ever "
+        f"received came from the scam (by either trace), and it passed at least "
         f"{MIN_FORWARDED:.0%} of it on: consolidation (collects from several scam wallets), peel-chain hop "
         "(passes most on and peels off a little), splitter (fans out), or fast pass-through. Exchanges, DEX "
         "pools, bridges and exchange deposit accounts are end points, never laundering."
@@ -57,7 +58,8 @@ class Laundering(Detector):
                         WHERE e.d = t.idx AND u.share >= {MIN_SHARE}) AS tainted_senders,
                        (SELECT max(e.usd) FROM pt_edges e WHERE e.s = t.idx) / nullif(t.out_usd, 0) AS main_out
                 FROM pt_taint t
-                WHERE NOT t.seed AND NOT t.sink AND t.share >= {MIN_SHARE} AND {flow_taint.enough_taint_sql("t")}
+                WHERE NOT t.seed AND NOT t.sink AND {flow_taint.enough_taint_sql("t")}
+                  AND greatest(t.share, t.passed_in / nullif(t.in_usd, 0)) >= {MIN_SHARE}
                   AND t.out_usd >= {MIN_FORWARDED} * t.in_usd
                   AND NOT EXISTS (SELECT 1 FROM pt_known_victims k WHERE k.chain = t.chain
                                   AND k.address = t.address)"""
@@ -73,7 +75,8 @@ class Laundering(Detector):
                FROM i ASOF LEFT JOIN o ON i.chain = o.chain AND i.a = o.a AND o.time >= i.time GROUP BY ALL"""
         )
         rows = con.execute(
-            f"""SELECT l.chain, l.address, l.share, l.tainted_in, l.in_usd, l.out_usd, l.tainted_senders,
+            f"""SELECT l.chain, l.address, greatest(l.share, l.passed_in / nullif(l.in_usd, 0)),
+                      greatest(l.tainted_in, l.passed_in), l.in_usd, l.out_usd, l.tainted_senders,
                       l.out_degree, l.main_out, h.hold_h, s.first_in, s.last_out
                FROM pt_launder l LEFT JOIN pt_launder_hold h USING (chain, address)
                LEFT JOIN {seen_sql("pt_launder")} s USING (chain, address)"""

@@ -60,7 +60,8 @@ def hop_distance(adj: sp.csr_matrix, seeds: np.ndarray, blocked: np.ndarray | No
 
 
 def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.ndarray, out_wallet: np.ndarray,
-                      out_time: np.ndarray, out_usd: np.ndarray) -> np.ndarray:
+                      out_time: np.ndarray, out_usd: np.ndarray, in_usd: np.ndarray | None = None,
+                      out_share: np.ndarray | None = None) -> np.ndarray:
     """Per outflow, the scam money it can carry when a wallet passes scam money on before any money of its
     own: the least of its USD and the scam money the wallet still held just before it (what reached it,
     less what it had paid out since: H_k = max(0, H_k-1 + in_k - out_k), the Lindley recursion).
@@ -73,8 +74,11 @@ def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.nd
     (or is still held). Events are keyed by wallet (any sortable ids); times are integers; an inflow at an
     outflow's own time counts as before it. One sort and one running minimum over all wallets.
 
-    Money the ledger does not show arriving (a history that starts after the wallet was funded) counts as
-    the wallet's own: only scam money seen to arrive is passed on."""
+    With ``in_usd`` (each inflow's whole USD) and ``out_share`` (per outflow, a share to fall back on, say
+    the wallet's whole-history scam share), the part of an outflow beyond all the wallet had received less
+    all it had paid before (money the ledger does not show arriving: a history that starts after the
+    wallet was funded, prices that moved while it held a coin) is charged at that share; the shortfall is
+    not forgotten, so later inflows make it up before they count as the wallet's own money."""
     out_usd = np.asarray(out_usd, dtype=np.float64)
     n_out = len(out_usd)
     if not n_out:
@@ -104,6 +108,13 @@ def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.nd
     before[starts] = 0.0
     paid = np.maximum(-step, 0.0)
     carried = np.minimum(before, paid)
+    if in_usd is not None and out_share is not None:
+        flow = np.concatenate([np.asarray(in_usd, dtype=np.float64), -out_usd])[order]
+        total = np.cumsum(flow)
+        balance = total - flow - np.repeat(total[starts] - flow[starts], lens)  # all money, before each event
+        unexplained = np.maximum(0.0, paid - np.maximum(balance, 0.0))
+        share = np.concatenate([np.zeros(n_in), np.asarray(out_share, dtype=np.float64)])[order]
+        carried += np.minimum(paid - carried, unexplained) * share
     res = np.empty(len(step))
     res[order] = carried
     return res[n_in:]
