@@ -20,8 +20,7 @@ out_degree), with the seeds in ``pt_seeds`` and the known victims in ``pt_seed_v
 Beside the haircut share, ``passed_in`` is the scam money each node received in time order, every wallet
 passing scam money on before money of its own (passed_first_in): a ring's money that passes a chain of
 wallets that also do ordinary business keeps its size, and what such a wallet pays after the scam money
-has left it (its own takings, banked at its exchange account) carries none. A desk-shaped wallet whose
-inflow is mostly scam money serves the scam and is walked through, not an end point."""
+has left it (its own takings, banked at its exchange account) carries none."""
 
 from __future__ import annotations
 
@@ -38,7 +37,6 @@ from pigtrace.graph.taint import haircut_taint, scam_passed_first
 
 HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
-DESK_SCAM_SHARE = 0.5  # a desk-shaped wallet whose inflow is at least this share scam money is walked through
 # Dust floor: below MIN_TAINTED_USD of scam money a wallet is judged only when nearly all it ever received
 # (PURE_SHARE) is scam money, and even then not below DUST_USD (poisoning dust, rounding).
 MIN_TAINTED_USD = 50.0
@@ -130,17 +128,10 @@ def taint(ctx: AnalysisContext) -> Taint:
     # except a consolidation wallet, which gets most of its money straight from collection wallets.
     from_seeds = np.asarray(g.adj[seeds].sum(axis=0)).ravel()
     desk = (g.in_degree >= DESK_DEGREE) & (g.out_degree >= DESK_DEGREE) & ~seeds
-    desk &= ~sinks & (from_seeds < 0.5 * g.in_usd)
-    sinks |= desk
+    sinks |= desk & (from_seeds < 0.5 * g.in_usd)
     victim_fed = _victim_fed(g, victims, seeds | sinks)
     seeds = seeds | victim_fed
     share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
-    # A desk-shaped wallet at least DESK_SCAM_SHARE of whose inflow is scam money serves the scam, not
-    # ordinary customers (a shared laundering wallet through which several rings' hops pass): walked through.
-    hub = desk & (share >= DESK_SCAM_SHARE)
-    if hub.any():
-        sinks &= ~hub
-        share, tainted_in = haircut_taint(g, seeds, sinks, hops=HOPS)
     result = Taint(g, seeds, victim_fed, sinks, share, tainted_in, passed_first_in(con, g, seeds, sinks, share, tainted_in))
     _publish(con, result, key, seeds_stored=True)
     fed = con.execute("SELECT chain, address FROM pt_taint WHERE victim_fed").fetchall()
