@@ -174,7 +174,8 @@ def test_name_shape_values_on_hand_written_names():
     col = {name: j for j, (name, _, _) in enumerate(url_shape.SHAPES)}
     assert v[0, col["consonant_run"]] == 7 and v[0, col["letters"]] == 7 and v[0, col["vowel_share"]] == 0
     assert v[1, col["hyphens"]] == 1 and v[1, col["letters"]] == 13 and v[1, col["subdomains"]] == 1
-    assert v[2, col["digits"]] == 3 and v[2, col["digit_run"]] == 1 and v[2, col["consonant_run"]] == 2  # y counts as a vowel
+    # y counts as a vowel: the longest consonant run of kfoy9cuik3hf6ok is 'kf' or 'hf'
+    assert v[2, col["digits"]] == 3 and v[2, col["digit_run"]] == 1 and v[2, col["consonant_run"]] == 2
     assert v[3, col["digit_run"]] == 4 and v[3, col["digits"]] == 7  # a run stops at a hyphen
     assert v[4].tolist() == [0, 0, 0, 0, 0, 0, 0, 3]  # an empty name has only its subdomain count
     assert v[2, col["entropy"]] > v[1, col["entropy"]] > 2.5  # random letters spread wider than words
@@ -209,3 +210,15 @@ def test_sophos_hosts_are_model_positives_without_app_stores(tmp_path):
     hosts = set(sophos_hosts(tmp_path))
     assert "binance.vu" in hosts and "app.btccdn.vip" in hosts  # a domain and a URL's host
     assert not hosts & {"apps.apple.com", "play.google.com", "twitter.com"}
+
+
+def test_name_shape_words_of_a_batch_are_those_of_each_host():
+    from pigtrace.labels import url_shape
+    from pigtrace.labels.lexical import model, shape_of
+    hosts = ["x7k2qzvbt9w.com", "voting-etherfi.com", "app.uniswap.org", "a.b.c.example.io", "102.220.160.214"]
+    vals, cols = shape_of(hosts)
+    w = model().shape_weights
+    for at_least in (0.5, -100.0):
+        batch = url_shape.describe_batch(vals, cols, w, at_least)
+        assert batch == [url_shape.describe(vals[k], cols[k], w, at_least) for k in range(len(hosts))]
+    assert vals[3, [n for n, _, _ in url_shape.SHAPES].index("subdomains")] == 3

@@ -68,12 +68,10 @@ def signal_matrix(signals: list[dict[str, str]]) -> np.ndarray:
 def shape_of(hosts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(values, columns) of ``url_shape`` for each host: its registrable name (the whole host for an IP) and
     the subdomain levels above it."""
-    names, depths = [], np.zeros(len(hosts))
-    for i, h in enumerate(hosts):
-        labels = name_labels(h) if not is_ip(h) else (h,)
-        names.append(labels[0] if labels else h)
-        depths[i] = max(len(labels) - 1, 0)
-    vals = url_shape.values(names, depths)
+    labels = [name_labels(h) if not is_ip(h) else (h,) for h in hosts]
+    names = [lab[0] if lab else h for lab, h in zip(labels, hosts)]
+    depths = np.fromiter((len(lab) for lab in labels), dtype=np.float64, count=len(hosts))
+    vals = url_shape.values(names, np.maximum(depths - 1, 0))
     return vals, url_shape.columns(vals)
 
 

@@ -1,8 +1,8 @@
 """Fits the lexical model at label build time (``labels/build.py``) and writes ``url-model.npz``.
 
 Examples come from ``url_corpus`` (only data the product may ship: MetaMask's, CryptoScamDB's and Sophos X-Ops's
-scam hosts as positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the explorers'
-account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
+scam hosts as positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the
+explorers' account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
 kind that scored highest among project sites, "spacexsafu"), MetaMask's allow and fuzzy lists and the brands'
 official domains as negatives). Logistic
 regression with an L2 penalty and class weights (balanced, then benign examples weighted ``NEGATIVE_WEIGHT``),

@@ -108,3 +108,18 @@ def describe(vals_row: np.ndarray, cols_row: np.ndarray, weights: np.ndarray, at
         if w >= at_least:
             out.append(f"name shape: {text.format(v=vals_row[j])} ({w:+.1f} log-odds)")
     return out
+
+
+def describe_batch(vals: np.ndarray, cols: np.ndarray, weights: np.ndarray, at_least: float = 0.5) -> list[list[str]]:
+    """``describe`` for every host of a batch: one pass over the (host, feature) pairs that qualify, each text
+    formatted once per distinct value."""
+    out: list[list[str]] = [[] for _ in range(len(vals))]
+    rows, feats = np.nonzero(weights[cols] >= at_least)
+    memo: dict[tuple[int, int, float], str] = {}
+    for r, j, c, v in zip(rows.tolist(), feats.tolist(), cols[rows, feats].tolist(), vals[rows, feats].tolist()):
+        key = (j, c, v)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = (f"name shape: {SHAPES[j][2].format(v=v)} ({float(weights[c]):+.1f} log-odds)")
+        out[r].append(text)
+    return out

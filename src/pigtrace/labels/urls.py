@@ -30,9 +30,9 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
-from pigtrace.labels.hostnames import (UrlError, is_ip, name_labels, parse_host, registrable, skeleton, unicode_host,
-                                      word_pattern)
 from pigtrace.labels import url_shape
+from pigtrace.labels.hostnames import (UrlError, _idna_decoded, is_ip, name_labels, parse_host, registrable, skeleton,
+                                      unicode_host, word_pattern)
 from pigtrace.labels.lexical import model, shape_of
 from pigtrace.labels.packs import DATA_DIR, read_domains
 from pigtrace.labels.url_signals import describe, host_signals, project_names, word_lists
@@ -138,6 +138,7 @@ class UrlChecker:
         self._typos.clear()
         self._brand_memo.clear()
         name_labels.cache_clear()
+        _idna_decoded.cache_clear()
 
     # --- lists ---------------------------------------------------------------------------------------------
 
@@ -301,9 +302,8 @@ class UrlChecker:
             shape = shape_of(hosts)
             m = model()
             learned, scores = m.parts(hosts, signals, shape)
-            pushed = (m.shape_weights[shape[1]] >= SHAPE_WORDS).any(axis=1).tolist()
-            for k, ((i, host), sig, score, lp) in enumerate(zip(todo, signals, scores.tolist(), learned.tolist())):
-                extra = url_shape.describe(shape[0][k], shape[1][k], m.shape_weights, SHAPE_WORDS) if pushed[k] else []
+            shape_words = url_shape.describe_batch(shape[0], shape[1], m.shape_weights, SHAPE_WORDS)
+            for (i, host), sig, score, lp, extra in zip(todo, signals, scores.tolist(), learned.tolist(), shape_words):
                 results[i] = self._verdict(values[i], host, sig, score, lp, typos, extra)
         return results  # type: ignore[return-value]
 
