@@ -8,8 +8,8 @@ Verdicts, in the order they win:
                bridges, MetaTrader and brokers, MetaMask's protected domains): typosquat (edit distance over the
                brand set, ``rapidfuzz``), homoglyphs and punycode (TR39 skeleton), extra or swapped words
                ("trust-wallet", "wallet-trustt"), the brand's name under another TLD or inside another name;
-``suspicious`` no brand matched, but the learned score (``lexical``: character n-grams and the signals of
-               ``url_signals``) is at least ``THRESHOLD``, or the name hyphenates a crypto project's name with a
+``suspicious`` no brand matched, but the learned score (``lexical``: character n-grams, the signals of
+               ``url_signals`` and the name-shape bins of ``url_shape``) is at least ``THRESHOLD``, or the name hyphenates a crypto project's name with a
                drainer lure word (the ``project_lure`` signal: "voting-etherfi");
 ``unknown``    nothing matched. Malformed input gets verdict ``error`` with the reason.
 A checked host that no list decides carries ``score`` (0..1) and ``signals`` (plain words). The lists and
