@@ -1,6 +1,6 @@
 """Website checks on real data: recall on new phishing domains, false positives on project sites, speed.
 
-Usage: python bench/urls.py PATH_TO_SCAMSNIFFER [--data ../shared/data] [--sample N]
+Usage: python bench/urls.py PATH_TO_SCAMSNIFFER [--data ../shared/data] [--sample N] [--sweep]
 
 PATH_TO_SCAMSNIFFER is the folder holding ScamSniffer's ``scamsniffer_blacklist_first_seen.csv.gz`` (GPL-3.0,
 evaluation only: read here, never shipped, nothing trained on it). Recall is the share of its phishing
@@ -9,6 +9,8 @@ thresholds are chosen on the years before 2026 and the 2026 figure is the one th
 the project websites of the Etherscan-family labels (``--data``) that are flagged, on the ``tune`` and the held-out
 ``test`` part of the split the model was trained with (``pigtrace.labels.url_corpus``); sites that are a brand's
 official domain (allowed by definition) are left out and counted. Throughput: URLs per second, one batch.
+``--sweep`` prints, for a range of thresholds, the false positives on ``tune`` and the recall of the years before
+2026 only (never ``test`` or 2026): what a threshold is chosen on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from pathlib import Path
 
 from pigtrace.labels.url_corpus import project_websites, split_of
+from pigtrace.labels.url_signals import SIGNALS
 from pigtrace.labels.urls import check_urls, checker
 
 FLAGGED = {"blocked", "lookalike", "suspicious"}
@@ -49,7 +52,10 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--sample", type=int, default=0, help="check at most N domains per year (0: all)")
     ap.add_argument("--show", type=int, default=0, help="print N missed 2026 domains and N false positives")
+    ap.add_argument("--sweep", action="store_true", help="thresholds against tune and the years before 2026 only")
     args = ap.parse_args()
+    if args.sweep:
+        return sweep(args)
     rng = random.Random(7)
     by_year = scamsniffer_domains(args.scamsniffer)
     checker()  # indexes and model loaded once, as a screening service would
@@ -90,6 +96,34 @@ def main() -> int:
         print("missed 2026:", *rng.sample(missed, min(args.show, len(missed))), sep="\n  ")
         print("false positives (test):", *(f"{x['url']}: {x['verdict']} {x.get('source')}"
                                           for x in fps[: args.show]), sep="\n  ")
+    return 0
+
+
+def _flag_at(results: list[dict], t: float) -> list[bool]:
+    """Whether each result would be flagged at threshold ``t`` (lists, look-alikes and the project + lure rule
+    do not depend on it)."""
+    rule = SIGNALS["project_lure"]
+    return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= t
+            or any(s.startswith(rule) for s in r.get("signals", ())) for r in results]
+
+
+def sweep(args) -> int:
+    by_year = scamsniffer_domains(args.scamsniffer)
+    rng = random.Random(7)
+    years = {}
+    for year in sorted(y for y in by_year if y < "2026"):
+        doms = by_year[year]
+        if args.sample and len(doms) > args.sample:
+            doms = rng.sample(doms, args.sample)
+        years[year] = check_urls(doms)
+    sites = [s for s in project_websites(args.data) if split_of(s) == "tune"]
+    tune = [r for r in check_urls(sites)
+            if not (r["verdict"] == "allowed" and str(r.get("source", "")).startswith("official"))]
+    print(f"threshold  tune false positives (of {len(tune):,})  recall by year first listed (before 2026)")
+    for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.97, 0.98, 0.99):
+        fp = sum(_flag_at(tune, t))
+        rec = "  ".join(f"{y}: {sum(_flag_at(res, t)) / max(len(res), 1):.3f}" for y, res in years.items())
+        print(f"  {t:<8} {fp:>4} ({fp / max(len(tune), 1):.2%})   {rec}")
     return 0
 
 

@@ -125,7 +125,8 @@ def test_project_name_with_a_drainer_lure_is_suspicious_and_says_why():
     for url, words in (("olas-proposal.com", "proposal + olas"), ("treasury-degen.org", "treasury + degen")):
         r = _one(url)
         assert r["verdict"] == "suspicious", r
-        assert words in r["source"] and any("drainer lure" in s for s in r["signals"]), r
+        # the source names the rule, or the model when the score alone is over the threshold; the signals say why
+        assert words in r["source"] + " ".join(r["signals"]) and any("drainer lure" in s for s in r["signals"]), r
     # projects name their own pages this way: glued words and a lure in a subdomain do not count
     for host in ("flashstake.io", "stake.lido.fi", "celolaunch.io"):
         assert "project_lure" not in host_signals(host, None, project_names()), host
@@ -162,3 +163,62 @@ def test_answers_kept_between_batches_do_not_change_verdicts():
     c.check_batch(["xn--fnance-hub-x2i.com", "binnance.com"])  # 'fіnance' folds to a stop word
     warm = c.check_batch(["hype-finance.com", "mycoinbasewallet.net"])
     assert [r["verdict"] for r in cold] == [r["verdict"] for r in warm] == ["unknown", "lookalike"]
+
+
+def test_name_shape_values_on_hand_written_names():
+    import numpy as np
+
+    from pigtrace.labels import url_shape
+    names = ["czqmxtj", "voting-etherfi", "kfoy9cuik3hf6ok", "abc123-4567", ""]
+    v = url_shape.values(names, np.array([0, 1, 2, 0, 3]))
+    col = {name: j for j, (name, _, _) in enumerate(url_shape.SHAPES)}
+    assert v[0, col["consonant_run"]] == 7 and v[0, col["letters"]] == 7 and v[0, col["vowel_share"]] == 0
+    assert v[1, col["hyphens"]] == 1 and v[1, col["letters"]] == 13 and v[1, col["subdomains"]] == 1
+    # y counts as a vowel: the longest consonant run of kfoy9cuik3hf6ok is 'kf' or 'hf'
+    assert v[2, col["digits"]] == 3 and v[2, col["digit_run"]] == 1 and v[2, col["consonant_run"]] == 2
+    assert v[3, col["digit_run"]] == 4 and v[3, col["digits"]] == 7  # a run stops at a hyphen
+    assert v[4].tolist() == [0, 0, 0, 0, 0, 0, 0, 3]  # an empty name has only its subdomain count
+    assert v[2, col["entropy"]] > v[1, col["entropy"]] > 2.5  # random letters spread wider than words
+    cols = url_shape.columns(v)
+    assert cols.shape == (5, len(url_shape.SHAPES)) and cols.max() < url_shape.WIDTH
+    names_of = url_shape.bin_names()
+    assert names_of[cols[0, col["consonant_run"]]] == "consonant_run>4"
+    assert names_of[cols[1, col["hyphens"]]] == "hyphens<=1"
+
+
+def test_name_shape_is_named_in_the_signals_when_it_pushes_the_score():
+    from pigtrace.labels import url_shape
+    from pigtrace.labels.lexical import model, shape_of
+    vals, cols = shape_of(["x7k2qzvbt9w.com"])
+    weights = model().shape_weights
+    words = url_shape.describe(vals[0], cols[0], weights, at_least=-100.0)  # every feature, whatever its weight
+    assert len(words) == len(url_shape.SHAPES)
+    assert "consonants in a row: 5" in " ".join(words) and all("log-odds" in w for w in words)
+    r = _one("x7k2qzvbt9w.com")
+    named = [s for s in r["signals"] if s.startswith("name shape:")]
+    pushed = [w for w in words if float(w.rsplit("(", 1)[1].split()[0]) >= 0.5]
+    assert named == pushed  # only the bins that add half a log-odds or more are named
+
+
+def test_sophos_hosts_are_model_positives_without_app_stores(tmp_path):
+    import shutil
+
+    from pigtrace.labels.url_corpus import sophos_hosts
+    (tmp_path / "sophos-iocs").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "labels_sophos_iocs" / "sophos_scam_iocs.csv",
+                tmp_path / "sophos-iocs")
+    hosts = set(sophos_hosts(tmp_path))
+    assert "binance.vu" in hosts and "app.btccdn.vip" in hosts  # a domain and a URL's host
+    assert not hosts & {"apps.apple.com", "play.google.com", "twitter.com"}
+
+
+def test_name_shape_words_of_a_batch_are_those_of_each_host():
+    from pigtrace.labels import url_shape
+    from pigtrace.labels.lexical import model, shape_of
+    hosts = ["x7k2qzvbt9w.com", "voting-etherfi.com", "app.uniswap.org", "a.b.c.example.io", "102.220.160.214"]
+    vals, cols = shape_of(hosts)
+    w = model().shape_weights
+    for at_least in (0.5, -100.0):
+        batch = url_shape.describe_batch(vals, cols, w, at_least)
+        assert batch == [url_shape.describe(vals[k], cols[k], w, at_least) for k in range(len(hosts))]
+    assert vals[3, [n for n, _, _ in url_shape.SHAPES].index("subdomains")] == 3

@@ -106,6 +106,12 @@ def unicode_host(host: str) -> str:
     """Punycode labels decoded (``xn--mtamask-7gg.io`` -> the Unicode form)."""
     if "xn--" not in host:
         return host
+    return _idna_decoded(host)
+
+
+@lru_cache(maxsize=100_000)
+def _idna_decoded(host: str) -> str:
+    """A punycode host decoded once per batch, however many checks ask (``unicode_host``)."""
     try:
         return host.encode("ascii").decode("idna")
     except UnicodeError:

@@ -3,17 +3,20 @@
 Third step of ``check-url`` for a host no list knows, done for the whole batch at once: every host's character
 3-, 4- and 5-grams are hashed into ``BUCKETS`` weights with numpy over one byte stream of all the batch's hosts
 (no loop per host or n-gram), the weights of its
-signals (``url_signals``) are added, and the sum is the log-odds that the host is a scam site. The weights are
+signals (``url_signals``) and of its registrable name's shape bins (``url_shape``) are added, and the sum is the
+log-odds that the host is a scam site. The weights are
 fitted by ``lexical_train`` at label build time and shipped as ``data/labels/url-model.npz``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from pigtrace.labels import url_shape
+from pigtrace.labels.hostnames import is_ip, name_labels
 from pigtrace.labels.packs import DATA_DIR
 from pigtrace.labels.url_signals import SIGNALS
 
@@ -62,30 +65,47 @@ def signal_matrix(signals: list[dict[str, str]]) -> np.ndarray:
     return m
 
 
+def shape_of(hosts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(values, columns) of ``url_shape`` for each host: its registrable name (the whole host for an IP) and
+    the subdomain levels above it."""
+    labels = [name_labels(h) if not is_ip(h) else (h,) for h in hosts]
+    names = [lab[0] if lab else h for lab, h in zip(labels, hosts)]
+    depths = np.fromiter((len(lab) for lab in labels), dtype=np.float64, count=len(hosts))
+    vals = url_shape.values(names, np.maximum(depths - 1, 0))
+    return vals, url_shape.columns(vals)
+
+
 @dataclass(frozen=True)
 class LexicalModel:
     ngram_weights: np.ndarray  # (BUCKETS,)
     signal_weights: np.ndarray  # (len(SIGNALS),)
     bias: float
+    shape_weights: np.ndarray = field(default_factory=lambda: np.zeros(url_shape.WIDTH, dtype=np.float32))
 
-    def parts(self, hosts: list[str], signals: list[dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-        """(n-gram log-odds, total score in 0..1) for each host."""
+    def parts(self, hosts: list[str], signals: list[dict[str, str]],
+              shape: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(n-gram log-odds, total score in 0..1) for each host; ``shape`` is ``shape_of(hosts)`` if the caller
+        has it already."""
         if not hosts:
             return np.zeros(0), np.zeros(0)
         rows, b = ngram_buckets(hosts)
         ngram = np.bincount(rows, weights=self.ngram_weights[b], minlength=len(hosts))
-        total = self.bias + ngram + signal_matrix(signals) @ self.signal_weights
+        cols = (shape or shape_of(hosts))[1]
+        total = self.bias + ngram + signal_matrix(signals) @ self.signal_weights + self.shape_weights[cols].sum(axis=1)
         return ngram, 1.0 / (1.0 + np.exp(-total))
 
     def save(self, path) -> None:
         np.savez_compressed(path, ngram=self.ngram_weights.astype(np.float16),
                             signals=self.signal_weights.astype(np.float32), bias=np.float32(self.bias),
-                            signal_names=np.array(list(SIGNALS)))
+                            signal_names=np.array(list(SIGNALS)), shape=self.shape_weights.astype(np.float32),
+                            shape_names=np.array(url_shape.bin_names()))
 
 
 @lru_cache(maxsize=1)
 def model() -> LexicalModel:
     with np.load(DATA_DIR / MODEL_FILE) as z:
-        if list(z["signal_names"]) != list(SIGNALS):
+        shapes = list(z["shape_names"]) if "shape_names" in z.files else []
+        if list(z["signal_names"]) != list(SIGNALS) or shapes != url_shape.bin_names():
             raise RuntimeError(f"{MODEL_FILE} was fitted with other signals; rebuild the label packs")
-        return LexicalModel(z["ngram"].astype(np.float32), z["signals"].astype(np.float32), float(z["bias"]))
+        return LexicalModel(z["ngram"].astype(np.float32), z["signals"].astype(np.float32), float(z["bias"]),
+                            z["shape"].astype(np.float32))

@@ -1,12 +1,13 @@
 """Fits the lexical model at label build time (``labels/build.py``) and writes ``url-model.npz``.
 
-Examples come from ``url_corpus`` (only data the product may ship: MetaMask's and CryptoScamDB's scam hosts as
-positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the explorers'
-account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
+Examples come from ``url_corpus`` (only data the product may ship: MetaMask's, CryptoScamDB's and Sophos X-Ops's
+scam hosts as positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the
+explorers' account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
 kind that scored highest among project sites, "spacexsafu"), MetaMask's allow and fuzzy lists and the brands'
 official domains as negatives). Logistic
 regression with an L2 penalty and class weights (balanced, then benign examples weighted ``NEGATIVE_WEIGHT``),
-fitted with SciPy's L-BFGS on a sparse matrix of hashed n-gram counts and the signal columns.
+fitted with SciPy's L-BFGS on a sparse matrix of hashed n-gram counts, the signal columns and the name-shape bins
+(``url_shape``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 from scipy import optimize, sparse
 
 from pigtrace.labels import url_corpus
-from pigtrace.labels.lexical import BUCKETS, LexicalModel, ngram_buckets, signal_matrix
+from pigtrace.labels import url_shape
+from pigtrace.labels.lexical import BUCKETS, LexicalModel, ngram_buckets, shape_of, signal_matrix
 from pigtrace.labels.url_signals import SIGNALS
 
 L2 = 3e-4  # penalty on the squared weights (3e-5 before: n-grams outweighed the named signals)
@@ -26,7 +28,7 @@ NEGATIVE_WEIGHT = 3.0  # benign examples count this much more than in a balanced
 
 def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
     mm = url_corpus.metamask_lists(src)
-    pos = set(mm["blacklist"]) | set(url_corpus.cryptoscamdb_hosts(src))
+    pos = set(mm["blacklist"]) | set(url_corpus.cryptoscamdb_hosts(src)) | set(url_corpus.sophos_hosts(src))
     neg = {h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"}
     neg |= set(mm["whitelist"]) | set(mm["fuzzylist"]) | {d for d in official if url_corpus.split_of(d) == "train"}
     neg |= {h for h in url_corpus.name_tag_hosts(src) if url_corpus.split_of(h) == "train"}
@@ -40,7 +42,10 @@ def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
 def design(hosts: list[str], signals: list[dict[str, str]]) -> sparse.csr_matrix:
     rows, b = ngram_buckets(hosts)
     grams = sparse.csr_matrix((np.ones(rows.size, dtype=np.float64), (rows, b)), shape=(len(hosts), BUCKETS))
-    return sparse.hstack([grams, sparse.csr_matrix(signal_matrix(signals).astype(np.float64))], format="csr")
+    cols = shape_of(hosts)[1]
+    shape = sparse.csr_matrix((np.ones(cols.size), (np.repeat(np.arange(len(hosts)), cols.shape[1]), cols.ravel())),
+                              shape=(len(hosts), url_shape.WIDTH))
+    return sparse.hstack([grams, sparse.csr_matrix(signal_matrix(signals).astype(np.float64)), shape], format="csr")
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray) -> LexicalModel:
@@ -58,7 +63,9 @@ def fit(x: sparse.csr_matrix, y: np.ndarray) -> LexicalModel:
     res = optimize.minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B",
                             options={"maxiter": 300})
     w = res.x[:-1]
-    return LexicalModel(w[:BUCKETS].astype(np.float32), w[BUCKETS:].astype(np.float32), float(res.x[-1]))
+    k = BUCKETS + len(SIGNALS)
+    return LexicalModel(w[:BUCKETS].astype(np.float32), w[BUCKETS:k].astype(np.float32), float(res.x[-1]),
+                        w[k:].astype(np.float32))
 
 
 def train(src: Path, out: Path, checker) -> dict:
@@ -69,4 +76,5 @@ def train(src: Path, out: Path, checker) -> dict:
     m = fit(design(hosts, signals), y)
     m.save(out / "url-model.npz")
     return {"positives": int(y.sum()), "negatives": int(len(y) - y.sum()),
-            "signal_weights": {k: round(float(w), 3) for k, w in zip(SIGNALS, m.signal_weights)}}
+            "signal_weights": {k: round(float(w), 3) for k, w in zip(SIGNALS, m.signal_weights)},
+            "shape_weights": {k: round(float(w), 3) for k, w in zip(url_shape.bin_names(), m.shape_weights)}}

@@ -1,7 +1,8 @@
 """Where the website model's examples come from, and how they are split.
 
 Used by the label build (``lexical_train``: fits the shipped lexical model) and by ``bench/urls.py`` (measures
-it). Positives are scam hosts of lists the product ships (MetaMask's block list, CryptoScamDB); negatives are
+it). Positives are scam hosts of lists the product ships (MetaMask's block list, CryptoScamDB, Sophos X-Ops's
+pig-butchering and DeFi-mining IOCs); negatives are
 the project websites of the Etherscan-family labels (dawsbot/eth-labels, MIT), the sites named in both label
 files' account name tags ("Curve.fi: Registry"), host names made of labelled tokens' names, MetaMask's allow list
 and the brands' official domains. Project websites are split by a hash of their registrable domain, so a site and
@@ -55,6 +56,20 @@ def metamask_lists(src: Path) -> dict[str, list[str]]:
 def cryptoscamdb_hosts(src: Path) -> list[str]:
     with open(src / "cryptoscamdb" / "cryptoscamdb_entries.csv", newline="", encoding="utf-8") as fh:
         return list(dict.fromkeys(h for r in csv.DictReader(fh) if (h := _host(r["url"] or r["name"]))))
+
+
+_APP_STORES = {"apps.apple.com", "play.google.com", "twitter.com", "x.com", "t.me"}
+
+
+def sophos_hosts(src: Path) -> list[str]:
+    """Hosts of Sophos X-Ops's domain and URL indicators (fake trading apps' sites, CryptoRom and DeFi-mining
+    scam sites); a URL on an app store or social site names the app or account, not a scam host."""
+    out = {}
+    with open(src / "sophos-iocs" / "sophos_scam_iocs.csv", newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["indicator_type"] in ("domain", "url") and (h := _host(r["value"])) and h not in _APP_STORES:
+                out.setdefault(h, None)
+    return list(out)
 
 
 _TAG_DOMAIN = re.compile(r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|io|org|net|finance|fi|xyz|app|exchange|money|"

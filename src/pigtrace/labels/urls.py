@@ -8,8 +8,8 @@ Verdicts, in the order they win:
                bridges, MetaTrader and brokers, MetaMask's protected domains): typosquat (edit distance over the
                brand set, ``rapidfuzz``), homoglyphs and punycode (TR39 skeleton), extra or swapped words
                ("trust-wallet", "wallet-trustt"), the brand's name under another TLD or inside another name;
-``suspicious`` no brand matched, but the learned score (``lexical``: character n-grams and the signals of
-               ``url_signals``) is at least ``THRESHOLD``, or the name hyphenates a crypto project's name with a
+``suspicious`` no brand matched, but the learned score (``lexical``: character n-grams, the signals of
+               ``url_signals`` and the name-shape bins of ``url_shape``) is at least ``THRESHOLD``, or the name hyphenates a crypto project's name with a
                drainer lure word (the ``project_lure`` signal: "voting-etherfi");
 ``unknown``    nothing matched. Malformed input gets verdict ``error`` with the reason.
 A checked host that no list decides carries ``score`` (0..1) and ``signals`` (plain words). The lists and
@@ -30,16 +30,18 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
-from pigtrace.labels.hostnames import (UrlError, is_ip, name_labels, parse_host, registrable, skeleton, unicode_host,
-                                      word_pattern)
-from pigtrace.labels.lexical import model
+from pigtrace.labels import url_shape
+from pigtrace.labels.hostnames import (UrlError, _idna_decoded, is_ip, name_labels, parse_host, registrable, skeleton,
+                                      unicode_host, word_pattern)
+from pigtrace.labels.lexical import model, shape_of
 from pigtrace.labels.packs import DATA_DIR, read_domains
 from pigtrace.labels.url_signals import describe, host_signals, project_names, word_lists
 
 __all__ = ["UrlChecker", "UrlError", "brands", "check_urls", "checker", "parse_host", "skeleton"]
 
-THRESHOLD = 0.93  # false positives under 0.5% with one site to spare on the small 'tune' part (6 of 1,442)
-# and 2024-2025 recall 0.44 (bench/urls.py); the held-out 'test' part: 0.72%
+THRESHOLD = 0.945  # false positives under 0.5% with one site to spare on the small 'tune' part (6 of 1,442)
+# and 2025 recall 0.47 (bench/urls.py --sweep); chosen before the held-out 'test' part was measured
+SHAPE_WORDS = 0.5  # a name-shape bin is named in the signals when its learned weight adds this many log-odds
 BRAND_FILES = ("brands.csv", "brands-derived.csv")
 # Ordinary words one edit away from a brand ("finance" / "binance").
 _TYPO_STOPWORDS = frozenset({"finance", "finances", "balance", "bitcoin", "kitten", "broken", "token", "tokens"})
@@ -136,6 +138,7 @@ class UrlChecker:
         self._typos.clear()
         self._brand_memo.clear()
         name_labels.cache_clear()
+        _idna_decoded.cache_clear()
 
     # --- lists ---------------------------------------------------------------------------------------------
 
@@ -296,14 +299,18 @@ class UrlChecker:
             hosts = [h for _, h in todo]
             typos = self.typos(hosts)
             signals = self.signals(hosts)
-            learned, scores = model().parts(hosts, signals)
-            for (i, host), sig, score, lp in zip(todo, signals, scores.tolist(), learned.tolist()):
-                results[i] = self._verdict(values[i], host, sig, score, lp, typos)
+            shape = shape_of(hosts)
+            m = model()
+            learned, scores = m.parts(hosts, signals, shape)
+            shape_words = url_shape.describe_batch(shape[0], shape[1], m.shape_weights, SHAPE_WORDS)
+            for (i, host), sig, score, lp, extra in zip(todo, signals, scores.tolist(), learned.tolist(), shape_words):
+                results[i] = self._verdict(values[i], host, sig, score, lp, typos, extra)
         return results  # type: ignore[return-value]
 
-    def _verdict(self, value: str, host: str, sig: dict[str, str], score: float, learned: float, typos) -> dict:
+    def _verdict(self, value: str, host: str, sig: dict[str, str], score: float, learned: float, typos,
+                 shape_words: list[str] = ()) -> dict:
         hit = self.lookalike(host, typos)
-        words = describe(sig)
+        words = describe(sig) + list(shape_words)
         if learned > 1.0:
             words.append(f"name resembles known scam sites (learned character patterns, +{learned:.1f} log-odds)")
         if hit:
