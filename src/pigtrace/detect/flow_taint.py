@@ -188,15 +188,23 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
     if not walked.any() and not seeds.any():
         return np.zeros(g.n)
     con.register("pt_passed_nodes_arrow", pa.table({"idx": np.flatnonzero(walked | seeds).astype(np.int64)}))
+    # the walked wallets' payments only, picked by address before any index is looked up (the whole
+    # ledger joined to the node table twice does not fit the analysis memory at 10M transfers)
     e = con.execute(
-        f"""WITH v AS (SELECT v.* FROM pt_value v
-                       ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
-                       ANTI JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
-                       WHERE NOT {gas_topup_sql("v")})
+        f"""WITH w AS (SELECT n.chain, n.address FROM {g.nodes_table} n SEMI JOIN pt_passed_nodes_arrow p USING (idx)),
+                 v AS (SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount FROM pt_value v
+                       SEMI JOIN w ON w.chain = v.chain AND w.address = v.src
+                       UNION ALL
+                       SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount FROM pt_value v
+                       SEMI JOIN w ON w.chain = v.chain AND w.address = v.dst
+                       ANTI JOIN w x ON x.chain = v.chain AND x.address = v.src),
+                 kept AS (SELECT v.* FROM v
+                          ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
+                          ANTI JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
+                          WHERE NOT {gas_topup_sql("v")})
             SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd
-            FROM v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
-            JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst
-            WHERE a.idx IN (SELECT idx FROM pt_passed_nodes_arrow) OR b.idx IN (SELECT idx FROM pt_passed_nodes_arrow)"""
+            FROM kept v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
+            JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst"""
     ).fetchnumpy()
     con.unregister("pt_passed_nodes_arrow")
     src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)

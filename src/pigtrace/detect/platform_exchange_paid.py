@@ -41,7 +41,9 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     ms, span, growth, rnd = (platform_sequences.MIN_PAYMENTS, platform_sequences.MIN_SPAN_DAYS,
                              platform_sequences.GROWTH, platform_sequences.ROUND_USD)
     # Every wallet paid mostly (SIBLING_FOCUS) by exchanges, repeatedly over days, with its sequence's
-    # shape and how much it passes on to ordinary wallets (not services, not exchange deposit accounts).
+    # shape and how much it passes on to ordinary wallets (not services, not exchange deposit accounts);
+    # its round late payments are counted (and it can show the pattern) only where it passes at least
+    # SIBLING_FOCUS of what it gets on, the only wallets the rings below are made of.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xseq AS
             WITH fed AS (
@@ -51,30 +53,38 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings p WHERE p.chain = v.chain AND p.x = v.dst)
                 GROUP BY ALL HAVING count(*) >= {ms} AND max(v.time) >= min(v.time) + INTERVAL {span} DAY),
-            pay AS (
-                SELECT v.chain, v.dst AS c, v.usd, v.time,
-                       EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain AND x.address = v.src) AS from_exchange,
-                       row_number() OVER (PARTITION BY v.chain, v.dst ORDER BY v.time, v.log_index) AS k,
-                       count(*) OVER (PARTITION BY v.chain, v.dst) AS n
+            inflow AS (
+                SELECT v.chain, v.dst AS c, v.usd, v.time, v.log_index,
+                       EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain AND x.address = v.src) AS from_exchange
                 FROM pt_value v SEMI JOIN fed f ON f.chain = v.chain AND f.c = v.dst
                 WHERE NOT {gas_topup_sql("v")}),
             seq AS (
                 SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
-                       arg_min(usd, k) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
-                       min(time) AS first_in, max(time) AS last_in,
-                       count(*) FILTER (WHERE 2 * k > n AND usd >= {rnd}
-                                        AND abs(usd - round(usd / {rnd}) * {rnd}) < 0.01) AS late_round
-                FROM pay GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
+                       arg_min(usd, (time, log_index)) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
+                       min(time) AS first_in, max(time) AS last_in, count(*) AS n
+                FROM inflow GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
             fwd AS (
                 SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM pt_value v
                 SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src
                 WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
-                GROUP BY ALL)
-            SELECT s.*, coalesce(f.fwd_usd, 0) AS fwd_usd,
-                   (s.ex_usd >= {SIBLING_FOCUS} * s.in_usd AND s.max_usd >= {growth} * s.first_usd
-                    AND s.first_usd <= s.median_usd AND s.late_round >= 1) AS pattern
-            FROM seq s LEFT JOIN fwd f USING (chain, c)"""
+                GROUP BY ALL),
+            passing AS (
+                SELECT s.*, coalesce(f.fwd_usd, 0) AS fwd_usd FROM seq s LEFT JOIN fwd f USING (chain, c)),
+            -- payments numbered (for the round late ones) only where the wallet passes its money on
+            numbered AS (
+                SELECT i.chain, i.c, i.usd, row_number() OVER w AS k, p.n
+                FROM inflow i JOIN passing p USING (chain, c)
+                WHERE p.fwd_usd >= {SIBLING_FOCUS} * p.in_usd
+                WINDOW w AS (PARTITION BY i.chain, i.c ORDER BY i.time, i.log_index)),
+            late AS (
+                SELECT chain, c, count(*) FILTER (WHERE 2 * k > n AND usd >= {rnd}
+                                                  AND abs(usd - round(usd / {rnd}) * {rnd}) < 0.01) AS late_round
+                FROM numbered GROUP BY ALL)
+            SELECT p.* EXCLUDE (n, fwd_usd), l.late_round, p.fwd_usd,
+                   (p.ex_usd >= {SIBLING_FOCUS} * p.in_usd AND p.max_usd >= {growth} * p.first_usd
+                    AND p.first_usd <= p.median_usd AND coalesce(l.late_round >= 1, false)) AS pattern
+            FROM passing p LEFT JOIN late l USING (chain, c)"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfed AS

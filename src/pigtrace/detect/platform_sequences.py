@@ -1,10 +1,11 @@
 """Set-based features of fake investment platforms, computed in DuckDB from ``pt_value``
 (see flow_services):
 
-- ``pt_pf_pay``/``pt_pf_pairs``: every (sender, receiver) pair with repeated payments over more than a
-  day, with the sequence's length, span, first/median/largest payment and round late payments; a pair
-  is *victim-like* when the sender paid at least MIN_PAYMENTS times over at least MIN_SPAN_DAYS, the
+- ``pt_pf_pairs``: every (sender, receiver) pair with repeated payments over more than a day, with the
+  sequence's length, span, first/median/largest payment and round late payments; a pair is
+  *victim-like* when the sender paid at least MIN_PAYMENTS times over at least MIN_SPAN_DAYS, the
   largest payment is at least GROWTH times the first, and the first is no larger than the median.
+  ``pt_pf_pay`` numbers the payments of the pairs into candidates (receivers with a victim-like sender).
 - ``pt_pf_ring``: candidate receivers (those with a victim-like sender) joined into rings through the
   wallets they sweep to (connected components), so platforms that give each victim a fresh deposit
   address are judged together.
@@ -62,7 +63,7 @@ SIBLING_FOCUS = 0.8
 # A payout wallet pays each victim one or a few small "profits"; more than this is a relationship.
 MAX_PROFIT_PAYMENTS = 3
 
-TABLES = ("pt_pf_busy", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
+TABLES = ("pt_pf_busy", "pt_pf_seq", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
           "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
 
 
@@ -75,38 +76,45 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
 
 def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     svc_dst, svc_src = is_service_sql("v", "dst"), is_service_sql("v", "src")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_pf_pay AS
-            WITH pairs AS (
-                SELECT chain, src, dst FROM pt_value GROUP BY ALL
-                HAVING count(*) >= 2 AND max(time) > min(time) + INTERVAL 1 DAY)
-            SELECT v.chain, v.src AS s, v.dst AS c, v.time, v.usd, v.tx_hash, v.token, v.amount,
-                   row_number() OVER w AS k, count(*) OVER (PARTITION BY v.chain, v.src, v.dst) AS n,
-                   sum(v.usd) OVER w AS paid_so_far
-            FROM pt_value v SEMI JOIN pairs p ON p.chain = v.chain AND p.src = v.src AND p.dst = v.dst
-            WHERE NOT {svc_dst} AND NOT {svc_src}
-              AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
-            WINDOW w AS (PARTITION BY v.chain, v.src, v.dst ORDER BY v.time, v.log_index)"""
-    )
+    # pairs are aggregated straight from the ledger; the numbered sequence (pt_pf_pay, a window over each
+    # pair's payments) is kept only for pairs into candidates, the only ones evidence and paybacks read
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy AS
             SELECT chain, dst AS address FROM pt_value GROUP BY ALL HAVING count(DISTINCT src) > {PERSON_MAX_PAYERS}"""
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_pf_pairs AS
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_seq AS
             SELECT *, (n >= {MIN_PAYMENTS} AND last_t >= first_t + INTERVAL {MIN_SPAN_DAYS} DAY
                        AND max_usd >= {GROWTH} * first_usd AND first_usd <= median_usd
                        AND NOT EXISTS (SELECT 1 FROM pt_pf_busy b WHERE b.chain = x.chain AND b.address = x.s))
                    AS victim_like
             FROM (
-                SELECT chain, s, c, any_value(n) AS n, min(time) AS first_t, max(time) AS last_t,
-                       arg_min(usd, k) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
-                       sum(usd) AS total_usd,
-                       count(*) FILTER (WHERE 2 * k > n AND usd >= {ROUND_USD}
-                                        AND abs(usd - round(usd / {ROUND_USD}) * {ROUND_USD}) < 0.01) AS late_round
-                FROM pt_pf_pay GROUP BY chain, s, c) x"""
+                SELECT v.chain, v.src AS s, v.dst AS c, count(*) AS n, min(v.time) AS first_t, max(v.time) AS last_t,
+                       arg_min(v.usd, (v.time, v.log_index)) AS first_usd, median(v.usd) AS median_usd,
+                       max(v.usd) AS max_usd, sum(v.usd) AS total_usd
+                FROM pt_value v
+                WHERE NOT {svc_dst} AND NOT {svc_src}
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
+                GROUP BY v.chain, v.src, v.dst
+                HAVING count(*) >= 2 AND max(v.time) > min(v.time) + INTERVAL 1 DAY) x"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_cands AS SELECT DISTINCT chain, c FROM pt_pf_pairs WHERE victim_like")
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_cands AS SELECT DISTINCT chain, c FROM pt_pf_seq WHERE victim_like")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_pf_pay AS
+            SELECT v.chain, v.src AS s, v.dst AS c, v.time, v.usd, v.tx_hash, v.token, v.amount,
+                   row_number() OVER w AS k, q.n, sum(v.usd) OVER w AS paid_so_far
+            FROM pt_value v SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.dst
+            JOIN pt_pf_seq q ON q.chain = v.chain AND q.s = v.src AND q.c = v.dst
+            WINDOW w AS (PARTITION BY v.chain, v.src, v.dst ORDER BY v.time, v.log_index)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_pairs AS
+            SELECT q.* EXCLUDE (victim_like), coalesce(r.late_round, 0) AS late_round, q.victim_like
+            FROM pt_pf_seq q LEFT JOIN (
+                SELECT chain, s, c, count(*) FILTER (WHERE 2 * k > n AND usd >= {ROUND_USD}
+                                                     AND abs(usd - round(usd / {ROUND_USD}) * {ROUND_USD}) < 0.01) AS late_round
+                FROM pt_pf_pay GROUP BY ALL) r ON r.chain = q.chain AND r.s = q.s AND r.c = q.c"""
+    )
 
 
 def _rings(con: duckdb.DuckDBPyConnection) -> None:
