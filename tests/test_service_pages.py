@@ -124,6 +124,8 @@ def test_wallet_check_reads_well_on_a_phone(site, browser):
             """SELECT owner FROM approvals WHERE approved ORDER BY unlimited DESC, owner LIMIT 1""").fetchall()
     page, errors = _page(browser, {"width": 390, "height": 844})
     page.goto(url + "/check")
+    # the page renders once /v1/explorers has answered, which can be after the load event
+    page.wait_for_function("document.querySelector('main').innerText.includes('recovery phrase')")
     assert "recovery phrase" in page.inner_text("main")
     address = owner[0][0] if owner else "0x" + "ab" * 20
     page.fill("#wallet", address)
