@@ -140,6 +140,28 @@ def test_paybacks_none_leaves_no_payment_from_the_scam_to_its_victims(world):
     assert _one(none, PAID_BACK) == 0
 
 
+TIED_TO_RING = """SELECT count(*) FROM who v WHERE v.role = 'victim' AND NOT EXISTS (
+                    SELECT 1 FROM transfers t JOIN who s ON s.ring = v.ring AND s.role <> 'victim'
+                    WHERE (t.from_address = v.address AND t.to_address = s.address)
+                       OR (t.to_address = v.address AND t.from_address = s.address))"""
+
+
+@pytest.mark.parametrize("vary", [{"paybacks": "none", "payment_route": "exchange"},
+                                  {"paybacks": "onchain", "payment_route": "exchange"}])
+def test_every_true_victim_is_tied_to_its_ring_by_a_transfer(world, vary):
+    """A role the ledger cannot show is no role to find: an exchange-paid victim never paid back is a loss
+    of its ring (``on_chain: false``) but not a victim to score; one that is paid back is."""
+    _, truth, con = world(**vary)
+    assert _one(con, TIED_TO_RING) == 0
+    victims = [v for ring in truth["rings"] if ring["typology"] == "fake_platform" for v in ring["victims"]]
+    hidden = [v for v in victims if not v["on_chain"]]
+    if vary["paybacks"] == "none":
+        assert hidden and all(v["paid_from"] == "exchange" and not v["refunds"] for v in hidden)
+        assert sum(v["lost_usd"] for v in hidden) > 0
+    else:
+        assert not hidden and _one(con, "SELECT count(*) FROM who WHERE role = 'victim' AND typology = 'fake_platform'") > 0
+
+
 def _into_platforms(con, extra="") -> str:
     return f"""SELECT t.* FROM transfers t JOIN who c ON c.address = t.to_address
                WHERE c.role = 'scam_collection' AND c.typology = 'fake_platform' AND t.amount > 0

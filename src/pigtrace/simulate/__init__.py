@@ -21,7 +21,7 @@ truth.json::
                 "tagpack": {"hot_wallets", "labelled", "share", "file"}},
      "roles":    [{"address", "role", "ring", "typology"}],        # one entry per scam-related address
      "rings":    [{"id", "typology", "params", "knobs": {knob: value drawn}, "victims": [{"address", "lost_raw", "token", "symbol",
-                   "lost_usd", "paid_from", "payments": [tx hash], "refunds": [tx hash]}],
+                   "lost_usd", "paid_from", "payments": [tx hash], "refunds": [tx hash], "on_chain"}],
                    "cash_out": [{"address", "exchange", "received_usd"}]}],
      "services": [{"address", "kind", "name"}],                     # never a role
      "benign":   [{"address", "kind"}]}                             # benign actors, look-alikes included
@@ -33,7 +33,9 @@ Role assignment rules (each address has exactly one true role; the first one giv
   hot wallet — the victim's own exchange deposit account, which also receives the inducement payment, or
   the fresh relay wallet the scammer had the victim open),
   a drained wallet, a poisoning target that later paid the look-alike. Poisoning targets that never paid
-  are not victims and have no role. ``lost_raw`` is net: paid to the ring minus inducement / "interest"
+  are not victims and have no role; nor has a victim who pays from an exchange account and is never paid
+  back, since no transfer ties that account to the ring: it is listed among its ring's ``victims`` (its
+  loss counts) with ``on_chain: false``. ``lost_raw`` is net: paid to the ring minus inducement / "interest"
   received back from it, exact raw integer of ``token``; ``paid_from`` is ``self_custody``, ``exchange`` or ``relay``;
   ``payments`` are the transactions that moved the victim's money to the ring (for exchange-paid victims
   sent by the hot wallet), ``refunds`` the inducement / "interest" payments (or poisoning dust) back, so that

@@ -87,7 +87,7 @@ def _victim_entry(w: World, address: int, sym: str, lost: int, paid_from: str, p
     """A victim's loss; ``payments`` and ``refunds`` hold transaction ids (hashes in truth.json)."""
     return {"address": int(address), "lost_raw": w.raw_text(sym, lost), "token": w.tokens[sym].address,
             "symbol": sym, "lost_usd": round(float(w.usd(sym, lost)), 2), "paid_from": paid_from,
-            "payments": [int(x) for x in np.atleast_1d(payments)], "refunds": []}
+            "payments": [int(x) for x in np.atleast_1d(payments)], "refunds": [], "on_chain": True}
 
 
 def _ring_window(w: World, span_days: float) -> tuple[int, float]:
@@ -211,9 +211,14 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
         ind_t = times[:k] + np.maximum(HOUR, rng.exponential(p["inducement_delay_h"] * HOUR, size=k)).astype(np.int64)
         ind_t = np.minimum(ind_t, np.r_[times[1:k + 1] - MINUTE, ind_t[-1:]][:k]) if n > 1 and k else ind_t
         ind = (amounts[:k] * p["inducement_ratio"] * rng.uniform(0.6, 1.4, size=k)).astype(np.int64)
-        w.role(victim, "victim", rid, "fake_platform")
+        # A victim paying from an exchange account who is never paid back has no transfer that ties its
+        # deposit account to the ring: the ledger cannot show it, so it is a loss but no role to find.
+        on_chain = exchange is None or bool((ind > 0).any())
+        if on_chain:
+            w.role(victim, "victim", rid, "fake_platform")
         entry = _victim_entry(w, victim, sym, int(amounts.sum() - ind.sum()),
                               ("exchange", "self_custody", "relay")[(1, 0, 2)[route]], paid)
+        entry["on_chain"] = on_chain
         ring["victims"].append(entry)
         inducements += [(int(t), victim, int(a), entry) for t, a in zip(ind_t, ind) if a > 0]
     if inducements:
