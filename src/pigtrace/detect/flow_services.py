@@ -98,10 +98,14 @@ def is_service_sql(alias: str, col: str) -> str:
 
 def exchange_inflow_sql(keys: str, key_col: str) -> str:
     """Per wallet of relation ``keys`` (columns chain, ``key_col``): what it received (gas top-ups, detect.gas,
-    left out) as ``in_usd``, and the part labelled exchanges paid as ``ex_usd``."""
+    left out) as ``in_usd``, and the part exchange hot wallets paid as ``ex_usd``: labelled ones and those
+    found by behaviour (``hub``), since a withdrawal is a withdrawal whether or not anyone labelled the hot
+    wallet (a payout wallet bankrolled from an unlabelled one was missed with its victims)."""
     return f"""SELECT v.chain, v.dst AS {key_col}, sum(v.usd) AS in_usd,
                       sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
-                                                       AND x.address = v.src)) AS ex_usd
+                                                       AND x.address = v.src)
+                                            OR EXISTS (SELECT 1 FROM pt_services x WHERE x.chain = v.chain
+                                                       AND x.address = v.src AND x.kind = 'hub')) AS ex_usd
                FROM pt_value v SEMI JOIN {keys} k ON k.chain = v.chain AND k.{key_col} = v.dst
                WHERE NOT {gas_topup_sql("v")} GROUP BY ALL"""
 
