@@ -13,6 +13,7 @@ from pigtrace.detect.run import analyze
 from tests.test_detect_platform_worlds import (
     deposit_account,
     benign_world,
+    fake_platform,
     findings,
     otc_desk,
     saver,
@@ -54,6 +55,35 @@ def test_otc_desks_paid_by_scam_wallets_are_cash_out_but_their_customers_are_not
     _, got = _run(led)
     assert {labelled, shaped} <= got["cash_out"]
     assert not (customers_a | customers_b) & set().union(*got.values())
+
+
+def test_a_scam_hub_with_a_desks_degrees_is_not_an_otc_desk_but_a_real_desk_is():
+    """A second ring's consolidation wallet fans its takings out to 12 fresh wallets, which pay one hub;
+    the ring also withdraws clean money from the exchange into the hub; the hub pays 12 mules' deposit
+    accounts. By its degrees (13 payers, 12 payees) and the small share it got straight from collection
+    wallets the hub looks like an OTC desk, but none of its counterparties is an ordinary wallet: its
+    payers are the scam's wallets and the exchange, its payees exchange accounts. It is not where the money
+    left the scam's hands, so it is not cash-out. A desk with ordinary customers on both sides that one
+    scam wallet paid still is."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    t0 = timedelta(days=45)
+    fans = [f"fan{i}" for i in range(12)]
+    for i, fan in enumerate(fans):
+        led.transfer(ring["consolidation"], fan, 6500, at=t0 + timedelta(minutes=i))
+        led.transfer(fan, "hub", 6500, at=t0 + timedelta(hours=2, minutes=i))
+    for k in range(3):
+        led.transfer("binance_hot", "hub", 20000, at=t0 - timedelta(days=3 - k))
+    for i in range(12):
+        mule = f"hub_mule{i}"
+        led.transfer("hub", mule, 11500, at=t0 + timedelta(hours=6, minutes=i))
+        deposit_account(led, mule, "binance_hot", t0 + timedelta(hours=9, minutes=i))
+    desk, customers = otc_desk(led, tag="otcB", labelled=False)
+    led.transfer("ln_hop2", desk, 3000, at=timedelta(days=56, hours=1))
+    _, got = _run(led)
+    assert "hub" not in got.get("cash_out", set())
+    assert desk in got["cash_out"]
+    assert not customers & set().union(*got.values())
 
 
 def test_a_deposit_account_with_a_little_scam_money_is_not_a_mule():
