@@ -138,3 +138,30 @@ def test_a_money_changers_own_deposit_is_not_cash_out_but_the_mule_it_paid_is():
     _, got = _run(led)
     assert got["cash_out"] == truth["mules"] | {"changer_mule"}
     assert "changer_bank" not in set().union(*got.values())
+
+
+def test_a_swap_passes_the_scam_money_on_converted_so_the_traders_own_banking_is_not_cash_out():
+    """A trader who launders and also does business: customers pay it 3,000; 6,000 of scam money reaches
+    it, it swaps that for WETH worth 4,000 at a bad rate and pays the WETH to a mule's deposit account;
+    two weeks later it banks its customers' 3,000 at its own exchange account. The swap converted the scam
+    money: with both legs of the swap left out of the trader's history, the 2,000 the swap lost stayed
+    'held' as scam money and was charged to the banked takings (two thirds of that account's inflow)."""
+    led, truth = scam_world()
+    for i in range(3):
+        c = f"customer{i}"
+        led.transfer("binance_hot", c, 2000, at=timedelta(days=28 + i))
+        led.transfer(c, "trader", 1000, at=timedelta(days=30 + 3 * i))
+    t0 = timedelta(days=56)
+    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
+    led.transfer("ln_split2", "trader", 6000, at=t0)
+    weth = 4000 / led._token("WETH").price
+    led.swap("trader", "uni_pool", "USDT", 6000, "WETH", weth,
+             tx=led.tx("trader", to="uni_pool", method="swap", at=t0 + timedelta(hours=1)))
+    led.transfer("trader", "trader_mule", weth, token="WETH", at=t0 + timedelta(hours=2))
+    deposit_account(led, "trader_mule", "binance_hot", t0 + timedelta(hours=5))
+    led.transfer("trader", "trader_bank", 3000, at=t0 + timedelta(days=14))
+    deposit_account(led, "trader_bank", "binance_hot", t0 + timedelta(days=14, hours=3))
+    _, got = _run(led)
+    assert "trader_mule" in got["cash_out"]
+    assert "trader_bank" not in set().union(*got.values())
+
