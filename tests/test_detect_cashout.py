@@ -165,3 +165,23 @@ def test_a_swap_passes_the_scam_money_on_converted_so_the_traders_own_banking_is
     assert "trader_mule" in got["cash_out"]
     assert "trader_bank" not in set().union(*got.values())
 
+
+
+def test_a_desks_own_exchange_account_is_not_cash_out_the_desk_is():
+    """An unlabelled OTC desk with ordinary customers takes 80,000 of a ring's money, then banks what it
+    holds at its own exchange account. The money was converted at the desk, an end point: the desk is
+    cash-out, its bank account is its own business. Walked through first in first out, the desk's
+    banking carried the ring's money (about 14% of that account's inflow) and named the account a
+    mule's."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    desk, customers = otc_desk(led, tag="otcC", labelled=False)
+    t0 = timedelta(days=56)
+    led.transfer(ring["consolidation"], "pf2_hop", 80000, at=t0 - timedelta(hours=1))
+    led.transfer("pf2_hop", desk, 80000, at=t0)
+    led.transfer(desk, "desk_bank", 550000, at=t0 + timedelta(days=1))
+    deposit_account(led, "desk_bank", "binance_hot", t0 + timedelta(days=1, hours=3))
+    _, got = _run(led)
+    assert desk in got["cash_out"]
+    assert "desk_bank" not in set().union(*got.values())
+    assert not customers & set().union(*got.values())
