@@ -13,6 +13,7 @@ from pigtrace.detect.run import analyze
 from tests.test_detect_platform_worlds import (
     deposit_account,
     benign_world,
+    fake_platform,
     findings,
     otc_desk,
     saver,
@@ -54,6 +55,35 @@ def test_otc_desks_paid_by_scam_wallets_are_cash_out_but_their_customers_are_not
     _, got = _run(led)
     assert {labelled, shaped} <= got["cash_out"]
     assert not (customers_a | customers_b) & set().union(*got.values())
+
+
+def test_a_scam_hub_with_a_desks_degrees_is_not_an_otc_desk_but_a_real_desk_is():
+    """A second ring's consolidation wallet fans its takings out to 12 fresh wallets, which pay one hub;
+    the ring also withdraws clean money from the exchange into the hub; the hub pays 12 mules' deposit
+    accounts. By its degrees (13 payers, 12 payees) and the small share it got straight from collection
+    wallets the hub looks like an OTC desk, but none of its counterparties is an ordinary wallet: its
+    payers are the scam's wallets and the exchange, its payees exchange accounts. It is not where the money
+    left the scam's hands, so it is not cash-out. A desk with ordinary customers on both sides that one
+    scam wallet paid still is."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    t0 = timedelta(days=45)
+    fans = [f"fan{i}" for i in range(12)]
+    for i, fan in enumerate(fans):
+        led.transfer(ring["consolidation"], fan, 6500, at=t0 + timedelta(minutes=i))
+        led.transfer(fan, "hub", 6500, at=t0 + timedelta(hours=2, minutes=i))
+    for k in range(3):
+        led.transfer("binance_hot", "hub", 20000, at=t0 - timedelta(days=3 - k))
+    for i in range(12):
+        mule = f"hub_mule{i}"
+        led.transfer("hub", mule, 11500, at=t0 + timedelta(hours=6, minutes=i))
+        deposit_account(led, mule, "binance_hot", t0 + timedelta(hours=9, minutes=i))
+    desk, customers = otc_desk(led, tag="otcB", labelled=False)
+    led.transfer("ln_hop2", desk, 3000, at=timedelta(days=56, hours=1))
+    _, got = _run(led)
+    assert "hub" not in got.get("cash_out", set())
+    assert desk in got["cash_out"]
+    assert not customers & set().union(*got.values())
 
 
 def test_a_deposit_account_with_a_little_scam_money_is_not_a_mule():
@@ -108,3 +138,50 @@ def test_a_money_changers_own_deposit_is_not_cash_out_but_the_mule_it_paid_is():
     _, got = _run(led)
     assert got["cash_out"] == truth["mules"] | {"changer_mule"}
     assert "changer_bank" not in set().union(*got.values())
+
+
+def test_a_swap_passes_the_scam_money_on_converted_so_the_traders_own_banking_is_not_cash_out():
+    """A trader who launders and also does business: customers pay it 3,000; 6,000 of scam money reaches
+    it, it swaps that for WETH worth 4,000 at a bad rate and pays the WETH to a mule's deposit account;
+    two weeks later it banks its customers' 3,000 at its own exchange account. The swap converted the scam
+    money: with both legs of the swap left out of the trader's history, the 2,000 the swap lost stayed
+    'held' as scam money and was charged to the banked takings (two thirds of that account's inflow)."""
+    led, truth = scam_world()
+    for i in range(3):
+        c = f"customer{i}"
+        led.transfer("binance_hot", c, 2000, at=timedelta(days=28 + i))
+        led.transfer(c, "trader", 1000, at=timedelta(days=30 + 3 * i))
+    t0 = timedelta(days=56)
+    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
+    led.transfer("ln_split2", "trader", 6000, at=t0)
+    weth = 4000 / led._token("WETH").price
+    led.swap("trader", "uni_pool", "USDT", 6000, "WETH", weth,
+             tx=led.tx("trader", to="uni_pool", method="swap", at=t0 + timedelta(hours=1)))
+    led.transfer("trader", "trader_mule", weth, token="WETH", at=t0 + timedelta(hours=2))
+    deposit_account(led, "trader_mule", "binance_hot", t0 + timedelta(hours=5))
+    led.transfer("trader", "trader_bank", 3000, at=t0 + timedelta(days=14))
+    deposit_account(led, "trader_bank", "binance_hot", t0 + timedelta(days=14, hours=3))
+    _, got = _run(led)
+    assert "trader_mule" in got["cash_out"]
+    assert "trader_bank" not in set().union(*got.values())
+
+
+
+def test_a_desks_own_exchange_account_is_not_cash_out_the_desk_is():
+    """An unlabelled OTC desk with ordinary customers takes 80,000 of a ring's money, then banks what it
+    holds at its own exchange account. The money was converted at the desk, an end point: the desk is
+    cash-out, its bank account is its own business. Walked through first in first out, the desk's
+    banking carried the ring's money (about 14% of that account's inflow) and named the account a
+    mule's."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    desk, customers = otc_desk(led, tag="otcC", labelled=False)
+    t0 = timedelta(days=56)
+    led.transfer(ring["consolidation"], "pf2_hop", 80000, at=t0 - timedelta(hours=1))
+    led.transfer("pf2_hop", desk, 80000, at=t0)
+    led.transfer(desk, "desk_bank", 550000, at=t0 + timedelta(days=1))
+    deposit_account(led, "desk_bank", "binance_hot", t0 + timedelta(days=1, hours=3))
+    _, got = _run(led)
+    assert desk in got["cash_out"]
+    assert "desk_bank" not in set().union(*got.values())
+    assert not customers & set().union(*got.values())

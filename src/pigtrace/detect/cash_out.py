@@ -23,6 +23,12 @@ MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose
 # the desk findings).
 DESK_DEGREE = flow_taint.DESK_DEGREE
 DESK_SCAM_PAYERS = 1
+# A desk converts its customers' money: at least DESK_DEGREE of its payers and DESK_DEGREE of its payees
+# must be ordinary wallets, not the scam's own (collection, laundering, operator wallets found before),
+# services or exchange deposit accounts. A hub the scam fills from its own wallets (and from clean exchange
+# withdrawals mixed in) and empties into its next wallets, bridges and mules' accounts is desk-shaped by
+# its degrees, but its counterparties are the scam's: it is a laundering wallet, not where money left.
+SCAM_WALLET_ROLES = ("scam_collection", "laundering", "scam_operator")
 # Both cash-out detectors walk from every collection wallet and victim found before them, victim-fed ones included.
 CASH_OUT_READS = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
                   "pt_edges", "pt_token_info", "findings:screening_hits", "findings:approval_drain",
@@ -100,8 +106,10 @@ class OtcDesk(Detector):
     concept = "otc_desk"
     help = (
         "OTC desk that took scam proceeds: a wallet labelled as an OTC desk or guarantee marketplace, or "
-        f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees, most of its "
-        "inflow not from collection wallets: one fed mostly by them is the scam's consolidation wallet), that "
+        f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees that are "
+        "ordinary wallets, not the scam's own wallets, services or exchange accounts: one whose counterparties are "
+        "the scam's is its hub; most of its inflow not from collection wallets: one fed mostly by them is the "
+        "scam's consolidation wallet), that "
         f"was paid directly by the scam's collection or laundering wallets ({DESK_SCAM_PAYERS} or more of "
         "them for an unlabelled one). The desk is where the proceeds "
         "were converted; it is an end point of the trace, so its ordinary customers are not flagged."
@@ -119,11 +127,26 @@ class OtcDesk(Detector):
         con = ctx.con
         store_pairs(con, "pt_scam_sources",
                     {(f.chain, f.address) for f in ctx.findings if f.role in ("scam_collection", "laundering")})
+        store_pairs(con, "pt_scam_wallets",
+                    {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_WALLET_ROLES})
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_desks AS
                 WITH direct AS (
                     SELECT e.chain, e.dst AS address, sum(e.usd) AS direct_usd, count(*) AS payers
                     FROM pt_edges e SEMI JOIN pt_scam_sources x ON x.chain = e.chain AND x.address = e.src
+                    GROUP BY ALL),
+                not_ordinary AS (
+                    SELECT chain, address FROM pt_scam_wallets UNION SELECT chain, address FROM pt_services
+                    UNION SELECT chain, address FROM pt_deposits UNION SELECT chain, address FROM pt_otc_labelled),
+                sides AS (  -- per candidate, its distinct ordinary payers and payees
+                    SELECT x.chain, x.address, count(DISTINCT x.other) FILTER (WHERE x.incoming) AS ordinary_payers,
+                           count(DISTINCT x.other) FILTER (WHERE NOT x.incoming) AS ordinary_payees
+                    FROM (SELECT e.chain, e.dst AS address, e.src AS other, true AS incoming FROM pt_edges e
+                          SEMI JOIN direct d ON d.chain = e.chain AND d.address = e.dst
+                          UNION ALL
+                          SELECT e.chain, e.src, e.dst, false FROM pt_edges e
+                          SEMI JOIN direct d ON d.chain = e.chain AND d.address = e.src) x
+                    ANTI JOIN not_ordinary o ON o.chain = x.chain AND o.address = x.other
                     GROUP BY ALL)
                 SELECT t.*, d.direct_usd, d.payers,
                        EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
@@ -135,7 +158,10 @@ class OtcDesk(Detector):
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits x WHERE x.chain = t.chain AND x.address = t.address)
                   AND (EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
                        OR (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE} AND t.sink
-                           AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.address)))"""
+                           AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.address)
+                           AND EXISTS (SELECT 1 FROM sides o WHERE o.chain = t.chain AND o.address = t.address
+                                         AND o.ordinary_payers >= {DESK_DEGREE}
+                                         AND o.ordinary_payees >= {DESK_DEGREE})))"""
         )
         rows = con.execute(
             f"""SELECT chain, address, d.share, d.direct_usd, d.payers, d.in_degree, d.out_degree, d.labelled,

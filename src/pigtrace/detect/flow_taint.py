@@ -180,10 +180,13 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
     what it still holds; sinks receive and pass nothing. Where the haircut walk dilutes a ring's money
     at every wallet that also does ordinary business (the share of its whole history), so that a chain
     of such wallets falls below any share, this walk passes the money on whole as long as it is still
-    in the wallet, and charges nothing to what the wallet pays after the scam money has left. Both legs
-    of a swap (a conversion of the wallet's own money) and gas top-ups are left out; a payment beyond what
-    the ledger shows the wallet holding is charged at its haircut share; repeated until no payment changes
-    (at most HOPS rounds)."""
+    in the wallet, and charges nothing to what the wallet pays after the scam money has left. A swap
+    converts what the wallet paid into it: its payment leg carries scam money like any payment, and what
+    comes back (just after it) carries the same share of scam money, so the wallet holds the converted scam
+    money and no more (with both legs left out, a swap whose two legs differ in USD left the difference held
+    as scam money, charged to what the wallet later paid from its own takings). Gas top-ups are left out; a
+    payment beyond what the ledger shows the wallet holding is charged at its haircut share; repeated until
+    no payment changes (at most HOPS rounds). The swap legs themselves count as no node's inflow."""
     walked = ~seeds & ~sinks & (tainted_in >= DUST_USD)
     if not walked.any() and not seeds.any():
         return np.zeros(g.n)
@@ -198,25 +201,38 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
                        SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount FROM pt_value v
                        SEMI JOIN w ON w.chain = v.chain AND w.address = v.dst
                        ANTI JOIN w x ON x.chain = v.chain AND x.address = v.src),
-                 kept AS (SELECT v.* FROM v
-                          ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
-                          ANTI JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
-                          WHERE NOT {gas_topup_sql("v")})
-            SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd
+                 kept AS (SELECT v.*, CASE WHEN r.address IS NOT NULL THEN 2 WHEN q.address IS NOT NULL THEN 1
+                                           ELSE 0 END AS leg  -- 1: paid into a swap, 2: what came back
+                          FROM v
+                          LEFT JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
+                          LEFT JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
+                          WHERE NOT {gas_topup_sql("v")} AND NOT (r.address IS NOT NULL AND q.address IS NOT NULL))
+            SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd, v.leg,
+                   CASE WHEN v.leg > 0 THEN dense_rank() OVER (ORDER BY v.chain, v.tx_hash,
+                       CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END) - 1 ELSE -1 END AS swap
             FROM kept v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
             JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst"""
     ).fetchnumpy()
     con.unregister("pt_passed_nodes_arrow")
     src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)
-    t, usd = np.asarray(e["t"], dtype=np.int64), np.asarray(e["usd"], dtype=np.float64)
+    usd, leg = np.asarray(e["usd"], dtype=np.float64), np.asarray(e["leg"], dtype=np.int64)
+    swap = np.asarray(e["swap"], dtype=np.int64)
+    pay, back = leg == 1, leg == 2
+    t = 2 * np.asarray(e["t"], dtype=np.int64) + back  # what a swap returns comes just after its payment
     carried = np.where(seeds[src], usd, 0.0)
     ins, outs = walked[dst], walked[src] & ~seeds[src]
+    n_swaps = int(swap.max()) + 1 if len(swap) else 0
     for _ in range(HOPS):
         new = carried.copy()
         new[outs] = scam_passed_first(dst[ins], t[ins], carried[ins], src[outs], t[outs], usd[outs], usd[ins],
                                       share[src[outs]])
+        if back.any():  # a swap returns the share of scam money its payment carried
+            paid = np.bincount(swap[pay], weights=usd[pay], minlength=n_swaps)
+            scam = np.bincount(swap[pay], weights=new[pay], minlength=n_swaps)
+            ratio = np.divide(scam, paid, out=np.zeros(n_swaps), where=paid > 0)
+            new[back] = usd[back] * np.minimum(ratio[swap[back]], 1.0)
         done = np.allclose(new, carried, rtol=0.0, atol=0.01)
         carried = new
         if done:
             break
-    return np.bincount(dst, weights=carried, minlength=g.n)
+    return np.bincount(dst, weights=np.where(leg == 0, carried, 0.0), minlength=g.n)

@@ -27,7 +27,7 @@ from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import usd
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
 from pigtrace.graph.taint import scam_passed_first
-from pigtrace.trace.endpoints import K, NONE, load_endpoints
+from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
 from pigtrace.trace.walk import Seeds, walk
 
 HOPS = 8  # as `pigtrace trace`'s default
@@ -37,6 +37,12 @@ MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
 EVIDENCE_EDGES = 6  # payments shown per finding, largest first
 SEED_ROLES = ("scam_collection",)
 SCAM_ROLES = ("scam_collection", "scam_operator")
+# An OTC desk found by its behaviour is an end point as a labelled one is (as in flow_taint and cash_out):
+# at least DESK_DEGREE distinct ordinary payers and DESK_DEGREE ordinary payees (not the scam's wallets found
+# before, services or exchange accounts), and not fed mostly by collection wallets (a consolidation wallet).
+# Money that reaches it is converted there; what it pays its customers afterwards is its own float, which
+# first in first out would charge with the scam money it took in.
+DESK_DEGREE = 10
 
 
 class Propagation(Detector):
@@ -55,7 +61,7 @@ class Propagation(Detector):
     roles = ("laundering", "cash_out")
     # the flow store and endpoints come from the warehouse (graph.flows, trace.endpoints), as `trace` reads them
     reads = ("transfers", "entities", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform",
-             "findings:collection_evidence", "findings:poisoning")
+             "findings:collection_evidence", "findings:poisoning", "findings:laundering")
     writes = ("findings:propagation",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -64,10 +70,13 @@ class Propagation(Detector):
         if not seeds:
             return []
         store = load_flows(ctx.con)
-        ends = load_endpoints(ctx.con, store)
         nodes = _nodes(store, seeds)
         if not len(nodes):
             return []
+        scam = np.zeros(store.n_nodes, dtype=bool)
+        scam[_nodes(store, {(f.chain, f.address) for f in ctx.findings
+                            if f.role in SCAM_ROLES + ("laundering",)})] = True
+        ends = _with_desks(store, load_endpoints(ctx.con, store), scam, nodes)
         receipts = _in_edges(store, nodes)
         receipts = receipts[np.nan_to_num(store.usd[receipts]) > 0]
         res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
@@ -150,6 +159,29 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
     after = np.bincount(store.dst[e], weights=capped, minlength=store.n_nodes)
     ratio = np.divide(after, before, out=np.ones(store.n_nodes), where=before > 0)
     return [(node, kind, got * float(ratio[node]), first, last) for node, kind, got, first, last in cash]
+
+
+def _with_desks(store: FlowStore, ends: Endpoints, scam: np.ndarray, seeds: np.ndarray) -> Endpoints:
+    """``ends`` with the wallets shaped like an OTC desk (see DESK_DEGREE) as ``otc`` end points: counted over
+    distinct counterparties, an ordinary one being neither an end point already nor a ``scam`` wallet;
+    ``seeds``: the collection wallets (one fed mostly by them is the scam's consolidation wallet)."""
+    n = store.n_nodes
+    pair = np.unique(store.src.astype(np.int64) * n + store.dst.astype(np.int64))
+    s, d = pair // n, pair % n
+    ordinary = (ends.kind == NONE) & ~scam
+    payers = np.bincount(d[ordinary[s]], minlength=n)
+    payees = np.bincount(s[ordinary[d]], minlength=n)
+    usd = np.nan_to_num(store.usd)
+    from_seed = np.zeros(n, dtype=bool)
+    from_seed[seeds] = True
+    in_usd = np.bincount(store.dst, weights=usd, minlength=n)
+    seed_usd = np.bincount(store.dst, weights=np.where(from_seed[store.src], usd, 0.0), minlength=n)
+    desk = ordinary & (payers >= DESK_DEGREE) & (payees >= DESK_DEGREE) & (seed_usd < 0.5 * in_usd)
+    if not desk.any():
+        return ends
+    kind = ends.kind.copy()
+    kind[desk] = K["otc"]
+    return Endpoints(kind=kind, entity=ends.entity, names=ends.names, key=ends.key)
 
 
 def _nodes(store: FlowStore, pairs: set[tuple[str, str]]) -> np.ndarray:
