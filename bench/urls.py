@@ -102,9 +102,9 @@ def main() -> int:
 def _flag_at(results: list[dict], t: float) -> list[bool]:
     """Whether each result would be flagged at threshold ``t`` (lists, look-alikes and the project + lure rule
     do not depend on it)."""
-    rule = SIGNALS["project_lure"]
+    rules = (SIGNALS["project_lure"], SIGNALS["drainer_name"])
     return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= t
-            or any(s.startswith(rule) for s in r.get("signals", ())) for r in results]
+            or any(s.startswith(rules) for s in r.get("signals", ())) for r in results]
 
 
 def sweep(args) -> int:

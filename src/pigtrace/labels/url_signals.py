@@ -21,6 +21,7 @@ SIGNALS = {
     "lure_word": "lure word in the name",
     "drainer_lure": "word of wallet-drainer phishing pages",
     "project_lure": "a crypto project's name hyphenated with a drainer lure word",
+    "drainer_name": "a name hyphenated with a word of fake claim, vote or allocation pages",
     "abused_tld": "cheap or abused top-level domain",
     "free_hosting": "subdomain of a free hosting service",
     "many_hyphens": "several hyphenated words",
@@ -72,6 +73,17 @@ def project_lure(label: str, projects: frozenset[str]) -> str | None:
     return None
 
 
+def drainer_name(label: str) -> str | None:
+    """The word of ``drainer_names`` ("allocation", "vote", "register") that the registrable name hyphenates
+    with another word ("register-somnia", "x-allocation"); None for a name of one word ("allocation.xyz") or
+    none of these words. Whatever the other word is: a project no list knows yet is the drainer's usual bait."""
+    words = label.split("-")
+    if len(words) < 2 or not all(words):
+        return None
+    strong = word_lists()["drainer_names"]
+    return next((w for w in words if w in strong or (w.endswith("s") and w[:-1] in strong)), None)
+
+
 @lru_cache(maxsize=1)
 def _lure_re() -> re.Pattern:
     return re.compile(word_pattern(w for w in word_lists()["lure_words"] if len(w) >= 5))
@@ -114,6 +126,8 @@ def host_signals(host: str, brand_hit: str | None = None, projects: frozenset[st
         joined = project_lure(names[0], projects) if projects and names and "-" in names[0] else None
         if joined:
             out["project_lure"] = joined
+        elif names and (alone := drainer_name(names[0])):
+            out["drainer_name"] = alone
     if text.count("-") >= 2:
         out["many_hyphens"] = text
     for w in words if _DIGIT.search(text) else ():

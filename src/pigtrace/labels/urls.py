@@ -318,9 +318,11 @@ class UrlChecker:
             return {"url": value, "verdict": "lookalike", "matched": brand.domains[0],
                     "source": f"brand look-alike ({how}) of {brand.name}", "score": round(score, 4),
                     "signals": [f"imitates {brand.name} ({how})"] + words}
-        if score >= THRESHOLD or "project_lure" in sig:
+        if score >= THRESHOLD or "project_lure" in sig or "drainer_name" in sig:
             source = (f"pigtrace URL model (score {score:.2f})" if score >= THRESHOLD else
-                      f"pigtrace URL rules: crypto project's name with a drainer lure word ({sig['project_lure']})")
+                      f"pigtrace URL rules: crypto project's name with a drainer lure word ({sig['project_lure']})"
+                      if "project_lure" in sig else
+                      f"pigtrace URL rules: a name hyphenated with a drainer lure word ({sig['drainer_name']})")
             return {"url": value, "verdict": "suspicious", "matched": registrable(host) if not is_ip(host) else host,
                     "source": source, "score": round(score, 4), "signals": words}
         return {"url": value, "verdict": "unknown", "matched": None, "source": None, "score": round(score, 4),
