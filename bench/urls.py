@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from pigtrace.labels.url_corpus import project_websites, split_of
-from pigtrace.labels.url_signals import SIGNALS
-from pigtrace.labels.urls import check_urls, checker
+from pigtrace.labels.url_signals import SIGNALS, strong_drainer_word
+from pigtrace.labels.urls import DRAINER_THRESHOLD, check_urls, checker
 
 FLAGGED = {"blocked", "lookalike", "suspicious"}
 
@@ -100,11 +100,20 @@ def main() -> int:
 
 
 def _flag_at(results: list[dict], t: float) -> list[bool]:
-    """Whether each result would be flagged at threshold ``t`` (lists, look-alikes and the project + lure rule
-    do not depend on it)."""
+    """Whether each result would be flagged at threshold ``t`` (lists, look-alikes, the drainer-word rules and the
+    lower bar for a drainer lure word do not depend on it)."""
     rules = (SIGNALS["project_lure"], SIGNALS["drainer_name"])
     return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= t
-            or any(s.startswith(rules) for s in r.get("signals", ())) for r in results]
+            or any(s.startswith(rules) for s in r.get("signals", ()))
+            or (r.get("score", 0.0) >= DRAINER_THRESHOLD and any(map(_strong, r.get("signals", ()))))
+            for r in results]
+
+
+def _strong(signal: str) -> bool:
+    """Whether a verdict's signal text names a drainer lure word of ``drainer_names``."""
+    if not signal.startswith(SIGNALS["drainer_lure"] + " ("):
+        return False
+    return strong_drainer_word({"drainer_lure": signal[len(SIGNALS["drainer_lure"]) + 2: -1]}) is not None
 
 
 def sweep(args) -> int:

@@ -173,6 +173,35 @@ def test_added_brands_official_domains_are_allowed_and_generic_names_alone_are_n
         assert _one(url)["verdict"] != "lookalike", url
 
 
+def test_drainer_words_with_an_i_for_an_l_and_the_words_of_sign_up_pages():
+    from pigtrace.labels.url_signals import drainer_name
+    assert drainer_name("ailocation-qwzx") == "ailocation (allocation)"
+    assert drainer_name("proposai-qwzxfi") == "proposai (proposal)"
+    assert drainer_name("qwzx-ciaims") == "ciaims (claims)"
+    assert drainer_name("signup-qwzx") == "signup" and drainer_name("qwzx-multipliers") == "multipliers"
+    assert drainer_name("mining-qwzx") is None and drainer_name("iiii-qwzx") is None  # a word read so is no lure
+
+
+def test_a_drainer_word_lowers_the_bar_for_the_score():
+    from pigtrace.labels.urls import DRAINER_THRESHOLD
+    from pigtrace.labels.url_signals import strong_drainer_word
+    assert strong_drainer_word({"drainer_lure": "claim"}) == "claim"
+    assert strong_drainer_word({"drainer_lure": "rewards"}) == "rewards"
+    assert strong_drainer_word({"drainer_lure": "mint"}) is None and strong_drainer_word({}) is None
+    c = UrlChecker()
+    sig = {"drainer_lure": "claim"}
+    mid = (DRAINER_THRESHOLD + THRESHOLD) / 2
+    r = c._verdict("claim.qwzx.network", "claim.qwzx.network", sig, mid, 0.0, {})
+    assert r["verdict"] == "suspicious" and "'claim'" in r["source"], r
+    assert c._verdict("mint.qwzx.network", "mint.qwzx.network", {"drainer_lure": "mint"}, mid, 0.0, {})["verdict"] == "unknown"
+    assert c._verdict("claim.qwzx.network", "claim.qwzx.network", sig, DRAINER_THRESHOLD - 0.01, 0.0, {})["verdict"] == "unknown"
+
+
+@pytest.mark.parametrize("url", ["solana-community.com", "pendle-app.net", "virtuals-hub.org", "monadfoundation.xyz"])
+def test_a_generic_brand_name_next_to_a_companion_word_is_a_lookalike(url):
+    assert _one(url)["verdict"] == "lookalike"
+
+
 def test_project_names_are_not_lure_or_ordinary_words():
     names = project_names()
     assert {"etherfi", "autonolas", "pendle", "uniswap"} <= names

@@ -81,7 +81,37 @@ def drainer_name(label: str) -> str | None:
     if len(words) < 2 or not all(words):
         return None
     strong = word_lists()["drainer_names"]
-    return next((w for w in words if w in strong or (w.endswith("s") and w[:-1] in strong)), None)
+    for w in words:
+        if w in strong or (w.endswith("s") and w[:-1] in strong):
+            return w
+    for w in words:  # an i for an l, the drainers' favourite misspelling: 'ailocation', 'proposai', 'ciaim'
+        for form in _i_for_l(w) if len(w) >= 5 else ():
+            if form in strong or (form.endswith("s") and form[:-1] in strong):
+                return f"{w} ({form})"
+    return None
+
+
+def strong_drainer_word(signals: dict[str, str]) -> str | None:
+    """The drainer lure word of ``signals`` when it is one of ``drainer_names`` (glued into a name or a subdomain
+    label: "claim.x.network", "registersomnia"); the verdict's lower bar for the score applies to it."""
+    w = signals.get("drainer_lure")
+    strong = word_lists()["drainer_names"]
+    return w if w and (w in strong or (w.endswith("s") and w[:-1] in strong)) else None
+
+
+def _i_for_l(word: str) -> list[str]:
+    """The word with some of its (at most three) i's read as l's."""
+    at = [k for k, ch in enumerate(word) if ch == "i"]
+    if not at or len(at) > 3:
+        return []
+    out = []
+    for mask in range(1, 1 << len(at)):
+        chars = list(word)
+        for b, k in enumerate(at):
+            if mask >> b & 1:
+                chars[k] = "l"
+        out.append("".join(chars))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -126,8 +156,8 @@ def host_signals(host: str, brand_hit: str | None = None, projects: frozenset[st
         joined = project_lure(names[0], projects) if projects and names and "-" in names[0] else None
         if joined:
             out["project_lure"] = joined
-        elif names and (alone := drainer_name(names[0])):
-            out["drainer_name"] = alone
+    if "project_lure" not in out and names and (alone := drainer_name(names[0])):
+        out["drainer_name"] = alone
     if text.count("-") >= 2:
         out["many_hyphens"] = text
     for w in words if _DIGIT.search(text) else ():
