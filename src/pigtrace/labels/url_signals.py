@@ -156,7 +156,7 @@ def host_signals(host: str, brand_hit: str | None = None, projects: frozenset[st
         joined = project_lure(names[0], projects) if projects and names and "-" in names[0] else None
         if joined:
             out["project_lure"] = joined
-    if "project_lure" not in out and names and (alone := drainer_name(names[0])):
+    if "project_lure" not in out and names and "-" in names[0] and (alone := drainer_name(names[0])):
         out["drainer_name"] = alone
     if text.count("-") >= 2:
         out["many_hyphens"] = text
