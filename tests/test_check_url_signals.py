@@ -169,7 +169,9 @@ def test_lookalikes_of_added_brands(url, brand):
 def test_added_brands_official_domains_are_allowed_and_generic_names_alone_are_not_lookalikes():
     for url in ("app.hyperliquid.xyz", "jup.ag", "stake.lido.fi", "app.aave.com", "www.ether.fi"):
         assert _one(url)["verdict"] == "allowed", url
-    for url in ("solanart.io", "scrollbar.dev", "blastoff.com", "beforecoinmarketcap.com"):
+    # ordinary words and names that contain an added brand's name or are one edit from it
+    for url in ("solanart.io", "scrollbar.dev", "blastoff.com", "beforecoinmarketcap.com", "lorenzo-pizza.com",
+                "athena-ai.io", "radium-labs.com", "camino-app.com", "debunk.news", "dimension.io", "borachain.io"):
         assert _one(url)["verdict"] != "lookalike", url
 
 
