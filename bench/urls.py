@@ -131,7 +131,8 @@ def sweep(args) -> int:
     tune = [r for r in check_urls(sites)
             if not (r["verdict"] == "allowed" and str(r.get("source", "")).startswith("official"))]
     print(f"threshold  tune false positives (of {len(tune):,})  recall by year first listed (before 2026)")
-    for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.97, 0.98, 0.99):
+    for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.965, 0.97, 0.972, 0.974, 0.976,
+              0.978, 0.98, 0.985, 0.99):
         fp = sum(_flag_at(tune, t))
         rec = "  ".join(f"{y}: {sum(_flag_at(res, t)) / max(len(res), 1):.3f}" for y, res in years.items())
         print(f"  {t:<8} {fp:>4} ({fp / max(len(tune), 1):.2%})   {rec}")
