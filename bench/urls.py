@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pigtrace.labels.url_corpus import project_websites, split_of
 from pigtrace.labels.url_signals import SIGNALS, strong_drainer_word
-from pigtrace.labels.urls import DRAINER_THRESHOLD, FREE_HOSTING_THRESHOLD, check_urls, checker
+from pigtrace.labels.urls import DRAINER_THRESHOLD, check_urls, checker
 
 FLAGGED = {"blocked", "lookalike", "suspicious"}
 
@@ -101,13 +101,11 @@ def main() -> int:
 
 def _flag_at(results: list[dict], t: float) -> list[bool]:
     """Whether each result would be flagged at threshold ``t`` (lists, look-alikes, the drainer-word rules and the
-    lower bars for a drainer lure word and for free hosting do not depend on it)."""
+    lower bar for a drainer lure word do not depend on it)."""
     rules = (SIGNALS["project_lure"], SIGNALS["drainer_name"])
     return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= t
             or any(s.startswith(rules) for s in r.get("signals", ()))
             or (r.get("score", 0.0) >= DRAINER_THRESHOLD and any(map(_strong, r.get("signals", ()))))
-            or (r.get("score", 0.0) >= FREE_HOSTING_THRESHOLD
-                and any(s.startswith(SIGNALS["free_hosting"]) for s in r.get("signals", ())))
             for r in results]
 
 

@@ -199,17 +199,6 @@ def test_a_drainer_word_lowers_the_bar_for_the_score():
     assert c._verdict("claim.qwzx.network", "claim.qwzx.network", sig, DRAINER_THRESHOLD - 0.01, 0.0, {})["verdict"] == "unknown"
 
 
-def test_free_hosting_lowers_the_bar_for_the_score():
-    from pigtrace.labels.urls import FREE_HOSTING_THRESHOLD
-    c = UrlChecker()
-    sig = {"free_hosting": "pages.dev"}
-    mid = (FREE_HOSTING_THRESHOLD + THRESHOLD) / 2
-    r = c._verdict("qwzx.pages.dev", "qwzx.pages.dev", sig, mid, 0.0, {})
-    assert r["verdict"] == "suspicious" and "pages.dev" in r["source"], r
-    assert c._verdict("qwzx.pages.dev", "qwzx.pages.dev", sig, FREE_HOSTING_THRESHOLD - 0.01, 0.0, {})["verdict"] == "unknown"
-    assert c._verdict("qwzx.com", "qwzx.com", {}, mid, 0.0, {})["verdict"] == "unknown"  # the bar is the signal's
-
-
 @pytest.mark.parametrize("url", ["solana-community.com", "pendle-app.net", "virtuals-hub.org", "monadfoundation.xyz"])
 def test_a_generic_brand_name_next_to_a_companion_word_is_a_lookalike(url):
     assert _one(url)["verdict"] == "lookalike"

@@ -10,8 +10,7 @@ Verdicts, in the order they win:
                ("trust-wallet", "wallet-trustt"), the brand's name under another TLD or inside another name;
 ``suspicious`` no brand matched, but the learned score (``lexical``: character n-grams, the signals of
                ``url_signals`` and the name-shape bins of ``url_shape``) is at least ``THRESHOLD`` (``DRAINER_THRESHOLD``
-               when a name holds a word of fake claim, vote or allocation pages: "claim.x.network",
-               ``FREE_HOSTING_THRESHOLD`` on a free hosting service: "x.pages.dev"), or the name
+               when a name holds a word of fake claim, vote or allocation pages: "claim.x.network"), or the name
                hyphenates a crypto project's name with a drainer lure word (the ``project_lure`` signal:
                "voting-etherfi") or any name with one of the strongest such words (``drainer_name``: "register-x");
 ``unknown``    nothing matched. Malformed input gets verdict ``error`` with the reason.
@@ -46,8 +45,6 @@ THRESHOLD = 0.976  # false positives under 0.5% with one site to spare on the sm
 # the loosest under 0.5%) and 2025 recall 0.56 (bench/urls.py --sweep); chosen before the held-out 'test' part was measured
 DRAINER_THRESHOLD = 0.7  # the bar for a host whose name holds a word of fake claim, vote or allocation pages
 # (``url_signals.strong_drainer_word``): no 'tune' or 'train' project site with one scores over 0.47
-FREE_HOSTING_THRESHOLD = 0.9  # the bar for a subdomain of a free hosting service (pages.dev, vercel.app): no 'tune'
-# or 'train' project site on one scores over 0.85
 SHAPE_WORDS = 0.5  # a name-shape bin is named in the signals when its learned weight adds this many log-odds
 BRAND_FILES = ("brands.csv", "brands-derived.csv")
 # Ordinary words one edit away from a brand ("finance" / "binance").
@@ -343,11 +340,9 @@ class UrlChecker:
 
 def _lower_bar(sig: dict[str, str], score: float) -> str | None:
     """Why a score under ``THRESHOLD`` still flags the host: at least ``DRAINER_THRESHOLD`` with a word of fake
-    claim, vote or allocation pages in the name, at least ``FREE_HOSTING_THRESHOLD`` on a free hosting service."""
+    claim, vote or allocation pages in the name."""
     if score >= DRAINER_THRESHOLD and (word := strong_drainer_word(sig)):
         return f"at least {DRAINER_THRESHOLD} with the drainer lure word '{word}'"
-    if score >= FREE_HOSTING_THRESHOLD and "free_hosting" in sig:
-        return f"at least {FREE_HOSTING_THRESHOLD} on the free hosting service {sig['free_hosting']}"
     return None
 
 
