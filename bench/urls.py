@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from pigtrace.labels.url_corpus import project_websites, split_of
-from pigtrace.labels.url_signals import SIGNALS
-from pigtrace.labels.urls import check_urls, checker
+from pigtrace.labels.url_signals import SIGNALS, strong_drainer_word
+from pigtrace.labels.urls import DRAINER_THRESHOLD, check_urls, checker
 
 FLAGGED = {"blocked", "lookalike", "suspicious"}
 
@@ -100,11 +100,20 @@ def main() -> int:
 
 
 def _flag_at(results: list[dict], t: float) -> list[bool]:
-    """Whether each result would be flagged at threshold ``t`` (lists, look-alikes and the project + lure rule
-    do not depend on it)."""
-    rule = SIGNALS["project_lure"]
+    """Whether each result would be flagged at threshold ``t`` (lists, look-alikes, the drainer-word rules and the
+    lower bar for a drainer lure word do not depend on it)."""
+    rules = (SIGNALS["project_lure"], SIGNALS["drainer_name"])
     return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= t
-            or any(s.startswith(rule) for s in r.get("signals", ())) for r in results]
+            or any(s.startswith(rules) for s in r.get("signals", ()))
+            or (r.get("score", 0.0) >= DRAINER_THRESHOLD and any(map(_strong, r.get("signals", ()))))
+            for r in results]
+
+
+def _strong(signal: str) -> bool:
+    """Whether a verdict's signal text names a drainer lure word of ``drainer_names``."""
+    if not signal.startswith(SIGNALS["drainer_lure"] + " ("):
+        return False
+    return strong_drainer_word({"drainer_lure": signal[len(SIGNALS["drainer_lure"]) + 2: -1]}) is not None
 
 
 def sweep(args) -> int:
@@ -120,7 +129,8 @@ def sweep(args) -> int:
     tune = [r for r in check_urls(sites)
             if not (r["verdict"] == "allowed" and str(r.get("source", "")).startswith("official"))]
     print(f"threshold  tune false positives (of {len(tune):,})  recall by year first listed (before 2026)")
-    for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.97, 0.98, 0.99):
+    for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.965, 0.97, 0.972, 0.974, 0.976,
+              0.978, 0.98, 0.985, 0.99):
         fp = sum(_flag_at(tune, t))
         rec = "  ".join(f"{y}: {sum(_flag_at(res, t)) / max(len(res), 1):.3f}" for y, res in years.items())
         print(f"  {t:<8} {fp:>4} ({fp / max(len(tune), 1):.2%})   {rec}")

@@ -74,6 +74,8 @@ def test_skeleton_folds_tr39_confusables():
     ("registersomething.xyz", "drainer_lure", "register"),  # a lure glued at the start of a name
     ("voting-etherfi.com", "project_lure", "voting + etherfi"),
     ("allocations-autonolas.xyz", "project_lure", "allocations + autonolas"),
+    ("register-qwzxproject.com", "drainer_name", "register"),  # any name, known project or not
+    ("qwzxproject-allocations.org", "drainer_name", "allocations"),
 ])
 def test_each_signal(host, signal, detail):
     sig = host_signals(host, None, project_names())
@@ -131,6 +133,75 @@ def test_project_name_with_a_drainer_lure_is_suspicious_and_says_why():
     for host in ("flashstake.io", "stake.lido.fi", "celolaunch.io"):
         assert "project_lure" not in host_signals(host, None, project_names()), host
     assert "project_lure" not in host_signals("claim-your-rewards.site", None, project_names())  # no project
+
+
+def test_a_strong_drainer_word_hyphenated_with_any_name_is_suspicious():
+    from pigtrace.labels.url_signals import drainer_name
+    assert drainer_name("vote-qwzxlabs") == "vote" and drainer_name("qwzxlabs-distribution") == "distribution"
+    assert drainer_name("claim-your-rewards") == "claim"
+    # one word, glued words, an empty word, and the words projects name their own sites with do not count
+    for label in ("allocation", "registerqwzx", "vote-", "crypto-stake", "green-mining", "project-portal",
+                  "token-launch", "genesis-fund"):
+        assert drainer_name(label) is None, label
+    assert "drainer_name" not in host_signals("vote.qwzxlabs.com", None, project_names())  # a lure subdomain
+    r = _one("qwzxlabs-proposal.com")
+    assert r["verdict"] == "suspicious", r
+    assert "proposal" in r["source"] + " ".join(r["signals"]), r
+    # the known-project rule names the project first
+    assert "drainer_name" not in host_signals("voting-etherfi.com", None, project_names())
+    # the allow list and official domains still win
+    assert _one("https://www.coinbase.com/claim-rewards")["verdict"] == "allowed"
+
+
+@pytest.mark.parametrize("url, brand", [
+    ("hyperliquid-app.net", "Hyperliquid"),  # hand-written brands of 2024-2025 drainer lures
+    ("eigenlayer.top", "EigenLayer"),  # the brand's name under another TLD
+    ("claim-kaito.xyz", "Kaito"),
+    ("etherfi-points.com", "ether.fi"),
+    ("solana-airdrop.com", "Solana"),  # a chain's name (generic) next to a lure word
+])
+def test_lookalikes_of_added_brands(url, brand):
+    r = _one(url)
+    assert r["verdict"] == "lookalike", r
+    assert brand in r["source"]
+
+
+def test_added_brands_official_domains_are_allowed_and_generic_names_alone_are_not_lookalikes():
+    for url in ("app.hyperliquid.xyz", "jup.ag", "stake.lido.fi", "app.aave.com", "www.ether.fi"):
+        assert _one(url)["verdict"] == "allowed", url
+    # ordinary words and names that contain an added brand's name or are one edit from it
+    for url in ("solanart.io", "scrollbar.dev", "blastoff.com", "beforecoinmarketcap.com", "lorenzo-pizza.com",
+                "athena-ai.io", "radium-labs.com", "camino-app.com", "debunk.news", "dimension.io", "borachain.io"):
+        assert _one(url)["verdict"] != "lookalike", url
+
+
+def test_drainer_words_with_an_i_for_an_l_and_the_words_of_sign_up_pages():
+    from pigtrace.labels.url_signals import drainer_name
+    assert drainer_name("ailocation-qwzx") == "ailocation (allocation)"
+    assert drainer_name("proposai-qwzxfi") == "proposai (proposal)"
+    assert drainer_name("qwzx-ciaims") == "ciaims (claims)"
+    assert drainer_name("signup-qwzx") == "signup" and drainer_name("qwzx-multipliers") == "multipliers"
+    assert drainer_name("mining-qwzx") is None and drainer_name("iiii-qwzx") is None  # a word read so is no lure
+
+
+def test_a_drainer_word_lowers_the_bar_for_the_score():
+    from pigtrace.labels.urls import DRAINER_THRESHOLD
+    from pigtrace.labels.url_signals import strong_drainer_word
+    assert strong_drainer_word({"drainer_lure": "claim"}) == "claim"
+    assert strong_drainer_word({"drainer_lure": "rewards"}) == "rewards"
+    assert strong_drainer_word({"drainer_lure": "mint"}) is None and strong_drainer_word({}) is None
+    c = UrlChecker()
+    sig = {"drainer_lure": "claim"}
+    mid = (DRAINER_THRESHOLD + THRESHOLD) / 2
+    r = c._verdict("claim.qwzx.network", "claim.qwzx.network", sig, mid, 0.0, {})
+    assert r["verdict"] == "suspicious" and "'claim'" in r["source"], r
+    assert c._verdict("mint.qwzx.network", "mint.qwzx.network", {"drainer_lure": "mint"}, mid, 0.0, {})["verdict"] == "unknown"
+    assert c._verdict("claim.qwzx.network", "claim.qwzx.network", sig, DRAINER_THRESHOLD - 0.01, 0.0, {})["verdict"] == "unknown"
+
+
+@pytest.mark.parametrize("url", ["solana-community.com", "pendle-app.net", "virtuals-hub.org", "monadfoundation.xyz"])
+def test_a_generic_brand_name_next_to_a_companion_word_is_a_lookalike(url):
+    assert _one(url)["verdict"] == "lookalike"
 
 
 def test_project_names_are_not_lure_or_ordinary_words():

@@ -21,6 +21,7 @@ SIGNALS = {
     "lure_word": "lure word in the name",
     "drainer_lure": "word of wallet-drainer phishing pages",
     "project_lure": "a crypto project's name hyphenated with a drainer lure word",
+    "drainer_name": "a name hyphenated with a word of fake claim, vote or allocation pages",
     "abused_tld": "cheap or abused top-level domain",
     "free_hosting": "subdomain of a free hosting service",
     "many_hyphens": "several hyphenated words",
@@ -72,6 +73,47 @@ def project_lure(label: str, projects: frozenset[str]) -> str | None:
     return None
 
 
+def drainer_name(label: str) -> str | None:
+    """The word of ``drainer_names`` ("allocation", "vote", "register") that the registrable name hyphenates
+    with another word ("register-somnia", "x-allocation"); None for a name of one word ("allocation.xyz") or
+    none of these words. Whatever the other word is: a project no list knows yet is the drainer's usual bait."""
+    words = label.split("-")
+    if len(words) < 2 or not all(words):
+        return None
+    strong = word_lists()["drainer_names"]
+    for w in words:
+        if w in strong or (w.endswith("s") and w[:-1] in strong):
+            return w
+    for w in words:  # an i for an l, the drainers' favourite misspelling: 'ailocation', 'proposai', 'ciaim'
+        for form in _i_for_l(w) if len(w) >= 5 else ():
+            if form in strong or (form.endswith("s") and form[:-1] in strong):
+                return f"{w} ({form})"
+    return None
+
+
+def strong_drainer_word(signals: dict[str, str]) -> str | None:
+    """The drainer lure word of ``signals`` when it is one of ``drainer_names`` (glued into a name or a subdomain
+    label: "claim.x.network", "registersomnia"); the verdict's lower bar for the score applies to it."""
+    w = signals.get("drainer_lure")
+    strong = word_lists()["drainer_names"]
+    return w if w and (w in strong or (w.endswith("s") and w[:-1] in strong)) else None
+
+
+def _i_for_l(word: str) -> list[str]:
+    """The word with some of its (at most three) i's read as l's."""
+    at = [k for k, ch in enumerate(word) if ch == "i"]
+    if not at or len(at) > 3:
+        return []
+    out = []
+    for mask in range(1, 1 << len(at)):
+        chars = list(word)
+        for b, k in enumerate(at):
+            if mask >> b & 1:
+                chars[k] = "l"
+        out.append("".join(chars))
+    return out
+
+
 @lru_cache(maxsize=1)
 def _lure_re() -> re.Pattern:
     return re.compile(word_pattern(w for w in word_lists()["lure_words"] if len(w) >= 5))
@@ -114,6 +156,8 @@ def host_signals(host: str, brand_hit: str | None = None, projects: frozenset[st
         joined = project_lure(names[0], projects) if projects and names and "-" in names[0] else None
         if joined:
             out["project_lure"] = joined
+    if "project_lure" not in out and names and "-" in names[0] and (alone := drainer_name(names[0])):
+        out["drainer_name"] = alone
     if text.count("-") >= 2:
         out["many_hyphens"] = text
     for w in words if _DIGIT.search(text) else ():
