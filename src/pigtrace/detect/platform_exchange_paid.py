@@ -187,12 +187,16 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             WITH sweepers AS (
                 SELECT chain, c, first_in, last_in, in_usd FROM pt_pf_xseq
                 WHERE pattern AND fwd_usd >= {SIBLING_FOCUS} * in_usd),
+            -- a gas funder pays the wallet's fees and nothing else: one that also pays it tokens or
+            -- larger amounts is a customer or business partner (a reused wallet's), not the ring's funder
             funders AS (
                 SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM pt_value v
                 SEMI JOIN sweepers s ON s.chain = v.chain AND s.c = v.dst
                 WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)),
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)
+                  AND NOT EXISTS (SELECT 1 FROM pt_value p WHERE p.chain = v.chain AND p.src = v.src
+                                  AND p.dst = v.dst AND NOT {gas_topup_sql("p")})),
             -- a payout wallet gets its gas from its ring's funders; a wallet that many funders send small
             -- native amounts to is a public one (on a 3.6M-transfer world one such wallet, with 586k payments
             -- and 75 funders, made this query's join 37M rows)
