@@ -393,6 +393,10 @@ def corruption(draw, base: Path, kinds: list[str]):
         if row is None:  # cut inside a quoted field: write the raw text
             out = rows[:r] + [[text[:cut] + "\x00RAW"]] + rows[r + 1:]
             return name, out, [name, "line"]
+        if len(row) >= len(rows[0]):
+            # cut just after the delimiter before a quoted last field (logs' topics): the line still has
+            # every field, its last one empty, which is a valid row (a log with no topics); drop that field
+            row = row[:len(rows[0]) - 1]
         needles = [name, "line"]
     return name, rows[:r] + [row] + rows[r + 1:], needles
 
