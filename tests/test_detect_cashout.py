@@ -117,6 +117,19 @@ def test_small_mule_with_exchange_gas_is_found_but_dust_is_not():
     assert "dust_account" not in set().union(*got.values())
 
 
+def _business_then_scam_money(led, wallet: str, customers: int, each: float) -> timedelta:
+    """``wallet`` does business: that many customers pay it ``each`` over two weeks; then 6,000 of a ring's
+    money reaches it from a laundering wallet at the returned time."""
+    for i in range(customers):
+        c = f"customer{i}"
+        led.transfer("binance_hot", c, 2000, at=timedelta(days=28 + i))
+        led.transfer(c, wallet, each, at=timedelta(days=30 + 3 * i))
+    t0 = timedelta(days=56)
+    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
+    led.transfer("ln_split2", wallet, 6000, at=t0)
+    return t0
+
+
 def test_a_money_changers_own_deposit_is_not_cash_out_but_the_mule_it_paid_is():
     """A wallet that launders and also does business (a money changer): customers pay it 4,000 over two
     weeks, then 6,000 of scam money reaches it and leaves within two hours for a mule's deposit account;
@@ -124,13 +137,7 @@ def test_a_money_changers_own_deposit_is_not_cash_out_but_the_mule_it_paid_is():
     first out (the customers' money came in first, so the banked 4,000 'is' scam money) both made the
     changer's own account a mule's; the scam money had left before, so only the mule is cash-out."""
     led, truth = scam_world()
-    for i in range(5):
-        c = f"customer{i}"
-        led.transfer("binance_hot", c, 2000, at=timedelta(days=28 + i))
-        led.transfer(c, "changer", 800, at=timedelta(days=30 + 3 * i))
-    t0 = timedelta(days=56)
-    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
-    led.transfer("ln_split2", "changer", 6000, at=t0)
+    t0 = _business_then_scam_money(led, "changer", customers=5, each=800)
     led.transfer("changer", "changer_mule", 6000, at=t0 + timedelta(hours=2))
     deposit_account(led, "changer_mule", "binance_hot", t0 + timedelta(hours=5))
     led.transfer("changer", "changer_bank", 4000, at=t0 + timedelta(days=14))
@@ -147,13 +154,7 @@ def test_a_swap_passes_the_scam_money_on_converted_so_the_traders_own_banking_is
     money: with both legs of the swap left out of the trader's history, the 2,000 the swap lost stayed
     'held' as scam money and was charged to the banked takings (two thirds of that account's inflow)."""
     led, truth = scam_world()
-    for i in range(3):
-        c = f"customer{i}"
-        led.transfer("binance_hot", c, 2000, at=timedelta(days=28 + i))
-        led.transfer(c, "trader", 1000, at=timedelta(days=30 + 3 * i))
-    t0 = timedelta(days=56)
-    led.transfer("pf_consolidation", "ln_split2", 6000, at=t0 - timedelta(hours=1))
-    led.transfer("ln_split2", "trader", 6000, at=t0)
+    t0 = _business_then_scam_money(led, "trader", customers=3, each=1000)
     weth = 4000 / led._token("WETH").price
     led.swap("trader", "uni_pool", "USDT", 6000, "WETH", weth,
              tx=led.tx("trader", to="uni_pool", method="swap", at=t0 + timedelta(hours=1)))
@@ -164,7 +165,6 @@ def test_a_swap_passes_the_scam_money_on_converted_so_the_traders_own_banking_is
     _, got = _run(led)
     assert "trader_mule" in got["cash_out"]
     assert "trader_bank" not in set().union(*got.values())
-
 
 
 def test_a_desks_own_exchange_account_is_not_cash_out_the_desk_is():

@@ -25,6 +25,7 @@ import numpy as np
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import usd
+from pigtrace.detect.flow_taint import DESK_DEGREE
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
 from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
@@ -42,7 +43,6 @@ SCAM_ROLES = ("scam_collection", "scam_operator")
 # before, services or exchange accounts), and not fed mostly by collection wallets (a consolidation wallet).
 # Money that reaches it is converted there; what it pays its customers afterwards is its own float, which
 # first in first out would charge with the scam money it took in.
-DESK_DEGREE = 10
 
 
 class Propagation(Detector):

@@ -80,13 +80,12 @@ def drainer_name(label: str) -> str | None:
     words = label.split("-")
     if len(words) < 2 or not all(words):
         return None
-    strong = word_lists()["drainer_names"]
     for w in words:
-        if w in strong or (w.endswith("s") and w[:-1] in strong):
+        if _strong(w):
             return w
     for w in words:  # an i for an l, the drainers' favourite misspelling: 'ailocation', 'proposai', 'ciaim'
         for form in _i_for_l(w) if len(w) >= 5 else ():
-            if form in strong or (form.endswith("s") and form[:-1] in strong):
+            if _strong(form):
                 return f"{w} ({form})"
     return None
 
@@ -95,8 +94,13 @@ def strong_drainer_word(signals: dict[str, str]) -> str | None:
     """The drainer lure word of ``signals`` when it is one of ``drainer_names`` (glued into a name or a subdomain
     label: "claim.x.network", "registersomnia"); the verdict's lower bar for the score applies to it."""
     w = signals.get("drainer_lure")
+    return w if w and _strong(w) else None
+
+
+def _strong(word: str) -> bool:
+    """``word``, or its singular, is one of ``drainer_names``."""
     strong = word_lists()["drainer_names"]
-    return w if w and (w in strong or (w.endswith("s") and w[:-1] in strong)) else None
+    return word in strong or (word.endswith("s") and word[:-1] in strong)
 
 
 def _i_for_l(word: str) -> list[str]:
