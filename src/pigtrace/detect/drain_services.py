@@ -29,8 +29,9 @@ def ensure_services(ctx: AnalysisContext) -> None:
     where, params = chain_filter(ctx)
     ctx.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_eoas AS
-        SELECT DISTINCT chain, from_address AS address FROM transactions
-        WHERE from_address IS NOT NULL AND {where}""",
+        SELECT a.chain, a.address FROM (SELECT DISTINCT from_ref FROM main.ledger_transactions) x
+        JOIN main.addresses a ON a.ref = x.from_ref
+        WHERE {where}""",
         params,
     )
     ctx.cache["drain_services"] = True

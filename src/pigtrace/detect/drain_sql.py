@@ -75,8 +75,8 @@ def find_drains(ctx: AnalysisContext) -> int:
               AND (t.amount > 0 OR t.amount_text IS NOT NULL) AND t.from_address <> t.to_address
               AND t.to_address <> '{ZERO}'),
         called AS (
-            SELECT p.*, x.to_address AS called FROM pulls p
-            LEFT JOIN transactions x ON x.chain = p.chain AND x.hash = p.tx_hash)"""
+            SELECT p.*, x.called FROM pulls p
+            LEFT JOIN ({called_sql('pulls')}) x ON x.chain = p.chain AND x.hash = p.tx_hash)"""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_drain_pulls AS
         WITH allowed AS (
@@ -208,6 +208,16 @@ def find_drains(ctx: AnalysisContext) -> int:
     return con.execute("SELECT count(*) FROM pt_drains").fetchone()[0]
 
 
+def called_sql(keys: str) -> str:
+    """The contract each transaction of relation ``keys`` (columns chain, tx_hash) called: (chain, hash,
+    called). Read from the compact ledger (store.compact) by ref, so only those transactions' hashes and
+    callees are turned back into text: the analysis does not copy the transactions table."""
+    return f"""SELECT h.chain, h.hash, a.address AS called
+               FROM main.tx_hashes h SEMI JOIN {keys} k ON k.chain = h.chain AND k.tx_hash = h.hash
+               JOIN main.ledger_transactions x ON x.tx_ref = h.ref
+               LEFT JOIN main.addresses a ON a.ref = x.to_ref"""
+
+
 def implied_chains(ctx: AnalysisContext) -> list[str]:
     """Chains whose source carries token transfers but no approval records at all (TronGrid's TRC-20
     transfer feed): there a third-party pull is the only trace of an allowance."""
@@ -217,7 +227,7 @@ def implied_chains(ctx: AnalysisContext) -> list[str]:
     # both are cheap (tens of milliseconds on 10M transactions); a chain with approvals keeps the
     # approval-led path above unchanged and is never scanned for implied pulls
     chains = [r[0] for r in con.execute(
-        f"SELECT DISTINCT chain FROM transactions WHERE {where}", params).fetchall()]
+        f"SELECT DISTINCT chain FROM main.ledger_transactions WHERE {where}", params).fetchall()]
     return sorted(c for c in chains if c not in have)
 
 

@@ -151,7 +151,9 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
             con.execute(f"SET {name} = '{value}'")
 
 
-LEDGER_VIEWS = ("transfers", "transactions", "approvals", "swaps")
+# The ledger views an analysis reads into temp tables; ``transactions`` is read only for its signers and
+# callees, which the readers take from the compact tables by ref (drain_services, drain_sql).
+LEDGER_VIEWS = ("transfers", "approvals", "swaps")
 
 
 # Where the ledger does not say who signed (bare TronGrid TRC-20 rows whose transaction was never
