@@ -168,3 +168,52 @@ def test_rings_command_lists_rings_and_one_rings_members(analysed_template, tmp_
     assert sum(m["role"] == "scam_collection" for m in members) == rings[0]["collection_wallets"]
     missing = pigtrace("rings", "ring-99999", "--db", str(db))
     assert missing.returncode != 0 and "pigtrace rings" in missing.stderr
+
+
+def mixed_laundering(led: Ledger, truth: dict, clean: float = 1.5, split: int = 0) -> tuple[str, list[str]]:
+    """The ring's consolidation wallet pays a laundering hop, which also takes ``clean`` times as much clean
+    money from exchange withdrawals and passes everything on within hours: to one onward wallet, or split
+    over ``split`` fresh wallets that each forward their part to the same place."""
+    hot = exchange(led)
+    hop = "mixing_hop"
+    led.transfer(truth["consolidation"], hop, 9000, at=timedelta(days=57))
+    for k in range(3):
+        led.transfer(hot, hop, 9000 * clean / 3, at=timedelta(days=57, hours=1 + k))
+    total = 9000 * (1 + clean)
+    if not split:
+        led.transfer(hop, "onward", total, at=timedelta(days=57, hours=6))
+        return hop, []
+    parts = [f"split_part{k}" for k in range(split)]
+    for k, part in enumerate(parts):
+        led.transfer(hop, part, total / split - 17 * k, at=timedelta(days=57, hours=6, minutes=k))
+        led.transfer(part, "split_onward", total / split - 17 * k, at=timedelta(days=57, hours=6, minutes=10 + k))
+    return hop, parts
+
+
+def test_a_hop_paid_by_the_ring_and_by_exchanges_is_laundering_not_collection():
+    """Clean exchange withdrawals mixed into a laundering hop do not make the ring's consolidation wallet
+    its victim: the people who paid it are the ring, so it is not a collection wallet (and its money stays
+    traced)."""
+    led = Ledger()
+    truth = quiet_platform(led, per_victim=True)
+    hop, _ = mixed_laundering(led, truth)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert hop not in every.get("scam_collection", set())
+    assert truth["consolidation"] not in every.get("victim", set())
+    assert truth["collection"] <= every.get("scam_collection", set())
+
+
+def test_wallets_a_launderer_splits_money_into_do_not_join_the_ring():
+    """A hop that splits the ring's (and clean) money over fresh wallets forwarding to one place: each part
+    has one payer, as a per-victim deposit wallet has, but that payer feeds many of them; a victim pays its
+    own deposit wallet."""
+    led = Ledger()
+    truth = quiet_platform(led, per_victim=True)
+    _, parts = mixed_laundering(led, truth, split=5)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert not set(parts) & every.get("scam_collection", set())
+    assert truth["collection"] <= every.get("scam_collection", set())

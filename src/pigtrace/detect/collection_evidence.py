@@ -45,6 +45,7 @@ VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
 MIN_VICTIM_USD = 10.0
 DOWNSTREAM_SHARE = 0.5  # a payment smaller than this is not a loss worth a victim finding
+TRACE_HOPS = 8  # how far the scam's money is followed through wallets that hold little else
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
 
 
@@ -83,6 +84,7 @@ class CollectionEvidence(Detector):
         joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
         joined &= _payers(con, keys, joined) <= LONE_PAYERS
+        joined &= ~_split_off(con, keys, joined, near)
         chosen = np.flatnonzero(found | joined)
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
@@ -208,9 +210,55 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Found wallets that got at least DOWNSTREAM_SHARE of their money from other found wallets: they
-    take from the scam, not from its victims (consolidation, the next hop), so laundering judges them."""
-    return _found_flow(ctx, keys, found, "in")
+    """Found wallets that got at least DOWNSTREAM_SHARE of the money people paid them (services' payments
+    left out) from the scam: from other found wallets, or from wallets at least DOWNSTREAM_SHARE of all of
+    whose money came from the scam (a consolidation wallet, a hop of a peel chain; followed up to
+    TRACE_HOPS hops). Their payers are the scam, not its victims, so laundering judges them. Withdrawals
+    from exchanges count for neither side: a launderer who mixes clean exchange money into a hop makes it
+    no more a wallet that victims pay; but a victim, whose money came mostly from its exchange, does not
+    carry the scam's money for the few paybacks it got."""
+    con = ctx.con
+    e = con.execute("""
+        WITH idx AS (SELECT chain, address, (row_number() OVER (ORDER BY chain || ':' || address) - 1)::BIGINT AS i
+                     FROM pt_cf)
+        SELECT s.i AS src, d.i AS dst, q.usd FROM pt_cf_pair q
+        JOIN idx s ON s.chain = q.chain AND s.address = q.src JOIN idx d ON d.chain = q.chain AND d.address = q.dst
+        WHERE NOT q.src_service""").fetchnumpy()
+    n = len(keys)
+    src, dst, usd = (np.asarray(e[c]) for c in ("src", "dst", "usd"))
+    people, total = (np.asarray(x, dtype=np.float64) for x in con.execute("""
+        SELECT list(coalesce(p.usd, 0) ORDER BY k), list(c.in_usd ORDER BY k)
+        FROM (SELECT chain, address, in_usd, chain || ':' || address AS k FROM pt_cf) c
+        LEFT JOIN (SELECT chain, dst AS address, sum(usd) AS usd FROM pt_cf_pair WHERE NOT src_service GROUP BY ALL) p
+        USING (chain, address)""").fetchall()[0])
+    carried = found.copy()
+    for _ in range(TRACE_HOPS):
+        from_scam = np.bincount(dst, weights=usd * carried[src], minlength=n)
+        more = found | (from_scam >= DOWNSTREAM_SHARE * total)
+        if (more == carried).all():
+            break
+        carried = more
+    from_scam = np.bincount(dst, weights=usd * carried[src], minlength=n)
+    return found & (people > 0) & (from_scam >= DOWNSTREAM_SHARE * people)
+
+
+def _split_off(con, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Wallets at ``rows`` whose main payer (at least DOWNSTREAM_SHARE of the money people paid them) is
+    the main payer of SPLIT_WAYS or more of the ``near`` wallets: a victim pays into its deposit wallet,
+    a launderer splits one wallet's money over many fresh ones that hold nothing else."""
+    _candidates(con, "pt_ce_near_all", keys, np.flatnonzero(near))
+    _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
+    hits = con.execute(f"""
+        WITH people AS (SELECT chain, dst, sum(usd) AS usd FROM pt_cf_pair WHERE NOT src_service GROUP BY ALL),
+        main AS (SELECT q.chain, q.src, q.dst FROM pt_cf_pair q JOIN people m ON m.chain = q.chain AND m.dst = q.dst
+                 WHERE NOT q.src_service AND q.usd >= {DOWNSTREAM_SHARE} * m.usd),
+        splitter AS (SELECT m.chain, m.src FROM main m SEMI JOIN pt_ce_near_all n ON n.chain = m.chain AND n.address = m.dst
+                     GROUP BY ALL HAVING count(*) >= {SPLIT_WAYS})
+        SELECT DISTINCT k.i FROM pt_ce_lone k JOIN main m ON m.chain = k.chain AND m.dst = k.address
+        SEMI JOIN splitter s ON s.chain = m.chain AND s.src = m.src""").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in hits]] = True
+    return out
 
 
 def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:
