@@ -217,3 +217,31 @@ def test_wallets_a_launderer_splits_money_into_do_not_join_the_ring():
     every = findings(con, led)
     assert not set(parts) & every.get("scam_collection", set())
     assert truth["collection"] <= every.get("scam_collection", set())
+
+
+def test_the_ring_money_a_mixing_hop_passes_on_is_traced_to_its_cash_out():
+    """The ring's wallets sweep into a hop that also takes twice as much clean money from exchange
+    withdrawals and passes every receipt on within the hour: the hop is the ring's own wallet, named for
+    laundering with the share of its money that came from the ring, and where its money goes on to (an
+    exchange deposit account) is the ring's cash-out."""
+    led = Ledger()
+    truth = quiet_platform(led, per_victim=True)
+    hot = exchange(led)
+    hop = truth["consolidation"]
+    for i in range(5):  # quiet_platform's sweeps into the hop, each passed on, with clean money beside it
+        amounts = [137.5 + 11 * i, 611.2, 1873.9 + 37 * i, 1502.4, 5230.7 + 90 * i]
+        for k, amount in enumerate(amounts):
+            t = timedelta(days=3 * i + 1 + 8 * k, hours=5 * i + i + 2)
+            led.transfer(hot, hop, 2 * amount, at=t + timedelta(minutes=20))
+            led.transfer(hop, "hop_next", 3 * amount, at=t + timedelta(minutes=50))
+    led.transfer("hop_next", "hop_mule_deposit", 70000, at=timedelta(days=59))
+    deposit_account(led, "hop_mule_deposit", hot, timedelta(days=59, hours=5))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert hop not in every.get("scam_collection", set())
+    assert hop in every.get("laundering", set())
+    assert "hop_mule_deposit" in every.get("cash_out", set())
+    reasons = con.execute("SELECT reasons::VARCHAR FROM findings WHERE address = ? AND role = 'laundering'",
+                          [led.addr(hop)]).fetchone()[0]
+    assert "33% of all it took in" in reasons
