@@ -170,39 +170,21 @@ def test_rings_command_lists_rings_and_one_rings_members(analysed_template, tmp_
     assert missing.returncode != 0 and "pigtrace rings" in missing.stderr
 
 
-def mixed_laundering(led: Ledger, truth: dict, clean: float = 1.5, split: int = 0) -> tuple[str, list[str]]:
+def split_laundering(led: Ledger, truth: dict, parts: int, clean: float = 1.5) -> tuple[str, list[str]]:
     """The ring's consolidation wallet pays a laundering hop, which also takes ``clean`` times as much clean
-    money from exchange withdrawals and passes everything on within hours: to one onward wallet, or split
-    over ``split`` fresh wallets that each forward their part to the same place."""
+    money from exchange withdrawals and splits everything over ``parts`` fresh wallets that each forward
+    their part to the same place within minutes."""
     hot = exchange(led)
     hop = "mixing_hop"
     led.transfer(truth["consolidation"], hop, 9000, at=timedelta(days=57))
     for k in range(3):
         led.transfer(hot, hop, 9000 * clean / 3, at=timedelta(days=57, hours=1 + k))
     total = 9000 * (1 + clean)
-    if not split:
-        led.transfer(hop, "onward", total, at=timedelta(days=57, hours=6))
-        return hop, []
-    parts = [f"split_part{k}" for k in range(split)]
-    for k, part in enumerate(parts):
-        led.transfer(hop, part, total / split - 17 * k, at=timedelta(days=57, hours=6, minutes=k))
-        led.transfer(part, "split_onward", total / split - 17 * k, at=timedelta(days=57, hours=6, minutes=10 + k))
-    return hop, parts
-
-
-def test_a_hop_paid_by_the_ring_and_by_exchanges_is_laundering_not_collection():
-    """Clean exchange withdrawals mixed into a laundering hop do not make the ring's consolidation wallet
-    its victim: the people who paid it are the ring, so it is not a collection wallet (and its money stays
-    traced)."""
-    led = Ledger()
-    truth = quiet_platform(led, per_victim=True)
-    hop, _ = mixed_laundering(led, truth)
-    con = led.write(duckdb.connect())
-    analyze(con)
-    every = findings(con, led)
-    assert hop not in every.get("scam_collection", set())
-    assert truth["consolidation"] not in every.get("victim", set())
-    assert truth["collection"] <= every.get("scam_collection", set())
+    names = [f"split_part{k}" for k in range(parts)]
+    for k, part in enumerate(names):
+        led.transfer(hop, part, total / parts - 17 * k, at=timedelta(days=57, hours=6, minutes=k))
+        led.transfer(part, "split_onward", total / parts - 17 * k, at=timedelta(days=57, hours=6, minutes=10 + k))
+    return hop, names
 
 
 def test_wallets_a_launderer_splits_money_into_do_not_join_the_ring():
@@ -211,11 +193,12 @@ def test_wallets_a_launderer_splits_money_into_do_not_join_the_ring():
     own deposit wallet."""
     led = Ledger()
     truth = quiet_platform(led, per_victim=True)
-    _, parts = mixed_laundering(led, truth, split=5)
+    hop, parts = split_laundering(led, truth, parts=5)
     con = led.write(duckdb.connect())
     analyze(con)
     every = findings(con, led)
     assert not set(parts) & every.get("scam_collection", set())
+    assert hop not in every.get("victim", set())  # the launderer is not the parts' victim
     assert truth["collection"] <= every.get("scam_collection", set())
 
 
@@ -245,3 +228,23 @@ def test_the_ring_money_a_mixing_hop_passes_on_is_traced_to_its_cash_out():
     reasons = con.execute("SELECT reasons::VARCHAR FROM findings WHERE address = ? AND role = 'laundering'",
                           [led.addr(hop)]).fetchone()[0]
     assert "33% of all it took in" in reasons
+
+
+def test_a_victim_paid_back_a_little_does_not_carry_the_scams_money():
+    """Victims whose own money the ledger does not show (only a small payback from one scam wallet came
+    in) pay another scam's wallet much more than that: the payback does not make them the first scam's
+    hops, so the wallet they pay is still a collection wallet."""
+    led = Ledger()
+    truth = quiet_platform(led)
+    wallet = sorted(truth["collection"])[0]
+    for k in range(6):
+        v = f"paid_back{k}"
+        led.transfer(wallet, v, 40 + k, at=timedelta(days=40, hours=k))
+        for j in range(3):
+            t = timedelta(days=41 + 3 * j, hours=k)
+            led.transfer(v, "second_scam", 900 + 150 * j + 7 * k, at=t)
+            led.transfer("second_scam", "second_consolidation", 900 + 150 * j + 7 * k, at=t + timedelta(hours=1))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert "second_scam" in every.get("scam_collection", set())

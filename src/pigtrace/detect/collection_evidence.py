@@ -46,7 +46,6 @@ VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
 MIN_VICTIM_USD = 10.0
 DOWNSTREAM_SHARE = 0.5  # a payment smaller than this is not a loss worth a victim finding
-TRACE_HOPS = 8  # how far the scam's money is followed through wallets that hold little else
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
 
 
@@ -247,35 +246,18 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Found wallets that got at least DOWNSTREAM_SHARE of the money people paid them (services' payments
-    left out) from the scam: from other found wallets, or from wallets at least DOWNSTREAM_SHARE of all of
-    whose money came from the scam (a consolidation wallet, a hop of a peel chain; followed up to
-    TRACE_HOPS hops). Their payers are the scam, not its victims, so laundering judges them. Withdrawals
-    from exchanges count for neither side: a launderer who mixes clean exchange money into a hop makes it
-    no more a wallet that victims pay; but a victim, whose money came mostly from its exchange, does not
-    carry the scam's money for the few paybacks it got."""
-    con = ctx.con
-    e = con.execute("""
-        WITH idx AS (SELECT chain, address, (row_number() OVER (ORDER BY chain || ':' || address) - 1)::BIGINT AS i
-                     FROM pt_cf)
-        SELECT s.i AS src, d.i AS dst, q.usd FROM pt_cf_pair q
-        JOIN idx s ON s.chain = q.chain AND s.address = q.src JOIN idx d ON d.chain = q.chain AND d.address = q.dst
-        WHERE NOT q.src_service""").fetchnumpy()
-    n = len(keys)
-    src, dst, usd = (np.asarray(e[c]) for c in ("src", "dst", "usd"))
-    people, total = (np.asarray(x, dtype=np.float64) for x in con.execute("""
-        SELECT list(coalesce(p.usd, 0) ORDER BY k), list(c.in_usd ORDER BY k)
-        FROM (SELECT chain, address, in_usd, chain || ':' || address AS k FROM pt_cf) c
-        LEFT JOIN (SELECT chain, dst AS address, sum(usd) AS usd FROM pt_cf_pair WHERE NOT src_service GROUP BY ALL) p
-        USING (chain, address)""").fetchall()[0])
-    carried = found.copy()
-    for _ in range(TRACE_HOPS):
-        from_scam = np.bincount(dst, weights=usd * carried[src], minlength=n)
-        more = found | (from_scam >= DOWNSTREAM_SHARE * total)
-        if (more == carried).all():
-            break
-        carried = more
-    from_scam = np.bincount(dst, weights=usd * carried[src], minlength=n)
-    return found & (people > 0) & (from_scam >= DOWNSTREAM_SHARE * people)
+    left out) from other found wallets: their payers are the scam, not its victims (consolidation, the
+    next hop), so laundering judges them. Withdrawals from exchanges count for neither side: a launderer
+    who mixes clean exchange money into a hop makes it no more a wallet that victims pay."""
+    _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
+    rows = ctx.con.execute(f"""
+        SELECT k.i FROM pt_ce_first k
+        JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
+        LEFT JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.src
+        GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in rows]] = True
+    return out
 
 
 def _split_off(con, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> np.ndarray:
