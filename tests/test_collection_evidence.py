@@ -168,3 +168,83 @@ def test_rings_command_lists_rings_and_one_rings_members(analysed_template, tmp_
     assert sum(m["role"] == "scam_collection" for m in members) == rings[0]["collection_wallets"]
     missing = pigtrace("rings", "ring-99999", "--db", str(db))
     assert missing.returncode != 0 and "pigtrace rings" in missing.stderr
+
+
+def split_laundering(led: Ledger, truth: dict, parts: int, clean: float = 1.5) -> tuple[str, list[str]]:
+    """The ring's consolidation wallet pays a laundering hop, which also takes ``clean`` times as much clean
+    money from exchange withdrawals and splits everything over ``parts`` fresh wallets that each forward
+    their part to the same place within minutes."""
+    hot = exchange(led)
+    hop = "mixing_hop"
+    led.transfer(truth["consolidation"], hop, 9000, at=timedelta(days=57))
+    for k in range(3):
+        led.transfer(hot, hop, 9000 * clean / 3, at=timedelta(days=57, hours=1 + k))
+    total = 9000 * (1 + clean)
+    names = [f"split_part{k}" for k in range(parts)]
+    for k, part in enumerate(names):
+        led.transfer(hop, part, total / parts - 17 * k, at=timedelta(days=57, hours=6, minutes=k))
+        led.transfer(part, "split_onward", total / parts - 17 * k, at=timedelta(days=57, hours=6, minutes=10 + k))
+    return hop, names
+
+
+def test_wallets_a_launderer_splits_money_into_do_not_join_the_ring():
+    """A hop that splits the ring's (and clean) money over fresh wallets forwarding to one place: each part
+    has one payer, as a per-victim deposit wallet has, but that payer feeds many of them; a victim pays its
+    own deposit wallet."""
+    led = Ledger()
+    truth = quiet_platform(led, per_victim=True)
+    hop, parts = split_laundering(led, truth, parts=5)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert not set(parts) & every.get("scam_collection", set())
+    assert hop not in every.get("victim", set())  # the launderer is not the parts' victim
+    assert truth["collection"] <= every.get("scam_collection", set())
+
+
+def test_the_ring_money_a_mixing_hop_passes_on_is_traced_to_its_cash_out():
+    """The ring's wallets sweep into a hop that also takes twice as much clean money from exchange
+    withdrawals and passes every receipt on within the hour: the hop is the ring's own wallet, named for
+    laundering with the share of its money that came from the ring, and where its money goes on to (an
+    exchange deposit account) is the ring's cash-out."""
+    led = Ledger()
+    truth = quiet_platform(led, per_victim=True)
+    hot = exchange(led)
+    hop = truth["consolidation"]
+    for i in range(5):  # quiet_platform's sweeps into the hop, each passed on, with clean money beside it
+        amounts = [137.5 + 11 * i, 611.2, 1873.9 + 37 * i, 1502.4, 5230.7 + 90 * i]
+        for k, amount in enumerate(amounts):
+            t = timedelta(days=3 * i + 1 + 8 * k, hours=5 * i + i + 2)
+            led.transfer(hot, hop, 2 * amount, at=t + timedelta(minutes=20))
+            led.transfer(hop, "hop_next", 3 * amount, at=t + timedelta(minutes=50))
+    led.transfer("hop_next", "hop_mule_deposit", 70000, at=timedelta(days=59))
+    deposit_account(led, "hop_mule_deposit", hot, timedelta(days=59, hours=5))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert hop not in every.get("scam_collection", set())
+    assert hop in every.get("laundering", set())
+    assert "hop_mule_deposit" in every.get("cash_out", set())
+    reasons = con.execute("SELECT reasons::VARCHAR FROM findings WHERE address = ? AND role = 'laundering'",
+                          [led.addr(hop)]).fetchone()[0]
+    assert "33% of all it took in" in reasons
+
+
+def test_a_victim_paid_back_a_little_does_not_carry_the_scams_money():
+    """Victims whose own money the ledger does not show (only a small payback from one scam wallet came
+    in) pay another scam's wallet much more than that: the payback does not make them the first scam's
+    hops, so the wallet they pay is still a collection wallet."""
+    led = Ledger()
+    truth = quiet_platform(led)
+    wallet = sorted(truth["collection"])[0]
+    for k in range(6):
+        v = f"paid_back{k}"
+        led.transfer(wallet, v, 40 + k, at=timedelta(days=40, hours=k))
+        for j in range(3):
+            t = timedelta(days=41 + 3 * j, hours=k)
+            led.transfer(v, "second_scam", 900 + 150 * j + 7 * k, at=t)
+            led.transfer("second_scam", "second_consolidation", 900 + 150 * j + 7 * k, at=t + timedelta(hours=1))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    every = findings(con, led)
+    assert "second_scam" in every.get("scam_collection", set())

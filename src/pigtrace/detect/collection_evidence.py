@@ -34,6 +34,7 @@ from pigtrace.detect import evidence_model
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
+from pigtrace.detect.flow_taint import RING_HOP
 
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
 RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
@@ -61,7 +62,7 @@ class CollectionEvidence(Detector):
     )
     severity = "high"
     confidence = "medium"
-    roles = ("scam_collection", "victim")
+    roles = ("scam_collection", "victim", "laundering")
     reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair", "pt_cf_node",
              "pt_cf_hold", "pt_cf", "pt_cf_service")
     writes = ("findings:collection_evidence",)
@@ -83,6 +84,7 @@ class CollectionEvidence(Detector):
         joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
         joined &= _payers(con, keys, joined) <= LONE_PAYERS
+        joined &= ~_split_off(con, keys, joined, near)
         chosen = np.flatnonzero(found | joined)
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
@@ -91,6 +93,7 @@ class CollectionEvidence(Detector):
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
         findings = self._collection(ctx, keys, raw, X, p, model, chosen, joined, ring_of)
+        findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
         ctx.rings = [(f.chain, f.ring, f.address, f.role,
@@ -121,6 +124,40 @@ class CollectionEvidence(Detector):
                                score=score, first_seen=first, last_seen=last,
                                reasons=[f"collection evidence {p[i]:.2f}: " + "; ".join(why)],
                                evidence=evidence.get((chain, address), []), ring=ring))
+        return out
+
+    def _ring_hops(self, ctx: AnalysisContext, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> list[Finding]:
+        """Laundering findings for the wallets at ``rows``: they look like collection wallets, but the people
+        who paid them are the ring's wallets. Scored by the share of all they took in that came from the
+        ring (clean money mixed in lowers it); the scam's money is walked on from them (flow_taint.is_seed):
+        what a ring's wallet passes on goes where the ring sends it, whatever else it took in."""
+        if not len(rows):
+            return []
+        con = ctx.con
+        _candidates(con, "pt_ce_hop", keys, rows)
+        _candidates(con, "pt_ce_ring", keys, np.flatnonzero(near))
+        got = con.execute("""
+            SELECT h.chain, h.address, c.first_seen, c.last_seen, c.in_usd,
+                   sum(f.usd) FILTER (WHERE r.address IS NOT NULL) AS from_ring,
+                   count(DISTINCT f.src) FILTER (WHERE r.address IS NOT NULL) AS ring_payers
+            FROM pt_ce_hop h JOIN pt_cf c USING (chain, address)
+            JOIN pt_cf_flow f ON f.chain = h.chain AND f.dst = h.address
+            LEFT JOIN pt_ce_ring r ON r.chain = f.chain AND r.address = f.src
+            GROUP BY ALL ORDER BY h.chain, h.address""").fetchall()
+        evidence = collect(con, """SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
+                                          v.usd, 'payment from the ring', v.usd
+                                   FROM pt_ce_hop k JOIN pt_value v ON v.chain = k.chain AND v.dst = k.address
+                                   SEMI JOIN pt_ce_ring r ON r.chain = v.chain AND r.address = v.src""")
+        out = []
+        for chain, address, first, last, in_usd, from_ring, ring_payers in got:
+            share = min(float(from_ring or 0.0) / float(in_usd), 1.0) if in_usd else 0.0
+            out.append(Finding(
+                chain=chain, address=address, role="laundering", typology=RING_HOP, score=max(share, 0.5),
+                first_seen=first, last_seen=last,
+                reasons=[f"paid by the ring: the people who paid it were scam wallets ({ring_payers} of them, "
+                         f"{usd(from_ring or 0.0)}, {share:.0%} of all it took in; the rest came from exchanges "
+                         f"or the ring's hops), and it passed the money on"],
+                evidence=evidence.get((chain, address), [])))
         return out
 
     def _victims(self, ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
@@ -208,9 +245,38 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Found wallets that got at least DOWNSTREAM_SHARE of their money from other found wallets: they
-    take from the scam, not from its victims (consolidation, the next hop), so laundering judges them."""
-    return _found_flow(ctx, keys, found, "in")
+    """Found wallets that got at least DOWNSTREAM_SHARE of the money people paid them (services' payments
+    left out) from other found wallets: their payers are the scam, not its victims (consolidation, the
+    next hop), so laundering judges them. Withdrawals from exchanges count for neither side: a launderer
+    who mixes clean exchange money into a hop makes it no more a wallet that victims pay."""
+    _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
+    rows = ctx.con.execute(f"""
+        SELECT k.i FROM pt_ce_first k
+        JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
+        LEFT JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.src
+        GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in rows]] = True
+    return out
+
+
+def _split_off(con, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Wallets at ``rows`` whose main payer (at least DOWNSTREAM_SHARE of the money people paid them) is
+    the main payer of SPLIT_WAYS or more of the ``near`` wallets: a victim pays into its deposit wallet,
+    a launderer splits one wallet's money over many fresh ones that hold nothing else."""
+    _candidates(con, "pt_ce_near_all", keys, np.flatnonzero(near))
+    _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
+    hits = con.execute(f"""
+        WITH people AS (SELECT chain, dst, sum(usd) AS usd FROM pt_cf_pair WHERE NOT src_service GROUP BY ALL),
+        main AS (SELECT q.chain, q.src, q.dst FROM pt_cf_pair q JOIN people m ON m.chain = q.chain AND m.dst = q.dst
+                 WHERE NOT q.src_service AND q.usd >= {DOWNSTREAM_SHARE} * m.usd),
+        splitter AS (SELECT m.chain, m.src FROM main m SEMI JOIN pt_ce_near_all n ON n.chain = m.chain AND n.address = m.dst
+                     GROUP BY ALL HAVING count(*) >= {SPLIT_WAYS})
+        SELECT DISTINCT k.i FROM pt_ce_lone k JOIN main m ON m.chain = k.chain AND m.dst = k.address
+        SEMI JOIN splitter s ON s.chain = m.chain AND s.src = m.src""").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in hits]] = True
+    return out
 
 
 def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:

@@ -35,6 +35,8 @@ from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.graph.build import FlowGraph, build_flow_graph
 from pigtrace.graph.taint import haircut_taint, scam_passed_first
 
+RING_HOP = "ring_hop"  # the typology of collection_evidence's laundering findings (see ``is_seed``)
+
 HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
 # Dust floor: below MIN_TAINTED_USD of scam money a wallet is judged only when nearly all it ever received
@@ -96,10 +98,17 @@ def flow_graph(ctx: AnalysisContext) -> FlowGraph:
     return g
 
 
+def is_seed(f) -> bool:
+    """A finding the scam's money is walked from: a collection wallet, or a wallet collection_evidence
+    handed to laundering because the people who paid it were the ring's wallets (a ring wallet, whatever
+    clean money it also took in: what it passes on goes where the ring sends it)."""
+    return f.role == "scam_collection" or (f.role == "laundering" and f.typology == RING_HOP)
+
+
 def taint(ctx: AnalysisContext) -> Taint:
     """The haircut taint from the current scam_collection findings and the victim-fed collection wallets
     (cached for the analysis; recomputed when later detectors add collection wallets or victims)."""
-    key = (frozenset((f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"),
+    key = (frozenset((f.chain, f.address) for f in ctx.findings if is_seed(f)),
            frozenset((f.chain, f.address) for f in ctx.findings if f.role == "victim"))
     cached = ctx.cache.get("taint")
     # still current when the only new collection wallets are the victim-fed ones it already walked from

@@ -25,7 +25,7 @@ import numpy as np
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import usd
-from pigtrace.detect.flow_taint import DESK_DEGREE
+from pigtrace.detect.flow_taint import DESK_DEGREE, is_seed
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
 from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
@@ -36,7 +36,6 @@ MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to
 MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced money
 MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
 EVIDENCE_EDGES = 6  # payments shown per finding, largest first
-SEED_ROLES = ("scam_collection",)
 SCAM_ROLES = ("scam_collection", "scam_operator")
 # An OTC desk found by its behaviour is an end point as a labelled one is (as in flow_taint and cash_out):
 # at least DESK_DEGREE distinct ordinary payers and DESK_DEGREE ordinary payees (not the scam's wallets found
@@ -65,7 +64,7 @@ class Propagation(Detector):
     writes = ("findings:propagation",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        seeds = {(f.chain, f.address) for f in ctx.findings if f.role in SEED_ROLES
+        seeds = {(f.chain, f.address) for f in ctx.findings if is_seed(f)
                  and (ctx.chain is None or f.chain == ctx.chain)}
         if not seeds:
             return []
