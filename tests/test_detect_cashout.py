@@ -185,3 +185,51 @@ def test_a_desks_own_exchange_account_is_not_cash_out_the_desk_is():
     assert desk in got["cash_out"]
     assert "desk_bank" not in set().union(*got.values())
     assert not customers & set().union(*got.values())
+
+
+def test_a_money_changer_banking_its_takings_while_the_rings_money_sits_in_it_is_not_cash_out():
+    """A money changer's customers pay it 4,000; 6,000 of a ring's money reaches it; an hour later, the
+    ring's money still in it, it banks its 4,000 of takings at its own exchange account (one only it
+    pays); five hours later it passes the ring's 6,000 on to a mule's account. Passing scam money on first
+    charged the banking with 4,000 of scam money (the bank account 100% scam, the mule's a third): the
+    banking came out of the changer's own money, and the ring's money left whole with the next payment."""
+    led, truth = scam_world()
+    t0 = _business_then_scam_money(led, "changer", customers=5, each=800)
+    led.transfer("changer", "changer_bank", 4000, at=t0 + timedelta(hours=1))
+    deposit_account(led, "changer_bank", "binance_hot", t0 + timedelta(hours=4))
+    led.transfer("changer", "changer_mule", 6000, at=t0 + timedelta(hours=6))
+    deposit_account(led, "changer_mule", "binance_hot", t0 + timedelta(hours=9))
+    _, got = _run(led)
+    assert "changer_bank" not in set().union(*got.values())
+    assert got["cash_out"] == truth["mules"] | {"changer_mule"}
+
+
+def test_a_small_cut_to_a_mule_while_the_changers_own_money_sits_in_it_is_cash_out():
+    """The same money changer (4,000 of takings in it) peels 900 of the ring's 6,000 off to a mule's
+    account that only it pays, and passes the rest on to the ring's next wallet. The account is only the
+    changer's, but the payment is no banking of its takings (a small part of them): it carries the ring's
+    money, as any payment the changer makes while the ring's money sits in it."""
+    led, truth = scam_world()
+    t0 = _business_then_scam_money(led, "changer", customers=5, each=800)
+    led.transfer("changer", "changer_mule", 900, at=t0 + timedelta(hours=1))
+    deposit_account(led, "changer_mule", "binance_hot", t0 + timedelta(hours=4))
+    led.transfer("changer", "next_hop", 5100, at=t0 + timedelta(hours=2))
+    led.transfer("next_hop", "next_mule", 5100, at=t0 + timedelta(hours=3))
+    deposit_account(led, "next_mule", "binance_hot", t0 + timedelta(hours=5))
+    _, got = _run(led)
+    assert {"changer_mule", "next_mule"} <= got["cash_out"]
+
+
+def test_a_busy_wallet_paid_a_sliver_of_a_collection_wallets_outflow_is_not_an_otc_desk():
+    """A wallet with a desk's shape (a dozen ordinary payers and payees) that the platform's collection
+    wallet paid 150 once (a fraction of a percent of the 84,000 it swept on) is not where the proceeds were
+    cashed out; a desk the ring's laundering wallet sold 3,000 to still is."""
+    led, _truth = scam_world()
+    busy, busy_customers = otc_desk(led, tag="busy", labelled=False)
+    led.transfer("pf_platform", busy, 150, at=timedelta(days=40))
+    desk, customers = otc_desk(led, tag="otcB", labelled=False)
+    led.transfer("ln_hop2", desk, 3000, at=timedelta(days=56, hours=1))
+    _, got = _run(led)
+    assert busy not in got["cash_out"]
+    assert desk in got["cash_out"]
+    assert not (customers | busy_customers) & set().union(*got.values())

@@ -107,6 +107,28 @@ def test_scam_passed_first_a_deposit_after_the_scam_money_left_carries_none():
 
 
 
+def test_scam_passed_first_banking_own_takings_at_the_own_account_leaves_the_scam_money_for_what_follows():
+    """A money changer takes 4,000 from customers (clean), then 6,000 of scam money; with the scam money
+    still in it, it banks 4,000 at its own account (own_first), then pays 6,000 on. The banking is its own
+    money and the 6,000 carries all the scam money (scam money first would charge the banking 4,000 and the
+    next payment 2,000). A payment into its own account that is no banking of its takings, a small cut (600
+    of the 4,000) or one well beyond them (6,000), is charged scam money first as any payment."""
+    w = ["changer"] * 3
+    args = (w, [10, 20, 56], [0.0, 0.0, 6000.0], ["changer"] * 2, [57, 58])
+    kw = {"in_usd": [2000.0, 2000.0, 6000.0], "in_clean": [2000.0, 2000.0, 0.0]}
+    got = scam_passed_first(*args, [4000.0, 6000.0], own_first=[True, False], **kw)
+    assert np.allclose(got, [0.0, 6000.0])
+    assert np.allclose(scam_passed_first(*args, [4000.0, 6000.0], **kw), [4000.0, 2000.0])
+    got = scam_passed_first(*args, [600.0, 5400.0], own_first=[True, False], **kw)
+    assert np.allclose(got, [600.0, 5400.0])
+    got = scam_passed_first(*args, [6000.0, 4000.0], own_first=[True, False], **kw)
+    assert np.allclose(got, [6000.0, 0.0])
+    # money the walk could not place (no clean inflow known) is not taken for the wallet's own
+    got = scam_passed_first(*args, [4000.0, 6000.0], own_first=[True, False], in_usd=kw["in_usd"],
+                            in_clean=[0.0, 0.0, 0.0])
+    assert np.allclose(got, [4000.0, 2000.0])
+
+
 def test_scam_passed_first_charges_a_payment_beyond_the_visible_history_at_the_fallback_share():
     """A wallet whose history starts after it was funded pays 100 having received nothing the ledger
     holds: with a fallback share of 0.8 that payment carries 80. The shortfall stays: the 50 it receives

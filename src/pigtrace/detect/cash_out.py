@@ -29,6 +29,11 @@ DESK_SCAM_PAYERS = 1
 # withdrawals mixed in) and empties into its next wallets, bridges and mules' accounts is desk-shaped by
 # its degrees, but its counterparties are the scam's: it is a laundering wallet, not where money left.
 SCAM_WALLET_ROLES = ("scam_collection", "laundering", "scam_operator")
+# A desk the proceeds were cashed out at took a real part of what a scam wallet passed on: for an unlabelled
+# one, at least DESK_TAKEN of some scam payer's outflow. A busy ordinary wallet (a saver, a shop, a victim's
+# relative) that a wallet taken for a collection wallet paid once got a sliver of that wallet's outflow
+# (on tuning worlds well under 1%); the desks the rings sold to got 5% to all of it.
+DESK_TAKEN = 0.02
 # Both cash-out detectors walk from every collection wallet and victim found before them, victim-fed ones included.
 CASH_OUT_READS = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled", "pt_nodes",
                   "pt_edges", "pt_token_info", "findings:screening_hits", "findings:approval_drain",
@@ -45,7 +50,9 @@ class MuleDeposit(Detector):
         "exchange hot wallet, labelled or recognised by its behaviour (it collects many deposit accounts' "
         "sweeps and pays many customers), so it is one exchange customer's deposit address, which the exchange "
         f"can identify and freeze; and at least {MULE_SHARE:.0%} of what it received traces back to scam "
-        "collection wallets through a walk in time order (each wallet passes scam money on before its own). "
+        "collection wallets through a walk in time order (each wallet passes scam money on before its own, "
+        "except that what it banks at an account only it pays, about the clean takings it then held, is its "
+        "own money first). "
         "Ordinary customers' deposit accounts, savers' own accounts and the exchange's hot wallet itself are "
         "never flagged."
     )
@@ -109,7 +116,8 @@ class OtcDesk(Detector):
         f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees that are "
         "ordinary wallets, not the scam's own wallets, services or exchange accounts: one whose counterparties are "
         "the scam's is its hub; most of its inflow not from collection wallets: one fed mostly by them is the "
-        "scam's consolidation wallet), that "
+        f"scam's consolidation wallet; at least {DESK_TAKEN:.0%} of what some scam wallet paid out: a busy wallet "
+        "paid a sliver is not where the proceeds were sold), that "
         f"was paid directly by the scam's collection or laundering wallets ({DESK_SCAM_PAYERS} or more of "
         "them for an unlabelled one). The desk is where the proceeds "
         "were converted; it is an end point of the trace, so its ordinary customers are not flagged."
@@ -131,9 +139,13 @@ class OtcDesk(Detector):
                     {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_WALLET_ROLES})
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_desks AS
-                WITH direct AS (
-                    SELECT e.chain, e.dst AS address, sum(e.usd) AS direct_usd, count(*) AS payers
-                    FROM pt_edges e SEMI JOIN pt_scam_sources x ON x.chain = e.chain AND x.address = e.src
+                WITH paid_out AS (
+                    SELECT e.chain, e.src, sum(e.usd) AS out_usd FROM pt_edges e
+                    SEMI JOIN pt_scam_sources x ON x.chain = e.chain AND x.address = e.src GROUP BY ALL),
+                direct AS (
+                    SELECT e.chain, e.dst AS address, sum(e.usd) AS direct_usd, count(*) AS payers,
+                           max(e.usd / nullif(o.out_usd, 0)) AS taken
+                    FROM pt_edges e JOIN paid_out o ON o.chain = e.chain AND o.src = e.src
                     GROUP BY ALL),
                 not_ordinary AS (
                     SELECT chain, address FROM pt_scam_wallets UNION SELECT chain, address FROM pt_services
@@ -158,6 +170,7 @@ class OtcDesk(Detector):
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits x WHERE x.chain = t.chain AND x.address = t.address)
                   AND (EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
                        OR (t.in_degree >= {DESK_DEGREE} AND t.out_degree >= {DESK_DEGREE} AND t.sink
+                           AND d.taken >= {DESK_TAKEN}
                            AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.address)
                            AND EXISTS (SELECT 1 FROM sides o WHERE o.chain = t.chain AND o.address = t.address
                                          AND o.ordinary_payers >= {DESK_DEGREE}

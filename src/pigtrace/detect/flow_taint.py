@@ -181,6 +181,15 @@ def _victim_fed(g: FlowGraph, victims: np.ndarray, excluded: np.ndarray) -> np.n
             & (g.out_usd >= SWEPT * g.in_usd) & ~victims & ~excluded)
 
 
+# Exchange deposit accounts that one wallet alone pays (services aside: the exchange's own gas top-ups): the
+# wallet owner's own account, with that payer. What the owner banks there comes out of its own money first.
+OWN_ACCOUNTS_SQL = """
+    SELECT v.chain, v.dst AS address, min(v.src) AS payer FROM pt_value v
+    SEMI JOIN pt_deposits d ON d.chain = v.chain AND d.address = v.dst
+    ANTI JOIN pt_services s ON s.chain = v.chain AND s.address = v.src
+    GROUP BY ALL HAVING count(DISTINCT v.src) = 1"""
+
+
 def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, share: np.ndarray,
                     tainted_in: np.ndarray) -> np.ndarray:
     """Per node, the scam money that reached it when the walk follows time order and every wallet passes
@@ -194,7 +203,10 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
     comes back (just after it) carries the same share of scam money, so the wallet holds the converted scam
     money and no more (with both legs left out, a swap whose two legs differ in USD left the difference held
     as scam money, charged to what the wallet later paid from its own takings). Gas top-ups are left out; a
-    payment beyond what the ledger shows the wallet holding is charged at its haircut share; repeated until
+    payment beyond what the ledger shows the wallet holding is charged at its haircut share; a payment into
+    an exchange account that only the wallet pays (OWN_ACCOUNTS_SQL: its owner's own) comes out of the wallet's
+    own money first, what that could not cover being scam money (a wallet that also does business banks its
+    takings there while a ring's money sits in it; the ring's money leaves with its next payments); repeated until
     no payment changes (at most HOPS rounds). The swap legs themselves count as no node's inflow."""
     walked = ~seeds & ~sinks & (tainted_in >= DUST_USD)
     if not walked.any() and not seeds.any():
@@ -215,26 +227,31 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
                           FROM v
                           LEFT JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
                           LEFT JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
-                          WHERE NOT {gas_topup_sql("v")} AND NOT (r.address IS NOT NULL AND q.address IS NOT NULL))
+                          WHERE NOT {gas_topup_sql("v")} AND NOT (r.address IS NOT NULL AND q.address IS NOT NULL)),
+                 own AS ({OWN_ACCOUNTS_SQL})
             SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd, v.leg,
+                   v.leg = 0 AND o.address IS NOT NULL AS own_first,
                    CASE WHEN v.leg > 0 THEN dense_rank() OVER (ORDER BY v.chain, v.tx_hash,
                        CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END) - 1 ELSE -1 END AS swap
             FROM kept v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
-            JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst"""
+            JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst
+            LEFT JOIN own o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src"""
     ).fetchnumpy()
     con.unregister("pt_passed_nodes_arrow")
     src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)
     usd, leg = np.asarray(e["usd"], dtype=np.float64), np.asarray(e["leg"], dtype=np.int64)
     swap = np.asarray(e["swap"], dtype=np.int64)
+    own_first = np.asarray(e["own_first"], dtype=bool)
     pay, back = leg == 1, leg == 2
     t = 2 * np.asarray(e["t"], dtype=np.int64) + back  # what a swap returns comes just after its payment
     carried = np.where(seeds[src], usd, 0.0)
     ins, outs = walked[dst], walked[src] & ~seeds[src]
+    clean_in = np.where((tainted_in[src[ins]] > 0) | seeds[src[ins]], 0.0, usd[ins])  # from wallets never reached
     n_swaps = int(swap.max()) + 1 if len(swap) else 0
     for _ in range(HOPS):
         new = carried.copy()
         new[outs] = scam_passed_first(dst[ins], t[ins], carried[ins], src[outs], t[outs], usd[outs], usd[ins],
-                                      share[src[outs]])
+                                      share[src[outs]], own_first[outs], clean_in)
         if back.any():  # a swap returns the share of scam money its payment carried
             paid = np.bincount(swap[pay], weights=usd[pay], minlength=n_swaps)
             scam = np.bincount(swap[pay], weights=new[pay], minlength=n_swaps)

@@ -77,7 +77,11 @@ class Propagation(Detector):
                             if f.role in SCAM_ROLES + ("laundering",)})] = True
         ends = _with_desks(store, load_endpoints(ctx.con, store), scam, nodes)
         receipts = _in_edges(store, nodes)
-        receipts = receipts[np.nan_to_num(store.usd[receipts]) > 0]
+        # what one collection wallet pays another is already on the move from the first: seeded again at
+        # the second it was counted twice there and at every wallet after it
+        is_seed = np.zeros(store.n_nodes, dtype=bool)
+        is_seed[nodes] = True
+        receipts = receipts[(np.nan_to_num(store.usd[receipts]) > 0) & ~is_seed[store.src[receipts]]]
         res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
                                       value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0)
         if not res.edges:
@@ -95,7 +99,7 @@ class Propagation(Detector):
         launder = np.flatnonzero((out_traced >= MIN_USD) & (share >= MIN_SHARE) & ~skip & (ends.kind == NONE))
         cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
                 if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
-        cash = _own_money_capped(store, cash, carried_e, carried_v, nodes)
+        cash = _own_money_capped(store, cash, carried_e, carried_v, nodes, _sole_payer(store, ends))
         cash = [c for c in cash if c[2] >= MIN_USD and c[2] >= MIN_CASH_SHARE * max(in_total[c[0]], 1e-9)]
         shown = _evidence_edges(store, carried_e, carried_v, launder, [c[0] for c in cash])
         detail = edge_rows(ctx.con, store, np.concatenate(list(shown.values())) if shown else np.zeros(0, np.int64))
@@ -122,14 +126,28 @@ class Propagation(Detector):
         return out
 
 
+def _sole_payer(store: FlowStore, ends: Endpoints) -> np.ndarray:
+    """Per node, the one wallet that pays it when it is an exchange deposit account that only that wallet
+    pays (end points aside: the exchange's own gas top-ups), else -1: the wallet owner's own account."""
+    n = store.n_nodes
+    into = (ends.kind[store.dst] == K["exchange_deposit"]) & (ends.kind[store.src] == NONE)
+    pair = np.unique(store.src[into].astype(np.int64) * n + store.dst[into].astype(np.int64))
+    s, d = pair // n, pair % n
+    sole = np.full(n, -1, dtype=np.int64)
+    one = np.bincount(d, minlength=n) == 1
+    sole[d[one[d]]] = s[one[d]]
+    return sole
+
+
 def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carried_v: np.ndarray,
-                      seeds: np.ndarray) -> list:
+                      seeds: np.ndarray, sole_payer: np.ndarray) -> list:
     """``cash`` with each account's traced money recounted: a payment into it from a wallet other than a
     collection wallet carries at most the traced money that wallet still held when it paid, traced money
     passed on first (graph.taint.scam_passed_first). First in first out charges a money changer's deposit
     of its customers' takings with the scam money that passed through it weeks before, because the
-    customers' money came in first. Both legs of a swap are the wallet's own money converted and are left
-    out of its history."""
+    customers' money came in first. A payment into an account that only its payer pays (``sole_payer``: its
+    owner's own) comes out of the payer's own money first (see scam_passed_first's ``own_first``). Both legs
+    of a swap are the wallet's own money converted and are left out of its history."""
     if not cash:
         return cash
     nodes = np.array([c[0] for c in cash], dtype=np.int64)
@@ -142,6 +160,9 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
         carried = np.zeros(store.n_edges)
         carried[carried_e] = carried_v
         wallets = np.unique(payer[own])
+        reached = np.zeros(store.n_nodes, dtype=bool)  # wallets traced money reached, and the seeds
+        reached[store.dst[carried_e]] = True
+        reached[seeds] = True
         ins = _in_edges(store, wallets)
         ins = ins[~np.isin(ins, store.link_get)]
         first = store.out_ptr[wallets]
@@ -149,7 +170,9 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
         outs = store.out_idx[np.repeat(first - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))].astype(np.int64)
         outs = outs[~np.isin(outs, store.link_pay)]
         held = scam_passed_first(store.dst[ins], store.time[ins], carried[ins], store.src[outs], store.time[outs],
-                                 np.nan_to_num(store.usd[outs]))
+                                 np.nan_to_num(store.usd[outs]), in_usd=np.nan_to_num(store.usd[ins]),
+                                 own_first=sole_payer[store.dst[outs]] == store.src[outs],
+                                 in_clean=np.where(reached[store.src[ins]], 0.0, np.nan_to_num(store.usd[ins])))
         at = np.argsort(outs, kind="stable")
         pos = np.minimum(np.searchsorted(outs[at], e[own]), max(len(outs) - 1, 0))
         found = outs[at][pos] == e[own] if len(outs) else np.zeros(int(own.sum()), dtype=bool)

@@ -59,9 +59,17 @@ def hop_distance(adj: sp.csr_matrix, seeds: np.ndarray, blocked: np.ndarray | No
 
 
 
+# An own-first payment banks the wallet's takings: about the own money it then held, at least OWN_BANKED of
+# it and at most 1 / OWN_BANKED times it (a business empties its till into its account; a much smaller
+# payment while a ring's money sits in the wallet, or one well beyond its takings, is taken for the ring's,
+# as any other payment).
+OWN_BANKED = 0.8
+
+
 def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.ndarray, out_wallet: np.ndarray,
                       out_time: np.ndarray, out_usd: np.ndarray, in_usd: np.ndarray | None = None,
-                      out_share: np.ndarray | None = None) -> np.ndarray:
+                      out_share: np.ndarray | None = None, own_first: np.ndarray | None = None,
+                      in_clean: np.ndarray | None = None) -> np.ndarray:
     """Per outflow, the scam money it can carry when a wallet passes scam money on before any money of its
     own: the least of its USD and the scam money the wallet still held just before it (what reached it,
     less what it had paid out since: H_k = max(0, H_k-1 + in_k - out_k), the Lindley recursion).
@@ -78,7 +86,18 @@ def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.nd
     the wallet's whole-history scam share), the part of an outflow beyond all the wallet had received less
     all it had paid before (money the ledger does not show arriving: a history that starts after the
     wallet was funded, prices that moved while it held a coin) is charged at that share; the shortfall is
-    not forgotten, so later inflows make it up before they count as the wallet's own money."""
+    not forgotten, so later inflows make it up before they count as the wallet's own money.
+
+    With ``in_usd``, ``in_clean`` (per inflow, the part known to be clean: from wallets no scam money ever
+    reached) and ``own_first`` (per outflow, True where the wallet pays out of its own money first: say, into
+    an exchange account that only it pays, its owner's own), such an outflow carries only what the wallet's
+    own money then held could not cover, when it is about that own money (OWN_BANKED; own money: the
+    clean money it had received less what such payments
+    took of it, and never more than all it held less the scam money; money the walk could not place is not
+    taken for the wallet's own), and the scam money it
+    did not carry stays in the wallet for its later payments: a wallet that also does business and banks
+    its takings at its own account while a ring's money sits in it banks its own money, and the ring's money
+    leaves with the payments that follow (to the ring's next wallets and mules' accounts)."""
     out_usd = np.asarray(out_usd, dtype=np.float64)
     n_out = len(out_usd)
     if not n_out:
@@ -94,6 +113,42 @@ def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.nd
     starts = np.r_[0, np.flatnonzero(w[1:] != w[:-1]) + 1]
     lens = np.diff(np.r_[starts, len(step)])
     group = np.repeat(np.arange(len(starts)), lens)
+    paid = np.maximum(-step, 0.0)
+    balance = None
+    if in_usd is not None:
+        flow = np.concatenate([np.asarray(in_usd, dtype=np.float64), -out_usd])[order]
+        total = np.cumsum(flow)
+        balance = total - flow - np.repeat(total[starts] - flow[starts], lens)  # all money, before each event
+    before = _held_before(step, starts, lens, group)
+    carried = np.minimum(before, paid)
+    if own_first is not None and balance is not None and in_clean is not None and np.any(own_first):
+        mine = np.concatenate([np.zeros(n_in, dtype=bool), np.asarray(own_first, dtype=bool)])[order]
+        clean = np.concatenate([np.asarray(in_clean, dtype=np.float64), np.zeros(n_out)])[order]
+        clean_before = _before(clean, starts, lens)
+        for _ in range(4):  # each round fixes the own-first payments up to the next one of the same wallet
+            own_spent = _before(np.where(mine, paid - carried, 0.0), starts, lens)
+            own = np.minimum(np.maximum(balance - before, 0.0), np.maximum(clean_before - own_spent, 0.0))
+            banks = mine & (paid >= OWN_BANKED * own) & (OWN_BANKED * paid <= own)
+            carried[mine] = np.where(banks[mine], np.clip(paid[mine] - own[mine], 0.0, np.minimum(before[mine], paid[mine])),
+                                     np.minimum(before[mine], paid[mine]))
+            new_step = np.where(mine, -carried, step)
+            new_before = _held_before(new_step, starts, lens, group)
+            if np.allclose(new_before, before, rtol=0.0, atol=0.01):
+                break
+            before = new_before
+            carried = np.where(mine, carried, np.minimum(before, paid))
+    if balance is not None and out_share is not None:
+        unexplained = np.maximum(0.0, paid - np.maximum(balance, 0.0))
+        share = np.concatenate([np.zeros(n_in), np.asarray(out_share, dtype=np.float64)])[order]
+        carried += np.minimum(paid - carried, unexplained) * share
+    res = np.empty(len(step))
+    res[order] = carried
+    return res[n_in:]
+
+
+def _held_before(step: np.ndarray, starts: np.ndarray, lens: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per event (sorted by wallet, then time), the scam money the wallet held just before it, where
+    ``step`` adds what an inflow brought and takes what an outflow paid, never below zero."""
     # per wallet S_k = x_1 + ... + x_k and H_k = S_k - min(0, S_1..S_k), in whole cents (exact); the running
     # minimum restarts at each wallet because each wallet's values are shifted below all earlier wallets'
     cents = np.round(step * 100.0).astype(np.int64)
@@ -104,17 +159,12 @@ def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.nd
     shift = np.cumsum(np.r_[0, hi[1:] - lo[:-1] + 1])
     running = np.minimum.accumulate(s_k - shift[group]) + shift[group]
     held = (s_k - np.minimum(running, 0)) / 100.0
-    before = np.r_[0.0, held[:-1]]  # held just before each event
+    before = np.r_[0.0, held[:-1]]
     before[starts] = 0.0
-    paid = np.maximum(-step, 0.0)
-    carried = np.minimum(before, paid)
-    if in_usd is not None and out_share is not None:
-        flow = np.concatenate([np.asarray(in_usd, dtype=np.float64), -out_usd])[order]
-        total = np.cumsum(flow)
-        balance = total - flow - np.repeat(total[starts] - flow[starts], lens)  # all money, before each event
-        unexplained = np.maximum(0.0, paid - np.maximum(balance, 0.0))
-        share = np.concatenate([np.zeros(n_in), np.asarray(out_share, dtype=np.float64)])[order]
-        carried += np.minimum(paid - carried, unexplained) * share
-    res = np.empty(len(step))
-    res[order] = carried
-    return res[n_in:]
+    return before
+
+
+def _before(x: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Per event (sorted by wallet, then time), the sum of ``x`` over the wallet's earlier events."""
+    total = np.cumsum(x)
+    return total - x - np.repeat(total[starts] - x[starts], lens)
