@@ -79,9 +79,9 @@ class Propagation(Detector):
         receipts = _in_edges(store, nodes)
         # what one collection wallet pays another is already on the move from the first: seeded again at
         # the second it was counted twice there and at every wallet after it
-        is_seed = np.zeros(store.n_nodes, dtype=bool)
-        is_seed[nodes] = True
-        receipts = receipts[(np.nan_to_num(store.usd[receipts]) > 0) & ~is_seed[store.src[receipts]]]
+        seeded = np.zeros(store.n_nodes, dtype=bool)
+        seeded[nodes] = True
+        receipts = receipts[(np.nan_to_num(store.usd[receipts]) > 0) & ~seeded[store.src[receipts]]]
         res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
                                       value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0)
         if not res.edges:
