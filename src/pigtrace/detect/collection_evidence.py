@@ -44,8 +44,8 @@ LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its rin
 VICTIM_SHARE = 0.2  # a payer is a victim when it sent the ring this share of all it sent ...
 VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
-MIN_VICTIM_USD = 10.0
-DOWNSTREAM_SHARE = 0.5  # a payment smaller than this is not a loss worth a victim finding
+MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
+DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
 
 

@@ -37,11 +37,6 @@ MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced mone
 MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
 EVIDENCE_EDGES = 6  # payments shown per finding, largest first
 SCAM_ROLES = ("scam_collection", "scam_operator")
-# An OTC desk found by its behaviour is an end point as a labelled one is (as in flow_taint and cash_out):
-# at least DESK_DEGREE distinct ordinary payers and DESK_DEGREE ordinary payees (not the scam's wallets found
-# before, services or exchange accounts), and not fed mostly by collection wallets (a consolidation wallet).
-# Money that reaches it is converted there; what it pays its customers afterwards is its own float, which
-# first in first out would charge with the scam money it took in.
 
 
 class Propagation(Detector):
@@ -130,9 +125,7 @@ def _sole_payer(store: FlowStore, ends: Endpoints) -> np.ndarray:
     """Per node, the one wallet that pays it when it is an exchange deposit account that only that wallet
     pays (end points aside: the exchange's own gas top-ups), else -1: the wallet owner's own account."""
     n = store.n_nodes
-    into = (ends.kind[store.dst] == K["exchange_deposit"]) & (ends.kind[store.src] == NONE)
-    pair = np.unique(store.src[into].astype(np.int64) * n + store.dst[into].astype(np.int64))
-    s, d = pair // n, pair % n
+    s, d = _distinct_pairs(store, (ends.kind[store.dst] == K["exchange_deposit"]) & (ends.kind[store.src] == NONE))
     sole = np.full(n, -1, dtype=np.int64)
     one = np.bincount(d, minlength=n) == 1
     sole[d[one[d]]] = s[one[d]]
@@ -184,12 +177,13 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
 
 
 def _with_desks(store: FlowStore, ends: Endpoints, scam: np.ndarray, seeds: np.ndarray) -> Endpoints:
-    """``ends`` with the wallets shaped like an OTC desk (see DESK_DEGREE) as ``otc`` end points: counted over
-    distinct counterparties, an ordinary one being neither an end point already nor a ``scam`` wallet;
-    ``seeds``: the collection wallets (one fed mostly by them is the scam's consolidation wallet)."""
+    """``ends`` with the wallets shaped like an OTC desk as ``otc`` end points, as a labelled desk is (and as in
+    flow_taint and cash_out): at least DESK_DEGREE distinct ordinary payers and payees, an ordinary one being
+    neither an end point already nor a ``scam`` wallet, and not fed mostly by ``seeds``, the collection wallets
+    (that is the scam's consolidation wallet). Money that reaches a desk is converted there; what it pays its
+    customers afterwards is its own float, which first in first out would charge with the scam money."""
     n = store.n_nodes
-    pair = np.unique(store.src.astype(np.int64) * n + store.dst.astype(np.int64))
-    s, d = pair // n, pair % n
+    s, d = _distinct_pairs(store, np.ones(store.n_edges, dtype=bool))
     ordinary = (ends.kind == NONE) & ~scam
     payers = np.bincount(d[ordinary[s]], minlength=n)
     payees = np.bincount(s[ordinary[d]], minlength=n)
@@ -204,6 +198,13 @@ def _with_desks(store: FlowStore, ends: Endpoints, scam: np.ndarray, seeds: np.n
     kind = ends.kind.copy()
     kind[desk] = K["otc"]
     return Endpoints(kind=kind, entity=ends.entity, names=ends.names, key=ends.key)
+
+
+def _distinct_pairs(store: FlowStore, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(payer, payee) node arrays of the distinct pairs among the edges where ``edges`` (a mask) holds."""
+    n = store.n_nodes
+    pair = np.unique(store.src[edges].astype(np.int64) * n + store.dst[edges].astype(np.int64))
+    return pair // n, pair % n
 
 
 def _nodes(store: FlowStore, pairs: set[tuple[str, str]]) -> np.ndarray:
