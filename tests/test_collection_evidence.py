@@ -32,7 +32,7 @@ def by_reason(con: duckdb.DuckDBPyConnection, led: Ledger, words: str) -> dict[s
 
 
 COLLECTION = "collection evidence"  # collection_evidence's reasons
-PROPAGATION = "first in first out"  # propagation's reasons
+PROPAGATION = "traced from scam collection wallets"  # propagation's reasons
 
 
 def quiet_platform(led: Ledger, tag: str = "qp", victims: int = 5, per_victim: bool = False,
@@ -248,3 +248,43 @@ def test_a_victim_paid_back_a_little_does_not_carry_the_scams_money():
     analyze(con)
     every = findings(con, led)
     assert "second_scam" in every.get("scam_collection", set())
+
+
+def money_changer(led: Ledger, name: str, paid_by: str, ring_usd: float, at: timedelta, onward_after: timedelta,
+                  hot: str) -> None:
+    """A wallet that does business: twelve customers pay it over seven weeks and it banks the takings at its
+    own exchange deposit account at the end. ``paid_by`` pays it ``ring_usd`` at ``at``; it pays that
+    amount on, split in two, ``onward_after`` later, to ``<name>_onward``, which sends it to a mule's account."""
+    for k in range(12):
+        led.transfer(hot, f"{name}_customer{k}", 3000 + 10 * k, at=timedelta(days=k))
+        led.transfer(f"{name}_customer{k}", name, 2500 + 130 * k, at=timedelta(days=1 + 4 * k, hours=3))
+    led.transfer(paid_by, name, ring_usd, at=at)
+    led.transfer(name, f"{name}_onward", ring_usd * 0.6, at=at + onward_after)
+    led.transfer(name, f"{name}_onward", ring_usd * 0.4, at=at + onward_after + timedelta(minutes=7))
+    led.transfer(f"{name}_onward", f"{name}_mule", ring_usd, at=at + onward_after + timedelta(hours=2))
+    deposit_account(led, f"{name}_mule", hot, at + onward_after + timedelta(hours=6))
+    takings = sum(2500 + 130 * k for k in range(12))
+    led.transfer(name, f"{name}_bank", takings, at=timedelta(days=52))
+    deposit_account(led, f"{name}_bank", hot, timedelta(days=52, hours=4))
+
+
+def test_a_business_wallet_the_ring_passes_money_through_is_laundering():
+    """A money changer's wallet that the ring's consolidation wallet pays (6% of all it ever took in) and that
+    passes exactly that money on within hours, while its customers' money waits weeks to be banked: it is the
+    ring's hop, and the money is followed through it to the mule's account. The same business paid by the
+    ring and passing the money on only weeks later, mixed into its own spending, is not named."""
+    led = Ledger()
+    truth = quiet_platform(led)
+    hot = exchange(led)
+    money_changer(led, "changer", truth["consolidation"], 2400, timedelta(days=45), timedelta(hours=3), hot)
+    money_changer(led, "shop", truth["consolidation"], 2400, timedelta(days=45), timedelta(days=5), hot)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, PROPAGATION)
+    assert "changer" in got.get("laundering", set())
+    assert "changer_mule" in got.get("cash_out", set())
+    assert "changer_bank" not in got.get("cash_out", set())  # its own takings, banked after the ring's money left
+    assert "shop" not in got.get("laundering", set())
+    reasons = con.execute("SELECT reasons::VARCHAR FROM findings WHERE address = ? AND role = 'laundering'",
+                          [led.addr("changer")]).fetchone()[0]
+    assert "also does other business" in reasons

@@ -38,7 +38,10 @@ def _world(root, seed: int, scale: str, *vary: str):
     # 100,000 transfers, 60% labelled: rings whose laundering wallets take ordinary customers' money look
     # like hot wallets on every count but their payouts (two were taken for hot wallets before that gate)
     (11, "100000", ()),
-], ids=["seed41", "seed42-multi-hop", "seed11-100k"])
+    # an exchange with one unlabelled hot wallet sweeping each deposit on its own (fewer payouts than sweeps)
+    # and a ring's laundering wallet reused by ordinary business that pays dozens of wallets
+    (9, "small", ("style=fixed", "wallet_reuse=yes")),
+], ids=["seed41", "seed42-multi-hop", "seed11-100k", "seed9-one-hot-wallet"])
 def world(request, tmp_path_factory):
     seed, scale, vary = request.param
     return _world(tmp_path_factory.mktemp(f"entities{seed}"), seed, scale, *vary)

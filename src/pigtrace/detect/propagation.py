@@ -2,8 +2,10 @@
 
 Place in the flow: the collection detectors' findings (collection_evidence, fake_platform, approval_drain,
 poisoning, screening hits) -> **propagation** -> findings laundering and cash_out. It shares the walk
-with `pigtrace trace` (trace/walk, first in first out over each wallet's time-ordered history), so
-money only moves forward in time and only what a wallet had received before a payment can leave in it.
+with `pigtrace trace` (trace/walk over each wallet's time-ordered history, ``--method poison``: a wallet passes
+traced money on before money of its own), so money only moves forward in time and only what a wallet had
+received before a payment can leave in it. First in first out would park the ring's money behind the
+customers' money of a wallet that also does business, and lose it there.
 
 Seeds: everything the scam collection wallets received. The walk follows it through non-service wallets
 up to ``HOPS`` payments, stops at services and exchange deposit accounts (trace/endpoints), and says per
@@ -11,7 +13,9 @@ payment how much of the traced money it carried.
 
 - **Laundering**: a wallet (not a collection wallet, not a service, not a victim) at least ``MIN_SHARE``
   of whose payments, by USD, carried traced money, and at least ``MIN_USD`` in all. Clean money mixed
-  into a wallet lowers the share it passes on rather than hiding it; the score grows with the share.
+  into a wallet lowers the share it passes on rather than hiding it; the score grows with the share. Or
+  a pass-through: below that share (it also does other business) but it passed at least ``PASSED_ON`` of
+  the traced money it received on within ``PROMPT_S``, in payments made of that money alone.
 - **Cash-out**: an exchange deposit account or OTC desk the traced money reached, at least ``MIN_USD``;
   scored by the share of everything the account ever received that was traced money (a mule's account
   takes mostly scam money, an ordinary customer's a sliver).
@@ -32,8 +36,14 @@ from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
 from pigtrace.trace.walk import Seeds, walk
 
 HOPS = 8  # as `pigtrace trace`'s default
+METHOD = "poison"  # trace/methods: each wallet passes traced money on before money of its own
 MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to be named
 MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced money
+# Pass-through: a wallet that also does other business (so below MIN_SHARE) but passed at least PASSED_ON of the
+# traced money it received on within PROMPT_S of receiving it, in payments made (WHOLLY) of nothing else.
+PASSED_ON = 0.8
+PROMPT_S = 24 * 3600
+WHOLLY = 0.9
 MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
 EVIDENCE_EDGES = 6  # payments shown per finding, largest first
 SCAM_ROLES = ("scam_collection", "scam_operator")
@@ -44,9 +54,12 @@ class Propagation(Detector):
     concept = "money_laundering"
     help = (
         "Laundering and cash-out found by following what the scam collection wallets received forward in "
-        "time, payment by payment (first in, first out, as `pigtrace trace` does), through up to "
-        f"{HOPS} payments: a wallet at least {MIN_SHARE:.0%} of whose payments carried the victims' money is "
-        "laundering (clean money mixed in lowers that share, it does not hide the wallet); an exchange deposit "
+        "time, payment by payment (each wallet passing it on before its own money, as `pigtrace trace --method "
+        f"poison` does), through up to {HOPS} payments: a wallet at least {MIN_SHARE:.0%} of whose payments "
+        "carried the victims' money is laundering (clean money mixed in lowers that share, it does not hide the "
+        f"wallet), and so is one that passed at least {PASSED_ON:.0%} of the victims' money it received on within "
+        f"{PROMPT_S // 3600} hours in payments of that money alone (a hop in a wallet that also does business); "
+        "an exchange deposit "
         "account or OTC desk the money reached is a cash-out, scored by how much of all it received was the "
         "victims' money."
     )
@@ -78,7 +91,7 @@ class Propagation(Detector):
         seeded[nodes] = True
         receipts = receipts[(np.nan_to_num(store.usd[receipts]) > 0) & ~seeded[store.src[receipts]]]
         res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
-                                      value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0)
+                                      value=store.usd[receipts].copy(), hop=0), method=METHOD, hops=HOPS, min_usd=1.0)
         if not res.edges:
             return []
         carried_e = np.fromiter(res.edges.keys(), dtype=np.int64)
@@ -91,7 +104,11 @@ class Propagation(Detector):
         skip = np.zeros(store.n_nodes, dtype=bool)
         skip[_nodes(store, keep)] = True
         share = np.divide(out_traced, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
-        launder = np.flatnonzero((out_traced >= MIN_USD) & (share >= MIN_SHARE) & ~skip & (ends.kind == NONE))
+        in_traced = np.bincount(store.dst[carried_e], weights=carried_v, minlength=store.n_nodes)
+        passed = _passed_promptly(store, carried_e, carried_v)
+        hop = (passed >= MIN_USD) & (passed >= PASSED_ON * in_traced) & (share < MIN_SHARE)
+        launder = np.flatnonzero((out_traced >= MIN_USD) & ((share >= MIN_SHARE) | hop) & ~skip
+                                 & (ends.kind == NONE))
         cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
                 if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
         cash = _own_money_capped(store, cash, carried_e, carried_v, nodes, _sole_payer(store, ends))
@@ -101,12 +118,21 @@ class Propagation(Detector):
         out = []
         for node in launder.tolist():
             s = float(share[node])
+            if s >= MIN_SHARE:
+                score = min(1.0, 0.4 + 0.55 * s)
+                why = (f"{s:.0%} of the {usd(out_total[node])} it paid out carried money traced from scam "
+                       f"collection wallets ({usd(out_traced[node])}), traced money passed on first")
+            else:
+                p = float(passed[node] / in_traced[node])
+                score = min(1.0, 0.45 + 0.35 * p)
+                why = (f"passed {p:.0%} of the {usd(in_traced[node])} traced from scam collection wallets that it "
+                       f"received on within {PROMPT_S // 3600} hours of receiving it, in payments made of "
+                       f"nothing else, though that money was only {s:.0%} of the {usd(out_total[node])} it paid "
+                       "out: a hop for the scam's money in a wallet that also does other business")
             out.append(Finding(
                 chain=store.node_chain(node), address=store.address(node), role="laundering", typology=self.id,
-                score=min(1.0, 0.4 + 0.55 * s), first_seen=_time(store, shown.get(node), min),
-                last_seen=_time(store, shown.get(node), max),
-                reasons=[f"{s:.0%} of the {usd(out_total[node])} it paid out carried money traced from scam "
-                         f"collection wallets ({usd(out_traced[node])}), first in first out"],
+                score=score, first_seen=_time(store, shown.get(node), min),
+                last_seen=_time(store, shown.get(node), max), reasons=[why],
                 evidence=_rows(store, shown.get(node), detail, "paid on traced scam money")))
         for node, kind, got, first, last in cash:
             s = min(float(got / in_total[node]), 1.0) if in_total[node] > 0 else 1.0
@@ -119,6 +145,25 @@ class Propagation(Detector):
                          f"collection wallets, {s:.0%} of all it received"],
                 evidence=_rows(store, shown.get(node), detail, "traced scam money arriving")))
         return out
+
+
+def _passed_promptly(store: FlowStore, carried_e: np.ndarray, carried_v: np.ndarray) -> np.ndarray:
+    """Per node, the traced money it passed on in payments made (at least ``WHOLLY``) of traced money within
+    ``PROMPT_S`` of the latest traced money it received before each: the ring's money moving through a wallet
+    whose own money stays (a money changer's takings, banked weeks later), where its share of all the
+    wallet paid out is small."""
+    n = store.n_nodes
+    t = store.time.astype(np.int64)
+    got = np.lexsort((t[carried_e], store.dst[carried_e]))
+    got_key = store.dst[carried_e][got].astype(np.int64) * (1 << 33) + t[carried_e][got]
+    out_key = store.src[carried_e].astype(np.int64) * (1 << 33) + t[carried_e]
+    at = np.searchsorted(got_key, out_key, side="right") - 1
+    prev = np.where(at >= 0, got_key[np.maximum(at, 0)], -1)
+    same = (at >= 0) & (prev >> 33 == out_key >> 33)
+    prompt = same & (out_key - prev <= PROMPT_S)
+    wholly = carried_v >= WHOLLY * np.nan_to_num(store.usd[carried_e])
+    keep = prompt & wholly
+    return np.bincount(store.src[carried_e[keep]], weights=carried_v[keep], minlength=n)
 
 
 def _sole_payer(store: FlowStore, ends: Endpoints) -> np.ndarray:
@@ -136,10 +181,10 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
                       seeds: np.ndarray, sole_payer: np.ndarray) -> list:
     """``cash`` with each account's traced money recounted: a payment into it from a wallet other than a
     collection wallet carries at most the traced money that wallet still held when it paid, traced money
-    passed on first (graph.taint.scam_passed_first). First in first out charges a money changer's deposit
-    of its customers' takings with the scam money that passed through it weeks before, because the
-    customers' money came in first. A payment into an account that only its payer pays (``sole_payer``: its
-    owner's own) comes out of the payer's own money first (see scam_passed_first's ``own_first``). Both legs
+    passed on first (graph.taint.scam_passed_first, the walk's own rule, here with the whole history's clean
+    money known). A payment into an account that only its payer pays (``sole_payer``: its owner's own) comes
+    out of the payer's own money first (see scam_passed_first's ``own_first``): a money changer banking its
+    customers' takings while a ring's money sits in its wallet banks its own money. Both legs
     of a swap are the wallet's own money converted and are left out of its history."""
     if not cash:
         return cash
@@ -181,7 +226,7 @@ def _with_desks(store: FlowStore, ends: Endpoints, scam: np.ndarray, seeds: np.n
     flow_taint and cash_out): at least DESK_DEGREE distinct ordinary payers and payees, an ordinary one being
     neither an end point already nor a ``scam`` wallet, and not fed mostly by ``seeds``, the collection wallets
     (that is the scam's consolidation wallet). Money that reaches a desk is converted there; what it pays its
-    customers afterwards is its own float, which first in first out would charge with the scam money."""
+    customers afterwards is its own float, which the walk would charge with the scam money."""
     n = store.n_nodes
     s, d = _distinct_pairs(store, np.ones(store.n_edges, dtype=bool))
     ordinary = (ends.kind == NONE) & ~scam

@@ -29,9 +29,9 @@ its main receiver. Only addresses no label or contract rule took are candidates.
   wallets behind them (a forwarder counts with its feeders). Either way it pays at least ``HUB_PAYEES``
   different addresses (withdrawals), at least ``HUB_CUSTOMERS`` of whom also paid into the wallets that
   sweep to it (customers who deposit and withdraw; a scam's consolidation wallet collects from many
-  wallets too, but pays few and none of its victims), and it sends ``HUB_PAYOUTS`` transfers or more per
-  transfer it receives (withdrawals outnumber sweeps; a consolidation wallet pays out in fewer, larger
-  transfers). Hot wallets that share sweepers are one exchange:
+  wallets too, but pays few and none of its victims), and it pays at least ``HUB_PAYEE_RATIO`` times as many
+  different addresses as pay it (withdrawals reach far more addresses than the accounts sweeping in; a
+  consolidation wallet pays a few hops). Hot wallets that share sweepers are one exchange:
   the entity is the name most labelled hot wallets among them carry, else ``hub:<address>`` of the first.
 - ``exchange_deposit``: sends at least ``DEPOSIT_USD_SHARE`` of its USD and ``DEPOSIT_COUNT_SHARE`` of its
   transfers to exchange hot wallets (labelled, custodial services, or hubs), and never trades on a DEX
@@ -76,12 +76,15 @@ HUB_PAYEES = 20
 # per-victim deposit wallets passes the two gates above (seed 7, sweeps=multi_hop: 130 and 88 feeders,
 # 43 and 52 payees) but pays none of its victims; the simulator's hot wallets have 12 to 57 such payees.
 HUB_CUSTOMERS = 5
-# ... and it sends at least this many transfers per transfer it receives: withdrawals to customers
-# outnumber the sweeps that fund them. Measured: the simulator's hot wallets 1.09-9.3 (small worlds, seeds
-# 7, 101, 102) and 1.85-81 (seed 11, 1.2 million transfers); the ring wallets of seed 11 that passed every
-# other gate (consolidation and collection wallets whose laundering took ordinary customers' money, so
-# their payees round-trip) 0.10-0.99. A thin margin on both sides (1.09 against 0.99).
-HUB_PAYOUTS = 1.0
+# ... and it pays at least this many times as many different addresses as pay it: an exchange withdraws to
+# customers' wallets, other exchanges and services, far more addresses than the deposit accounts and
+# forwarders that sweep to it; a consolidation wallet collects from many wallets and pays a few hops.
+# Measured (small worlds, wallet_reuse seeds 1-13; 1.2 million transfers, seed 11): hot wallets 3.8-9.6,
+# the one ring wallet that passed every other gate 1.5. This replaced a count of transfers out per transfer
+# in (at least 1.0), which missed the single hot wallet of an exchange sweeping every deposit on its own
+# (0.90; seed 9: its 170 deposit accounts, unrecognised, looked like a ring's per-victim wallets) and let that
+# ring wallet through (1.14).
+HUB_PAYEE_RATIO = 2.0
 # A deposit account sends (nearly) everything to its exchange: an address taken for one ends a trace and
 # is read as a cash-out point, so the bar is high. 0.9 of the USD: a customer's deposit account sweeps all;
 # 0.75 of the transfers: gas refunds and dust sent back are transfers of no value.
@@ -275,8 +278,8 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
         f"""CREATE OR REPLACE TEMP TABLE pt_en_hubs AS
             WITH payees AS (SELECT src AS ref, count(*) AS payees FROM pt_en_pairs SEMI JOIN pt_en_cand c ON c.ref = src
                             GROUP BY src),
-            receipts AS (SELECT dst AS ref, sum(n) AS in_n FROM pt_en_pairs SEMI JOIN pt_en_cand c ON c.ref = dst
-                         GROUP BY dst)
+            receipts AS (SELECT dst AS ref, sum(n) AS in_n, count(*) AS payers FROM pt_en_pairs
+                         SEMI JOIN pt_en_cand c ON c.ref = dst GROUP BY dst)
             SELECT c.ref, NULL::VARCHAR AS entity,
                    (0.5 + 0.2 * least(1.0, greatest(coalesce(f.direct + f.via, 0), coalesce(w.behind, 0))
                                              / {4 * HUB_FEEDERS})
@@ -289,14 +292,14 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
                        CASE WHEN w.ref IS NOT NULL THEN w.sweepers || ' of its ' || w.payers || ' payers (with '
                             || w.behind || ' wallets behind them) send at least {FEEDER_SHARE:.0%} of what they send '
                             || 'to it and a few wallets like it' END,
-                       'pays ' || p.payees || ' different addresses in ' || s.out_n || ' transfers (for the '
-                       || i.in_n || ' it received), ' || r.n || ' of them also paid into the wallets that sweep to it '
-                       || '(customers withdrawing): an exchange hot wallet nobody labelled'],
+                       'pays ' || p.payees || ' different addresses in ' || s.out_n || ' transfers (' || i.payers
+                       || ' addresses paid it, in ' || i.in_n || ' transfers), ' || r.n || ' of them also paid into the '
+                       || 'wallets that sweep to it (customers withdrawing): an exchange hot wallet nobody labelled'],
                        lambda x: x IS NOT NULL) AS reasons
             FROM pt_en_cand c JOIN payees p USING (ref) JOIN pt_en_round_trips r USING (ref)
             JOIN receipts i USING (ref) JOIN pt_en_sends s ON s.src = c.ref
             LEFT JOIN pt_en_hub_feeders f USING (ref) LEFT JOIN pt_en_hub_sweepers w USING (ref)
-            WHERE p.payees >= {HUB_PAYEES} AND r.n >= {HUB_CUSTOMERS} AND s.out_n >= {HUB_PAYOUTS} * i.in_n"""
+            WHERE p.payees >= {HUB_PAYEES} AND r.n >= {HUB_CUSTOMERS} AND p.payees >= {HUB_PAYEE_RATIO} * i.payers"""
     )
     _name_hubs(con)
     for t in ("pt_en_busy", "pt_en_sweeps", "pt_en_hub_feeders", "pt_en_hub_sweepers", "pt_en_cand",
