@@ -2,10 +2,10 @@
 
 Place in the flow: the collection detectors' findings (collection_evidence, fake_platform, approval_drain,
 poisoning, screening hits) -> **propagation** -> findings laundering and cash_out. It shares the walk
-with `pigtrace trace` (trace/walk over each wallet's time-ordered history, ``--method poison``: a wallet passes
-traced money on before money of its own), so money only moves forward in time and only what a wallet had
-received before a payment can leave in it. First in first out would park the ring's money behind the
-customers' money of a wallet that also does business, and lose it there.
+with `pigtrace trace` (trace/walk, first in first out over each wallet's time-ordered history), so money
+only moves forward in time and only what a wallet had received before a payment can leave in it; a wallet
+that passed the traced money on promptly and whole spends it first (trace/walk's ``prompt_s``): first in
+first out would park the ring's money behind the customers' money of a wallet that also does business.
 
 Seeds: everything the scam collection wallets received. The walk follows it through non-service wallets
 up to ``HOPS`` payments, stops at services and exchange deposit accounts (trace/endpoints), and says per
@@ -14,8 +14,8 @@ payment how much of the traced money it carried.
 - **Laundering**: a wallet (not a collection wallet, not a service, not a victim) at least ``MIN_SHARE``
   of whose payments, by USD, carried traced money, and at least ``MIN_USD`` in all. Clean money mixed
   into a wallet lowers the share it passes on rather than hiding it; the score grows with the share. Or
-  a pass-through: below that share (it also does other business) but it passed at least ``PASSED_ON`` of
-  the traced money it received on within ``PROMPT_S``, in payments made of that money alone.
+  a pass-through: below that share (it also does other business) but it passed the traced money it
+  received on within ``PROMPT_S``, whole (trace/walk's ``PASSED_ON``, in payments made of that money alone).
 - **Cash-out**: an exchange deposit account or OTC desk the traced money reached, at least ``MIN_USD``;
   scored by the share of everything the account ever received that was traced money (a mule's account
   takes mostly scam money, an ordinary customer's a sliver).
@@ -33,17 +33,14 @@ from pigtrace.detect.flow_taint import DESK_DEGREE, is_seed
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
 from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
-from pigtrace.trace.walk import Seeds, walk
+from pigtrace.trace.walk import PASSED_ON, Seeds, walk
 
 HOPS = 8  # as `pigtrace trace`'s default
-METHOD = "poison"  # trace/methods: each wallet passes traced money on before money of its own
 MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to be named
 MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced money
-# Pass-through: a wallet that also does other business (so below MIN_SHARE) but passed at least PASSED_ON of the
-# traced money it received on within PROMPT_S of receiving it, in payments made (WHOLLY) of nothing else.
-PASSED_ON = 0.8
+# Pass-through: a wallet that also does other business (so below MIN_SHARE) but passed the traced money it
+# received on within PROMPT_S of receiving it, whole (trace/walk: PASSED_ON of it, in payments made of it alone).
 PROMPT_S = 24 * 3600
-WHOLLY = 0.9
 MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
 EVIDENCE_EDGES = 6  # payments shown per finding, largest first
 SCAM_ROLES = ("scam_collection", "scam_operator")
@@ -54,10 +51,11 @@ class Propagation(Detector):
     concept = "money_laundering"
     help = (
         "Laundering and cash-out found by following what the scam collection wallets received forward in "
-        "time, payment by payment (each wallet passing it on before its own money, as `pigtrace trace --method "
-        f"poison` does), through up to {HOPS} payments: a wallet at least {MIN_SHARE:.0%} of whose payments "
-        "carried the victims' money is laundering (clean money mixed in lowers that share, it does not hide the "
-        f"wallet), and so is one that passed at least {PASSED_ON:.0%} of the victims' money it received on within "
+        "time, payment by payment (first in, first out, as `pigtrace trace` does, except that a wallet passing "
+        f"the money on promptly and whole passes it first), through up to {HOPS} payments: a wallet at least "
+        f"{MIN_SHARE:.0%} of whose payments carried the victims' money is laundering (clean money mixed in lowers "
+        f"that share, it does not hide the wallet), and so is one that passed at least {PASSED_ON:.0%} of the "
+        "victims' money it received on within "
         f"{PROMPT_S // 3600} hours in payments of that money alone (a hop in a wallet that also does business); "
         "an exchange deposit "
         "account or OTC desk the money reached is a cash-out, scored by how much of all it received was the "
@@ -91,7 +89,8 @@ class Propagation(Detector):
         seeded[nodes] = True
         receipts = receipts[(np.nan_to_num(store.usd[receipts]) > 0) & ~seeded[store.src[receipts]]]
         res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
-                                      value=store.usd[receipts].copy(), hop=0), method=METHOD, hops=HOPS, min_usd=1.0)
+                                      value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0,
+                   prompt_s=PROMPT_S)
         if not res.edges:
             return []
         carried_e = np.fromiter(res.edges.keys(), dtype=np.int64)
@@ -105,8 +104,9 @@ class Propagation(Detector):
         skip[_nodes(store, keep)] = True
         share = np.divide(out_traced, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
         in_traced = np.bincount(store.dst[carried_e], weights=carried_v, minlength=store.n_nodes)
-        passed = _passed_promptly(store, carried_e, carried_v)
-        hop = (passed >= MIN_USD) & (passed >= PASSED_ON * in_traced) & (share < MIN_SHARE)
+        hop = np.zeros(store.n_nodes, dtype=bool)
+        hop[list(res.prompt)] = True
+        hop &= share < MIN_SHARE
         launder = np.flatnonzero((out_traced >= MIN_USD) & ((share >= MIN_SHARE) | hop) & ~skip
                                  & (ends.kind == NONE))
         cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
@@ -121,14 +121,14 @@ class Propagation(Detector):
             if s >= MIN_SHARE:
                 score = min(1.0, 0.4 + 0.55 * s)
                 why = (f"{s:.0%} of the {usd(out_total[node])} it paid out carried money traced from scam "
-                       f"collection wallets ({usd(out_traced[node])}), traced money passed on first")
+                       f"collection wallets ({usd(out_traced[node])}), first in first out")
             else:
-                p = float(passed[node] / in_traced[node])
-                score = min(1.0, 0.45 + 0.35 * p)
+                p = min(1.0, float(out_traced[node] / in_traced[node])) if in_traced[node] > 0 else 0.0
+                score = 0.45 + 0.35 * p
                 why = (f"passed {p:.0%} of the {usd(in_traced[node])} traced from scam collection wallets that it "
-                       f"received on within {PROMPT_S // 3600} hours of receiving it, in payments made of "
-                       f"nothing else, though that money was only {s:.0%} of the {usd(out_total[node])} it paid "
-                       "out: a hop for the scam's money in a wallet that also does other business")
+                       f"received on within {PROMPT_S // 3600} hours of receiving it, whole, though that money was "
+                       f"only {s:.0%} of the {usd(out_total[node])} it paid out: a hop for the scam's money in a "
+                       "wallet that also does other business")
             out.append(Finding(
                 chain=store.node_chain(node), address=store.address(node), role="laundering", typology=self.id,
                 score=score, first_seen=_time(store, shown.get(node), min),
@@ -145,25 +145,6 @@ class Propagation(Detector):
                          f"collection wallets, {s:.0%} of all it received"],
                 evidence=_rows(store, shown.get(node), detail, "traced scam money arriving")))
         return out
-
-
-def _passed_promptly(store: FlowStore, carried_e: np.ndarray, carried_v: np.ndarray) -> np.ndarray:
-    """Per node, the traced money it passed on in payments made (at least ``WHOLLY``) of traced money within
-    ``PROMPT_S`` of the latest traced money it received before each: the ring's money moving through a wallet
-    whose own money stays (a money changer's takings, banked weeks later), where its share of all the
-    wallet paid out is small."""
-    n = store.n_nodes
-    t = store.time.astype(np.int64)
-    got = np.lexsort((t[carried_e], store.dst[carried_e]))
-    got_key = store.dst[carried_e][got].astype(np.int64) * (1 << 33) + t[carried_e][got]
-    out_key = store.src[carried_e].astype(np.int64) * (1 << 33) + t[carried_e]
-    at = np.searchsorted(got_key, out_key, side="right") - 1
-    prev = np.where(at >= 0, got_key[np.maximum(at, 0)], -1)
-    same = (at >= 0) & (prev >> 33 == out_key >> 33)
-    prompt = same & (out_key - prev <= PROMPT_S)
-    wholly = carried_v >= WHOLLY * np.nan_to_num(store.usd[carried_e])
-    keep = prompt & wholly
-    return np.bincount(store.src[carried_e[keep]], weights=carried_v[keep], minlength=n)
 
 
 def _sole_payer(store: FlowStore, ends: Endpoints) -> np.ndarray:

@@ -32,6 +32,8 @@ from pigtrace.trace.endpoints import K, NONE, Endpoints
 from pigtrace.trace.methods import SHORT, History, spend
 
 KEEP_EVENTS = 12_000_000  # events of busy wallets' histories kept with the store (about 40 bytes each)
+PASSED_ON = 0.8  # with prompt_s: the share of the traced money received that left promptly, whole
+WHOLLY = 0.9  # ... in payments made at least this much of it
 
 
 @dataclass
@@ -57,11 +59,12 @@ class WalkResult:
     endpoints: dict[tuple[int, int], list] = field(default_factory=dict)  # (node, kind) -> [usd, first, last]
     unresolved_usd: float = 0.0
     visited: int = 0  # (wallet, asset) histories evaluated
+    prompt: set[int] = field(default_factory=set)  # with prompt_s: wallets that passed traced money on promptly
 
 
 def walk(store: FlowStore, ends: Endpoints, seeds: Seeds, method: str = "fifo", hops: int = 8,
-         min_usd: float = 1.0) -> WalkResult:
-    w = _Walk(store, ends, method, min_usd, seeds.source)
+         min_usd: float = 1.0, prompt_s: int | None = None) -> WalkResult:
+    w = _Walk(store, ends, method, min_usd, seeds.source, prompt_s)
     w.res.input_usd = float(np.sum(seeds.value))
     frontier: dict[tuple[int, int], list] = {}
     for e, tok, val in zip(seeds.edges.tolist(), seeds.tokens.tolist(), seeds.value.tolist()):
@@ -91,8 +94,10 @@ def walk(store: FlowStore, ends: Endpoints, seeds: Seeds, method: str = "fifo", 
 
 
 class _Walk:
-    def __init__(self, store: FlowStore, ends: Endpoints, method: str, min_usd: float, source: int | None) -> None:
+    def __init__(self, store: FlowStore, ends: Endpoints, method: str, min_usd: float, source: int | None,
+                 prompt_s: int | None = None) -> None:
         self.s, self.ends, self.method, self.min_usd, self.source = store, ends, method, min_usd, source
+        self.prompt_s = prompt_s
         self.res = WalkResult(input_usd=0.0)
         self.used: dict[int, float] = {}  # poison: token units of a payment already carrying traced money
 
@@ -159,14 +164,14 @@ class _Walk:
         np.add.at(traced, np.searchsorted(ins, arr_e), arr[:, 1:])
         np.minimum(traced[:, 0], hist.in_amt, out=traced[:, 0])
         first, last = int(arr_e.min()), int(arr_e.max())
-        cap = None
-        if self.method == "poison" and self.used:
-            cap = hist.out_amt.copy()
-            later = np.flatnonzero(outs > first)
-            cap[later] -= np.fromiter((self.used.get(o, 0.0) for o in outs[later].tolist()), dtype=np.float64,
-                                      count=len(later))
-            np.maximum(cap, 0.0, out=cap)
-        carried, held = spend(self.method, hist, traced, cap)
+        method, carried = self.method, None
+        if self.prompt_s is not None and method != "poison":
+            first_out, first_held = spend("poison", hist, traced, self._cap(hist, first))
+            if node in self.res.prompt or self._passes_promptly(hist, arr_e, traced, first_out):
+                method, carried, held = "poison", first_out, first_held
+                self.res.prompt.add(node)
+        if carried is None:
+            carried, held = spend(method, hist, traced, self._cap(hist, first) if method == "poison" else None)
         if held[1] > 0 and held[1] >= self.min_usd:
             self.endpoint(node, K["held"], float(held[1]), int(s.time[first]))
             got = self.res.endpoints[(node, K["held"])]
@@ -175,7 +180,7 @@ class _Walk:
             self.res.unresolved_usd += float(held[1])
         val = carried[:, 1]
         moving = val > 0
-        if self.method == "poison":
+        if method == "poison":
             for o, tok in zip(outs[moving].tolist(), carried[moving, 0].tolist()):
                 self.used[o] = self.used.get(o, 0.0) + tok
         followed = moving & (val >= self.min_usd)
@@ -189,6 +194,29 @@ class _Walk:
         for o, tok, v, a, b in zip(o_e.tolist(), carried[idx, 0].tolist(), val[idx].tolist(), lo, hi):
             self.follow(o, v, hop + 1)
             self.deliver(o, tok, v, hop + 1, now, nxt, queue, (a, b))
+
+    def _cap(self, hist: History, first: int) -> np.ndarray | None:
+        """For poison: what each payment can still carry, less what earlier visits' traced money took."""
+        if not self.used:
+            return None
+        cap = hist.out_amt.copy()
+        later = np.flatnonzero(hist.out_pos > first)
+        cap[later] -= np.fromiter((self.used.get(o, 0.0) for o in hist.out_pos[later].tolist()), dtype=np.float64,
+                                  count=len(later))
+        return np.maximum(cap, 0.0)
+
+    def _passes_promptly(self, hist: History, arr_e: np.ndarray, traced: np.ndarray, carried: np.ndarray) -> bool:
+        """Did the payments that carried the traced money first (``carried``, poison) move at least PASSED_ON of
+        it on, each within prompt_s of the latest traced receipt before it and made at least WHOLLY of it?"""
+        got = float(traced[:, 0].sum())
+        if got <= 0:
+            return False
+        arrived = np.sort(arr_e)
+        at = np.searchsorted(arrived, hist.out_pos) - 1
+        t = self.s.time
+        prompt = (at >= 0) & (t[hist.out_pos] - t[arrived[np.maximum(at, 0)]] <= self.prompt_s)
+        whole = carried[:, 0] >= WHOLLY * hist.out_amt
+        return float(carried[prompt & whole, 0].sum()) >= PASSED_ON * got
 
 
 def history(store: FlowStore, node: int, asset: int) -> History:
