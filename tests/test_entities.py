@@ -213,3 +213,40 @@ def test_real_blocks_no_phishing_account_becomes_a_service(tmp_path):
         phishing = [r["address"] for r in csv.DictReader(f) if r["label"] != "normal"]
     assert phishing
     assert not [a for a in phishing if a in ents and ents[a][0] != "token_contract"]
+
+
+def _sweeping_into(led, target: str, feeders: list[str], funders, hot: str) -> None:
+    """Each feeder is paid by its funders (``funders(i)``) and sends all it gets to ``target``, which passes
+    each receipt on to the exchange's hot wallet at once (no batching)."""
+    from datetime import timedelta
+
+    for i, feeder in enumerate(feeders):
+        for j, funder in enumerate(funders(i)):
+            at = timedelta(days=i, hours=j)
+            led.transfer(funder, feeder, 500 + 10 * i + j, at=at)
+            led.transfer(feeder, target, 500 + 10 * i + j, at=at + timedelta(hours=1))
+            led.transfer(target, hot, 500 + 10 * i + j, at=at + timedelta(hours=2))
+
+
+def test_a_forwarder_passing_each_sweep_on_is_told_from_a_mule_account_by_who_pays_its_feeders():
+    """An exchange's forwarder that passes every sweep on by itself (no batching) is a forwarder when each of
+    the accounts sweeping into it is paid by its own customers; a mule's account, as busy and as prompt, into
+    which twelve laundering wallets sweep what the same ten ring wallets paid each of them, is not."""
+    import duckdb
+
+    from tests.ledger_builder import Ledger
+
+    led = Ledger()
+    hot = "exchange_hot"
+    led.label(hot, "Binance 14", "exchange", concepts=["exchange"])
+    accounts = [f"account{i}" for i in range(12)]
+    _sweeping_into(led, "forwarder", accounts, lambda i: [f"customer{i}"], hot)
+    launderers = [f"launderer{i}" for i in range(12)]
+    _sweeping_into(led, "mule", launderers, lambda i: [f"ring{k}" for k in range(10)], hot)
+    con = led.write(duckdb.connect())
+    table.build(con)
+    kind = {a: (k, c) for a, k, c in con.execute("SELECT address, kind, category FROM entities").fetchall()}
+    assert kind.get(led.addr("forwarder")) == ("exchange_hot_wallet", "forwarder")
+    assert all(kind.get(led.addr(a), ("",))[0] == "exchange_deposit" for a in accounts)
+    assert kind.get(led.addr("mule"), ("",))[0] == "exchange_deposit"  # a customer's account, not a forwarder
+    assert not any(led.addr(a) in kind for a in launderers)
