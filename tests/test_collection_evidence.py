@@ -288,3 +288,36 @@ def test_a_business_wallet_the_ring_passes_money_through_is_laundering():
     reasons = con.execute("SELECT reasons::VARCHAR FROM findings WHERE address = ? AND role = 'laundering'",
                           [led.addr("changer")]).fetchone()[0]
     assert "also does other business" in reasons
+
+def test_payment_processor_whose_customers_sometimes_spend_more_is_no_collection_wallet():
+    """A payment processor: 60 customers pay it small sums (a sliver of what each spends), a few of them a
+    larger sum the second time; it settles each week to six merchants, who bank the money at an exchange.
+    Customers spending more again is a trait of a few of its payers, not of the wallet: the processor,
+    its merchants and their exchange accounts raise no scam finding."""
+    led = Ledger()
+    hot = exchange(led)
+    proc, merchants = "pp_processor", [f"pp_merchant{m}" for m in range(6)]
+    week_total = {}
+    for c in range(60):
+        cust, shop = f"pp_customer{c}", f"pp_shop{c % 9}"
+        t = timedelta(days=1 + c % 20, hours=c % 11)
+        led.transfer(hot, cust, 900 + 7 * c, at=t)
+        amounts = [12.5 + c % 7, (31.0 + c % 5) if c % 4 == 0 else 9.5 + c % 3]
+        for k, amount in enumerate(amounts):
+            at = t + timedelta(days=1 + 9 * k, hours=2)
+            led.transfer(cust, proc, amount, at=at)
+            week = (at.days // 7 + 1) * 7
+            week_total[week] = week_total.get(week, 0.0) + amount
+        led.transfer(cust, shop, 600, at=t + timedelta(days=3))  # most of what they spend goes elsewhere
+    for week, total in sorted(week_total.items()):
+        for m, merchant in enumerate(merchants):
+            led.transfer(proc, merchant, round(total / len(merchants), 2), at=timedelta(days=week, hours=m))
+    for m, merchant in enumerate(merchants):
+        dep = f"pp_bank{m}"
+        led.transfer(merchant, dep, sum(week_total.values()) / len(merchants) * 0.99, at=timedelta(days=60, hours=m))
+        deposit_account(led, dep, hot, timedelta(days=60, hours=m + 3))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    flagged = set().union(*[got.get(r, set()) for r in ("scam_collection", "laundering", "cash_out")])
+    assert not flagged & {proc, *merchants, *(f"pp_bank{m}" for m in range(6))}

@@ -74,7 +74,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     rows = json.loads(pigtrace("simulate", "--list-knobs", "--format", "json", check=True).stdout)
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
-                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "style",
+                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -256,6 +256,20 @@ def test_sweeps_multi_hop_puts_a_wallet_between_deposit_account_and_hot_wallet(w
                           JOIN svc h ON h.address = t.to_address
                           WHERE f.kind = 'exchange_forwarder' AND h.kind = 'exchange_hot_wallet'""") > 0
     assert _one(direct, collection_direct) > 0 and _one(multi, collection_direct) > 0
+
+
+# for each payment a collection wallet received, the days until the wallet next sent anything
+HELD_DAYS = """WITH ins AS (SELECT t.to_address AS a, t.time FROM transfers t JOIN who c ON c.address = t.to_address
+                            WHERE c.role = 'scam_collection' AND t.token <> 'native'),
+                    outs AS (SELECT from_address AS a, time FROM transfers WHERE token <> 'native')
+               SELECT median(date_diff('second', i.time, o.time) / 86400.0)
+               FROM ins i ASOF JOIN outs o ON o.a = i.a AND o.time >= i.time"""
+
+
+def test_collection_hold_months_keeps_victims_money_for_weeks(world):
+    hours = _one(world(collection_hold="hours")[2], HELD_DAYS)
+    months = _one(world(collection_hold="months")[2], HELD_DAYS)
+    assert hours < 2 and months > 10 * hours and months > 7
 
 
 def test_gas_from_exchanges_leaves_no_shared_funder(world):

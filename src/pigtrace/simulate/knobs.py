@@ -66,6 +66,10 @@ KNOBS: tuple[Knob, ...] = (
     Knob("pace", ("fast", "slow"), "random", "fast",
          "how long the ring's wallets hold money before passing it on: hours to a few days (fast), or days to "
          "weeks (slow: sweeps and laundering hops wait 5-20 times longer)"),
+    Knob("collection_hold", ("hours", "days", "months"), "random", "hours",
+         "how long the ring's collection wallets keep victims' money before sweeping it: hours to two days as "
+         "before (hours), a day to a week, swept in batches of up to a week (days), or weeks to months, swept "
+         "in batches of up to two months or not before the world ends (months)"),
 )
 # How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
 CRAWL_KNOBS: tuple[Knob, ...] = (
@@ -81,6 +85,7 @@ CRAWL_KNOBS: tuple[Knob, ...] = (
 )
 KNOBS = KNOBS + CRAWL_KNOBS
 LATE_KNOBS = ("pace",)  # drawn from Knobs.late
+HOLD_KNOBS = ("collection_hold",)  # drawn from Knobs.hold
 BY_NAME = {k.name: k for k in KNOBS}
 # the range style=random draws laundering_mixing from
 MIXING_DRAWS = (0.0, 0.0, 0.1, 0.25, 0.4, 0.6)
@@ -123,6 +128,7 @@ class Knobs:
         # knobs added later draw from their own stream (spawned from the world's seed without drawing from
         # it), so a world that does not use them is the same world it was before they existed
         self.late = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        self.hold = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # the next child: its own stream
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""
@@ -136,7 +142,8 @@ class Knobs:
             return self.given[name]
         if self.style == "fixed":
             return knob.fixed
-        return str((self.late if name in LATE_KNOBS else self.rng).choice(knob.values))
+        stream = self.late if name in LATE_KNOBS else self.hold if name in HOLD_KNOBS else self.rng
+        return str(stream.choice(knob.values))
 
     def mixing(self) -> float:
         if "laundering_mixing" in self.given:

@@ -61,12 +61,14 @@ class Launderer:
         self.reuse = knobs.get("wallet_reuse") == "yes"
         self.mixing = float(knobs.get("laundering_mixing", 0.0))
         self.multi_hop = knobs.get("sweeps") == "multi_hop"
+        stretch = 1.0
         if knobs.get("pace") == "slow":  # the same draws, stretched: the ring waits days to weeks
             stretch = float(w.knobs.late.uniform(5, 20))
             profile = {**profile, "sweep_delay_h": profile["sweep_delay_h"] * stretch,
                        "hold_days": profile["hold_days"] * stretch, "hop_delay_h": profile["hop_delay_h"] * stretch}
             self.p = profile
             rb.ring["params"]["laundering"]["pace_stretch"] = round(stretch, 2)
+        self.p = profile = self._hold(w, profile, knobs.get("collection_hold", "hours"), stretch)
         self.own = 1.0  # the ring's share of the money now being moved (clean money mixed in lowers it)
         ring = rb.ring
         self.rid = ring["id"]
@@ -80,6 +82,19 @@ class Launderer:
         self.otc = [int(x) for x in w.rng.choice(w.named_list("otc_desk"), size=min(2, len(w.named_list("otc_desk"))), replace=False)]
         # drawn up front, recorded in the truth only once a sweep reaches them (an unused one is no wallet)
         self.cons = [self._wallet() for _ in range(profile["consolidation_wallets"])]
+
+    def _hold(self, w: World, profile: dict, hold: str, stretch: float) -> dict:
+        """The collection wallets' sweep delay and batching under ``collection_hold`` (drawn from the knob's
+        own stream; "hours" keeps the profile's draws), stretched too by a slow pace."""
+        if hold == "hours":
+            return profile
+        rng = w.knobs.hold
+        days, batch = ((1, 7), (0, 1, 3, 7)) if hold == "days" else ((20, 60), (0, 14, 30, 60))
+        out = {**profile, "sweep_delay_h": float(rng.uniform(*days)) * 24 * stretch,
+               "sweep_batch_days": float(rng.choice(batch))}
+        self.rb.ring["params"]["laundering"]["collection_hold"] = {
+            "sweep_delay_h": round(out["sweep_delay_h"], 1), "sweep_batch_days": out["sweep_batch_days"]}
+        return out
 
     # -- primitives ------------------------------------------------------------------------------------
 

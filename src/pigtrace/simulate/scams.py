@@ -16,8 +16,8 @@ from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 
 
 RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "growth", "laundering_mixing",
-              "wallet_reuse", "sweeps", "gas", "pace")
-LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace")
+              "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
+LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
 
 
 class GasFunders:
