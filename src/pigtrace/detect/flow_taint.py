@@ -233,11 +233,14 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
                           WHERE NOT {gas_topup_sql("v")} AND NOT (r.address IS NOT NULL AND q.address IS NOT NULL))
             SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd, v.leg,
                    v.leg = 0 AND o.address IS NOT NULL AS own_first,
-                   CASE WHEN v.leg > 0 THEN dense_rank() OVER (PARTITION BY v.leg > 0 ORDER BY v.chain, v.tx_hash,
+                   CASE WHEN v.leg > 0 THEN dense_rank() OVER (ORDER BY v.chain, v.tx_hash,
                        CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END) - 1 ELSE -1 END AS swap
             FROM kept v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
             JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst
-            LEFT JOIN pt_own_accounts o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src"""
+            LEFT JOIN pt_own_accounts o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src
+            -- the order in which the walk takes a wallet's payments made at the same time (else it varies
+            -- with DuckDB's threads)
+            ORDER BY v.chain, v.tx_hash, CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END"""
     ).fetchnumpy()
     con.unregister("pt_passed_nodes_arrow")
     src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)
