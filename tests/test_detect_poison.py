@@ -201,3 +201,25 @@ def test_lookalike_long_after_the_last_real_transfer_is_quiet():
     led.transfer(owner, fake, 0, initiator="poisoner")
     found, _ = run(led)
     assert found == {}
+
+
+def test_tron_hex_tail_is_the_last_hex_digits_of_the_address_bytes():
+    """The hex-form key read on every counterparty of a planted owner (a BIGINT sum modulo 2^44) is the
+    last digits of the 20 address bytes, as decoding the whole address gives them; not a Tron address: NULL."""
+    import random
+
+    from pigtrace.chains.addresses import tron_hex_to_base58
+    from pigtrace.detect.poison_sql import _tron_hex, _tron_hex_tail
+
+    rnd = random.Random(5)
+    hexes = ["41" + "".join(rnd.choice("0123456789abcdef") for _ in range(40)) for _ in range(300)]
+    hexes += ["41" + "0" * 40, "41" + "f" * 40, "41" + "0" * 37 + "abc"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a (x VARCHAR)")
+    con.executemany("INSERT INTO a VALUES (?)", [[tron_hex_to_base58(h)] for h in hexes]
+                    + [["0x" + "ab" * 20], ["Tnotbase58O0Il"], [None]])
+    got = dict(con.execute(f"SELECT x, {_tron_hex_tail('x', 3)} FROM a").fetchall())
+    assert all(got[tron_hex_to_base58(h)] == h[-3:] for h in hexes)
+    assert con.execute(f"SELECT count(*) FROM a WHERE {_tron_hex_tail('x', 5)} IS DISTINCT FROM "
+                       f"right({_tron_hex('x')}, 5)").fetchone()[0] == 0
+    assert got["0x" + "ab" * 20] is None and got["Tnotbase58O0Il"] is None

@@ -7,7 +7,7 @@ import duckdb
 import numpy as np
 
 from pigtrace.graph.build import build_flow_graph
-from pigtrace.graph.taint import haircut_taint, hop_distance, scam_passed_first
+from pigtrace.graph.taint import PassedFirst, haircut_taint, hop_distance, scam_passed_first
 
 
 def _graph(edges):
@@ -91,6 +91,25 @@ def test_scam_passed_first_matches_the_running_balance_and_conserves_scam_money(
             order = np.argsort(out_t[out_w == w], kind="stable")
             assert np.allclose(mine[order], want, atol=0.02)  # whole cents
             assert mine.sum() <= in_scam[in_w == w].sum() + 0.01 * len(mine)
+
+
+def test_a_walk_prepared_once_gives_each_round_what_a_fresh_call_gives():
+    """The time-ordered walk repeats scam_passed_first over the same payments with what the inflows carry
+    changing each round: the events sorted once (PassedFirst) give every round exactly a fresh call's
+    result, own-first payments, fallback shares and empty wallets included."""
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n_in, n_out = int(rng.integers(0, 12)), int(rng.integers(0, 12))
+        in_w, out_w = rng.integers(0, 4, n_in), rng.integers(0, 4, n_out)
+        in_t, out_t = rng.integers(0, 50, n_in), rng.integers(0, 50, n_out)
+        in_usd, out_usd = rng.uniform(1, 300, n_in), rng.uniform(1, 200, n_out)
+        kw = {"in_usd": in_usd, "out_share": rng.random(n_out), "own_first": rng.random(n_out) < 0.3,
+              "in_clean": np.where(rng.random(n_in) < 0.5, in_usd, 0.0)}
+        walk = PassedFirst(in_w, in_t, out_w, out_t, out_usd, **kw)
+        for _ in range(3):
+            in_scam = in_usd * rng.random(n_in) * (rng.random(n_in) < 0.6)
+            want = scam_passed_first(in_w, in_t, in_scam, out_w, out_t, out_usd, **kw)
+            assert walk(in_scam).tolist() == want.tolist()
 
 
 def test_scam_passed_first_a_deposit_after_the_scam_money_left_carries_none():

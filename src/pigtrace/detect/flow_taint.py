@@ -33,7 +33,7 @@ from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.graph.build import FlowGraph, build_flow_graph
-from pigtrace.graph.taint import haircut_taint, scam_passed_first
+from pigtrace.graph.taint import PassedFirst, haircut_taint
 
 RING_HOP = "ring_hop"  # the typology of collection_evidence's laundering findings (see ``is_seed``)
 
@@ -89,11 +89,14 @@ def store_pairs(con, table: str, pairs) -> None:
 
 
 def flow_graph(ctx: AnalysisContext) -> FlowGraph:
-    """The value-flow graph (``pt_nodes``, ``pt_edges`` and its CSR arrays), built once per analysis."""
+    """The value-flow graph (``pt_nodes``, ``pt_edges`` and its CSR arrays) and ``pt_own_accounts``
+    (OWN_ACCOUNTS_SQL), built once per analysis."""
     g = ctx.cache.get("flow_graph")
     if g is None:
         flow_services.prepare(ctx)
         g = build_flow_graph(ctx.con, EDGES_SQL)
+        # every walk reads the owners' own exchange accounts (passed_first_in); they do not depend on its seeds
+        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE pt_own_accounts AS {OWN_ACCOUNTS_SQL}")
         ctx.cache["flow_graph"] = g
     return g
 
@@ -204,7 +207,7 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
     money and no more (with both legs left out, a swap whose two legs differ in USD left the difference held
     as scam money, charged to what the wallet later paid from its own takings). Gas top-ups are left out; a
     payment beyond what the ledger shows the wallet holding is charged at its haircut share; a payment into
-    an exchange account that only the wallet pays (OWN_ACCOUNTS_SQL: its owner's own) comes out of the wallet's
+    an exchange account that only the wallet pays (pt_own_accounts: its owner's own) comes out of the wallet's
     own money first, what that could not cover being scam money (a wallet that also does business banks its
     takings there while a ring's money sits in it; the ring's money leaves with its next payments); repeated until
     no payment changes (at most HOPS rounds). The swap legs themselves count as no node's inflow."""
@@ -227,15 +230,17 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
                           FROM v
                           LEFT JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
                           LEFT JOIN pt_swap_returns q ON q.chain = v.chain AND q.tx_hash = v.tx_hash AND q.address = v.src
-                          WHERE NOT {gas_topup_sql("v")} AND NOT (r.address IS NOT NULL AND q.address IS NOT NULL)),
-                 own AS ({OWN_ACCOUNTS_SQL})
+                          WHERE NOT {gas_topup_sql("v")} AND NOT (r.address IS NOT NULL AND q.address IS NOT NULL))
             SELECT a.idx AS s, b.idx AS d, epoch(v.time)::BIGINT AS t, v.usd, v.leg,
                    v.leg = 0 AND o.address IS NOT NULL AS own_first,
                    CASE WHEN v.leg > 0 THEN dense_rank() OVER (ORDER BY v.chain, v.tx_hash,
                        CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END) - 1 ELSE -1 END AS swap
             FROM kept v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
             JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst
-            LEFT JOIN own o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src"""
+            LEFT JOIN pt_own_accounts o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src
+            -- the order in which the walk takes a wallet's payments made at the same time (else it varies
+            -- with DuckDB's threads)
+            ORDER BY v.chain, v.tx_hash, CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END"""
     ).fetchnumpy()
     con.unregister("pt_passed_nodes_arrow")
     src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)
@@ -248,10 +253,12 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
     ins, outs = walked[dst], walked[src] & ~seeds[src]
     clean_in = np.where((tainted_in[src[ins]] > 0) | seeds[src[ins]], 0.0, usd[ins])  # from wallets never reached
     n_swaps = int(swap.max()) + 1 if len(swap) else 0
+    # the events stay the same from round to round, only what the inflows carry changes: sorted once
+    walk = PassedFirst(dst[ins], t[ins], src[outs], t[outs], usd[outs], usd[ins], share[src[outs]], own_first[outs],
+                       clean_in)
     for _ in range(HOPS):
         new = carried.copy()
-        new[outs] = scam_passed_first(dst[ins], t[ins], carried[ins], src[outs], t[outs], usd[outs], usd[ins],
-                                      share[src[outs]], own_first[outs], clean_in)
+        new[outs] = walk(carried[ins])
         if back.any():  # a swap returns the share of scam money its payment carried
             paid = np.bincount(swap[pay], weights=usd[pay], minlength=n_swaps)
             scam = np.bincount(swap[pay], weights=new[pay], minlength=n_swaps)

@@ -8,7 +8,8 @@ analysis by the stage that declares it writes them (``detect.plan`` runs it befo
 - ``token_info``: ``pt_token_info`` and ``pt_registry_tokens``, decimals and symbols for evidence
   (``detect.drain_evidence``);
 - ``flow_graph``: ``pt_nodes`` and ``pt_edges``, the value-flow graph the taint walk runs on
-  (``detect.flow_taint``; its CSR arrays stay in the analysis context);
+  (``detect.flow_taint``; its CSR arrays stay in the analysis context), and ``pt_own_accounts``, the
+  deposit accounts one wallet alone pays, which every walk reads;
 - ``collection_scores``: the economics of taking money per wallet (``pt_cf`` and its parts) and each
   candidate's scam-collection probability ``pt_collection_p`` (``detect.collection_features``).
 
@@ -58,9 +59,10 @@ class TokenInfo(Stage):
 class FlowGraph(Stage):
     id = "flow_graph"
     help = ("The value-flow graph (gas top-ups to wallets that never send native coin and swap return legs "
-            "left out) the taint walk runs on.")
-    reads = ("pt_value", "pt_swap_returns")
-    writes = ("pt_nodes", "pt_edges")
+            "left out) the taint walk runs on, and the exchange deposit accounts one wallet alone pays (its "
+            "owner's own: the walk takes what the owner banks there from its own money first).")
+    reads = ("pt_value", "pt_swap_returns", "pt_deposits", "pt_services")
+    writes = ("pt_nodes", "pt_edges", "pt_own_accounts")
 
     def run(self, ctx: AnalysisContext) -> None:
         flow_taint.flow_graph(ctx)

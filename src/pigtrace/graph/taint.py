@@ -98,52 +98,73 @@ def scam_passed_first(in_wallet: np.ndarray, in_time: np.ndarray, in_scam: np.nd
     did not carry stays in the wallet for its later payments: a wallet that also does business and banks
     its takings at its own account while a ring's money sits in it banks its own money, and the ring's money
     leaves with the payments that follow (to the ring's next wallets and mules' accounts)."""
-    out_usd = np.asarray(out_usd, dtype=np.float64)
-    n_out = len(out_usd)
-    if not n_out:
-        return np.zeros(0)
-    n_in = len(np.asarray(in_scam))
-    wallet = np.concatenate([np.asarray(in_wallet), np.asarray(out_wallet)])
-    _, w = np.unique(wallet, return_inverse=True)
-    time = np.concatenate([np.asarray(in_time, dtype=np.int64), np.asarray(out_time, dtype=np.int64)])
-    step = np.concatenate([np.asarray(in_scam, dtype=np.float64), -out_usd])
-    is_out = np.r_[np.zeros(n_in, dtype=bool), np.ones(n_out, dtype=bool)]
-    order = np.lexsort((is_out, time, w))
-    w, step = w[order], step[order]
-    starts = np.r_[0, np.flatnonzero(w[1:] != w[:-1]) + 1]
-    lens = np.diff(np.r_[starts, len(step)])
-    group = np.repeat(np.arange(len(starts)), lens)
-    paid = np.maximum(-step, 0.0)
-    balance = None
-    if in_usd is not None:
-        flow = np.concatenate([np.asarray(in_usd, dtype=np.float64), -out_usd])[order]
-        total = np.cumsum(flow)
-        balance = total - flow - np.repeat(total[starts] - flow[starts], lens)  # all money, before each event
-    before = _held_before(step, starts, lens, group)
-    carried = np.minimum(before, paid)
-    if own_first is not None and balance is not None and in_clean is not None and np.any(own_first):
-        mine = np.concatenate([np.zeros(n_in, dtype=bool), np.asarray(own_first, dtype=bool)])[order]
-        clean = np.concatenate([np.asarray(in_clean, dtype=np.float64), np.zeros(n_out)])[order]
-        clean_before = _before(clean, starts, lens)
-        for _ in range(4):  # each round fixes the own-first payments up to the next one of the same wallet
-            own_spent = _before(np.where(mine, paid - carried, 0.0), starts, lens)
-            own = np.minimum(np.maximum(balance - before, 0.0), np.maximum(clean_before - own_spent, 0.0))
-            banks = mine & (paid >= OWN_BANKED * own) & (OWN_BANKED * paid <= own)
-            carried[mine] = np.where(banks[mine], np.clip(paid[mine] - own[mine], 0.0, np.minimum(before[mine], paid[mine])),
-                                     np.minimum(before[mine], paid[mine]))
-            new_step = np.where(mine, -carried, step)
-            new_before = _held_before(new_step, starts, lens, group)
-            if np.allclose(new_before, before, rtol=0.0, atol=0.01):
-                break
-            before = new_before
-            carried = np.where(mine, carried, np.minimum(before, paid))
-    if balance is not None and out_share is not None:
-        unexplained = np.maximum(0.0, paid - np.maximum(balance, 0.0))
-        share = np.concatenate([np.zeros(n_in), np.asarray(out_share, dtype=np.float64)])[order]
-        carried += np.minimum(paid - carried, unexplained) * share
-    res = np.empty(len(step))
-    res[order] = carried
-    return res[n_in:]
+    return PassedFirst(in_wallet, in_time, out_wallet, out_time, out_usd, in_usd, out_share, own_first,
+                       in_clean)(in_scam)
+
+
+class PassedFirst:
+    """``scam_passed_first`` over fixed events for several ``in_scam`` vectors: a walk that repeats it until
+    no payment changes (detect.flow_taint) sorts the events and sums what does not depend on the scam money
+    once, not once a round. ``PassedFirst(...)(in_scam)`` equals ``scam_passed_first(...)``."""
+
+    def __init__(self, in_wallet: np.ndarray, in_time: np.ndarray, out_wallet: np.ndarray, out_time: np.ndarray,
+                 out_usd: np.ndarray, in_usd: np.ndarray | None = None, out_share: np.ndarray | None = None,
+                 own_first: np.ndarray | None = None, in_clean: np.ndarray | None = None) -> None:
+        self.out_usd = np.asarray(out_usd, dtype=np.float64)
+        n_out = len(self.out_usd)
+        self.n_in = n_in = len(np.asarray(in_time))
+        if not n_out:
+            return
+        wallet = np.concatenate([np.asarray(in_wallet), np.asarray(out_wallet)])
+        _, w = np.unique(wallet, return_inverse=True)
+        time = np.concatenate([np.asarray(in_time, dtype=np.int64), np.asarray(out_time, dtype=np.int64)])
+        is_out = np.r_[np.zeros(n_in, dtype=bool), np.ones(n_out, dtype=bool)]
+        self.order = order = np.lexsort((is_out, time, w))
+        w = w[order]
+        self.starts = starts = np.r_[0, np.flatnonzero(w[1:] != w[:-1]) + 1]
+        self.lens = lens = np.diff(np.r_[starts, len(w)])
+        self.group = np.repeat(np.arange(len(starts)), lens)
+        self.balance = None
+        if in_usd is not None:
+            flow = np.concatenate([np.asarray(in_usd, dtype=np.float64), -self.out_usd])[order]
+            total = np.cumsum(flow)
+            self.balance = total - flow - np.repeat(total[starts] - flow[starts], lens)  # all money, before each event
+        self.mine = None
+        if own_first is not None and self.balance is not None and in_clean is not None and np.any(own_first):
+            self.mine = np.concatenate([np.zeros(n_in, dtype=bool), np.asarray(own_first, dtype=bool)])[order]
+            clean = np.concatenate([np.asarray(in_clean, dtype=np.float64), np.zeros(n_out)])[order]
+            self.clean_before = _before(clean, starts, lens)
+        self.share = None
+        if self.balance is not None and out_share is not None:
+            self.share = np.concatenate([np.zeros(n_in), np.asarray(out_share, dtype=np.float64)])[order]
+
+    def __call__(self, in_scam: np.ndarray) -> np.ndarray:
+        if not len(self.out_usd):
+            return np.zeros(0)
+        starts, lens, group, balance, mine = self.starts, self.lens, self.group, self.balance, self.mine
+        step = np.concatenate([np.asarray(in_scam, dtype=np.float64), -self.out_usd])[self.order]
+        paid = np.maximum(-step, 0.0)
+        before = _held_before(step, starts, lens, group)
+        carried = np.minimum(before, paid)
+        if mine is not None:
+            for _ in range(4):  # each round fixes the own-first payments up to the next one of the same wallet
+                own_spent = _before(np.where(mine, paid - carried, 0.0), starts, lens)
+                own = np.minimum(np.maximum(balance - before, 0.0), np.maximum(self.clean_before - own_spent, 0.0))
+                banks = mine & (paid >= OWN_BANKED * own) & (OWN_BANKED * paid <= own)
+                carried[mine] = np.where(banks[mine], np.clip(paid[mine] - own[mine], 0.0, np.minimum(before[mine], paid[mine])),
+                                         np.minimum(before[mine], paid[mine]))
+                new_step = np.where(mine, -carried, step)
+                new_before = _held_before(new_step, starts, lens, group)
+                if np.allclose(new_before, before, rtol=0.0, atol=0.01):
+                    break
+                before = new_before
+                carried = np.where(mine, carried, np.minimum(before, paid))
+        if self.share is not None:
+            unexplained = np.maximum(0.0, paid - np.maximum(balance, 0.0))
+            carried += np.minimum(paid - carried, unexplained) * self.share
+        res = np.empty(len(step))
+        res[self.order] = carried
+        return res[self.n_in:]
 
 
 def _held_before(step: np.ndarray, starts: np.ndarray, lens: np.ndarray, group: np.ndarray) -> np.ndarray:
