@@ -39,9 +39,8 @@ its main receiver. Only addresses no label or contract rule took are candidates.
 - forwarder (``exchange_hot_wallet``, ``category`` forwarder): a deposit-shaped address that at least
   ``FORWARDER_FEEDERS`` wallets sweep to (sending at least ``FEEDER_SHARE`` of what they send to at most
   ``MAX_HOT_WALLETS`` deposit-shaped addresses), themselves paid by ``FORWARDER_SOURCES`` different
-  addresses, and forwards in batches (``FORWARDER_BATCH``) or its feeders are paid by different people
-  (``FORWARDER_SHARED``): the exchange's batching wallet; those wallets become deposit accounts of the same
-  entity.
+  addresses, and forwards in batches (``FORWARDER_BATCH``): the exchange's batching wallet; those wallets
+  become deposit accounts of the same entity.
 
 OTC desks are recognised from labels only: a desk pays and is paid by many parties in round sums, as do
 merchants, payment processors, market makers and payroll wallets, and nothing on the chain tells them
@@ -110,13 +109,6 @@ FORWARDER_SOURCES = 10
 # forwarders 0.51-0.82 (seed 7) and 0.06 (seed 11, 1.2 million transfers); mule accounts that several
 # laundering wallets sweep into pass each receipt on (0.96-0.98 at seed 11, taken for forwarders without it).
 FORWARDER_BATCH = 0.9
-# ... or, forwarding each receipt on, whose feeders are paid by different people: at most this share of the
-# money paid into the feeders came from addresses that paid two or more of them. Each account sweeping into an
-# exchange's forwarder is a different customer's; the wallets sweeping into a mule's account are fed by the
-# same ring wallets. Measured (Tron style=random seeds 16-25, Ethereum wallet_reuse seeds 1 and 10-13, and 1.2 million
-# transfers seed 11): forwarders 0.00-0.11 but for two (0.30, 0.75); mule accounts 0.82-1.00. Tron's
-# forwarders pass 0.45-0.98 transfers on per receipt, 11 of 82 above FORWARDER_BATCH (18 mules behind them).
-FORWARDER_SHARED = 0.5
 
 
 def structural(con: duckdb.DuckDBPyConnection) -> None:
@@ -407,22 +399,17 @@ def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
         f"""CREATE OR REPLACE TEMP TABLE pt_en_forwarders AS
             WITH fed AS (SELECT ref, count(*) AS fed FROM pt_en_fwd_feeds GROUP BY ref
                          HAVING count(*) >= {FORWARDER_FEEDERS}),
-            per_source AS (SELECT f.ref, p.src, count(*) AS feeders_paid, sum(p.usd) AS usd
-                           FROM pt_en_fwd_feeds f SEMI JOIN fed USING (ref) JOIN pt_en_pairs p ON p.dst = f.feeder
-                           WHERE p.src <> f.ref
-                             AND NOT EXISTS (SELECT 1 FROM pt_en_fwd_feeds o WHERE o.ref = f.ref AND o.feeder = p.src)
-                           GROUP BY f.ref, p.src),
-            sources AS (SELECT ref, count(*) AS sources,
-                               coalesce(sum(usd) FILTER (WHERE feeders_paid >= 2), 0) / greatest(sum(usd), 1e-9) AS shared
-                        FROM per_source GROUP BY ref)
+            sources AS (SELECT f.ref, count(DISTINCT p.src) AS sources
+                        FROM pt_en_fwd_feeds f SEMI JOIN fed USING (ref) JOIN pt_en_pairs p ON p.dst = f.feeder
+                        WHERE p.src <> f.ref
+                          AND NOT EXISTS (SELECT 1 FROM pt_en_fwd_feeds o WHERE o.ref = f.ref AND o.feeder = p.src)
+                        GROUP BY f.ref)
             SELECT d.ref, d.entity, d.score, f.fed,
                    ['collects the sweeps of ' || f.fed || ' wallet(s), paid by ' || s.sources
-                    || ' different addresses (' || round(100 * s.shared) || '% of their money from addresses that '
-                    || 'paid two or more of them), and forwards them: ' || d.reasons[1]] AS reasons
+                    || ' different addresses, and forwards them: ' || d.reasons[1]] AS reasons
             FROM pt_en_deposits d JOIN fed f USING (ref) JOIN sources s USING (ref) JOIN pt_en_sends o ON o.src = d.ref
             WHERE s.sources >= {FORWARDER_SOURCES}
-              AND (o.out_n <= {FORWARDER_BATCH} * (SELECT sum(p.n) FROM pt_en_pairs p WHERE p.dst = d.ref)
-                   OR s.shared <= {FORWARDER_SHARED})"""
+              AND o.out_n <= {FORWARDER_BATCH} * (SELECT sum(p.n) FROM pt_en_pairs p WHERE p.dst = d.ref)"""
     )
     con.execute(
         """INSERT INTO pt_en_deposits
