@@ -183,3 +183,24 @@ def test_transaction_edges_are_the_edges_of_that_hash(real):
     chain, found = transaction_edges(con, s, quiet[0][1])
     assert (chain, len(found)) == (quiet[0][0], 0)
     assert transaction_edges(con, s, "0x" + "ab" * 32)[0] is None
+
+
+def test_rows_tied_in_time_block_and_log_index_come_out_in_one_order_whatever_order_they_came_in():
+    """DuckDB's threads return rows in no fixed order; rows equal in (time, block, log index), as TronGrid
+    pages without an event index give, must still be laid out the same way, or findings vary run to run."""
+    rng = np.random.default_rng(7)
+    n = 400
+    cols = {"time": rng.integers(0, 20, n), "block": np.zeros(n, dtype=np.int64),
+            "log_index": rng.integers(-1, 2, n).astype(np.int32), "tx_ref": rng.integers(0, 50, n),
+            "from_ref": rng.integers(0, 9, n), "to_ref": rng.integers(0, 9, n), "token_ref": rng.integers(0, 2, n),
+            "amount": rng.random(n).round(1),
+            "usd": rng.random(n)}
+    outs = []
+    for seed in range(3):
+        perm = np.random.default_rng(seed).permutation(n)
+        got = flows._ledger_order({k: v[perm] for k, v in cols.items()})
+        outs.append(np.stack([got[k].astype(np.float64) for k in ("time", "log_index", "tx_ref", "from_ref",
+                                                                   "to_ref", "token_ref", "amount", "usd")]))
+        assert np.all(np.diff(got["time"]) >= 0)
+    # the same rows in the same order (rows equal in every key may swap, and are equal anyway)
+    assert np.array_equal(outs[0][:7], outs[1][:7]) and np.array_equal(outs[0][:7], outs[2][:7])

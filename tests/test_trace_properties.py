@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from pigtrace.graph.flows import load_flows
 from pigtrace.trace.methods import METHODS, History, spend
+from pigtrace.trace.endpoints import load_endpoints
 from pigtrace.trace.run import trace
+from pigtrace.trace.walk import Seeds, walk
 from tests.ledger_builder import Ledger
 
 
@@ -152,3 +154,47 @@ def test_haircut_across_blocks_of_cumulated_shrinkage():
     np.testing.assert_allclose(vec[0], loop[0], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(vec[1], loop[1], rtol=1e-9, atol=1e-12)
     assert vec[0][:, 1].sum() + vec[1][1] == pytest.approx(traced[:, 1].sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers(), st.sampled_from(["fifo", "poison"]), st.sampled_from([None, 3600]), st.randoms(use_true_random=False))
+def test_a_walk_does_not_depend_on_the_order_of_its_seeds(steps, method, prompt_s, rnd):
+    """Propagation seeds a walk from a set of wallets; which order the set comes in must not matter."""
+    con, _led = _build(steps)
+    store = load_flows(con)
+    ends = load_endpoints(con, store)
+    edges = np.flatnonzero(np.nan_to_num(store.usd) > 0)
+    shuffled = edges.copy()
+    rnd.shuffle(shuffled)
+    results = []
+    for order in (edges, shuffled):
+        r = walk(store, ends, Seeds(edges=order, tokens=store.amount[order].copy(), value=store.usd[order].copy(),
+                                    hop=0), method=method, hops=4, min_usd=1.0, prompt_s=prompt_s)
+        results.append(({e: round(v[0], 6) for e, v in r.edges.items()},
+                        {k: round(v[0], 6) for k, v in r.endpoints.items()}, r.prompt, round(r.unresolved_usd, 6)))
+    assert results[0] == results[1]
+
+
+def test_a_wallet_walked_in_two_assets_is_read_the_same_whichever_comes_first():
+    """A wallet passes the traced USDT on at once (a prompt hop) and holds traced USDC behind clean USDC.
+    Whether its USDT or its USDC is visited first, the walk must follow the same payments."""
+    led = Ledger()
+    led.transfer("a", "n", 500)  # traced USDT, passed on whole within minutes
+    led.transfer("n", "x", 500)
+    led.transfer("c", "n", 100, token="USDC")  # clean USDC first, then traced
+    led.wait(hours=2)
+    led.transfer("b", "n", 100, token="USDC")
+    led.wait(days=3)
+    led.transfer("n", "y", 100, token="USDC")
+    led.transfer("n", "z", 100, token="USDC")
+    con = led.write(duckdb.connect())
+    store = load_flows(con)
+    ends = load_endpoints(con, store)
+    n = store.node_of("ethereum", led.addr("n"))
+    seeded = np.array([e for e in store.in_edges(n) if store.src[e] != store.node_of("ethereum", led.addr("c"))])
+    got = []
+    for order in (seeded, seeded[::-1]):
+        r = walk(store, ends, Seeds(edges=order, tokens=store.amount[order].copy(), value=store.usd[order].copy(),
+                                    hop=0), method="fifo", hops=3, min_usd=1.0, prompt_s=3600)
+        got.append(({e: round(v[0], 6) for e, v in r.edges.items()}, r.prompt))
+    assert got[0] == got[1]

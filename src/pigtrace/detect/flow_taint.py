@@ -240,7 +240,7 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
             LEFT JOIN pt_own_accounts o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src
             -- the order in which the walk takes a wallet's payments made at the same time (else it varies
             -- with DuckDB's threads)
-            ORDER BY v.chain, v.tx_hash, CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END"""
+            ORDER BY v.chain, v.tx_hash, CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END, v.src, v.dst, v.usd"""
     ).fetchnumpy()
     con.unregister("pt_passed_nodes_arrow")
     src, dst = np.asarray(e["s"], dtype=np.int64), np.asarray(e["d"], dtype=np.int64)

@@ -373,15 +373,41 @@ def _node_arrays(nodes: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _ledger_order(cols: dict) -> dict:
     """Rows sorted by (time, block, log index): ledger order. Two stable sorts, by (block, log index) and
-    then by time, each over rows that already come nearly in that order. Two native transfers of one
-    block (both log index -1) keep the order they came in."""
+    then by time, each over rows that already come nearly in that order. Rows that tie on all three (two
+    native transfers of one block, both log index -1; TronGrid rows of one second without an event index)
+    are put in (transaction, sender, receiver, token, amount) order, so the order does not depend on the order
+    DuckDB's threads returned them in."""
     log = cols["log_index"].astype(np.int64)
-    order = np.argsort(cols["block"].astype(np.int64) * (1 << 22) + np.clip(log + (1 << 21), 0, (1 << 22) - 1),
-                       kind="stable")
-    order = order[np.argsort(np.asarray(cols["time"])[order], kind="stable")]
+    key = cols["block"].astype(np.int64) * (1 << 22) + np.clip(log + (1 << 21), 0, (1 << 22) - 1)
+    order = np.argsort(key, kind="stable")
+    time = np.asarray(cols["time"])
+    order = order[np.argsort(time[order], kind="stable")]
+    order = _tie_break(order, time, key, cols)
     if np.all(order[1:] > order[:-1]):
         return cols
     return {k: np.asarray(v)[order] for k, v in cols.items()}
+
+
+def _tie_break(order: np.ndarray, time: np.ndarray, key: np.ndarray, cols: dict) -> np.ndarray:
+    """``order`` with each run of rows equal in (time, block, log index) sorted by the transaction, the
+    parties, the token and the amount; only the tied rows are sorted again."""
+    t, k = time[order], key[order]
+    tied = (t[1:] == t[:-1]) & (k[1:] == k[:-1])
+    if not tied.any():
+        return order
+    starts = np.flatnonzero(np.concatenate(([True], ~tied)))  # each run's first position
+    run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+    member = np.zeros(len(order), dtype=bool)
+    member[1:] |= tied
+    member[:-1] |= tied
+    at = np.flatnonzero(member)
+    rows = order[at]
+    amount = np.nan_to_num(np.asarray(cols["amount"], dtype=np.float64)[rows], nan=-1.0)
+    by = np.lexsort((amount, np.asarray(cols["token_ref"])[rows], np.asarray(cols["to_ref"])[rows],
+                     np.asarray(cols["from_ref"])[rows], np.asarray(cols["tx_ref"])[rows], run[at]))
+    order = order.copy()
+    order[at] = rows[by]
+    return order
 
 
 def _csr(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
