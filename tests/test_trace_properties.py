@@ -198,3 +198,47 @@ def test_a_wallet_walked_in_two_assets_is_read_the_same_whichever_comes_first():
                                     hop=0), method="fifo", hops=3, min_usd=1.0, prompt_s=3600)
         got.append(({e: round(v[0], 6) for e, v in r.edges.items()}, r.prompt))
     assert got[0] == got[1]
+
+
+
+def test_a_wallet_read_first_in_first_out_is_not_read_the_other_way_later():
+    """n holds traced money three days (first in, first out), then gets more by a longer path and pays it on
+    within minutes. If the second visit spent the new money first, the payment that already carried the
+    first money would carry both: 200 dollars on a 100-dollar payment."""
+    led = Ledger()
+    led.transfer("s1", "n", 100)
+    led.wait(days=3)
+    led.transfer("s2", "m", 100)
+    led.wait(minutes=5)
+    led.transfer("m", "n", 100)
+    led.wait(minutes=10)
+    led.transfer("n", "p1", 100)
+    led.transfer("n", "p2", 100)
+    con = led.write(duckdb.connect())
+    store = load_flows(con)
+    ends = load_endpoints(con, store)
+    node = {x: store.node_of("ethereum", led.addr(x)) for x in ("s1", "s2", "n")}
+    seeds = np.array([e for e in range(store.n_edges) if store.src[e] in (node["s1"], node["s2"])])
+    r = walk(store, ends, Seeds(edges=seeds, tokens=store.amount[seeds].copy(), value=store.usd[seeds].copy(),
+                                hop=1), method="fifo", hops=5, min_usd=1.0, prompt_s=3600)
+    out_of_n = [e for e in r.edges if store.src[e] == node["n"]]
+    assert len(out_of_n) == 2 and all(r.edges[e][0] <= store.usd[e] + 1e-6 for e in out_of_n)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ledgers(), st.sampled_from([60, 3600, 10**6]))
+def test_a_walk_that_passes_prompt_hops_first_never_spends_a_payment_twice(steps, prompt_s):
+    """With ``prompt_s`` a wallet found passing traced money on promptly spends it first; a wallet the walk
+    has already read first in, first out must not then be read the other way: its payments would carry the
+    same money twice."""
+    con, _led = _build(steps)
+    store = load_flows(con)
+    ends = load_endpoints(con, store)
+    seeds = np.flatnonzero(np.nan_to_num(store.usd) > 0)[:4]
+    r = walk(store, ends, Seeds(edges=seeds, tokens=store.amount[seeds].copy(), value=store.usd[seeds].copy(),
+                                hop=1), method="fifo", hops=6, min_usd=0.0, prompt_s=prompt_s)
+    for e, (usd, _hop) in r.edges.items():
+        if e not in seeds:
+            assert usd <= store.usd[e] * (1 + 1e-6) + 1e-6
+    reported = sum(v[0] for v in r.endpoints.values()) + r.unresolved_usd
+    assert abs(reported - r.input_usd) <= 1e-6 * max(r.input_usd, 1.0)

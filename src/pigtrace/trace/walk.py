@@ -101,6 +101,7 @@ class _Walk:
         self.prompt_s = prompt_s
         self.res = WalkResult(input_usd=0.0)
         self.used: dict[int, float] = {}  # poison: token units of a payment already carrying traced money
+        self.read_fifo: set[tuple[int, int]] = set()  # with prompt_s: (wallet, asset) spent first in, first out
 
     def follow(self, e: int, val: float, hop: int) -> None:
         got = self.res.edges.get(e)
@@ -166,13 +167,16 @@ class _Walk:
         np.minimum(traced[:, 0], hist.in_amt, out=traced[:, 0])
         first, last = int(arr_e.min()), int(arr_e.max())
         method, carried = self.method, None
-        if self.prompt_s is not None and method != "poison":
+        # a wallet's asset already read first in, first out stays so: its payments carry that money already
+        if self.prompt_s is not None and method != "poison" and key not in self.read_fifo:
             first_out, first_held = spend("poison", hist, traced, self._cap(hist, first))
             if node in self.res.prompt or self._passes_promptly(hist, arr_e, traced, first_out):
                 method, carried, held = "poison", first_out, first_held
                 self.res.prompt.add(node)
         if carried is None:
             carried, held = spend(method, hist, traced, self._cap(hist, first) if method == "poison" else None)
+            if self.prompt_s is not None and method != "poison":
+                self.read_fifo.add(key)
         if held[1] > 0 and held[1] >= self.min_usd:
             self.endpoint(node, K["held"], float(held[1]), int(s.time[first]))
             got = self.res.endpoints[(node, K["held"])]
