@@ -74,7 +74,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     rows = json.loads(pigtrace("simulate", "--list-knobs", "--format", "json", check=True).stdout)
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
-                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "style",
+                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -280,6 +280,35 @@ def test_gas_from_exchanges_leaves_no_shared_funder(world):
                     HAVING count(DISTINCT t.to_address) >= 3)"""
     assert _one(world(gas="dedicated_funder")[2], funded) > 0
     assert _one(world(gas="exchange")[2], funded) == 0
+
+
+def _exchange_reach(out, truth, con) -> dict[str, tuple[int, int]]:
+    """Per exchange: (distinct addresses outside the exchange its hot wallets paid, its deposit accounts and
+    forwarders that swept to them)."""
+    own = {s["address"]: s["name"] for s in truth["services"]
+           if s["kind"] in ("exchange_hot_wallet", "exchange_deposit", "exchange_forwarder")}
+    hot = {a for a, n in own.items() if any(s["address"] == a and s["kind"] == "exchange_hot_wallet"
+                                            for s in truth["services"])}
+    rows = con.execute("SELECT from_address, to_address FROM transfers").fetchall()
+    reach: dict[str, tuple[set, set]] = {n: (set(), set()) for n in set(own.values())}
+    for frm, to in rows:
+        if frm in hot and to not in own:
+            reach[own[frm]][0].add(to)
+        elif to in hot and frm in own and own[frm] == own[to]:
+            reach[own[to]][1].add(frm)
+    return {n: (len(p), len(d)) for n, (p, d) in reach.items()}
+
+
+def test_exchange_use_mixed_makes_some_exchanges_off_ramps_that_withdraw_little(world):
+    on = _exchange_reach(*world())
+    mixed_world = world(exchange_use="mixed")
+    mixed = _exchange_reach(*mixed_world)
+    off = {e["name"] for e in mixed_world[1]["params"]["exchanges"] if e.get("offramp")}
+    assert 1 <= len(off) < len(mixed)
+    # an on-ramp pays withdrawals to far more addresses than sweep into it; an off-ramp to fewer
+    assert all(paid > 2 * swept for paid, swept in on.values())
+    assert all(mixed[n][0] < mixed[n][1] for n in off)
+    assert all(mixed[n][0] > 2 * mixed[n][1] for n in mixed if n not in off)
 
 
 def test_the_simulator_shares_no_code_or_data_with_the_detectors():

@@ -17,7 +17,7 @@ drawn per world, and only a ``labelled_hot_wallets`` share of its hot wallets is
 truth.json::
 
     {"seed": int, "chain": "ethereum" | "tron",
-     "params": {..., "style", "vary", "native_usd", "exchanges": [{"name", "hot_wallets", "sweeps"}],
+     "params": {..., "style", "vary", "native_usd", "exchanges": [{"name", "hot_wallets", "sweeps", "offramp" (exchange_use=mixed)}],
                 "tagpack": {"hot_wallets", "labelled", "share", "file"}},
      "roles":    [{"address", "role", "ring", "typology"}],        # one entry per scam-related address
      "rings":    [{"id", "typology", "params", "knobs": {knob: value drawn}, "victims": [{"address", "lost_raw", "token", "symbol",

@@ -38,6 +38,7 @@ class Exchange:
     hot: list[int]  # hot wallet entities
     sweeps: str = "direct"  # "direct" or "multi_hop" (deposit accounts -> forwarders -> hot wallets, in batches)
     forwarders: list[int] = field(default_factory=list)
+    offramp: bool = False  # customers only deposit here (exchange_use=mixed): it pays no withdrawals
 
 
 @dataclass
@@ -134,7 +135,8 @@ class World:
         return self.ledger.token_transfer(time, frm if sender is None else sender, t.entity, frm, to, stored, t.scale)
 
     def withdraw(self, time, to, symbol: str, stored, exchange: int | None = None) -> np.ndarray:
-        """Exchange withdrawals (buying at an exchange and withdrawing): a hot wallet pays ``to``."""
+        """Exchange withdrawals (buying at an exchange and withdrawing): a hot wallet pays ``to``; without
+        ``exchange``, one of an exchange that is not an off-ramp."""
         to = np.atleast_1d(to)
         if exchange is None:
             hot = self.hot_array()[self.rng.integers(0, len(self.hot_array()), size=len(to))]
@@ -145,7 +147,8 @@ class World:
 
     def hot_array(self) -> np.ndarray:
         if "_hot" not in self.__dict__:
-            self.__dict__["_hot"] = np.array([h for ex in self.exchanges for h in ex.hot], dtype=np.int32)
+            self.__dict__["_hot"] = np.array([h for ex in self.exchanges if not ex.offramp for h in ex.hot],
+                                             dtype=np.int32)
         return self.__dict__["_hot"]
 
     @property

@@ -70,6 +70,11 @@ KNOBS: tuple[Knob, ...] = (
          "how long the ring's collection wallets keep victims' money before sweeping it: hours to two days as "
          "before (hours), a day to a week, swept in batches of up to a week (days), or weeks to months, swept "
          "in batches of up to two months or not before the world ends (months)"),
+    Knob("exchange_use", ("onramp", "mixed"), "onramp", "onramp",
+         "what customers do at the exchanges: buy and withdraw to their wallets at every exchange (onramp), or "
+         "at about half of them (at least one) only deposit to sell for cash, so that exchange pays no "
+         "withdrawals, only its deposit accounts' gas (mixed: the off-ramps pig-butchering mules cash out at); "
+         "not drawn by style=random"),
 )
 # How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
 CRAWL_KNOBS: tuple[Knob, ...] = (
@@ -129,6 +134,7 @@ class Knobs:
         # it), so a world that does not use them is the same world it was before they existed
         self.late = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
         self.hold = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # the next child: its own stream
+        self.exchange = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # which exchanges are off-ramps
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""
@@ -142,6 +148,8 @@ class Knobs:
             return self.given[name]
         if self.style == "fixed":
             return knob.fixed
+        if knob.default != "random":  # a knob style=random does not draw
+            return knob.default
         stream = self.late if name in LATE_KNOBS else self.hold if name in HOLD_KNOBS else self.rng
         return str(stream.choice(knob.values))
 

@@ -58,6 +58,11 @@ def setup_services(w: World) -> dict:
             w.service(f, "exchange_forwarder", name)
         w.exchanges.append(Exchange(name, hot, mode, forwarders))
         modes.append({"name": name, "hot_wallets": len(hot), "sweeps": mode})
+    if w.knobs.pick("exchange_use") == "mixed":
+        off = w.knobs.exchange.choice(n_ex, size=max(1, n_ex // 2), replace=False)
+        for i in off.tolist():
+            w.exchanges[i].offramp = True
+            modes[i]["offramp"] = True
     if tron:
         w.tokens["WETH"] = w.tokens["WTRX"]  # the wrapped native coin, whatever the chain calls it
     zero = w.book.fixed(ZERO)
