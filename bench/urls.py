@@ -6,11 +6,12 @@ PATH_TO_SCAMSNIFFER is the folder holding ScamSniffer's ``scamsniffer_blacklist_
 evaluation only: read here, never shipped, nothing trained on it). Recall is the share of its phishing
 domains that ``check-url`` flags (blocked, lookalike or suspicious), by the year ScamSniffer first listed them:
 thresholds are chosen on the years before 2026 and the 2026 figure is the one that counts. False positives are
-the project websites of the Etherscan-family labels (``--data``) that are flagged, on the ``tune`` and the held-out
-``test`` part of the split the model was trained with (``pigtrace.labels.url_corpus``); sites that are a brand's
-official domain (allowed by definition) are left out and counted. Throughput: URLs per second, one batch.
-``--sweep`` prints, for a range of thresholds, the false positives on ``tune`` and the recall of the years before
-2026 only (never ``test`` or 2026): what a threshold is chosen on.
+the project websites of the Etherscan-family labels (``--data``) that are flagged, on the held-out ``test`` part of the
+split the model was trained with (``pigtrace.labels.url_corpus``; ``train`` and ``tune`` are fitted on); sites that are a
+brand's official domain (allowed by definition) are left out and counted. Throughput: URLs per second, one batch.
+``--sweep`` prints, for a range of thresholds, the false positives on the fitted parts' sites scored out of fold
+(``lexical_train.out_of_fold``: five fits, several minutes) and the recall of the years before 2026 only (never
+``test`` or 2026): what a threshold is chosen on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from pigtrace.labels.url_corpus import project_websites, split_of
+from pigtrace.labels.lexical_train import out_of_fold
+from pigtrace.labels.url_corpus import FIT_PARTS, project_websites, split_of
 from pigtrace.labels.url_signals import SIGNALS, strong_drainer_word
 from pigtrace.labels.urls import DRAINER_THRESHOLD, check_urls, checker
 
@@ -52,7 +54,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--sample", type=int, default=0, help="check at most N domains per year (0: all)")
     ap.add_argument("--show", type=int, default=0, help="print N missed 2026 domains and N false positives")
-    ap.add_argument("--sweep", action="store_true", help="thresholds against tune and the years before 2026 only")
+    ap.add_argument("--sweep", action="store_true", help="thresholds against the fitted sites out of fold and the years before 2026 only")
     args = ap.parse_args()
     if args.sweep:
         return sweep(args)
@@ -79,7 +81,7 @@ def main() -> int:
         official = [x for x in rows if x["verdict"] == "allowed" and str(x.get("source", "")).startswith("official")]
         kept = [x for x in rows if x not in official]
         r, counts = rate(kept)
-        print(f"  {part}{' (trained on)' if part == 'train' else ''}: {r:.4f} of {len(kept):,} "
+        print(f"  {part}{' (fitted on)' if part in FIT_PARTS else ''}: {r:.4f} of {len(kept):,} "
               f"({len(official)} official brand domains left out)  {dict(sorted(counts.items()))}")
         if part == "test":
             fps = [x for x in kept if x["verdict"] in FLAGGED]
@@ -125,15 +127,22 @@ def sweep(args) -> int:
         if args.sample and len(doms) > args.sample:
             doms = rng.sample(doms, args.sample)
         years[year] = check_urls(doms)
-    sites = [s for s in project_websites(args.data) if split_of(s) == "tune"]
-    tune = [r for r in check_urls(sites)
-            if not (r["verdict"] == "allowed" and str(r.get("source", "")).startswith("official"))]
-    print(f"threshold  tune false positives (of {len(tune):,})  recall by year first listed (before 2026)")
+    sites = [s for s in project_websites(args.data) if split_of(s) in FIT_PARTS]
+    oof = out_of_fold(args.data, checker())
+    fitted = []
+    for s, r in zip(sites, check_urls(sites)):
+        if r["verdict"] == "allowed" and str(r.get("source", "")).startswith("official"):
+            continue
+        if "score" in r:
+            r["score"] = oof[s]  # the score of a model fitted without the site's fold
+        fitted.append(r)
+    print(f"threshold  false positives out of fold, {'+'.join(FIT_PARTS)} sites (of {len(fitted):,})  "
+          "recall by year first listed (before 2026)")
     for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.965, 0.97, 0.972, 0.974, 0.976,
               0.978, 0.98, 0.985, 0.99):
-        fp = sum(_flag_at(tune, t))
+        fp = sum(_flag_at(fitted, t))
         rec = "  ".join(f"{y}: {sum(_flag_at(res, t)) / max(len(res), 1):.3f}" for y, res in years.items())
-        print(f"  {t:<8} {fp:>4} ({fp / max(len(tune), 1):.2%})   {rec}")
+        print(f"  {t:<8} {fp:>4} ({fp / max(len(fitted), 1):.2%})   {rec}")
     return 0
 
 

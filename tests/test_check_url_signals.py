@@ -267,7 +267,7 @@ def test_name_shape_is_named_in_the_signals_when_it_pushes_the_score():
     assert "consonants in a row: 5" in " ".join(words) and all("log-odds" in w for w in words)
     r = _one("x7k2qzvbt9w.com")
     named = [s for s in r["signals"] if s.startswith("name shape:")]
-    pushed = [w for w in words if float(w.rsplit("(", 1)[1].split()[0]) >= 0.5]
+    pushed = [w for w, k in zip(words, cols[0]) if weights[k] >= 0.5]  # the weight, not its rounded text
     assert named == pushed  # only the bins that add half a log-odds or more are named
 
 
@@ -293,3 +293,51 @@ def test_name_shape_words_of_a_batch_are_those_of_each_host():
         batch = url_shape.describe_batch(vals, cols, w, at_least)
         assert batch == [url_shape.describe(vals[k], cols[k], w, at_least) for k in range(len(hosts))]
     assert vals[3, [n for n, _, _ in url_shape.SHAPES].index("subdomains")] == 3
+
+
+def test_two_words_swapped_and_joined_are_a_typo_only_one_edit_from_the_brand():
+    """'locker-token' read backwards is 'tokenlocker', two edits from TokenPocket: two words in another order
+    and two letters changed is another name, not a misspelling; one edit still is ('pocket-tokem')."""
+    assert _one("locker-token.com")["verdict"] != "lookalike"
+    hit = _one("pocket-tokem.com")
+    assert hit["verdict"] == "lookalike" and "TokenPocket" in hit["source"], hit
+    assert _one("tokinpockat-wallet.com")["verdict"] == "lookalike"  # a word two edits away, in order: still one
+
+
+def test_model_examples_take_the_fitted_parts_and_leave_a_fold_out(tmp_path):
+    """The model is fitted on the `train` and `tune` project sites, never `test`; for the out-of-fold scores the
+    threshold is chosen on, a fold's sites and the host names of their tokens are left out of the fit."""
+    import csv
+    import json
+
+    from pigtrace.labels import lexical_train
+    from pigtrace.labels.url_corpus import cv_fold, split_of
+    names = [f"project{i}" for i in range(200)]
+    site = {}
+    for n in names:  # one site of each part, and a train site of another fold than the tune one
+        site.setdefault(split_of(f"{n}.io"), n)
+    other = next(n for n in names if split_of(f"{n}.io") == "train" and cv_fold(f"{n}.io", 5) != cv_fold(
+        f"{site['tune']}.io", 5))
+    (tmp_path / "eth-labels-dawsbot").mkdir()
+    with open(tmp_path / "eth-labels-dawsbot" / "eth_labels_2024.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["explorer", "label", "kind", "address", "name_tag", "symbol", "website"])
+        for n in (site["train"], site["tune"], site["test"], other):
+            w.writerow(["etherscan", "tokens", "tokens", "0x" + "1" * 40, f"{n} Coin", "X", f"https://{n}.io/"])
+    (tmp_path / "etherscan-labels-brianleect").mkdir()
+    (tmp_path / "etherscan-labels-brianleect" / "evm_explorer_labels_2023.csv").write_text("chain,address,name_tag,labels\n")
+    (tmp_path / "metamask-eth-phishing-detect").mkdir()
+    (tmp_path / "metamask-eth-phishing-detect" / "config.json").write_text(json.dumps(
+        {"blacklist": ["claim-reward.xyz"], "whitelist": [], "fuzzylist": []}))
+    (tmp_path / "cryptoscamdb").mkdir()
+    (tmp_path / "cryptoscamdb" / "cryptoscamdb_entries.csv").write_text("name,url\n")
+    (tmp_path / "sophos-iocs").mkdir()
+    (tmp_path / "sophos-iocs" / "sophos_scam_iocs.csv").write_text("indicator_type,value\n")
+    hosts, y = lexical_train.examples(tmp_path, set())
+    benign = {h for h, label in zip(hosts, y) if label == 0}
+    assert {f"{site['train']}.io", f"{site['tune']}.io", f"{other}.io"} <= benign
+    assert f"{site['test']}.io" not in benign and not any(h.startswith(f"{site['test']}coin.") for h in benign)
+    assert any(h.startswith(f"{site['tune']}coin.") for h in benign)  # its token's name as a host name too
+    hosts, y = lexical_train.examples(tmp_path, set(), leave_out=cv_fold(f"{site['tune']}.io", 5))
+    assert f"{site['tune']}.io" not in hosts and not any(h.startswith(f"{site['tune']}coin.") for h in hosts)
+    assert f"{other}.io" in hosts and "claim-reward.xyz" in hosts

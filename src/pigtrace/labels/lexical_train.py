@@ -1,13 +1,13 @@
 """Fits the lexical model at label build time (``labels/build.py``) and writes ``url-model.npz``.
 
 Examples come from ``url_corpus`` (only data the product may ship: MetaMask's, CryptoScamDB's and Sophos X-Ops's
-scam hosts as positives; the ``train`` part of the Etherscan-labelled project websites and of the sites named in the
+scam hosts as positives; the ``train`` and ``tune`` parts of the Etherscan-labelled project websites and of the sites named in the
 explorers' account name tags, host names made of labelled tokens' names (``url_corpus.token_name_hosts``: benign names of the
 kind that scored highest among project sites, "spacexsafu"), MetaMask's allow and fuzzy lists and the brands'
 official domains as negatives). Logistic
 regression with an L2 penalty and class weights (balanced, then benign examples weighted ``NEGATIVE_WEIGHT``),
 fitted with SciPy's L-BFGS on a sparse matrix of hashed n-gram counts, the signal columns and the name-shape bins
-(``url_shape``).
+(``url_shape``). ``out_of_fold`` scores each fitted site by a model fitted without it, for choosing the threshold.
 """
 
 from __future__ import annotations
@@ -23,17 +23,27 @@ from pigtrace.labels.lexical import BUCKETS, LexicalModel, ngram_buckets, shape_
 from pigtrace.labels.url_signals import SIGNALS
 
 L2 = 1e-4  # penalty on the squared weights (3e-5 at first: n-grams outweighed the named signals; 3e-4 after)
-NEGATIVE_WEIGHT = 3.0  # benign examples count this much more than in a balanced fit: the verdict must be precise 
+NEGATIVE_WEIGHT = 3.0  # benign examples count this much more than in a balanced fit: the verdict must be precise
+FOLDS = 5  # folds of the out-of-fold scores the threshold is chosen on
 
 
-def examples(src: Path, official: set[str]) -> tuple[list[str], np.ndarray]:
+def examples(src: Path, official: set[str], leave_out: int | None = None,
+             folds: int = FOLDS) -> tuple[list[str], np.ndarray]:
+    """(hosts, labels): 1 for a scam host, 0 for a benign one. Project websites and the hosts named after them
+    come from the fitted parts (``url_corpus.FIT_PARTS``); with ``leave_out`` also not from that fold
+    (``url_corpus.cv_fold``), so the fold's sites can be scored out of fold."""
+    def fitted(h: str) -> bool:
+        return url_corpus.split_of(h) in url_corpus.FIT_PARTS and (
+            leave_out is None or url_corpus.cv_fold(h, folds) != leave_out)
+
     mm = url_corpus.metamask_lists(src)
     pos = set(mm["blacklist"]) | set(url_corpus.cryptoscamdb_hosts(src)) | set(url_corpus.sophos_hosts(src))
-    neg = {h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"}
-    neg |= set(mm["whitelist"]) | set(mm["fuzzylist"]) | {d for d in official if url_corpus.split_of(d) == "train"}
-    neg |= {h for h in url_corpus.name_tag_hosts(src) if url_corpus.split_of(h) == "train"}
-    train_sites = [h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) == "train"]
-    neg |= set(url_corpus.token_name_hosts(src, [h.rsplit(".", 1)[-1] for h in train_sites]))
+    sites = [h for h in url_corpus.project_websites(src) if fitted(h)]
+    neg = set(sites) | {d for d in official if fitted(d)}
+    neg |= {h for h in set(mm["whitelist"]) | set(mm["fuzzylist"])
+            if leave_out is None or url_corpus.cv_fold(h, folds) != leave_out}
+    neg |= {h for h in url_corpus.name_tag_hosts(src) if fitted(h)}
+    neg |= set(url_corpus.token_name_hosts(src, [h.rsplit(".", 1)[-1] for h in sites], set(sites)))
     pos -= neg
     hosts = sorted(pos) + sorted(neg)
     return hosts, np.r_[np.ones(len(pos)), np.zeros(len(neg))]
@@ -78,3 +88,21 @@ def train(src: Path, out: Path, checker) -> dict:
     return {"positives": int(y.sum()), "negatives": int(len(y) - y.sum()),
             "signal_weights": {k: round(float(w), 3) for k, w in zip(SIGNALS, m.signal_weights)},
             "shape_weights": {k: round(float(w), 3) for k, w in zip(url_shape.bin_names(), m.shape_weights)}}
+
+
+def out_of_fold(src: Path, checker, folds: int = FOLDS) -> dict[str, float]:
+    """Score of each project website of the fitted parts by a model fitted without its fold (``folds`` fits):
+    what a site the model never saw scores, the ground the threshold is chosen on (``bench/urls.py --sweep``)."""
+    official = set(checker.official)
+    sites = [h for h in url_corpus.project_websites(src) if url_corpus.split_of(h) in url_corpus.FIT_PARTS]
+    xs = design(sites, checker.signals(sites))
+    fold = np.array([url_corpus.cv_fold(h, folds) for h in sites])
+    out: dict[str, float] = {}
+    for k in range(folds):
+        hosts, y = examples(src, official, leave_out=k, folds=folds)
+        m = fit(design(hosts, checker.signals(hosts)), y)
+        w = np.r_[m.ngram_weights, m.signal_weights, m.shape_weights].astype(np.float64)
+        pick = np.flatnonzero(fold == k)
+        z = xs[pick] @ w + m.bias
+        out.update(zip((sites[i] for i in pick), (1.0 / (1.0 + np.exp(-z))).tolist()))
+    return out

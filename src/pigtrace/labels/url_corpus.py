@@ -24,10 +24,19 @@ DAWSBOT = Path("eth-labels-dawsbot") / "eth_labels_2024.csv"
 BRIANLEECT = Path("etherscan-labels-brianleect") / "evm_explorer_labels_2023.csv"
 
 
+FIT_PARTS = ("train", "tune")  # the parts the shipped model is fitted on; 'test' is never fitted on nor chosen on
+
+
 def split_of(host: str) -> str:
     """'train' (60%), 'tune' (20%) or 'test' (20%), fixed by the registrable domain."""
     b = hashlib.sha256(registrable(host).encode()).digest()[0] % 5
     return "train" if b < 3 else ("tune" if b == 3 else "test")
+
+
+def cv_fold(host: str, folds: int) -> int:
+    """The cross-validation fold (0 .. folds-1) of a host, fixed by its registrable domain and independent of
+    ``split_of``: out-of-fold scores of the fitted parts are what the threshold is chosen on."""
+    return hashlib.sha256(("cv" + registrable(host)).encode()).digest()[0] % folds
 
 
 def _host(value: str) -> str | None:
@@ -96,16 +105,16 @@ def name_tag_hosts(src: Path) -> list[str]:
     return list(out)
 
 
-def token_name_hosts(src: Path, tlds: list[str]) -> list[str]:
+def token_name_hosts(src: Path, tlds: list[str], sites: set[str]) -> list[str]:
     """Host names made of the names of labelled tokens ("SpaceX Safu" -> spacexsafu.<tld>), for tokens with no
-    website or a website of the ``train`` part; the top-level domain is drawn (by a hash of the name) from
-    ``tlds``, the project websites' own. Benign names of the same kind as the project sites."""
+    website or a website among ``sites`` (those fitted on); the top-level domain is drawn (by a hash of the name)
+    from ``tlds``, the project websites' own. Benign names of the same kind as the project sites."""
     out = {}
     with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if r["kind"] != "tokens" or not r["name_tag"]:
                 continue
-            if r["website"] and ((h := _host(r["website"])) is None or split_of(h) != "train"):
+            if r["website"] and ((h := _host(r["website"])) is None or h not in sites):
                 continue
             name = re.sub(r"[^a-z0-9]", "", r["name_tag"].lower())
             if not 4 <= len(name) <= 30 or "phish" in name:
