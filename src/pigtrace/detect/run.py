@@ -228,14 +228,15 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
     with atomic(con):
         run_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM analysis_runs").fetchone()[0]
         finished = _now()
+        evidence_json = stored.EvidenceJson()
         for d in ran:
-            stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished)
+            stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished, evidence_json)
         results.update(stored.load(con, [d.id for d in DETECTORS if d.id not in results], chain))
         final = calibrated(resolve_roles(merge([f for d in DETECTORS for f in results[d.id]])))
         progress("writing findings")
         con.execute("DELETE FROM findings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])
         if final:
-            con.register("pt_findings_arrow", stored.findings_arrow(final, run_id))
+            con.register("pt_findings_arrow", stored.findings_arrow(final, run_id, evidence_json=evidence_json))
             con.execute(
                 """INSERT INTO findings SELECT chain, address, role, typology, score, first_seen, last_seen,
                           reasons::JSON, evidence::JSON, ring, run_id FROM pt_findings_arrow"""
