@@ -55,3 +55,28 @@ def test_analyze_profile_prints_each_step_with_its_seconds(tmp_path):
     assert cpu == sorted(cpu, reverse=True)
     # the same findings as without --profile
     assert proc.stdout.splitlines()[1:] == plain.stdout.splitlines()[1:]
+
+
+def test_collection_tables_are_freed_after_their_last_reader_with_the_same_findings(monkeypatch):
+    """The collection-score tables (a copy of the value transfers and its aggregates) are dropped once
+    collection_evidence, their last reader, has run, so the later detectors run with that memory back; the
+    findings are those of a run that keeps them."""
+    from pigtrace.detect.run import analyze
+    from pigtrace.detect.stages import CollectionScores
+
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    present: dict[str, bool] = {}
+
+    def step(name: str) -> None:
+        present[name] = bool(con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'pt_cf_flow'").fetchone()[0])
+
+    analyze(con, progress=step)
+    freed = con.execute("SELECT * EXCLUDE (run_id) FROM findings ORDER BY ALL").fetchall()
+    assert present["detector collection_evidence"] and not present["detector poisoning"]
+    monkeypatch.setattr(CollectionScores, "freed_after_readers", False)
+    analyze(con, progress=step)
+    assert present["detector poisoning"]  # kept: the run to compare with
+    assert con.execute("SELECT * EXCLUDE (run_id) FROM findings ORDER BY ALL").fetchall() == freed
+    assert freed
