@@ -91,6 +91,10 @@ def analyze_cmd(
         help="Read no scam, phishing, sanction or other abuse label (so screening_hits finds nothing and no "
         "finding rests on a public list); service labels (exchanges, DEXes, bridges, mixers, OTC desks, "
         "stablecoin issuers) are still used. The run is recorded as behaviour-only."),
+    profile: bool = typer.Option(
+        False, "--profile",
+        help="Print the wall and CPU seconds each step took (services, reading the ledger, each stage and "
+        "detector, writing findings), largest CPU first, on stderr."),
     db: str | None = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
@@ -98,10 +102,15 @@ def analyze_cmd(
     each detector's findings and replace the findings table with their combination. The warehouse must exist
     (`pigtrace ingest ...` makes one)."""
     from pigtrace.detect.run import analyze
+    from pigtrace.detect.timing import StepTimer
 
     con = open_existing_db(db)
     with working("analyzing") as step:
-        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only, progress=step)
+        timer = StepTimer(step)
+        summary = analyze(con, only=only, chain=chain, behaviour_only=behaviour_only, progress=timer)
+    if profile:
+        for r in timer.stop():
+            print(f"{r['seconds']:8.2f} s {r['cpu']:8.2f} CPU s  {r['step']}", file=sys.stderr)
     rows = [{"role": r, "findings": summary["by_role"].get(r, 0)} for r in ROLES]
     if fmt == Format.table:
         mode = " (behaviour only: no scam or sanction labels read)" if behaviour_only else ""

@@ -96,6 +96,9 @@ class Stage:
     help: ClassVar[str]
     reads: ClassVar[tuple[str, ...]] = ()
     writes: ClassVar[tuple[str, ...]] = ()
+    # True when only the stages that declare them read its tables (no shared helper does): the runner then
+    # drops each of them once the last planned stage reading it has run, which frees the analysis' memory
+    freed_after_readers: ClassVar[bool] = False
 
     def run(self, ctx: AnalysisContext) -> None:
         raise NotImplementedError

@@ -60,8 +60,10 @@ DEVOTED_SHARE = 0.5  # a payer devoted to a wallet sent it at least this share o
 def build(ctx: AnalysisContext) -> None:
     """Create ``pt_cf`` (see the module docstring) from ``pt_value``."""
     con = ctx.con
+    # only the columns its readers use: at 10M transfers a copy of pt_value's transaction hashes and amounts
+    # here pushed the analysis' temp tables further past its memory
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf_flow AS
-        SELECT v.chain, v.tx_hash, v.src, v.dst, v.time, v.usd, v.token, v.amount,
+        SELECT v.chain, v.src, v.dst, v.time, v.usd,
                (s.address IS NOT NULL OR d.address IS NOT NULL) AS src_service
         FROM pt_value v
         LEFT JOIN pt_services s ON s.chain = v.chain AND s.address = v.src

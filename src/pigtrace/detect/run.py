@@ -165,12 +165,18 @@ LEDGER_VIEWS = ("transfers", "approvals", "swaps")
 _SIGNER_ASSUMED = {"transfers": "coalesce(initiator, from_address)", "approvals": "coalesce(initiator, owner)"}
 
 
+# Columns no stage reads, left out of the analysis' copy (at 10M transfers the copy is the largest temp table)
+_UNREAD = {"transfers": ("token_id", "usd_source")}
+
+
 def _read_ledger_once(con: duckdb.DuckDBPyConnection) -> None:
     """The ledger views join integer refs back to text on every read (store.compact) and the detectors
     read them dozens of times: an analysis reads each once into a temp table of the same name, which
     shadows the view for this connection until the analysis ends."""
     for table in LEDGER_VIEWS:
-        columns = f"* REPLACE ({_SIGNER_ASSUMED[table]} AS initiator)" if table in _SIGNER_ASSUMED else "*"
+        columns = "*" + (f" EXCLUDE ({', '.join(_UNREAD[table])})" if table in _UNREAD else "")
+        if table in _SIGNER_ASSUMED:
+            columns += f" REPLACE ({_SIGNER_ASSUMED[table]} AS initiator)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} FROM main.{table}")
 
 
@@ -220,22 +226,26 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         stages = ordered
     results: dict[str, list[Finding]] = stored.load(con, reused, chain)
     ctx = AnalysisContext(con=con, chain=chain, behaviour_only=behaviour_only)
-    for stage in stages:
+    last = last_readers(stages)
+    for i, stage in enumerate(stages):
         _run_stage(stage, ctx, results, progress)
+        for table in last.get(i, ()):
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
     _drop_scratch(con)
     ran = [d.id for d in DETECTORS if d.id in results and d.id not in reused]
     progress("combining findings")
     with atomic(con):
         run_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM analysis_runs").fetchone()[0]
         finished = _now()
+        evidence_json = stored.EvidenceJson()
         for d in ran:
-            stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished)
+            stored.save(con, d, results[d], run_id, chain, behaviour_only, fingerprint, finished, evidence_json)
         results.update(stored.load(con, [d.id for d in DETECTORS if d.id not in results], chain))
         final = calibrated(resolve_roles(merge([f for d in DETECTORS for f in results[d.id]])))
         progress("writing findings")
         con.execute("DELETE FROM findings" + (" WHERE chain = ?" if chain else ""), [chain] if chain else [])
         if final:
-            con.register("pt_findings_arrow", stored.findings_arrow(final, run_id))
+            con.register("pt_findings_arrow", stored.findings_arrow(final, run_id, evidence_json=evidence_json))
             con.execute(
                 """INSERT INTO findings SELECT chain, address, role, typology, score, first_seen, last_seen,
                           reasons::JSON, evidence::JSON, ring, run_id FROM pt_findings_arrow"""
@@ -253,6 +263,20 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
         by_role[f.role] = by_role.get(f.role, 0) + 1
     return {"run_id": run_id, "findings": len(final), "by_role": by_role, "behaviour_only": behaviour_only,
             "ran": ran, "reused": sorted(reused), "stale": stale}
+
+
+def last_readers(stages: Sequence[type[Stage]]) -> dict[int, list[str]]:
+    """Position in ``stages`` -> the tables of stages marked ``freed_after_readers`` that no later stage
+    reads: the runner drops them after that position (a table no planned stage reads, after its writer)."""
+    freed = {t: i for i, s in enumerate(stages) if s.freed_after_readers for t in outputs(s)}
+    for i, s in enumerate(stages):
+        for t in s.reads:
+            if t in freed:
+                freed[t] = max(freed[t], i)
+    out: dict[int, list[str]] = {}
+    for t, i in freed.items():
+        out.setdefault(i, []).append(t)
+    return out
 
 
 def calibrated(findings: list[Finding]) -> list[Finding]:

@@ -74,6 +74,7 @@ class CollectionScores(Stage):
             "money paid back and passed on, holding time, life) and its scam-collection probability.")
     reads = ("pt_value", "pt_services", "pt_deposits")
     writes = ("pt_cf_flow", "pt_cf_service", "pt_cf_pair", "pt_cf_node", "pt_cf_hold", "pt_cf", "pt_collection_p")
+    freed_after_readers = True  # read by fake_platform and collection_evidence only
 
     def run(self, ctx: AnalysisContext) -> None:
         collection_features.score(ctx)

@@ -68,8 +68,30 @@ def load(con: duckdb.DuckDBPyConnection, detectors: list[str], chain: str | None
     return out
 
 
-def findings_arrow(findings: list[Finding], run_id: int, detector: str | None = None) -> pa.Table:
-    """``findings`` as the columns of ``findings`` (or, with ``detector``, of ``detector_findings``)."""
+class EvidenceJson:
+    """The JSON text of evidence lists, each item encoded once: a combined finding's evidence holds the very
+    items of its detectors' findings, so an analysis that stores both encodes each item once. The text is
+    ``json.dumps(items, default=str)``'s. Items are kept referenced, so an id is never reused while the
+    encoder lives (one per analysis)."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[dict, str]] = {}
+
+    def __call__(self, items: list[dict]) -> str:
+        parts = []
+        for item in items:
+            known = self._items.get(id(item))
+            if known is None:
+                known = self._items[id(item)] = (item, json.dumps(item, default=str))
+            parts.append(known[1])
+        return "[" + ", ".join(parts) + "]"
+
+
+def findings_arrow(findings: list[Finding], run_id: int, detector: str | None = None,
+                   evidence_json: EvidenceJson | None = None) -> pa.Table:
+    """``findings`` as the columns of ``findings`` (or, with ``detector``, of ``detector_findings``);
+    ``evidence_json``: an encoder shared by the calls of one analysis."""
+    encode = evidence_json or EvidenceJson()
     columns = {
         "chain": pa.array([f.chain for f in findings], pa.string()),
         "address": pa.array([f.address for f in findings], pa.string()),
@@ -79,7 +101,7 @@ def findings_arrow(findings: list[Finding], run_id: int, detector: str | None = 
         "first_seen": pa.array([_naive(f.first_seen) for f in findings], pa.timestamp("us")),
         "last_seen": pa.array([_naive(f.last_seen) for f in findings], pa.timestamp("us")),
         "reasons": pa.array([json.dumps(f.reasons) for f in findings], pa.string()),
-        "evidence": pa.array([json.dumps(f.evidence, default=str) for f in findings], pa.string()),
+        "evidence": pa.array([encode(f.evidence) for f in findings], pa.string()),
         "ring": pa.array([f.ring for f in findings], pa.string()),
         "run_id": pa.array([run_id] * len(findings), pa.int64()),
     }
@@ -94,9 +116,9 @@ def _naive(t: datetime | None) -> datetime | None:
 
 
 def save(con: duckdb.DuckDBPyConnection, detector: str, findings: list[Finding], run_id: int, chain: str | None,
-         behaviour_only: bool, fingerprint: str, finished: datetime) -> None:
+         behaviour_only: bool, fingerprint: str, finished: datetime, evidence_json: EvidenceJson | None = None) -> None:
     """Replace ``detector``'s stored findings (of ``chain``, or all) and record the run (inside the caller's
-    transaction)."""
+    transaction); ``evidence_json`` as in ``findings_arrow``."""
     scope = chain or ALL
     con.execute("DELETE FROM detector_findings WHERE detector = ?" + (" AND chain = ?" if chain else ""),
                 [detector, *([chain] if chain else [])])
@@ -104,7 +126,7 @@ def save(con: duckdb.DuckDBPyConnection, detector: str, findings: list[Finding],
     # in one order whatever order the detector's SQL happened to return them in: the same run stores the same rows
     rows.sort(key=lambda f: (f.chain, f.address, f.role, -f.score, f.typology, json.dumps(f.reasons)))
     if rows:
-        con.register("pt_detector_arrow", findings_arrow(rows, run_id, detector))
+        con.register("pt_detector_arrow", findings_arrow(rows, run_id, detector, evidence_json))
         con.execute("""INSERT INTO detector_findings
                        SELECT detector, seq, chain, address, role, typology, score, first_seen, last_seen,
                               reasons::JSON, evidence::JSON, ring, run_id FROM pt_detector_arrow""")
