@@ -51,7 +51,8 @@ SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the sca
 # sent it at least half of all they sent (HELD_DEVOTED of its payers) with money from on-ramps (HELD_ONRAMP),
 # gave nothing back (under HELD_BACK) and in the end passed at least HELD_PASSED of it on, mostly
 # (HELD_TOP of what they sent) to one wallet that is no service, which RING_MIN of them share.
-HELD_DAYS, HELD_DEVOTED, HELD_ONRAMP, HELD_BACK, HELD_PASSED, HELD_TOP = 3.0, 0.5, 0.5, 0.02, 0.9, 0.8
+HELD_DAYS, HELD_DEVOTED, HELD_ONRAMP, HELD_BACK, HELD_PASSED, HELD_TOP = 3.0, 0.5, 0.5, 0.02, 0.9, 0.25
+HELD_SERVICES = 0.1
 
 
 class CollectionEvidence(Detector):
@@ -242,7 +243,7 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
         WITH c AS (SELECT chain, address, top_dst FROM pt_cf
                    WHERE payers >= 1 AND devoted_share >= {HELD_DEVOTED} AND onramp >= {HELD_ONRAMP}
                      AND back < {HELD_BACK} AND passed >= {HELD_PASSED} AND top_share >= {HELD_TOP}
-                     AND to_services < 1 - {HELD_TOP} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
+                     AND to_services < {HELD_SERVICES} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
         shared AS (SELECT chain, top_dst FROM c GROUP BY ALL HAVING count(*) >= {RING_MIN}),
         -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
         -- people pay, some from their savings, is paid mostly by others)
