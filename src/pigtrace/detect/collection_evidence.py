@@ -15,6 +15,8 @@ with the link that joined each, and its victims go to ``AnalysisContext.rings``,
 in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
+A ring that holds its takings for weeks, which the model weighs against (a long hold is a saver's), is
+found from the ring itself (``_held_ring``).
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
