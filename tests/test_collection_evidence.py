@@ -321,3 +321,42 @@ def test_payment_processor_whose_customers_sometimes_spend_more_is_no_collection
     got = findings(con, led)
     flagged = set().union(*[got.get(r, set()) for r in ("scam_collection", "laundering", "cash_out")])
     assert not flagged & {proc, *merchants, *(f"pp_bank{m}" for m in range(6))}
+
+
+def test_a_ring_that_holds_for_a_month_is_found_with_its_victims():
+    """Per-victim deposit wallets that keep each payment a month before sweeping it to the ring's
+    consolidation wallet: a month's hold counts against a wallet in the model (as a saver's would), but
+    four such wallets, each fed by one person paying it all they bought, giving nothing back and sweeping
+    to the same wallet that nobody else pays, are the ring's collection wallets; the people are victims."""
+    led = Ledger()
+    truth = quiet_platform(led, victims=4, per_victim=True, sweep_hours=24 * 30)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, COLLECTION)
+    assert truth["collection"] <= got.get("scam_collection", set())
+    assert truth["victims"] <= got.get("victim", set())
+    assert truth["consolidation"] not in got.get("scam_collection", set())
+
+
+def test_savers_who_hold_for_weeks_then_pay_the_same_shop_are_not_a_ring():
+    """Three people each move what they bought at an exchange to a savings wallet, keep it a month and
+    then spend it all at one car dealer, whom 20 other customers pay too: companions in holding and in
+    where the money went, but the dealer is not fed by such wallets, so nobody is a collection wallet."""
+    led = Ledger()
+    hot = exchange(led)
+    dealer, savings = "car_dealer", [f"saving{i}" for i in range(3)]
+    for i, wallet in enumerate(savings):
+        person = f"saver_hot{i}"
+        led.transfer(hot, person, 20000 + 500 * i, at=timedelta(days=1 + i))
+        led.transfer(person, wallet, 20000 + 500 * i, at=timedelta(days=1 + i, hours=4))
+        led.transfer(wallet, dealer, 20000 + 500 * i, at=timedelta(days=33 + 2 * i))
+    for c in range(20):
+        cust = f"dealer_customer{c}"
+        led.transfer(hot, cust, 40000 + 900 * c, at=timedelta(days=c % 30))
+        led.transfer(cust, dealer, 25000 + 700 * c, at=timedelta(days=c % 30 + 2, hours=c % 7))
+    led.transfer(dealer, "dealer_supplier", 500000, at=timedelta(days=70))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert not got.get("scam_collection", set()) & {dealer, *savings}
+    assert not got.get("victim", set()) & {f"saver_hot{i}" for i in range(3)}

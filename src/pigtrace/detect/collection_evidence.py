@@ -15,6 +15,8 @@ with the link that joined each, and its victims go to ``AnalysisContext.rings``,
 in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
+A ring that holds its takings for weeks, which the model weighs against (a long hold is a saver's), is
+found from the ring itself (``_held_ring``).
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
@@ -47,6 +49,12 @@ RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money 
 MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
 DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
+# A ring that holds: wallets that kept their payers' money at least HELD_DAYS (median), each paid by people who
+# sent it at least half of all they sent (HELD_DEVOTED of its payers) with money from on-ramps (HELD_ONRAMP),
+# gave nothing back (under HELD_BACK) and in the end passed at least HELD_PASSED of it on, mostly
+# (HELD_TOP of what they sent) to one wallet that is no service, which RING_MIN of them share.
+HELD_DAYS, HELD_DEVOTED, HELD_ONRAMP, HELD_BACK, HELD_PASSED, HELD_TOP = 3.0, 0.5, 0.5, 0.02, 0.9, 0.25
+HELD_SERVICES = 0.1
 
 
 class CollectionEvidence(Detector):
@@ -75,6 +83,8 @@ class CollectionEvidence(Detector):
         model = evidence_model.load("collection")
         X = cf.transform(raw)
         p = model.score(X)
+        held = _held_ring(con, keys)
+        p_model, p = p, np.where(held, np.maximum(p, THRESHOLD), p)
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         near = p >= RING_THRESHOLD
@@ -92,7 +102,7 @@ class CollectionEvidence(Detector):
         renumber = np.full(int(ring_of.max()) + 2, -1, dtype=np.int64)  # slot -1 (no ring) stays -1
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
-        findings = self._collection(ctx, keys, raw, X, p, model, chosen, joined, ring_of)
+        findings = self._collection(ctx, keys, raw, X, p_model, model, chosen, joined & ~held, ring_of, held)
         findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
@@ -101,9 +111,9 @@ class CollectionEvidence(Detector):
                      for f in findings if f.ring]
         return findings
 
-    def _collection(self, ctx, keys, raw, X, p, model, chosen, joined, ring_of) -> list[Finding]:
+    def _collection(self, ctx, keys, raw, X, p, model, chosen, joined, ring_of, held) -> list[Finding]:
         con = ctx.con
-        _candidates(con, "pt_ce_found", keys, chosen, p)
+        _candidates(con, "pt_ce_found", keys, chosen, np.where(held, np.maximum(p, THRESHOLD), p))
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
             "SELECT f.chain, f.address, c.first_seen, c.last_seen FROM pt_ce_found f JOIN pt_cf c USING (chain, address)"
         ).fetchall()}
@@ -118,6 +128,11 @@ class CollectionEvidence(Detector):
             score = float(p[i])
             if joined[i]:
                 why.append(f"joined for its ring {ring}, which holds {RING_MIN} or more such wallets")
+                score = max(score, THRESHOLD)
+            if held[i]:
+                why.append(f"a ring that holds: it kept what people paid it a median {raw[i][cf.FEATURE_INDEX['hold_d']]:.0f} "
+                           f"days, gave none back, then passed it on to the wallet {RING_MIN - 1} or more such wallets "
+                           f"paid, each fed by people who paid it most of all they had")
                 score = max(score, THRESHOLD)
             first, last = seen.get((chain, address), (None, None))
             out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
@@ -216,6 +231,35 @@ def _candidates(con, name: str, keys: np.ndarray, rows: np.ndarray, p: np.ndarra
     con.register("pt_ce_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM pt_ce_arrow")
     con.unregister("pt_ce_arrow")
+
+
+def _held_ring(con, keys: np.ndarray) -> np.ndarray:
+    """Candidates of a ring that holds its takings for weeks (the model weighs a long hold against a
+    wallet, as a saver's or a merchant's): each was paid by people devoted to it whose money came from
+    on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
+    wallet (no service) that RING_MIN or more such wallets pay and that people pay mostly through such
+    wallets (DOWNSTREAM_SHARE). One person's savings moved on, or a shop's takings, have no such companions;
+    savers paying a shop are a sliver of its takings; victims relaying from their exchange have no devoted
+    payers. A ring that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, escapes."""
+    hits = con.execute(f"""
+        WITH c AS (SELECT chain, address, top_dst FROM pt_cf
+                   WHERE payers >= 1 AND devoted_share >= {HELD_DEVOTED} AND onramp >= {HELD_ONRAMP}
+                     AND back < {HELD_BACK} AND passed >= {HELD_PASSED} AND top_share >= {HELD_TOP}
+                     AND to_services < {HELD_SERVICES} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
+        shared AS (SELECT chain, top_dst FROM c GROUP BY ALL HAVING count(*) >= {RING_MIN}),
+        -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
+        -- people pay, some from their savings, is paid mostly by others)
+        ring AS (SELECT q.chain, q.dst AS top_dst FROM pt_cf_pair q
+                 SEMI JOIN shared s ON s.chain = q.chain AND s.top_dst = q.dst
+                 LEFT JOIN c ON c.chain = q.chain AND c.address = q.src
+                 WHERE NOT q.src_service GROUP BY ALL
+                 HAVING sum(q.usd) FILTER (WHERE c.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(q.usd))
+        SELECT chain || ':' || address FROM c SEMI JOIN ring USING (chain, top_dst)
+        """).fetchall()
+    index = {k: i for i, k in enumerate(keys.tolist())}
+    out = np.zeros(len(keys), dtype=bool)
+    out[[index[k] for (k,) in hits if k in index]] = True
+    return out
 
 
 def _payers(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
