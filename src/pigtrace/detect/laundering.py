@@ -36,8 +36,8 @@ class Laundering(Detector):
     confidence = "medium"
     roles = ("laundering",)
     # the taint walk starts from the collection wallets and victims the scam detectors found
-    reads = ("pt_value", "pt_services", "pt_deposits", "pt_otc_labelled", "pt_nodes", "pt_edges", "pt_own_accounts",
-             "pt_token_info", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning")
+    reads = ("pt_value", "pt_services", "pt_deposits", "pt_otc_labelled", "pt_swap_returns", "pt_nodes", "pt_edges",
+             "pt_own_accounts", "pt_token_info", "findings:screening_hits", "findings:approval_drain", "findings:fake_platform", "findings:collection_evidence", "findings:poisoning")
     writes = ("findings:laundering",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
