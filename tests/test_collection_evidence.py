@@ -289,6 +289,7 @@ def test_a_business_wallet_the_ring_passes_money_through_is_laundering():
                           [led.addr("changer")]).fetchone()[0]
     assert "also does other business" in reasons
 
+
 def test_payment_processor_whose_customers_sometimes_spend_more_is_no_collection_wallet():
     """A payment processor: 60 customers pay it small sums (a sliver of what each spends), a few of them a
     larger sum the second time; it settles each week to six merchants, who bank the money at an exchange.

@@ -287,8 +287,7 @@ def _exchange_reach(out, truth, con) -> dict[str, tuple[int, int]]:
     forwarders that swept to them)."""
     own = {s["address"]: s["name"] for s in truth["services"]
            if s["kind"] in ("exchange_hot_wallet", "exchange_deposit", "exchange_forwarder")}
-    hot = {a for a, n in own.items() if any(s["address"] == a and s["kind"] == "exchange_hot_wallet"
-                                            for s in truth["services"])}
+    hot = {s["address"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"}
     rows = con.execute("SELECT from_address, to_address FROM transfers").fetchall()
     reach: dict[str, tuple[set, set]] = {n: (set(), set()) for n in set(own.values())}
     for frm, to in rows:

@@ -84,7 +84,7 @@ class CollectionEvidence(Detector):
         X = cf.transform(raw)
         p = model.score(X)
         held = _held_ring(con, keys)
-        p_model, p = p, np.where(held, np.maximum(p, THRESHOLD), p)
+        p_model, p = p, np.where(held, np.maximum(p, THRESHOLD), p)  # the model's score, and with the ring's
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         near = p >= RING_THRESHOLD
@@ -102,7 +102,7 @@ class CollectionEvidence(Detector):
         renumber = np.full(int(ring_of.max()) + 2, -1, dtype=np.int64)  # slot -1 (no ring) stays -1
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
-        findings = self._collection(ctx, keys, raw, X, p_model, model, chosen, joined & ~held, ring_of, held)
+        findings = self._collection(ctx, keys, raw, X, p_model, p, model, chosen, joined & ~held, ring_of, held)
         findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
@@ -111,9 +111,9 @@ class CollectionEvidence(Detector):
                      for f in findings if f.ring]
         return findings
 
-    def _collection(self, ctx, keys, raw, X, p, model, chosen, joined, ring_of, held) -> list[Finding]:
+    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of, held) -> list[Finding]:
         con = ctx.con
-        _candidates(con, "pt_ce_found", keys, chosen, np.where(held, np.maximum(p, THRESHOLD), p))
+        _candidates(con, "pt_ce_found", keys, chosen, p)
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
             "SELECT f.chain, f.address, c.first_seen, c.last_seen FROM pt_ce_found f JOIN pt_cf c USING (chain, address)"
         ).fetchall()}
@@ -125,7 +125,7 @@ class CollectionEvidence(Detector):
             chain, address = keys[i].split(":", 1)
             ring = f"ring-{ring_of[i] + 1}" if ring_of[i] >= 0 else None
             why = evidence_model.reasons(model, X[i], raw[i], cf.FEATURES)
-            score = float(p[i])
+            score = float(p_model[i])
             if joined[i]:
                 why.append(f"joined for its ring {ring}, which holds {RING_MIN} or more such wallets")
                 score = max(score, THRESHOLD)
@@ -137,7 +137,7 @@ class CollectionEvidence(Detector):
             first, last = seen.get((chain, address), (None, None))
             out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
                                score=score, first_seen=first, last_seen=last,
-                               reasons=[f"collection evidence {p[i]:.2f}: " + "; ".join(why)],
+                               reasons=[f"collection evidence {p_model[i]:.2f}: " + "; ".join(why)],
                                evidence=evidence.get((chain, address), []), ring=ring))
         return out
 
@@ -254,12 +254,9 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
                  LEFT JOIN c ON c.chain = q.chain AND c.address = q.src
                  WHERE NOT q.src_service GROUP BY ALL
                  HAVING sum(q.usd) FILTER (WHERE c.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(q.usd))
-        SELECT chain || ':' || address FROM c SEMI JOIN ring USING (chain, top_dst)
-        """).fetchall()
-    index = {k: i for i, k in enumerate(keys.tolist())}
-    out = np.zeros(len(keys), dtype=bool)
-    out[[index[k] for (k,) in hits if k in index]] = True
-    return out
+        SELECT chain || ':' || address AS k FROM c SEMI JOIN ring USING (chain, top_dst)
+        """).fetchnumpy()["k"]
+    return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
 
 
 def _payers(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:

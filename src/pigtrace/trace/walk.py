@@ -67,8 +67,8 @@ def walk(store: FlowStore, ends: Endpoints, seeds: Seeds, method: str = "fifo", 
     w = _Walk(store, ends, method, min_usd, seeds.source, prompt_s)
     w.res.input_usd = float(np.sum(seeds.value))
     frontier: dict[tuple[int, int], list] = {}
-    first = np.argsort(seeds.edges, kind="stable")  # in ledger order: the result must not depend on the caller's
-    for e, tok, val in zip(seeds.edges[first].tolist(), seeds.tokens[first].tolist(), seeds.value[first].tolist()):
+    order = np.argsort(seeds.edges, kind="stable")  # in ledger order: the result must not depend on the caller's
+    for e, tok, val in zip(seeds.edges[order].tolist(), seeds.tokens[order].tolist(), seeds.value[order].tolist()):
         if val <= 0 or val < min_usd:
             w.res.unresolved_usd += max(val, 0.0)
             continue
