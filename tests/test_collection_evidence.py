@@ -361,3 +361,27 @@ def test_savers_who_hold_for_weeks_then_pay_the_same_shop_are_not_a_ring():
     got = findings(con, led)
     assert not got.get("scam_collection", set()) & {dealer, *savings}
     assert not got.get("victim", set()) & {f"saver_hot{i}" for i in range(3)}
+
+
+def test_forwarders_after_a_drains_receivers_are_laundering_not_collection():
+    """A drainer pulls six victims' USDT into one receiver each; weeks later every receiver sweeps through
+    a fresh forwarder of its own to the ring's consolidation wallet. Each forwarder has one payer that sent
+    it everything (a devoted payer) and passes all on within hours, like a collection wallet, but its payer
+    is a collection wallet the drain detector named: the forwarder is the next hop, laundering."""
+    from tests.test_detect_drain import drain_story
+
+    led = Ledger()
+    forwarders = [f"forwarder{i}" for i in range(6)]
+    for i, fwd in enumerate(forwarders):
+        led.wait(days=1)
+        drain_story(led, f"victim{i}", "drainer", f"receiver{i}", payer=None, deposit=4000 + 700 * i, topup=9000 + 300 * i)
+    for i, fwd in enumerate(forwarders):
+        led.transfer("gas_station", fwd, 0.004, token="native", at=timedelta(days=60 + 3 * i))
+        led.transfer(f"receiver{i}", fwd, 13000 + 1000 * i, at=timedelta(days=60 + 3 * i, hours=2))
+        led.transfer(fwd, "consolidation", 13000 + 1000 * i, at=timedelta(days=60 + 3 * i, hours=5))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert {f"receiver{i}" for i in range(6)} <= got.get("scam_collection", set())
+    assert not set(forwarders) & got.get("scam_collection", set())
+    assert set(forwarders) <= got.get("laundering", set())

@@ -36,7 +36,7 @@ from pigtrace.detect import evidence_model
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
-from pigtrace.detect.flow_taint import RING_HOP
+from pigtrace.detect.flow_taint import RING_HOP, store_pairs
 
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
 RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
@@ -71,8 +71,10 @@ class CollectionEvidence(Detector):
     severity = "high"
     confidence = "medium"
     roles = ("scam_collection", "victim", "laundering")
+    # and the collection wallets the typology detectors found: what they pass on is downstream of the scam
     reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair", "pt_cf_node",
-             "pt_cf_hold", "pt_cf", "pt_cf_service")
+             "pt_cf_hold", "pt_cf", "pt_cf_service", "findings:screening_hits", "findings:approval_drain",
+             "findings:fake_platform", "findings:poisoning")
     writes = ("findings:collection_evidence",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -89,6 +91,7 @@ class CollectionEvidence(Detector):
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         near = p >= RING_THRESHOLD
         near &= ~_upstream(ctx, keys, near)
+        store_pairs(con, "pt_ce_typology", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
         down = _downstream(ctx, keys, near)
         found = (p >= THRESHOLD) & near & ~down
         joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
@@ -287,14 +290,17 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Found wallets that got at least DOWNSTREAM_SHARE of the money people paid them (services' payments
-    left out) from other found wallets: their payers are the scam, not its victims (consolidation, the
-    next hop), so laundering judges them. Withdrawals from exchanges count for neither side: a launderer
-    who mixes clean exchange money into a hop makes it no more a wallet that victims pay."""
+    left out) from other found wallets or from the collection wallets the typology detectors named
+    (``pt_ce_typology``: a drain's receivers, a fake platform's deposit wallets): their payers are the
+    scam, not its victims (consolidation, the next hop, a forwarder between the receivers and the
+    consolidation), so laundering judges them. Withdrawals from exchanges count for neither side: a
+    launderer who mixes clean exchange money into a hop makes it no more a wallet that victims pay."""
     _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
     rows = ctx.con.execute(f"""
+        WITH scam AS (SELECT chain, address FROM pt_ce_first UNION SELECT chain, address FROM pt_ce_typology)
         SELECT k.i FROM pt_ce_first k
         JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
-        LEFT JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.src
+        LEFT JOIN scam s ON s.chain = f.chain AND s.address = f.src
         GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
     out = np.zeros(len(keys), dtype=bool)
     out[[r[0] for r in rows]] = True
