@@ -339,6 +339,22 @@ def test_a_ring_that_holds_for_a_month_is_found_with_its_victims():
     assert truth["consolidation"] not in got.get("scam_collection", set())
 
 
+def test_a_lone_held_deposit_wallet_its_victim_kept_paying_more_is_found():
+    """Two per-victim deposit wallets, too few for a ring, each kept its victim's payments a month before
+    sweeping them on: the victim paid it five times, more at the end than at first, all of what they bought
+    at the exchange, and got nothing back; the wallet sent it all to a wallet only such wallets pay. The
+    people are victims, the wallets collection wallets, and what they swept on is laundering."""
+    led = Ledger()
+    truth = quiet_platform(led, victims=2, per_victim=True, sweep_hours=24 * 30)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert truth["collection"] <= got.get("scam_collection", set())
+    assert truth["victims"] <= got.get("victim", set())
+    assert truth["consolidation"] in got.get("laundering", set())
+    assert not truth["collection"] & got.get("victim", set())
+
+
 def test_savers_who_hold_for_weeks_then_pay_the_same_shop_are_not_a_ring():
     """Three people each move what they bought at an exchange to a savings wallet, keep it a month and
     then spend it all at one car dealer, whom 20 other customers pay too: companions in holding and in

@@ -16,7 +16,8 @@ in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
 A ring that holds its takings for weeks, which the model weighs against (a long hold is a saver's), is
-found from the ring itself (``_held_ring``).
+found from the ring itself, or from a wallet whose victim kept paying it more (``_held_ring``). A wallet
+fed mostly by collection wallets (these, or those the typology detectors named) is downstream: laundering.
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
@@ -240,16 +241,21 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     """Candidates of a ring that holds its takings for weeks (the model weighs a long hold against a
     wallet, as a saver's or a merchant's): each was paid by people devoted to it whose money came from
     on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
-    wallet (no service) that RING_MIN or more such wallets pay and that people pay mostly through such
-    wallets (DOWNSTREAM_SHARE). One person's savings moved on, or a shop's takings, have no such companions;
+    wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
+    or more such wallets pay, or that this one pays although no companion does when someone courted paid it:
+    came back three times or more and paid more later than at first (a deposit the scam kept asking for,
+    ``courted``). One person's savings moved on, or a shop's takings, have no such companions and no such
+    payer (a saver moves what they bought once, not in ever larger instalments from a devoted payer);
     savers paying a shop are a sliver of its takings; victims relaying from their exchange have no devoted
-    payers. A ring that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, escapes."""
+    payers. A ring that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and
+    whose victims paid once or never more than at first, escapes."""
     hits = con.execute(f"""
-        WITH c AS (SELECT chain, address, top_dst FROM pt_cf
+        WITH c AS (SELECT chain, address, top_dst, repeat >= 1 AND growing >= 1 AS courted FROM pt_cf
                    WHERE payers >= 1 AND devoted_share >= {HELD_DEVOTED} AND onramp >= {HELD_ONRAMP}
                      AND back < {HELD_BACK} AND passed >= {HELD_PASSED} AND top_share >= {HELD_TOP}
                      AND to_services < {HELD_SERVICES} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
-        shared AS (SELECT chain, top_dst FROM c GROUP BY ALL HAVING count(*) >= {RING_MIN}),
+        shared AS (SELECT chain, top_dst, count(*) >= {RING_MIN} AS many FROM c GROUP BY ALL
+                   HAVING many OR bool_or(courted)),
         -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
         -- people pay, some from their savings, is paid mostly by others)
         ring AS (SELECT q.chain, q.dst AS top_dst FROM pt_cf_pair q
@@ -257,7 +263,8 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
                  LEFT JOIN c ON c.chain = q.chain AND c.address = q.src
                  WHERE NOT q.src_service GROUP BY ALL
                  HAVING sum(q.usd) FILTER (WHERE c.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(q.usd))
-        SELECT chain || ':' || address AS k FROM c SEMI JOIN ring USING (chain, top_dst)
+        SELECT c.chain || ':' || c.address AS k FROM c JOIN shared s USING (chain, top_dst)
+        SEMI JOIN ring USING (chain, top_dst) WHERE s.many OR c.courted
         """).fetchnumpy()["k"]
     return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
 
