@@ -339,19 +339,28 @@ def test_a_ring_that_holds_for_a_month_is_found_with_its_victims():
     assert truth["consolidation"] not in got.get("scam_collection", set())
 
 
-def test_a_lone_held_deposit_wallet_its_victim_kept_paying_more_is_found():
+@pytest.mark.parametrize("busy_next_hop", [False, True])
+def test_a_lone_held_deposit_wallet_its_victim_kept_paying_more_is_found(busy_next_hop):
     """Two per-victim deposit wallets, too few for a ring, each kept its victim's payments a month before
     sweeping them on: the victim paid it five times, more at the end than at first, all of what they bought
-    at the exchange, and got nothing back; the wallet sent it all to a wallet only such wallets pay. The
-    people are victims, the wallets collection wallets, and what they swept on is laundering."""
+    at the exchange, and got nothing back; the wallet sent it all on, to a wallet only such wallets pay or
+    to a reused one that a dozen customers pay more. The people are victims, the wallets collection
+    wallets; the wallet they swept to is laundering (the reused one, mostly customers' money, is not) and
+    the exchange account the money reached a cash-out."""
     led = Ledger()
     truth = quiet_platform(led, victims=2, per_victim=True, sweep_hours=24 * 30)
+    if busy_next_hop:
+        hot = exchange(led)
+        for c in range(12):
+            led.transfer(hot, f"shop_customer{c}", 9000 + 300 * c, at=timedelta(days=2 + 4 * c))
+            led.transfer(f"shop_customer{c}", truth["consolidation"], 4000 + 250 * c, at=timedelta(days=3 + 4 * c))
     con = led.write(duckdb.connect())
     analyze(con)
     got = findings(con, led)
     assert truth["collection"] <= got.get("scam_collection", set())
     assert truth["victims"] <= got.get("victim", set())
-    assert truth["consolidation"] in got.get("laundering", set())
+    assert (truth["consolidation"] in got.get("laundering", set())) != busy_next_hop
+    assert truth["mule"] in got.get("cash_out", set())
     assert not truth["collection"] & got.get("victim", set())
 
 

@@ -242,13 +242,14 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     wallet, as a saver's or a merchant's): each was paid by people devoted to it whose money came from
     on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
     wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
-    or more such wallets pay, or that this one pays although no companion does when someone courted paid it:
-    came back three times or more and paid more later than at first (a deposit the scam kept asking for,
-    ``courted``). One person's savings moved on, or a shop's takings, have no such companions and no such
-    payer (a saver moves what they bought once, not in ever larger instalments from a devoted payer);
-    savers paying a shop are a sliver of its takings; victims relaying from their exchange have no devoted
-    payers. A ring that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and
-    whose victims paid once or never more than at first, escapes."""
+    or more such wallets pay. A wallet alone is enough when someone courted paid it: came back three
+    times or more and paid more later than at first (a deposit the scam kept asking for, ``courted``),
+    wherever it sent the money (a ring that reuses a busy wallet as its next hop). One person's savings
+    moved on, or a shop's takings, have no such companions and no such payer (a saver moves what they
+    bought once, not in ever larger instalments from a devoted payer); savers paying a shop are a sliver
+    of its takings; victims relaying from their exchange have no devoted payers. A ring that spreads its
+    sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid once or never
+    more than at first, escapes."""
     hits = con.execute(f"""
         WITH c AS (SELECT chain, address, top_dst, repeat >= 1 AND growing >= 1 AS courted FROM pt_cf
                    WHERE payers >= 1 AND devoted_share >= {HELD_DEVOTED} AND onramp >= {HELD_ONRAMP}
@@ -264,7 +265,8 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
                  WHERE NOT q.src_service GROUP BY ALL
                  HAVING sum(q.usd) FILTER (WHERE c.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(q.usd))
         SELECT c.chain || ':' || c.address AS k FROM c JOIN shared s USING (chain, top_dst)
-        SEMI JOIN ring USING (chain, top_dst) WHERE s.many OR c.courted
+        SEMI JOIN ring USING (chain, top_dst) WHERE s.many
+        UNION SELECT chain || ':' || address FROM c WHERE courted
         """).fetchnumpy()["k"]
     return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
 
