@@ -56,6 +56,10 @@ SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the sca
 # (HELD_TOP of what they sent) to one wallet that is no service, which RING_MIN of them share.
 HELD_DAYS, HELD_DEVOTED, HELD_ONRAMP, HELD_BACK, HELD_PASSED, HELD_TOP = 3.0, 0.5, 0.5, 0.02, 0.9, 0.25
 HELD_SERVICES = 0.1
+# A courted wallet alone (see _held_ring) passes its takings on within COURTED_DAYS (median): a ring moves
+# victims' deposits on before they complain; money that sits half a year was a saver's (real normal accounts
+# held 183 and 344 days). Breaks on a ring that keeps deposits longer than this.
+COURTED_DAYS = 120.0
 
 
 class CollectionEvidence(Detector):
@@ -135,8 +139,9 @@ class CollectionEvidence(Detector):
                 score = max(score, THRESHOLD)
             if held[i]:
                 why.append(f"a ring that holds: it kept what people paid it a median {raw[i][cf.FEATURE_INDEX['hold_d']]:.0f} "
-                           f"days, gave none back, then passed it on to the wallet {RING_MIN - 1} or more such wallets "
-                           f"paid, each fed by people who paid it most of all they had")
+                           f"days, gave none back, then passed it on, as {RING_MIN - 1} or more such wallets did to the "
+                           f"same wallet or after someone paid it three times or more, more at the end, each fed by "
+                           f"people who paid it most of all they had")
                 score = max(score, THRESHOLD)
             first, last = seen.get((chain, address), (None, None))
             out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
@@ -242,16 +247,20 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     wallet, as a saver's or a merchant's): each was paid by people devoted to it whose money came from
     on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
     wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
-    or more such wallets pay. A wallet alone is enough when someone courted paid it: came back three
-    times or more and paid more later than at first (a deposit the scam kept asking for, ``courted``),
-    wherever it sent the money (a ring that reuses a busy wallet as its next hop). One person's savings
+    or more such wallets pay. A wallet alone is enough when someone courted paid it: a person (not an
+    exchange: a saver topping up from their account is no victim) came back three times or more and paid
+    more later than at first (a deposit the scam kept asking for, ``courted``),
+    wherever it sent the money (a ring that reuses a busy wallet as its next hop), if it passed it on
+    within COURTED_DAYS. One person's savings
     moved on, or a shop's takings, have no such companions and no such payer (a saver moves what they
     bought once, not in ever larger instalments from a devoted payer); savers paying a shop are a sliver
     of its takings; victims relaying from their exchange have no devoted payers. A ring that spreads its
     sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid once or never
     more than at first, escapes."""
     hits = con.execute(f"""
-        WITH c AS (SELECT chain, address, top_dst, repeat >= 1 AND growing >= 1 AS courted FROM pt_cf
+        WITH c AS (SELECT chain, address, top_dst, hold_d <= {COURTED_DAYS} AND EXISTS (
+                       SELECT 1 FROM pt_cf_pair q WHERE q.chain = pt_cf.chain AND q.dst = pt_cf.address
+                       AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS courted FROM pt_cf
                    WHERE payers >= 1 AND devoted_share >= {HELD_DEVOTED} AND onramp >= {HELD_ONRAMP}
                      AND back < {HELD_BACK} AND passed >= {HELD_PASSED} AND top_share >= {HELD_TOP}
                      AND to_services < {HELD_SERVICES} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
