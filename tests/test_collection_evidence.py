@@ -361,3 +361,46 @@ def test_savers_who_hold_for_weeks_then_pay_the_same_shop_are_not_a_ring():
     got = findings(con, led)
     assert not got.get("scam_collection", set()) & {dealer, *savings}
     assert not got.get("victim", set()) & {f"saver_hot{i}" for i in range(3)}
+
+
+def test_a_wallet_many_people_paid_everything_is_found_however_long_it_held():
+    """A phishing wallet of the 2017 kind: twelve people each pay it what they bought at an exchange, it
+    gives nothing back and keeps the money five to seven weeks before passing all of it to one wallet. The
+    model weighs a long hold against a wallet, but a saver keeps their own money and a shop's customers
+    spend elsewhere too: a wallet that many people each paid all they had, that kept nothing, is found,
+    and its payers are victims."""
+    led = Ledger()
+    hot = exchange(led)
+    victims = [f"ph_victim{i}" for i in range(12)]
+    for i, v in enumerate(victims):
+        bought = 850.0 + 173.0 * i
+        led.transfer(hot, v, bought, at=timedelta(days=2 * i, hours=i))
+        led.transfer(v, "ph_wallet", bought, at=timedelta(days=2 * i + 1, hours=3 + i))
+    taken = sum(850.0 + 173.0 * i for i in range(12))
+    led.transfer("ph_wallet", "ph_keeper", taken * 0.6, at=timedelta(days=61))
+    led.transfer("ph_wallet", "ph_keeper", taken * 0.4, at=timedelta(days=70))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, COLLECTION)
+    assert "ph_wallet" in got.get("scam_collection", set())
+    assert set(victims) <= got.get("victim", set())
+
+
+def test_a_shop_that_banks_its_takings_in_cold_storage_after_weeks_is_no_collection_wallet():
+    """A shop paid by fifteen customers who also spend most of their money elsewhere moves all its
+    takings, weeks later, to its own cold wallet: many payers and nothing kept, but its customers are not
+    devoted to it, so neither it nor they are flagged."""
+    led = Ledger()
+    hot = exchange(led)
+    for c in range(15):
+        cust = f"cs_customer{c}"
+        led.transfer(hot, cust, 3000.0 + 41 * c, at=timedelta(days=c))
+        led.transfer(cust, "cs_shop", 400.0 + 13 * c, at=timedelta(days=c, hours=5))
+        led.transfer(cust, f"cs_other_shop{c % 4}", 2200.0, at=timedelta(days=c + 2))
+    taken = sum(400.0 + 13 * c for c in range(15))
+    led.transfer("cs_shop", "cs_cold", taken, at=timedelta(days=50))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert "cs_shop" not in got.get("scam_collection", set())
+    assert not got.get("victim", set()) & {f"cs_customer{c}" for c in range(15)}
