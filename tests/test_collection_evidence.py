@@ -404,3 +404,30 @@ def test_a_shop_that_banks_its_takings_in_cold_storage_after_weeks_is_no_collect
     got = findings(con, led)
     assert "cs_shop" not in got.get("scam_collection", set())
     assert not got.get("victim", set()) & {f"cs_customer{c}" for c in range(15)}
+
+
+def test_a_wallet_paying_found_victims_small_profits_is_the_platforms_payout_wallet():
+    """A quiet platform's payout wallet, bankrolled from an exchange, pays three of its five victims a
+    small "profit" a day after their first deposit and nobody else: an operator, found from the victims
+    collection evidence found, without a shared gas funder or the platform's own tells. A friend who pays
+    one victim back, and a wallet paying two victims among many other people, are not."""
+    led = Ledger()
+    truth = quiet_platform(led, victims=5, per_victim=True)
+    hot = exchange(led)
+    led.transfer(hot, "qp_payout", 900.0, at=timedelta(hours=1))
+    led.transfer(hot, "friend", 500.0, at=timedelta(hours=1))
+    led.transfer(hot, "employer", 50000.0, at=timedelta(hours=1))
+    for i in range(3):
+        first = timedelta(days=3 * i + 1, hours=5 * i + i)  # the victim's first deposit (quiet_platform)
+        led.transfer("qp_payout", f"qp_victim{i}", 21.7 + 3.1 * i, at=first + timedelta(days=1))
+    led.transfer("friend", "qp_victim3", 120.0, at=timedelta(days=20))
+    for e in range(12):
+        led.transfer("employer", f"staff{e}", 1800.0 + 10 * e, at=timedelta(days=28))
+    for i in (1, 2):
+        led.transfer("employer", f"qp_victim{i}", 1700.0, at=timedelta(days=28))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert {f"qp_victim{i}" for i in range(5)} <= got.get("victim", set())
+    assert "qp_payout" in got.get("scam_operator", set())
+    assert not {"friend", "employer"} & set().union(*got.values())
