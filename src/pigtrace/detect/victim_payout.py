@@ -64,11 +64,12 @@ class VictimPayout(Detector):
                     WHERE NOT {gas_topup_sql("v")} AND NOT {svc}
                       AND NOT EXISTS (SELECT 1 FROM pt_vp_known k WHERE k.chain = v.chain AND k.address = v.src)),
                 -- what each victim had paid the scam wallets before each payment back
-                back AS (
-                    SELECT p.*, (SELECT sum(d.usd) FROM deposits d WHERE d.chain = p.chain AND d.victim = p.victim
-                                                                      AND d.time < p.time) AS deposited
-                    FROM paid p)
-                SELECT * FROM back WHERE deposited > 0"""
+                deposited AS (
+                    SELECT chain, victim, time, sum(usd) OVER (PARTITION BY chain, victim ORDER BY time) AS deposited
+                    FROM deposits)
+                SELECT p.*, d.deposited FROM paid p
+                ASOF JOIN deposited d ON d.chain = p.chain AND d.victim = p.victim AND d.time < p.time
+                WHERE d.deposited > 0"""
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_vp_payout AS
