@@ -78,18 +78,30 @@ def brands(directory: Path = DATA_DIR) -> list[Brand]:
 
 
 def _parents(host: str) -> list[str]:
-    labels = host.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    """The host and its parent domains down to two labels ("a.b.c.com" -> itself, "b.c.com", "c.com")."""
+    out = [host]
+    at = host.find(".")
+    while (nxt := host.find(".", at + 1)) != -1:
+        out.append(host[at + 1:])
+        at = nxt
+    return out
 
 
+@lru_cache(maxsize=1 << 17)
 def _forms(label: str) -> tuple[list[str], list[str]]:
     """(words, joined forms): the hyphen-separated words, and the label without hyphens plus each pair of
-    neighbouring words joined in both orders ("wallet-trustt" -> "trusttwallet")."""
-    words = [w for w in re.split(r"[-_]", label) if w]
+    neighbouring words joined in both orders ("wallet-trustt" -> "trusttwallet"). Asked for by the typo search and
+    by the look-alike match of each label: worked out once."""
+    if "-" not in label and "_" not in label:
+        return [label], []
+    words = [w for w in _WORD_SPLIT.split(label) if w]
     joined = ["".join(words)] if len(words) > 1 else []
     for a, b in zip(words, words[1:]):
         joined += [a + b, b + a]
     return words, list(dict.fromkeys(joined))
+
+
+_WORD_SPLIT = re.compile(r"[-_]")
 
 
 class UrlChecker:
@@ -129,6 +141,7 @@ class UrlChecker:
                                     if len(k) >= 6 and k not in b.generic and k not in b.no_typos)
         inside = sorted((k for k in self.keyword if len(k) >= 5), key=len, reverse=True)
         self.inside_re = re.compile(word_pattern(inside))
+        self.any_keyword_re = re.compile(word_pattern(self.keyword))  # a label none of these is in matches no brand
         self.lure = word_lists()["lure_words"] | word_lists()["brand_companions"]  # next to a generic brand name
         self.lure_long = [w for w in self.lure if len(w) >= 4]
         self.projects = project_names(directory)
@@ -140,6 +153,8 @@ class UrlChecker:
     def clear_caches(self) -> None:
         """Forget the answers kept from earlier batches (labels' look-alike matches, words' typo matches)."""
         self._memo.clear()
+        _forms.cache_clear()
+        skeleton.cache_clear()
         self._typos.clear()
         self._two_edits.clear()
         self._brand_memo.clear()
@@ -155,7 +170,8 @@ class UrlChecker:
         except UrlError as e:
             return {"url": value, "verdict": "error", "matched": None, "source": None, "error": str(e)}, None
         platform = False
-        for p in _parents(host):
+        parents = _parents(host)
+        for p in parents:
             if p in self.official:
                 if self.official[p].kind == "platform":
                     platform = True  # a big platform's own domain: only the block lists apply
@@ -163,7 +179,7 @@ class UrlChecker:
                 return self._out(value, "allowed", p, f"official domain of {self.official[p].name}"), None
             if p in self.allow:
                 return self._out(value, "allowed", p, self.allow[p]["source"]), None
-        for p in _parents(host) if not is_ip(host) else [host]:
+        for p in parents if not is_ip(host) else [host]:
             if p in self.block:
                 r = self.block[p]
                 return self._out(value, "blocked", p, r["source"], r), None
@@ -248,6 +264,11 @@ class UrlChecker:
         the plain text only (or the decoded text of a punycode name), where folding would invent matches.
         Generic keywords ("ledger", "phantom", derived brands) count only when disguised or next to a lure word."""
         words, joined = _forms(lab)
+        folded = skeleton(lab)
+        if not self.any_keyword_re.search("|".join((lab, folded, *joined, *map(skeleton, joined)) if joined else (lab, folded))) \
+                and not any(typos.get(w) for w in words + joined) \
+                and not (puny and any(typos.get(skeleton(w)) for w in words + joined)):
+            return None  # no brand's name in any form and no misspelt one: the steps below would find nothing
 
         def tag(how: str, disguised: bool) -> str:
             return (("punycode " if puny else "") + "homoglyph, " + how) if disguised else how
