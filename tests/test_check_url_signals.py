@@ -344,21 +344,21 @@ def test_model_examples_take_the_fitted_parts_and_leave_a_fold_out(tmp_path):
 
 
 def test_a_domain_with_its_dot_dropped_or_made_a_hyphen_is_a_lookalike():
-    """A brand's or a project's domain written as one name under another top-level domain ('solv-finance.top'
-    for solv.finance, 'pufferfi.top' for puffer.fi); the project's own site, and a project site that happens to
+    """A brand's or a project's domain written as one name under another top-level domain ('solv-finance.shop'
+    for solv.finance, 'pufferfi.site' for puffer.fi); the project's own site, and a project site that happens to
     be named so, are not."""
-    hit = _one("solv-finance.top")
+    hit = _one("solv-finance.shop")
     assert hit["verdict"] == "lookalike" and hit["matched"] == "solv.finance" and "made a hyphen" in hit["source"], hit
-    hit = _one("pufferfi.top")
+    hit = _one("pufferfi.site")
     assert hit["verdict"] == "lookalike" and "dot dropped" in hit["source"], hit
     assert _one("solv.finance")["verdict"] not in ("lookalike", "blocked")
     c = UrlChecker()
-    c.project_domains = c.project_domains | {"solv-finance.top"}
-    assert c.check("solv-finance.top")["verdict"] != "lookalike"
+    c.project_domains = c.project_domains | {"solv-finance.shop"}
+    assert c.check("solv-finance.shop")["verdict"] != "lookalike"
 
 
-@pytest.mark.parametrize("url,brand", [("aavenetwork.io", "Aave"), ("getmeteora.net", "Meteora"),
-                                       ("scrolldao.xyz", "Scroll"), ("aave-fdn.com", "Aave")])
+@pytest.mark.parametrize("url,brand", [("aavenetwork.app", "Aave"), ("getmeteora.xyz", "Meteora"),
+                                       ("scrolldao.top", "Scroll"), ("aave-fdn.com", "Aave")])
 def test_a_brand_name_joined_with_a_lure_or_companion_word_is_a_lookalike(url, brand):
     """Short and ordinary-word brand names count glued to a lure or companion word ('aave' is too short to be
     looked for inside other names; 'scroll' is a word)."""

@@ -120,9 +120,9 @@ def write_project_names(names: list[str], path: Path) -> None:
 
 
 def derive_project_domains(src: Path) -> list[str]:
-    """The registrable domains of the Etherscan-family labels' project websites (``uniswap.org``, ``redstone.finance``),
+    """The registrable domains of the Etherscan-family labels' project websites (``uniswap.org``, ``solv.finance``),
     sorted. Read by ``urls``: a name made of one of them with the dot dropped or made a hyphen, under another
-    top-level domain (``redstonefinance.in``, ``solv-finance.top``), imitates that project's site."""
+    top-level domain (``solv-finance.shop``), imitates that project's site."""
     return sorted({registrable(h) for h in project_websites(src)})
 
 

@@ -9,7 +9,7 @@ Verdicts, in the order they win:
                brand set, ``rapidfuzz``), homoglyphs and punycode (TR39 skeleton), extra or swapped words
                ("trust-wallet", "wallet-trustt"), the brand's name under another TLD or inside another name, or joined
                with a lure or companion word ("aavenetwork"), a brand's or a project's domain with its dot dropped
-               or made a hyphen ("solv-finance.top");
+               or made a hyphen ("solv-finance.shop");
 ``suspicious`` no brand matched, but the learned score (``lexical``: character n-grams, the signals of
                ``url_signals`` and the name-shape bins of ``url_shape``) is at least ``THRESHOLD`` (lower on a free hosting
                subdomain or a cheap top-level domain: ``BARS``; ``DRAINER_THRESHOLD``
@@ -155,7 +155,7 @@ class UrlChecker:
         self.lure = word_lists()["lure_words"] | word_lists()["brand_companions"]  # next to a generic brand name
         self.lure_long = [w for w in self.lure if len(w) >= 4]
         self.projects = project_names(directory)
-        # "redstonefinance" / "redstone-finance" -> redstone.finance: an official or project domain with its dot
+        # "solvfinance" / "solv-finance" -> solv.finance: an official or project domain with its dot
         # dropped or made a hyphen (names of one label before a one-label suffix, at least 3 letters)
         self.project_domains = project_domains(directory)
         self.joined: dict[str, str] = {}
@@ -285,7 +285,7 @@ class UrlChecker:
         applies to whole names, words and joined words; typos and names inside other names are looked for in
         the plain text only (or the decoded text of a punycode name), where folding would invent matches.
         Generic keywords ("ledger", "phantom", derived brands) count only when disguised or next to a lure word."""
-        if domain := self.joined.get(lab):  # "redstonefinance.in", "solv-finance.top"
+        if domain := self.joined.get(lab):  # "solv-finance.shop", "pufferfi.site"
             how = "made a hyphen" if lab.count("-") > domain.count("-") else "dropped"
             return (self.official.get(domain) or Brand(domain, "project", (domain,), ()),
                     f"its domain with the dot {how}, under another name")
