@@ -9,9 +9,10 @@ thresholds are chosen on the years before 2026 and the 2026 figure is the one th
 the project websites of the Etherscan-family labels (``--data``) that are flagged, on the held-out ``test`` part of the
 split the model was trained with (``pigtrace.labels.url_corpus``; ``train`` and ``tune`` are fitted on); sites that are a
 brand's official domain (allowed by definition) are left out and counted. Throughput: URLs per second, one batch.
-``--sweep`` prints, for a range of thresholds, the false positives on the fitted parts' sites scored out of fold
-(``lexical_train.out_of_fold``: five fits, several minutes) and the recall of the years before 2026 only (never
-``test`` or 2026): what a threshold is chosen on.
+``--sweep`` prints, for a range of thresholds and separately for hosts on a free hosting subdomain, on a cheap or
+abused top-level domain and elsewhere (the score's bars, ``urls.BARS``), the false positives on the fitted parts'
+sites scored out of fold (``lexical_train.out_of_fold``: five fits, several minutes) and the domains of the years
+before 2026 flagged (never ``test`` or 2026): what the bars are chosen on.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from pigtrace.labels.lexical_train import out_of_fold
 from pigtrace.labels.url_corpus import FIT_PARTS, project_websites, split_of
 from pigtrace.labels.url_signals import SIGNALS, strong_drainer_word
-from pigtrace.labels.urls import DRAINER_THRESHOLD, check_urls, checker
+from pigtrace.labels.urls import BARS, DRAINER_THRESHOLD, THRESHOLD, check_urls, checker
 
 FLAGGED = {"blocked", "lookalike", "suspicious"}
 
@@ -101,11 +102,20 @@ def main() -> int:
     return 0
 
 
-def _flag_at(results: list[dict], t: float) -> list[bool]:
-    """Whether each result would be flagged at threshold ``t`` (lists, look-alikes, the drainer-word rules and the
-    lower bar for a drainer lure word do not depend on it)."""
+def segment(r: dict) -> str:
+    """Where a checked host lives, as the score's bars see it (``urls.BARS``): 'free_hosting', 'abused_tld', 'other'."""
+    for signal in BARS:
+        if any(s.startswith(SIGNALS[signal] + " (") for s in r.get("signals", ())):
+            return signal
+    return "other"
+
+
+def _flag_at(results: list[dict], t: float | dict[str, float]) -> list[bool]:
+    """Whether each result would be flagged at threshold ``t`` (one for all, or one per ``segment``; lists,
+    look-alikes, the drainer-word rules and the lower bar for a drainer lure word do not depend on it)."""
     rules = (SIGNALS["project_lure"], SIGNALS["drainer_name"])
-    return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= t
+    bar = (lambda r: t[segment(r)]) if isinstance(t, dict) else (lambda r: t)
+    return [r["verdict"] in ("blocked", "lookalike") or r.get("score", 0.0) >= bar(r)
             or any(s.startswith(rules) for s in r.get("signals", ()))
             or (r.get("score", 0.0) >= DRAINER_THRESHOLD and any(map(_strong, r.get("signals", ()))))
             for r in results]
@@ -136,13 +146,23 @@ def sweep(args) -> int:
         if "score" in r:
             r["score"] = oof[s]  # the score of a model fitted without the site's fold
         fitted.append(r)
-    print(f"threshold  false positives out of fold, {'+'.join(FIT_PARTS)} sites (of {len(fitted):,})  "
-          "recall by year first listed (before 2026)")
-    for t in (0.5, 0.8, 0.9, 0.91, 0.92, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.965, 0.97, 0.972, 0.974, 0.976,
-              0.978, 0.98, 0.985, 0.99):
-        fp = sum(_flag_at(fitted, t))
-        rec = "  ".join(f"{y}: {sum(_flag_at(res, t)) / max(len(res), 1):.3f}" for y, res in years.items())
-        print(f"  {t:<8} {fp:>4} ({fp / max(len(fitted), 1):.2%})   {rec}")
+    shipped = {"other": THRESHOLD, **{k: bar for k, (bar, _) in BARS.items()}}
+    pooled = [r for res in years.values() for r in res]
+    print(f"by where the host lives: false positives out of fold, {'+'.join(FIT_PARTS)} sites  /  domains of "
+          f"{min(years)}-{max(years)} flagged")
+    segs = list(shipped)
+    print("threshold  " + "  ".join(f"{g} ({sum(segment(r) == g for r in fitted)} sites, "
+                                     f"{sum(segment(r) == g for r in pooled):,} domains)" for g in segs))
+    for t in (0.8, 0.9, 0.93, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995):
+        cells = []
+        for g in segs:
+            f = [r for r in fitted if segment(r) == g]
+            p = [r for r in pooled if segment(r) == g]
+            cells.append(f"{sum(_flag_at(f, t)):>4} / {sum(_flag_at(p, t)):>6,}")
+        print(f"  {t:<8} " + "   ".join(cells))
+    fp = sum(_flag_at(fitted, shipped))
+    rec = "  ".join(f"{y}: {sum(_flag_at(res, shipped)) / max(len(res), 1):.3f}" for y, res in years.items())
+    print(f"shipped bars {shipped}: {fp} sites ({fp / max(len(fitted), 1):.2%}) out of fold; recall {rec}")
     return 0
 
 

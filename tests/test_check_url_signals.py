@@ -341,3 +341,58 @@ def test_model_examples_take_the_fitted_parts_and_leave_a_fold_out(tmp_path):
     hosts, y = lexical_train.examples(tmp_path, set(), leave_out=cv_fold(f"{site['tune']}.io", 5))
     assert f"{site['tune']}.io" not in hosts and not any(h.startswith(f"{site['tune']}coin.") for h in hosts)
     assert f"{other}.io" in hosts and "claim-reward.xyz" in hosts
+
+
+def test_a_domain_with_its_dot_dropped_or_made_a_hyphen_is_a_lookalike():
+    """A brand's or a project's domain written as one name under another top-level domain ('solv-finance.shop'
+    for solv.finance, 'pufferfi.site' for puffer.fi); the project's own site, and a project site that happens to
+    be named so, are not."""
+    hit = _one("solv-finance.shop")
+    assert hit["verdict"] == "lookalike" and hit["matched"] == "solv.finance" and "made a hyphen" in hit["source"], hit
+    hit = _one("pufferfi.site")
+    assert hit["verdict"] == "lookalike" and "dot dropped" in hit["source"], hit
+    assert _one("solv.finance")["verdict"] not in ("lookalike", "blocked")
+    c = UrlChecker()
+    c.project_domains = c.project_domains | {"solv-finance.shop"}
+    assert c.check("solv-finance.shop")["verdict"] != "lookalike"
+
+
+@pytest.mark.parametrize("url,brand", [("aavenetwork.app", "Aave"), ("getmeteora.xyz", "Meteora"),
+                                       ("scrolldao.top", "Scroll"), ("aave-fdn.com", "Aave")])
+def test_a_brand_name_joined_with_a_lure_or_companion_word_is_a_lookalike(url, brand):
+    """Short and ordinary-word brand names count glued to a lure or companion word ('aave' is too short to be
+    looked for inside other names; 'scroll' is a word)."""
+    hit = _one(url)
+    assert hit["verdict"] == "lookalike" and brand in hit["source"], hit
+
+
+def test_a_brand_name_glued_to_another_word_is_not_a_lookalike():
+    for url in ("scrollbar.com", "aaverage.org", "lidocaine.com"):
+        assert _one(url)["verdict"] != "lookalike", _one(url)
+
+
+def test_the_score_bar_is_lower_on_free_hosting_and_cheap_top_level_domains():
+    """Project sites seldom live on a free hosting subdomain or a cheap TLD: there a lower score flags the host,
+    and the verdict says which bar it passed."""
+    from pigtrace.labels.urls import BARS
+    c = UrlChecker()
+    for signal, detail in (("abused_tld", ".xyz"), ("free_hosting", "pages.dev")):
+        bar, where = BARS[signal]
+        score = (bar + THRESHOLD) / 2
+        r = c._verdict("qwzx.example", "qwzx.example", {signal: detail}, score, 0.0, {})
+        assert r["verdict"] == "suspicious" and where in r["source"], r
+        assert c._verdict("qwzx.example", "qwzx.example", {}, score, 0.0, {})["verdict"] == "unknown"
+
+
+def test_file_names_in_the_labels_website_column_are_not_project_sites():
+    from pigtrace.labels.url_corpus import website_host
+    assert website_host("sushitoken_32.png") is None and website_host("") is None
+    assert website_host("https://www.sushi.com/") == "www.sushi.com"
+
+
+def test_public_suffix_shortcut_answers_as_the_list_does():
+    from pigtrace.labels.hostnames import _PSL, registrable, suffix
+    for h in ("a.b.example.co.uk", "me.github.io", "x.netlify.app", "a.city.kobe.jp", "www.ck", "x.www.ck", "foo.ck",
+              "a.b.database.run", "example.com", "x.y.notatld", "co.uk", "uniswap-claim.xyz"):
+        assert suffix(h) == (_PSL.publicsuffix(h) or h.rsplit(".", 1)[-1]), h
+        assert registrable(h) == (_PSL.privatesuffix(h) or h), h

@@ -364,6 +364,23 @@ def test_a_lone_held_deposit_wallet_its_victim_kept_paying_more_is_found(busy_ne
     assert not truth["collection"] & got.get("victim", set())
 
 
+def test_a_person_topping_up_their_own_vault_for_weeks_is_no_collection_wallet():
+    """A person buys at an exchange four times and moves each purchase, larger each time, to their own
+    second wallet, which keeps it all about two months and then moves it on in one payment: a devoted
+    payer who came back paying more, like a courted victim, but the money sat far longer than a ring lets
+    deposits sit (real normal accounts of this shape held 4-74 days)."""
+    led = Ledger()
+    hot = exchange(led)
+    for k, amount in enumerate((500.0, 800.0, 1250.0, 2100.0)):
+        led.transfer(hot, "tu_person", amount, at=timedelta(days=7 * k))
+        led.transfer("tu_person", "tu_vault", amount, at=timedelta(days=7 * k, hours=6))
+    led.transfer("tu_vault", "tu_new_wallet", 4650.0, at=timedelta(days=80))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert not {"tu_person", "tu_vault", "tu_new_wallet"} & set().union(*got.values())
+
+
 def test_savers_who_hold_for_weeks_then_pay_the_same_shop_are_not_a_ring():
     """Three people each move what they bought at an exchange to a savings wallet, keep it a month and
     then spend it all at one car dealer, whom 20 other customers pay too: companions in holding and in
@@ -410,3 +427,73 @@ def test_forwarders_after_a_drains_receivers_are_laundering_not_collection():
     assert {f"receiver{i}" for i in range(6)} <= got.get("scam_collection", set())
     assert not set(forwarders) & got.get("scam_collection", set())
     assert set(forwarders) <= got.get("laundering", set())
+
+
+def test_a_wallet_many_people_paid_everything_is_found_however_long_it_held():
+    """A phishing wallet of the 2017 kind: twelve people each pay it what they bought at an exchange, it
+    gives nothing back and keeps the money five to seven weeks before passing all of it to one wallet. The
+    model weighs a long hold against a wallet, but a saver keeps their own money and a shop's customers
+    spend elsewhere too: a wallet that many people each paid all they had, that kept nothing, is found,
+    and its payers are victims."""
+    led = Ledger()
+    hot = exchange(led)
+    victims = [f"ph_victim{i}" for i in range(12)]
+    for i, v in enumerate(victims):
+        bought = 850.0 + 173.0 * i
+        led.transfer(hot, v, bought, at=timedelta(days=2 * i, hours=i))
+        led.transfer(v, "ph_wallet", bought, at=timedelta(days=2 * i + 1, hours=3 + i))
+    taken = sum(850.0 + 173.0 * i for i in range(12))
+    led.transfer("ph_wallet", "ph_keeper", taken * 0.6, at=timedelta(days=61))
+    led.transfer("ph_wallet", "ph_keeper", taken * 0.4, at=timedelta(days=70))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = by_reason(con, led, COLLECTION)
+    assert "ph_wallet" in got.get("scam_collection", set())
+    assert set(victims) <= got.get("victim", set())
+
+
+def test_a_shop_that_banks_its_takings_in_cold_storage_after_weeks_is_no_collection_wallet():
+    """A shop paid by fifteen customers who also spend most of their money elsewhere moves all its
+    takings, weeks later, to its own cold wallet: many payers and nothing kept, but its customers are not
+    devoted to it, so neither it nor they are flagged."""
+    led = Ledger()
+    hot = exchange(led)
+    for c in range(15):
+        cust = f"cs_customer{c}"
+        led.transfer(hot, cust, 3000.0 + 41 * c, at=timedelta(days=c))
+        led.transfer(cust, "cs_shop", 400.0 + 13 * c, at=timedelta(days=c, hours=5))
+        led.transfer(cust, f"cs_other_shop{c % 4}", 2200.0, at=timedelta(days=c + 2))
+    taken = sum(400.0 + 13 * c for c in range(15))
+    led.transfer("cs_shop", "cs_cold", taken, at=timedelta(days=50))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert "cs_shop" not in got.get("scam_collection", set())
+    assert not got.get("victim", set()) & {f"cs_customer{c}" for c in range(15)}
+
+
+def test_a_wallet_paying_found_victims_small_profits_is_the_platforms_payout_wallet():
+    """A quiet platform's payout wallet, bankrolled from an exchange, pays three of its five victims a
+    small "profit" a day after their first deposit and nobody else: an operator, found from the victims
+    collection evidence found, without a shared gas funder or the platform's own tells. A friend who pays
+    one victim back, and a wallet paying two victims among many other people, are not."""
+    led = Ledger()
+    truth = quiet_platform(led, victims=5, per_victim=True)
+    hot = exchange(led)
+    led.transfer(hot, "qp_payout", 900.0, at=timedelta(hours=1))
+    led.transfer(hot, "friend", 500.0, at=timedelta(hours=1))
+    led.transfer(hot, "employer", 50000.0, at=timedelta(hours=1))
+    for i in range(3):
+        first = timedelta(days=3 * i + 1, hours=5 * i + i)  # the victim's first deposit (quiet_platform)
+        led.transfer("qp_payout", f"qp_victim{i}", 21.7 + 3.1 * i, at=first + timedelta(days=1))
+    led.transfer("friend", "qp_victim3", 120.0, at=timedelta(days=20))
+    for e in range(12):
+        led.transfer("employer", f"staff{e}", 1800.0 + 10 * e, at=timedelta(days=28))
+    for i in (1, 2):
+        led.transfer("employer", f"qp_victim{i}", 1700.0, at=timedelta(days=28))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert {f"qp_victim{i}" for i in range(5)} <= got.get("victim", set())
+    assert "qp_payout" in got.get("scam_operator", set())
+    assert not {"friend", "employer"} & set().union(*got.values())

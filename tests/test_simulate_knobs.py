@@ -329,3 +329,16 @@ def test_the_simulator_shares_no_code_or_data_with_the_detectors():
             elif isinstance(node, ast.Import):
                 seen += [(path.name, a.name) for a in node.names for f in forbidden if a.name.startswith(f)]
     assert seen == []
+
+
+def test_every_address_the_truth_names_acts_on_chain(world):
+    """The truth names only addresses the ledger shows: each one sends, receives, signs, is called or is
+    a token in it. An address that never acts (a poisoner the ring drew but never used) is no role anyone
+    could find, and counted as one it would be a miss no detector can avoid."""
+    for vary in ({}, {"style": "random"}, {"style": "random", "pace": "slow"}):
+        _, truth, con = world(**vary)
+        idle = con.execute("""
+            SELECT w.address, w.role, w.typology FROM who w
+            WHERE NOT EXISTS (SELECT 1 FROM transfers t WHERE w.address IN (t.from_address, t.to_address, t.initiator, t.token))
+              AND NOT EXISTS (SELECT 1 FROM transactions x WHERE w.address IN (x.from_address, x.to_address))""").fetchall()
+        assert not idle, (vary, idle)

@@ -16,8 +16,10 @@ in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
 A ring that holds its takings for weeks, which the model weighs against (a long hold is a saver's), is
-found from the ring itself, or from a wallet whose victim kept paying it more (``_held_ring``). A wallet
-fed mostly by collection wallets (these, or those the typology detectors named) is downstream: laundering.
+found from the ring itself, or from a wallet whose victim kept paying it more (``_held_ring``); a single
+wallet that many people devoted to it paid, and that passed everything on, is found however long it held
+(``_taken_from_many``). A wallet fed mostly by collection wallets (these, or those the typology detectors
+named) is downstream: laundering.
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
@@ -57,9 +59,14 @@ SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the sca
 HELD_DAYS, HELD_DEVOTED, HELD_ONRAMP, HELD_BACK, HELD_PASSED, HELD_TOP = 3.0, 0.5, 0.5, 0.02, 0.9, 0.25
 HELD_SERVICES = 0.1
 # A courted wallet alone (see _held_ring) passes its takings on within COURTED_DAYS (median): a ring moves
-# victims' deposits on before they complain; money that sits half a year was a saver's (real normal accounts
-# held 183 and 344 days). Breaks on a ring that keeps deposits longer than this.
-COURTED_DAYS = 120.0
+# victims' deposits on before they complain. Chosen on XBlock's accounts first seen before 2018: at 120 days the
+# rule flagged 8 more normal accounts (held 4-74 days, a person topping up their own second wallet), no
+# phishing one; at 21 days one. Breaks on a ring that keeps deposits longer (collection_hold=months).
+COURTED_DAYS = 21.0
+# A wallet that takes from many: at least MANY_DEVOTED payers devoted to it (they paid it at least half of all
+# they sent) with money from on-ramps, nothing given back, and in the end at least MANY_PASSED of it passed on,
+# not to services.
+MANY_DEVOTED, MANY_PASSED = 8, 0.95
 
 
 class CollectionEvidence(Detector):
@@ -91,7 +98,9 @@ class CollectionEvidence(Detector):
         X = cf.transform(raw)
         p = model.score(X)
         held = _held_ring(con, keys)
-        p_model, p = p, np.where(held, np.maximum(p, THRESHOLD), p)  # the model's score, and with the ring's
+        many = _taken_from_many(raw) & ~held
+        # the model's score, and with the evidence it weighs wrongly for wallets that hold
+        p_model, p = p, np.where(held | many, np.maximum(p, THRESHOLD), p)
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         near = p >= RING_THRESHOLD
@@ -110,7 +119,8 @@ class CollectionEvidence(Detector):
         renumber = np.full(int(ring_of.max()) + 2, -1, dtype=np.int64)  # slot -1 (no ring) stays -1
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
-        findings = self._collection(ctx, keys, raw, X, p_model, p, model, chosen, joined & ~held, ring_of, held)
+        findings = self._collection(ctx, keys, raw, X, p_model, p, model, chosen, joined & ~held & ~many, ring_of,
+                                     held, many)
         findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
@@ -119,7 +129,7 @@ class CollectionEvidence(Detector):
                      for f in findings if f.ring]
         return findings
 
-    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of, held) -> list[Finding]:
+    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of, held, many) -> list[Finding]:
         con = ctx.con
         _candidates(con, "pt_ce_found", keys, chosen, p)
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
@@ -142,6 +152,11 @@ class CollectionEvidence(Detector):
                            f"days, gave none back, then passed it on, as {RING_MIN - 1} or more such wallets did to the "
                            f"same wallet or after someone paid it three times or more, more at the end, each fed by "
                            f"people who paid it most of all they had")
+                score = max(score, THRESHOLD)
+            if many[i]:
+                why.append(f"took from many: {raw[i][cf.FEATURE_INDEX['devoted']]:.0f} payers paid it most of all they "
+                           f"sent, it gave none back and passed {raw[i][cf.FEATURE_INDEX['passed']]:.0%} on, however "
+                           f"long it held it")
                 score = max(score, THRESHOLD)
             first, last = seen.get((chain, address), (None, None))
             out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
@@ -278,6 +293,21 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
         UNION SELECT chain || ':' || address FROM c WHERE courted
         """).fetchnumpy()["k"]
     return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
+
+
+def _taken_from_many(raw: np.ndarray) -> np.ndarray:
+    """Candidates that took money from many people devoted to them, whose money came from on-ramps, gave
+    none back and passed it all on, not to services: however long they held it. The model weighs a long
+    hold against a wallet (a saver's or a merchant's), but a saver keeps their own money and a merchant's
+    customers also pay elsewhere; phishing wallets of 2017 held their takings for weeks. A ring's
+    consolidation wallet is paid by wallets that people paid, not by people with on-ramp money. A wallet
+    whose payers also pay elsewhere, that keeps a share at the end, or that spreads its takings over
+    wallets of fewer than MANY_DEVOTED payers each escapes (the last is the ring rules' case)."""
+    f = cf.FEATURE_INDEX
+    return ((raw[:, f["devoted"]] >= MANY_DEVOTED) & (raw[:, f["devoted_share"]] >= HELD_DEVOTED)
+            & (raw[:, f["onramp"]] >= HELD_ONRAMP)
+            & (raw[:, f["back"]] < HELD_BACK) & (raw[:, f["passed"]] >= MANY_PASSED)
+            & (raw[:, f["to_services"]] < HELD_SERVICES))
 
 
 def _payers(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:

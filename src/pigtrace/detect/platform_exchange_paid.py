@@ -58,11 +58,15 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                        EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain AND x.address = v.src) AS from_exchange
                 FROM pt_value v SEMI JOIN fed f ON f.chain = v.chain AND f.c = v.dst
                 WHERE NOT {gas_topup_sql("v")}),
+            -- the sequence's shape (a median) only for the wallets exchanges paid most of what they got
+            mostly AS (
+                SELECT chain, c FROM inflow
+                GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
             seq AS (
                 SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
                        arg_min(usd, (time, log_index)) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
                        min(time) AS first_in, max(time) AS last_in, count(*) AS n
-                FROM inflow GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
+                FROM inflow SEMI JOIN mostly m USING (chain, c) GROUP BY ALL),
             fwd AS (
                 SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM pt_value v
                 SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src

@@ -1,11 +1,11 @@
 """Set-based features of fake investment platforms, computed in DuckDB from ``pt_value``
 (see flow_services):
 
-- ``pt_pf_pairs``: every (sender, receiver) pair with repeated payments over more than a day, with the
-  sequence's length, span, first/median/largest payment and round late payments; a pair is
-  *victim-like* when the sender paid at least MIN_PAYMENTS times over at least MIN_SPAN_DAYS, the
-  largest payment is at least GROWTH times the first, and the first is no larger than the median.
-  ``pt_pf_pay`` numbers the payments of the pairs into candidates (receivers with a victim-like sender).
+- ``pt_pf_pairs``: every (sender, receiver) pair with repeated payments over more than a day into a
+  candidate (a receiver with a victim-like sender), with the sequence's length, span, first/median/largest
+  payment and round late payments; a pair is *victim-like* when the sender paid at least MIN_PAYMENTS
+  times over at least MIN_SPAN_DAYS, the largest payment is at least GROWTH times the first, and the first
+  is no larger than the median. ``pt_pf_pay`` numbers the payments of these pairs.
 - ``pt_pf_ring``: candidate receivers (those with a victim-like sender) joined into rings through the
   wallets they sweep to (connected components), so platforms that give each victim a fresh deposit
   address are judged together.
@@ -64,7 +64,7 @@ SIBLING_FOCUS = 0.8
 MAX_PROFIT_PAYMENTS = 3
 
 TABLES = ("pt_pf_busy", "pt_pf_seq", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
-          "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
+          "pt_pf_reach", "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
@@ -78,16 +78,12 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     svc_dst, svc_src = is_service_sql("v", "dst"), is_service_sql("v", "src")
     # pairs are aggregated straight from the ledger; the numbered sequence (pt_pf_pay, a window over each
     # pair's payments) is kept only for pairs into candidates, the only ones evidence and paybacks read
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy AS
-            SELECT chain, dst AS address FROM pt_value GROUP BY ALL HAVING count(DISTINCT src) > {PERSON_MAX_PAYERS}"""
-    )
+    # the sequences' shape first; whether a sender is a business (paid by more than PERSON_MAX_PAYERS
+    # wallets) is asked only of the senders whose sequence has the victim shape, not of every receiver
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_seq AS
             SELECT *, (n >= {MIN_PAYMENTS} AND last_t >= first_t + INTERVAL {MIN_SPAN_DAYS} DAY
-                       AND max_usd >= {GROWTH} * first_usd AND first_usd <= median_usd
-                       AND NOT EXISTS (SELECT 1 FROM pt_pf_busy b WHERE b.chain = x.chain AND b.address = x.s))
-                   AS victim_like
+                       AND max_usd >= {GROWTH} * first_usd AND first_usd <= median_usd) AS victim_like
             FROM (
                 SELECT v.chain, v.src AS s, v.dst AS c, count(*) AS n, min(v.time) AS first_t, max(v.time) AS last_t,
                        arg_min(v.usd, (v.time, v.log_index)) AS first_usd, median(v.usd) AS median_usd,
@@ -98,7 +94,20 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
                 GROUP BY v.chain, v.src, v.dst
                 HAVING count(*) >= 2 AND max(v.time) > min(v.time) + INTERVAL 1 DAY) x"""
     )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy AS
+            SELECT v.chain, v.dst AS address FROM pt_value v
+            SEMI JOIN (SELECT DISTINCT chain, s FROM pt_pf_seq WHERE victim_like) q ON q.chain = v.chain AND q.s = v.dst
+            GROUP BY ALL HAVING count(DISTINCT v.src) > {PERSON_MAX_PAYERS}"""
+    )
+    con.execute(
+        """UPDATE pt_pf_seq x SET victim_like = false
+           WHERE victim_like AND EXISTS (SELECT 1 FROM pt_pf_busy b WHERE b.chain = x.chain AND b.address = x.s)"""
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_cands AS SELECT DISTINCT chain, c FROM pt_pf_seq WHERE victim_like")
+    # every reader asks about pairs into a candidate only: the other pairs (most of them) are dropped here
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_pf_seq AS
+                   SELECT q.* FROM pt_pf_seq q SEMI JOIN pt_pf_cands k ON k.chain = q.chain AND k.c = q.c""")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE pt_pf_pay AS
             SELECT v.chain, v.src AS s, v.dst AS c, v.time, v.usd, v.tx_hash, v.token, v.amount,
@@ -175,6 +184,8 @@ def _rings(con: duckdb.DuckDBPyConnection) -> None:
 def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
     svc_src = is_service_sql("v", "src")
     # early: before the sender's last payment, and small: at most SMALL_BACK of what it had paid so far.
+    # The ASOF join matches a pair on a 64-bit hash of (chain, sender, receiver) (as pt_cf_hold does): it
+    # costs half of matching on the three strings.
     # A ring wallet's sweep to its own consolidation wallet (pt_pf_sweeps) is never a payback, even when
     # that wallet goes on to pay a downstream hop (an OTC desk, a mule) in something like the victim
     # pattern: the money flows away from the ring, not back to a payer.
@@ -182,16 +193,16 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_back_all AS
             WITH back AS (
                 SELECT p.chain, p.s, p.c, r.ring, v.src AS payer, v.time, v.usd, v.tx_hash, v.token, v.amount,
-                       v.time <= p.last_t AS before_last, p.total_usd
+                       v.time <= p.last_t AS before_last, p.total_usd, hash(p.chain, p.s, p.c) AS k
                 FROM pt_pf_pairs p JOIN pt_pf_ring r ON r.chain = p.chain AND r.c = p.c
                 JOIN pt_value v ON v.chain = p.chain AND v.dst = p.s
                 WHERE p.victim_like AND v.time > p.first_t AND v.src <> p.s AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_sweeps w
                                   WHERE w.chain = v.chain AND w.c = v.src AND w.dst = p.s))
-            SELECT b.* EXCLUDE (before_last),
+            SELECT b.* EXCLUDE (before_last, k),
                    b.before_last AND b.usd <= {SMALL_BACK} * q.paid_so_far AS early
-            FROM back b ASOF JOIN pt_pf_pay q
-              ON q.chain = b.chain AND q.s = b.s AND q.c = b.c AND q.time < b.time"""
+            FROM back b ASOF JOIN (SELECT hash(chain, s, c) AS k, time, paid_so_far FROM pt_pf_pay) q
+              ON q.k = b.k AND q.time < b.time"""
     )
     # The platform's side: the receiver itself, or a payout wallet: it pays two or more victim-like
     # senders of the same ring, at least SIDE_SHARE of the people it pays are such senders, and it pays
@@ -201,22 +212,26 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
     # pt_pf_paying); a ring wallet that is such a victim (a victim topping up from their exchange and
     # paying on is tied into the ring by that payment) is not a platform wallet, so the people paying it
     # (friends, an employer) are left out of the second pass.
-    side_sql = f"""CREATE OR REPLACE TEMP TABLE pt_pf_side AS
-            WITH cand AS (
-                SELECT chain, ring, payer, count(DISTINCT s) AS victims, avg(early::INT) AS early_share
+    cand_sql = """SELECT chain, ring, payer, count(DISTINCT s) AS victims, avg(early::INT) AS early_share
                 FROM pt_pf_back_all b
                 WHERE NOT EXISTS (SELECT 1 FROM pt_pf_paying y WHERE y.chain = b.chain AND y.s = b.c AND y.ring = b.ring)
-                GROUP BY ALL HAVING count(DISTINCT s) >= 2),
-            reach AS (
-                SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS payees FROM pt_value v
-                SEMI JOIN cand c ON c.chain = v.chain AND c.payer = v.src GROUP BY ALL)
-            SELECT c.* FROM cand c JOIN reach r USING (chain, payer)
+                GROUP BY ALL HAVING count(DISTINCT s) >= 2"""
+    side_sql = f"""CREATE OR REPLACE TEMP TABLE pt_pf_side AS
+            WITH cand AS ({cand_sql})
+            SELECT c.* FROM cand c JOIN pt_pf_reach r USING (chain, payer)
             WHERE c.victims >= {SIDE_SHARE} * r.payees AND c.early_share >= {SIDE_EARLY}"""
+    # how many wallets each possible payout wallet pays, counted once for both passes: the second pass
+    # only leaves rows out, so its candidates are among the first pass's
+    reach_sql = f"""CREATE OR REPLACE TEMP TABLE pt_pf_reach AS
+            WITH cand AS ({cand_sql})
+            SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS payees FROM pt_value v
+            SEMI JOIN cand c ON c.chain = v.chain AND c.payer = v.src GROUP BY ALL"""
     back_sql = """CREATE OR REPLACE TEMP TABLE pt_pf_back AS
            SELECT b.* FROM pt_pf_back_all b
            WHERE b.payer = b.c OR EXISTS (SELECT 1 FROM pt_pf_side x WHERE x.chain = b.chain AND x.ring = b.ring
                                                               AND x.payer = b.payer)"""
     con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_paying (chain VARCHAR, s VARCHAR, ring VARCHAR)")
+    con.execute(reach_sql)
     con.execute(side_sql)
     con.execute(back_sql)
     # A wallet is judged by its larger side: one that is paid in the pattern (with paybacks) by more
@@ -236,15 +251,17 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _wallets(con: duckdb.DuckDBPyConnection) -> None:
+    # how long a candidate holds what it gets: per receipt, the time to its next payment out (ASOF on a
+    # 64-bit hash of (chain, address), as in pt_pf_back_all)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE pt_pf_hold AS
-           WITH i AS (SELECT v.chain, v.dst AS c, v.time, v.usd FROM pt_value v
+           WITH i AS (SELECT v.chain, v.dst AS c, hash(v.chain, v.dst) AS k, v.time FROM pt_value v
                       SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.dst),
-                o AS (SELECT v.chain, v.src AS c, v.time FROM pt_value v
+                o AS (SELECT hash(v.chain, v.src) AS k, v.time FROM pt_value v
                       SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.src)
            SELECT i.chain, i.c,
                   median(coalesce(epoch(o.time - i.time) / 3600.0, 1e9)) AS hold_hours
-           FROM i ASOF LEFT JOIN o ON i.chain = o.chain AND i.c = o.c AND o.time >= i.time
+           FROM i ASOF LEFT JOIN o ON i.k = o.k AND o.time >= i.time
            GROUP BY i.chain, i.c"""
     )
     # Pairs left out of a ring's statistics (neither for nor against it): sweeps between the ring's own

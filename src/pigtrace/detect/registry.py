@@ -14,6 +14,7 @@ from pigtrace.detect import (
     propagation,
     screening_hits,
     stages,
+    victim_payout,
 )
 from pigtrace.detect.base import Detector, Stage
 
@@ -26,6 +27,7 @@ DETECTORS: list[type[Detector]] = [
     *laundering.DETECTORS,
     *propagation.DETECTORS,
     *platform_payout.DETECTORS,
+    *victim_payout.DETECTORS,
     *cash_out.DETECTORS,
 ]
 

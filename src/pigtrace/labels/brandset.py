@@ -15,9 +15,8 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from pigtrace.errors import PigtraceError
-from pigtrace.labels.hostnames import name_labels, parse_host, registrable
-from pigtrace.labels.url_corpus import BRIANLEECT, DAWSBOT
+from pigtrace.labels.hostnames import name_labels, registrable
+from pigtrace.labels.url_corpus import BRIANLEECT, DAWSBOT, project_websites, website_host
 
 _KINDS = {  # label-cloud category -> brand kind, strongest first
     "exchange": "exchange", "wallet-app": "wallet", "bridge": "bridge", "nft": "nft_market",
@@ -33,12 +32,10 @@ def derive_brands(src: Path, known_domains: set[str]) -> list[dict]:
     slugs: dict[str, set[str]] = defaultdict(set)
     with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            if not r["website"]:
+            host = website_host(r["website"])
+            if host is None:
                 continue
-            try:
-                reg = registrable(parse_host(r["website"])[0])
-            except PigtraceError:
-                continue
+            reg = registrable(host)
             tokens[reg] += 1
             slugs[reg].add(r["label"])
     by_word: dict[str, dict] = {}
@@ -101,12 +98,8 @@ def derive_project_names(src: Path, lure_words: frozenset[str]) -> list[str]:
             tag = r["name_tag"]
             if tag:
                 add(tag.split(":")[0] if ":" in tag else tag.split()[0])
-            if r["website"]:
-                try:
-                    labels = name_labels(parse_host(r["website"])[0])
-                except PigtraceError:
-                    labels = ()
-                if labels:
+            if host := website_host(r["website"]):
+                if labels := name_labels(host):
                     add(labels[0])
     with open(src / BRIANLEECT, newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
@@ -124,3 +117,15 @@ def derive_project_names(src: Path, lure_words: frozenset[str]) -> list[str]:
 def write_project_names(names: list[str], path: Path) -> None:
     path.write_text("# crypto project names (pigtrace labels build, from the Etherscan-family labels; MIT)\n"
                     + "\n".join(names) + "\n", encoding="utf-8")
+
+
+def derive_project_domains(src: Path) -> list[str]:
+    """The registrable domains of the Etherscan-family labels' project websites (``uniswap.org``, ``solv.finance``),
+    sorted. Read by ``urls``: a name made of one of them with the dot dropped or made a hyphen, under another
+    top-level domain (``solv-finance.shop``), imitates that project's site."""
+    return sorted({registrable(h) for h in project_websites(src)})
+
+
+def write_project_domains(domains: list[str], path: Path) -> None:
+    path.write_text("# crypto projects' website domains (pigtrace labels build, from the Etherscan-family labels; MIT)\n"
+                    + "\n".join(domains) + "\n", encoding="utf-8")

@@ -26,9 +26,10 @@ from pigtrace.labels import attribution
 from pigtrace.labels.addressing import canonical, guess_network
 from pigtrace.labels.ofac import ASSET_NETWORK, read_sdn_addresses
 from pigtrace.labels.packs import DATA_DIR, DOMAIN_SCHEMA, LABEL_SCHEMA
-from pigtrace.labels.brandset import derive_brands, derive_project_names, write_brands, write_project_names
+from pigtrace.labels.brandset import (derive_brands, derive_project_domains, derive_project_names, write_brands,
+                                      write_project_domains, write_project_names)
 from pigtrace.labels.lexical_train import train as train_lexical
-from pigtrace.labels.url_signals import project_names, word_lists
+from pigtrace.labels.url_signals import project_domains, project_names, word_lists
 from pigtrace.labels.urls import UrlChecker, brands, parse_host
 
 SOURCES = ("ofac-sdn", "forta-labelled-datasets", "etherscan-labels-brianleect", "eth-labels-dawsbot",
@@ -374,7 +375,9 @@ def build_all(src: str | Path, out: str | Path) -> dict:
     lures = word_lists()
     projects = derive_project_names(src, lures["lure_words"] | lures["drainer_lures"])
     write_project_names(projects, out / "url-projects.txt")
+    write_project_domains(derive_project_domains(src), out / "url-project-domains.txt")
     project_names.cache_clear()
+    project_domains.cache_clear()
     brands.cache_clear()
     domains = sorted(build_domains(src, out), key=lambda r: (r["list"], r["domain"], r["pack"]))
     digest = _write(domains, DOMAIN_SCHEMA, out / "domains.parquet")

@@ -84,14 +84,39 @@ def is_ip(host: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=1)
+def _deep_rules() -> tuple[frozenset[str], frozenset[str]]:
+    """(the last two labels of every rule of two or more labels, the top-level domains with a wildcard rule):
+    a host whose last two labels are in neither has its top-level domain as its public suffix."""
+    rules = getattr(_PSL, "_publicsuffix", None) or frozenset()
+    tails, wild = set(), set()
+    for r in rules:
+        labels = r.lstrip("!").split(".")
+        if len(labels) >= 2:
+            if labels[-2] == "*":
+                wild.add(labels[-1])
+            tails.add(".".join(labels[-2:]))
+    return frozenset(tails), frozenset(wild)
+
+
 def suffix(host: str) -> str:
-    """The public suffix (``co.uk``, ``netlify.app``; the last label when the list does not know it)."""
-    return _PSL.publicsuffix(host) or host.rsplit(".", 1)[-1]
+    """The public suffix (``co.uk``, ``netlify.app``; the last label when the list does not know it). Most hosts
+    end in two labels that no rule of two or more labels ends with: their top-level domain, without asking the
+    list."""
+    tails, wild = _deep_rules()
+    last = host.rsplit(".", 2)
+    tld = last[-1]
+    if tails and len(last) > 1 and tld not in wild and last[-2] + "." + tld not in tails:
+        return tld
+    return _PSL.publicsuffix(host) or tld
 
 
 def registrable(host: str) -> str:
     """The registrable domain: one label above the public suffix (the host itself when it is a suffix)."""
-    return _PSL.privatesuffix(host) or host
+    sfx = suffix(host)
+    if len(host) <= len(sfx) + 1:
+        return host
+    return host[: -len(sfx) - 1].rsplit(".", 1)[-1] + "." + sfx
 
 
 @lru_cache(maxsize=1 << 16)
@@ -140,6 +165,7 @@ def _confusables() -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
     return single, tuple(sorted(multi.items()))
 
 
+@lru_cache(maxsize=1 << 17)
 def skeleton(text: str) -> str:
     """A Latin 'looks like' form: TR39 confusables and accents folded, then letter pairs (``rn`` -> ``m``)."""
     single, multi = _confusables()

@@ -46,13 +46,24 @@ def _host(value: str) -> str | None:
         return None
 
 
+_FILE_ENDINGS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp"})
+
+
+def website_host(value: str) -> str | None:
+    """The host of a label's website column, or None: empty, malformed, or a file name read as a host (the
+    column holds a few image names such as ``sushitoken_32.png``; no top-level domain is named so)."""
+    h = _host(value) if value else None
+    if h is None or h.rsplit(".", 1)[-1] in _FILE_ENDINGS:
+        return None
+    return h
+
+
 def project_websites(src: Path) -> list[str]:
     """Distinct hosts of the token websites in the Etherscan-family labels (benign project sites)."""
     out = {}
     with open(src / DAWSBOT, newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            h = _host(r["website"]) if r["website"] else None
-            if h:
+            if h := website_host(r["website"]):
                 out.setdefault(h, None)
     return list(out)
 

@@ -52,6 +52,15 @@ def project_names(directory=DATA_DIR) -> frozenset[str]:
     return frozenset(w for w in path.read_text(encoding="utf-8").splitlines() if w and not w.startswith("#"))
 
 
+@lru_cache(maxsize=4)
+def project_domains(directory=DATA_DIR) -> frozenset[str]:
+    """Crypto projects' website domains (``url-project-domains.txt``, written by the label build: ``brandset``)."""
+    path = directory / "url-project-domains.txt"
+    if not path.exists():
+        return frozenset()
+    return frozenset(w for w in path.read_text(encoding="utf-8").splitlines() if w and not w.startswith("#"))
+
+
 @lru_cache(maxsize=1)
 def _drainer_re() -> re.Pattern:
     """A drainer lure word at the start or the end of a joined name ("registersomnia", "ethenaclaim")."""

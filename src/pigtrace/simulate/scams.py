@@ -38,8 +38,7 @@ class GasFunders:
         else:
             f = w.book.one()
             self.need[f] = [w.t1, 0.0]
-        w.role(f, "scam_operator", ring["id"], ring["typology"])
-        return f
+        return f  # a scam_operator once it tops up a wallet (top_up): a funder the ring never used never acts
 
     def top_up(self, funder: int | None, rb: RingBook) -> None:
         w = self.w
@@ -58,6 +57,7 @@ class GasFunders:
             w.withdraw(np.maximum(t - lead, w.t0 + MINUTE), ents, w.native,
                        w.units(w.native, w.rng.uniform(3.0, 40.0, size=len(ents))))
         if firsts and funder is not None:
+            w.role(funder, "scam_operator", rb.ring["id"], rb.ring["typology"])
             usd = w.gas_topups(funder, firsts)
             n = self.need[funder]
             n[0] = min(n[0], min(firsts.values()) - 6 * HOUR)
@@ -354,7 +354,7 @@ def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | Non
         return ring
     chosen = rng.choice(ok, size=min(p["targets"], len(ok)), replace=False)
     poisoners = [int(x) for x in w.book.random(p["poisoners"])]
-    w.role(poisoners, "scam_operator", rid, "address_poisoning")
+    planted: set[int] = set()  # the poisoners that sent a look-alike transfer: the others never act on chain
     fakes: dict[str, int] = {}
     lookalike: dict[int, int] = {}
     arrivals = []
@@ -374,6 +374,7 @@ def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | Non
         dust_ids: list[int] = []
         if method == 0:
             w.ledger.transfer_from(tp, pz, tok.entity, s, la, 0, tok.scale)
+            planted.add(pz)
         elif method == 2:
             dust = int(rng.integers(10_000, 1_000_000))  # 0.01 to 1 of a 6-decimal stablecoin
             w.withdraw(tp - int(rng.integers(5 * MINUTE, 2 * HOUR)), la, sym, dust)
@@ -388,6 +389,7 @@ def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | Non
             near = max(1, int(amt * rng.uniform(0.9, 1.1)))
             ids = w.ledger.add_txs(tp, pz, fakes[sym], CALL, a0=la, a1=s, amt=near, scale=tok.scale)
             w.ledger.add_logs(ids, 0, LOG_TRANSFER, fakes[sym], la, s, near, tok.scale)
+            planted.add(pz)
         rb.sent(pz, tp)
         if rng.random() < p["pay_probability"]:
             tv = int(w.clamp(tp + int(rng.uniform(0.2, 20) * DAY)))
@@ -401,6 +403,7 @@ def address_poisoning(w: World, gas: GasFunders, max_targets: int) -> dict | Non
             entry = _victim_entry(w, s, sym, loss - got, "self_custody", ids)
             entry["refunds"] = dust_ids
             ring["victims"].append(entry)
+    w.role([pz for pz in poisoners if pz in planted], "scam_operator", rid, "address_poisoning")
     for la in lookalike.values():
         w.role(la, "scam_collection" if la in paid else "scam_operator", rid, "address_poisoning")
     ring["targets"] = len(lookalike)
