@@ -497,3 +497,30 @@ def test_a_wallet_paying_found_victims_small_profits_is_the_platforms_payout_wal
     assert {f"qp_victim{i}" for i in range(5)} <= got.get("victim", set())
     assert "qp_payout" in got.get("scam_operator", set())
     assert not {"friend", "employer"} & set().union(*got.values())
+
+
+def test_a_ring_split_evenly_between_two_wallets_is_linked_through_the_same_one_every_time():
+    """Four per-victim wallets each sweep every deposit in two equal halves to two consolidation wallets:
+    which one is a wallet's main destination is a tie. The tie is broken by the address (the larger one),
+    not by the order the database's threads happened to return the rows in, so the ring and the link that
+    tied each wallet in are the same in every run (real case: ring names and links that changed between two
+    analyses of one warehouse)."""
+    led = Ledger()
+    hot = exchange(led)
+    wallets = [f"tie_wallet{i}" for i in range(4)]
+    for i, wallet in enumerate(wallets):
+        victim = f"tie_victim{i}"
+        day0 = timedelta(days=2 * i)
+        amounts = [300.0 + 7 * i, 900.0, 2500.0 + 13 * i]
+        led.transfer(hot, victim, sum(amounts) * 1.05, at=day0)
+        for k, amount in enumerate(amounts):
+            t = day0 + timedelta(days=1 + 6 * k, hours=i)
+            led.transfer(victim, wallet, amount, at=t)
+            led.transfer(wallet, "tie_pool_a", amount / 2, at=t + timedelta(hours=2))
+            led.transfer(wallet, "tie_pool_b", amount / 2, at=t + timedelta(hours=3))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    main = max(led.addr("tie_pool_a"), led.addr("tie_pool_b"))
+    links = dict(con.execute("SELECT address, link FROM rings WHERE role = 'scam_collection'").fetchall())
+    assert {led.addr(w) for w in wallets} <= set(links)
+    assert {links[led.addr(w)] for w in wallets} == {f"sends to the same wallet {main}"}

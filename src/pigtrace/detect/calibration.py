@@ -67,5 +67,6 @@ def calibrate(role: str, score: float) -> float:
 
 def step_value(steps: dict, score: float) -> float:
     """The value of the step (``{"starts": [...], "values": [...]}``) that ``score`` falls in."""
-    k = int(np.searchsorted(steps["starts"], score, side="right")) - 1
+    # a combined score summed in another order differs in the last bits; it must not change step at a start
+    k = int(np.searchsorted(steps["starts"], round(score, 9), side="right")) - 1
     return float(steps["values"][max(k, 0)])

@@ -207,7 +207,7 @@ class CollectionEvidence(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
                WITH paid AS (
                    SELECT f.chain, f.src AS address, sum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
-                          min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, f.usd) AS wallet
+                          min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, (f.usd, k.address)) AS wallet
                    FROM pt_cf_flow f JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
                    WHERE NOT f.src_service
                      AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)

@@ -73,7 +73,7 @@ def build(ctx: AnalysisContext) -> None:
         SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_pair AS
         SELECT chain, src, dst, any_value(src_service) AS src_service, count(*) AS n, sum(usd) AS usd,
-               arg_min(usd, time) AS first_usd, arg_max(usd, time) AS last_usd
+               arg_min(usd, (time, usd)) AS first_usd, arg_max(usd, (time, usd)) AS last_usd
         FROM pt_cf_flow GROUP BY chain, src, dst""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_node AS
         WITH o AS (SELECT chain, src AS address, sum(usd) AS out_usd, min(time) AS t0, max(time) AS t1
@@ -113,7 +113,7 @@ def build(ctx: AnalysisContext) -> None:
             FROM pt_cf_pair p JOIN pt_cf_pair r ON r.chain = p.chain AND r.src = p.dst AND r.dst = p.src
             WHERE NOT p.src_service GROUP BY ALL),
         dest AS (
-            SELECT p.chain, p.src AS address, arg_max(p.dst, p.usd) AS top_dst, max(p.usd) AS top_usd,
+            SELECT p.chain, p.src AS address, arg_max(p.dst, (p.usd, p.dst)) AS top_dst, max(p.usd) AS top_usd,
                    sum(p.usd) FILTER (WHERE s.address IS NOT NULL) AS svc_usd
             FROM pt_cf_pair p LEFT JOIN pt_cf_service s ON s.chain = p.chain AND s.address = p.dst
             GROUP BY ALL),

@@ -78,7 +78,7 @@ class FakePlatformCollection(Detector):
         # (an OTC desk, a merchant, a fund): platforms sweep to their own consolidation wallets.
         con.execute(
             """DELETE FROM pt_pf_platforms x WHERE EXISTS (
-                   SELECT 1 FROM (SELECT v.chain, v.src, arg_max(v.dst, v.usd) AS dst FROM (
+                   SELECT 1 FROM (SELECT v.chain, v.src, arg_max(v.dst, (v.usd, v.dst)) AS dst FROM (
                                       SELECT v.chain, v.src, v.dst, sum(v.usd) AS usd FROM pt_value v
                                       SEMI JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.src GROUP BY ALL) v
                                   GROUP BY ALL) m
@@ -206,7 +206,7 @@ class FakePlatformCollection(Detector):
                       AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)),
                 outs AS (
                     SELECT v.chain, v.src AS x, sum(v.usd) AS out_usd,
-                           sum(v.usd) FILTER (WHERE h.dst IS NOT NULL) AS hub_usd, any_value(h.ring) AS ring,
+                           sum(v.usd) FILTER (WHERE h.dst IS NOT NULL) AS hub_usd, min(h.ring) AS ring,
                            min(v.time) AS first_out
                     FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.src
                     LEFT JOIN hubs h ON h.chain = v.chain AND h.dst = v.dst
@@ -285,7 +285,7 @@ class FakePlatformCollection(Detector):
         svc = flow_services.is_service_sql("v", "dst")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_pf_payout_victims AS
-                SELECT v.chain, v.dst AS address, any_value(x.ring) AS ring, v.src AS payer, count(*) AS n,
+                SELECT v.chain, v.dst AS address, min(x.ring) AS ring, v.src AS payer, count(*) AS n,
                        sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
                 FROM pt_value v
                 JOIN (SELECT DISTINCT s.chain, s.payer, s.ring FROM pt_pf_payout s
@@ -317,7 +317,7 @@ class FakePlatformCollection(Detector):
     def _operators(self, ctx: AnalysisContext) -> list[Finding]:
         con = ctx.con
         rows = con.execute(
-            """SELECT b.chain, b.payer, count(DISTINCT b.s), sum(b.usd), min(b.time), max(b.time), any_value(p.ring)
+            """SELECT b.chain, b.payer, count(DISTINCT b.s), sum(b.usd), min(b.time), max(b.time), min(p.ring)
                FROM pt_pf_back b JOIN pt_pf_platforms p ON p.chain = b.chain AND p.c = b.c
                WHERE b.payer <> b.c AND b.early
                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms x WHERE x.chain = b.chain AND x.c = b.payer)

@@ -64,7 +64,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
             seq AS (
                 SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
-                       arg_min(usd, (time, log_index)) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
+                       arg_min(usd, (time, log_index, usd)) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
                        min(time) AS first_in, max(time) AS last_in, count(*) AS n
                 FROM inflow SEMI JOIN mostly m USING (chain, c) GROUP BY ALL),
             fwd AS (
@@ -276,7 +276,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xvictims AS
-            SELECT v.chain, v.dst AS address, v.src AS payer, any_value(x.c) AS platform, count(*) AS n,
+            SELECT v.chain, v.dst AS address, v.src AS payer, min(x.c) AS platform, count(*) AS n,
                    sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
             FROM pt_value v JOIN (SELECT chain, payer, min(c) AS c FROM pt_pf_xpay GROUP BY ALL) x
               ON x.chain = v.chain AND x.payer = v.src
@@ -288,7 +288,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     )
     out = []
     cols = con.execute(
-        f"""SELECT x.chain, x.c, any_value(x.payer), any_value(x.funder), max(x.victims), s.first_in, s.last_out
+        f"""SELECT x.chain, x.c, min(x.payer), min(x.funder), max(x.victims), s.first_in, s.last_out
             FROM pt_pf_xpay x LEFT JOIN {seen_sql("pt_pf_xpay", "c")} s ON s.chain = x.chain AND s.address = x.c
             WHERE NOT EXISTS (SELECT 1 FROM pt_pf_xfed f WHERE f.chain = x.chain AND f.c = x.c)
             GROUP BY x.chain, x.c, s.first_in, s.last_out"""
@@ -304,7 +304,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
         for chain, c, payer, funder, n, first, last in cols
     ]
     ops = con.execute(
-        """SELECT x.chain, x.payer, any_value(x.c), any_value(x.funder), max(x.victims), min(v.first_t), max(v.last_t)
+        """SELECT x.chain, x.payer, min(x.c), min(x.funder), max(x.victims), min(v.first_t), max(v.last_t)
            FROM pt_pf_xpay x JOIN pt_pf_xvictims v ON v.chain = x.chain AND v.payer = x.payer
            WHERE NOT EXISTS (SELECT 1 FROM pt_pf_side s WHERE s.chain = x.chain AND s.payer = x.payer)
            GROUP BY x.chain, x.payer"""

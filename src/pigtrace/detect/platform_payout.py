@@ -69,7 +69,7 @@ class GasFundedPayout(Detector):
                            count(*) AS all_payees
                     FROM pays GROUP BY ALL),
                 funding AS ({flow_services.exchange_inflow_sql("funded", "w")})
-                SELECT p.chain, p.w, p.payees, any_value(f.funder) AS funder FROM payers p
+                SELECT p.chain, p.w, p.payees, min(f.funder) AS funder FROM payers p
                 JOIN funded f ON f.chain = p.chain AND f.w = p.w
                 JOIN funding u ON u.chain = p.chain AND u.w = p.w
                 WHERE p.payees >= {MIN_PAYEES} AND p.payees >= {PAYOUT_FOCUS} * p.all_payees
@@ -88,9 +88,9 @@ class GasFundedPayout(Detector):
         )
         ops = con.execute(
             """SELECT p.chain, p.w, p.payees, p.funder, min(v.time), max(v.time) FROM pt_payout p
-               JOIN pt_value v ON v.chain = p.chain AND v.src = p.w GROUP BY ALL"""
+               JOIN pt_value v ON v.chain = p.chain AND v.src = p.w GROUP BY ALL ORDER BY ALL"""
         ).fetchall()
-        vics = con.execute("SELECT chain, address, payer, n, total, first_t, last_t FROM pt_payout_victims").fetchall()
+        vics = con.execute("SELECT chain, address, payer, n, total, first_t, last_t FROM pt_payout_victims ORDER BY ALL").fetchall()
         ev_ops = collect(con, """SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                         'small one-off payment', v.usd
                                  FROM pt_payout_victims x JOIN pt_value v

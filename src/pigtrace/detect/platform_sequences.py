@@ -86,7 +86,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
                        AND max_usd >= {GROWTH} * first_usd AND first_usd <= median_usd) AS victim_like
             FROM (
                 SELECT v.chain, v.src AS s, v.dst AS c, count(*) AS n, min(v.time) AS first_t, max(v.time) AS last_t,
-                       arg_min(v.usd, (v.time, v.log_index)) AS first_usd, median(v.usd) AS median_usd,
+                       arg_min(v.usd, (v.time, v.log_index, v.usd)) AS first_usd, median(v.usd) AS median_usd,
                        max(v.usd) AS max_usd, sum(v.usd) AS total_usd
                 FROM pt_value v
                 WHERE NOT {svc_dst} AND NOT {svc_src}

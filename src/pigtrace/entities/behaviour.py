@@ -142,8 +142,8 @@ def structural(con: duckdb.DuckDBPyConnection) -> None:
                 UNION ALL
                 SELECT ref, 4, 'other_service', 'zero_address', 1, 'the zero address (mints and burns)'
                 FROM addresses WHERE address = '{ZERO}')
-            SELECT ref, arg_min(kind, rank) AS kind, NULL::VARCHAR AS entity, arg_min(category, rank) AS category,
-                   CASE WHEN arg_min(kind, rank) = 'bridge' THEN least(1.0, 0.4 + 0.1 * arg_min(n, rank))
+            SELECT ref, arg_min(kind, (rank, kind)) AS kind, NULL::VARCHAR AS entity, arg_min(category, (rank, kind)) AS category,
+                   CASE WHEN arg_min(kind, (rank, kind)) = 'bridge' THEN least(1.0, 0.4 + 0.1 * arg_min(n, (rank, kind)))
                         ELSE 1.0 END::DOUBLE AS score,
                    list(reason ORDER BY rank) AS reasons
             FROM hits WHERE ref NOT IN (SELECT ref FROM pt_en_labelled) GROUP BY ref"""
@@ -361,7 +361,7 @@ def _deposits(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT v.src AS ref, coalesce(h.entity, '') AS entity, sum(v.usd) AS usd, count(*) AS n
                 FROM pt_en_value v JOIN pt_en_hot h ON h.ref = v.dst
                 WHERE v.src NOT IN (SELECT ref FROM pt_en_hot) GROUP BY ALL),
-            per AS (SELECT ref, sum(usd) AS ex_usd, sum(n) AS ex_n, arg_max(entity, usd + 1e-9 * n) AS entity
+            per AS (SELECT ref, sum(usd) AS ex_usd, sum(n) AS ex_n, arg_max(entity, (usd, n, entity)) AS entity
                     FROM swept GROUP BY ref)
             SELECT p.ref, nullif(p.entity, '') AS entity,
                    CASE WHEN s.out_usd > 0 THEN p.ex_usd / s.out_usd ELSE p.ex_n / s.out_n END::DOUBLE AS score,
@@ -413,7 +413,7 @@ def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         """INSERT INTO pt_en_deposits
-           SELECT w.feeder, arg_max(f.entity, p.usd), 0.9::DOUBLE,
+           SELECT w.feeder, arg_max(f.entity, (p.usd, f.entity)), 0.9::DOUBLE,
                   ['sends at least 90% of what it sends to exchange forwarders (' || string_agg(a.address, ', ' ORDER BY a.address) || ')']
            FROM pt_en_fwd_feeds w JOIN pt_en_forwarders f ON f.ref = w.ref JOIN addresses a ON a.ref = f.ref
            JOIN pt_en_pairs p ON p.src = w.feeder AND p.dst = w.ref

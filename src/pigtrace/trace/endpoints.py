@@ -97,7 +97,7 @@ def classify(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
     rel = entities.current(con)
     rows = con.execute(
         f"""WITH wrong AS (SELECT DISTINCT chain, address FROM labels WHERE {_WRONGDOER_SQL} AND NOT {_MIXER_SQL}),
-            mixers AS (SELECT chain, address, arg_min(coalesce(actor, label), label) AS entity FROM labels
+            mixers AS (SELECT chain, address, arg_min(coalesce(actor, label), (label, coalesce(actor, label))) AS entity FROM labels
                        WHERE {_MIXER_SQL} GROUP BY ALL),
             e AS (SELECT chain, address, {_KIND_SQL} AS k,
                          CASE WHEN NOT starts_with(coalesce(entity, ''), 'hub:') THEN entity END AS entity, source
