@@ -524,3 +524,31 @@ def test_a_ring_split_evenly_between_two_wallets_is_linked_through_the_same_one_
     links = dict(con.execute("SELECT address, link FROM rings WHERE role = 'scam_collection'").fetchall())
     assert {led.addr(w) for w in wallets} <= set(links)
     assert {links[led.addr(w)] for w in wallets} == {f"sends to the same wallet {main}"}
+
+
+def test_peel_hops_the_rings_gas_funder_tops_up_are_laundering_not_collection():
+    """A quiet platform's per-victim wallets sweep to a consolidation wallet, which sends the takings down a
+    peel chain: each hop gets everything from the hop before, peels a little off to a mule and passes the
+    rest on within hours. The ring's gas funder tops up its deposit wallets and the hops alike, which links
+    the hops to the ring, and each hop looks like a wallet one devoted payer paid; but what reached them is
+    the ring's own money, not a victim's: they are laundering, and their payers are no victims."""
+    led = Ledger()
+    truth = quiet_platform(led, victims=5, per_victim=True)
+    for w in sorted(truth["collection"]):
+        led.transfer("pc_gas", w, 0.004, token="native", at=timedelta(hours=1))
+    hops = [f"pc_hop{k}" for k in range(5)]
+    amount, prev = 9000.0, truth["consolidation"]
+    for k, hop in enumerate(hops):
+        t = timedelta(days=50, hours=5 * k)
+        led.transfer("pc_gas", hop, 0.004, token="native", at=t)
+        led.transfer(prev, hop, amount, at=t + timedelta(hours=1))
+        led.transfer(hop, f"pc_peel{k}", round(amount * 0.12, 2), at=t + timedelta(hours=2))
+        amount, prev = round(amount * 0.88, 2), hop
+    led.transfer(prev, "pc_last", amount, at=timedelta(days=51))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert truth["collection"] <= got.get("scam_collection", set())
+    assert not set(hops) & got.get("scam_collection", set())
+    assert not set(hops) & got.get("victim", set())
+    assert set(hops) <= got.get("laundering", set())

@@ -19,7 +19,8 @@ A ring that holds its takings for weeks, which the model weighs against (a long 
 found from the ring itself, or from a wallet whose victim kept paying it more (``_held_ring``); a single
 wallet that many people devoted to it paid, and that passed everything on, is found however long it held
 (``_taken_from_many``). A wallet fed mostly by collection wallets (these, or those the typology detectors
-named) is downstream: laundering.
+named) is downstream: laundering; so is a wallet that would join a ring but that the ring's own money reached,
+up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``).
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
@@ -52,6 +53,9 @@ RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money 
 MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
 DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
+# A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
+# of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
+FED_HOPS = 4
 # A ring that holds: wallets that kept their payers' money at least HELD_DAYS (median), each paid by people who
 # sent it at least half of all they sent (HELD_DEVOTED of its payers) with money from on-ramps (HELD_ONRAMP),
 # gave nothing back (under HELD_BACK) and in the end passed at least HELD_PASSED of it on, mostly
@@ -112,6 +116,7 @@ class CollectionEvidence(Detector):
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
         joined &= _payers(con, keys, joined) <= LONE_PAYERS
         joined &= ~_split_off(con, keys, joined, near)
+        joined &= ~_ring_fed(con, keys, found, joined)
         chosen = np.flatnonzero(found | joined)
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
@@ -352,6 +357,33 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
         GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
     out = np.zeros(len(keys), dtype=bool)
     out[[r[0] for r in rows]] = True
+    return out
+
+
+def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Candidates at ``rows`` that got at least DOWNSTREAM_SHARE of all they received (exchange withdrawals
+    included) from the ``found`` wallets, the typology detectors' collection wallets, or wallets fed so,
+    up to FED_HOPS payments on: a peel chain's hop the ring's gas funder also tops up is linked to the ring,
+    but the ring's money, not a victim's, is what reached it, so laundering judges it. A victim paid back a
+    little by the ring got most of its money elsewhere and stays out."""
+    if not rows.any():
+        return np.zeros(len(keys), dtype=bool)
+    _candidates(con, "pt_ce_fed", keys, np.flatnonzero(found))
+    con.execute("INSERT INTO pt_ce_fed SELECT chain, address, -1, NULL FROM pt_ce_typology")
+    for _ in range(FED_HOPS):
+        added = con.execute(f"""
+            INSERT INTO pt_ce_fed
+            SELECT q.chain, q.dst, -1, NULL FROM pt_cf_pair q
+            JOIN pt_cf_node n ON n.chain = q.chain AND n.address = q.dst
+            SEMI JOIN pt_ce_fed s ON s.chain = q.chain AND s.address = q.src
+            ANTI JOIN pt_ce_fed t ON t.chain = q.chain AND t.address = q.dst
+            GROUP BY q.chain, q.dst, n.in_usd HAVING sum(q.usd) >= {DOWNSTREAM_SHARE} * n.in_usd""").fetchone()[0]
+        if not added:
+            break
+    _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
+    hits = con.execute("SELECT k.i FROM pt_ce_lone k SEMI JOIN pt_ce_fed f USING (chain, address)").fetchall()
+    out = np.zeros(len(keys), dtype=bool)
+    out[[r[0] for r in hits]] = True
     return out
 
 
