@@ -61,7 +61,7 @@ class ApprovalDrain(Detector):
                 FROM pt_drains d
                 JOIN transfers t ON t.chain = d.chain AND t.tx_hash = d.tx_hash AND t.log_index = d.log_index
                 LEFT JOIN pt_token_info ti ON ti.chain = t.chain AND ti.token = t.token
-                ORDER BY t.time""",
+                ORDER BY t.time, t.tx_hash, t.log_index""",
         )
         approvals = rows(
             con,
@@ -80,12 +80,12 @@ class ApprovalDrain(Detector):
                     SELECT DISTINCT chain, owner, payer, spender, tx_hash, log_index, time FROM pt_drain_interest i
                     WHERE EXISTS (SELECT 1 FROM pt_drains d WHERE d.chain = i.chain AND d.owner = i.owner
                                   AND d.spender = i.spender)
-                    QUALIFY row_number() OVER (PARTITION BY chain, owner, payer ORDER BY time) <= {MAX_INTEREST_SHOWN})
+                    QUALIFY row_number() OVER (PARTITION BY chain, owner, payer ORDER BY time, tx_hash, log_index) <= {MAX_INTEREST_SHOWN})
                 SELECT i.chain, i.owner, i.payer, i.spender, {EVIDENCE_SQL}
                 FROM shown i
                 JOIN transfers t ON t.chain = i.chain AND t.tx_hash = i.tx_hash AND t.log_index = i.log_index
                 LEFT JOIN pt_token_info ti ON ti.chain = t.chain AND ti.token = t.token
-                ORDER BY t.time""",
+                ORDER BY t.time, t.tx_hash, t.log_index""",
         )
         return _findings(drains, approvals, interest, self.id, self.help)
 

@@ -211,7 +211,7 @@ class CollectionEvidence(Detector):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
                WITH paid AS (
-                   SELECT f.chain, f.src AS address, sum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
+                   SELECT f.chain, f.src AS address, fsum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
                           min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, (f.usd, k.address)) AS wallet
                    FROM pt_cf_flow f JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
                    WHERE NOT f.src_service

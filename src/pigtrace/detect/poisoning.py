@@ -57,7 +57,7 @@ class AddressPoisoning(Detector):
                 LEFT JOIN pt_poison_fake_tokens f ON f.chain = e.chain AND f.token = e.token
                 WHERE e.n_l <= 20 OR e.n_i <= 20 OR f.token IS NOT NULL
                    OR EXISTS (SELECT 1 FROM pt_poison_paid p WHERE p.chain = e.chain AND p.lookalike = e.lookalike)
-                ORDER BY t.time""",
+                ORDER BY t.time, t.tx_hash, t.log_index""",
         )
         paid = rows(
             con,
@@ -65,7 +65,7 @@ class AddressPoisoning(Detector):
                 FROM pt_poison_paid p
                 JOIN transfers t ON t.chain = p.chain AND t.tx_hash = p.tx_hash AND t.log_index = p.log_index
                 LEFT JOIN pt_token_info ti ON ti.chain = t.chain AND ti.token = t.token
-                ORDER BY t.time""",
+                ORDER BY t.time, t.tx_hash, t.log_index""",
         )
         genuine = rows(
             con,
@@ -76,7 +76,7 @@ class AddressPoisoning(Detector):
                 FROM wanted w JOIN pt_poison_real r ON r.chain = w.chain AND r.owner = w.owner AND r.other = w.imitated
                 JOIN transfers t ON t.chain = r.chain AND t.tx_hash = r.tx_hash AND t.log_index = r.log_index
                 LEFT JOIN pt_token_info ti ON ti.chain = t.chain AND ti.token = t.token
-                QUALIFY row_number() OVER (PARTITION BY w.chain, w.owner, w.imitated ORDER BY t.time) <= 3""",
+                QUALIFY row_number() OVER (PARTITION BY w.chain, w.owner, w.imitated ORDER BY t.time, t.tx_hash, t.log_index) <= 3""",
         )
         return _findings(events, paid, genuine, self.id, self.help)
 

@@ -121,8 +121,8 @@ class ScreeningHits(Detector):
                 JOIN pt_screen_labels s ON s.chain = r.chain AND s.address = r.hit
                 JOIN transfers t ON t.chain = r.chain AND t.tx_hash = r.tx_hash AND t.log_index = r.log_index
                 LEFT JOIN pt_token_info ti ON ti.chain = t.chain AND ti.token = t.token
-                QUALIFY row_number() OVER (PARTITION BY r.chain, r.address, r.role ORDER BY t.time) <= 20
-                ORDER BY t.time""",
+                QUALIFY row_number() OVER (PARTITION BY r.chain, r.address, r.role ORDER BY t.time, t.tx_hash, t.log_index) <= 20
+                ORDER BY t.time, t.tx_hash, t.log_index""",
         )
         return _findings(hits, self.id, self.help)
 
