@@ -82,7 +82,9 @@ class CollectionEvidence(Detector):
         "nothing paid back, the money passed on within hours, a short life, and other such wallets sending "
         "to the same place. A logistic model trained on simulated worlds weighs these tells; none is "
         "required. Its payers are the victims; its wallets are grouped into rings by shared consolidation, "
-        "gas funder or victims."
+        "gas funder or victims. A wallet that holds its takings for weeks, which the model weighs against, is "
+        "found from its ring, from a person who kept paying it more (passed on within 3 weeks), or from many "
+        "payers who each sent it most of what they had; a wallet the ring's own money reached is laundering."
     )
     severity = "high"
     confidence = "medium"
