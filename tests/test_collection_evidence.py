@@ -552,3 +552,36 @@ def test_peel_hops_the_rings_gas_funder_tops_up_are_laundering_not_collection():
     assert not set(hops) & got.get("scam_collection", set())
     assert not set(hops) & got.get("victim", set())
     assert set(hops) <= got.get("laundering", set())
+
+
+def test_wallets_that_held_weeks_and_fed_found_laundering_are_collection_wallets():
+    """One ring's consolidation wallet pays three reused hops, found as laundering from its money. A second
+    ring's three deposit wallets each keep their victim's growing payments six weeks, then sweep everything
+    to one of those hops: too long a hold for the model or a courted wallet, no three share a destination.
+    Found backwards: people paid them all they had, nothing came back, and all of it went to laundering
+    wallets. A shop customer whose exchange-funded wallet pays a hop everything is not."""
+    led = Ledger()
+    quiet_platform(led, tag="ra", victims=5)
+    hot = exchange(led)
+    hops = [f"ls_hop{k}" for k in range(3)]
+    for k, hop in enumerate(hops):
+        led.transfer("ra_consolidation", hop, 6000.0 + 500 * k, at=timedelta(days=45, hours=k))
+        led.transfer(hop, f"ls_mule{k}", 5900.0 + 500 * k, at=timedelta(days=45, hours=5 + k))
+        deposit_account(led, f"ls_mule{k}", hot, timedelta(days=45, hours=9 + k))
+    wallets = [f"ls_wallet{i}" for i in range(3)]
+    for i, wallet in enumerate(wallets):
+        victim = f"ls_victim{i}"
+        amounts = [400.0 + 31 * i, 1100.0, 2600.0 + 57 * i, 4100.0]
+        led.transfer(hot, victim, sum(amounts) * 1.02, at=timedelta(days=1 + i))
+        for k, amount in enumerate(amounts):
+            led.transfer(victim, wallet, amount, at=timedelta(days=2 + i + 6 * k, hours=i))
+        led.transfer(wallet, hops[i], sum(amounts), at=timedelta(days=70 + i))
+    led.transfer(hot, "ls_customer", 3000.0, at=timedelta(days=60))
+    led.transfer("ls_customer", hops[0], 2950.0, at=timedelta(days=61))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert set(hops) <= got.get("laundering", set())
+    assert set(wallets) <= got.get("scam_collection", set())
+    assert {f"ls_victim{i}" for i in range(3)} <= got.get("victim", set())
+    assert "ls_customer" not in set().union(*got.values())

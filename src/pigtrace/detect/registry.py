@@ -9,6 +9,7 @@ from pigtrace.detect import (
     cash_out,
     fake_platform,
     laundering,
+    laundering_source,
     platform_payout,
     poisoning,
     propagation,
@@ -28,6 +29,7 @@ DETECTORS: list[type[Detector]] = [
     *propagation.DETECTORS,
     *platform_payout.DETECTORS,
     *victim_payout.DETECTORS,
+    *laundering_source.DETECTORS,
     *cash_out.DETECTORS,
 ]
 
