@@ -271,14 +271,13 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
     or more such wallets pay. A wallet alone is enough when someone courted paid it: a person (not an
     exchange: a saver topping up from their account is no victim) came back three times or more and paid
-    more later than at first (a deposit the scam kept asking for, ``courted``),
-    wherever it sent the money (a ring that reuses a busy wallet as its next hop), if it passed it on
-    within COURTED_DAYS. One person's savings
-    moved on, or a shop's takings, have no such companions and no such payer (a saver moves what they
-    bought once, not in ever larger instalments from a devoted payer); savers paying a shop are a sliver
-    of its takings; victims relaying from their exchange have no devoted payers. A ring that spreads its
-    sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid once or never
-    more than at first, escapes."""
+    more later than at first (a deposit the scam kept asking for, ``courted``), wherever it sent the money
+    (a ring that reuses a busy wallet as its next hop), if it passed it on within COURTED_DAYS. One
+    person's savings moved on, or a shop's takings, have no such companions and no such payer (a saver
+    moves what they bought once, not in ever larger instalments from a devoted payer); savers paying a
+    shop are a sliver of its takings; victims relaying from their exchange have no devoted payers. A ring
+    that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid
+    once or never more than at first, escapes."""
     hits = con.execute(f"""
         WITH c AS (SELECT chain, address, top_dst, hold_d <= {COURTED_DAYS} AND EXISTS (
                        SELECT 1 FROM pt_cf_pair q WHERE q.chain = pt_cf.chain AND q.dst = pt_cf.address
@@ -357,9 +356,7 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
         JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
         LEFT JOIN scam s ON s.chain = f.chain AND s.address = f.src
         GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
-    out = np.zeros(len(keys), dtype=bool)
-    out[[r[0] for r in rows]] = True
-    return out
+    return _mask(keys, rows)
 
 
 def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -370,12 +367,13 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
     little by the ring got most of its money elsewhere and stays out."""
     if not rows.any():
         return np.zeros(len(keys), dtype=bool)
-    _candidates(con, "pt_ce_fed", keys, np.flatnonzero(found))
-    con.execute("INSERT INTO pt_ce_fed SELECT chain, address, -1, NULL FROM pt_ce_typology")
+    _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_ce_fed AS
+                   SELECT chain, address FROM pt_ce_first UNION SELECT chain, address FROM pt_ce_typology""")
     for _ in range(FED_HOPS):
         added = con.execute(f"""
             INSERT INTO pt_ce_fed
-            SELECT q.chain, q.dst, -1, NULL FROM pt_cf_pair q
+            SELECT q.chain, q.dst FROM pt_cf_pair q
             JOIN pt_cf_node n ON n.chain = q.chain AND n.address = q.dst
             SEMI JOIN pt_ce_fed s ON s.chain = q.chain AND s.address = q.src
             ANTI JOIN pt_ce_fed t ON t.chain = q.chain AND t.address = q.dst
@@ -384,8 +382,13 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
             break
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
     hits = con.execute("SELECT k.i FROM pt_ce_lone k SEMI JOIN pt_ce_fed f USING (chain, address)").fetchall()
+    return _mask(keys, hits)
+
+
+def _mask(keys: np.ndarray, rows: list[tuple]) -> np.ndarray:
+    """True at the candidate positions that ``rows`` (query results whose first column is ``i``) name."""
     out = np.zeros(len(keys), dtype=bool)
-    out[[r[0] for r in hits]] = True
+    out[[r[0] for r in rows]] = True
     return out
 
 
@@ -403,9 +406,7 @@ def _split_off(con, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> np.
                      GROUP BY ALL HAVING count(*) >= {SPLIT_WAYS})
         SELECT DISTINCT k.i FROM pt_ce_lone k JOIN main m ON m.chain = k.chain AND m.dst = k.address
         SEMI JOIN splitter s ON s.chain = m.chain AND s.src = m.src""").fetchall()
-    out = np.zeros(len(keys), dtype=bool)
-    out[[r[0] for r in hits]] = True
-    return out
+    return _mask(keys, hits)
 
 
 def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:
@@ -420,9 +421,7 @@ def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side:
         SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.{other}
         WHERE {where}
         GROUP BY k.i, n.{total} HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.{total}""").fetchall()
-    out = np.zeros(len(keys), dtype=bool)
-    out[[r[0] for r in rows]] = True
-    return out
+    return _mask(keys, rows)
 
 
 def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -23,16 +23,17 @@ from __future__ import annotations
 
 from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.collection_evidence import HELD_BACK as BACK, HELD_PASSED as PASSED
+from pigtrace.detect.collection_features import DEVOTED_SHARE as DEVOTED
 from pigtrace.detect.flow_evidence import collect, usd
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
+# a devoted payer (DEVOTED), what is passed on (PASSED) and paid back (BACK) mean what they mean for a ring that
+# holds (collection_evidence); these are this rule's own
 TO_LAUNDERING = 0.9
 MIN_USD = 100.0
-PASSED = 0.9
-DEVOTED = 0.5
 DEVOTED_SHARE = 0.5
-BACK = 0.02
 SCORE = 0.6
 SOURCES = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning",
            "laundering", "propagation", "platform_payout", "victim_payout")
@@ -61,8 +62,10 @@ class LaunderingSource(Detector):
         store_pairs(con, "pt_ls_laundering", laundering)
         store_pairs(con, "pt_ls_known", {(f.chain, f.address) for f in ctx.findings})
         not_gas = f"NOT {gas_topup_sql('v')}"
+        # every payment into the candidates, per payer: what it paid, and whether it is a person devoted to the
+        # wallet (no service, not found, at least DEVOTED of all it sent); read by the wallet rule and the victims
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_ls_wallet AS
+            f"""CREATE OR REPLACE TEMP TABLE pt_ls_pay AS
                 WITH outs AS (
                     SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd,
                            sum(v.usd) FILTER (WHERE l.address IS NOT NULL) AS to_laundering
@@ -74,7 +77,8 @@ class LaunderingSource(Detector):
                     ANTI JOIN pt_ls_known k ON k.chain = o.chain AND k.address = o.w
                     ANTI JOIN pt_services s ON s.chain = o.chain AND s.address = o.w),
                 ins AS (
-                    SELECT v.chain, v.dst AS w, v.src AS payer, sum(v.usd) AS usd,
+                    SELECT v.chain, v.dst AS w, v.src AS payer, count(*) AS n, sum(v.usd) AS usd,
+                           min(v.time) AS first_t, max(v.time) AS last_t,
                            {flow_services.is_service_sql('v', 'src')} OR EXISTS (
                                SELECT 1 FROM pt_ls_known k WHERE k.chain = v.chain AND k.address = v.src) AS excluded
                     FROM pt_value v SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst
@@ -82,30 +86,27 @@ class LaunderingSource(Detector):
                 payer_out AS (
                     SELECT v.chain, v.src AS payer, sum(v.usd) AS out_usd FROM pt_value v
                     SEMI JOIN ins i ON i.chain = v.chain AND i.payer = v.src
-                    WHERE {not_gas} GROUP BY ALL),
-                back AS (
-                    SELECT i.chain, i.w, sum(v.usd) AS back_usd FROM ins i
-                    JOIN pt_value v ON v.chain = i.chain AND v.src = i.w AND v.dst = i.payer GROUP BY ALL),
-                per AS (
-                    SELECT i.chain, i.w, sum(i.usd) AS in_usd,
-                           sum(i.usd) FILTER (WHERE NOT i.excluded AND i.usd >= {DEVOTED} * p.out_usd) AS devoted_usd
-                    FROM ins i JOIN payer_out p USING (chain, payer) GROUP BY ALL)
-                SELECT c.chain, c.w, c.out_usd, c.to_laundering, p.in_usd, p.devoted_usd
-                FROM cand c JOIN per p USING (chain, w) LEFT JOIN back b USING (chain, w)
-                WHERE c.out_usd >= {PASSED} * p.in_usd AND p.devoted_usd >= {DEVOTED_SHARE} * p.in_usd
-                  AND coalesce(b.back_usd, 0) < {BACK} * p.devoted_usd"""
+                    WHERE {not_gas} GROUP BY ALL)
+                SELECT i.*, NOT i.excluded AND i.usd >= {DEVOTED} * p.out_usd AS devoted,
+                       c.out_usd AS w_out_usd, c.to_laundering
+                FROM ins i JOIN payer_out p USING (chain, payer) JOIN cand c USING (chain, w)"""
         )
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_ls_victim AS
-                SELECT v.chain, v.src AS address, v.dst AS w, count(*) AS n, sum(v.usd) AS usd,
-                       min(v.time) AS first_t, max(v.time) AS last_t
-                FROM pt_value v SEMI JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.dst
-                WHERE {not_gas} AND NOT {flow_services.is_service_sql('v', 'src')}
-                  AND NOT EXISTS (SELECT 1 FROM pt_ls_known k WHERE k.chain = v.chain AND k.address = v.src)
-                GROUP BY ALL
-                HAVING sum(v.usd) >= {DEVOTED} * (SELECT sum(o.usd) FROM pt_value o
-                                                  WHERE o.chain = v.chain AND o.src = v.src)"""
+            f"""CREATE OR REPLACE TEMP TABLE pt_ls_wallet AS
+                WITH per AS (
+                    SELECT chain, w, any_value(w_out_usd) AS out_usd, any_value(to_laundering) AS to_laundering,
+                           sum(usd) AS in_usd, coalesce(sum(usd) FILTER (WHERE devoted), 0) AS devoted_usd
+                    FROM pt_ls_pay GROUP BY ALL),
+                back AS (
+                    SELECT i.chain, i.w, sum(v.usd) AS back_usd FROM pt_ls_pay i
+                    JOIN pt_value v ON v.chain = i.chain AND v.src = i.w AND v.dst = i.payer GROUP BY ALL)
+                SELECT p.* FROM per p LEFT JOIN back b USING (chain, w)
+                WHERE p.out_usd >= {PASSED} * p.in_usd AND p.devoted_usd >= {DEVOTED_SHARE} * p.in_usd
+                  AND coalesce(b.back_usd, 0) < {BACK} * p.devoted_usd"""
         )
+        con.execute("""CREATE OR REPLACE TEMP TABLE pt_ls_victim AS
+                       SELECT chain, payer AS address, w, n, usd, first_t, last_t FROM pt_ls_pay
+                       SEMI JOIN pt_ls_wallet x USING (chain, w) WHERE devoted""")
         wallets = con.execute(
             """SELECT x.chain, x.w, x.to_laundering, x.out_usd, x.in_usd, x.devoted_usd, min(v.time), max(v.time)
                FROM pt_ls_wallet x JOIN pt_value v ON v.chain = x.chain AND (v.src = x.w OR v.dst = x.w)
