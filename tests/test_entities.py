@@ -42,7 +42,12 @@ def _world(root, seed: int, scale: str, *vary: str):
     # an exchange with one unlabelled hot wallet sweeping each deposit on its own (fewer payouts than sweeps)
     # and a ring's laundering wallet reused by ordinary business that pays dozens of wallets
     (9, "small", ("style=fixed", "wallet_reuse=yes")),
-], ids=["seed41", "seed42-multi-hop", "seed11-100k", "seed9-one-hot-wallet"])
+    # off-ramp exchanges pay no withdrawals, only their deposit accounts' gas; the rings' own deposit wallets
+    # get their gas from exchange withdrawals (an exchange's gas reaching a wallet that sweeps to a ring)
+    (1, "small", ("style=fixed", "exchange_use=mixed")),
+    (3, "small", ("exchange_use=mixed", "gas=exchange")),
+], ids=["seed41", "seed42-multi-hop", "seed11-100k", "seed9-one-hot-wallet", "seed1-offramps",
+        "seed3-offramps-exchange-gas"])
 def world(request, tmp_path_factory):
     seed, scale, vary = request.param
     return _world(tmp_path_factory.mktemp(f"entities{seed}"), seed, scale, *vary)

@@ -74,7 +74,8 @@ def test_list_knobs_names_every_knob_of_the_issue():
     rows = json.loads(pigtrace("simulate", "--list-knobs", "--format", "json", check=True).stdout)
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
-                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "style",
+                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
+                     "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -308,6 +309,26 @@ def test_exchange_use_mixed_makes_some_exchanges_off_ramps_that_withdraw_little(
     assert all(paid > 2 * swept for paid, swept in on.values())
     assert all(mixed[n][0] < mixed[n][1] for n in off)
     assert all(mixed[n][0] > 2 * mixed[n][1] for n in mixed if n not in off)
+
+
+def test_exchange_gas_wallet_tops_up_deposit_accounts_instead_of_the_hot_wallets(world):
+    """Under gas_wallet each exchange's deposit accounts get their first gas from one wallet that no deposit
+    account sweeps to and that a hot wallet of the same exchange funds; under hot_wallets from the hot wallets."""
+    topped = """SELECT s.kind, count(DISTINCT t.to_address) FROM transfers t JOIN svc d ON d.address = t.to_address
+                JOIN svc s ON s.address = t.from_address
+                WHERE t.token = 'native' AND d.kind = 'exchange_deposit' GROUP BY 1"""
+    hot = dict(world()[2].execute(topped).fetchall())
+    _, truth, con = world(exchange_gas="gas_wallet")
+    gas = dict(con.execute(topped).fetchall())
+    assert hot.get("exchange_hot_wallet", 0) > 0 and "exchange_gas_wallet" not in hot
+    assert gas.get("exchange_gas_wallet", 0) > 0 and "exchange_hot_wallet" not in gas
+    assert _one(con, """SELECT count(*) FROM transfers t JOIN svc g ON g.address = t.to_address
+                        WHERE g.kind = 'exchange_gas_wallet' AND t.token <> 'native'""") == 0
+    wallets = {s["address"]: s["name"] for s in truth["services"] if s["kind"] == "exchange_gas_wallet"}
+    hot_of = {s["address"]: s["name"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"}
+    funders = con.execute("""SELECT t.to_address, t.from_address FROM transfers t JOIN svc g ON g.address = t.to_address
+                             WHERE g.kind = 'exchange_gas_wallet'""").fetchall()
+    assert funders and all(hot_of.get(f) == wallets[g] for g, f in funders)
 
 
 def test_the_simulator_shares_no_code_or_data_with_the_detectors():

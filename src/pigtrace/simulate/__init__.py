@@ -56,7 +56,7 @@ Role assignment rules (each address has exactly one true role; the first one giv
 
 Typology of a role entry: the ring's typology (``fake_platform``, ``approval_drain``,
 ``address_poisoning``) for victims, collection and operators; ``laundering`` and ``cash_out`` for those
-roles. ``services`` kinds: token, exchange_hot_wallet, exchange_forwarder, exchange_deposit, dex_router, dex_pool,
+roles. ``services`` kinds: token, exchange_hot_wallet, exchange_forwarder, exchange_gas_wallet, exchange_deposit, dex_router, dex_pool,
 bridge, otc_desk, mint. ``benign`` kinds: retail, saver, payroll, merchant, payment_processor, airdrop,
 market_maker, fund, fund_investor, rosca, otc_customer, solver, subscription, bridge_user, treasury,
 family_support (a user's most specific kind; plain ``retail`` otherwise). ``received_usd`` of a cash-out

@@ -39,6 +39,7 @@ class Exchange:
     sweeps: str = "direct"  # "direct" or "multi_hop" (deposit accounts -> forwarders -> hot wallets, in batches)
     forwarders: list[int] = field(default_factory=list)
     offramp: bool = False  # customers only deposit here (exchange_use=mixed): it pays no withdrawals
+    gas: int = -1  # the wallet topping up its deposit accounts' gas (exchange_gas=gas_wallet); -1: a hot wallet
 
 
 @dataclass

@@ -75,6 +75,10 @@ KNOBS: tuple[Knob, ...] = (
          "at about half of them (at least one) only deposit to sell for cash, so that exchange pays no "
          "withdrawals, only its deposit accounts' gas (mixed: the off-ramps pig-butchering mules cash out at); "
          "not drawn by style=random"),
+    Knob("exchange_gas", ("hot_wallets", "gas_wallet"), "hot_wallets", "hot_wallets",
+         "who tops up the gas of an exchange's deposit accounts before their first sweep: one of its hot wallets "
+         "(hot_wallets), or a gas wallet of its own that a hot wallet funds and that receives no sweeps "
+         "(gas_wallet); not drawn by style=random"),
 )
 # How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
 CRAWL_KNOBS: tuple[Knob, ...] = (

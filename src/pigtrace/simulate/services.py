@@ -63,6 +63,11 @@ def setup_services(w: World) -> dict:
         for i in off.tolist():
             w.exchanges[i].offramp = True
             modes[i]["offramp"] = True
+    if w.knobs.pick("exchange_gas") == "gas_wallet":
+        for ex, mode in zip(w.exchanges, modes):
+            ex.gas = int(w.book.one())
+            w.service(ex.gas, "exchange_gas_wallet", ex.name)
+            mode["gas_wallet"] = True
     if tron:
         w.tokens["WETH"] = w.tokens["WTRX"]  # the wrapped native coin, whatever the chain calls it
     zero = w.book.fixed(ZERO)
@@ -213,8 +218,17 @@ def _gas_for_sweepers(w: World, senders, first_t, owner, hot_of, rng) -> None:
     ents, inv = np.unique(senders, return_inverse=True)
     firsts = np.full(len(ents), np.iinfo(np.int64).max)
     np.minimum.at(firsts, inv, first_t)
-    w.ledger.native(np.maximum(firsts - rng.integers(2 * MINUTE, HOUR, len(ents)), w.t0 + MINUTE),
-                    _pick_hot(hot_of, owner[ents], rng), ents, w.units(w.native, rng.uniform(2, 6, len(ents))))
+    at = np.maximum(firsts - rng.integers(2 * MINUTE, HOUR, len(ents)), w.t0 + MINUTE)
+    payer = _pick_hot(hot_of, owner[ents], rng)
+    amount = w.units(w.native, rng.uniform(2, 6, len(ents)))
+    gas = np.array([e.gas for e in w.exchanges], dtype=np.int64)[owner[ents]]
+    own = gas >= 0
+    payer[own] = gas[own]  # exchange_gas=gas_wallet: the exchange's gas wallet, which a hot wallet funds
+    for e in np.unique(owner[ents][own]).tolist():
+        sel = own & (owner[ents] == e)
+        w.ledger.native(np.array([max(int(at[sel].min()) - HOUR, w.t0)]), np.array([w.exchanges[e].hot[0]]),
+                        np.array([w.exchanges[e].gas]), np.array([int(amount[sel].sum()) * 2]))
+    w.ledger.native(at, payer, ents, amount)
 
 
 def _pick_hot(hot_of: list[np.ndarray], ex: np.ndarray, rng: np.random.Generator) -> np.ndarray:
