@@ -64,7 +64,7 @@ def build(ctx: AnalysisContext) -> None:
     # here pushed the analysis' temp tables further past its memory
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf_flow AS
         SELECT v.chain, v.src, v.dst, v.time, v.usd,
-               (s.address IS NOT NULL OR d.address IS NOT NULL) AS src_service
+               (s.address IS NOT NULL OR d.address IS NOT NULL) AS src_service, v.src_ref, v.dst_ref
         FROM pt_value v
         LEFT JOIN pt_services s ON s.chain = v.chain AND s.address = v.src
         LEFT JOIN pt_deposits d ON d.chain = v.chain AND d.address = v.src
@@ -73,35 +73,35 @@ def build(ctx: AnalysisContext) -> None:
         SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_pair AS
         SELECT chain, src, dst, any_value(src_service) AS src_service, count(*) AS n, sum(usd) AS usd,
-               arg_min(usd, (time, usd)) AS first_usd, arg_max(usd, (time, usd)) AS last_usd
+               arg_min(usd, (time, usd)) AS first_usd, arg_max(usd, (time, usd)) AS last_usd,
+               any_value(src_ref) AS src_ref, any_value(dst_ref) AS dst_ref
         FROM pt_cf_flow GROUP BY chain, src, dst""")
+    # per wallet, keyed on its address ref (one per chain and address); the text is joined back at the end
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_node AS
-        WITH o AS (SELECT chain, src AS address, sum(usd) AS out_usd, min(time) AS t0, max(time) AS t1
+        WITH o AS (SELECT src_ref AS ref, sum(usd) AS out_usd, min(time) AS t0, max(time) AS t1
                    FROM pt_cf_flow GROUP BY ALL),
-             i AS (SELECT chain, dst AS address, sum(usd) AS in_usd, sum(usd) FILTER (WHERE src_service) AS svc_in,
+             i AS (SELECT dst_ref AS ref, sum(usd) AS in_usd, sum(usd) FILTER (WHERE src_service) AS svc_in,
                           count(*) FILTER (WHERE src_service) AS withdrawals, min(time) AS t0, max(time) AS t1
                    FROM pt_cf_flow GROUP BY ALL)
-        SELECT chain, address, coalesce(o.out_usd, 0) AS out_usd, coalesce(i.in_usd, 0) AS in_usd,
+        SELECT a.chain, a.address, coalesce(o.out_usd, 0) AS out_usd, coalesce(i.in_usd, 0) AS in_usd,
                coalesce(i.svc_in, 0) AS svc_in, coalesce(i.withdrawals, 0) AS withdrawals,
                least(coalesce(o.t0, i.t0), coalesce(i.t0, o.t0)) AS t0,
-               greatest(coalesce(o.t1, i.t1), coalesce(i.t1, o.t1)) AS t1
-        FROM o FULL OUTER JOIN i USING (chain, address)""")
-    # money's stay: for each receipt, the hours to the wallet's next payment (ASOF: the first one at or after),
-    # matched on a 64-bit hash of (chain, address), which halves the time of matching on the two strings
-    # (a collision among a few million wallets has odds below one in a million)
+               greatest(coalesce(o.t1, i.t1), coalesce(i.t1, o.t1)) AS t1, ref
+        FROM o FULL OUTER JOIN i USING (ref) JOIN addresses a USING (ref)""")
+    # money's stay: for each receipt, the hours to the wallet's next payment (ASOF: the first one at or after)
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_hold AS
-        WITH ins AS (SELECT hash(chain, dst) AS k, time FROM pt_cf_flow),
-             outs AS (SELECT hash(chain, src) AS k, time FROM pt_cf_flow),
-             held AS (SELECT i.k, median(date_diff('second', i.time, o.time) / 3600.0) AS hold_h
-                      FROM ins i ASOF LEFT JOIN outs o ON o.k = i.k AND o.time >= i.time GROUP BY i.k)
-        SELECT r.chain, r.address, h.hold_h
-        FROM (SELECT DISTINCT chain, dst AS address FROM pt_cf_flow) r JOIN held h ON h.k = hash(r.chain, r.address)""")
+        WITH held AS (SELECT i.dst_ref AS ref, median(date_diff('second', i.time, o.time) / 3600.0) AS hold_h
+                      FROM (SELECT dst_ref, time FROM pt_cf_flow) i
+                      ASOF LEFT JOIN (SELECT src_ref, time FROM pt_cf_flow) o
+                        ON o.src_ref = i.dst_ref AND o.time >= i.time
+                      GROUP BY i.dst_ref)
+        SELECT a.chain, a.address, h.hold_h, ref FROM held h JOIN addresses a USING (ref)""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf AS
         WITH payer AS (
             SELECT p.chain, p.dst AS address, count(*) AS payers,
                    count(*) FILTER (WHERE p.usd >= {DEVOTED_SHARE} * n.out_usd) AS devoted,
                    sum(p.usd * least(n.svc_in / nullif(n.in_usd, 0), 1)) / nullif(sum(p.usd), 0) AS onramp
-            FROM pt_cf_pair p JOIN pt_cf_node n ON n.chain = p.chain AND n.address = p.src
+            FROM pt_cf_pair p JOIN pt_cf_node n ON n.ref = p.src_ref
             WHERE NOT p.src_service GROUP BY ALL),
         -- an exchange paying a wallet again and again is a customer paying it from their account
         again AS (
@@ -110,7 +110,7 @@ def build(ctx: AnalysisContext) -> None:
             FROM pt_cf_pair GROUP BY ALL),
         back AS (
             SELECT p.chain, p.dst AS address, sum(r.usd) AS back_usd
-            FROM pt_cf_pair p JOIN pt_cf_pair r ON r.chain = p.chain AND r.src = p.dst AND r.dst = p.src
+            FROM pt_cf_pair p JOIN pt_cf_pair r ON r.src_ref = p.dst_ref AND r.dst_ref = p.src_ref
             WHERE NOT p.src_service GROUP BY ALL),
         dest AS (
             SELECT p.chain, p.src AS address, arg_max(p.dst, (p.usd, p.dst)) AS top_dst, max(p.usd) AS top_usd,

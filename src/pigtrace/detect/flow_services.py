@@ -4,7 +4,8 @@ analysis (``prepare``) and reused by fake_platform, laundering, cash_out and the
 screening detectors. Services and accounts come from the warehouse's ``entities`` table (pigtrace.entities,
 built as the first step of ``pigtrace analyze``), so detectors, tracing and cases see the same ones.
 
-- ``pt_value``: value-bearing transfers (USD known and positive; ERC-20 or native), one per row.
+- ``pt_value``: value-bearing transfers (USD known and positive; ERC-20 or native), one per row, with the
+  sender's and receiver's address refs (``src_ref``, ``dst_ref``: one per chain and address) beside their text.
 - ``pt_services``: addresses that are services, never findings: every entity but exchange deposit
   accounts (labelled exchanges, DEXes, bridges, mixers, OTC desks and other infrastructure, unlabelled
   exchange hot wallets and forwarders, token contracts, DEX pools and routers, the zero address, contracts
@@ -39,7 +40,7 @@ def prepare(ctx: AnalysisContext) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_value AS
             SELECT chain, tx_hash, log_index, time, token, from_address AS src, to_address AS dst, usd,
-                   amount, initiator
+                   amount, initiator, from_ref AS src_ref, to_ref AS dst_ref
             FROM transfers
             WHERE usd > 0 AND kind IN ('erc20', 'trc20', 'native') AND from_address IS NOT NULL
               AND to_address IS NOT NULL AND from_address <> to_address {chain_filter}""",

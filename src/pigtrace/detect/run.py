@@ -28,6 +28,8 @@ from pigtrace.detect.registry import DETECTORS, STAGES, get
 from pigtrace.errors import PigtraceError
 from pigtrace.entities import table as entities
 from pigtrace.progress import Progress, quiet
+from pigtrace.store.compact import select_sql
+from pigtrace.store.schema import TABLES
 from pigtrace.store.warehouse import atomic
 
 MAX_EVIDENCE = 30
@@ -167,6 +169,9 @@ _SIGNER_ASSUMED = {"transfers": "coalesce(initiator, from_address)", "approvals"
 
 # Columns no stage reads, left out of the analysis' copy (at 10M transfers the copy is the largest temp table)
 _UNREAD = {"transfers": ("token_id", "usd_source")}
+# Address columns whose integer refs the copy keeps too (``from_ref``, ``to_ref``): the hottest joins and
+# groups over value transfers (collection_features) key on them instead of (chain, address text).
+_REFS = {"transfers": ("from_address", "to_address")}
 
 
 def _read_ledger_once(con: duckdb.DuckDBPyConnection) -> None:
@@ -177,7 +182,8 @@ def _read_ledger_once(con: duckdb.DuckDBPyConnection) -> None:
         columns = "*" + (f" EXCLUDE ({', '.join(_UNREAD[table])})" if table in _UNREAD else "")
         if table in _SIGNER_ASSUMED:
             columns += f" REPLACE ({_SIGNER_ASSUMED[table]} AS initiator)"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} FROM main.{table}")
+        source = f"({select_sql(table, TABLES[table], _REFS[table])})" if table in _REFS else f"main.{table}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} FROM {source}")
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

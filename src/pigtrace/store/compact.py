@@ -67,6 +67,12 @@ def base_spec(table: str, spec: str) -> str:
 
 def view_sql(table: str, spec: str) -> str:
     """The view giving ``table`` in its text form, columns in the data contract's order."""
+    return f"CREATE OR REPLACE VIEW {table} AS {select_sql(table, spec)}"
+
+
+def select_sql(table: str, spec: str, refs: tuple[str, ...] = ()) -> str:
+    """The query behind ``table``'s view; ``refs``: address columns whose refs are also given, after the
+    contract's columns, as INTEGER ``<column>_ref`` (refs are dense dictionary positions)."""
     select, joins = [], []
     for name, _ in split_columns(spec):
         if kind(table, name) == "hash":
@@ -77,8 +83,9 @@ def view_sql(table: str, spec: str) -> str:
             joins.append(f"LEFT JOIN addresses {alias} ON {alias}.ref = b.{ref_column(table, name)}")
         else:
             select.append(f"b.{name}")
+    select += [f"b.{ref_column(table, name)}::INTEGER AS {ref_column(table, name)}" for name in refs]
     return (
-        f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(select)} FROM {base_table(table)} b "
+        f"SELECT {', '.join(select)} FROM {base_table(table)} b "
         f"JOIN tx_hashes h ON h.ref = b.tx_ref {' '.join(joins)}"
     )
 
