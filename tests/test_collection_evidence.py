@@ -585,3 +585,91 @@ def test_wallets_that_held_weeks_and_fed_found_laundering_are_collection_wallets
     assert set(wallets) <= got.get("scam_collection", set())
     assert {f"ls_victim{i}" for i in range(3)} <= got.get("victim", set())
     assert "ls_customer" not in set().union(*got.values())
+
+
+def test_a_collection_wallet_whose_own_hops_feed_found_laundering_is_not_taken_for_their_victim():
+    """A ring's deposit wallet keeps its victim's growing payments six weeks, then passes the money on through
+    three fresh hops of its own (60%, 25%, 15%), each sending everything to a hop another ring's money made
+    laundering. Before, the hop paid most was taken for the collection wallet and the real one for its victim,
+    the other two hops missed: a payer that itself passed on all that a person paid it is no person."""
+    led = Ledger()
+    quiet_platform(led, tag="rb", victims=5)
+    hot = exchange(led)
+    hops = [f"lt_hop{k}" for k in range(3)]
+    for k, hop in enumerate(hops):
+        led.transfer("rb_consolidation", hop, 6000.0 + 500 * k, at=timedelta(days=45, hours=k))
+        led.transfer(hop, f"lt_mule{k}", 5900.0 + 500 * k, at=timedelta(days=45, hours=5 + k))
+        deposit_account(led, f"lt_mule{k}", hot, timedelta(days=45, hours=9 + k))
+    amounts = [700.0, 1900.0, 3350.0, 4600.0, 5800.0]
+    led.transfer(hot, "lt_victim", sum(amounts) * 1.02, at=timedelta(days=1))
+    for k, amount in enumerate(amounts):
+        led.transfer("lt_victim", "lt_wallet", amount, at=timedelta(days=2 + 7 * k, hours=3))
+    total = sum(amounts)
+    for k, share in enumerate((0.6, 0.25, 0.15)):
+        led.transfer("lt_wallet", f"lt_fresh{k}", total * share, at=timedelta(days=75, hours=4 * k))
+        led.transfer(f"lt_fresh{k}", hops[k], total * share, at=timedelta(days=75, hours=4 * k + 6))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert set(hops) <= got.get("laundering", set())
+    assert "lt_wallet" in got.get("scam_collection", set()) and "lt_wallet" not in got.get("victim", set())
+    assert "lt_victim" in got.get("victim", set())
+    fresh = {f"lt_fresh{k}" for k in range(3)}
+    assert fresh <= got.get("laundering", set()) and not fresh & got.get("scam_collection", set())
+
+
+def test_a_deposit_wallet_paying_a_reported_consolidation_wallet_is_its_upstream_not_its_victim():
+    """Three people pay a shared deposit wallet five growing sums each; it holds them six weeks, then pays
+    everything to a consolidation wallet an investigator imported as a scam address. The deposit wallet is the
+    ring's collection wallet and its payers the victims (before: the deposit wallet was the victim). A victim
+    who borrowed from two relatives, one payment each, and paid a reported platform stays a victim, and the
+    relatives are no victims."""
+    led = Ledger()
+    hot = exchange(led)
+    for i in range(3):
+        amounts = [350.0 + 40 * i, 980.0 + 7 * i, 2210.0 + 51 * i, 3475.0, 5120.0 + 90 * i]
+        led.transfer(hot, f"up_victim{i}", sum(amounts) * 1.03, at=timedelta(days=1 + i))
+        for k, amount in enumerate(amounts):
+            led.transfer(f"up_victim{i}", "up_deposit", amount, at=timedelta(days=2 + i + 7 * k, hours=i))
+    led.transfer("up_deposit", "up_consolidation", 36000.0, at=timedelta(days=62))
+    for r in range(2):
+        led.transfer(hot, f"up_relative{r}", 4000.0 + 300 * r, at=timedelta(days=20 + r))
+        led.transfer(f"up_relative{r}", "up_borrower", 3900.0 + 300 * r, at=timedelta(days=22 + r))
+    led.transfer(hot, "up_borrower", 2500.0, at=timedelta(days=21))
+    led.transfer("up_borrower", "up_platform", 10500.0, at=timedelta(days=30))
+    led.transfer("up_platform", "up_mule", 10400.0, at=timedelta(days=31))
+    led.transfer("up_consolidation", "up_mule", 35000.0, at=timedelta(days=64))
+    deposit_account(led, "up_mule", hot, timedelta(days=64, hours=3))
+    for scam in ("up_consolidation", "up_platform"):
+        led.label(scam, "reported pig-butchering wallet", "scam", concepts=["scam", "pig_butchering"])
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert "up_deposit" in got.get("scam_collection", set()) and "up_deposit" not in got.get("victim", set())
+    assert {f"up_victim{i}" for i in range(3)} <= got.get("victim", set())
+    assert "up_borrower" in got.get("victim", set()) and "up_borrower" not in got.get("scam_collection", set())
+    assert not {"up_relative0", "up_relative1"} & set().union(*got.values())
+
+
+def test_a_deposit_wallet_the_rings_gas_funder_tops_up_is_the_rings_not_a_victim():
+    """A ring's gas funder tops up its five deposit wallets and a sixth one whose victim pays from an exchange
+    account: six growing withdrawals straight into it, held six weeks, then swept in one payment to one of
+    the ring's wallets, one an investigator reported. On chain it looks like a victim paying the platform from its own
+    wallet; it took in six payments per payment it made, and the ring paid its gas, so it is the ring's
+    collection wallet (before: a victim)."""
+    led = Ledger()
+    ring = quiet_platform(led, tag="gq", victims=5, per_victim=True)
+    hot = exchange(led)
+    led.transfer(hot, "gq_gas", 0.5, token="ETH", at=timedelta(hours=1))
+    for w in sorted(ring["collection"]) + ["gq_held"]:
+        led.transfer("gq_gas", w, 0.01, token="ETH", at=timedelta(hours=2))
+    for k, amount in enumerate([800.0, 1450.0, 2300.0, 3900.0, 5100.0, 6600.0]):
+        led.transfer(hot, "gq_held", amount, at=timedelta(days=3 + 6 * k))
+    led.transfer("gq_held", "gq_pool", 20150.0, at=timedelta(days=75))
+    led.transfer("gq_pool", "gq_consolidation", 20000.0, at=timedelta(days=76))
+    led.label("gq_pool", "reported pig-butchering wallet", "scam", concepts=["scam", "pig_butchering"])
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert "gq_gas" in got.get("scam_operator", set())
+    assert "gq_held" in got.get("scam_collection", set()) and "gq_held" not in got.get("victim", set())

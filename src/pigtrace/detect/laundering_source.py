@@ -9,14 +9,22 @@ money says what such a wallet is: people paid it most of what they had, it gave 
 nearly all of it to laundering wallets.
 
 A wallet (no service, not already found) is a collection wallet when at least ``TO_LAUNDERING`` of what it
-paid out (gas top-ups left out) went to wallets found as laundering, at least ``MIN_USD`` in all; it passed
-on at least ``PASSED`` of what it received; at least ``DEVOTED_SHARE`` of what it received came from people
-(no service, not found) who each sent it at least ``DEVOTED`` of all they ever sent; and it paid those people
-back under ``BACK`` of what they paid it. Those people are its victims. A shop's customer wallet paying a
-reused laundering wallet everything is fed by an exchange (a service), not by a person devoted to it; a
-laundering hop's payer is a found wallet. What breaks it: collection wallets whose next hop is never found as
-laundering (nothing of the ring's money traced there), and payers who also spend most of their money
-elsewhere.
+paid out (gas top-ups left out) went to wallets found as laundering or to *hops* (wallets, no service, not
+found, that passed on at least ``PASSED`` of what they received, ``TO_LAUNDERING`` of it to laundering
+wallets), at least ``MIN_USD`` in all; it passed on at least ``PASSED`` of what it received; at least
+``DEVOTED_SHARE`` of what it received came from people (no service, not found) who each sent it at least
+``DEVOTED`` of all they ever sent; and it paid those people back under ``BACK`` of what they paid it. Those
+people are its victims. A payer that itself meets the rule is no person: it is the collection wallet
+upstream, and the wallet it pays is the ring's hop. So too a wallet found only as a victim that paid
+``TO_LAUNDERING`` of what it sent to found collection wallets, when ``UP_PAYERS`` or more devoted people paid
+it ``UP_PAYMENTS`` times or more each, or a found operator topped up its gas and it collected
+``GAS_COLLECTED`` payments or more per payment it made: the ring's deposit wallet, its consolidation wallet
+taken for the collection wallet (a victim who borrowed from relatives got a payment or two from each). Hops and candidates that are not collection wallets and
+got at least ``DEVOTED_SHARE`` of what they received from the collection wallets found here, passing nearly all
+of it on, are laundering. A shop's customer wallet paying a reused laundering wallet everything is fed by an
+exchange (a service), not by a person devoted to it; a laundering hop's payer is a found wallet. What breaks
+it: collection wallets whose money is never found as laundering within two hops (nothing of the ring's money
+traced there), and payers who also spend most of their money elsewhere.
 """
 
 from __future__ import annotations
@@ -35,8 +43,17 @@ TO_LAUNDERING = 0.9
 MIN_USD = 100.0
 DEVOTED_SHARE = 0.5
 SCORE = 0.6
+# A wallet found as a victim of a collection wallet is that wallet's upstream instead (the ring's deposit wallet
+# sweeping to its consolidation wallet, taken for the collection wallet) when at least this many devoted people
+# paid it at least this many times each: a victim who borrowed from relatives got one or two payments from each.
+UP_PAYERS = 2
+UP_PAYMENTS = 3
+# ... or when a found operator topped up its gas and it took in at least this many payments per payment it
+# made: the ring's deposit wallet, paid from its victims' exchange accounts, that swept what it collected (a
+# victim pays the platform as it buys: about one payment out per purchase)
+GAS_COLLECTED = 3
 SOURCES = ("screening_hits", "approval_drain", "fake_platform", "collection_evidence", "poisoning",
-           "laundering", "propagation", "platform_payout", "victim_payout")
+           "laundering", "victim_fed_laundering", "gas_funder", "propagation", "platform_payout", "victim_payout")
 
 
 class LaunderingSource(Detector):
@@ -44,90 +61,163 @@ class LaunderingSource(Detector):
     concept = "pig_butchering"
     help = (
         f"Scam collection wallet found backwards from the laundering it feeds: it paid {TO_LAUNDERING:.0%} or "
-        "more of what it sent to wallets found as laundering, passed on nearly all it received, and most of "
+        "more of what it sent to wallets found as laundering (or to hops passing it on to them), passed on nearly "
+        "all it received, and most of "
         "what it received came from people who each sent it at least half of all they ever sent and got "
         "nothing back. Those people are its victims."
     )
     severity = "high"
     confidence = "low"
-    roles = ("scam_collection", "victim")
+    roles = ("scam_collection", "victim", "laundering")
     reads = ("pt_value", "pt_services", "pt_token_info", *(f"findings:{s}" for s in SOURCES))
     writes = ("findings:laundering_source",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         con = ctx.con
         laundering = {(f.chain, f.address) for f in ctx.findings if f.role == "laundering"}
-        if not laundering:
+        if not laundering and not any(f.role == "scam_collection" for f in ctx.findings):
             return []
         store_pairs(con, "pt_ls_laundering", laundering)
         store_pairs(con, "pt_ls_known", {(f.chain, f.address) for f in ctx.findings})
+        store_pairs(con, "pt_ls_not_victim", {(f.chain, f.address) for f in ctx.findings if f.role != "victim"})
+        store_pairs(con, "pt_ls_collection", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
+        store_pairs(con, "pt_ls_operator", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_operator"})
         not_gas = f"NOT {gas_topup_sql('v')}"
-        # every payment into the candidates, per payer: what it paid, and whether it is a person devoted to the
-        # wallet (no service, not found, at least DEVOTED of all it sent); read by the wallet rule and the victims
+        unfound = """ANTI JOIN pt_ls_known k ON k.chain = o.chain AND k.address = o.w
+                     ANTI JOIN pt_services s ON s.chain = o.chain AND s.address = o.w"""
+        # hops: wallets (no service, not found) that passed on nearly all they received, most of it straight
+        # to laundering wallets: a ring's own hop, or the collection wallet itself
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_ls_pay AS
-                WITH outs AS (
+            f"""CREATE OR REPLACE TEMP TABLE pt_ls_hop AS
+                WITH o AS (
                     SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd,
                            sum(v.usd) FILTER (WHERE l.address IS NOT NULL) AS to_laundering
                     FROM pt_value v LEFT JOIN pt_ls_laundering l ON l.chain = v.chain AND l.address = v.dst
                     WHERE {not_gas} GROUP BY ALL
                     HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
-                cand AS (
-                    SELECT o.* FROM outs o
-                    ANTI JOIN pt_ls_known k ON k.chain = o.chain AND k.address = o.w
-                    ANTI JOIN pt_services s ON s.chain = o.chain AND s.address = o.w),
+                cand AS (SELECT o.* FROM o {unfound}),
+                i AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd FROM pt_value v
+                      SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst WHERE {not_gas} GROUP BY ALL)
+                SELECT c.chain, c.w FROM cand c JOIN i USING (chain, w) WHERE c.out_usd >= {PASSED} * i.in_usd"""
+        )
+        # every payment into the candidates (wallets that paid at least TO_LAUNDERING of what they sent to
+        # laundering wallets or hops), per payer: what it paid, and whether it is devoted to the wallet (no
+        # service, not found, at least DEVOTED of all it sent); read by the wallet rule and the victims
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_ls_pay AS
+                WITH target AS (SELECT chain, address FROM pt_ls_laundering UNION SELECT chain, w FROM pt_ls_hop),
+                o AS (
+                    SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
+                           sum(v.usd) FILTER (WHERE t.address IS NOT NULL) AS to_laundering
+                    FROM pt_value v LEFT JOIN target t ON t.chain = v.chain AND t.address = v.dst
+                    WHERE {not_gas} GROUP BY ALL
+                    HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
+                up AS (
+                    SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
+                           sum(v.usd) FILTER (WHERE c.address IS NOT NULL AND c.address <> v.src) AS to_laundering
+                    FROM pt_value v LEFT JOIN pt_ls_collection c ON c.chain = v.chain AND c.address = v.dst
+                    WHERE {not_gas} AND v.src NOT IN (SELECT w FROM o WHERE chain = v.chain) GROUP BY ALL
+                    HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
+                gassed AS (
+                    SELECT DISTINCT v.chain, v.dst AS w FROM pt_value v
+                    SEMI JOIN pt_ls_operator op ON op.chain = v.chain AND op.address = v.src
+                    WHERE {gas_topup_sql('v')}),
+                cand AS (SELECT o.*, false AS up FROM o {unfound}
+                         UNION ALL
+                         SELECT o.*, true FROM up o ANTI JOIN pt_ls_not_victim k ON k.chain = o.chain AND k.address = o.w
+                         ANTI JOIN pt_services s ON s.chain = o.chain AND s.address = o.w),
                 ins AS (
-                    SELECT v.chain, v.dst AS w, v.src AS payer, count(*) AS n, sum(v.usd) AS usd,
+                    SELECT v.chain, v.dst AS w, v.src AS payer, c.up, count(*) AS n, sum(v.usd) AS usd,
                            min(v.time) AS first_t, max(v.time) AS last_t,
                            {flow_services.is_service_sql('v', 'src')} OR EXISTS (
-                               SELECT 1 FROM pt_ls_known k WHERE k.chain = v.chain AND k.address = v.src) AS excluded
-                    FROM pt_value v SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst
+                               SELECT 1 FROM pt_ls_known k WHERE k.chain = v.chain AND k.address = v.src
+                               AND (NOT c.up OR k.address IN (SELECT address FROM pt_ls_not_victim WHERE chain = v.chain)))
+                               AS excluded
+                    FROM pt_value v JOIN cand c ON c.chain = v.chain AND c.w = v.dst
                     WHERE {not_gas} GROUP BY ALL),
                 payer_out AS (
                     SELECT v.chain, v.src AS payer, sum(v.usd) AS out_usd FROM pt_value v
                     SEMI JOIN ins i ON i.chain = v.chain AND i.payer = v.src
                     WHERE {not_gas} GROUP BY ALL)
                 SELECT i.*, NOT i.excluded AND i.usd >= {DEVOTED} * p.out_usd AS devoted,
-                       c.out_usd AS w_out_usd, c.to_laundering
-                FROM ins i JOIN payer_out p USING (chain, payer) JOIN cand c USING (chain, w)"""
+                       c.out_usd AS w_out_usd, c.out_n AS w_out_n, c.to_laundering,
+                       EXISTS (SELECT 1 FROM gassed g WHERE g.chain = i.chain AND g.w = i.w) AS gassed
+                FROM ins i JOIN payer_out p USING (chain, payer) JOIN cand c USING (chain, w, up)"""
         )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE pt_ls_wallet AS
+        # wallets people paid (devoted payers; a devoted payer that is itself such a wallet is a collection wallet
+        # upstream, not a person: the wallet it pays is the ring's hop)
+        wallet_rule = f"""
                 WITH per AS (
-                    SELECT chain, w, any_value(w_out_usd) AS out_usd, any_value(to_laundering) AS to_laundering,
-                           sum(usd) AS in_usd, coalesce(sum(usd) FILTER (WHERE devoted), 0) AS devoted_usd
-                    FROM pt_ls_pay GROUP BY ALL),
+                    SELECT chain, w, up, gassed, any_value(w_out_usd) AS out_usd, any_value(w_out_n) AS out_n,
+                           any_value(to_laundering) AS to_laundering, sum(usd) AS in_usd, sum(n) AS in_n,
+                           coalesce(sum(usd) FILTER (WHERE devoted AND NOT upstream), 0) AS devoted_usd,
+                           count(*) FILTER (WHERE devoted AND NOT upstream AND n >= {UP_PAYMENTS}) AS courted
+                    FROM (SELECT p.*, {{upstream}} AS upstream FROM pt_ls_pay p) GROUP BY ALL),
                 back AS (
                     SELECT i.chain, i.w, sum(v.usd) AS back_usd FROM pt_ls_pay i
                     JOIN pt_value v ON v.chain = i.chain AND v.src = i.w AND v.dst = i.payer GROUP BY ALL)
                 SELECT p.* FROM per p LEFT JOIN back b USING (chain, w)
-                WHERE p.out_usd >= {PASSED} * p.in_usd AND p.devoted_usd >= {DEVOTED_SHARE} * p.in_usd
-                  AND coalesce(b.back_usd, 0) < {BACK} * p.devoted_usd"""
+                WHERE p.out_usd >= {PASSED} * p.in_usd
+                  AND (p.devoted_usd >= {DEVOTED_SHARE} * p.in_usd AND coalesce(b.back_usd, 0) < {BACK} * p.devoted_usd
+                       AND (NOT p.up OR p.courted >= {UP_PAYERS})
+                       OR p.up AND p.gassed AND p.in_n >= {GAS_COLLECTED} * p.out_n
+                          AND coalesce(b.back_usd, 0) < {BACK} * p.in_usd)"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE pt_ls_paid AS {wallet_rule.format(upstream='false')}")
+        upstream = "EXISTS (SELECT 1 FROM pt_ls_paid q WHERE q.chain = p.chain AND q.w = p.payer)"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE pt_ls_wallet AS {wallet_rule.format(upstream=upstream)}")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_ls_victim AS
+                        SELECT chain, payer AS address, w, n, usd, first_t, last_t FROM pt_ls_pay p
+                        SEMI JOIN pt_ls_wallet x USING (chain, w) WHERE devoted AND NOT {upstream}""")
+        # the ring's hops after them: candidates or hops, not collection wallets, that passed on nearly all they
+        # received, at least DEVOTED_SHARE of it from the collection wallets found here
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_ls_onward AS
+                WITH w AS (SELECT chain, w FROM pt_ls_hop UNION SELECT chain, w FROM pt_ls_pay),
+                i AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd,
+                             coalesce(sum(v.usd) FILTER (WHERE x.w IS NOT NULL), 0) AS from_found
+                      FROM pt_value v SEMI JOIN w ON w.chain = v.chain AND w.w = v.dst
+                      LEFT JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.src
+                      WHERE {not_gas} GROUP BY ALL),
+                o AS (SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd FROM pt_value v
+                      SEMI JOIN i ON i.chain = v.chain AND i.w = v.src WHERE {not_gas} GROUP BY ALL)
+                SELECT i.chain, i.w, i.in_usd, i.from_found FROM i JOIN o USING (chain, w)
+                ANTI JOIN pt_ls_wallet x USING (chain, w)
+                WHERE i.from_found >= {DEVOTED_SHARE} * i.in_usd AND o.out_usd >= {PASSED} * i.in_usd"""
         )
-        con.execute("""CREATE OR REPLACE TEMP TABLE pt_ls_victim AS
-                       SELECT chain, payer AS address, w, n, usd, first_t, last_t FROM pt_ls_pay
-                       SEMI JOIN pt_ls_wallet x USING (chain, w) WHERE devoted""")
         wallets = con.execute(
-            """SELECT x.chain, x.w, x.to_laundering, x.out_usd, x.in_usd, x.devoted_usd, min(v.time), max(v.time)
+            """SELECT x.chain, x.w, x.up, x.to_laundering, x.out_usd, x.in_usd, x.devoted_usd, min(v.time), max(v.time)
                FROM pt_ls_wallet x JOIN pt_value v ON v.chain = x.chain AND (v.src = x.w OR v.dst = x.w)
                GROUP BY ALL ORDER BY 1, 2""").fetchall()
         victims = con.execute("SELECT chain, address, w, n, usd, first_t, last_t FROM pt_ls_victim ORDER BY ALL"
                               ).fetchall()
+        onward = con.execute(
+            """SELECT x.chain, x.w, x.from_found, x.in_usd, min(v.time), max(v.time)
+               FROM pt_ls_onward x JOIN pt_value v ON v.chain = x.chain AND (v.src = x.w OR v.dst = x.w)
+               GROUP BY ALL ORDER BY 1, 2""").fetchall()
         ev_wallet = collect(con, """SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
-                                           'passed on to a laundering wallet', v.usd
+                                           'passed on towards laundering wallets', v.usd
                                     FROM pt_value v SEMI JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.src
-                                    SEMI JOIN pt_ls_laundering l ON l.chain = v.chain AND l.address = v.dst""")
+                                    WHERE v.dst IN (SELECT address FROM pt_ls_laundering WHERE chain = v.chain)
+                                       OR v.dst IN (SELECT w FROM pt_ls_hop WHERE chain = v.chain)
+                                       OR v.dst IN (SELECT address FROM pt_ls_collection WHERE chain = v.chain)""")
         ev_victim = collect(con, """SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                            'paid the collection wallet', v.usd
                                     FROM pt_value v JOIN pt_ls_victim x
                                       ON x.chain = v.chain AND x.address = v.src AND x.w = v.dst""")
+        ev_onward = collect(con, """SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+                                           'received from the collection wallet', v.usd
+                                    FROM pt_value v JOIN pt_ls_onward x ON x.chain = v.chain AND x.w = v.dst
+                                    SEMI JOIN pt_ls_wallet c ON c.chain = v.chain AND c.w = v.src""")
         out = [
             Finding(chain, w, "scam_collection", self.id, SCORE, first, last,
-                    [self.help, f"paid {usd(laund)} of the {usd(out_usd)} it sent to laundering wallets; "
-                                f"{devoted / in_usd:.0%} of the {usd(in_usd)} it received came from people who each "
+                    [self.help, f"paid {usd(laund)} of the {usd(out_usd)} it sent to "
+                                + ("wallets found as scam collection wallets, as their upstream: the people who paid "
+                                   f"it did so {UP_PAYMENTS} times or more each" if up else
+                                   "laundering wallets or to wallets that passed it on to them")
+                                + f"; {devoted / in_usd:.0%} of the {usd(in_usd)} it received came from people who each "
                                 "sent it most of all they sent, and it paid them nothing back"],
                     ev_wallet.get((chain, w), []))
-            for chain, w, laund, out_usd, in_usd, devoted, first, last in wallets
+            for chain, w, up, laund, out_usd, in_usd, devoted, first, last in wallets
         ]
         out += [
             Finding(chain, a, "victim", self.id, SCORE, first, last,
@@ -135,6 +225,13 @@ class LaunderingSource(Detector):
                                 "received on to laundering wallets, most of all it sent"],
                     ev_victim.get((chain, a), []))
             for chain, a, w, n, total, first, last in victims
+        ]
+        out += [
+            Finding(chain, w, "laundering", self.id, SCORE, first, last,
+                    [self.help, f"{from_found / in_usd:.0%} of the {usd(in_usd)} it received came from collection "
+                                "wallets found this way, and it passed nearly all of it on"],
+                    ev_onward.get((chain, w), []))
+            for chain, w, from_found, in_usd, first, last in onward
         ]
         return out
 
