@@ -52,7 +52,9 @@ def merge(findings: list[Finding]) -> list[Finding]:
         if m is None:
             merged[key] = Finding(**{**f.__dict__, "reasons": list(f.reasons), "evidence": list(f.evidence)})
             continue
-        if f.score > m.score:
+        # rounded, ties to the smaller typology: DuckDB's threads sum in varying order, and a last-bit difference
+        # between two detectors' scores must not decide which typology names the row
+        if (round(f.score, 9), m.typology or "") > (round(m.score, 9), f.typology or ""):
             m.typology, m.ring = f.typology, f.ring or m.ring
         m.score = 1 - (1 - m.score) * (1 - f.score)
         m.first_seen = min(filter(None, [m.first_seen, f.first_seen]), default=None)
