@@ -673,3 +673,32 @@ def test_a_deposit_wallet_the_rings_gas_funder_tops_up_is_the_rings_not_a_victim
     got = findings(con, led)
     assert "gq_gas" in got.get("scam_operator", set())
     assert "gq_held" in got.get("scam_collection", set()) and "gq_held" not in got.get("victim", set())
+
+
+def test_a_peel_chain_is_followed_to_its_last_link_whatever_was_mixed_in_upstream():
+    """A ring's consolidation wallet pays a hop that also takes twice as much clean exchange money; the hop
+    starts a peel chain: six links, each taking one payment, peeling 18% off to an exchange account and passing
+    the rest on. Every link that passed the money on is laundering (before, the last one was missed: too
+    little of what it carried could still be traced as the ring's); the wallet that keeps the rest, and a
+    shop the hop's staff paid, are not."""
+    led = Ledger()
+    quiet_platform(led, tag="pc", victims=5)
+    hot = exchange(led)
+    led.transfer("pc_consolidation", "pc_mix", 20000.0, at=timedelta(days=61))
+    for k in range(3):
+        led.transfer(hot, "pc_mix", 14000.0 + 700 * k, at=timedelta(days=40 + 5 * k))
+    led.transfer("pc_mix", "pc_staff", 2500.0, at=timedelta(days=62))
+    led.transfer("pc_staff", "pc_shop", 2450.0, at=timedelta(days=70))
+    amount = 60000.0
+    led.transfer("pc_mix", "pc_peel0", amount, at=timedelta(days=62, hours=2))
+    for k in range(6):
+        peel = round(amount * 0.18, 2)
+        led.transfer(f"pc_peel{k}", f"pc_peelmule{k}", peel, at=timedelta(days=62, hours=3 + 2 * k))
+        deposit_account(led, f"pc_peelmule{k}", hot, timedelta(days=62, hours=4 + 2 * k))
+        amount = round(amount - peel, 2)
+        led.transfer(f"pc_peel{k}", f"pc_peel{k + 1}", amount, at=timedelta(days=62, hours=4 + 2 * k))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert {f"pc_peel{k}" for k in range(6)} <= got.get("laundering", set())
+    assert not {"pc_peel6", "pc_shop"} & set().union(*got.values())

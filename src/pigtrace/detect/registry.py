@@ -9,6 +9,7 @@ from pigtrace.detect import (
     cash_out,
     fake_platform,
     laundering,
+    laundering_chain,
     laundering_source,
     platform_payout,
     poisoning,
@@ -30,6 +31,7 @@ DETECTORS: list[type[Detector]] = [
     *platform_payout.DETECTORS,
     *victim_payout.DETECTORS,
     *laundering_source.DETECTORS,
+    *laundering_chain.DETECTORS,
     *cash_out.DETECTORS,
 ]
 
