@@ -396,3 +396,22 @@ def test_public_suffix_shortcut_answers_as_the_list_does():
               "a.b.database.run", "example.com", "x.y.notatld", "co.uk", "uniswap-claim.xyz"):
         assert suffix(h) == (_PSL.publicsuffix(h) or h.rsplit(".", 1)[-1]), h
         assert registrable(h) == (_PSL.privatesuffix(h) or h), h
+
+
+def test_model_reads_2_to_6_grams_and_refuses_a_file_fitted_with_others(tmp_path, monkeypatch):
+    """Every 2- to 6-gram of '^host$' is hashed (none crossing into the next host), and a model file fitted with
+    other n-grams (the 3- to 5-grams of earlier builds) is refused with the fix, not read with wrong weights."""
+    import numpy as np
+
+    from pigtrace.labels import lexical, url_shape
+    from pigtrace.labels.url_signals import SIGNALS
+    rows, _ = lexical.ngram_buckets(["ab.io", "x.co"])  # '^ab.io$' (7 characters), '^x.co$' (6)
+    assert np.bincount(rows).tolist() == [sum(7 - n + 1 for n in range(2, 7)), sum(6 - n + 1 for n in range(2, 7))]
+    m = lexical.LexicalModel(np.zeros(lexical.BUCKETS, dtype=np.float32), np.zeros(len(SIGNALS), dtype=np.float32),
+                             0.0, np.zeros(url_shape.WIDTH, dtype=np.float32))
+    monkeypatch.setattr(lexical, "DATA_DIR", tmp_path)
+    m.save(tmp_path / lexical.MODEL_FILE)
+    assert lexical.model.__wrapped__().bias == 0.0
+    monkeypatch.setattr(lexical, "NGRAMS", (3, 4, 5))
+    with pytest.raises(RuntimeError, match="rebuild the label packs"):
+        lexical.model.__wrapped__()
