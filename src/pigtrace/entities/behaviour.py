@@ -324,7 +324,7 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
 def _gas_hubs(con: duckdb.DuckDBPyConnection) -> None:
     """Rule 3: an exchange's hot wallet that pays no withdrawals (an off-ramp, whose customers only deposit to
     sell) still tops up its deposit accounts' gas. A wallet that sent gas top-ups to at least
-    ``GAS_HUB_ACCOUNTS`` free wallets that then swept at least ``FEEDER_SHARE`` of what they sent (USD and
+    ``GAS_HUB_ACCOUNTS`` free wallets paying at most ``MAX_HOT_WALLETS`` + 1 addresses that then swept at least ``FEEDER_SHARE`` of what they sent (USD and
     count) to known hot wallets and to itself, at least half of it (USD) to the known ones, is a hot wallet of
     the exchange they swept to most. Known: labelled, hubs, or taken by this rule in an earlier round (an
     exchange tops up accounts that sweep to any of its hot wallets). Only this direction counts: a ring can
@@ -332,8 +332,10 @@ def _gas_hubs(con: duckdb.DuckDBPyConnection) -> None:
     wallets its own wallet topped up."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_en_gassed AS
+            WITH sweeper AS (SELECT s.src FROM pt_en_sends s JOIN pt_en_pairs p ON p.src = s.src WHERE s.free
+                             GROUP BY s.src HAVING count(*) <= {MAX_HOT_WALLETS + 1})
             SELECT DISTINCT t.from_ref AS payer, t.to_ref AS account
-            FROM ledger_transfers t SEMI JOIN pt_en_sends s ON s.src = t.to_ref AND s.free
+            FROM ledger_transfers t SEMI JOIN sweeper s ON s.src = t.to_ref
             WHERE {gas_topup_sql("t", "t.kind = 'native'")} AND t.from_ref <> t.to_ref
               AND t.from_ref NOT IN (SELECT ref FROM pt_en_taken)"""
     )
