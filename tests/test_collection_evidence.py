@@ -554,6 +554,20 @@ def test_peel_hops_the_rings_gas_funder_tops_up_are_laundering_not_collection():
     assert set(hops) <= got.get("laundering", set())
 
 
+def reused_hops(led: Ledger, ring: str, tag: str) -> tuple[str, list[str]]:
+    """Three hops another ring's consolidation wallet (``quiet_platform`` tagged ``ring``) pays, each passing the
+    money to a mule's exchange account: found as laundering from that ring's money. Returns (the exchange's hot
+    wallet, the hops)."""
+    quiet_platform(led, tag=ring, victims=5)
+    hot = exchange(led)
+    hops = [f"{tag}_hop{k}" for k in range(3)]
+    for k, hop in enumerate(hops):
+        led.transfer(f"{ring}_consolidation", hop, 6000.0 + 500 * k, at=timedelta(days=45, hours=k))
+        led.transfer(hop, f"{tag}_mule{k}", 5900.0 + 500 * k, at=timedelta(days=45, hours=5 + k))
+        deposit_account(led, f"{tag}_mule{k}", hot, timedelta(days=45, hours=9 + k))
+    return hot, hops
+
+
 def test_wallets_that_held_weeks_and_fed_found_laundering_are_collection_wallets():
     """One ring's consolidation wallet pays three reused hops, found as laundering from its money. A second
     ring's three deposit wallets each keep their victim's growing payments six weeks, then sweep everything
@@ -561,13 +575,7 @@ def test_wallets_that_held_weeks_and_fed_found_laundering_are_collection_wallets
     Found backwards: people paid them all they had, nothing came back, and all of it went to laundering
     wallets. A shop customer whose exchange-funded wallet pays a hop everything is not."""
     led = Ledger()
-    quiet_platform(led, tag="ra", victims=5)
-    hot = exchange(led)
-    hops = [f"ls_hop{k}" for k in range(3)]
-    for k, hop in enumerate(hops):
-        led.transfer("ra_consolidation", hop, 6000.0 + 500 * k, at=timedelta(days=45, hours=k))
-        led.transfer(hop, f"ls_mule{k}", 5900.0 + 500 * k, at=timedelta(days=45, hours=5 + k))
-        deposit_account(led, f"ls_mule{k}", hot, timedelta(days=45, hours=9 + k))
+    hot, hops = reused_hops(led, "ra", "ls")
     wallets = [f"ls_wallet{i}" for i in range(3)]
     for i, wallet in enumerate(wallets):
         victim = f"ls_victim{i}"
@@ -593,13 +601,7 @@ def test_a_collection_wallet_whose_own_hops_feed_found_laundering_is_not_taken_f
     laundering. Before, the hop paid most was taken for the collection wallet and the real one for its victim,
     the other two hops missed: a payer that itself passed on all that a person paid it is no person."""
     led = Ledger()
-    quiet_platform(led, tag="rb", victims=5)
-    hot = exchange(led)
-    hops = [f"lt_hop{k}" for k in range(3)]
-    for k, hop in enumerate(hops):
-        led.transfer("rb_consolidation", hop, 6000.0 + 500 * k, at=timedelta(days=45, hours=k))
-        led.transfer(hop, f"lt_mule{k}", 5900.0 + 500 * k, at=timedelta(days=45, hours=5 + k))
-        deposit_account(led, f"lt_mule{k}", hot, timedelta(days=45, hours=9 + k))
+    hot, hops = reused_hops(led, "rb", "lt")
     amounts = [700.0, 1900.0, 3350.0, 4600.0, 5800.0]
     led.transfer(hot, "lt_victim", sum(amounts) * 1.02, at=timedelta(days=1))
     for k, amount in enumerate(amounts):

@@ -7,12 +7,13 @@ When clean money was mixed in upstream, the share of what a hop carries that is 
 propagation's bar within a few hops, although each hop is nothing but the next link: all it received came from
 the hop before, which sent it most of what it sent.
 
-A wallet (no service or exchange deposit account, not already found) is the next hop of a found laundering wallet L when L sent it at least
-``SUCCESSOR_SHARE`` of what L sent (gas top-ups left out), at least ``FED`` of what the wallet received came from
-L, and it passed on at least ``PASSED`` of it, at least ``MIN_USD`` in all. Hops found so are followed in turn,
-up to ``ROUNDS`` links. A reused laundering wallet's employees and suppliers each get a small share of what it
-pays; its owner's own wallet that it sweeps its takings to does not pass them on. What breaks it: a chain
-whose hops also take money from elsewhere (over a tenth), or a splitter sending no hop most of its money.
+A wallet (no service or exchange deposit account, not already found) is the next hop of a found laundering
+wallet L when L sent it at least ``SUCCESSOR_SHARE`` of what L sent (gas top-ups left out), at least ``FED`` of
+what the wallet received came from L, and it passed on at least ``PASSED`` of it, at least ``MIN_USD`` in all.
+Hops found so are followed in turn, up to ``ROUNDS`` links. A reused laundering wallet's employees and suppliers
+each get a small share of what it pays; its owner's own wallet that it sweeps its takings to does not pass them
+on. What breaks it: a chain whose hops also take money from elsewhere (over a tenth), or a splitter sending no
+hop most of its money.
 """
 
 from __future__ import annotations
@@ -54,21 +55,19 @@ class LaunderingChain(Detector):
             return []
         store_pairs(con, "pt_lc_known", {(f.chain, f.address) for f in ctx.findings})
         store_pairs(con, "pt_lc_frontier", laundering)
-        not_gas = f"NOT {gas_topup_sql('v')}"
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_value AS
-                        SELECT v.chain, v.src, v.dst, v.usd, v.time, v.tx_hash, v.token, v.amount FROM pt_value v
-                        WHERE {not_gas} AND v.src <> v.dst""")
-        con.execute("""CREATE OR REPLACE TEMP TABLE pt_lc_out AS
-                       SELECT chain, src AS w, sum(usd) AS out_usd FROM pt_lc_value GROUP BY ALL""")
-        con.execute("""CREATE OR REPLACE TEMP TABLE pt_lc_in AS
-                       SELECT chain, dst AS w, sum(usd) AS in_usd FROM pt_lc_value GROUP BY ALL""")
+        # payments, gas top-ups and self-transfers left out (a relation, not a copy of the ledger)
+        value = f"(SELECT * FROM pt_value v WHERE NOT {gas_topup_sql('v')} AND v.src <> v.dst)"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_out AS
+                        SELECT chain, src AS w, sum(usd) AS out_usd FROM {value} GROUP BY ALL""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_in AS
+                        SELECT chain, dst AS w, sum(usd) AS in_usd FROM {value} GROUP BY ALL""")
         con.execute("""CREATE OR REPLACE TEMP TABLE pt_lc_hop
                        (chain VARCHAR, w VARCHAR, prev VARCHAR, usd DOUBLE, share DOUBLE, link INTEGER)""")
         for link in range(1, ROUNDS + 1):
             added = con.execute(
                 f"""INSERT INTO pt_lc_hop
                     WITH sent AS (
-                        SELECT v.chain, v.src AS prev, v.dst AS w, sum(v.usd) AS usd FROM pt_lc_value v
+                        SELECT v.chain, v.src AS prev, v.dst AS w, sum(v.usd) AS usd FROM {value} v
                         SEMI JOIN pt_lc_frontier f ON f.chain = v.chain AND f.address = v.src GROUP BY ALL)
                     SELECT s.chain, s.w, s.prev, s.usd, s.usd / o.out_usd, {link}
                     FROM sent s JOIN pt_lc_out o ON o.chain = s.chain AND o.w = s.prev
@@ -87,12 +86,12 @@ class LaunderingChain(Detector):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_frontier AS
                             SELECT chain, w AS address FROM pt_lc_hop WHERE link = {link}""")
         hops = con.execute(
-            """SELECT h.chain, h.w, h.prev, h.usd, h.share, h.link, min(v.time), max(v.time)
-               FROM pt_lc_hop h JOIN pt_lc_value v ON v.chain = h.chain AND (v.src = h.w OR v.dst = h.w)
+            f"""SELECT h.chain, h.w, h.prev, h.usd, h.share, h.link, min(v.time), max(v.time)
+               FROM pt_lc_hop h JOIN {value} v ON v.chain = h.chain AND (v.src = h.w OR v.dst = h.w)
                GROUP BY ALL ORDER BY 1, 2""").fetchall()
-        evidence = collect(con, """SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        evidence = collect(con, f"""SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                           'received from the hop before', v.usd
-                                   FROM pt_lc_value v JOIN pt_lc_hop h
+                                   FROM {value} v JOIN pt_lc_hop h
                                      ON h.chain = v.chain AND h.w = v.dst AND h.prev = v.src""")
         return [
             Finding(chain, w, "laundering", self.id, SCORE, first, last,

@@ -8,23 +8,23 @@ laundering from other wallets' money (a reused hop, a consolidation wallet anoth
 money says what such a wallet is: people paid it most of what they had, it gave them nothing back and passed
 nearly all of it to laundering wallets.
 
-A wallet (no service, not already found) is a collection wallet when at least ``TO_LAUNDERING`` of what it
-paid out (gas top-ups left out) went to wallets found as laundering or to *hops* (wallets, no service, not
-found, that passed on at least ``PASSED`` of what they received, ``TO_LAUNDERING`` of it to laundering
-wallets), at least ``MIN_USD`` in all; it passed on at least ``PASSED`` of what it received; at least
-``DEVOTED_SHARE`` of what it received came from people (no service, not found) who each sent it at least
-``DEVOTED`` of all they ever sent; and it paid those people back under ``BACK`` of what they paid it. Those
-people are its victims. A payer that itself meets the rule is no person: it is the collection wallet
-upstream, and the wallet it pays is the ring's hop. So too a wallet found only as a victim that paid
-``TO_LAUNDERING`` of what it sent to found collection wallets, when ``UP_PAYERS`` or more devoted people paid
-it ``UP_PAYMENTS`` times or more each, or a found operator topped up its gas and it collected
-``GAS_COLLECTED`` payments or more per payment it made: the ring's deposit wallet, its consolidation wallet
-taken for the collection wallet (a victim who borrowed from relatives got a payment or two from each). Hops and candidates that are not collection wallets and
-got at least ``DEVOTED_SHARE`` of what they received from the collection wallets found here, passing nearly all
-of it on, are laundering. A shop's customer wallet paying a reused laundering wallet everything is fed by an
-exchange (a service), not by a person devoted to it; a laundering hop's payer is a found wallet. What breaks
-it: collection wallets whose money is never found as laundering within two hops (nothing of the ring's money
-traced there), and payers who also spend most of their money elsewhere.
+A wallet (no service, not already found) is a collection wallet when at least ``TO_LAUNDERING`` of what it paid
+out (gas top-ups left out) went to wallets found as laundering or to *hops* (wallets, no service, not found,
+that passed on at least ``PASSED`` of what they received, ``TO_LAUNDERING`` of it to laundering wallets), at
+least ``MIN_USD`` in all; it passed on at least ``PASSED`` of what it received; at least ``DEVOTED_SHARE`` of
+what it received came from people (no service, not found) who each sent it at least ``DEVOTED`` of all they ever
+sent; and it paid those people back under ``BACK`` of what they paid it. Those people are its victims. A payer
+that itself meets the rule is no person: it is the collection wallet upstream, and the wallet it pays is the
+ring's hop. So too a wallet found only as a victim that paid ``TO_LAUNDERING`` of what it sent to found
+collection wallets, when ``UP_PAYERS`` or more devoted people paid it ``UP_PAYMENTS`` times or more each, or a
+found operator topped up its gas and it collected ``GAS_COLLECTED`` payments or more per payment it made: the
+ring's deposit wallet, its consolidation wallet taken for the collection wallet (a victim who borrowed from
+relatives got a payment or two from each). Hops and candidates that are not collection wallets and got at least
+``DEVOTED_SHARE`` of what they received from the collection wallets found here, passing nearly all of it on, are
+laundering. A shop's customer wallet paying a reused laundering wallet everything is fed by an exchange (a
+service), not by a person devoted to it; a laundering hop's payer is a found wallet. What breaks it: collection
+wallets whose money is never found as laundering within two hops (nothing of the ring's money traced there), and
+payers who also spend most of their money elsewhere.
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ class LaunderingSource(Detector):
                     SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
                            sum(v.usd) FILTER (WHERE c.address IS NOT NULL AND c.address <> v.src) AS to_laundering
                     FROM pt_value v LEFT JOIN pt_ls_collection c ON c.chain = v.chain AND c.address = v.dst
-                    WHERE {not_gas} AND v.src NOT IN (SELECT w FROM o WHERE chain = v.chain) GROUP BY ALL
+                    ANTI JOIN o ON o.chain = v.chain AND o.w = v.src
+                    WHERE {not_gas} GROUP BY ALL
                     HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
                 gassed AS (
                     SELECT DISTINCT v.chain, v.dst AS w FROM pt_value v
