@@ -27,7 +27,7 @@ from pigtrace.detect.gas import gas_topup_sql
 SUCCESSOR_SHARE = 0.5
 FED = 0.9
 MIN_USD = 100.0
-ROUNDS = 12
+ROUNDS = 200  # a bound on the walk, not a guess at a chain's length: real peel chains run to hundreds of links
 SCORE = 0.6
 SOURCES = ("laundering", "victim_fed_laundering", "propagation", "laundering_source", "screening_hits",
            "approval_drain", "fake_platform", "collection_evidence", "poisoning", "platform_payout", "victim_payout")
