@@ -44,15 +44,16 @@ def usd(x: float | None) -> str:
     return "n/a" if x is None else f"${x:,.0f}"
 
 
-def touching_sql(table: str, col: str = "address") -> str:
-    """SQL of every value transfer into or out of the addresses in ``table.col``: columns chain,
-    address, tx_hash, time, src, dst, token, amount, usd, incoming (two equi-joins, never an OR join)."""
+def touching_sql(table: str, col: str = "address", value: str = "pt_value") -> str:
+    """SQL of every value transfer (of ``value``, a relation with pt_value's columns) into or out of the
+    addresses in ``table.col``: columns chain, address, tx_hash, time, src, dst, token, amount, usd, incoming
+    (two equi-joins, never an OR join)."""
     cols = "v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd"
     return f"""(SELECT x.chain, x.{col} AS address, {cols}, true AS incoming
-                FROM {table} x JOIN pt_value v ON v.chain = x.chain AND v.dst = x.{col}
+                FROM {table} x JOIN {value} v ON v.chain = x.chain AND v.dst = x.{col}
                 UNION ALL
                 SELECT x.chain, x.{col} AS address, {cols}, false AS incoming
-                FROM {table} x JOIN pt_value v ON v.chain = x.chain AND v.src = x.{col})"""
+                FROM {table} x JOIN {value} v ON v.chain = x.chain AND v.src = x.{col})"""
 
 
 def in_out_sql(table: str, col: str, incoming: str, outgoing: str) -> str:
@@ -65,12 +66,13 @@ def in_out_sql(table: str, col: str, incoming: str, outgoing: str) -> str:
                FROM {touching_sql(table, col)} v"""
 
 
-def seen_sql(table: str, col: str = "address") -> str:
-    """SQL of (chain, address, first_in, last_in, first_out, last_out) for the addresses in ``table.col``."""
+def seen_sql(table: str, col: str = "address", value: str = "pt_value") -> str:
+    """SQL of (chain, address, first_in, last_in, first_out, last_out) for the addresses in ``table.col``
+    (transfers of ``value``, as in ``touching_sql``)."""
     return f"""(SELECT chain, address, min(time) FILTER (WHERE incoming) AS first_in,
                        max(time) FILTER (WHERE incoming) AS last_in, min(time) FILTER (WHERE NOT incoming) AS first_out,
                        max(time) FILTER (WHERE NOT incoming) AS last_out
-                FROM {touching_sql(table, col)} GROUP BY chain, address)"""
+                FROM {touching_sql(table, col, value)} GROUP BY chain, address)"""
 
 
 def paid_by_sql(targets: str, sources: str, note: str) -> str:

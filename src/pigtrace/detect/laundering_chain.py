@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.collection_evidence import HELD_PASSED as PASSED
-from pigtrace.detect.flow_evidence import collect, usd
+from pigtrace.detect.flow_evidence import collect, seen_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
@@ -86,9 +86,10 @@ class LaunderingChain(Detector):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_frontier AS
                             SELECT chain, w AS address FROM pt_lc_hop WHERE link = {link}""")
         hops = con.execute(
-            f"""SELECT h.chain, h.w, h.prev, h.usd, h.share, h.link, min(v.time), max(v.time)
-               FROM pt_lc_hop h JOIN {value} v ON v.chain = h.chain AND (v.src = h.w OR v.dst = h.w)
-               GROUP BY ALL ORDER BY 1, 2""").fetchall()
+            f"""SELECT h.chain, h.w, h.prev, h.usd, h.share, h.link, least(s.first_in, s.first_out),
+                      greatest(s.last_in, s.last_out)
+               FROM pt_lc_hop h JOIN {seen_sql("pt_lc_hop", "w", value)} s ON s.chain = h.chain AND s.address = h.w
+               ORDER BY 1, 2""").fetchall()
         evidence = collect(con, f"""SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                           'received from the hop before', v.usd
                                    FROM {value} v JOIN pt_lc_hop h

@@ -33,7 +33,7 @@ from pigtrace.detect import flow_services
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.collection_evidence import HELD_BACK as BACK, HELD_PASSED as PASSED
 from pigtrace.detect.collection_features import DEVOTED_SHARE as DEVOTED
-from pigtrace.detect.flow_evidence import collect, usd
+from pigtrace.detect.flow_evidence import collect, seen_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
@@ -186,15 +186,17 @@ class LaunderingSource(Detector):
                 WHERE i.from_found >= {DEVOTED_SHARE} * i.in_usd AND o.out_usd >= {PASSED} * i.in_usd"""
         )
         wallets = con.execute(
-            """SELECT x.chain, x.w, x.up, x.to_laundering, x.out_usd, x.in_usd, x.devoted_usd, min(v.time), max(v.time)
-               FROM pt_ls_wallet x JOIN pt_value v ON v.chain = x.chain AND (v.src = x.w OR v.dst = x.w)
-               GROUP BY ALL ORDER BY 1, 2""").fetchall()
+            f"""SELECT x.chain, x.w, x.up, x.to_laundering, x.out_usd, x.in_usd, x.devoted_usd,
+                      least(s.first_in, s.first_out), greatest(s.last_in, s.last_out)
+               FROM pt_ls_wallet x JOIN {seen_sql("pt_ls_wallet", "w")} s ON s.chain = x.chain AND s.address = x.w
+               ORDER BY 1, 2""").fetchall()
         victims = con.execute("SELECT chain, address, w, n, usd, first_t, last_t FROM pt_ls_victim ORDER BY ALL"
                               ).fetchall()
         onward = con.execute(
-            """SELECT x.chain, x.w, x.from_found, x.in_usd, min(v.time), max(v.time)
-               FROM pt_ls_onward x JOIN pt_value v ON v.chain = x.chain AND (v.src = x.w OR v.dst = x.w)
-               GROUP BY ALL ORDER BY 1, 2""").fetchall()
+            f"""SELECT x.chain, x.w, x.from_found, x.in_usd, least(s.first_in, s.first_out),
+                      greatest(s.last_in, s.last_out)
+               FROM pt_ls_onward x JOIN {seen_sql("pt_ls_onward", "w")} s ON s.chain = x.chain AND s.address = x.w
+               ORDER BY 1, 2""").fetchall()
         ev_wallet = collect(con, """SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                            'passed on towards laundering wallets', v.usd
                                     FROM pt_value v SEMI JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.src
