@@ -273,12 +273,13 @@ def _rows(store: FlowStore, edges: np.ndarray | None, detail: dict, note: str) -
     if edges is None:
         return []
     rows = []
-    for e in edges.tolist():
+    for e, t, src, dst, token, value in zip(edges.tolist(), store.time[edges].tolist(), store.src[edges].tolist(),
+                                            store.dst[edges].tolist(), store.asset_token[store.asset[edges]].tolist(),
+                                            np.nan_to_num(store.usd[edges]).tolist()):
         d = detail.get(e, {})
-        rows.append({"tx_hash": d.get("tx_hash"), "time": _from_epoch(int(store.time[e])),
-                     "from": store.address(int(store.src[e])), "to": store.address(int(store.dst[e])),
-                     "token": str(store.asset_token[store.asset[e]]), "amount": d.get("amount"),
-                     "usd": round(float(np.nan_to_num(store.usd[e])), 2), "note": note})
+        rows.append({"tx_hash": d.get("tx_hash"), "time": _from_epoch(t), "from": store.address(src),
+                     "to": store.address(dst), "token": str(token), "amount": d.get("amount"),
+                     "usd": round(value, 2), "note": note})
     return rows
 
 
