@@ -85,16 +85,24 @@ class LaunderingSource(Detector):
         not_gas = f"NOT {gas_topup_sql('v')}"
         unfound = """ANTI JOIN pt_ls_known k ON k.chain = o.chain AND k.address = o.w
                      ANTI JOIN pt_services s ON s.chain = o.chain AND s.address = o.w"""
+        # what each wallet paid out (gas top-ups left out), and how much of it to laundering and to collection
+        # wallets: one pass over the value transfers for the hops, the candidates and their payers
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pt_ls_out AS
+                SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
+                       sum(v.usd) FILTER (WHERE l.address IS NOT NULL) AS to_laundering,
+                       sum(v.usd) FILTER (WHERE c.address IS NOT NULL) AS to_collection
+                FROM pt_value v LEFT JOIN pt_ls_laundering l ON l.chain = v.chain AND l.address = v.dst
+                LEFT JOIN pt_ls_collection c ON c.chain = v.chain AND c.address = v.dst
+                WHERE {not_gas} GROUP BY ALL"""
+        )
         # hops: wallets (no service, not found) that passed on nearly all they received, most of it straight
         # to laundering wallets: a ring's own hop, or the collection wallet itself
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_ls_hop AS
                 WITH o AS (
-                    SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd,
-                           sum(v.usd) FILTER (WHERE l.address IS NOT NULL) AS to_laundering
-                    FROM pt_value v LEFT JOIN pt_ls_laundering l ON l.chain = v.chain AND l.address = v.dst
-                    WHERE {not_gas} GROUP BY ALL
-                    HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
+                    SELECT * FROM pt_ls_out
+                    WHERE to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
                 cand AS (SELECT o.* FROM o {unfound}),
                 i AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd FROM pt_value v
                       SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst WHERE {not_gas} GROUP BY ALL)
@@ -107,18 +115,15 @@ class LaunderingSource(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_ls_pay AS
                 WITH target AS (SELECT chain, address FROM pt_ls_laundering UNION SELECT chain, w FROM pt_ls_hop),
                 o AS (
-                    SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
-                           sum(v.usd) FILTER (WHERE t.address IS NOT NULL) AS to_laundering
-                    FROM pt_value v LEFT JOIN target t ON t.chain = v.chain AND t.address = v.dst
-                    WHERE {not_gas} GROUP BY ALL
-                    HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
+                    SELECT a.chain, a.w, a.out_usd, a.out_n, t.to_laundering FROM pt_ls_out a
+                    JOIN (SELECT v.chain, v.src AS w, sum(v.usd) AS to_laundering FROM pt_value v
+                          SEMI JOIN target t ON t.chain = v.chain AND t.address = v.dst
+                          WHERE {not_gas} GROUP BY ALL) t USING (chain, w)
+                    WHERE t.to_laundering >= {TO_LAUNDERING} * a.out_usd AND t.to_laundering >= {MIN_USD}),
                 up AS (
-                    SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
-                           sum(v.usd) FILTER (WHERE c.address IS NOT NULL AND c.address <> v.src) AS to_laundering
-                    FROM pt_value v LEFT JOIN pt_ls_collection c ON c.chain = v.chain AND c.address = v.dst
-                    ANTI JOIN o ON o.chain = v.chain AND o.w = v.src
-                    WHERE {not_gas} GROUP BY ALL
-                    HAVING to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
+                    SELECT a.chain, a.w, a.out_usd, a.out_n, a.to_collection AS to_laundering FROM pt_ls_out a
+                    ANTI JOIN o USING (chain, w)
+                    WHERE a.to_collection >= {TO_LAUNDERING} * a.out_usd AND a.to_collection >= {MIN_USD}),
                 gassed AS (
                     SELECT DISTINCT v.chain, v.dst AS w FROM pt_value v
                     SEMI JOIN pt_ls_operator op ON op.chain = v.chain AND op.address = v.src
@@ -136,10 +141,7 @@ class LaunderingSource(Detector):
                                AS excluded
                     FROM pt_value v JOIN cand c ON c.chain = v.chain AND c.w = v.dst
                     WHERE {not_gas} GROUP BY ALL),
-                payer_out AS (
-                    SELECT v.chain, v.src AS payer, sum(v.usd) AS out_usd FROM pt_value v
-                    SEMI JOIN ins i ON i.chain = v.chain AND i.payer = v.src
-                    WHERE {not_gas} GROUP BY ALL)
+                payer_out AS (SELECT chain, w AS payer, out_usd FROM pt_ls_out)
                 SELECT i.*, NOT i.excluded AND i.usd >= {DEVOTED} * p.out_usd AS devoted,
                        c.out_usd AS w_out_usd, c.out_n AS w_out_n, c.to_laundering,
                        EXISTS (SELECT 1 FROM gassed g WHERE g.chain = i.chain AND g.w = i.w) AS gassed
