@@ -79,9 +79,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     # pairs are aggregated straight from the ledger; the numbered sequence (pt_pf_pay, a window over each
     # pair's payments) is kept only for pairs into candidates, the only ones evidence and paybacks read
     # the sequences' shape first; whether a sender is a business (paid by more than PERSON_MAX_PAYERS
-    # wallets) is asked only of the senders whose sequence has the victim shape, not of every receiver.
-    # The shape (its median and first payment cost most) only of pairs paying repeatedly over more than a
-    # day, found first on the address refs: most pairs pay once.
+    # wallets) is asked only of the senders whose sequence has the victim shape, not of every receiver
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_seq AS
             SELECT *, (n >= {MIN_PAYMENTS} AND last_t >= first_t + INTERVAL {MIN_SPAN_DAYS} DAY
@@ -91,9 +89,6 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
                        arg_min(v.usd, (v.time, v.log_index, v.usd)) AS first_usd, median(v.usd) AS median_usd,
                        max(v.usd) AS max_usd, sum(v.usd) AS total_usd
                 FROM pt_value v
-                SEMI JOIN (SELECT src_ref, dst_ref FROM pt_value GROUP BY ALL
-                           HAVING count(*) >= 2 AND max(time) > min(time) + INTERVAL 1 DAY) r
-                       ON r.src_ref = v.src_ref AND r.dst_ref = v.dst_ref
                 WHERE NOT {svc_dst} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
                 GROUP BY v.chain, v.src, v.dst
