@@ -215,3 +215,34 @@ def test_a_chain_of_wallets_that_also_do_business_stays_laundering_in_time_order
     assert "chain_mule" in got["cash_out"]
     assert not {"changer_a_bank", "changer_b_bank"} & set().union(*got.values())
 
+
+
+def test_a_payment_only_partly_scam_money_passed_on_whole_marks_its_hop():
+    """A money changer holding 6,000 of its customers' money takes 6,000 of scam money and an hour later pays
+    9,000 on: first in first out, a third of that payment is scam money. A shop holding 4,000 of its own
+    customers' money passes the 9,000 whole to a mule within the hour and banks its takings a week later.
+    The shop handled a third-scam payment as one parcel, in and straight out: it is a hop for the ring's
+    money (and the mule a cash-out), not a shop whose till the scam money sank into; its bank account is
+    not a cash-out."""
+    led, _truth = scam_world()
+    t0 = timedelta(days=56)
+    for i in range(6):
+        led.transfer("binance_hot", f"changer_customer{i}", 1500, at=timedelta(days=20 + i))
+        led.transfer(f"changer_customer{i}", "changer", 1000, at=timedelta(days=30 + i))
+    for i in range(4):
+        led.transfer("binance_hot", f"shop_customer{i}", 1500, at=timedelta(days=20 + i))
+        led.transfer(f"shop_customer{i}", "shop", 1000, at=timedelta(days=40 + i))
+    led.transfer("binance_hot", "late_victim", 7000, at=t0 - timedelta(days=2))
+    led.transfer("late_victim", "pf_platform", 6000, at=t0 - timedelta(hours=2))
+    led.transfer("pf_platform", "changer", 6000, at=t0)
+    led.transfer("changer", "shop", 9000, at=t0 + timedelta(hours=1))
+    led.transfer("shop", "shop_mule", 9000, at=t0 + timedelta(hours=2))
+    deposit_account(led, "shop_mule", "binance_hot", t0 + timedelta(hours=5))
+    led.transfer("changer", "changer_bank", 3000, at=t0 + timedelta(days=7))
+    led.transfer("shop", "shop_bank", 4000, at=t0 + timedelta(days=7))
+    for name in ("changer_bank", "shop_bank"):
+        deposit_account(led, name, "binance_hot", t0 + timedelta(days=7, hours=3))
+    _, got = _run(led)
+    assert "shop" in got["laundering"]
+    assert "shop_mule" in got["cash_out"]
+    assert "shop_bank" not in set().union(*got.values())

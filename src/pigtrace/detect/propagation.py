@@ -15,7 +15,8 @@ payment how much of the traced money it carried.
   of whose payments, by USD, carried traced money, and at least ``MIN_USD`` in all. Clean money mixed
   into a wallet lowers the share it passes on rather than hiding it; the score grows with the share. Or
   a pass-through: below that share (it also does other business) but it passed the traced money it
-  received on within ``PROMPT_S``, whole (trace/walk's ``PASSED_ON``, in payments made of that money alone).
+  received on within ``PROMPT_S``, whole (trace/walk's ``PASSED_ON``, in payments made of that money alone,
+  or of the receipts that brought it: a payment only partly traced, passed on as one parcel).
 - **Cash-out**: an exchange deposit account or OTC desk the traced money reached, at least ``MIN_USD``;
   scored by the share of everything the account ever received that was traced money (a mule's account
   takes mostly scam money, an ordinary customer's a sliver).
@@ -35,7 +36,7 @@ from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
 from pigtrace.trace.walk import PASSED_ON, Seeds, walk
 
-HOPS = 8  # as `pigtrace trace`'s default
+HOPS = 16  # twice `pigtrace trace`'s default: a peel chain alone runs to a dozen payments
 MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to be named
 MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced money
 # Pass-through: a wallet that also does other business (so below MIN_SHARE) but passed the traced money it

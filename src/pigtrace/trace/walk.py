@@ -169,8 +169,9 @@ class _Walk:
         method, carried = self.method, None
         # a wallet's asset already read first in, first out stays so: its payments carry that money already
         if self.prompt_s is not None and method != "poison" and key not in self.read_fifo:
-            first_out, first_held = spend("poison", hist, traced, self._cap(hist, first))
-            if node in self.res.prompt or self._passes_promptly(hist, arr_e, traced, first_out):
+            cap = self._cap(hist, first)
+            first_out, first_held = spend("poison", hist, traced, cap)
+            if node in self.res.prompt or self._passes_promptly(hist, arr_e, traced, first_out, cap):
                 method, carried, held = "poison", first_out, first_held
                 self.res.prompt.add(node)
         if carried is None:
@@ -210,9 +211,12 @@ class _Walk:
                                   count=len(later))
         return np.maximum(cap, 0.0)
 
-    def _passes_promptly(self, hist: History, arr_e: np.ndarray, traced: np.ndarray, carried: np.ndarray) -> bool:
+    def _passes_promptly(self, hist: History, arr_e: np.ndarray, traced: np.ndarray, carried: np.ndarray,
+                         cap: np.ndarray | None) -> bool:
         """Did the payments that carried the traced money first (``carried``, poison) move at least PASSED_ON of
-        it on, each within prompt_s of the latest traced receipt before it and made at least WHOLLY of it?"""
+        it on, each within prompt_s of the latest traced receipt before it and made at least WHOLLY of it? Or,
+        the same test for the receipts that brought it, whole: a wallet that passed on a payment only partly
+        traced (the wallet before mixed in clean money) as one parcel, in and straight out, is a hop as much."""
         got = float(traced[:, 0].sum())
         if got <= 0:
             return False
@@ -221,7 +225,15 @@ class _Walk:
         t = self.s.time
         prompt = (at >= 0) & (t[hist.out_pos] - t[arrived[np.maximum(at, 0)]] <= self.prompt_s)
         whole = carried[:, 0] >= WHOLLY * hist.out_amt
-        return float(carried[prompt & whole, 0].sum()) >= PASSED_ON * got
+        if float(carried[prompt & whole, 0].sum()) >= PASSED_ON * got:
+            return True
+        rows = traced[:, 0] > 0
+        full = traced.copy()
+        full[rows, 0] = hist.in_amt[rows]
+        full[rows, 1] = traced[rows, 1] * hist.in_amt[rows] / traced[rows, 0]
+        carried, _ = spend("poison", hist, full, cap)
+        whole = carried[:, 0] >= WHOLLY * hist.out_amt
+        return float(carried[prompt & whole, 0].sum()) >= PASSED_ON * float(full[rows, 0].sum())
 
 
 def history(store: FlowStore, node: int, asset: int) -> History:
