@@ -41,7 +41,9 @@ MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to
 MIN_SHARE = 0.3  # of what a wallet paid out, the share that carried traced money
 # Pass-through: a wallet that also does other business (so below MIN_SHARE) but passed the traced money it
 # received on within PROMPT_S of receiving it, whole (trace/walk: PASSED_ON of it, in payments made of it alone).
-PROMPT_S = 24 * 3600
+# A week, not a day: a slow ring's hops sit on the money for days (on the tuning worlds 24 hours missed 23 of
+# the Tron `style=random+collection_hold=hours` hops a week finds, and took no more wrong ones).
+PROMPT_S = 7 * 24 * 3600
 MIN_CASH_SHARE = 0.1  # of what an account received, the traced share
 EVIDENCE_EDGES = 6  # payments shown per finding, largest first
 SCAM_ROLES = ("scam_collection", "scam_operator")
@@ -57,7 +59,7 @@ class Propagation(Detector):
         f"{MIN_SHARE:.0%} of whose payments carried the victims' money is laundering (clean money mixed in lowers "
         f"that share, it does not hide the wallet), and so is one that passed at least {PASSED_ON:.0%} of the "
         "victims' money it received on within "
-        f"{PROMPT_S // 3600} hours in payments of that money alone (a hop in a wallet that also does business); "
+        f"{PROMPT_S // 86400} days in payments of that money alone (a hop in a wallet that also does business); "
         "an exchange deposit "
         "account or OTC desk the money reached is a cash-out, scored by how much of all it received was the "
         "victims' money."
@@ -127,7 +129,7 @@ class Propagation(Detector):
                 p = min(1.0, float(out_traced[node] / in_traced[node])) if in_traced[node] > 0 else 0.0
                 score = 0.45 + 0.35 * p
                 why = (f"passed {p:.0%} of the {usd(in_traced[node])} traced from scam collection wallets that it "
-                       f"received on within {PROMPT_S // 3600} hours of receiving it, whole, though that money was "
+                       f"received on within {PROMPT_S // 86400} days of receiving it, whole, though that money was "
                        f"only {s:.0%} of the {usd(out_total[node])} it paid out: a hop for the scam's money in a "
                        "wallet that also does other business")
             out.append(Finding(
