@@ -251,19 +251,21 @@ def test_a_victim_paid_back_a_little_does_not_carry_the_scams_money():
 
 
 def money_changer(led: Ledger, name: str, paid_by: str, ring_usd: float, at: timedelta, onward_after: timedelta,
-                  hot: str) -> None:
+                  hot: str, own_usd: float = 0.0) -> None:
     """A wallet that does business: twelve customers pay it over seven weeks and it banks the takings at its
     own exchange deposit account at the end. ``paid_by`` pays it ``ring_usd`` at ``at``; it pays that
-    amount on, split in two, ``onward_after`` later, to ``<name>_onward``, which sends it to a mule's account."""
+    amount and ``own_usd`` of its takings on, split in two, ``onward_after`` later, to ``<name>_onward``,
+    which sends it to a mule's account."""
     for k in range(12):
         led.transfer(hot, f"{name}_customer{k}", 3000 + 10 * k, at=timedelta(days=k))
         led.transfer(f"{name}_customer{k}", name, 2500 + 130 * k, at=timedelta(days=1 + 4 * k, hours=3))
     led.transfer(paid_by, name, ring_usd, at=at)
-    led.transfer(name, f"{name}_onward", ring_usd * 0.6, at=at + onward_after)
-    led.transfer(name, f"{name}_onward", ring_usd * 0.4, at=at + onward_after + timedelta(minutes=7))
-    led.transfer(f"{name}_onward", f"{name}_mule", ring_usd, at=at + onward_after + timedelta(hours=2))
+    onward = ring_usd + own_usd
+    led.transfer(name, f"{name}_onward", onward * 0.6, at=at + onward_after)
+    led.transfer(name, f"{name}_onward", onward * 0.4, at=at + onward_after + timedelta(minutes=7))
+    led.transfer(f"{name}_onward", f"{name}_mule", onward, at=at + onward_after + timedelta(hours=2))
     deposit_account(led, f"{name}_mule", hot, at + onward_after + timedelta(hours=6))
-    takings = sum(2500 + 130 * k for k in range(12))
+    takings = sum(2500 + 130 * k for k in range(12)) - own_usd
     led.transfer(name, f"{name}_bank", takings, at=timedelta(days=52))
     deposit_account(led, f"{name}_bank", hot, timedelta(days=52, hours=4))
 
@@ -272,12 +274,12 @@ def test_a_business_wallet_the_ring_passes_money_through_is_laundering():
     """A money changer's wallet that the ring's consolidation wallet pays (6% of all it ever took in) and that
     passes exactly that money on within hours, while its customers' money waits weeks to be banked: it is the
     ring's hop, and the money is followed through it to the mule's account. The same business paid by the
-    ring and passing the money on only weeks later, mixed into its own spending, is not named."""
+    ring and paying on, days later, sums that mix the ring's money into its own spending, is not named."""
     led = Ledger()
     truth = quiet_platform(led)
     hot = exchange(led)
     money_changer(led, "changer", truth["consolidation"], 2400, timedelta(days=45), timedelta(hours=3), hot)
-    money_changer(led, "shop", truth["consolidation"], 2400, timedelta(days=45), timedelta(days=5), hot)
+    money_changer(led, "shop", truth["consolidation"], 2400, timedelta(days=45), timedelta(days=5), hot, own_usd=2600)
     con = led.write(duckdb.connect())
     analyze(con)
     got = by_reason(con, led, PROPAGATION)

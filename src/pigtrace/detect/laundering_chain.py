@@ -30,7 +30,8 @@ MIN_USD = 100.0
 ROUNDS = 200  # a bound on the walk, not a guess at a chain's length: real peel chains run to hundreds of links
 SCORE = 0.6
 SOURCES = ("laundering", "victim_fed_laundering", "propagation", "laundering_source", "screening_hits",
-           "approval_drain", "fake_platform", "collection_evidence", "poisoning", "platform_payout", "victim_payout")
+           "approval_drain", "fake_platform", "collection_evidence", "poisoning", "platform_payout", "victim_payout",
+           "operator_gassed")
 
 
 class LaunderingChain(Detector):

@@ -11,6 +11,7 @@ from pigtrace.detect import (
     laundering,
     laundering_chain,
     laundering_source,
+    operator_gassed,
     platform_payout,
     poisoning,
     propagation,
@@ -31,6 +32,7 @@ DETECTORS: list[type[Detector]] = [
     *platform_payout.DETECTORS,
     *victim_payout.DETECTORS,
     *laundering_source.DETECTORS,
+    *operator_gassed.DETECTORS,
     *laundering_chain.DETECTORS,
     *cash_out.DETECTORS,
 ]

@@ -1,0 +1,59 @@
+"""operator_gassed on hand-made ledgers: a ring's held deposit wallets, paid from its victims' exchange accounts,
+are found through the gas its found funder paid them; a victim the ring paid gas to stays a victim."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+
+from pigtrace.detect.run import analyze
+from tests.ledger_builder import Ledger
+from tests.test_detect_platform_worlds import deposit_account, findings, scam_world
+
+
+def _held_deposits(led: Ledger, funder: str, n: int = 4) -> dict:
+    """``n`` deposit wallets, one per victim, each paid four times from the victim's exchange account over
+    three weeks; the ring's funder tops up their gas after a month and each sweeps everything to one
+    consolidation wallet (also topped up), which sends it to a mule's exchange account."""
+    deposits = [f"held_deposit{i}" for i in range(n)]
+    t0 = timedelta(days=3)
+    total = 0
+    for i, d in enumerate(deposits):
+        paid = [300 + 40 * i, 1200, 2500 + 100 * i, 4000]
+        for k, amount in enumerate(paid):
+            led.transfer("binance_hot", d, amount, at=t0 + timedelta(days=i + 7 * k, hours=2 + k))
+        led.transfer(funder, d, 0.01, token="native", at=t0 + timedelta(days=40 + i))
+        led.transfer(d, "held_consolidation", sum(paid), at=t0 + timedelta(days=40 + i, hours=3))
+        total += sum(paid)
+    led.transfer(funder, "held_consolidation", 0.01, token="native", at=t0 + timedelta(days=45))
+    led.transfer("held_consolidation", "held_mule", total, at=t0 + timedelta(days=45, hours=2))
+    deposit_account(led, "held_mule", "binance_hot", t0 + timedelta(days=45, hours=6))
+    return {"collection": set(deposits), "consolidation": "held_consolidation", "mule": "held_mule"}
+
+
+def test_held_deposit_wallets_the_rings_funder_fuelled_are_collection_wallets():
+    led, truth = scam_world()
+    held = _held_deposits(led, truth["gas_funder"])
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert held["collection"] <= got["scam_collection"]
+    assert held["consolidation"] in got["laundering"]
+
+
+def test_a_victim_the_ring_paid_gas_to_stays_a_victim():
+    """The ring tops up a victim's gas so they can pay; the victim buys USDT four times and pays each purchase
+    to the platform within the hour: a payment out per payment in, to a found collection wallet."""
+    led, truth = scam_world()
+    funder, platform = truth["gas_funder"], sorted(truth["collection"])[0]
+    led.transfer(funder, "fuelled_victim", 0.01, token="native", at=timedelta(days=4))
+    for k, amount in enumerate((500, 1500, 3000, 6000)):
+        t = timedelta(days=5 + 6 * k)
+        led.transfer("binance_hot", "fuelled_victim", amount, at=t)
+        led.transfer("fuelled_victim", platform, amount, at=t + timedelta(minutes=40))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert "fuelled_victim" in got["victim"]
+    assert "fuelled_victim" not in got.get("scam_collection", set()) | got.get("laundering", set())
