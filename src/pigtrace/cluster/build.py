@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from pigtrace.arrays import distinct
 from pigtrace.cluster import ground, store
 from pigtrace.cluster.base import Heuristic
 from pigtrace.cluster.registry import ASSERTED, select
@@ -74,6 +75,6 @@ def build_clusters(con: duckdb.DuckDBPyConnection, only: list[str] | None = None
         per.append({"heuristic": layer.name, "links": len(layer.a), "kept": len(kept),
                     "refused": r.links if r else 0, "addresses": c.get("addresses", 0),
                     "clusters": c.get("clusters", 0)})
-    return {"clusters": len(np.unique(members["cluster_id"].to_numpy())) if len(members) else 0,
+    return {"clusters": len(distinct(members["cluster_id"].to_numpy())) if len(members) else 0,
             "addresses": len(members), "heuristics": per, "refused": run["refused"], "max_size": max_size,
             "seconds": round(time.perf_counter() - started, 3)}

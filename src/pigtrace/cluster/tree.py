@@ -13,6 +13,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
+from pigtrace.arrays import distinct
 from pigtrace.cluster.union import Union
 
 
@@ -21,13 +22,13 @@ def attribute(u: Union) -> pa.Table:
     index of the layer whose link joined it) and ``via`` (the ref of the address that link goes to)."""
     n = len(u.nodes)
     lo, hi, rank = one_link_per_pair(u)
-    node = np.unique(np.r_[lo, hi])
+    node = distinct(np.r_[lo, hi])
     if not len(node):
         return pa.table({"ref": np.zeros(0, np.int64), "cluster_id": np.zeros(0, np.int64),
                          "heuristic": np.zeros(0, np.int32), "via": np.zeros(0, np.int64)})
     first = np.full(u.labels.max() + 1, n)
     np.minimum.at(first, u.labels, np.arange(n))
-    tops = np.unique(first[u.labels[node]])
+    tops = distinct(first[u.labels[node]])
     via = tree_parents(n, lo, hi, rank, tops)
     via[tops] = most_certain_neighbour(lo, hi, rank, tops)
     via = via[node]

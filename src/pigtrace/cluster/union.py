@@ -18,6 +18,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pigtrace.arrays import distinct
+
 
 @dataclass
 class Layer:
@@ -51,7 +53,7 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def unite(layers: list[Layer], max_size: int | None) -> Union:
-    nodes = np.unique(np.concatenate([np.concatenate([l.a, l.b]) for l in layers] or [np.zeros(0, np.int64)]))
+    nodes = distinct(np.concatenate([np.concatenate([l.a, l.b]) for l in layers] or [np.zeros(0, np.int64)]))
     n = len(nodes)
     done_a, done_b = np.zeros(0, np.int64), np.zeros(0, np.int64)
     labels = np.arange(n)
@@ -64,7 +66,7 @@ def unite(layers: list[Layer], max_size: int | None) -> Union:
             size = np.bincount(trial)
             keep = size[trial[a]] <= max_size
             if not keep.all():
-                over = np.unique(trial[a[~keep]])
+                over = distinct(trial[a[~keep]])
                 out.refusals.append(Refusal(layer.name, int((~keep).sum()), len(over), int(size[over].max())))
         a, b = a[keep], b[keep]
         out.links.append((a, b))

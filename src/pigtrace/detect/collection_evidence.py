@@ -35,6 +35,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pigtrace.arrays import distinct
 from pigtrace.detect import collection_features as cf
 from pigtrace.detect import evidence_model
 from pigtrace.detect.gas import gas_topup_sql
@@ -459,7 +460,7 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
     _n, comp = connected_components(graph, directed=False)
     linked = np.zeros(len(keys), dtype=bool)
     linked[a] = True
-    labels = np.unique(comp[linked])
+    labels = distinct(comp[linked])
     index = {c: k for k, c in enumerate(labels)}
     for i, root, link in links:
         if ring_of[i] < 0:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from pigtrace.arrays import distinct
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import usd
 from pigtrace.detect.flow_taint import DESK_DEGREE, is_seed
@@ -181,7 +182,7 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
     if own.any():
         carried = np.zeros(store.n_edges)
         carried[carried_e] = carried_v
-        wallets = np.unique(payer[own])
+        wallets = distinct(payer[own])
         reached = np.zeros(store.n_nodes, dtype=bool)  # wallets traced money reached, and the seeds
         reached[store.dst[carried_e]] = True
         reached[seeds] = True
@@ -232,7 +233,7 @@ def _with_desks(store: FlowStore, ends: Endpoints, scam: np.ndarray, seeds: np.n
 def _distinct_pairs(store: FlowStore, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(payer, payee) node arrays of the distinct pairs among the edges where ``edges`` (a mask) holds."""
     n = store.n_nodes
-    pair = np.unique(store.src[edges].astype(np.int64) * n + store.dst[edges].astype(np.int64))
+    pair = distinct(store.src[edges].astype(np.int64) * n + store.dst[edges].astype(np.int64))
     return pair // n, pair % n
 
 

@@ -44,6 +44,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pigtrace.arrays import distinct
 from pigtrace.chains.registry import NATIVE, get_chain
 from pigtrace.store.compact import base_table
 from pigtrace.store.warehouse import no_progress_bar
@@ -290,7 +291,7 @@ def build_flows(con: duckdb.DuckDBPyConnection, key: str | None = None) -> FlowS
         tx_ref=tx_ref, amount=np.asarray(cols["amount"], dtype=np.float64), usd=usd,
         out_ptr=out_ptr, out_idx=out_idx, in_ptr=in_ptr, in_idx=in_idx,
         link_pay=link[0], link_get=link[1], link_taint=link[2], link_value=link[3],
-        dex_nodes=np.unique(p_node).astype(np.int32),
+        dex_nodes=distinct(p_node).astype(np.int32),
     )
 
 
@@ -438,7 +439,7 @@ def _swap_links(src, dst, asset, tx_ref, usd, cand, p_tx, p_node, n_nodes):
     empty = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
     if not len(p_tx) or not len(cand):
         return empty
-    party = np.unique(_pair_key(p_tx, p_node, n_nodes))
+    party = distinct(_pair_key(p_tx, p_node, n_nodes))
     s_party = np.isin(_pair_key(tx_ref[cand], src[cand], n_nodes), party)
     d_party = np.isin(_pair_key(tx_ref[cand], dst[cand], n_nodes), party)
     pay = cand[d_party & ~s_party]
@@ -503,16 +504,16 @@ def transaction_edges(con: duckdb.DuckDBPyConnection, store: FlowStore, tx_hash:
         # edges are in time order: the transaction's are among those of its second
         lo, hi = np.searchsorted(store.time, [time, time + 1])
         found.append(lo + np.flatnonzero(store.tx_ref[lo:hi] == tx_ref))
-    return chain, np.unique(np.concatenate(found).astype(np.int64))
+    return chain, distinct(np.concatenate(found).astype(np.int64))
 
 
 def edge_rows(con: duckdb.DuckDBPyConnection, store: FlowStore, edges: np.ndarray) -> dict[int, dict]:
     """Per edge id: its transaction hash and its exact amount in token units (decimal text), read back
     from the stored transfers by the row's key, (tx ref, log index), and from the hash dictionary."""
-    edges = np.unique(np.asarray(edges, dtype=np.int64))
+    edges = distinct(np.asarray(edges, dtype=np.int64))
     if not len(edges):
         return {}
-    con.register("pt_fs_tx_refs", pa.table({"ref": pa.array(np.unique(store.tx_ref[edges]), pa.int64())}))
+    con.register("pt_fs_tx_refs", pa.table({"ref": pa.array(distinct(store.tx_ref[edges]), pa.int64())}))
     try:
         # two integer semi-joins: the ledger rows of those transactions, and their hashes
         raw = {(t, i): r for t, i, r in con.execute(

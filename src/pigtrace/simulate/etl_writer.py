@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from eth_hash.auto import keccak
 
+from pigtrace.arrays import distinct
 from pigtrace.simulate.addressbook import hash32_ascii, hex_ascii, splitmix64, u64_hex
 from pigtrace.simulate.ledger import (
     APPROVE,
@@ -169,7 +170,7 @@ def _call_data(text: _Text, tx: dict[str, np.ndarray], rows: np.ndarray) -> pa.A
     """ABI-encoded ``input`` for the transactions at ``rows`` (grouped by method, then put back in order)."""
     method = tx["method"][rows]
     pieces, where = [], []
-    for m in np.unique(method):
+    for m in distinct(method):
         sel = rows[method == m]
         n = len(sel)
         if m == NATIVE:

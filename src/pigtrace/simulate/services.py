@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pigtrace.arrays import distinct
 from pigtrace.simulate.context import DAY, HOUR, MINUTE, Exchange, SimToken, World
 from pigtrace.simulate.ledger import LOG_TRANSFER
 
@@ -224,7 +225,7 @@ def _gas_for_sweepers(w: World, senders, first_t, owner, hot_of, rng) -> None:
     gas = np.array([e.gas for e in w.exchanges], dtype=np.int64)[owner[ents]]
     own = gas >= 0
     payer[own] = gas[own]  # exchange_gas=gas_wallet: the exchange's gas wallet, which a hot wallet funds
-    for e in np.unique(owner[ents][own]).tolist():
+    for e in distinct(owner[ents][own]).tolist():
         sel = own & (owner[ents] == e)
         w.ledger.native(np.array([max(int(at[sel].min()) - HOUR, w.t0)]), np.array([w.exchanges[e].hot[0]]),
                         np.array([w.exchanges[e].gas]), np.array([int(amount[sel].sum()) * 2]))

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pigtrace.arrays import distinct
 from pigtrace.chains.addresses import b58check_encode
 from pigtrace.simulate.addressbook import hash32_ascii, splitmix64
 from pigtrace.simulate.context import World
@@ -97,7 +98,7 @@ def write_trongrid(out: Path, frozen: Frozen, w: World, salt: int) -> dict[str, 
     tx, logs = frozen.tx, frozen.logs
     crawl = _Crawl(w, salt)
     rows = np.flatnonzero(np.isin(logs["kind"], (LOG_TRANSFER, LOG_APPROVAL)))
-    used = np.unique(np.concatenate([logs["a"][rows], logs["b"][rows], logs["contract"][rows], tx["sender"],
+    used = distinct(np.concatenate([logs["a"][rows], logs["b"][rows], logs["contract"][rows], tx["sender"],
                                      tx["to"][tx["to"] >= 0]]))
     text = _Text58(raw, used)
     txids = _strings(hash32_ascii(np.arange(len(tx["time"])), salt))
@@ -120,9 +121,9 @@ def write_trongrid(out: Path, frozen: Frozen, w: World, salt: int) -> dict[str, 
     counts["transactions_files"], counts["transactions_listed"] = _write_listings(
         folder, "transactions", t_account, tx["time"][t_row],
         lambda sel: _tx_objects(raw, frozen, text, txids, t_row[sel], salt))
-    native_listed = np.unique(t_row[(tx["method"][t_row] == NATIVE) & (tx["value"][t_row] > 0)])
+    native_listed = distinct(t_row[(tx["method"][t_row] == NATIVE) & (tx["value"][t_row] > 0)])
     counts["transfers"] += len(native_listed)
-    counts["transactions"] = len(np.unique(t_row))
+    counts["transactions"] = len(distinct(t_row))
     counts["signers_crawled"] = int(signer_seen.sum())
     return counts
 
@@ -173,7 +174,7 @@ def _trc20_items(w: World, raw: np.ndarray, frozen: Frozen, text: _Text58, txids
     ms = pa.array(tx["time"][txp] * 1000).cast(pa.string())
     contracts = logs["contract"][rows]
     token_info = _token_info(w, raw)
-    uniq = np.unique(contracts)
+    uniq = distinct(contracts)
     info = pa.array([token_info.get(int(c), "null") for c in uniq]).take(pa.array(np.searchsorted(uniq, contracts)))
     approval = logs["kind"][rows] == LOG_APPROVAL
     value = decimal_text(logs["amt"][rows], logs["scale"][rows], logs["unlimited"][rows] & approval)

@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from pigtrace.arrays import distinct
 from pigtrace.errors import PigtraceError
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows, transaction_edges
 from pigtrace.trace.endpoints import KINDS, NONE, Endpoints, load_endpoints
@@ -120,7 +121,7 @@ def build_case(con: duckdb.DuckDBPyConnection, address: str, chain: str | None =
     ring.operators.update(_payout_wallets(store, ends, first_paid, ring))
     ring_edges = np.concatenate([loss_edges if kind == "victim" else np.zeros(0, np.int64),
                                  *ring.co_victims.values(), ring.via_service]).astype(np.int64)
-    ring_edges = np.unique(ring_edges)
+    ring_edges = distinct(ring_edges)
     ring_res = walk(store, ends, Seeds(edges=ring_edges, tokens=store.amount[ring_edges].copy(),
                                        value=store.usd[ring_edges].copy(), hop=1), method=method, hops=hops,
                     min_usd=min_usd)
@@ -183,7 +184,7 @@ def _loss_payments(con, store: FlowStore, ends: Endpoints, chain: str, subject: 
                 raise PigtraceError(f"{tx}: a transaction on {tx_chain}, the subject is on {chain}")
             edges = priced_within(store, edges, None, None)
             given.append(edges[ends.kind[store.dst[edges]] == NONE])
-        return np.unique(np.concatenate(given).astype(np.int64)), "trace (reported payments)"
+        return distinct(np.concatenate(given).astype(np.int64)), "trace (reported payments)"
     out = priced_within(store, store.out_edges(subject).astype(np.int64), since, until)
     out = out[(ends.kind[store.dst[out]] == NONE) & (store.dst[out] != subject)]
     if not len(out):
@@ -232,7 +233,7 @@ def _payout_wallets(store: FlowStore, ends: Endpoints, first_paid: dict[int, int
     for v, t in first_paid.items():
         ins = store.in_edges(v)
         ins = ins[store.time[ins] > t]
-        for s in np.unique(store.src[ins]).tolist():
+        for s in distinct(store.src[ins]).tolist():
             if s not in first_paid and s not in wallets and ends.kind[s] == NONE:
                 paid.setdefault(s, set()).add(v)
     out = {}

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
+from pigtrace.arrays import distinct
 from pigtrace.entities import table as entities
 from pigtrace.entities.labelled import CATEGORY_KIND, CUSTODIAL
 from pigtrace.graph.flows import FlowStore
@@ -118,7 +119,7 @@ def classify(con: duckdb.DuckDBPyConnection, store: FlowStore) -> Endpoints:
     inv = inv - (1 if len(uniq) and uniq[0] == "" else 0)  # '' (no entity) sorts first and becomes -1
     k_uniq, k_inv = np.unique(rows["k"].astype(str), return_inverse=True)
     kind = np.array([K[k] for k in k_uniq], dtype=np.int8)[k_inv]
-    for chain in np.unique(chains):
+    for chain in distinct(chains):
         sel = np.flatnonzero(chains == chain)
         nodes = store.nodes_of(str(chain), addresses[sel])
         ok = nodes >= 0

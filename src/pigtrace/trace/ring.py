@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pigtrace.arrays import distinct
 from pigtrace.graph.flows import FlowStore
 from pigtrace.trace.endpoints import NONE, Endpoints
 from pigtrace.trace.walk import WalkResult
@@ -91,7 +92,7 @@ def busy_nodes(store: FlowStore) -> np.ndarray:
     got = store.derived.get("busy")
     if got is None:
         n = max(store.n_nodes, 1)
-        pairs = np.unique(store.src.astype(np.int64) * n + store.dst)
+        pairs = distinct(store.src.astype(np.int64) * n + store.dst)
         got = (np.bincount(pairs % n, minlength=store.n_nodes) >= BUSY) & \
             (np.bincount(pairs // n, minlength=store.n_nodes) >= BUSY)
         store.derived["busy"] = got
@@ -237,7 +238,7 @@ def _operators(store: FlowStore, gas: set[int], ring: set[int]) -> dict[int, str
     too, among many others: it is no operator, though neither are its payments a victim's)."""
     ring_nodes = np.fromiter(ring, dtype=np.int64, count=len(ring))
     return {s: "pays the ring's wallets their gas" for s in gas
-            if np.isin(np.unique(store.dst[store.out_edges(s)]), ring_nodes).mean() >= 0.5}
+            if np.isin(distinct(store.dst[store.out_edges(s)]), ring_nodes).mean() >= 0.5}
 
 
 def _payers(store: FlowStore, ends: Endpoints, collection: list[int], ring: set[int],
