@@ -706,3 +706,33 @@ def test_a_peel_chain_is_followed_to_its_last_link_whatever_was_mixed_in_upstrea
     got = findings(con, led)
     assert {f"pc_peel{k}" for k in range(6)} <= got.get("laundering", set())
     assert not {"pc_peel6", "pc_shop"} & set().union(*got.values())
+
+
+def test_exchange_paid_deposit_wallets_that_share_their_next_hops_are_one_ring():
+    """Six per-victim deposit wallets that victims' exchanges pay (growing withdrawals, no person pays
+    them), gas from the exchange too (no shared funder), each deposit forwarded within hours to one of
+    four hop wallets in turn, so no wallet sends most of its money to one place. The hops take nothing but
+    what the deposit wallets send: each deposit wallet pays wallets the ring's wallets feed, and that ties
+    the six into one ring, each found. An ordinary wallet the exchange pays that pays a shop others pay
+    too is not tied to them."""
+    led = Ledger()
+    hot = exchange(led)
+    wallets = [f"nh_wallet{i}" for i in range(6)]
+    hops = [f"nh_hop{j}" for j in range(4)]
+    for i, wallet in enumerate(wallets):
+        day0 = timedelta(days=3 * i)
+        for k, amount in enumerate([400.0 + 11 * i, 900.0, 1800.0 + 7 * i, 3500.0, 6000.0 - 13 * i]):
+            t = day0 + timedelta(days=1 + 4 * k, hours=i)
+            led.transfer(hot, wallet, amount, at=t)
+            led.transfer(wallet, hops[(i + k) % 4], amount, at=t + timedelta(hours=3))
+    for j, hop in enumerate(hops):
+        led.transfer(hop, f"nh_out{j}", 1000.0, at=timedelta(days=40))
+    for s in range(3):
+        saver = f"nh_saver{s}"
+        led.transfer(hot, saver, 2000.0 + 100 * s, at=timedelta(days=5 + s))
+        led.transfer(saver, "nh_shop", 1500.0, at=timedelta(days=6 + s))
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert set(wallets) <= got.get("scam_collection", set())
+    assert not {f"nh_saver{s}" for s in range(3)} & set().union(*got.values())

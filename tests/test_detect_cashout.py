@@ -233,3 +233,34 @@ def test_a_busy_wallet_paid_a_sliver_of_a_collection_wallets_outflow_is_not_an_o
     assert busy not in got["cash_out"]
     assert desk in got["cash_out"]
     assert not (customers | busy_customers) & set().union(*got.values())
+
+
+def test_a_hub_whose_payers_only_the_trace_shows_to_be_the_rings_is_walked_through_not_a_desk():
+    """Rings that share their laundering wallets: a second ring's consolidation wallet pays 12 wallets
+    that take three times as much of their own money from the exchange (spent at shops), which pay one hub;
+    the hub also withdraws clean money (more than the ring paid it) and pays 12 fresh wallets that each bank at their own exchange account. Before
+    the trace the hub's payers and payees look like a desk's ordinary customers (13 and 12 of them); the
+    trace finds its payers to be the ring's hops, so the hub is laundering, not where the money left the
+    scam's hands, and the walk goes on through it to the accounts its payees banked at."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    t0 = timedelta(days=45)
+    fans = [f"fan{i}" for i in range(12)]
+    for i, fan in enumerate(fans):
+        for k in range(3):
+            led.transfer("binance_hot", fan, 6000 + 10 * i, at=t0 - timedelta(days=20 - k, minutes=i))
+        led.transfer(ring["consolidation"], fan, 6500, at=t0 + timedelta(minutes=i))
+        led.transfer(fan, "hub", 6500, at=t0 + timedelta(hours=2, minutes=i))
+        for k in range(3):
+            led.transfer(fan, f"fan_shop{i}_{k}", 6000 + 10 * i, at=t0 + timedelta(days=3 + k, minutes=i))
+    for k in range(2):
+        led.transfer("binance_hot", "hub", 60000, at=t0 - timedelta(days=3 - k))
+    for i in range(12):
+        payee, account = f"hub_payee{i}", f"hub_payee_account{i}"
+        led.transfer("hub", payee, 8000, at=t0 + timedelta(hours=6, minutes=i))
+        led.transfer(payee, account, 8000, at=t0 + timedelta(hours=9, minutes=i))
+        deposit_account(led, account, "binance_hot", t0 + timedelta(hours=12, minutes=i))
+    _, got = _run(led)
+    assert "hub" not in got.get("cash_out", set())
+    assert "hub" in got["laundering"]
+    assert len({f"hub_payee_account{i}" for i in range(12)} & got["cash_out"]) >= 6

@@ -126,7 +126,8 @@ class OtcDesk(Detector):
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    reads = CASH_OUT_READS
+    # and the laundering hops propagation found: a desk's ordinary customers are not the ring's own hops
+    reads = CASH_OUT_READS + ("findings:propagation",)
     writes = ("findings:otc_cash_out",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
@@ -135,7 +136,8 @@ class OtcDesk(Detector):
             return []
         con = ctx.con
         store_pairs(con, "pt_scam_sources",
-                    {(f.chain, f.address) for f in ctx.findings if f.role in ("scam_collection", "laundering")})
+                    {(f.chain, f.address) for f in ctx.findings if f.role in ("scam_collection", "laundering")
+                     and f.typology != "propagation"})
         store_pairs(con, "pt_scam_wallets",
                     {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_WALLET_ROLES})
         con.execute(

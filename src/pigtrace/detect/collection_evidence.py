@@ -10,7 +10,8 @@ passed on fast, a short life, a destination shared with other such wallets. No t
 finding lists the tells that raised its score and the one that lowered it most.
 
 Rings: the wallets found are joined when they send most of their money to the same wallet (shared
-consolidation), get gas from the same funder, or share a payer (the same victim). Each ring's wallets,
+consolidation), get gas from the same funder, share a payer (the same victim), or pay the same next hop (a
+wallet that takes most of what people pay it from such wallets, whatever share of theirs it got). Each ring's wallets,
 with the link that joined each, and its victims go to ``AnalysisContext.rings``, which `analyze` stores
 in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
@@ -83,8 +84,8 @@ class CollectionEvidence(Detector):
         "nothing paid back, the money passed on within hours, a short life, and other such wallets sending "
         "to the same place. A logistic model trained on simulated worlds weighs these tells; none is "
         "required. Its payers are the victims; its wallets are grouped into rings by shared consolidation, "
-        "gas funder or victims. A wallet that holds its takings for weeks, which the model weighs against, is "
-        "found from its ring, from a person who kept paying it more (passed on within 3 weeks), or from many "
+        "gas funder, victims or next hops. A wallet that holds its takings for weeks, which the model weighs "
+        "against, is found from its ring, from a person who kept paying it more (passed on within 3 weeks), or from many "
         "payers who each sent it most of what they had; a wallet the ring's own money reached is laundering."
     )
     severity = "high"
@@ -427,7 +428,7 @@ def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side:
 
 def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Rings among the wallets at or above RING_THRESHOLD: connected components of the links (shared
-    destination, gas funder, payer). Returns each candidate's ring index (-1: none, or alone) and the link
+    destination, gas funder, payer, next hop). Returns each candidate's ring index (-1: none, or alone) and the link
     that tied it in."""
     con = ctx.con
     near = np.flatnonzero(p >= RING_THRESHOLD)
@@ -437,21 +438,34 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
         return ring_of, link_of
     _candidates(con, "pt_ce_near", keys, near)
     links = con.execute(f"""
-        WITH hub AS (
-            SELECT n.i, 'sends to the same wallet ' || c.top_dst AS link, c.chain, c.top_dst AS hub
+        -- a wallet such wallets pay, not only as their main destination, that takes most of what people pay
+        -- it from them: a ring's next hop (a shop or a friend many pay is paid mostly by others)
+        WITH theirs AS (
+            SELECT q.chain, q.dst FROM pt_cf_pair q
+            LEFT JOIN pt_ce_near n ON n.chain = q.chain AND n.address = q.src
+            WHERE NOT q.src_service AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = q.chain
+                                                    AND s.address = q.dst)
+            GROUP BY ALL HAVING count(n.i) >= 2
+               AND sum(q.usd) FILTER (WHERE n.i IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(q.usd)),
+        hub AS (
+            SELECT n.i, 'sends to the same wallet ' || c.top_dst AS link, c.chain, c.top_dst AS hub, 0 AS prio
             FROM pt_ce_near n JOIN pt_cf c USING (chain, address) WHERE c.top_dst IS NOT NULL
             UNION ALL
-            SELECT n.i, 'gas from the same funder ' || v.src, v.chain, v.src
+            SELECT n.i, 'gas from the same funder ' || v.src, v.chain, v.src, 0
             FROM pt_ce_near n JOIN pt_value v ON v.chain = n.chain AND v.dst = n.address
             WHERE {gas_topup_sql("v")}
               AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = v.chain AND s.address = v.src)
             UNION ALL
-            SELECT DISTINCT n.i, 'paid by the same wallet ' || f.src, f.chain, f.src
-            FROM pt_ce_near n JOIN pt_cf_flow f ON f.chain = n.chain AND f.dst = n.address WHERE NOT f.src_service),
+            SELECT DISTINCT n.i, 'paid by the same wallet ' || f.src, f.chain, f.src, 0
+            FROM pt_ce_near n JOIN pt_cf_flow f ON f.chain = n.chain AND f.dst = n.address WHERE NOT f.src_service
+            UNION ALL  -- named only where no link above ties the wallet in (prio 1)
+            SELECT n.i, 'sends to the same wallet ' || q.dst, q.chain, q.dst, 1
+            FROM pt_ce_near n JOIN pt_cf_pair q ON q.chain = n.chain AND q.src = n.address
+            SEMI JOIN theirs t ON t.chain = q.chain AND t.dst = q.dst),
         firsts AS (SELECT chain, hub, min(i) AS root, count(DISTINCT i) AS k FROM hub GROUP BY ALL HAVING k > 1)
-        SELECT DISTINCT h.i, f.root, h.link FROM hub h JOIN firsts f USING (chain, hub) WHERE h.i <> f.root
-        UNION ALL SELECT DISTINCT f.root, f.root, h.link FROM hub h JOIN firsts f USING (chain, hub)
-        WHERE h.i = f.root ORDER BY 1, 3""").fetchall()
+        SELECT DISTINCT h.i, f.root, h.link, h.prio FROM hub h JOIN firsts f USING (chain, hub) WHERE h.i <> f.root
+        UNION ALL SELECT DISTINCT f.root, f.root, h.link, h.prio FROM hub h JOIN firsts f USING (chain, hub)
+        WHERE h.i = f.root ORDER BY 1, 4, 3""").fetchall()
     if not links:
         return ring_of, link_of
     a = np.array([r[0] for r in links], dtype=np.int64)
@@ -462,7 +476,7 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
     linked[a] = True
     labels = distinct(comp[linked])
     index = {c: k for k, c in enumerate(labels)}
-    for i, root, link in links:
+    for i, root, link, _prio in links:
         if ring_of[i] < 0:
             ring_of[i] = index[comp[i]]
             link_of[i] = link

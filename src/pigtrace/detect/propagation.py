@@ -19,11 +19,14 @@ payment how much of the traced money it carried.
   or of the receipts that brought it: a payment only partly traced, passed on as one parcel).
 - **Cash-out**: an exchange deposit account or OTC desk the traced money reached, at least ``MIN_USD``;
   scored by the share of everything the account ever received that was traced money (a mule's account
-  takes mostly scam money, an ordinary customer's a sliver).
+  takes mostly scam money, an ordinary customer's a sliver). A wallet is desk-shaped by its ordinary payers
+  and payees (``_with_desks``); when the walk finds enough of them to be the ring's own hops, the wallet is
+  the ring's hub, not a desk, and the walk is run once more through it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -85,34 +88,31 @@ class Propagation(Detector):
         scam = np.zeros(store.n_nodes, dtype=bool)
         scam[_nodes(store, {(f.chain, f.address) for f in ctx.findings
                             if f.role in SCAM_ROLES + ("laundering",)})] = True
-        ends = _with_desks(store, load_endpoints(ctx.con, store), scam, nodes)
+        base = load_endpoints(ctx.con, store)
+        ends = _with_desks(store, base, scam, nodes)
         receipts = _in_edges(store, nodes)
         # what one collection wallet pays another is already on the move from the first: seeded again at
         # the second it was counted twice there and at every wallet after it
         seeded = np.zeros(store.n_nodes, dtype=bool)
         seeded[nodes] = True
         receipts = receipts[(np.nan_to_num(store.usd[receipts]) > 0) & ~seeded[store.src[receipts]]]
-        res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
-                                      value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0,
-                   prompt_s=PROMPT_S)
-        if not res.edges:
-            return []
-        carried_e = np.fromiter(res.edges.keys(), dtype=np.int64)
-        carried_v = np.array([v[0] for v in res.edges.values()])
-        usd_all = np.nan_to_num(store.usd)
-        out_total = np.bincount(store.src, weights=usd_all, minlength=store.n_nodes)
-        in_total = np.bincount(store.dst, weights=usd_all, minlength=store.n_nodes)
-        out_traced = np.bincount(store.src[carried_e], weights=carried_v, minlength=store.n_nodes)
         keep = {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_ROLES + ("victim",)}
         skip = np.zeros(store.n_nodes, dtype=bool)
         skip[_nodes(store, keep)] = True
-        share = np.divide(out_traced, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
-        in_traced = np.bincount(store.dst[carried_e], weights=carried_v, minlength=store.n_nodes)
-        hop = np.zeros(store.n_nodes, dtype=bool)
-        hop[list(res.prompt)] = True
-        hop &= share < MIN_SHARE
-        launder = np.flatnonzero((out_traced >= MIN_USD) & ((share >= MIN_SHARE) | hop) & ~skip
-                                 & (ends.kind == NONE))
+        traced = _trace(store, ends, receipts, skip)
+        if traced is None:
+            return []
+        # A desk-shaped wallet whose ordinary counterparties turn out to be the ring's own hops, found by the
+        # walk, is the ring's hub, not a desk: walk again through it (it stopped the trace on the tuning worlds
+        # where rings share their laundering wallets)
+        scam[traced.launder] = True
+        again = _with_desks(store, base, scam, nodes)
+        if (again.kind != ends.kind).any():
+            ends = again
+            traced = _trace(store, ends, receipts, skip)
+        res, launder, share = traced.res, traced.launder, traced.share
+        carried_e, carried_v = traced.carried_e, traced.carried_v
+        out_total, in_total, out_traced, in_traced = traced.out_total, traced.in_total, traced.out_traced, traced.in_traced
         cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
                 if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
         cash = _own_money_capped(store, cash, carried_e, carried_v, nodes, _sole_payer(store, ends))
@@ -149,6 +149,42 @@ class Propagation(Detector):
                          f"collection wallets, {s:.0%} of all it received"],
                 evidence=_rows(store, shown.get(node), detail, "traced scam money arriving")))
         return out
+
+
+@dataclass
+class _Traced:
+    res: object
+    launder: np.ndarray
+    share: np.ndarray
+    carried_e: np.ndarray
+    carried_v: np.ndarray
+    out_total: np.ndarray
+    in_total: np.ndarray
+    out_traced: np.ndarray
+    in_traced: np.ndarray
+
+
+def _trace(store: FlowStore, ends: Endpoints, receipts: np.ndarray, skip: np.ndarray) -> _Traced | None:
+    """Walk what the collection wallets received (``receipts``) forward to ``ends``; the laundering wallets
+    (not in ``skip``) by the share of their payments that carried traced money or by a prompt pass-through."""
+    res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
+                                  value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0,
+               prompt_s=PROMPT_S)
+    if not res.edges:
+        return None
+    carried_e = np.fromiter(res.edges.keys(), dtype=np.int64)
+    carried_v = np.array([v[0] for v in res.edges.values()])
+    usd_all = np.nan_to_num(store.usd)
+    out_total = np.bincount(store.src, weights=usd_all, minlength=store.n_nodes)
+    in_total = np.bincount(store.dst, weights=usd_all, minlength=store.n_nodes)
+    out_traced = np.bincount(store.src[carried_e], weights=carried_v, minlength=store.n_nodes)
+    in_traced = np.bincount(store.dst[carried_e], weights=carried_v, minlength=store.n_nodes)
+    share = np.divide(out_traced, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
+    hop = np.zeros(store.n_nodes, dtype=bool)
+    hop[list(res.prompt)] = True
+    hop &= share < MIN_SHARE
+    launder = np.flatnonzero((out_traced >= MIN_USD) & ((share >= MIN_SHARE) | hop) & ~skip & (ends.kind == NONE))
+    return _Traced(res, launder, share, carried_e, carried_v, out_total, in_total, out_traced, in_traced)
 
 
 def _sole_payer(store: FlowStore, ends: Endpoints) -> np.ndarray:
