@@ -107,7 +107,8 @@ class Propagation(Detector):
         # where rings share their laundering wallets)
         scam[traced.launder] = True
         again = _with_desks(store, base, scam, nodes)
-        if (again.kind != ends.kind).any():
+        hubs = np.flatnonzero(again.kind != ends.kind)
+        if any((int(h), int(ends.kind[h])) in traced.res.endpoints for h in hubs):
             ends = again
             traced = _trace(store, ends, receipts, skip)
         res, launder, share = traced.res, traced.launder, traced.share
