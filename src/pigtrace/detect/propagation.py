@@ -66,7 +66,8 @@ class Propagation(Detector):
         f"{PROMPT_S // 86400} days in payments of that money alone (a hop in a wallet that also does business); "
         "an exchange deposit "
         "account or OTC desk the money reached is a cash-out, scored by how much of all it received was the "
-        "victims' money."
+        "victims' money; a desk-shaped wallet whose counterparties the walk finds to be the ring's hops is its "
+        "hub, and the walk goes on through it."
     )
     severity = "high"
     confidence = "medium"
