@@ -116,8 +116,9 @@ def fixed_value(k: dict) -> str | None:
 
 
 def build_matrix(knobs: list[dict] | None, only: list[str] | None, anchors: bool,
-                 extra: list[str]) -> list[tuple[str, list[str]]]:
-    """[(config name, [KNOB=VALUE, ...])]; the vary list always starts with style=... when knobs exist."""
+                 extra: list[str], chain: str = "ethereum") -> list[tuple[str, list[str]]]:
+    """[(config name, [KNOB=VALUE, ...])]; the vary list always starts with style=... when knobs exist. A knob
+    whose ``chains`` leave out ``chain`` is varied only when ``only`` names it (its worlds would be style=fixed's)."""
     if knobs is None:
         if extra:
             sys.exit("stress: this pigtrace's simulator has no knobs (`simulate --list-knobs` failed); "
@@ -133,6 +134,8 @@ def build_matrix(knobs: list[dict] | None, only: list[str] | None, anchors: bool
     if only is None or only:
         for k in knobs:
             if k["name"] == "style" or (only and k["name"] not in only):
+                continue
+            if not only and chain not in k.get("chains", [chain]):
                 continue
             fx = fixed_value(k)
             vals = SHARE_SWEEPS.get(k["name"], SHARE_DEFAULT) if _is_share(k) else _values(k)
@@ -491,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
 
     knobs = list_knobs()
     only = None if a.knobs is None else [k.strip() for k in a.knobs.split(",") if k.strip()]
-    configs = build_matrix(knobs, only, not a.no_anchors, a.config)
+    configs = build_matrix(knobs, only, not a.no_anchors, a.config, a.chain)
     tune = seed_list(a.tune_seeds) if a.tune_seeds else []
     report = seed_list(a.report_seeds) if a.report_seeds else ([] if tune else parse_seeds(a.seeds, a.first_seed))
     if tune and not report:

@@ -36,6 +36,16 @@ def test_matrix_varies_one_knob_at_a_time_from_style_fixed():
     assert [c for c, _ in stress.build_matrix(KNOBS, [], True, [])] == ["style=fixed", "style=random"]
 
 
+def test_a_knob_of_another_chain_is_not_varied_unless_named():
+    """A Tron crawl knob changes nothing in an Ethereum world: varied there it would only repeat style=fixed."""
+    knobs = KNOBS + [{"name": "tron_detail", "values": "0..1", "default": "1.0", "fixed": "1.0", "chains": ["tron"]}]
+    eth = {c for c, _ in stress.build_matrix(knobs, None, True, [], "ethereum")}
+    tron = {c for c, _ in stress.build_matrix(knobs, None, True, [], "tron")}
+    assert not any(c.startswith("tron_detail=") for c in eth)
+    assert {"tron_detail=0", "tron_detail=0.3"} <= tron and {"paybacks=none", "laundering_mixing=0.6"} <= tron & eth
+    assert "tron_detail=0" in {c for c, _ in stress.build_matrix(knobs, ["tron_detail"], True, [], "ethereum")}
+
+
 def test_seeds():
     assert stress.parse_seeds("3", 101) == [101, 102, 103]
     assert stress.parse_seeds("1,4-6", 101) == [1, 4, 5, 6]

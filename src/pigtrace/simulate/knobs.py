@@ -26,6 +26,7 @@ class Knob:
     default: str  # under the default style (random), "random" means drawn per ring
     fixed: str  # the value under style=fixed
     help: str
+    chains: tuple[str, ...] = ("ethereum", "tron")  # the chains whose worlds it changes
 
     @property
     def is_share(self) -> bool:
@@ -84,13 +85,13 @@ KNOBS: tuple[Knob, ...] = (
 CRAWL_KNOBS: tuple[Knob, ...] = (
     Knob("tron_detail", ("0..1",), "1.0", "1.0",
          "tron only: share of TRC-20 rows carrying the optional 'detail' object (signer, block, called "
-         "contract); the rest are bare rows as TronGrid's trc20 endpoint gives them"),
+         "contract); the rest are bare rows as TronGrid's trc20 endpoint gives them", chains=("tron",)),
     Knob("tron_account_history", ("0..1",), "1.0", "1.0",
          "tron only: share of accounts whose transaction history (/v1/accounts/{address}/transactions: TRX "
-         "transfers, contract calls with their signer) was crawled; 0 writes TRC-20 pages only"),
+         "transfers, contract calls with their signer) was crawled; 0 writes TRC-20 pages only", chains=("tron",)),
     Knob("crawl_overlap", ("0..1",), "0.3", "0",
          "tron only: share of TRC-20 rows (and TRX transfers) listed a second time, under the receiver's "
-         "account as well as the sender's, as a per-account crawl of both parties lists them"),
+         "account as well as the sender's, as a per-account crawl of both parties lists them", chains=("tron",)),
 )
 KNOBS = KNOBS + CRAWL_KNOBS
 LATE_KNOBS = ("pace",)  # drawn from Knobs.late
@@ -170,6 +171,6 @@ class Knobs:
 
 
 def knob_rows() -> list[dict]:
-    """`--list-knobs` rows: name, values, default, what it changes."""
-    return [{"name": k.name, "values": "|".join(k.values), "default": k.default, "fixed": k.fixed, "help": k.help}
-            for k in KNOBS]
+    """`--list-knobs` rows: name, values, default, what it changes, the chains whose worlds it changes."""
+    return [{"name": k.name, "values": "|".join(k.values), "default": k.default, "fixed": k.fixed, "help": k.help,
+             "chains": list(k.chains)} for k in KNOBS]
