@@ -238,10 +238,11 @@ def test_a_busy_wallet_paid_a_sliver_of_a_collection_wallets_outflow_is_not_an_o
 def test_a_hub_whose_payers_only_the_trace_shows_to_be_the_rings_is_walked_through_not_a_desk():
     """Rings that share their laundering wallets: a second ring's consolidation wallet pays 12 wallets
     that take three times as much of their own money from the exchange (spent at shops), which pay one hub;
-    the hub also withdraws clean money (more than the ring paid it) and pays 12 fresh wallets that each bank at their own exchange account. Before
-    the trace the hub's payers and payees look like a desk's ordinary customers (13 and 12 of them); the
-    trace finds its payers to be the ring's hops, so the hub is laundering, not where the money left the
-    scam's hands, and the walk goes on through it to the accounts its payees banked at."""
+    the hub also withdraws clean money (more than the ring paid it) and pays 12 fresh wallets that each bank
+    at their own exchange account. Before the trace the hub's payers and payees look like a desk's ordinary
+    customers (12 of each); the trace finds its payers to be the ring's hops, so the hub is laundering, not
+    where the money left the scam's hands, and the walk goes on through it to the accounts its payees banked
+    at."""
     led, _truth = scam_world()
     ring = fake_platform(led, tag="pf2")
     t0 = timedelta(days=45)

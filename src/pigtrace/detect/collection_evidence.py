@@ -11,9 +11,9 @@ finding lists the tells that raised its score and the one that lowered it most.
 
 Rings: the wallets found are joined when they send most of their money to the same wallet (shared
 consolidation), get gas from the same funder, share a payer (the same victim), or pay the same next hop (a
-wallet that takes most of what people pay it from such wallets, whatever share of theirs it got). Each ring's wallets,
-with the link that joined each, and its victims go to ``AnalysisContext.rings``, which `analyze` stores
-in the ``rings`` table. A wallet just under the
+wallet that takes most of what people pay it from such wallets, whatever share of theirs it got). Each ring's
+wallets, with the link that joined each, and its victims go to ``AnalysisContext.rings``, which `analyze`
+stores in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
 A ring that holds its takings for weeks, which the model weighs against (a long hold is a saver's), is
@@ -85,8 +85,8 @@ class CollectionEvidence(Detector):
         "to the same place. A logistic model trained on simulated worlds weighs these tells; none is "
         "required. Its payers are the victims; its wallets are grouped into rings by shared consolidation, "
         "gas funder, victims or next hops. A wallet that holds its takings for weeks, which the model weighs "
-        "against, is found from its ring, from a person who kept paying it more (passed on within 3 weeks), or from many "
-        "payers who each sent it most of what they had; a wallet the ring's own money reached is laundering."
+        "against, is found from its ring, from a person who kept paying it more (passed on within 3 weeks), or "
+        "from many payers who each sent it most of what they had; a wallet the ring's own money reached is laundering."
     )
     severity = "high"
     confidence = "medium"
@@ -428,8 +428,8 @@ def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side:
 
 def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Rings among the wallets at or above RING_THRESHOLD: connected components of the links (shared
-    destination, gas funder, payer, next hop). Returns each candidate's ring index (-1: none, or alone) and the link
-    that tied it in."""
+    destination, gas funder, payer, next hop). Returns each candidate's ring index (-1: none, or alone) and the
+    link that tied it in."""
     con = ctx.con
     near = np.flatnonzero(p >= RING_THRESHOLD)
     ring_of = np.full(len(keys), -1, dtype=np.int64)

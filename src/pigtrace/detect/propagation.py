@@ -38,7 +38,7 @@ from pigtrace.detect.flow_taint import DESK_DEGREE, is_seed
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
 from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
-from pigtrace.trace.walk import PASSED_ON, Seeds, walk
+from pigtrace.trace.walk import PASSED_ON, Seeds, WalkResult, walk
 
 HOPS = 16  # twice `pigtrace trace`'s default: a peel chain alone runs to a dozen payments
 MIN_USD = 100.0  # traced money a wallet must pass on (or an account receive) to be named
@@ -90,7 +90,8 @@ class Propagation(Detector):
         scam[_nodes(store, {(f.chain, f.address) for f in ctx.findings
                             if f.role in SCAM_ROLES + ("laundering",)})] = True
         base = load_endpoints(ctx.con, store)
-        ends = _with_desks(store, base, scam, nodes)
+        pairs = _distinct_pairs(store, np.ones(store.n_edges, dtype=bool))
+        ends = _with_desks(store, base, pairs, scam, nodes)
         receipts = _in_edges(store, nodes)
         # what one collection wallet pays another is already on the move from the first: seeded again at
         # the second it was counted twice there and at every wallet after it
@@ -100,21 +101,23 @@ class Propagation(Detector):
         keep = {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_ROLES + ("victim",)}
         skip = np.zeros(store.n_nodes, dtype=bool)
         skip[_nodes(store, keep)] = True
-        traced = _trace(store, ends, receipts, skip)
+        usd_all = np.nan_to_num(store.usd)
+        out_total = np.bincount(store.src, weights=usd_all, minlength=store.n_nodes)
+        in_total = np.bincount(store.dst, weights=usd_all, minlength=store.n_nodes)
+        traced = _trace(store, ends, receipts, skip, out_total)
         if traced is None:
             return []
         # A desk-shaped wallet whose ordinary counterparties turn out to be the ring's own hops, found by the
         # walk, is the ring's hub, not a desk: walk again through it (it stopped the trace on the tuning worlds
         # where rings share their laundering wallets)
         scam[traced.launder] = True
-        again = _with_desks(store, base, scam, nodes)
+        again = _with_desks(store, base, pairs, scam, nodes)
         hubs = np.flatnonzero(again.kind != ends.kind)
         if any((int(h), int(ends.kind[h])) in traced.res.endpoints for h in hubs):
             ends = again
-            traced = _trace(store, ends, receipts, skip)
+            traced = _trace(store, ends, receipts, skip, out_total)
         res, launder, share = traced.res, traced.launder, traced.share
-        carried_e, carried_v = traced.carried_e, traced.carried_v
-        out_total, in_total, out_traced, in_traced = traced.out_total, traced.in_total, traced.out_traced, traced.in_traced
+        carried_e, carried_v, out_traced, in_traced = traced.carried_e, traced.carried_v, traced.out, traced.into
         cash = [(node, kind, v[0], v[1], v[2]) for (node, kind), v in res.endpoints.items()
                 if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
         cash = _own_money_capped(store, cash, carried_e, carried_v, nodes, _sole_payer(store, ends))
@@ -155,20 +158,22 @@ class Propagation(Detector):
 
 @dataclass
 class _Traced:
-    res: object
-    launder: np.ndarray
-    share: np.ndarray
+    """One walk: its result, the traced money per edge (``carried_e``, ``carried_v``) and per wallet paid out
+    and received (``out``, ``into``), the traced share of what each wallet paid out, and the laundering wallets."""
+    res: WalkResult
     carried_e: np.ndarray
     carried_v: np.ndarray
-    out_total: np.ndarray
-    in_total: np.ndarray
-    out_traced: np.ndarray
-    in_traced: np.ndarray
+    out: np.ndarray
+    into: np.ndarray
+    share: np.ndarray
+    launder: np.ndarray
 
 
-def _trace(store: FlowStore, ends: Endpoints, receipts: np.ndarray, skip: np.ndarray) -> _Traced | None:
+def _trace(store: FlowStore, ends: Endpoints, receipts: np.ndarray, skip: np.ndarray,
+           out_total: np.ndarray) -> _Traced | None:
     """Walk what the collection wallets received (``receipts``) forward to ``ends``; the laundering wallets
-    (not in ``skip``) by the share of their payments that carried traced money or by a prompt pass-through."""
+    (not in ``skip``) by the share of what they paid out (``out_total``) that carried traced money, or by a
+    prompt pass-through."""
     res = walk(store, ends, Seeds(edges=receipts, tokens=store.amount[receipts].copy(),
                                   value=store.usd[receipts].copy(), hop=0), method="fifo", hops=HOPS, min_usd=1.0,
                prompt_s=PROMPT_S)
@@ -176,17 +181,14 @@ def _trace(store: FlowStore, ends: Endpoints, receipts: np.ndarray, skip: np.nda
         return None
     carried_e = np.fromiter(res.edges.keys(), dtype=np.int64)
     carried_v = np.array([v[0] for v in res.edges.values()])
-    usd_all = np.nan_to_num(store.usd)
-    out_total = np.bincount(store.src, weights=usd_all, minlength=store.n_nodes)
-    in_total = np.bincount(store.dst, weights=usd_all, minlength=store.n_nodes)
-    out_traced = np.bincount(store.src[carried_e], weights=carried_v, minlength=store.n_nodes)
-    in_traced = np.bincount(store.dst[carried_e], weights=carried_v, minlength=store.n_nodes)
-    share = np.divide(out_traced, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
+    out = np.bincount(store.src[carried_e], weights=carried_v, minlength=store.n_nodes)
+    into = np.bincount(store.dst[carried_e], weights=carried_v, minlength=store.n_nodes)
+    share = np.divide(out, out_total, out=np.zeros(store.n_nodes), where=out_total > 0)
     hop = np.zeros(store.n_nodes, dtype=bool)
     hop[list(res.prompt)] = True
     hop &= share < MIN_SHARE
-    launder = np.flatnonzero((out_traced >= MIN_USD) & ((share >= MIN_SHARE) | hop) & ~skip & (ends.kind == NONE))
-    return _Traced(res, launder, share, carried_e, carried_v, out_total, in_total, out_traced, in_traced)
+    launder = np.flatnonzero((out >= MIN_USD) & ((share >= MIN_SHARE) | hop) & ~skip & (ends.kind == NONE))
+    return _Traced(res, carried_e, carried_v, out, into, share, launder)
 
 
 def _sole_payer(store: FlowStore, ends: Endpoints) -> np.ndarray:
@@ -244,14 +246,16 @@ def _own_money_capped(store: FlowStore, cash: list, carried_e: np.ndarray, carri
     return [(node, kind, got * float(ratio[node]), first, last) for node, kind, got, first, last in cash]
 
 
-def _with_desks(store: FlowStore, ends: Endpoints, scam: np.ndarray, seeds: np.ndarray) -> Endpoints:
+def _with_desks(store: FlowStore, ends: Endpoints, pairs: tuple[np.ndarray, np.ndarray], scam: np.ndarray,
+                seeds: np.ndarray) -> Endpoints:
     """``ends`` with the wallets shaped like an OTC desk as ``otc`` end points, as a labelled desk is (and as in
     flow_taint and cash_out): at least DESK_DEGREE distinct ordinary payers and payees, an ordinary one being
     neither an end point already nor a ``scam`` wallet, and not fed mostly by ``seeds``, the collection wallets
-    (that is the scam's consolidation wallet). Money that reaches a desk is converted there; what it pays its
-    customers afterwards is its own float, which the walk would charge with the scam money."""
+    (that is the scam's consolidation wallet). ``pairs``: the distinct (payer, payee) pairs of the flow store.
+    Money that reaches a desk is converted there; what it pays its customers afterwards is its own float,
+    which the walk would charge with the scam money."""
     n = store.n_nodes
-    s, d = _distinct_pairs(store, np.ones(store.n_edges, dtype=bool))
+    s, d = pairs
     ordinary = (ends.kind == NONE) & ~scam
     payers = np.bincount(d[ordinary[s]], minlength=n)
     payees = np.bincount(s[ordinary[d]], minlength=n)
