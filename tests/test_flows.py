@@ -204,3 +204,34 @@ def test_rows_tied_in_time_block_and_log_index_come_out_in_one_order_whatever_or
         assert np.all(np.diff(got["time"]) >= 0)
     # the same rows in the same order (rows equal in every key may swap, and are equal anyway)
     assert np.array_equal(outs[0][:7], outs[1][:7]) and np.array_equal(outs[0][:7], outs[2][:7])
+
+
+def test_a_warehouse_made_again_at_the_same_path_is_not_read_from_the_old_cache_file(tmp_path):
+    """A user who deletes a warehouse and ingests other data at the same path leaves the old
+    ``.flows.npz`` beside it; with the same row counts and ingest number the old store would be read, its
+    refs naming other addresses."""
+    from pigtrace.store.warehouse import connect, log_ingest
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    _ledger(con)
+    log_ingest(con, "test", "first", "ethereum", datetime.now(), {"transfers": 7})
+    first = load_flows(con)
+    con.close()
+    flows.forget()
+    db.unlink()
+    assert (tmp_path / "w.duckdb.flows.npz").exists()
+    con = connect(db)
+    led = Ledger()
+    led.transfer("x", "y", 10)
+    led.transfer("y", "z", 4)
+    led.transfer("x", "z", 0.5, token="ETH")
+    led.transfer("z", "z", 1)
+    led.transfer("x", "y", 0)
+    led.nft("x", "y", "punks", 7)
+    led.swap("y", "pool2", "USDT", 6, "WETH", 0.002, router="router2")
+    led.write(con)
+    log_ingest(con, "test", "second", "ethereum", datetime.now(), {"transfers": 7})
+    second = load_flows(con)
+    named = {second.address(int(n)) for n in np.r_[second.src, second.dst]}
+    assert led.addr("x") in named and not named & {first.address(int(n)) for n in first.src}

@@ -160,9 +160,12 @@ _SAVED = [f for f in fields(FlowStore) if f.name != "derived"]
 
 
 def state_key(con: duckdb.DuckDBPyConnection) -> str:
-    """What the store depends on: the latest ingest and the row counts of the ledger tables it reads."""
+    """What the store depends on: the latest ingest (its number and when it started: a warehouse made again
+    at the same path, whose cache file was left behind, numbers its ingests from 1 again) and the row counts
+    of the ledger tables it reads."""
     row = con.execute(
-        f"""SELECT (SELECT coalesce(max(id), 0) FROM ingest_log), (SELECT count(*) FROM {TRANSFERS}),
+        f"""SELECT (SELECT coalesce(max(id), 0) || '@' || coalesce(epoch_us(max(started)), 0) FROM ingest_log),
+                   (SELECT count(*) FROM {TRANSFERS}),
                    (SELECT count(*) FROM {SWAPS}), (SELECT count(*) FROM {TRANSACTIONS}),
                    (SELECT count(*) FROM tokens)"""
     ).fetchall()[0]

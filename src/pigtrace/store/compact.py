@@ -175,6 +175,6 @@ def _assign_refs(con: duckdb.DuckDBPyConnection, batch: str, dictionary: str, va
         f"""CREATE OR REPLACE TEMP TABLE {batch} AS
             SELECT chain, {value}, ref FROM {batch} WHERE ref IS NOT NULL
             UNION ALL
-            SELECT chain, {value}, {start} + row_number() OVER () FROM {batch} WHERE ref IS NULL"""
+            SELECT chain, {value}, {start} + row_number() OVER (ORDER BY chain, {value}) FROM {batch} WHERE ref IS NULL"""
     )
     con.execute(f"INSERT INTO {dictionary} SELECT ref, chain, {value} FROM {batch} WHERE ref > {start}")
