@@ -15,6 +15,7 @@ from pigtrace.detect import (
     platform_payout,
     poisoning,
     propagation,
+    ring_feeders,
     screening_hits,
     stages,
     victim_payout,
@@ -35,6 +36,7 @@ DETECTORS: list[type[Detector]] = [
     *operator_gassed.DETECTORS,
     *laundering_chain.DETECTORS,
     *cash_out.DETECTORS,
+    *ring_feeders.DETECTORS,
 ]
 
 # Shared stages first, then the detectors: every stage an analysis can run.

@@ -1,0 +1,39 @@
+"""ring_feeders: collection wallets found backwards from the ring's found laundering, whoever paid them, on
+simulated worlds whose rings mix victims paying from their own wallets with victims paying from their exchange
+accounts: every wallet found so is a ring wallet in the role found.
+
+A hand-built ring is not used: a deposit wallet paid from an exchange whose money goes through a hop of its
+own to the ring's consolidation is, in one wallet's ledger, a victim's fresh relay paying the platform's
+deposit wallet, and collection_evidence reads it so (the hop joins the ring as its collection wallet); on the
+simulated worlds the rings' hops split and hold, which is what the detector was written against."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pigtrace.store.warehouse import connect
+from tests.cli_run import pigtrace
+
+
+@pytest.mark.parametrize("seed", [24, 36])
+def test_every_wallet_found_backwards_is_a_ring_wallet_in_that_role_on_simulated_worlds(tmp_path, seed):
+    """Simulated worlds whose rings mix victims paying from their own wallets with victims paying from their
+    exchange accounts: the wallets found so are the ring's, in the role found, and there are several."""
+    out, db = tmp_path / "world", tmp_path / "w.duckdb"
+    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--vary", "style=random",
+             check=True)
+    pigtrace("ingest", "etl", str(out), "--db", str(db), check=True)
+    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
+    pigtrace("analyze", "--db", str(db), check=True)
+    truth: dict[str, set[str]] = {}
+    for r in json.loads((out / "truth.json").read_text())["roles"]:
+        truth.setdefault(r["address"], set()).add(r["role"])
+    con = connect(db, read_only=True)
+    try:
+        found = con.execute("SELECT address, role FROM detector_findings WHERE typology = 'ring_feeders'").fetchall()
+    finally:
+        con.close()
+    assert [(a, role) for a, role in found if role not in truth.get(a, set())] == []
+    assert sum(role == "scam_collection" for _, role in found) >= 5
