@@ -71,11 +71,11 @@ class Taint:
 
 
 EDGES_SQL = f"""
-    WITH native_senders AS (SELECT DISTINCT chain, src AS address FROM pt_value WHERE token = 'native')
-    SELECT v.chain, v.src, v.dst, v.usd FROM pt_value v
+    WITH native_senders AS (SELECT DISTINCT src_ref AS ref FROM pt_value WHERE token = 'native')
+    SELECT v.src_ref, v.dst_ref, v.usd FROM pt_value v
     ANTI JOIN pt_swap_returns r ON r.chain = v.chain AND r.tx_hash = v.tx_hash AND r.address = v.dst
-    LEFT JOIN native_senders n ON n.chain = v.chain AND n.address = v.dst
-    WHERE NOT ({gas_topup_sql("v")} AND n.address IS NULL)
+    LEFT JOIN native_senders n ON n.ref = v.dst_ref
+    WHERE NOT ({gas_topup_sql("v")} AND n.ref IS NULL)
 """
 
 
@@ -94,7 +94,7 @@ def flow_graph(ctx: AnalysisContext) -> FlowGraph:
     g = ctx.cache.get("flow_graph")
     if g is None:
         flow_services.prepare(ctx)
-        g = build_flow_graph(ctx.con, EDGES_SQL)
+        g = build_flow_graph(ctx.con, EDGES_SQL, refs=True)
         # every walk reads the owners' own exchange accounts (passed_first_in); they do not depend on its seeds
         ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE pt_own_accounts AS {OWN_ACCOUNTS_SQL}")
         ctx.cache["flow_graph"] = g
