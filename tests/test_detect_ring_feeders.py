@@ -5,7 +5,8 @@ accounts: every wallet found so is a ring wallet in the role found.
 A hand-built ring is not used: a deposit wallet paid from an exchange whose money goes through a hop of its
 own to the ring's consolidation is, in one wallet's ledger, a victim's fresh relay paying the platform's
 deposit wallet, and collection_evidence reads it so (the hop joins the ring as its collection wallet); on the
-simulated worlds the rings' hops split and hold, which is what the detector was written against."""
+simulated worlds the rings' hops split the money and hold it, so the hop does not take the deposit wallet's
+place, and the test asks only that every wallet found so is right and that there are several."""
 
 from __future__ import annotations
 
