@@ -32,6 +32,31 @@ def analysed_world(root, seed: int = 3) -> tuple:
     return world, db
 
 
+def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology: str) -> tuple[list, list]:
+    """A small simulated world (``--vary`` each of ``vary``) made, ingested with its TagPack and analysed by the
+    CLI under ``root``: (every (address, role) the detector ``typology`` found, those the truth does not give
+    that role)."""
+    import json
+
+    from pigtrace.store.warehouse import connect
+
+    out, db = root / "world", root / "w.duckdb"
+    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small",
+             *[a for v in vary for a in ("--vary", v)], check=True)
+    pigtrace("ingest", "etl", str(out), "--db", str(db), check=True)
+    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
+    pigtrace("analyze", "--db", str(db), check=True)
+    truth: dict[str, set[str]] = {}
+    for r in json.loads((out / "truth.json").read_text())["roles"]:
+        truth.setdefault(r["address"], set()).add(r["role"])
+    con = connect(db, read_only=True)
+    try:
+        found = con.execute("SELECT address, role FROM detector_findings WHERE typology = ?", [typology]).fetchall()
+    finally:
+        con.close()
+    return found, [(a, role) for a, role in found if role not in truth.get(a, set())]
+
+
 def ctrl_c_as_in_a_shell() -> None:
     """For Popen's preexec_fn: a child that takes SIGINT as a terminal's Ctrl-C would. A pytest-xdist worker
     ignores SIGINT and its children inherit that, so Python in them would never see the signal."""

@@ -4,15 +4,13 @@ simulated worlds, with and without the ring paying the gas: every wallet found s
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import duckdb
 import pytest
 
 from pigtrace.detect.run import analyze
-from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import typology_findings_on_world
 from tests.ledger_builder import Ledger
 from tests.test_detect_platform_worlds import deposit_account, findings, scam_world
 
@@ -70,21 +68,7 @@ def test_every_wallet_found_through_a_rings_gas_is_that_rings_wallet_on_simulate
     """Simulated rings that hold for months (their deposit wallets mostly paid from victims' exchange accounts):
     with the ring's funder paying their gas, the wallets found through it are ring wallets in the role found,
     and there are many; with the gas from exchanges (the knob that breaks the rule) nothing wrong is found."""
-    out, db = tmp_path / "world", tmp_path / "w.duckdb"
-    pigtrace("simulate", "--out", str(out), "--seed", "4", "--scale", "small", "--vary", "style=fixed",
-             *[a for v in vary for a in ("--vary", v)], check=True)
-    pigtrace("ingest", "etl", str(out), "--db", str(db), check=True)
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
-    truth: dict[str, set[str]] = {}
-    for r in json.loads((out / "truth.json").read_text())["roles"]:
-        truth.setdefault(r["address"], set()).add(r["role"])
-    con = connect(db, read_only=True)
-    try:
-        found = con.execute("SELECT address, role FROM detector_findings WHERE typology = 'operator_gassed'"
-                            ).fetchall()
-    finally:
-        con.close()
-    assert [(a, role) for a, role in found if role not in truth.get(a, set())] == []
+    found, wrong = typology_findings_on_world(tmp_path, 4, ("style=fixed", *vary), "operator_gassed")
+    assert wrong == []
     if "gas=exchange" not in vary:
         assert sum(role == "scam_collection" for _, role in found) >= 5

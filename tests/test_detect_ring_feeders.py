@@ -10,31 +10,15 @@ place, and the test asks only that every wallet found so is right and that there
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import typology_findings_on_world
 
 
 @pytest.mark.parametrize("seed", [24, 36])
 def test_every_wallet_found_backwards_is_a_ring_wallet_in_that_role_on_simulated_worlds(tmp_path, seed):
     """Simulated worlds whose rings mix victims paying from their own wallets with victims paying from their
     exchange accounts: the wallets found so are the ring's, in the role found, and there are several."""
-    out, db = tmp_path / "world", tmp_path / "w.duckdb"
-    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--vary", "style=random",
-             check=True)
-    pigtrace("ingest", "etl", str(out), "--db", str(db), check=True)
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
-    truth: dict[str, set[str]] = {}
-    for r in json.loads((out / "truth.json").read_text())["roles"]:
-        truth.setdefault(r["address"], set()).add(r["role"])
-    con = connect(db, read_only=True)
-    try:
-        found = con.execute("SELECT address, role FROM detector_findings WHERE typology = 'ring_feeders'").fetchall()
-    finally:
-        con.close()
-    assert [(a, role) for a, role in found if role not in truth.get(a, set())] == []
+    found, wrong = typology_findings_on_world(tmp_path, seed, ("style=random",), "ring_feeders")
+    assert wrong == []
     assert sum(role == "scam_collection" for _, role in found) >= 5

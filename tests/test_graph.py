@@ -12,8 +12,12 @@ from pigtrace.graph.taint import PassedFirst, haircut_taint, hop_distance, scam_
 
 def _graph(edges):
     con = duckdb.connect()
-    con.execute("CREATE TABLE e (chain VARCHAR, src VARCHAR, dst VARCHAR, usd DOUBLE)")
-    con.executemany("INSERT INTO e VALUES ('ethereum', ?, ?, ?)", edges)
+    names = sorted({name for e in edges for name in e[:2]})
+    con.execute("CREATE TABLE addresses (ref BIGINT, chain VARCHAR, address VARCHAR)")
+    con.executemany("INSERT INTO addresses VALUES (?, 'ethereum', ?)", list(enumerate(names, start=1)))
+    ref = {name: i for i, name in enumerate(names, start=1)}
+    con.execute("CREATE TABLE e (src_ref BIGINT, dst_ref BIGINT, usd DOUBLE)")
+    con.executemany("INSERT INTO e VALUES (?, ?, ?)", [(ref[a], ref[b], u) for a, b, u in edges])
     g = build_flow_graph(con, "SELECT * FROM e")
     ids = dict(con.execute("SELECT address, idx FROM pt_nodes").fetchall())
     return con, g, ids

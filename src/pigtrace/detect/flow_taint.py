@@ -94,7 +94,7 @@ def flow_graph(ctx: AnalysisContext) -> FlowGraph:
     g = ctx.cache.get("flow_graph")
     if g is None:
         flow_services.prepare(ctx)
-        g = build_flow_graph(ctx.con, EDGES_SQL, refs=True)
+        g = build_flow_graph(ctx.con, EDGES_SQL)
         # every walk reads the owners' own exchange accounts (passed_first_in); they do not depend on its seeds
         ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE pt_own_accounts AS {OWN_ACCOUNTS_SQL}")
         ctx.cache["flow_graph"] = g

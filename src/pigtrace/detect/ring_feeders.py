@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from pigtrace.arrays import distinct
 from pigtrace.detect import flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.collection_evidence import HELD_PASSED as PASSED, HELD_SERVICES as TO_SERVICES, RING_MIN
@@ -123,15 +124,14 @@ class RingFeeders(Detector):
         con = ctx.con
         roles = {"scam_collection": np.flatnonzero(feeder), "laundering": np.flatnonzero(hops),
                  "victim": np.flatnonzero(victims)}
-        nodes = con.execute("SELECT idx, chain, address FROM pt_nodes").fetchnumpy()
-        order = np.argsort(np.asarray(nodes["idx"]))
-        chain_of = np.asarray(nodes["chain"], dtype=object)[order]
-        addr_of = np.asarray(nodes["address"], dtype=object)[order]
-        con.register("pt_rf_arrow", pa.table({
-            "chain": pa.array([chain_of[i] for r in roles.values() for i in r], pa.string()),
-            "address": pa.array([addr_of[i] for r in roles.values() for i in r], pa.string())}))
-        con.execute("CREATE OR REPLACE TEMP TABLE pt_rf_found AS SELECT DISTINCT chain, address FROM pt_rf_arrow")
+        named = distinct(np.concatenate([*roles.values(), first[feeder]]))
+        con.register("pt_rf_arrow", pa.table({"idx": pa.array(named, pa.int64())}))
+        rows = con.execute("SELECT n.idx, n.chain, n.address FROM pt_nodes n SEMI JOIN pt_rf_arrow USING (idx)").fetchall()
         con.unregister("pt_rf_arrow")
+        chain_of = {i: c for i, c, _ in rows}
+        addr_of = {i: a for i, _, a in rows}
+        found = {i for r in roles.values() for i in r.tolist()}
+        store_pairs(con, "pt_rf_found", {(chain_of[i], addr_of[i]) for i in found})
         seen = {(c, a): (min(x for x in (fi, fo) if x is not None), max(x for x in (li, lo) if x is not None))
                 for c, a, fi, li, fo, lo in con.execute(f"SELECT * FROM {seen_sql('pt_rf_found')}").fetchall()}
         evidence = collect(con, in_out_sql("pt_rf_found", "address", "received", "paid on"))
@@ -141,7 +141,7 @@ class RingFeeders(Detector):
                 key = (chain_of[i], addr_of[i])
                 if role == "scam_collection":
                     why = (f"took in {usd(g.in_usd[i])} and passed {usd(g.out_usd[i])} on; {share[i]:.0%} of it "
-                           f"reached the ring's found laundering and cash-out, first at {addr_of[first[i]]}, "
+                           f"reached the ring's found laundering and cash-out, first at {addr_of[int(first[i])]}, "
                            f"where {RING_MIN - 1} or more other such wallets' money also went")
                 elif role == "laundering":
                     why = ("a hop between wallets that feed the ring and the ring's found laundering or cash-out: "
@@ -162,42 +162,37 @@ def _mask(con, g, table: str, pairs: set) -> np.ndarray:
 
 def _reach(g, s, d, v, passes, reached, paid):
     """Per node: the share of what it paid out that reached a ``reached`` node, straight or through up to HOPS
-    ``passes`` nodes (each passing on its share); the reached node that brought it most (``first``, -1: none);
-    whether any of it reached a ``paid`` node; and the share per depth (0: straight)."""
+    ``passes`` nodes (each passing on its share); the reached node that brought it most over one payment
+    (``first``, -1: none); whether any of it reached a ``paid`` node; and the share per depth (0: straight)."""
     n = g.n
     frac = v / np.maximum(g.out_usd[s], 1e-9)
     direct = reached[d]
-    share = np.bincount(s[direct], weights=frac[direct], minlength=n)
+    straight = np.bincount(s[direct], weights=frac[direct], minlength=n)
     via = np.zeros(n, dtype=bool)
     via[s[paid[d]]] = True
     first = _best(s[direct], frac[direct], d[direct], n)
-    by_depth = [share]
+    share, by_depth = straight, [straight]
     onward = passes[d] & ~reached[d] & ~paid[d]
     for _ in range(HOPS):
         carried = frac * share[d] * onward
-        best_hop = _best(s[onward], carried[onward], first[d[onward]], n, share, first)
-        via_next = via.copy()
-        via_next[s[onward & via[d]]] = True
-        share = np.bincount(s[direct], weights=frac[direct], minlength=n) + np.bincount(s, weights=carried, minlength=n)
-        first, via = best_hop, via_next
+        # each payment brings the found wallet it reached straight, or the one the wallet paid brought most
+        first = _best(np.r_[s[direct], s[onward]], np.r_[frac[direct], carried[onward]],
+                      np.r_[d[direct], first[d[onward]]], n)
+        via[s[onward & via[d]]] = True
+        share = straight + np.bincount(s, weights=carried, minlength=n)
         by_depth.append(share)
     return share, first, via, by_depth
 
 
-def _best(src, value, target, n, base=None, base_first=None):
-    """Per source node the target with the largest value (ties to the smaller id); -1 where none. With
-    ``base``, a source keeps ``base_first`` where its own best value is not larger than ``base``."""
-    best = np.full(n, -1, dtype=np.int64) if base_first is None else base_first.copy()
-    top = np.zeros(n) if base is None else np.where(base_first >= 0, base, 0.0)
+def _best(src, value, target, n):
+    """Per source node the target with the largest value (ties to the smaller target); -1 where none."""
+    best = np.full(n, -1, dtype=np.int64)
     ok = (target >= 0) & (value > 0)
-    if not ok.any():
-        return best
     src, value, target = src[ok], value[ok], target[ok]
     at = np.lexsort((target, -value, src))
-    src, value, target = src[at], value[at], target[at]
-    head = np.r_[True, src[1:] != src[:-1]]
-    better = value[head] > top[src[head]]
-    best[src[head][better]] = target[head][better]
+    src, target = src[at], target[at]
+    head = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
+    best[src[head]] = target[head]
     return best
 
 

@@ -42,49 +42,29 @@ class FlowGraph:
 
 
 def build_flow_graph(con: duckdb.DuckDBPyConnection, edges_sql: str, nodes_table: str = "pt_nodes",
-                     edges_table: str = "pt_edges", refs: bool = False) -> FlowGraph:
-    """Aggregate ``edges_sql`` (columns chain, src, dst, usd; with ``refs``, src_ref, dst_ref, usd: the
-    warehouse's address refs, named by its ``addresses`` table) into a CSR graph.
+                     edges_table: str = "pt_edges") -> FlowGraph:
+    """Aggregate ``edges_sql`` (columns src_ref, dst_ref, usd: the warehouse's address refs, named by its
+    ``addresses`` table) into a CSR graph.
 
-    Creates temp tables ``nodes_table`` (chain, address, idx) and ``edges_table`` (chain, src, dst,
-    s, d, usd, n) so later SQL can join on node ids."""
-    if refs:
-        # grouped on the integer refs and the text joined once per node (at 10.7M transfers the text
-        # group-by was the stage's largest statement)
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {edges_table}_raw AS
-                SELECT src_ref, dst_ref, sum(usd) AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {nodes_table} AS
-                SELECT a.chain, a.address, (row_number() OVER (ORDER BY a.chain, a.address) - 1)::BIGINT AS idx,
-                       a.ref
-                FROM addresses a SEMI JOIN (SELECT src_ref AS ref FROM {edges_table}_raw
-                                            UNION SELECT dst_ref FROM {edges_table}_raw) x USING (ref)"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {edges_table} AS
-                SELECT a.chain, a.address AS src, b.address AS dst, a.idx AS s, b.idx AS d, e.usd, e.n
-                FROM {edges_table}_raw e JOIN {nodes_table} a ON a.ref = e.src_ref
-                JOIN {nodes_table} b ON b.ref = e.dst_ref"""
-        )
-    else:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {edges_table}_raw AS
-                SELECT chain, src, dst, sum(usd) AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {nodes_table} AS
-                SELECT chain, address, (row_number() OVER (ORDER BY chain, address) - 1)::BIGINT AS idx FROM (
-                    SELECT chain, src AS address FROM {edges_table}_raw
-                    UNION SELECT chain, dst FROM {edges_table}_raw)"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {edges_table} AS
-                SELECT e.chain, e.src, e.dst, a.idx AS s, b.idx AS d, e.usd, e.n FROM {edges_table}_raw e
-                JOIN {nodes_table} a ON a.chain = e.chain AND a.address = e.src
-                JOIN {nodes_table} b ON b.chain = e.chain AND b.address = e.dst"""
-        )
+    Creates temp tables ``nodes_table`` (chain, address, idx, ref) and ``edges_table`` (chain, src, dst,
+    s, d, usd, n) so later SQL can join on node ids. Grouped on the integer refs, with the text joined once
+    per node (at 10.7M transfers a group-by on the text was the stage's largest statement)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {edges_table}_raw AS
+            SELECT src_ref, dst_ref, sum(usd) AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {nodes_table} AS
+            SELECT a.chain, a.address, (row_number() OVER (ORDER BY a.chain, a.address) - 1)::BIGINT AS idx, a.ref
+            FROM addresses a SEMI JOIN (SELECT src_ref AS ref FROM {edges_table}_raw
+                                        UNION SELECT dst_ref FROM {edges_table}_raw) x USING (ref)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {edges_table} AS
+            SELECT a.chain, a.address AS src, b.address AS dst, a.idx AS s, b.idx AS d, e.usd, e.n
+            FROM {edges_table}_raw e JOIN {nodes_table} a ON a.ref = e.src_ref
+            JOIN {nodes_table} b ON b.ref = e.dst_ref"""
+    )
     con.execute(f"DROP TABLE {edges_table}_raw")
     n = con.execute(f"SELECT count(*) FROM {nodes_table}").fetchone()[0]
     arrays = con.execute(f"SELECT s, d, usd FROM {edges_table}").fetchnumpy()
