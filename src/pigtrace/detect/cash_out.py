@@ -5,7 +5,7 @@ both sides) that took scam proceeds straight from scam wallets are the other exi
 
 from __future__ import annotations
 
-from pigtrace.detect import flow_taint
+from pigtrace.detect import flow_services, flow_taint
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, paid_by_sql, seen_sql, touching_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
@@ -82,7 +82,8 @@ class MuleDeposit(Detector):
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
-                      coalesce((SELECT string_agg(DISTINCT l.label, ', ' ORDER BY l.label) FROM pt_value v JOIN {ctx.labels()} l
+                      coalesce((SELECT string_agg(DISTINCT l.label, ', ' ORDER BY l.label)
+                                 FROM {flow_services.value_of("pt_mules", "address", "src")} v JOIN {ctx.labels()} l
                                   ON l.chain = v.chain AND l.address = v.dst
                                 WHERE v.chain = m.chain AND v.src = m.address
                                   AND (l.chain, l.address) IN (SELECT chain, address FROM pt_exchange)),

@@ -42,6 +42,7 @@ from pigtrace.detect import evidence_model
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
+from pigtrace.detect.flow_services import rows_touching, value_of
 from pigtrace.detect.flow_taint import RING_HOP, store_pairs
 
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
@@ -144,9 +145,9 @@ class CollectionEvidence(Detector):
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
             "SELECT f.chain, f.address, c.first_seen, c.last_seen FROM pt_ce_found f JOIN pt_cf c USING (chain, address)"
         ).fetchall()}
-        evidence = collect(con, """SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
+        evidence = collect(con, f"""SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
                                           v.usd, 'payment received', v.usd
-                                   FROM pt_ce_found k JOIN pt_value v ON v.chain = k.chain AND v.dst = k.address""")
+                                   FROM pt_ce_found k JOIN {value_of("pt_ce_found", "address", "dst")} v ON v.chain = k.chain AND v.dst = k.address""")
         out = []
         for i in chosen:
             chain, address = keys[i].split(":", 1)
@@ -184,17 +185,17 @@ class CollectionEvidence(Detector):
         con = ctx.con
         _candidates(con, "pt_ce_hop", keys, rows)
         _candidates(con, "pt_ce_ring", keys, np.flatnonzero(near))
-        got = con.execute("""
+        got = con.execute(f"""
             SELECT h.chain, h.address, c.first_seen, c.last_seen, c.in_usd,
                    sum(f.usd) FILTER (WHERE r.address IS NOT NULL) AS from_ring,
                    count(DISTINCT f.src) FILTER (WHERE r.address IS NOT NULL) AS ring_payers
             FROM pt_ce_hop h JOIN pt_cf c USING (chain, address)
-            JOIN pt_cf_flow f ON f.chain = h.chain AND f.dst = h.address
+            JOIN {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_hop", "address")} f ON f.chain = h.chain AND f.dst = h.address
             LEFT JOIN pt_ce_ring r ON r.chain = f.chain AND r.address = f.src
             GROUP BY ALL ORDER BY h.chain, h.address""").fetchall()
-        evidence = collect(con, """SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
+        evidence = collect(con, f"""SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
                                           v.usd, 'payment from the ring', v.usd
-                                   FROM pt_ce_hop k JOIN pt_value v ON v.chain = k.chain AND v.dst = k.address
+                                   FROM pt_ce_hop k JOIN {value_of("pt_ce_hop", "address", "dst")} v ON v.chain = k.chain AND v.dst = k.address
                                    SEMI JOIN pt_ce_ring r ON r.chain = v.chain AND r.address = v.src""")
         out = []
         for chain, address, first, last, in_usd, from_ring, ring_payers in got:
@@ -217,7 +218,8 @@ class CollectionEvidence(Detector):
                WITH paid AS (
                    SELECT f.chain, f.src AS address, fsum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
                           min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, (f.usd, k.address)) AS wallet
-                   FROM pt_cf_flow f JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
+                   FROM {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_found", "address")} f
+                   JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
                    WHERE NOT f.src_service
                      AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)
                    GROUP BY ALL)
@@ -229,7 +231,7 @@ class CollectionEvidence(Detector):
                WHERE NOT (coalesce(n.svc_in / nullif(n.in_usd, 0), 0) < {RELAY_ONRAMP}
                           AND coalesce(h.hold_h, 1e9) < {RELAY_HOURS})
                -- a wallet whose own money came mostly from the scam's wallets is part of the scam, not its victim
-                 AND coalesce((SELECT sum(f.usd) FROM pt_cf_flow f SEMI JOIN pt_ce_found k
+                 AND coalesce((SELECT sum(f.usd) FROM {rows_touching("pt_cf_flow", "src_ref", "pt_ce_found", "address")} f SEMI JOIN pt_ce_found k
                                  ON k.chain = f.chain AND k.address = f.src
                                WHERE f.chain = p.chain AND f.dst = p.address), 0) < 0.5 * n.in_usd"""
         )
@@ -237,9 +239,9 @@ class CollectionEvidence(Detector):
             f"SELECT chain, address, usd, payments, p, share, first_seen, last_seen, wallet FROM pt_ce_victim "
             f"WHERE usd >= {MIN_VICTIM_USD} AND (share >= {VICTIM_SHARE} OR p >= {VICTIM_SURE}) ORDER BY chain, address"
         ).fetchall()
-        evidence = collect(con, """SELECT v.chain, v.address, f.tx_hash, f.time, f.src, f.dst, f.token, f.amount,
+        evidence = collect(con, f"""SELECT v.chain, v.address, f.tx_hash, f.time, f.src, f.dst, f.token, f.amount,
                                           f.usd, 'payment to a scam collection wallet', f.usd
-                                   FROM pt_ce_victim v JOIN pt_value f ON f.chain = v.chain AND f.src = v.address
+                                   FROM pt_ce_victim v JOIN {value_of("pt_ce_victim", "address", "src")} f ON f.chain = v.chain AND f.src = v.address
                                    SEMI JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst""")
         ring = {(f.chain, f.address): f.ring for f in found}
         out = []
@@ -291,7 +293,7 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
                    HAVING many OR bool_or(courted)),
         -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
         -- people pay, some from their savings, is paid mostly by others)
-        ring AS (SELECT q.chain, q.dst AS top_dst FROM pt_cf_pair q
+        ring AS (SELECT q.chain, q.dst AS top_dst FROM {rows_touching("pt_cf_pair", "dst_ref", "shared", "top_dst")} q
                  SEMI JOIN shared s ON s.chain = q.chain AND s.top_dst = q.dst
                  LEFT JOIN c ON c.chain = q.chain AND c.address = q.src
                  WHERE NOT q.src_service GROUP BY ALL
@@ -323,8 +325,8 @@ def _payers(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
     payments its customers made through it); the others get 0."""
     out = np.zeros(len(keys), dtype=np.int64)
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
-    for i, n in con.execute("""SELECT k.i, count(DISTINCT q.src) FROM pt_ce_lone k
-                               JOIN pt_cf_pair q ON q.chain = k.chain AND q.dst = k.address GROUP BY k.i""").fetchall():
+    for i, n in con.execute(f"""SELECT k.i, count(DISTINCT q.src) FROM pt_ce_lone k
+                               JOIN {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_lone", "address")} q ON q.chain = k.chain AND q.dst = k.address GROUP BY k.i""").fetchall():
         out[i] = n
     return out
 
@@ -338,8 +340,9 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
     source of SPLIT_WAYS or more of the found wallets it pays: a victim pays into the scam's wallets, each
     fed by many; a scam wallet splitting its takings feeds fresh wallets that hold little else."""
     return _found_flow(ctx, keys, found, "out", f"""n.svc_in >= 0.5 * n.in_usd AND EXISTS (
-        SELECT 1 FROM pt_cf_pair q WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
-        AND (SELECT count(*) FROM pt_cf_pair q JOIN pt_cf_node d ON d.chain = q.chain AND d.address = q.dst
+        SELECT 1 FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_first", "address")} q
+        WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
+        AND (SELECT count(*) FROM {rows_touching("pt_cf_pair", "src_ref", "pt_ce_first", "address")} q JOIN pt_cf_node d ON d.chain = q.chain AND d.address = q.dst
              SEMI JOIN pt_ce_first s ON s.chain = q.chain AND s.address = q.dst
              WHERE q.chain = k.chain AND q.src = k.address AND q.usd >= {DOWNSTREAM_SHARE} * d.in_usd) < {SPLIT_WAYS}""")
 
@@ -355,7 +358,8 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
     rows = ctx.con.execute(f"""
         WITH scam AS (SELECT chain, address FROM pt_ce_first UNION SELECT chain, address FROM pt_ce_typology)
         SELECT k.i FROM pt_ce_first k
-        JOIN pt_cf_flow f ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
+        JOIN {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_first", "address")} f
+          ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
         LEFT JOIN scam s ON s.chain = f.chain AND s.address = f.src
         GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
     return _mask(keys, rows)
@@ -375,7 +379,7 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
     for _ in range(FED_HOPS):
         added = con.execute(f"""
             INSERT INTO pt_ce_fed
-            SELECT q.chain, q.dst FROM pt_cf_pair q
+            SELECT q.chain, q.dst FROM {rows_touching("pt_cf_pair", "src_ref", "pt_ce_fed", "address")} q
             JOIN pt_cf_node n ON n.chain = q.chain AND n.address = q.dst
             SEMI JOIN pt_ce_fed s ON s.chain = q.chain AND s.address = q.src
             ANTI JOIN pt_ce_fed t ON t.chain = q.chain AND t.address = q.dst
@@ -401,8 +405,8 @@ def _split_off(con, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> np.
     _candidates(con, "pt_ce_near_all", keys, np.flatnonzero(near))
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
     hits = con.execute(f"""
-        WITH people AS (SELECT chain, dst, sum(usd) AS usd FROM pt_cf_pair WHERE NOT src_service GROUP BY ALL),
-        main AS (SELECT q.chain, q.src, q.dst FROM pt_cf_pair q JOIN people m ON m.chain = q.chain AND m.dst = q.dst
+        WITH people AS (SELECT dst_ref, sum(usd) AS usd FROM pt_cf_pair WHERE NOT src_service GROUP BY ALL),
+        main AS (SELECT q.chain, q.src, q.dst FROM pt_cf_pair q JOIN people m ON m.dst_ref = q.dst_ref
                  WHERE NOT q.src_service AND q.usd >= {DOWNSTREAM_SHARE} * m.usd),
         splitter AS (SELECT m.chain, m.src FROM main m SEMI JOIN pt_ce_near_all n ON n.chain = m.chain AND n.address = m.dst
                      GROUP BY ALL HAVING count(*) >= {SPLIT_WAYS})
@@ -419,7 +423,7 @@ def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side:
     _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
     rows = ctx.con.execute(f"""
         SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
-        JOIN pt_cf_flow f ON f.chain = k.chain AND f.{mine} = k.address
+        JOIN {rows_touching("pt_cf_flow", f"{mine}_ref", "pt_ce_first", "address")} f ON f.chain = k.chain AND f.{mine} = k.address
         SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.{other}
         WHERE {where}
         GROUP BY k.i, n.{total} HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.{total}""").fetchall()
@@ -437,11 +441,14 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
     if len(near) < 2:
         return ring_of, link_of
     _candidates(con, "pt_ce_near", keys, near)
+    # the pairs into wallets that a near wallet pays (only those can have two near payers)
+    near_paid = f"""(SELECT DISTINCT q.chain, q.dst FROM {rows_touching("pt_cf_pair", "src_ref", "pt_ce_near", "address")} q
+                     JOIN pt_ce_near n ON n.chain = q.chain AND n.address = q.src)"""
     links = con.execute(f"""
         -- a wallet such wallets pay, not only as their main destination, that takes most of what people pay
         -- it from them: a ring's next hop (a shop or a friend many pay is paid mostly by others)
         WITH theirs AS (
-            SELECT q.chain, q.dst FROM pt_cf_pair q
+            SELECT q.chain, q.dst FROM {rows_touching("pt_cf_pair", "dst_ref", near_paid, "dst")} q
             LEFT JOIN pt_ce_near n ON n.chain = q.chain AND n.address = q.src
             WHERE NOT q.src_service AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = q.chain
                                                     AND s.address = q.dst)
@@ -452,15 +459,17 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
             FROM pt_ce_near n JOIN pt_cf c USING (chain, address) WHERE c.top_dst IS NOT NULL
             UNION ALL
             SELECT n.i, 'gas from the same funder ' || v.src, v.chain, v.src, 0
-            FROM pt_ce_near n JOIN pt_value v ON v.chain = n.chain AND v.dst = n.address
+            FROM pt_ce_near n JOIN {value_of("pt_ce_near", "address", "dst")} v ON v.chain = n.chain AND v.dst = n.address
             WHERE {gas_topup_sql("v")}
               AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = v.chain AND s.address = v.src)
             UNION ALL
             SELECT DISTINCT n.i, 'paid by the same wallet ' || f.src, f.chain, f.src, 0
-            FROM pt_ce_near n JOIN pt_cf_flow f ON f.chain = n.chain AND f.dst = n.address WHERE NOT f.src_service
+            FROM pt_ce_near n JOIN {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_near", "address")} f
+              ON f.chain = n.chain AND f.dst = n.address WHERE NOT f.src_service
             UNION ALL  -- named only where no link above ties the wallet in (prio 1)
             SELECT n.i, 'sends to the same wallet ' || q.dst, q.chain, q.dst, 1
-            FROM pt_ce_near n JOIN pt_cf_pair q ON q.chain = n.chain AND q.src = n.address
+            FROM pt_ce_near n JOIN {rows_touching("pt_cf_pair", "src_ref", "pt_ce_near", "address")} q
+              ON q.chain = n.chain AND q.src = n.address
             SEMI JOIN theirs t ON t.chain = q.chain AND t.dst = q.dst),
         firsts AS (SELECT chain, hub, min(i) AS root, count(DISTINCT i) AS k FROM hub GROUP BY ALL HAVING k > 1)
         SELECT DISTINCT h.i, f.root, h.link, h.prio FROM hub h JOIN firsts f USING (chain, hub) WHERE h.i <> f.root

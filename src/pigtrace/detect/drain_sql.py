@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.drain_services import chain_filter
+from pigtrace.detect.flow_services import rows_touching
 
 MOST_OF_BALANCE = 0.5
 EMPTIES = 0.9
@@ -69,7 +70,7 @@ def find_drains(ctx: AnalysisContext) -> int:
         pulls AS (
             SELECT t.chain, t.tx_hash, t.log_index, t.block_number, t.time, t.token, t.from_address AS owner,
                    t.to_address AS receiver, t.initiator, {_amount('t')} AS amt, t.amount, t.amount_text, t.usd
-            FROM transfers t
+            FROM {rows_touching("transfers", "from_ref", "allowed", "owner")} t
             SEMI JOIN allowed a ON a.chain = t.chain AND a.owner = t.from_address AND a.token = t.token
             WHERE {where} AND t.kind IN ('erc20', 'trc20') AND t.initiator IS NOT NULL AND t.initiator <> t.from_address
               AND (t.amount > 0 OR t.amount_text IS NOT NULL) AND t.from_address <> t.to_address
@@ -149,11 +150,13 @@ def find_drains(ctx: AnalysisContext) -> int:
         legs AS (
             SELECT t.chain, t.to_address AS owner, t.token, t.tx_hash, t.time, t.block_number, t.log_index, 1 AS side,
                    {_amount('t')} AS delta
-            FROM transfers t JOIN keys k ON k.chain = t.chain AND k.owner = t.to_address AND k.token = t.token
+            FROM {rows_touching("transfers", "to_ref", "keys", "owner")} t
+            JOIN keys k ON k.chain = t.chain AND k.owner = t.to_address AND k.token = t.token
             UNION ALL
             SELECT t.chain, t.from_address, t.token, t.tx_hash, t.time, t.block_number, t.log_index, 0,
                    -{_amount('t')}
-            FROM transfers t JOIN keys k ON k.chain = t.chain AND k.owner = t.from_address AND k.token = t.token),
+            FROM {rows_touching("transfers", "from_ref", "keys", "owner")} t
+            JOIN keys k ON k.chain = t.chain AND k.owner = t.from_address AND k.token = t.token),
         running AS (
             SELECT *, sum(delta) OVER (PARTITION BY chain, owner, token ORDER BY time, block_number, log_index, side
                                        ROWS UNBOUNDED PRECEDING) AS balance_after
@@ -183,7 +186,8 @@ def find_drains(ctx: AnalysisContext) -> int:
         onward AS (
             SELECT c.chain, c.tx_hash, c.log_index, sum({_amount('t')}) AS moved
             FROM pt_drain_cand c
-            JOIN transfers t ON t.chain = c.chain AND t.from_address = c.receiver AND t.token = c.token
+            JOIN {rows_touching("transfers", "from_ref", "pt_drain_cand", "receiver")} t
+              ON t.chain = c.chain AND t.from_address = c.receiver AND t.token = c.token
             WHERE t.time >= c.time AND t.time <= c.time + INTERVAL {ONWARD_HOURS} HOUR AND t.tx_hash <> c.tx_hash
             GROUP BY ALL),
         scored AS (
@@ -289,7 +293,7 @@ def _interest(ctx: AnalysisContext) -> None:
         SELECT c.chain, c.owner, c.spender, c.initiator, c.receiver, t.from_address AS payer,
                t.tx_hash, t.time, t.token, t.log_index, t.usd
         FROM pt_drain_cand c
-        JOIN transfers t ON t.chain = c.chain AND t.to_address = c.owner
+        JOIN {rows_touching("transfers", "to_ref", "pt_drain_cand", "owner")} t ON t.chain = c.chain AND t.to_address = c.owner
         WHERE t.time >= c.approval_time AND t.time <= c.time AND t.tx_hash <> c.tx_hash
           AND t.from_address <> c.owner AND t.initiator = t.from_address
           AND (t.amount > 0 OR t.amount_text IS NOT NULL)
@@ -299,7 +303,7 @@ def _interest(ctx: AnalysisContext) -> None:
           AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.from_address)"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE pt_drain_interest AS
+        f"""CREATE OR REPLACE TEMP TABLE pt_drain_interest AS
         WITH owners AS (SELECT DISTINCT chain, owner FROM pt_drain_cand),
         payer_victims AS (
             SELECT chain, payer, count(DISTINCT owner) AS victims FROM pt_drain_inflow GROUP BY ALL),
@@ -307,7 +311,8 @@ def _interest(ctx: AnalysisContext) -> None:
             SELECT chain, payer, owner, count(DISTINCT tx_hash) AS payments FROM pt_drain_inflow GROUP BY ALL),
         payer_all AS (
             SELECT t.chain, t.from_address AS payer, count(DISTINCT t.to_address) AS recipients
-            FROM transfers t JOIN payer_victims v ON v.chain = t.chain AND v.payer = t.from_address
+            FROM {rows_touching("transfers", "from_ref", "payer_victims", "payer")} t
+            JOIN payer_victims v ON v.chain = t.chain AND v.payer = t.from_address
             WHERE t.initiator = t.from_address AND (t.amount > 0 OR t.amount_text IS NOT NULL)
             GROUP BY ALL),
         scam_side AS (

@@ -77,9 +77,10 @@ class FakePlatformCollection(Detector):
         # A wallet that banks most of what it sends at an exchange (or another service) is a business
         # (an OTC desk, a merchant, a fund): platforms sweep to their own consolidation wallets.
         con.execute(
-            """DELETE FROM pt_pf_platforms x WHERE EXISTS (
+            f"""DELETE FROM pt_pf_platforms x WHERE EXISTS (
                    SELECT 1 FROM (SELECT v.chain, v.src, arg_max(v.dst, (v.usd, v.dst)) AS dst FROM (
-                                      SELECT v.chain, v.src, v.dst, sum(v.usd) AS usd FROM pt_value v
+                                      SELECT v.chain, v.src, v.dst, sum(v.usd) AS usd
+                                      FROM {flow_services.value_of("pt_pf_platforms", "c", "src")} v
                                       SEMI JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.src GROUP BY ALL) v
                                   GROUP BY ALL) m
                    WHERE m.chain = x.chain AND m.src = x.c
@@ -116,7 +117,7 @@ class FakePlatformCollection(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_pf_payees AS
                 SELECT v.chain, v.src AS payer, v.dst, count(*) AS n, min(v.usd) AS min_usd, max(v.usd) AS max_usd,
                        EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
-                FROM pt_value v SEMI JOIN pt_pf_side s ON s.chain = v.chain AND s.payer = v.src
+                FROM {flow_services.value_of("pt_pf_side", "payer", "src")} v SEMI JOIN pt_pf_side s ON s.chain = v.chain AND s.payer = v.src
                 WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                 GROUP BY v.chain, v.src, v.dst"""
         )
@@ -124,7 +125,7 @@ class FakePlatformCollection(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_pf_payout AS
                 WITH judged AS (
                     SELECT s.chain, s.ring, s.payer, p.dst,
-                           EXISTS (SELECT 1 FROM pt_value w JOIN pt_pf_ring r ON r.chain = w.chain AND r.c = w.dst
+                           EXISTS (SELECT 1 FROM {flow_services.value_of("pt_pf_ring", "c", "dst")} w JOIN pt_pf_ring r ON r.chain = w.chain AND r.c = w.dst
                                    WHERE w.chain = p.chain AND w.src = p.dst AND r.ring = s.ring
                                      AND NOT {gas_topup_sql("w")}) AS victim,
                            (p.n <= {MAX_PROFIT_PAYMENTS} AND p.min_usd >= {MIN_PROFIT_USD}
@@ -155,7 +156,7 @@ class FakePlatformCollection(Detector):
         ).fetchall()
         ev = collect(
             con,
-            """SELECT p.chain, p.c AS address, v.tx_hash, v.time, v.s AS src, v.c AS dst, v.token, v.amount, v.usd,
+            f"""SELECT p.chain, p.c AS address, v.tx_hash, v.time, v.s AS src, v.c AS dst, v.token, v.amount, v.usd,
                       'victim payment ' || v.k || ' of ' || v.n AS note, v.usd AS rank_key
                FROM pt_pf_platforms p JOIN pt_pf_pay v ON v.chain = p.chain AND v.c = p.c
                UNION ALL
@@ -166,7 +167,7 @@ class FakePlatformCollection(Detector):
                UNION ALL
                SELECT p.chain, p.c, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                       'forwarded onward', v.usd / 1e3
-               FROM pt_pf_platforms p JOIN pt_value v ON v.chain = p.chain AND v.src = p.c
+               FROM pt_pf_platforms p JOIN {flow_services.value_of("pt_pf_platforms", "c", "src")} v ON v.chain = p.chain AND v.src = p.c
                WHERE NOT EXISTS (SELECT 1 FROM pt_pf_pairs q WHERE q.chain = v.chain AND q.c = p.c AND q.s = v.dst)""",
         )
         out = []
@@ -199,7 +200,7 @@ class FakePlatformCollection(Detector):
                 ring_wallets AS (
                     SELECT chain, c AS address FROM pt_pf_platforms UNION SELECT chain, dst FROM hubs),
                 feeders AS (
-                    SELECT DISTINCT v.chain, v.src AS x FROM pt_value v
+                    SELECT DISTINCT v.chain, v.src AS x FROM {flow_services.value_of("hubs", "dst", "dst")} v
                     SEMI JOIN hubs h ON h.chain = v.chain AND h.dst = v.dst
                     WHERE NOT {svc}
                       AND NOT EXISTS (SELECT 1 FROM ring_wallets r WHERE r.chain = v.chain AND r.address = v.src)
@@ -208,7 +209,7 @@ class FakePlatformCollection(Detector):
                     SELECT v.chain, v.src AS x, sum(v.usd) AS out_usd,
                            sum(v.usd) FILTER (WHERE h.dst IS NOT NULL) AS hub_usd, min(h.ring) AS ring,
                            min(v.time) AS first_out
-                    FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.src
+                    FROM {flow_services.value_of("feeders", "x", "src")} v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.src
                     LEFT JOIN hubs h ON h.chain = v.chain AND h.dst = v.dst
                     WHERE NOT {gas_topup_sql("v")}
                     GROUP BY ALL),
@@ -216,7 +217,7 @@ class FakePlatformCollection(Detector):
                     SELECT v.chain, v.dst AS x, sum(v.usd) AS in_usd, count(*) AS n_in, min(v.time) AS first_in,
                            bool_or(EXISTS (SELECT 1 FROM ring_wallets r WHERE r.chain = v.chain
                                            AND r.address = v.src)) AS from_ring
-                    FROM pt_value v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.dst
+                    FROM {flow_services.value_of("feeders", "x", "dst")} v SEMI JOIN feeders f ON f.chain = v.chain AND f.x = v.dst
                     WHERE NOT {gas_topup_sql("v")}
                     GROUP BY ALL)
                 SELECT o.chain, o.x, o.ring, o.hub_usd, i.in_usd, i.n_in, i.first_in, o.first_out
@@ -247,7 +248,7 @@ class FakePlatformCollection(Detector):
                 SELECT v.chain, v.src AS s, v.dst AS c, p.ring, count(*) AS n, sum(v.usd) AS total,
                        min(v.time) AS first_t, max(v.time) AS last_t, max(v.usd) AS max_usd,
                        bool_or(q.victim_like) AS pattern
-                FROM pt_value v JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.dst
+                FROM {flow_services.value_of("pt_pf_platforms", "c", "dst")} v JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.dst
                 LEFT JOIN pt_pf_pairs q ON q.chain = v.chain AND q.s = v.src AND q.c = v.dst
                 WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms x WHERE x.chain = v.chain AND x.c = v.src)
@@ -261,9 +262,9 @@ class FakePlatformCollection(Detector):
         ).fetchall()
         ev = collect(
             con,
-            """SELECT x.chain, x.s AS address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+            f"""SELECT x.chain, x.s AS address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                       'payment to the platform', v.usd AS rank_key
-               FROM pt_pf_victims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.s AND v.dst = x.c
+               FROM pt_pf_victims x JOIN {flow_services.value_of("pt_pf_victims", "s", "src")} v ON v.chain = x.chain AND v.src = x.s AND v.dst = x.c
                UNION ALL
                SELECT b.chain, b.s, b.tx_hash, b.time, b.payer, b.s, b.token, b.amount, b.usd,
                       'small payment back from the platform side (inducement)', 1e12
@@ -287,7 +288,7 @@ class FakePlatformCollection(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_pf_payout_victims AS
                 SELECT v.chain, v.dst AS address, min(x.ring) AS ring, v.src AS payer, count(*) AS n,
                        sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
-                FROM pt_value v
+                FROM {flow_services.value_of("pt_pf_payout", "payer", "src")} v
                 JOIN (SELECT DISTINCT s.chain, s.payer, s.ring FROM pt_pf_payout s
                       SEMI JOIN pt_pf_platforms p ON p.chain = s.chain AND p.ring = s.ring) x
                   ON x.chain = v.chain AND x.payer = v.src
@@ -301,9 +302,9 @@ class FakePlatformCollection(Detector):
         rows = con.execute("SELECT chain, address, ring, payer, n, total, first_t, last_t FROM pt_pf_payout_victims").fetchall()
         ev = collect(
             con,
-            """SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+            f"""SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                       'small payment from the platform''s payout wallet (inducement)', v.usd
-               FROM pt_pf_payout_victims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
+               FROM pt_pf_payout_victims x JOIN {flow_services.value_of("pt_pf_payout_victims", "address", "dst")} v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
         )
         return [
             Finding(chain, a, "victim", self.id, 0.7, first, last,

@@ -186,8 +186,8 @@ def _victim_fed(g: FlowGraph, victims: np.ndarray, excluded: np.ndarray) -> np.n
 
 # Exchange deposit accounts that one wallet alone pays (services aside: the exchange's own gas top-ups): the
 # wallet owner's own account, with that payer. What the owner banks there comes out of its own money first.
-OWN_ACCOUNTS_SQL = """
-    SELECT v.chain, v.dst AS address, min(v.src) AS payer FROM pt_value v
+OWN_ACCOUNTS_SQL = f"""
+    SELECT v.chain, v.dst AS address, min(v.src) AS payer FROM {flow_services.value_of("pt_deposits", "address", "dst")} v
     SEMI JOIN pt_deposits d ON d.chain = v.chain AND d.address = v.dst
     ANTI JOIN pt_services s ON s.chain = v.chain AND s.address = v.src
     GROUP BY ALL HAVING count(DISTINCT v.src) = 1"""

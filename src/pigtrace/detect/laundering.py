@@ -65,14 +65,12 @@ class Laundering(Detector):
                                   AND k.address = t.address)"""
         )
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE pt_launder_hold AS
-               WITH i AS (SELECT v.chain, v.dst AS a, v.time FROM pt_value v
-                          SEMI JOIN pt_launder l ON l.chain = v.chain AND l.address = v.dst),
-                    o AS (SELECT v.chain, v.src AS a, v.time FROM pt_value v
-                          SEMI JOIN pt_launder l ON l.chain = v.chain AND l.address = v.src)
+            f"""CREATE OR REPLACE TEMP TABLE pt_launder_hold AS
+               WITH i AS (SELECT v.chain, v.dst AS a, v.dst_ref AS k, v.time FROM {flow_services.value_of("pt_launder", "address", "dst")} v),
+                    o AS (SELECT v.src_ref AS k, v.time FROM {flow_services.value_of("pt_launder", "address", "src")} v)
                SELECT i.chain, i.a AS address, median(coalesce(epoch(o.time - i.time) / 3600.0, 1e9)) AS hold_h,
                       min(i.time) AS first_t
-               FROM i ASOF LEFT JOIN o ON i.chain = o.chain AND i.a = o.a AND o.time >= i.time GROUP BY ALL"""
+               FROM i ASOF LEFT JOIN o ON i.k = o.k AND o.time >= i.time GROUP BY ALL"""
         )
         rows = con.execute(
             f"""SELECT l.chain, l.address, greatest(l.share, l.passed_in / nullif(l.in_usd, 0)),
@@ -191,7 +189,8 @@ class GasFunder(Detector):
                                       AND w.address = t.to_address) AS to_scam
                 FROM transfers t
                 WHERE {gas_topup_sql("t")} AND t.from_address <> t.to_address
-                  AND t.from_address IN (SELECT DISTINCT g.from_address FROM transfers g
+                  AND t.from_address IN (SELECT DISTINCT g.from_address
+                                         FROM {flow_services.rows_touching("transfers", "to_ref", "pt_scam_wallets", "address")} g
                                          SEMI JOIN pt_scam_wallets w ON w.chain = g.chain AND w.address = g.to_address
                                          WHERE g.kind = 'native')
                   AND NOT {svc}

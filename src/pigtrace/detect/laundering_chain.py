@@ -21,6 +21,7 @@ from __future__ import annotations
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.collection_evidence import HELD_PASSED as PASSED
 from pigtrace.detect.flow_evidence import collect, seen_sql, usd
+from pigtrace.detect.flow_services import rows_touching
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
@@ -57,18 +58,24 @@ class LaunderingChain(Detector):
         store_pairs(con, "pt_lc_known", {(f.chain, f.address) for f in ctx.findings})
         store_pairs(con, "pt_lc_frontier", laundering)
         # payments, gas top-ups and self-transfers left out (a relation, not a copy of the ledger)
-        value = f"(SELECT * FROM pt_value v WHERE NOT {gas_topup_sql('v')} AND v.src <> v.dst)"
+        value = f"(SELECT * FROM pt_value v WHERE NOT {gas_topup_sql('v')} AND v.src_ref <> v.dst_ref)"
+        # totals grouped on the address refs, the text joined back per wallet
         con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_out AS
-                        SELECT chain, src AS w, sum(usd) AS out_usd FROM {value} GROUP BY ALL""")
+                        SELECT a.chain, a.address AS w, o.out_usd
+                        FROM (SELECT src_ref, sum(usd) AS out_usd FROM {value} GROUP BY ALL) o
+                        JOIN addresses a ON a.ref = o.src_ref""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_lc_in AS
-                        SELECT chain, dst AS w, sum(usd) AS in_usd FROM {value} GROUP BY ALL""")
+                        SELECT a.chain, a.address AS w, i.in_usd
+                        FROM (SELECT dst_ref, sum(usd) AS in_usd FROM {value} GROUP BY ALL) i
+                        JOIN addresses a ON a.ref = i.dst_ref""")
         con.execute("""CREATE OR REPLACE TEMP TABLE pt_lc_hop
                        (chain VARCHAR, w VARCHAR, prev VARCHAR, usd DOUBLE, share DOUBLE, link INTEGER)""")
         for link in range(1, ROUNDS + 1):
             added = con.execute(
                 f"""INSERT INTO pt_lc_hop
                     WITH sent AS (
-                        SELECT v.chain, v.src AS prev, v.dst AS w, sum(v.usd) AS usd FROM {value} v
+                        SELECT v.chain, v.src AS prev, v.dst AS w, sum(v.usd) AS usd
+                        FROM {rows_touching(value, "src_ref", "pt_lc_frontier", "address")} v
                         SEMI JOIN pt_lc_frontier f ON f.chain = v.chain AND f.address = v.src GROUP BY ALL)
                     SELECT s.chain, s.w, s.prev, s.usd, s.usd / o.out_usd, {link}
                     FROM sent s JOIN pt_lc_out o ON o.chain = s.chain AND o.w = s.prev
@@ -93,7 +100,7 @@ class LaunderingChain(Detector):
                ORDER BY 1, 2""").fetchall()
         evidence = collect(con, f"""SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                           'received from the hop before', v.usd
-                                   FROM {value} v JOIN pt_lc_hop h
+                                   FROM {rows_touching(value, "dst_ref", "pt_lc_hop", "w")} v JOIN pt_lc_hop h
                                      ON h.chain = v.chain AND h.w = v.dst AND h.prev = v.src""")
         return [
             Finding(chain, w, "laundering", self.id, SCORE, first, last,

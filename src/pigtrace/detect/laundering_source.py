@@ -86,15 +86,20 @@ class LaunderingSource(Detector):
         unfound = """ANTI JOIN pt_ls_known k ON k.chain = o.chain AND k.address = o.w
                      ANTI JOIN pt_services s ON s.chain = o.chain AND s.address = o.w"""
         # what each wallet paid out (gas top-ups left out), and how much of it to laundering and to collection
-        # wallets: one pass over the value transfers for the hops, the candidates and their payers
+        # wallets: one pass over the value transfers for the hops, the candidates and their payers, grouped on
+        # the address refs
+        def refs(table: str) -> str:
+            return f"SELECT a.ref FROM {table} x JOIN addresses a ON a.chain = x.chain AND a.address = x.address"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_ls_out AS
-                SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
-                       sum(v.usd) FILTER (WHERE l.address IS NOT NULL) AS to_laundering,
-                       sum(v.usd) FILTER (WHERE c.address IS NOT NULL) AS to_collection
-                FROM pt_value v LEFT JOIN pt_ls_laundering l ON l.chain = v.chain AND l.address = v.dst
-                LEFT JOIN pt_ls_collection c ON c.chain = v.chain AND c.address = v.dst
-                WHERE {not_gas} GROUP BY ALL"""
+                WITH o AS (
+                    SELECT v.src_ref, sum(v.usd) AS out_usd, count(*) AS out_n,
+                           sum(v.usd) FILTER (WHERE l.ref IS NOT NULL) AS to_laundering,
+                           sum(v.usd) FILTER (WHERE c.ref IS NOT NULL) AS to_collection
+                    FROM pt_value v LEFT JOIN ({refs("pt_ls_laundering")}) l ON l.ref = v.dst_ref
+                    LEFT JOIN ({refs("pt_ls_collection")}) c ON c.ref = v.dst_ref
+                    WHERE {not_gas} GROUP BY ALL)
+                SELECT a.chain, a.address AS w, o.* EXCLUDE (src_ref) FROM o JOIN addresses a ON a.ref = o.src_ref"""
         )
         # hops: wallets (no service, not found) that passed on nearly all they received, most of it straight
         # to laundering wallets: a ring's own hop, or the collection wallet itself
@@ -104,7 +109,7 @@ class LaunderingSource(Detector):
                     SELECT * FROM pt_ls_out
                     WHERE to_laundering >= {TO_LAUNDERING} * out_usd AND to_laundering >= {MIN_USD}),
                 cand AS (SELECT o.* FROM o {unfound}),
-                i AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd FROM pt_value v
+                i AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd FROM {flow_services.value_of("cand", "w", "dst")} v
                       SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst WHERE {not_gas} GROUP BY ALL)
                 SELECT c.chain, c.w FROM cand c JOIN i USING (chain, w) WHERE c.out_usd >= {PASSED} * i.in_usd"""
         )
@@ -116,7 +121,7 @@ class LaunderingSource(Detector):
                 WITH target AS (SELECT chain, address FROM pt_ls_laundering UNION SELECT chain, w FROM pt_ls_hop),
                 o AS (
                     SELECT a.chain, a.w, a.out_usd, a.out_n, t.to_laundering FROM pt_ls_out a
-                    JOIN (SELECT v.chain, v.src AS w, sum(v.usd) AS to_laundering FROM pt_value v
+                    JOIN (SELECT v.chain, v.src AS w, sum(v.usd) AS to_laundering FROM {flow_services.value_of("target", "address", "dst")} v
                           SEMI JOIN target t ON t.chain = v.chain AND t.address = v.dst
                           WHERE {not_gas} GROUP BY ALL) t USING (chain, w)
                     WHERE t.to_laundering >= {TO_LAUNDERING} * a.out_usd AND t.to_laundering >= {MIN_USD}),
@@ -125,7 +130,7 @@ class LaunderingSource(Detector):
                     ANTI JOIN o USING (chain, w)
                     WHERE a.to_collection >= {TO_LAUNDERING} * a.out_usd AND a.to_collection >= {MIN_USD}),
                 gassed AS (
-                    SELECT DISTINCT v.chain, v.dst AS w FROM pt_value v
+                    SELECT DISTINCT v.chain, v.dst AS w FROM {flow_services.value_of("pt_ls_operator", "address", "src")} v
                     SEMI JOIN pt_ls_operator op ON op.chain = v.chain AND op.address = v.src
                     WHERE {gas_topup_sql('v')}),
                 cand AS (SELECT o.*, false AS up FROM o {unfound}
@@ -139,7 +144,7 @@ class LaunderingSource(Detector):
                                SELECT 1 FROM pt_ls_known k WHERE k.chain = v.chain AND k.address = v.src
                                AND (NOT c.up OR k.address IN (SELECT address FROM pt_ls_not_victim WHERE chain = v.chain)))
                                AS excluded
-                    FROM pt_value v JOIN cand c ON c.chain = v.chain AND c.w = v.dst
+                    FROM {flow_services.value_of("cand", "w", "dst")} v JOIN cand c ON c.chain = v.chain AND c.w = v.dst
                     WHERE {not_gas} GROUP BY ALL),
                 payer_out AS (SELECT chain, w AS payer, out_usd FROM pt_ls_out)
                 SELECT i.*, NOT i.excluded AND i.usd >= {DEVOTED} * p.out_usd AS devoted,
@@ -158,7 +163,8 @@ class LaunderingSource(Detector):
                     FROM (SELECT p.*, {{upstream}} AS upstream FROM pt_ls_pay p) GROUP BY ALL),
                 back AS (
                     SELECT i.chain, i.w, sum(v.usd) AS back_usd FROM pt_ls_pay i
-                    JOIN pt_value v ON v.chain = i.chain AND v.src = i.w AND v.dst = i.payer GROUP BY ALL)
+                    JOIN {flow_services.value_of("pt_ls_pay", "w", "src")} v ON v.chain = i.chain AND v.src = i.w AND v.dst = i.payer
+                    GROUP BY ALL)
                 SELECT p.* FROM per p LEFT JOIN back b USING (chain, w)
                 WHERE p.out_usd >= {PASSED} * p.in_usd
                   AND (p.devoted_usd >= {DEVOTED_SHARE} * p.in_usd AND coalesce(b.back_usd, 0) < {BACK} * p.devoted_usd
@@ -178,10 +184,10 @@ class LaunderingSource(Detector):
                 WITH w AS (SELECT chain, w FROM pt_ls_hop UNION SELECT chain, w FROM pt_ls_pay),
                 i AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS in_usd,
                              coalesce(sum(v.usd) FILTER (WHERE x.w IS NOT NULL), 0) AS from_found
-                      FROM pt_value v SEMI JOIN w ON w.chain = v.chain AND w.w = v.dst
+                      FROM {flow_services.value_of("w", "w", "dst")} v SEMI JOIN w ON w.chain = v.chain AND w.w = v.dst
                       LEFT JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.src
                       WHERE {not_gas} GROUP BY ALL),
-                o AS (SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd FROM pt_value v
+                o AS (SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd FROM {flow_services.value_of("i", "w", "src")} v
                       SEMI JOIN i ON i.chain = v.chain AND i.w = v.src WHERE {not_gas} GROUP BY ALL)
                 SELECT i.chain, i.w, i.in_usd, i.from_found FROM i JOIN o USING (chain, w)
                 ANTI JOIN pt_ls_wallet x USING (chain, w)
@@ -199,19 +205,19 @@ class LaunderingSource(Detector):
                       greatest(s.last_in, s.last_out)
                FROM pt_ls_onward x JOIN {seen_sql("pt_ls_onward", "w")} s ON s.chain = x.chain AND s.address = x.w
                ORDER BY 1, 2""").fetchall()
-        ev_wallet = collect(con, """SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        ev_wallet = collect(con, f"""SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                            'passed on towards laundering wallets', v.usd
-                                    FROM pt_value v SEMI JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.src
+                                    FROM {flow_services.value_of("pt_ls_wallet", "w", "src")} v SEMI JOIN pt_ls_wallet x ON x.chain = v.chain AND x.w = v.src
                                     WHERE v.dst IN (SELECT address FROM pt_ls_laundering WHERE chain = v.chain)
                                        OR v.dst IN (SELECT w FROM pt_ls_hop WHERE chain = v.chain)
                                        OR v.dst IN (SELECT address FROM pt_ls_collection WHERE chain = v.chain)""")
-        ev_victim = collect(con, """SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        ev_victim = collect(con, f"""SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                            'paid the collection wallet', v.usd
-                                    FROM pt_value v JOIN pt_ls_victim x
+                                    FROM {flow_services.value_of("pt_ls_victim", "address", "src")} v JOIN pt_ls_victim x
                                       ON x.chain = v.chain AND x.address = v.src AND x.w = v.dst""")
-        ev_onward = collect(con, """SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        ev_onward = collect(con, f"""SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                            'received from the collection wallet', v.usd
-                                    FROM pt_value v JOIN pt_ls_onward x ON x.chain = v.chain AND x.w = v.dst
+                                    FROM {flow_services.value_of("pt_ls_onward", "w", "dst")} v JOIN pt_ls_onward x ON x.chain = v.chain AND x.w = v.dst
                                     SEMI JOIN pt_ls_wallet c ON c.chain = v.chain AND c.w = v.src""")
         out = [
             Finding(chain, w, "scam_collection", self.id, SCORE, first, last,

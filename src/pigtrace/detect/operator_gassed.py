@@ -34,6 +34,7 @@ from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.collection_evidence import HELD_PASSED as PASSED
 from pigtrace.detect.collection_features import DEVOTED_SHARE as DEVOTED
 from pigtrace.detect.flow_evidence import collect, seen_sql, usd
+from pigtrace.detect.flow_services import rows_touching
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
@@ -78,7 +79,7 @@ class OperatorGassed(Detector):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_og_wallet AS
                 WITH gassed AS (
-                    SELECT DISTINCT v.chain, v.dst AS w FROM pt_value v
+                    SELECT DISTINCT v.chain, v.dst AS w FROM {rows_touching("pt_value", "src_ref", "pt_og_funder", "address")} v
                     SEMI JOIN pt_og_funder f ON f.chain = v.chain AND f.address = v.src
                     WHERE {gas_topup_sql('v')}),
                 cand AS (
@@ -87,10 +88,10 @@ class OperatorGassed(Detector):
                     ANTI JOIN pt_services s ON s.chain = g.chain AND s.address = g.w
                     ANTI JOIN pt_deposits d ON d.chain = g.chain AND d.address = g.w),
                 paid AS (
-                    SELECT v.chain, v.dst AS w, v.src AS payer, sum(v.usd) AS usd, count(*) AS n FROM {value} v
-                    SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst GROUP BY ALL),
+                    SELECT v.chain, v.dst AS w, v.src AS payer, sum(v.usd) AS usd, count(*) AS n
+                    FROM {rows_touching(value, "dst_ref", "cand", "w")} v SEMI JOIN cand c ON c.chain = v.chain AND c.w = v.dst GROUP BY ALL),
                 payer_out AS (
-                    SELECT v.chain, v.src AS payer, sum(v.usd) AS out_usd FROM {value} v
+                    SELECT v.chain, v.src AS payer, sum(v.usd) AS out_usd FROM {rows_touching(value, "src_ref", "paid", "payer")} v
                     SEMI JOIN paid p ON p.chain = v.chain AND p.payer = v.src GROUP BY ALL),
                 i AS (
                     SELECT p.chain, p.w, sum(p.usd) AS in_usd, sum(p.n) AS in_n,
@@ -143,13 +144,15 @@ class OperatorGassed(Detector):
                 ORDER BY 1, 2""").fetchall()
         evidence = collect(con, f"""SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                           'gas top-up from the ring''s funder', 1e18
-                                   FROM pt_value v SEMI JOIN pt_og_funder f ON f.chain = v.chain AND f.address = v.src
+                                   FROM {rows_touching("pt_value", "dst_ref", "pt_og_found", "w")} v
+                                   SEMI JOIN pt_og_funder f ON f.chain = v.chain AND f.address = v.src
                                    SEMI JOIN pt_og_found x ON x.chain = v.chain AND x.w = v.dst
                                    WHERE {gas_topup_sql('v')}
                                    UNION ALL
                                    SELECT v.chain, v.src, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                           'passed on', v.usd
-                                   FROM {value} v SEMI JOIN pt_og_found x ON x.chain = v.chain AND x.w = v.src""")
+                                   FROM {rows_touching(value, "src_ref", "pt_og_found", "w")} v
+                                   SEMI JOIN pt_og_found x ON x.chain = v.chain AND x.w = v.src""")
         out = []
         for chain, w, role, in_usd, out_usd, in_n, out_n, from_ring, first, last in rows:
             if role == "scam_collection":

@@ -46,17 +46,22 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     # SIBLING_FOCUS of what it gets on, the only wallets the rings below are made of.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xseq AS
-            WITH fed AS (
-                SELECT v.chain, v.dst AS c FROM pt_value v SEMI JOIN pt_exchange x ON x.chain = v.chain AND x.address = v.src
-                WHERE NOT {svc}
-                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings p WHERE p.chain = v.chain AND p.x = v.dst)
-                GROUP BY ALL HAVING count(*) >= {ms} AND max(v.time) >= min(v.time) + INTERVAL {span} DAY),
+            WITH exchange AS (
+                SELECT a.ref FROM pt_exchange x JOIN addresses a ON a.chain = x.chain AND a.address = x.address),
+            -- grouped on the receiver's ref, then the receivers judged (at 10M transfers, exchange withdrawals
+            -- are millions of rows)
+            fed AS (
+                SELECT a.chain, a.address AS c
+                FROM (SELECT v.dst_ref FROM {flow_services.value_of("pt_exchange", "address", "src")} v
+                      GROUP BY ALL HAVING count(*) >= {ms} AND max(v.time) >= min(v.time) + INTERVAL {span} DAY) g
+                JOIN addresses a ON a.ref = g.dst_ref
+                WHERE NOT {flow_services.is_service_sql("a", "address")}
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = a.chain AND d.address = a.address)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = a.chain AND p.c = a.address)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings p WHERE p.chain = a.chain AND p.x = a.address)),
             inflow AS (
-                SELECT v.chain, v.dst AS c, v.usd, v.time, v.log_index,
-                       EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain AND x.address = v.src) AS from_exchange
-                FROM pt_value v SEMI JOIN fed f ON f.chain = v.chain AND f.c = v.dst
+                SELECT v.chain, v.dst AS c, v.usd, v.time, v.log_index, v.src_ref IN (SELECT ref FROM exchange) AS from_exchange
+                FROM {flow_services.value_of("fed", "c", "dst")} v
                 WHERE NOT {gas_topup_sql("v")}),
             -- the sequence's shape (a median) only for the wallets exchanges paid most of what they got
             mostly AS (
@@ -68,7 +73,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                        min(time) AS first_in, max(time) AS last_in, count(*) AS n
                 FROM inflow SEMI JOIN mostly m USING (chain, c) GROUP BY ALL),
             fwd AS (
-                SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM pt_value v
+                SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM {flow_services.value_of("seq", "c", "src")} v
                 SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src
                 WHERE NOT {svc} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
@@ -98,7 +103,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             outs AS (
                 SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd,
                        EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst) AS to_deposit
-                FROM pt_value v SEMI JOIN xf s ON s.chain = v.chain AND s.c = v.src
+                FROM {flow_services.value_of("xf", "c", "src")} v SEMI JOIN xf s ON s.chain = v.chain AND s.c = v.src
                 WHERE NOT {svc} AND NOT {gas_topup_sql("v")} GROUP BY ALL),
             -- every destination taking a real share of the wallet's outflow (a platform may sweep to
             -- several consolidation wallets); a deposit account is the owner's own exchange account
@@ -111,7 +116,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 SELECT chain, hub, sum(usd) AS fed_usd FROM legs GROUP BY ALL
                 HAVING count(*) >= 2 AND bool_or(pattern)),
             hub_in AS (
-                SELECT v.chain, v.dst AS hub, sum(v.usd) AS in_usd FROM pt_value v
+                SELECT v.chain, v.dst AS hub, sum(v.usd) AS in_usd FROM {flow_services.value_of("hubs", "hub", "dst")} v
                 SEMI JOIN hubs h ON h.chain = v.chain AND h.hub = v.dst
                 WHERE NOT {gas_topup_sql("v")} GROUP BY ALL),
             -- consolidation wallets: fed by several such wallets, and they get little else
@@ -136,7 +141,7 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             -- two wallets of one person can feed one cold wallet; a platform has more victims in the
             -- pattern, or its wallets get their gas from the same (non-exchange) funder
             gas AS (
-                SELECT DISTINCT f.chain, f.hub, v.src AS funder, v.dst AS c FROM pt_value v
+                SELECT DISTINCT f.chain, f.hub, v.src AS funder, v.dst AS c FROM {flow_services.value_of("labelled", "c", "dst")} v
                 JOIN labelled f ON f.chain = v.chain AND f.c = v.dst
                 WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)),
@@ -177,14 +182,13 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     con = ctx.con
     svc_src, svc_dst = flow_services.is_service_sql("v", "src"), flow_services.is_service_sql("v", "dst")
     # A wallet topping up more than a person's worth of wallets is a service, not a scam's gas funder.
+    gassers = f"""(SELECT DISTINCT g.chain, g.src FROM {flow_services.value_of("pt_pf_xseq", "c", "dst")} g
+                   SEMI JOIN pt_pf_xseq x ON x.chain = g.chain AND x.c = g.dst WHERE {gas_topup_sql("g")})"""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy_gas AS
-            SELECT v.chain, v.src AS f FROM pt_value v
-            SEMI JOIN (SELECT DISTINCT g.chain, g.src FROM pt_value g
-                       SEMI JOIN pt_pf_xseq x ON x.chain = g.chain AND x.c = g.dst
-                       WHERE {gas_topup_sql("g")}) g ON g.chain = v.chain AND g.src = v.src
+            SELECT v.chain, v.src AS f FROM {flow_services.value_of(gassers, "src", "src")} v
             WHERE {gas_topup_sql("v")}
-            GROUP BY ALL HAVING count(DISTINCT v.dst) > {platform_sequences.PERSON_MAX_PAYERS}"""
+            GROUP BY ALL HAVING count(DISTINCT v.dst_ref) > {platform_sequences.PERSON_MAX_PAYERS}"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xprofit AS
@@ -194,26 +198,26 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             -- a gas funder pays the wallet's fees and nothing else: one that also pays it tokens or
             -- larger amounts is a customer or business partner (a reused wallet's), not the ring's funder
             funders AS (
-                SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM pt_value v
+                SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM {flow_services.value_of("sweepers", "c", "dst")} v
                 SEMI JOIN sweepers s ON s.chain = v.chain AND s.c = v.dst
                 WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)
-                  AND NOT EXISTS (SELECT 1 FROM pt_value p WHERE p.chain = v.chain AND p.src = v.src
-                                  AND p.dst = v.dst AND NOT {gas_topup_sql("p")})),
+                  AND NOT EXISTS (SELECT 1 FROM {flow_services.value_of("sweepers", "c", "dst")} p WHERE p.src_ref = v.src_ref
+                                  AND p.dst_ref = v.dst_ref AND NOT {gas_topup_sql("p")})),
             -- a payout wallet gets its gas from its ring's funders; a wallet that many funders send small
             -- native amounts to is a public one (on a 3.6M-transfer world one such wallet, with 586k payments
             -- and 75 funders, made this query's join 37M rows)
             funded AS (
                 SELECT chain, f, w FROM (
-                    SELECT DISTINCT v.chain, v.src AS f, v.dst AS w FROM pt_value v
+                    SELECT DISTINCT v.chain, v.src AS f, v.dst AS w FROM {flow_services.value_of("funders", "f", "src")} v
                     SEMI JOIN funders f ON f.chain = v.chain AND f.f = v.src
                     WHERE {gas_topup_sql("v")} AND NOT {svc_dst}
                       AND NOT EXISTS (SELECT 1 FROM sweepers s WHERE s.chain = v.chain AND s.c = v.dst))
                 QUALIFY count(*) OVER (PARTITION BY chain, w) <= {MAX_PAYOUT_FUNDERS}),
             topped AS (SELECT chain, f, c AS w FROM funders UNION SELECT chain, f, w FROM funded),
             pay_rows AS (
-                SELECT w.chain, w.f, v.src AS p, v.dst, v.time, v.usd FROM pt_value v
+                SELECT w.chain, w.f, v.src AS p, v.dst, v.time, v.usd FROM {flow_services.value_of("funded", "w", "src")} v
                 JOIN funded w ON w.chain = v.chain AND w.w = v.src
                 WHERE NOT {gas_topup_sql("v")} AND NOT {svc_dst}),
             -- a payment above MAX_PROFIT_USD is still small beside what the funder's exchange-paid pattern
@@ -221,7 +225,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             -- those payments in one time line (an ASOF join here was planned as a nested loop: 8 s at 1.2M)
             timeline AS (
                 SELECT f.chain, f.f, NULL AS p, NULL AS dst, v.time, NULL AS usd, v.usd AS got
-                FROM pt_value v JOIN funders f ON f.chain = v.chain AND f.c = v.dst
+                FROM {flow_services.value_of("funders", "c", "dst")} v JOIN funders f ON f.chain = v.chain AND f.c = v.dst
                 WHERE NOT {gas_topup_sql("v")}
                 UNION ALL BY NAME
                 SELECT *, 0 AS got FROM pay_rows WHERE usd > {MAX_PROFIT_USD}),
@@ -270,7 +274,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             UNION
             SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims FROM pt_pf_xprofit x
             JOIN pt_pf_pairs q ON q.chain = x.chain AND q.s = x.dst AND q.victim_like
-            JOIN pt_value g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
+            JOIN {flow_services.value_of("pt_pf_xprofit", "funder", "src")} g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
             WHERE x.peer AND {gas_topup_sql("g")}
               AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = q.chain AND k.c = q.c)"""
     )
@@ -278,7 +282,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xvictims AS
             SELECT v.chain, v.dst AS address, v.src AS payer, min(x.c) AS platform, count(*) AS n,
                    sum(v.usd) AS total, min(v.time) AS first_t, max(v.time) AS last_t
-            FROM pt_value v JOIN (SELECT chain, payer, min(c) AS c FROM pt_pf_xpay GROUP BY ALL) x
+            FROM {flow_services.value_of("pt_pf_xpay", "payer", "src")} v JOIN (SELECT chain, payer, min(c) AS c FROM pt_pf_xpay GROUP BY ALL) x
               ON x.chain = v.chain AND x.payer = v.src
             SEMI JOIN pt_pf_xprofit k ON k.chain = v.chain AND k.payer = v.src AND k.dst = v.dst
             WHERE NOT {gas_topup_sql("v")}
@@ -311,15 +315,15 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     ).fetchall()
     ev_pay = collect(
         con,
-        """SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        f"""SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                   'small one-off payment to an exchange deposit account (inducement)', v.usd
-           FROM pt_pf_xvictims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
+           FROM pt_pf_xvictims x JOIN {flow_services.value_of("pt_pf_xvictims", "payer", "src")} v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
     )
     ev_gas = collect(
         con,
         f"""SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                    'gas from the funder that also tops up platform wallet ' || x.c, 1e12
-            FROM pt_pf_xpay x JOIN pt_value v ON v.chain = x.chain AND v.src = x.funder AND v.dst = x.payer
+            FROM pt_pf_xpay x JOIN {flow_services.value_of("pt_pf_xpay", "funder", "src")} v ON v.chain = x.chain AND v.src = x.funder AND v.dst = x.payer
             WHERE {gas_topup_sql("v")}""",
     )
     out += [
@@ -333,9 +337,9 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     vics = con.execute("SELECT chain, address, payer, platform, n, total, first_t, last_t FROM pt_pf_xvictims").fetchall()
     ev_vic = collect(
         con,
-        """SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        f"""SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                   'small payment from the platform''s payout wallet (inducement)', v.usd
-           FROM pt_pf_xvictims x JOIN pt_value v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
+           FROM pt_pf_xvictims x JOIN {flow_services.value_of("pt_pf_xvictims", "address", "dst")} v ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""",
     )
     out += [
         Finding(chain, a, "victim", det.id, 0.65, first, last,

@@ -53,13 +53,14 @@ class GasFundedPayout(Detector):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_payout AS
                 WITH funded AS (
-                    SELECT DISTINCT t.chain, t.to_address AS w, t.from_address AS funder FROM transfers t
+                    SELECT DISTINCT t.chain, t.to_address AS w, t.from_address AS funder
+                    FROM {flow_services.rows_touching("transfers", "from_ref", "pt_gas_funders", "address")} t
                     SEMI JOIN pt_gas_funders g ON g.chain = t.chain AND g.address = t.from_address
                     WHERE {gas_topup_sql("t")}
                       AND NOT EXISTS (SELECT 1 FROM pt_known k WHERE k.chain = t.chain AND k.address = t.to_address)),
                 pays AS (
                     SELECT v.chain, v.src AS w, v.dst, count(*) AS n, sum(v.usd) AS usd, min(v.usd) AS min_usd
-                    FROM pt_value v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.src
+                    FROM {flow_services.value_of("funded", "w", "src")} v SEMI JOIN funded f ON f.chain = v.chain AND f.w = v.src
                     WHERE NOT {gas_topup_sql("v")} AND NOT {svc}
                     GROUP BY ALL),
                 payers AS (
@@ -80,28 +81,28 @@ class GasFundedPayout(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_payout_victims AS
                 SELECT v.chain, v.dst AS address, v.src AS payer, count(*) AS n, sum(v.usd) AS total,
                        min(v.time) AS first_t, max(v.time) AS last_t
-                FROM pt_value v SEMI JOIN pt_payout p ON p.chain = v.chain AND p.w = v.src
+                FROM {flow_services.value_of("pt_payout", "w", "src")} v SEMI JOIN pt_payout p ON p.chain = v.chain AND p.w = v.src
                 WHERE NOT {gas_topup_sql("v")} AND NOT {svc}
                   AND NOT EXISTS (SELECT 1 FROM pt_known k WHERE k.chain = v.chain AND k.address = v.dst)
                 GROUP BY ALL HAVING count(*) <= {MAX_PROFIT_PAYMENTS} AND min(v.usd) >= {MIN_PROFIT_USD}
                                 AND max(v.usd) <= {MAX_PROFIT_USD}"""
         )
         ops = con.execute(
-            """SELECT p.chain, p.w, p.payees, p.funder, min(v.time), max(v.time) FROM pt_payout p
-               JOIN pt_value v ON v.chain = p.chain AND v.src = p.w GROUP BY ALL ORDER BY ALL"""
+            f"""SELECT p.chain, p.w, p.payees, p.funder, min(v.time), max(v.time) FROM pt_payout p
+               JOIN {flow_services.value_of("pt_payout", "w", "src")} v ON v.chain = p.chain AND v.src = p.w GROUP BY ALL ORDER BY ALL"""
         ).fetchall()
         vics = con.execute("SELECT chain, address, payer, n, total, first_t, last_t FROM pt_payout_victims ORDER BY ALL").fetchall()
-        ev_ops = collect(con, """SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        ev_ops = collect(con, f"""SELECT x.chain, x.payer, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                         'small one-off payment', v.usd
-                                 FROM pt_payout_victims x JOIN pt_value v
+                                 FROM pt_payout_victims x JOIN {flow_services.value_of("pt_payout_victims", "address", "dst")} v
                                    ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""")
-        ev_gas = collect(con, """SELECT t.chain, t.to_address, t.tx_hash, t.time, t.from_address, t.to_address, t.token,
+        ev_gas = collect(con, f"""SELECT t.chain, t.to_address, t.tx_hash, t.time, t.from_address, t.to_address, t.token,
                                         t.amount, t.usd, 'gas from the scam''s gas funder', 1e12
-                                 FROM transfers t JOIN pt_payout p ON p.chain = t.chain AND p.w = t.to_address
+                                 FROM {flow_services.rows_touching("transfers", "to_ref", "pt_payout", "w")} t JOIN pt_payout p ON p.chain = t.chain AND p.w = t.to_address
                                    AND p.funder = t.from_address WHERE t.kind = 'native'""")
-        ev_vic = collect(con, """SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
+        ev_vic = collect(con, f"""SELECT x.chain, x.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                         'small payment from the platform''s payout wallet (inducement)', v.usd
-                                 FROM pt_payout_victims x JOIN pt_value v
+                                 FROM pt_payout_victims x JOIN {flow_services.value_of("pt_payout_victims", "address", "dst")} v
                                    ON v.chain = x.chain AND v.src = x.payer AND v.dst = x.address""")
         out = [
             Finding(chain, w, "scam_operator", self.id, 0.7, first, last,

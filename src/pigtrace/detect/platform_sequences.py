@@ -106,9 +106,9 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_busy AS
-            SELECT v.chain, v.dst AS address FROM pt_value v
-            SEMI JOIN (SELECT DISTINCT chain, s FROM pt_pf_seq WHERE victim_like) q ON q.chain = v.chain AND q.s = v.dst
-            GROUP BY ALL HAVING count(DISTINCT v.src) > {PERSON_MAX_PAYERS}"""
+            SELECT v.chain, v.dst AS address
+            FROM {flow_services.value_of("(SELECT DISTINCT chain, s FROM pt_pf_seq WHERE victim_like)", "s", "dst")} v
+            GROUP BY ALL HAVING count(DISTINCT v.src_ref) > {PERSON_MAX_PAYERS}"""
     )
     con.execute(
         """UPDATE pt_pf_seq x SET victim_like = false
@@ -123,7 +123,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
             SELECT v.chain, v.src AS s, v.dst AS c, v.time, v.usd, v.tx_hash, v.token, v.amount,
                    row_number() OVER w AS k, q.n, sum(v.usd) OVER w AS paid_so_far
             FROM pt_value v JOIN pt_pf_seq q ON q.src_ref = v.src_ref AND q.dst_ref = v.dst_ref
-            WINDOW w AS (PARTITION BY v.chain, v.src, v.dst ORDER BY v.time, v.log_index)"""
+            WINDOW w AS (PARTITION BY v.src_ref, v.dst_ref ORDER BY v.time, v.log_index)"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_pairs AS
@@ -142,7 +142,7 @@ def _rings(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_sweeps AS
             WITH outs AS (
-                SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd FROM pt_value v
+                SELECT v.chain, v.src AS c, v.dst, sum(v.usd) AS usd FROM {flow_services.value_of("pt_pf_cands", "c", "src")} v
                 SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.src
                 WHERE NOT {svc_dst}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
@@ -155,7 +155,7 @@ def _rings(con: duckdb.DuckDBPyConnection) -> None:
                 FROM outs),
             forwarders AS (
                 SELECT r.chain, r.c FROM ranked r
-                JOIN (SELECT v.chain, v.dst AS c, sum(v.usd) AS in_usd FROM pt_value v
+                JOIN (SELECT v.chain, v.dst AS c, sum(v.usd) AS in_usd FROM {flow_services.value_of("pt_pf_cands", "c", "dst")} v
                       SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.dst GROUP BY ALL) i
                   ON i.chain = r.chain AND i.c = r.c
                 GROUP BY r.chain, r.c, i.in_usd
@@ -204,7 +204,8 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT p.chain, p.s, p.c, r.ring, v.src AS payer, v.time, v.usd, v.tx_hash, v.token, v.amount,
                        v.time <= p.last_t AS before_last, p.total_usd, hash(p.chain, p.s, p.c) AS k
                 FROM pt_pf_pairs p JOIN pt_pf_ring r ON r.chain = p.chain AND r.c = p.c
-                JOIN pt_value v ON v.chain = p.chain AND v.dst = p.s
+                JOIN {flow_services.value_of("(SELECT chain, s FROM pt_pf_pairs WHERE victim_like)", "s", "dst")} v
+                  ON v.chain = p.chain AND v.dst = p.s
                 WHERE p.victim_like AND v.time > p.first_t AND v.src <> p.s AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_sweeps w
                                   WHERE w.chain = v.chain AND w.c = v.src AND w.dst = p.s))
@@ -233,7 +234,7 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
     # only leaves rows out, so its candidates are among the first pass's
     reach_sql = f"""CREATE OR REPLACE TEMP TABLE pt_pf_reach AS
             WITH cand AS ({cand_sql})
-            SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS payees FROM pt_value v
+            SELECT v.chain, v.src AS payer, count(DISTINCT v.dst_ref) AS payees FROM {flow_services.value_of("cand", "payer", "src")} v
             SEMI JOIN cand c ON c.chain = v.chain AND c.payer = v.src GROUP BY ALL"""
     back_sql = """CREATE OR REPLACE TEMP TABLE pt_pf_back AS
            SELECT b.* FROM pt_pf_back_all b
@@ -260,14 +261,12 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _wallets(con: duckdb.DuckDBPyConnection) -> None:
-    # how long a candidate holds what it gets: per receipt, the time to its next payment out (ASOF on a
-    # 64-bit hash of (chain, address), as in pt_pf_back_all)
+    # how long a candidate holds what it gets: per receipt, the time to its next payment out (ASOF on the
+    # address ref)
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE pt_pf_hold AS
-           WITH i AS (SELECT v.chain, v.dst AS c, hash(v.chain, v.dst) AS k, v.time FROM pt_value v
-                      SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.dst),
-                o AS (SELECT hash(v.chain, v.src) AS k, v.time FROM pt_value v
-                      SEMI JOIN pt_pf_cands k ON k.chain = v.chain AND k.c = v.src)
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_hold AS
+           WITH i AS (SELECT v.chain, v.dst AS c, v.dst_ref AS k, v.time FROM {flow_services.value_of("pt_pf_cands", "c", "dst")} v),
+                o AS (SELECT v.src_ref AS k, v.time FROM {flow_services.value_of("pt_pf_cands", "c", "src")} v)
            SELECT i.chain, i.c,
                   median(coalesce(epoch(o.time - i.time) / 3600.0, 1e9)) AS hold_hours
            FROM i ASOF LEFT JOIN o ON i.k = o.k AND o.time >= i.time
@@ -296,7 +295,7 @@ def _wallets(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT v.chain, v.dst AS s, sum(v.usd) AS in_usd,
                        sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
                                                         AND x.address = v.src)) AS ex_usd
-                FROM pt_value v SEMI JOIN flags f ON f.chain = v.chain AND f.s = v.dst GROUP BY ALL)
+                FROM {flow_services.value_of("flags", "s", "dst")} v SEMI JOIN flags f ON f.chain = v.chain AND f.s = v.dst GROUP BY ALL)
             SELECT f.*, (EXISTS (SELECT 1 FROM own o JOIN pt_pf_ring r ON r.chain = o.chain AND r.c = o.c
                                  WHERE o.chain = f.chain AND o.c = f.s AND r.ring = f.ring AND o.own_induced >= 1)
                          OR (NOT f.induced AND f.paid_back = 0 AND i.ex_usd >= {FORWARDED} * i.in_usd

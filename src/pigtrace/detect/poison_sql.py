@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.drain_services import chain_filter
+from pigtrace.detect.flow_services import rows_touching
 
 MIN_END = 3
 MIN_MATCH = 7
@@ -151,7 +152,7 @@ def find_poisoning(ctx: AnalysisContext) -> int:
             f"""{into}
             SELECT t.chain, t.{owner_col} AS owner, t.{other_col} AS other, {outgoing} AS outgoing, t.initiator,
                    t.time, t.tx_hash, t.log_index
-            FROM transfers t
+            FROM {rows_touching("transfers", owner_col.replace("_address", "_ref"), "pt_poison_keys", "owner")} t
             JOIN pt_poison_keys k ON k.chain = t.chain AND k.owner = t.{owner_col}
                                  AND k.k = right(t.{other_col}, {MIN_END})
             {registry}
@@ -165,7 +166,7 @@ def find_poisoning(ctx: AnalysisContext) -> int:
         theirs = " UNION ALL ".join(
             f"""SELECT t.chain, t.{owner_col} AS owner, t.{other_col} AS other, {outgoing} AS outgoing,
                        t.initiator, t.time, t.tx_hash, t.log_index
-                FROM transfers t
+                FROM {rows_touching("transfers", owner_col.replace("_address", "_ref"), "owners", "owner")} t
                 SEMI JOIN owners o ON o.chain = t.chain AND o.owner = t.{owner_col}
                 {registry}
                 WHERE {where} AND {real} AND t.from_address <> t.to_address

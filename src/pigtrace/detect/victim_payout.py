@@ -55,12 +55,13 @@ class VictimPayout(Detector):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_vp_back AS
                 WITH deposits AS (
-                    SELECT v.chain, v.src AS victim, v.time, v.usd FROM pt_value v
+                    SELECT v.chain, v.src AS victim, v.time, v.usd FROM {flow_services.value_of("pt_vp_victims", "address", "src")} v
                     SEMI JOIN pt_vp_victims x ON x.chain = v.chain AND x.address = v.src
                     SEMI JOIN pt_vp_scam s ON s.chain = v.chain AND s.address = v.dst),
                 paid AS (
                     SELECT v.chain, v.src AS payer, v.dst AS victim, v.time, v.usd, v.tx_hash, v.token, v.amount
-                    FROM pt_value v SEMI JOIN pt_vp_victims x ON x.chain = v.chain AND x.address = v.dst
+                    FROM {flow_services.value_of("pt_vp_victims", "address", "dst")} v
+                    SEMI JOIN pt_vp_victims x ON x.chain = v.chain AND x.address = v.dst
                     WHERE NOT {gas_topup_sql("v")} AND NOT {svc}
                       AND NOT EXISTS (SELECT 1 FROM pt_vp_known k WHERE k.chain = v.chain AND k.address = v.src)),
                 -- what each victim had paid the scam wallets before each payment back
@@ -77,7 +78,7 @@ class VictimPayout(Detector):
                     SELECT chain, payer, victim FROM pt_vp_back GROUP BY ALL
                     HAVING sum(usd) < max(deposited)),
                 payees AS (
-                    SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS n FROM pt_value v
+                    SELECT v.chain, v.src AS payer, count(DISTINCT v.dst) AS n FROM {flow_services.value_of("per_victim", "payer", "src")} v
                     SEMI JOIN per_victim p ON p.chain = v.chain AND p.payer = v.src
                     WHERE NOT {gas_topup_sql("v")} AND NOT {flow_services.is_service_sql("v", "dst")}
                     GROUP BY ALL)

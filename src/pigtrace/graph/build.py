@@ -48,10 +48,13 @@ def build_flow_graph(con: duckdb.DuckDBPyConnection, edges_sql: str, nodes_table
 
     Creates temp tables ``nodes_table`` (chain, address, idx, ref) and ``edges_table`` (chain, src, dst,
     s, d, usd, n) so later SQL can join on node ids. Grouped on the integer refs, with the text joined once
-    per node (at 10.7M transfers a group-by on the text was the stage's largest statement)."""
+    per node (at 10.7M transfers a group-by on the text was the stage's largest statement). Each edge's sum is
+    rounded to a millionth of a dollar: DuckDB adds in whatever order its threads meet the rows, and the last
+    bits of an unrounded sum differ from run to run, enough to turn a tie between two equal payments (which
+    one brought the most) one way in one run and the other way in the next."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {edges_table}_raw AS
-            SELECT src_ref, dst_ref, sum(usd) AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
+            SELECT src_ref, dst_ref, round(sum(usd), 6) AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {nodes_table} AS
