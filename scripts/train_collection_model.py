@@ -42,7 +42,7 @@ BANDS = (0.5, 0.7, 0.9)
 L2 = 1.0
 
 
-def world(work: Path, name: str, seed: int, vary: list[str]) -> Path:
+def world(work: Path, name: str, seed: int, vary: list[str], chain: str = "ethereum") -> Path:
     """The world's warehouse, made through the CLI unless it is already there."""
     w, db = work / name, work / f"{name}.duckdb"
     if db.exists():
@@ -51,8 +51,9 @@ def world(work: Path, name: str, seed: int, vary: list[str]) -> Path:
     varies = [a for v in vary for a in ("--vary", v)]
     tmp = work / f"{name}.tmp.duckdb"
     tmp.unlink(missing_ok=True)
-    for args in (["simulate", "--out", str(w), "--seed", str(seed), "--scale", "small", *varies],
-                 ["ingest", "etl", str(w), "--db", str(tmp)],
+    source = ["etl", str(w)] if chain == "ethereum" else ["trongrid", str(w / "trongrid")]
+    for args in (["simulate", "--out", str(w), "--seed", str(seed), "--scale", "small", "--chain", chain, *varies],
+                 ["ingest", *source, "--db", str(tmp)],
                  ["labels", "import", str(w / "tagpack.yaml"), "--db", str(tmp)]):
         subprocess.run(exe + args, check=True, capture_output=True)
     tmp.rename(db)

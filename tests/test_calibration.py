@@ -32,6 +32,18 @@ def test_shipped_table_is_monotone_per_role_and_checked():
     assert top and min(top) >= 0.85  # a 0.9 held up on the check worlds
 
 
+def test_tron_has_its_own_checked_table_and_other_chains_fall_back_to_the_default():
+    table = calibration.table()
+    tron = table["chains"]["tron"]
+    assert set(tron["roles"]) >= {"victim", "scam_collection", "laundering", "cash_out"}
+    top = [row["0.9"]["precision"] for row in tron["info"]["check"].values() if row["0.9"]["findings"] >= 20]
+    assert top and min(top) >= 0.85
+    for role in ("scam_collection", "victim"):
+        assert calibration.steps_for(role, "tron") is tron["roles"][role]
+        assert calibration.steps_for(role, "ethereum") is table["roles"][role]
+        assert calibration.steps_for(role, "bsc") is table["roles"][role]
+
+
 def test_analyze_stores_calibrated_scores_and_keeps_the_raw_one_in_the_reasons(monkeypatch):
     led = Ledger()
     quiet_platform(led)
@@ -42,6 +54,6 @@ def test_analyze_stores_calibrated_scores_and_keeps_the_raw_one_in_the_reasons(m
     monkeypatch.delenv("PIGTRACE_RAW_SCORES")
     analyze(con)
     for address, role, score, reasons in con.execute("SELECT address, role, score, reasons::VARCHAR FROM findings").fetchall():
-        assert score == calibration.calibrate(role, raw[(address, role)])
+        assert score == calibration.calibrate(role, raw[(address, role)], "ethereum")
         if score != raw[(address, role)]:
             assert "calibrated from the detectors' combined" in reasons

@@ -53,26 +53,30 @@ def detectors_cmd(fmt: Format = FormatOption) -> None:
                                            if t.startswith("findings:")) or "-"} for r in rows]
         emit(rows, fmt, ["id", "step", "findings_read", "looks_for"],
              title="stages in run order (all tables read and written: --format json)")
-        emit(_calibration_rows(), fmt, ["role", "0.5-0.7", "0.7-0.9", "0.9-1.0", "below 0.5"],
+        emit(_calibration_rows(), fmt, ["chain", "role", "0.5-0.7", "0.7-0.9", "0.9-1.0", "below 0.5"],
              title="what a score means: share of findings right on simulated check worlds, per score band")
         return
     emit(rows, fmt, title="detectors")
 
 
 def _calibration_rows() -> list[dict]:
-    """Per role, the precision (and count) of findings in each calibrated score band on the check worlds
-    the shipped calibration table records (detect/calibration)."""
+    """Per chain table and role, the precision (and count) of findings in each calibrated score band on the
+    check worlds the shipped calibration table records (detect/calibration): the default table (Ethereum's
+    worlds; every chain without a table of its own) and each chain's own."""
     from pigtrace.detect.calibration import table
 
-    check = table().get("info", {}).get("check", {})
+    t = table()
+    tables = [("default", t)] + sorted(t.get("chains", {}).items())
     out = []
-    for role in ROLES:
-        bands = check.get(role, {})
-        row = {"role": role}
-        for key, col in (("0.5", "0.5-0.7"), ("0.7", "0.7-0.9"), ("0.9", "0.9-1.0"), ("below 0.5", "below 0.5")):
-            b = bands.get(key) or {}
-            row[col] = f"{b['precision']:.2f} of {b['findings']}" if b.get("precision") is not None else "-"
-        out.append(row)
+    for chain, part in tables:
+        check = part.get("info", {}).get("check", {})
+        for role in ROLES:
+            bands = check.get(role, {})
+            row = {"chain": chain, "role": role}
+            for key, col in (("0.5", "0.5-0.7"), ("0.7", "0.7-0.9"), ("0.9", "0.9-1.0"), ("below 0.5", "below 0.5")):
+                b = bands.get(key) or {}
+                row[col] = f"{b['precision']:.2f} of {b['findings']}" if b.get("precision") is not None else "-"
+            out.append(row)
     return out
 
 

@@ -4,7 +4,8 @@ Place in the flow: detectors -> merge and resolve (detect/run) -> **calibration*
 table. The detectors' own scores (a model's probability, a typology's fixed confidence, several combined
 as independent evidence) are not comparable across roles; this maps each role's combined score through a
 non-decreasing step function fitted by isotonic regression (``fit``) on simulated worlds
-(scripts/calibrate_scores.py), so that a 0.9 means about 90% of such findings were right there. The raw
+(scripts/calibrate_scores.py), so that a 0.9 means about 90% of such findings were right there; a chain
+with worlds of its own (Tron) has its own table, fitted on them. The raw
 score stays in the finding's reasons. On real data the mapping is only as good as the worlds were like it:
 `pigtrace detectors` prints the check figures the table was built with.
 """
@@ -47,7 +48,8 @@ def fit(scores: np.ndarray, right: np.ndarray, max_steps: int = 24) -> tuple[lis
 
 @lru_cache(maxsize=1)
 def table() -> dict:
-    """The shipped table: {"roles": {role: {"starts": [...], "values": [...]}}, "info": {...}} ({} if none)."""
+    """The shipped table: {"roles": {role: {"starts": [...], "values": [...]}}, "info": {...},
+    "chains": {chain: {"roles": {...}, "info": {...}}}} ({} if none)."""
     try:
         text = resources.files("pigtrace.data").joinpath("models").joinpath(f"{NAME}.json").read_text()
     except FileNotFoundError:
@@ -55,11 +57,20 @@ def table() -> dict:
     return json.loads(text)
 
 
-def calibrate(role: str, score: float) -> float:
-    """The calibrated score of a finding in ``role`` whose combined score is ``score`` (unchanged for a
-    role the table does not hold, and everywhere when ``PIGTRACE_RAW_SCORES=1``: how
+def steps_for(role: str, chain: str | None = None) -> dict | None:
+    """The steps of ``role`` on ``chain``: the chain's own table where it has one (the detectors see a chain
+    through what its data holds: Tron's account histories, its TRX gas), else the table of the chains
+    without one."""
+    t = table()
+    own = t.get("chains", {}).get(chain or "", {}).get("roles", {}).get(role)
+    return own or t.get("roles", {}).get(role)
+
+
+def calibrate(role: str, score: float, chain: str | None = None) -> float:
+    """The calibrated score of a finding in ``role`` on ``chain`` whose combined score is ``score``
+    (unchanged for a role the table does not hold, and everywhere when ``PIGTRACE_RAW_SCORES=1``: how
     scripts/calibrate_scores.py reads the scores it fits)."""
-    steps = table().get("roles", {}).get(role)
+    steps = steps_for(role, chain)
     if not steps or os.environ.get("PIGTRACE_RAW_SCORES") == "1":
         return score
     return step_value(steps, score)

@@ -292,7 +292,7 @@ def calibrated(findings: list[Finding]) -> list[Finding]:
     worlds (detect/calibration); the combined score is kept in the reasons."""
     for f in findings:
         raw = f.score
-        f.score = calibration.calibrate(f.role, raw)
+        f.score = calibration.calibrate(f.role, raw, f.chain)
         if f.score != raw:
             f.reasons.append(f"score {f.score:.2f}: calibrated from the detectors' combined {raw:.2f} "
                              "(the share of such findings that were right on simulated worlds)")
