@@ -32,7 +32,8 @@ def analysed_world(root, seed: int = 3) -> tuple:
     return world, db
 
 
-def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology: str) -> tuple[list, list]:
+def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology: str,
+                               chain: str = "ethereum") -> tuple[list, list]:
     """A small simulated world (``--vary`` each of ``vary``) made, ingested with its TagPack and analysed by the
     CLI under ``root``: (every (address, role) the detector ``typology`` found, those the truth does not give
     that role)."""
@@ -41,9 +42,10 @@ def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology:
     from pigtrace.store.warehouse import connect
 
     out, db = root / "world", root / "w.duckdb"
-    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small",
+    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--chain", chain,
              *[a for v in vary for a in ("--vary", v)], check=True)
-    pigtrace("ingest", "etl", str(out), "--db", str(db), check=True)
+    source = ["etl", str(out)] if chain == "ethereum" else ["trongrid", str(out / "trongrid")]
+    pigtrace("ingest", *source, "--db", str(db), check=True)
     pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
     pigtrace("analyze", "--db", str(db), check=True)
     truth: dict[str, set[str]] = {}

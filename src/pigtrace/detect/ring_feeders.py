@@ -19,15 +19,17 @@ wallet, victim or operator (then it pays the scam: a victim); and where it paid 
 that wallet took at least ``FROM_RING`` of its money from the ring's found wallets (a found wallet that only
 such wallets pay is one many people devoted to it paid, whatever it was found as: they are its victims' own
 wallets, a shared platform wallet taken for laundering). The feeders are collection wallets when
-``RING_MIN`` or more of them reach the same found wallet first (its main destination among them), and none was
-paid by a wallet that also paid another feeder (a ring paying its victims "profits"). The hops between them
+``RING_MIN`` or more of them reach the same found wallet first (its main destination among them), none was
+paid by a wallet that also paid another feeder (a ring paying its victims "profits"), and none got its gas from
+a wallet it paid (an exchange's hot wallets fuel its customers' deposit accounts and take their sweeps: with
+the hot wallets unlabelled and one taken for laundering, the accounts look like deposit wallets feeding it). The hops between them
 and the found wallets are laundering; people who sent a feeder at least ``DEVOTED`` of all they sent are its
 victims.
 
 What breaks it: a ring whose found laundering is nowhere on the deposit wallets' way out (nothing found
 downstream), hops that also do other business (they stop passing on nearly all), a ring spread so thin that
 fewer than ``RING_MIN`` of its wallets end at any one found wallet, and a ring that pays its deposit wallets
-from a wallet that pays two of them. Customers who pay all their exchange withdrawals, more than once, through
+from a wallet that pays two of them, or that fuels its deposit wallets from a wallet they pay. Customers who pay all their exchange withdrawals, more than once, through
 a hop to a wallet found as laundering (a reused wallet that also does business) are taken for its deposit
 wallets.
 """
@@ -44,6 +46,7 @@ from pigtrace.detect.collection_evidence import HELD_PASSED as PASSED, HELD_SERV
 from pigtrace.detect.collection_features import DEVOTED_SHARE as DEVOTED
 from pigtrace.detect.flow_evidence import collect, in_out_sql, seen_sql, usd
 from pigtrace.detect.flow_taint import store_pairs
+from pigtrace.detect.gas import gas_topup_sql
 
 PAYMENTS = 2
 FROM_RING = 0.5
@@ -112,6 +115,7 @@ class RingFeeders(Detector):
         feeder = (passes & (in_n >= PAYMENTS) & (from_fed <= FROM_RING * from_people) & (share >= REACHED) & ~via
                   & (met_ring | (by_depth[0] < REACHED)) & (g.out_usd >= MIN_USD))
         feeder &= ~_paid_back(s, d, feeder, service, g.n)
+        feeder &= ~_fuelled_by_payee(con, g, feeder)
         counts = np.bincount(first[feeder], minlength=g.n)
         feeder &= counts[np.maximum(first, 0)] >= RING_MIN
         if not feeder.any():
@@ -194,6 +198,23 @@ def _best(src, value, target, n):
     head = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
     best[src[head]] = target[head]
     return best
+
+
+def _fuelled_by_payee(con, g, feeder) -> np.ndarray:
+    """Feeders whose gas a wallet they paid topped up: an exchange's hot wallets fuel its deposit accounts and
+    take their sweeps; when nobody labelled the exchange and a hot wallet was taken for laundering, its
+    customers' accounts look like deposit wallets feeding it."""
+    gas = con.execute(f"""SELECT a.idx AS s, b.idx AS d FROM pt_value v
+                          JOIN pt_nodes a ON a.ref = v.src_ref JOIN pt_nodes b ON b.ref = v.dst_ref
+                          WHERE {gas_topup_sql("v")}""").fetchnumpy()
+    s, d = np.asarray(gas["s"], dtype=np.int64), np.asarray(gas["d"], dtype=np.int64)
+    out = np.zeros(len(feeder), dtype=bool)
+    keep = feeder[d]
+    s, d = s[keep], d[keep]
+    if len(d):
+        paid_back = np.asarray(g.adj[d, s]).ravel() > 0
+        out[d[paid_back]] = True
+    return out
 
 
 def _paid_back(s, d, feeder, skip, n) -> np.ndarray:
