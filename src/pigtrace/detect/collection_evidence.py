@@ -122,6 +122,9 @@ class CollectionEvidence(Detector):
         joined &= _payers(con, keys, joined) <= LONE_PAYERS
         joined &= ~_split_off(con, keys, joined, near)
         joined &= ~_ring_fed(con, keys, found, joined)
+        fuelled = _fuelled_by_payee(con, keys)
+        found &= ~fuelled
+        joined &= ~fuelled
         chosen = np.flatnonzero(found | joined)
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
@@ -389,6 +392,16 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
     hits = con.execute("SELECT k.i FROM pt_ce_lone k SEMI JOIN pt_ce_fed f USING (chain, address)").fetchall()
     return _mask(keys, hits)
+
+
+def _fuelled_by_payee(con, keys: np.ndarray) -> np.ndarray:
+    """Candidates whose gas a wallet they paid topped up."""
+    hits = con.execute(f"""
+        SELECT DISTINCT a.chain || ':' || a.address AS k FROM pt_value g JOIN addresses a ON a.ref = g.dst_ref
+        WHERE {gas_topup_sql("g")}
+          AND EXISTS (SELECT 1 FROM pt_value p WHERE p.src_ref = g.dst_ref AND p.dst_ref = g.src_ref
+                      AND NOT {gas_topup_sql("p")})""").fetchnumpy()["k"]
+    return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
 
 
 def _mask(keys: np.ndarray, rows: list[tuple]) -> np.ndarray:
