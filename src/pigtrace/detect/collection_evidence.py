@@ -21,7 +21,11 @@ found from the ring itself, or from a wallet whose victim kept paying it more (`
 wallet that many people devoted to it paid, and that passed everything on, is found however long it held
 (``_taken_from_many``). A wallet fed mostly by collection wallets (these, or those the typology detectors
 named) is downstream: laundering; so is a wallet that would join a ring but that the ring's own money reached,
-up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``).
+up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet whose gas a wallet it pays
+topped up is none (``_fuelled_by_payee``): an exchange nobody labelled fuels its customers' deposit accounts
+from the hot wallets they sweep to, and those accounts look like a ring's deposit wallets. A ring that fuels
+its deposit wallets from the wallet they sweep to escapes this way, and so does an exchange whose accounts
+get their gas from one hot wallet and sweep to another.
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
@@ -47,6 +51,10 @@ from pigtrace.detect.flow_taint import RING_HOP, store_pairs
 
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
 RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
+# an exchange's hot wallet fuels many of the accounts that sweep to it; a wallet paid back a little gas once is
+# no exchange (on XBlock's real phishing accounts the rule without this count lost more right findings than
+# wrong ones)
+FUELLED_ACCOUNTS = 5
 RING_MIN = 3
 LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its ring (a per-victim deposit wallet;
 # an exchange whose customer paid through it is one payer, not one per payment)
@@ -395,12 +403,17 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
 
 
 def _fuelled_by_payee(con, keys: np.ndarray) -> np.ndarray:
-    """Candidates whose gas a wallet they paid topped up."""
+    """Candidates whose gas a wallet they paid topped up, where that wallet fuelled FUELLED_ACCOUNTS or more
+    wallets that paid it (see the module's docstring)."""
     hits = con.execute(f"""
-        SELECT DISTINCT a.chain || ':' || a.address AS k FROM pt_value g JOIN addresses a ON a.ref = g.dst_ref
-        WHERE {gas_topup_sql("g")}
-          AND EXISTS (SELECT 1 FROM pt_value p WHERE p.src_ref = g.dst_ref AND p.dst_ref = g.src_ref
-                      AND NOT {gas_topup_sql("p")})""").fetchnumpy()["k"]
+        WITH fuelled AS (
+            SELECT DISTINCT g.src_ref AS hot, g.dst_ref AS account FROM pt_value g
+            WHERE {gas_topup_sql("g")}
+              AND EXISTS (SELECT 1 FROM pt_value p WHERE p.src_ref = g.dst_ref AND p.dst_ref = g.src_ref
+                          AND NOT {gas_topup_sql("p")})),
+        hot AS (SELECT hot FROM fuelled GROUP BY hot HAVING count(*) >= {FUELLED_ACCOUNTS})
+        SELECT DISTINCT a.chain || ':' || a.address AS k FROM fuelled f SEMI JOIN hot h USING (hot)
+        JOIN addresses a ON a.ref = f.account""").fetchnumpy()["k"]
     return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
 
 
