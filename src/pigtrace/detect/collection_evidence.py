@@ -22,8 +22,9 @@ wallet that many people devoted to it paid, and that passed everything on, is fo
 (``_taken_from_many``). A wallet fed mostly by collection wallets (these, or those the typology detectors
 named) is downstream: laundering; so is a wallet that would join a ring but that the ring's own money reached,
 up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet whose gas a wallet it pays
-topped up is none (``_fuelled_by_payee``): an exchange nobody labelled fuels its customers' deposit accounts
-from the hot wallets they sweep to, and those accounts look like a ring's deposit wallets. A ring that fuels
+topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying it, is none (``_fuelled_by_payee``): an
+exchange nobody labelled fuels its customers' deposit accounts from the hot wallets they sweep to, and those
+accounts look like a ring's deposit wallets. A ring that fuels
 its deposit wallets from the wallet they sweep to escapes this way, and so does an exchange whose accounts
 get their gas from one hot wallet and sweep to another.
 
