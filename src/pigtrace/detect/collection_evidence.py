@@ -314,7 +314,7 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
         SEMI JOIN ring USING (chain, top_dst) WHERE s.many
         UNION SELECT chain || ':' || address FROM c WHERE courted
         """).fetchnumpy()["k"]
-    return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
+    return _named(keys, hits)
 
 
 def _taken_from_many(raw: np.ndarray) -> np.ndarray:
@@ -415,7 +415,14 @@ def _fuelled_by_payee(con, keys: np.ndarray) -> np.ndarray:
         hot AS (SELECT hot FROM fuelled GROUP BY hot HAVING count(*) >= {FUELLED_ACCOUNTS})
         SELECT DISTINCT a.chain || ':' || a.address AS k FROM fuelled f SEMI JOIN hot h USING (hot)
         JOIN addresses a ON a.ref = f.account""").fetchnumpy()["k"]
-    return np.isin(keys, np.asarray(hits, dtype=keys.dtype))
+    return _named(keys, hits)
+
+
+def _named(keys: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    """True at the candidates whose key (chain:address) is among ``hits``. A set, not ``np.isin``: on object
+    arrays that compares every key with every hit (two minutes for 58,000 hits on a 10M-transfer ledger)."""
+    named = set(hits.tolist())
+    return np.fromiter((k in named for k in keys.tolist()), dtype=bool, count=len(keys))
 
 
 def _mask(keys: np.ndarray, rows: list[tuple]) -> np.ndarray:
