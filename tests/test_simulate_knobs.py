@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "style",
+                     "gas_payee", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -281,6 +281,19 @@ def test_gas_from_exchanges_leaves_no_shared_funder(world):
                     HAVING count(DISTINCT t.to_address) >= 3)"""
     assert _one(world(gas="dedicated_funder")[2], funded) > 0
     assert _one(world(gas="exchange")[2], funded) == 0
+
+
+def test_gas_payee_tops_up_the_ring_wallets_from_the_ring_wallet_they_pay(world):
+    """gas_payee=yes: a collection wallet's gas comes from the ring wallet it sweeps its money to (as an exchange's
+    hot wallet tops up the accounts that sweep to it); by default from a funder or an exchange, never from there."""
+    from_payee = """SELECT count(DISTINCT c.address) FROM who c
+                    JOIN transfers g ON g.to_address = c.address AND g.token = 'native'
+                    JOIN transfers p ON p.from_address = c.address AND p.to_address = g.from_address
+                                    AND p.token <> 'native'
+                    JOIN who r ON r.address = g.from_address AND r.ring = c.ring
+                    WHERE c.role = 'scam_collection' AND g.time < p.time"""
+    assert _one(world()[2], from_payee) == 0
+    assert _one(world(gas_payee="yes")[2], from_payee) >= 3
 
 
 def _exchange_reach(out, truth, con) -> dict[str, tuple[int, int]]:

@@ -64,6 +64,10 @@ KNOBS: tuple[Knob, ...] = (
          "wallet (direct), or through an intermediate/forwarder wallet, exchanges sweeping in batches (multi_hop)"),
     Knob("gas", ("dedicated_funder", "exchange", "mixed"), "random", "dedicated_funder",
          "where the ring's wallets get gas: a shared dedicated funder, exchange withdrawals, or some of each"),
+    Knob("gas_payee", ("no", "yes"), "no", "no",
+         "a ring wallet gets its gas from the ring wallet it first pays (a collection wallet from the "
+         "consolidation wallet it sweeps to), as an exchange's hot wallet tops up the accounts that sweep to it "
+         "(yes); made to break the detectors' exchange-gas rules; not drawn by style=random"),
     Knob("pace", ("fast", "slow"), "random", "fast",
          "how long the ring's wallets hold money before passing it on: hours to a few days (fast), or days to "
          "weeks (slow: sweeps and laundering hops wait 5-20 times longer)"),

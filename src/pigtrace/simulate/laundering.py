@@ -23,12 +23,17 @@ class RingBook:
     def __init__(self, w: World, ring: dict) -> None:
         self.w, self.ring = w, ring
         self.first_send: dict[int, int] = {}
+        self.first_to: dict[int, int] = {}  # whom a ring wallet's first recorded payment went to, when known
         self.cash: dict[int, list] = {}  # entity -> [exchange/desk name, usd]
 
-    def sent(self, entity: int, time: int) -> None:
+    def sent(self, entity: int, time: int, to: int | None = None) -> None:
         e, t = int(entity), int(time)
         if e not in self.first_send or t < self.first_send[e]:
             self.first_send[e] = t
+            if to is None:
+                self.first_to.pop(e, None)
+            else:
+                self.first_to[e] = int(to)
 
     def cashed(self, entity: int, name: str, usd: float) -> None:
         self.cash.setdefault(int(entity), [name, 0.0])[1] += float(usd)
@@ -100,7 +105,7 @@ class Launderer:
 
     def _pay(self, t: int, frm: int, to: int, sym: str, amt: int) -> None:
         self.w.send(t, frm, to, sym, amt)
-        self.rb.sent(frm, t)
+        self.rb.sent(frm, t, to)
 
     def _delay(self, hours: float) -> int:
         return int(self.w.rng.exponential(hours * HOUR)) + MINUTE

@@ -17,16 +17,18 @@ from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 
 RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "growth", "laundering_mixing",
               "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
-LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
+LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee")
 
 
 class GasFunders:
     """Where scam wallets get gas (the ``gas`` knob): a dedicated funder, possibly shared between rings and
-    funded from an exchange before its first top-up; or exchange withdrawals straight to each wallet."""
+    funded from an exchange before its first top-up; or exchange withdrawals straight to each wallet. Under
+    ``gas_payee=yes`` a wallet whose first payment went to another ring wallet gets its gas from that one."""
 
     def __init__(self, w: World) -> None:
         self.w = w
         self.need: dict[int, list] = {}  # funder -> [first top-up time, usd]
+        self.payees: dict[int, list] = {}  # gas_payee=yes: ring wallet topping up those that pay it -> the same
 
     def pick(self, ring: dict) -> int | None:
         """The ring's dedicated funder, or None when its wallets take gas from exchanges only."""
@@ -43,6 +45,8 @@ class GasFunders:
     def top_up(self, funder: int | None, rb: RingBook) -> None:
         w = self.w
         firsts = {e: t for e, t in rb.first_send.items() if e != funder}
+        if rb.ring["knobs"].get("gas_payee") == "yes":
+            firsts = self._from_payees(firsts, rb)
         if not firsts:
             return
         if funder is not None and rb.ring["knobs"]["gas"] == "mixed":
@@ -63,9 +67,26 @@ class GasFunders:
             n[0] = min(n[0], min(firsts.values()) - 6 * HOUR)
             n[1] += usd
 
+    def _from_payees(self, firsts: dict[int, int], rb: RingBook) -> dict[int, int]:
+        """gas_payee=yes: each wallet whose first payment went to another of the ring's wallets gets its gas from
+        that wallet (funded from an exchange before its first top-up); returns the wallets left to the ring's
+        funder."""
+        by_payee: dict[int, dict[int, int]] = {}
+        for e, t in firsts.items():
+            p = rb.first_to.get(e)
+            if p is not None and p != e and p in rb.first_send:
+                by_payee.setdefault(p, {})[e] = t
+        for p, wallets in sorted(by_payee.items()):
+            usd = self.w.gas_topups(p, wallets)
+            n = self.payees.setdefault(p, [self.w.t1, 0.0])
+            n[0] = min(n[0], min(wallets.values()) - 6 * HOUR)
+            n[1] += usd
+        topped = {e for wallets in by_payee.values() for e in wallets}
+        return {e: t for e, t in firsts.items() if e not in topped}
+
     def fund(self) -> None:
         w = self.w
-        for f, (first, usd) in self.need.items():
+        for f, (first, usd) in [*self.need.items(), *self.payees.items()]:
             if usd > 0:
                 t = w.clamp(first - w.rng.integers(HOUR, 2 * DAY))
                 w.withdraw(t, f, w.native, w.units(w.native, usd * 1.2))
