@@ -3,7 +3,9 @@ the exchange hot wallets are labelled (the world's TagPack imported through the 
 on-chain trace is the small "profit" its deposit account got from the platform's payout wallet, and the
 payout wallet is often bankrolled by a withdrawal from a hot wallet known only by its behaviour. A
 withdrawal is a withdrawal whether or not the hot wallet carries a label; these victims and their payout
-wallets must be found all the same."""
+wallets must be found all the same. With no paybacks, the deposit wallets are found by their shape (paid by
+exchanges in the victim pattern, swept to a shared consolidation wallet), also when that wallet takes other
+money too."""
 
 from __future__ import annotations
 
@@ -62,3 +64,33 @@ def test_their_payout_wallets_are_operators(world):
     assert payouts
     ops = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'scam_operator'").fetchall()}
     assert payouts <= ops
+
+
+@pytest.fixture(scope="module")
+def mixed_world(tmp_path_factory):
+    """Exchange-paid victims, one deposit wallet each, no paybacks, gas from exchanges, and half of what the
+    rings' laundering wallets take is other people's money (laundering_mixing=0.5): the consolidation wallets
+    the deposit wallets sweep to get a good deal besides."""
+    out = tmp_path_factory.mktemp("xpaid44")
+    simulate(out, seed=44, users=300, days=60, scale=8000,
+             vary={"style": "fixed", "payment_route": "exchange", "paybacks": "none", "deposit_wallets": "per_victim",
+                   "laundering_mixing": "0.5", "gas": "exchange", "labelled_hot_wallets": "1"})
+    db = out / "w.duckdb"
+    con = connect(db)
+    ingest_etl(con, out)
+    con.close()
+    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
+    con = connect(db)
+    analyze(con)
+    yield json.loads((out / "truth.json").read_text()), con
+    con.close()
+
+
+def test_exchange_fed_deposit_wallets_are_found_when_their_consolidation_wallet_takes_other_money(mixed_world):
+    truth, con = mixed_world
+    wallets = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection" and r["typology"] == "fake_platform"}
+    assert len(wallets) >= 10
+    found = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'scam_collection'").fetchall()}
+    true_collection = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
+    assert len(wallets & found) >= 0.9 * len(wallets), (len(wallets & found), len(wallets))
+    assert not found - true_collection

@@ -23,6 +23,10 @@ MAX_PROFIT_USD = 2000.0  # a share of a growing deposit: hundreds, at most a cou
 MIN_PAYOUT_VICTIMS = 2
 MAX_PAYOUT_FUNDERS = 5  # a wallet topped up by more of the sweepers' funders is nobody's payout wallet
 PAYOUT_FOCUS = 0.8
+# An exchange-fed deposit wallet sweeps to at most this many wallets (a platform's one or two consolidation
+# wallets); a victim's own wallet, funded from an exchange, also pays other people (ETH style=random seed 30:
+# victims paying 13 and 44 addresses were taken for deposit wallets of the platform they paid without it).
+SWEEP_DESTS = 2
 
 
 # exchange-fed deposit wallets
@@ -108,25 +112,30 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             -- every destination taking a real share of the wallet's outflow (a platform may sweep to
             -- several consolidation wallets); a deposit account is the owner's own exchange account
             legs AS (
-                SELECT o.chain, o.c, o.dst AS hub, o.usd, x.pattern FROM outs o
-                JOIN (SELECT chain, c, sum(usd) AS out_usd FROM outs GROUP BY ALL) t USING (chain, c)
+                SELECT o.chain, o.c, o.dst AS hub, o.usd, x.pattern, t.dests <= {SWEEP_DESTS} AS sweeps_only FROM outs o
+                JOIN (SELECT chain, c, sum(usd) AS out_usd, count(*) AS dests FROM outs GROUP BY ALL) t USING (chain, c)
                 JOIN xf x USING (chain, c)
                 WHERE o.usd >= {platform_sequences.RING_SHARE} * t.out_usd AND NOT o.to_deposit),
             hubs AS (
-                SELECT chain, hub, sum(usd) AS fed_usd FROM legs GROUP BY ALL
-                HAVING count(*) >= 2 AND bool_or(pattern)),
+                SELECT chain, hub, sum(usd) AS fed_usd, count(*) FILTER (WHERE pattern AND sweeps_only) AS patterned FROM legs
+                GROUP BY ALL HAVING count(*) >= 2 AND bool_or(pattern)),
             hub_in AS (
                 SELECT v.chain, v.dst AS hub, sum(v.usd) AS in_usd FROM {flow_services.value_of("hubs", "hub", "dst")} v
                 SEMI JOIN hubs h ON h.chain = v.chain AND h.hub = v.dst
                 WHERE NOT {gas_topup_sql("v")} GROUP BY ALL),
-            -- consolidation wallets: fed by several such wallets, and they get little else
+            -- consolidation wallets: fed by several such wallets, and they get little else; or fed by
+            -- MIN_VICTIMS of them in the victim pattern that pay nobody else (SWEEP_DESTS), whatever else it
+            -- gets (a ring's consolidation wallet that also takes clean money), and then only those join
+            -- through it (victims who buy at an exchange and pay a platform from their own wallet pay others too)
             good AS (
-                SELECT h.* FROM hubs h JOIN hub_in i USING (chain, hub) WHERE h.fed_usd >= {SIBLING_FOCUS} * i.in_usd),
+                SELECT h.*, h.fed_usd >= {SIBLING_FOCUS} * i.in_usd AS pure FROM hubs h JOIN hub_in i USING (chain, hub)
+                WHERE h.fed_usd >= {SIBLING_FOCUS} * i.in_usd OR h.patterned >= {MIN_VICTIMS}),
             fed_wallets AS (
                 SELECT l.chain, l.c, min(l.hub) AS hub0, any_value(x.in_usd) AS in_usd,
                        any_value(x.late_round) AS late_round, any_value(x.pattern) AS pattern
                 FROM legs l JOIN good g ON g.chain = l.chain AND g.hub = l.hub
                 JOIN xf x ON x.chain = l.chain AND x.c = l.c
+                WHERE g.pure OR (x.pattern AND l.sweeps_only)
                 GROUP BY l.chain, l.c HAVING sum(l.usd) >= {SIBLING_FOCUS} * any_value(x.in_usd)),
             -- the ring: wallets joined through the consolidation wallets they share (two steps)
             hub_label AS (
