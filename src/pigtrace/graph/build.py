@@ -41,6 +41,15 @@ class FlowGraph:
         return np.asarray(got["idx"], dtype=np.int64)
 
 
+def exact_sum_sql(column: str) -> str:
+    """SQL: the sum of a DOUBLE column, the same whatever order the rows are added in: each value is taken to a
+    millionth (a DECIMAL, added exactly) and the total turned back into a DOUBLE. Rounding a double sum does not
+    do it: at 10.7M transfers two runs of round(sum(usd), 6) over the same pairs differed. Values of 1e20 or more
+    (a token priced by mistake) are added as doubles."""
+    return (f"(sum(CASE WHEN abs({column}) < 1e20 THEN {column}::DECIMAL(38, 6) END)::DOUBLE"
+            f" + coalesce(sum(CASE WHEN NOT abs({column}) < 1e20 THEN {column} END), 0))")
+
+
 def build_flow_graph(con: duckdb.DuckDBPyConnection, edges_sql: str, nodes_table: str = "pt_nodes",
                      edges_table: str = "pt_edges") -> FlowGraph:
     """Aggregate ``edges_sql`` (columns src_ref, dst_ref, usd: the warehouse's address refs, named by its
@@ -49,12 +58,13 @@ def build_flow_graph(con: duckdb.DuckDBPyConnection, edges_sql: str, nodes_table
     Creates temp tables ``nodes_table`` (chain, address, idx, ref) and ``edges_table`` (chain, src, dst,
     s, d, usd, n) so later SQL can join on node ids. Grouped on the integer refs, with the text joined once
     per node (at 10.7M transfers a group-by on the text was the stage's largest statement). Each edge's sum is
-    rounded to a millionth of a dollar: DuckDB adds in whatever order its threads meet the rows, and the last
-    bits of an unrounded sum differ from run to run, enough to turn a tie between two equal payments (which
-    one brought the most) one way in one run and the other way in the next."""
+    exact to a millionth of a dollar (``exact_sum_sql``): DuckDB adds doubles in whatever order its threads meet
+    the rows, and the last bits of the sum differ from run to run, enough to turn a tie between two equal
+    payments (which one brought the most) one way in one run and the other way in the next. For the same reason
+    the edges are read in (s, d) order: the per-node totals add them up in that order."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {edges_table}_raw AS
-            SELECT src_ref, dst_ref, round(sum(usd), 6) AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
+            SELECT src_ref, dst_ref, {exact_sum_sql("usd")} AS usd, count(*) AS n FROM ({edges_sql}) GROUP BY ALL"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {nodes_table} AS
@@ -70,7 +80,7 @@ def build_flow_graph(con: duckdb.DuckDBPyConnection, edges_sql: str, nodes_table
     )
     con.execute(f"DROP TABLE {edges_table}_raw")
     n = con.execute(f"SELECT count(*) FROM {nodes_table}").fetchone()[0]
-    arrays = con.execute(f"SELECT s, d, usd FROM {edges_table}").fetchnumpy()
+    arrays = con.execute(f"SELECT s, d, usd FROM {edges_table} ORDER BY s, d").fetchnumpy()
     s = np.asarray(arrays["s"], dtype=np.int64)
     d = np.asarray(arrays["d"], dtype=np.int64)
     w = np.nan_to_num(np.asarray(arrays["usd"], dtype=np.float64))
