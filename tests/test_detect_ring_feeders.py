@@ -15,7 +15,9 @@ import pytest
 from tests.cli_run import typology_findings_on_world
 
 
-@pytest.mark.parametrize("seed", [24, 36])
+# seed 19, not 24: since collection_evidence takes a wallet sweeping through one-off hops for the collection
+# wallet, seed 24 has nothing left for this detector to find
+@pytest.mark.parametrize("seed", [19, 36])
 def test_every_wallet_found_backwards_is_a_ring_wallet_in_that_role_on_simulated_worlds(tmp_path, seed):
     """Simulated worlds whose rings mix victims paying from their own wallets with victims paying from their
     exchange accounts: the wallets found so are the ring's, in the role found, and there are several."""

@@ -74,7 +74,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     rows = json.loads(pigtrace("simulate", "--list-knobs", "--format", "json", check=True).stdout)
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
-                     "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
+                     "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
                      "gas_payee", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
@@ -201,6 +201,18 @@ def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):
     assert _one(con, f"SELECT max(n) FROM ({payers.format(q=_into_platforms(con))})") == 1
     con = world(deposit_wallets="shared", payment_route="self_custody")[2]
     assert _one(con, f"SELECT max(n) FROM ({payers.format(q=_into_platforms(con))})") >= 3
+
+
+def test_deposit_addresses_per_payment_gives_every_payment_a_fresh_wallet(world):
+    """Per victim, the most payments one platform wallet took from that victim: several when the addresses
+    are reused, one each when the platform shows a fresh address for every payment."""
+    most = "SELECT max(n) FROM (SELECT from_address, to_address, count(*) AS n FROM ({q}) GROUP BY ALL)"
+    con = world(deposit_wallets="per_victim", payment_route="self_custody")[2]
+    assert _one(con, most.format(q=_into_platforms(con))) >= 3
+    con = world(deposit_wallets="per_victim", payment_route="self_custody", deposit_addresses="per_payment")[2]
+    assert _one(con, most.format(q=_into_platforms(con))) == 1
+    assert _one(con, f"SELECT count(DISTINCT to_address) FROM ({_into_platforms(con)})") >= 3 * _one(
+        con, f"SELECT count(DISTINCT from_address) FROM ({_into_platforms(con)})")
 
 
 def test_growth_noisy_brings_setbacks(world):

@@ -21,7 +21,10 @@ found from the ring itself, or from a wallet whose victim kept paying it more (`
 wallet that many people devoted to it paid, and that passed everything on, is found however long it held
 (``_taken_from_many``). A wallet fed mostly by collection wallets (these, or those the typology detectors
 named) is downstream: laundering; so is a wallet that would join a ring but that the ring's own money reached,
-up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet whose gas a wallet it pays
+up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet that spread most of what it paid
+over ``FAN_WAYS`` or more one-off wallets near the threshold (each paid by it alone, once, passing it on) is the
+collection wallet sweeping through fresh hops, and they its hops, not deposit wallets with it as their victim
+(``_fans_out``). A wallet whose gas a wallet it pays
 topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying it, is none (``_fuelled_by_payee``): an
 exchange nobody labelled fuels its customers' deposit accounts from the hot wallets they sweep to, and those
 accounts look like a ring's deposit wallets. A ring that fuels
@@ -65,6 +68,9 @@ RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money 
 MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
 DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
+# A wallet that paid FAN_WAYS or more fresh one-off wallets (paid once, by it alone, passing FAN_PASSED on) most
+# of what it paid out sweeps through hops (_fans_out)
+FAN_WAYS, FAN_PASSED = 2, 0.9
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
 # of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
 FED_HOPS = 4
@@ -96,7 +102,9 @@ class CollectionEvidence(Detector):
         "required. Its payers are the victims; its wallets are grouped into rings by shared consolidation, "
         "gas funder, victims or next hops. A wallet that holds its takings for weeks, which the model weighs "
         "against, is found from its ring, from a person who kept paying it more (passed on within 3 weeks), or "
-        "from many payers who each sent it most of what they had; a wallet the ring's own money reached is laundering."
+        "from many payers who each sent it most of what they had; a wallet the ring's own money reached is laundering, "
+        "and a wallet that spread its money over one-off wallets only it paid is the collection wallet sweeping "
+        "through hops."
     )
     severity = "high"
     confidence = "medium"
@@ -119,10 +127,13 @@ class CollectionEvidence(Detector):
         many = _taken_from_many(raw) & ~held
         # the model's score, and with the evidence it weighs wrongly for wallets that hold
         p_model, p = p, np.where(held | many, np.maximum(p, THRESHOLD), p)
-        ring_of, link_of = _rings(ctx, keys, p)
-        sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         near = p >= RING_THRESHOLD
         near &= ~_upstream(ctx, keys, near)
+        fans = _fans_out(con, keys, near) & ~near
+        p = np.where(fans, np.maximum(p, THRESHOLD), p)
+        near |= fans
+        ring_of, link_of = _rings(ctx, keys, p)
+        sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         store_pairs(con, "pt_ce_typology", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
         down = _downstream(ctx, keys, near)
         found = (p >= THRESHOLD) & near & ~down
@@ -142,7 +153,7 @@ class CollectionEvidence(Detector):
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
         findings = self._collection(ctx, keys, raw, X, p_model, p, model, chosen, joined & ~held & ~many, ring_of,
-                                     held, many)
+                                     held, many, fans)
         findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
@@ -151,7 +162,8 @@ class CollectionEvidence(Detector):
                      for f in findings if f.ring]
         return findings
 
-    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of, held, many) -> list[Finding]:
+    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of, held, many,
+                    fans) -> list[Finding]:
         con = ctx.con
         _candidates(con, "pt_ce_found", keys, chosen, p)
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
@@ -179,6 +191,11 @@ class CollectionEvidence(Detector):
                 why.append(f"took from many: {raw[i][cf.FEATURE_INDEX['devoted']]:.0f} payers paid it most of all they "
                            f"sent, it gave none back and passed {raw[i][cf.FEATURE_INDEX['passed']]:.0%} on, however "
                            f"long it held it")
+                score = max(score, THRESHOLD)
+            if fans[i]:
+                why.append(f"split what it took over {FAN_WAYS} or more one-off wallets that only it paid, once each, "
+                           "and that passed it straight on: a collection wallet sweeping through fresh hops (a victim "
+                           "pays wallets the scam keeps using)")
                 score = max(score, THRESHOLD)
             first, last = seen.get((chain, address), (None, None))
             out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
@@ -447,6 +464,26 @@ def _split_off(con, keys: np.ndarray, rows: np.ndarray, near: np.ndarray) -> np.
         SELECT DISTINCT k.i FROM pt_ce_lone k JOIN main m ON m.chain = k.chain AND m.dst = k.address
         SEMI JOIN splitter s ON s.chain = m.chain AND s.src = m.src""").fetchall()
     return _mask(keys, hits)
+
+
+def _fans_out(con, keys: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Candidates that paid at least DOWNSTREAM_SHARE of what they paid out to FAN_WAYS or more one-off
+    ``near`` wallets: each paid by this wallet alone, once, and passing at least FAN_PASSED of it on. That is
+    a collection wallet sweeping through fresh hops (the hops look like per-victim deposit wallets, and the
+    wallet like their victim); a victim pays deposit wallets the scam keeps using, again and again or shared
+    with other victims. Breaks on a scam that hands each victim a fresh address for every payment
+    (the simulator's ``deposit_addresses=per_payment``)."""
+    _candidates(con, "pt_ce_near_all", keys, np.flatnonzero(near))
+    hits = con.execute(f"""
+        WITH paid AS (SELECT q.chain, q.dst, any_value(q.src) AS src, sum(q.usd) AS usd
+                      FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_near_all", "address")} q
+                      GROUP BY ALL HAVING count(*) = 1 AND sum(q.n) = 1),
+        hop AS (SELECT p.chain, p.src, count(*) AS ways, sum(p.usd) AS usd
+                FROM paid p JOIN pt_cf_node n ON n.chain = p.chain AND n.address = p.dst
+                WHERE n.out_usd >= {FAN_PASSED} * n.in_usd GROUP BY ALL HAVING count(*) >= {FAN_WAYS})
+        SELECT n.chain || ':' || n.address FROM pt_cf_node n JOIN hop h ON h.chain = n.chain AND h.src = n.address
+        WHERE h.usd >= {DOWNSTREAM_SHARE} * n.out_usd""").fetchall()
+    return _named(keys, np.array([h[0] for h in hits], dtype=object))
 
 
 def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:

@@ -52,6 +52,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("deposit_wallets", ("shared", "per_victim", "mixed"), "random", "mixed",
          "fake-platform deposit wallets shared by the ring's victims, one per victim, or some of each "
          "(style=fixed: shared or per victim per ring, as before)"),
+    Knob("deposit_addresses", ("reused", "per_payment"), "reused", "reused",
+         "a fake platform's victims pay each deposit wallet again and again (reused), or the platform shows a "
+         "fresh address for every payment, as a payment gateway's per-order addresses (per_payment); made to "
+         "break the detectors' rule that a wallet splitting its money over one-off wallets is a collection "
+         "wallet sweeping through hops; not drawn by style=random"),
     Knob("growth", ("monotone", "noisy"), "random", "monotone",
          "fake-platform deposits grow, or grow with setbacks (some deposits smaller than the one before)"),
     Knob("laundering_mixing", ("0..1",), "random", "0",

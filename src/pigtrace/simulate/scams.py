@@ -15,8 +15,8 @@ from pigtrace.simulate.laundering import Launderer, RingBook, draw_profile
 from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 
 
-RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "growth", "laundering_mixing",
-              "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
+RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "deposit_addresses", "growth",
+              "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
 LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee")
 
 
@@ -216,16 +216,20 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
         tax_times = last + np.cumsum(rng.integers(DAY, 4 * DAY, size=p["taxes"]))
         all_t = w.clamp(np.r_[times, tax_times])
         amounts = w.units(sym, np.r_[usd, _tax_amounts(w, p, knobs)])
+        # deposit_addresses=per_payment: the platform shows a fresh address for every payment
+        to = np.array([platform] + [w.book.one() for _ in all_t[1:]]) \
+            if knobs["deposit_addresses"] == "per_payment" else platform
+        w.role(to, "scam_collection", rid, "fake_platform")
         if exchange is not None:
-            paid = w.withdraw(all_t, platform, sym, amounts, exchange=exchange)  # the exchange sends on the victim's order
+            paid = w.withdraw(all_t, to, sym, amounts, exchange=exchange)  # the exchange sends on the victim's order
         else:
             lead = rng.integers(10 * MINUTE, 2 * DAY, size=len(all_t))
             w.withdraw(np.maximum(all_t - lead, w.t0 + MINUTE), victim, sym,
                        (amounts * rng.uniform(1.0, 1.04, len(amounts))).astype(np.int64))
-            paid = w.send(all_t, victim, platform, sym, amounts)
+            paid = w.send(all_t, victim, to, sym, amounts)
             if route == 2 and rng.random() < 0.5:
                 rb.sent(victim, int(all_t[0]))  # the scammer's gas funder pays the relay's first fees
-        arrivals += [(platform, int(t), sym, int(a)) for t, a in zip(all_t, amounts)]
+        arrivals += [(int(d), int(t), sym, int(a)) for d, t, a in zip(np.broadcast_to(to, all_t.shape), all_t, amounts)]
         # "profit withdrawals": after each of the first k deposits, a small payment back builds trust
         pays_back = knobs["paybacks"] == "onchain" or (knobs["paybacks"] == "mixed" and rng.random() < 0.5)
         k = max(1, min(p["inducements"], n - 1)) if pays_back else 0
