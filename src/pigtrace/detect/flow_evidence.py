@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from pigtrace.detect.drain_evidence import token_units
+from pigtrace.detect.flow_services import address_refs_sql
 
 PER_ADDRESS = 10
 
@@ -49,19 +50,12 @@ def touching_sql(table: str, col: str = "address", value: str = "pt_value") -> s
     addresses in ``table.col``: columns chain, address, tx_hash, time, src, dst, token, amount, usd, incoming
     (two equi-joins, never an OR join)."""
     cols = "v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd"
-    refs = f"(SELECT DISTINCT x.chain, x.{col} AS address, a.ref FROM {table} x JOIN {by_ref(f'x.{col}')})"
+    refs = f"(SELECT DISTINCT * FROM ({address_refs_sql(table, col, keep=True)}))"
     return f"""(SELECT x.chain, x.address, {cols}, true AS incoming
                 FROM {refs} x JOIN {value} v ON v.dst_ref = x.ref
                 UNION ALL
                 SELECT x.chain, x.address, {cols}, false AS incoming
                 FROM {refs} x JOIN {value} v ON v.src_ref = x.ref)"""
-
-
-def by_ref(address: str, chain: str = "x.chain", alias: str = "a") -> str:
-    """Join clause naming ``alias``, the ``addresses`` row (its integer ``ref``) of the address in column
-    ``address`` on ``chain``. Value transfers joined on ``src_ref`` / ``dst_ref`` instead of (chain, address
-    text) are several times faster at millions of rows: the text keys are hashed row by row."""
-    return f"addresses {alias} ON {alias}.chain = {chain} AND {alias}.address = {address}"
 
 
 def in_out_sql(table: str, col: str, incoming: str, outgoing: str) -> str:
@@ -87,6 +81,5 @@ def paid_by_sql(targets: str, sources: str, note: str) -> str:
     """Evidence rows for ``collect``: each payment into a wallet of relation ``targets`` (chain, address)
     from a wallet of relation ``sources`` (chain, address), noted as ``note``."""
     return f"""SELECT t.chain, t.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd, '{note}', v.usd
-               FROM {targets} t JOIN {by_ref('t.address', 't.chain')} JOIN pt_value v ON v.dst_ref = a.ref
-               SEMI JOIN (SELECT b.ref FROM {sources} k JOIN {by_ref('k.address', 'k.chain', 'b')}) k
-                    ON k.ref = v.src_ref"""
+               FROM ({address_refs_sql(targets, keep=True)}) t JOIN pt_value v ON v.dst_ref = t.ref
+               SEMI JOIN ({address_refs_sql(sources)}) k ON k.ref = v.src_ref"""

@@ -106,8 +106,15 @@ def rows_touching(base: str, ref_col: str, keys: str, col: str) -> str:
     ``ref_col`` is that of an address of relation ``keys`` (columns chain, ``col``). At 10M transfers matching
     the integer refs is about eight times faster than matching (chain, address text), which hashes every
     row's address; callers keep their own text join after it, so the rows they get are the same."""
-    return (f"(SELECT b.* FROM {base} b SEMI JOIN (SELECT a.ref FROM {keys} k JOIN addresses a ON a.chain = k.chain "
-            f"AND a.address = k.{col}) r ON r.ref = b.{ref_col})")
+    return f"(SELECT b.* FROM {base} b SEMI JOIN ({address_refs_sql(keys, col)}) r ON r.ref = b.{ref_col})"
+
+
+def address_refs_sql(keys: str, col: str = "address", keep: bool = False) -> str:
+    """SQL: the warehouse's integer ref (``ref``) of each address of relation ``keys`` (columns chain, ``col``);
+    with ``keep``, beside its ``chain`` and ``address``, one row per row of ``keys``. Every join of a few
+    wallets onto the value transfers goes through these refs (see ``rows_touching``)."""
+    cols = f"k.chain, k.{col} AS address, a.ref" if keep else "a.ref"
+    return f"SELECT {cols} FROM {keys} k JOIN addresses a ON a.chain = k.chain AND a.address = k.{col}"
 
 
 def exchange_inflow_sql(keys: str, key_col: str) -> str:

@@ -88,16 +88,14 @@ class LaunderingSource(Detector):
         # what each wallet paid out (gas top-ups left out), and how much of it to laundering and to collection
         # wallets: one pass over the value transfers for the hops, the candidates and their payers, grouped on
         # the address refs
-        def refs(table: str) -> str:
-            return f"SELECT a.ref FROM {table} x JOIN addresses a ON a.chain = x.chain AND a.address = x.address"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_ls_out AS
                 WITH o AS (
                     SELECT v.src_ref, sum(v.usd) AS out_usd, count(*) AS out_n,
                            sum(v.usd) FILTER (WHERE l.ref IS NOT NULL) AS to_laundering,
                            sum(v.usd) FILTER (WHERE c.ref IS NOT NULL) AS to_collection
-                    FROM pt_value v LEFT JOIN ({refs("pt_ls_laundering")}) l ON l.ref = v.dst_ref
-                    LEFT JOIN ({refs("pt_ls_collection")}) c ON c.ref = v.dst_ref
+                    FROM pt_value v LEFT JOIN ({flow_services.address_refs_sql("pt_ls_laundering")}) l ON l.ref = v.dst_ref
+                    LEFT JOIN ({flow_services.address_refs_sql("pt_ls_collection")}) c ON c.ref = v.dst_ref
                     WHERE {not_gas} GROUP BY ALL)
                 SELECT a.chain, a.address AS w, o.* EXCLUDE (src_ref) FROM o JOIN addresses a ON a.ref = o.src_ref"""
         )
