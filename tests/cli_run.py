@@ -21,6 +21,27 @@ def pigtrace(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return proc
 
 
+def analysed_labelled_world(out: Path, seed: int, vary: dict[str, str]) -> tuple:
+    """(truth, open warehouse connection): a simulated Ethereum world of 300 users over 60 days written to
+    ``out`` with the knobs ``vary``, ingested, its TagPack imported through the CLI, analysed."""
+    import json
+
+    from pigtrace.detect.run import analyze
+    from pigtrace.ingest.etl import ingest_etl
+    from pigtrace.simulate.world import simulate
+    from pigtrace.store.warehouse import connect
+
+    simulate(out, seed=seed, users=300, days=60, scale=8000, vary=vary)
+    db = out / "w.duckdb"
+    con = connect(db)
+    ingest_etl(con, out)
+    con.close()
+    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
+    con = connect(db)
+    analyze(con)
+    return json.loads((out / "truth.json").read_text()), con
+
+
 def analysed_world(root, seed: int = 3) -> tuple:
     """(world folder, warehouse) under ``root``: a small simulated world, ingested and analysed by the CLI."""
     world, db = root / "world", root / "w.duckdb"

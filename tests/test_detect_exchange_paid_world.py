@@ -9,15 +9,9 @@ money too."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from pigtrace.detect.run import analyze
-from pigtrace.ingest.etl import ingest_etl
-from pigtrace.simulate.world import simulate
-from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import analysed_labelled_world
 
 
 # One world per deposit-wallet choice that passes today: with shared platform wallets (seed 42) one ring's
@@ -25,18 +19,11 @@ from tests.cli_run import pigtrace
 @pytest.fixture(scope="module", params=[(41, "per_victim"), (43, "mixed")], ids=["per-victim", "mixed"])
 def world(request, tmp_path_factory):
     seed, deposit_wallets = request.param
-    out = tmp_path_factory.mktemp(f"xpaid{seed}")
-    simulate(out, seed=seed, users=300, days=60, scale=8000,
-             vary={"style": "fixed", "payment_route": "exchange", "paybacks": "onchain",
-                   "deposit_wallets": deposit_wallets, "labelled_hot_wallets": "0.3"})
-    db = out / "w.duckdb"
-    con = connect(db)
-    ingest_etl(con, out)
-    con.close()
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    con = connect(db)
-    analyze(con)
-    yield json.loads((out / "truth.json").read_text()), con
+    truth, con = analysed_labelled_world(
+        tmp_path_factory.mktemp(f"xpaid{seed}"), seed,
+        {"style": "fixed", "payment_route": "exchange", "paybacks": "onchain", "deposit_wallets": deposit_wallets,
+         "labelled_hot_wallets": "0.3"})
+    yield truth, con
     con.close()
 
 
@@ -71,18 +58,11 @@ def mixed_world(tmp_path_factory):
     """Exchange-paid victims, one deposit wallet each, no paybacks, gas from exchanges, and half of what the
     rings' laundering wallets take is other people's money (laundering_mixing=0.5): the consolidation wallets
     the deposit wallets sweep to get a good deal besides."""
-    out = tmp_path_factory.mktemp("xpaid44")
-    simulate(out, seed=44, users=300, days=60, scale=8000,
-             vary={"style": "fixed", "payment_route": "exchange", "paybacks": "none", "deposit_wallets": "per_victim",
-                   "laundering_mixing": "0.5", "gas": "exchange", "labelled_hot_wallets": "1"})
-    db = out / "w.duckdb"
-    con = connect(db)
-    ingest_etl(con, out)
-    con.close()
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    con = connect(db)
-    analyze(con)
-    yield json.loads((out / "truth.json").read_text()), con
+    truth, con = analysed_labelled_world(
+        tmp_path_factory.mktemp("xpaid44"), 44,
+        {"style": "fixed", "payment_route": "exchange", "paybacks": "none", "deposit_wallets": "per_victim",
+         "laundering_mixing": "0.5", "gas": "exchange", "labelled_hot_wallets": "1"})
+    yield truth, con
     con.close()
 
 

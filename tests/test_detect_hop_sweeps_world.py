@@ -9,32 +9,19 @@ victims, 7 hops taken for collection wallets."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from pigtrace.detect.run import analyze
-from pigtrace.ingest.etl import ingest_etl
-from pigtrace.simulate.world import simulate
-from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import analysed_labelled_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hops")
-    simulate(out, seed=47, users=300, days=60, scale=8000,
-             vary={"style": "fixed", "payment_route": "exchange", "paybacks": "none", "deposit_wallets": "per_victim",
-                   "sweeps": "multi_hop", "gas": "exchange", "pace": "slow", "collection_hold": "days",
-                   "labelled_hot_wallets": "1"})
-    db = out / "w.duckdb"
-    con = connect(db)
-    ingest_etl(con, out)
-    con.close()
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    con = connect(db)
-    analyze(con)
-    yield json.loads((out / "truth.json").read_text()), con
+    truth, con = analysed_labelled_world(
+        tmp_path_factory.mktemp("hops"), 47,
+        {"style": "fixed", "payment_route": "exchange", "paybacks": "none", "deposit_wallets": "per_victim",
+         "sweeps": "multi_hop", "gas": "exchange", "pace": "slow", "collection_hold": "days",
+         "labelled_hot_wallets": "1"})
+    yield truth, con
     con.close()
 
 

@@ -475,13 +475,12 @@ def _fans_out(con, keys: np.ndarray, near: np.ndarray) -> np.ndarray:
     (the simulator's ``deposit_addresses=per_payment``)."""
     _candidates(con, "pt_ce_near_all", keys, np.flatnonzero(near))
     hits = con.execute(f"""
-        WITH paid AS (SELECT q.chain, q.dst, any_value(q.src) AS src, sum(q.usd) AS usd
+        WITH paid AS (SELECT q.dst_ref, any_value(q.src_ref) AS src_ref, sum(q.usd) AS usd
                       FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_near_all", "address")} q
-                      GROUP BY ALL HAVING count(*) = 1 AND sum(q.n) = 1),
-        hop AS (SELECT p.chain, p.src, count(*) AS ways, sum(p.usd) AS usd
-                FROM paid p JOIN pt_cf_node n ON n.chain = p.chain AND n.address = p.dst
-                WHERE n.out_usd >= {FAN_PASSED} * n.in_usd GROUP BY ALL HAVING count(*) >= {FAN_WAYS})
-        SELECT n.chain || ':' || n.address FROM pt_cf_node n JOIN hop h ON h.chain = n.chain AND h.src = n.address
+                      GROUP BY q.dst_ref HAVING count(*) = 1 AND sum(q.n) = 1),
+        hop AS (SELECT p.src_ref, sum(p.usd) AS usd FROM paid p JOIN pt_cf_node n ON n.ref = p.dst_ref
+                WHERE n.out_usd >= {FAN_PASSED} * n.in_usd GROUP BY p.src_ref HAVING count(*) >= {FAN_WAYS})
+        SELECT n.chain || ':' || n.address FROM pt_cf_node n JOIN hop h ON h.src_ref = n.ref
         WHERE h.usd >= {DOWNSTREAM_SHARE} * n.out_usd""").fetchall()
     return _named(keys, np.array([h[0] for h in hits], dtype=object))
 

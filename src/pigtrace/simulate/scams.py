@@ -206,7 +206,6 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
         own_wallet = knobs["deposit_wallets"] == "per_victim" or (
             knobs["deposit_wallets"] == "mixed" and rng.random() < 0.5)
         platform = w.book.one() if own_wallet or not shared else shared[int(rng.integers(len(shared)))]
-        w.role(platform, "scam_collection", rid, "fake_platform")
         sv = start + int(rng.uniform(0, span * 0.3) * DAY)
         n = max(2, p["deposits"] + int(rng.integers(-1, 2)))
         times = sv + np.sort(rng.uniform(0, span * rng.uniform(0.5, 0.8) * DAY, size=n)).astype(np.int64)
