@@ -20,14 +20,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
 from pigtrace.detect import collection_features as cf
-from pigtrace.detect import flow_services
-from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.evidence_model import fit, save
-from pigtrace.store.warehouse import avoid_wrong_results
+from pigtrace.detect.run import stage_tables
+from pigtrace.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src/pigtrace/data/models/collection.json"
@@ -64,12 +62,9 @@ def rows(work: Path, name: str, seed: int, vary: list[str]) -> tuple[np.ndarray,
     """(model input, labels) of one world's candidates."""
     db = world(work, name, seed, vary)
     truth = json.loads((work / name / "truth.json").read_text())
-    con = duckdb.connect(str(db))
-    avoid_wrong_results(con)
-    ctx = AnalysisContext(con=con)
-    flow_services.prepare(ctx)  # the shared stage collection_features reads (detect.stages)
-    cf.build(ctx)
-    keys, raw = cf.matrix(con)
+    con = connect(db)
+    with stage_tables(con, "collection_scores"):  # the features as analyze computes them
+        keys, raw = cf.matrix(con)
     con.close()
     positive = {f"{truth['chain']}:{r['address']}" for r in truth["roles"] if r["role"] == "scam_collection"}
     return cf.transform(raw), np.array([k in positive for k in keys], dtype=np.float64)

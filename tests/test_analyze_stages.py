@@ -10,7 +10,7 @@ import pytest
 from pigtrace.detect.base import Detector, Stage
 from pigtrace.detect.plan import plan
 from pigtrace.detect.registry import DETECTORS, STAGES
-from pigtrace.detect.run import analyze
+from pigtrace.detect.run import analyze, stage_tables
 from pigtrace.errors import PigtraceError
 from tests.cli_run import pigtrace
 from tests.test_detect_platform_worlds import scam_world
@@ -120,6 +120,34 @@ def test_analyze_twice_gives_identical_findings():
     analyze(con)
     assert _findings(con) == before
     assert con.execute("SELECT * EXCLUDE (run_id) FROM detector_findings ORDER BY ALL").fetchall() == rows
+
+
+def _rounded(rows: list[tuple]) -> list[tuple]:
+    return [tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in rows]
+
+
+def test_a_script_reads_a_shared_stages_tables_as_analyze_computes_them():
+    """The collection model's training reads the features through stage_tables: the rows analyze scores, and
+    nothing of the analysis left behind (the training script once went stale when analyze began to read
+    the ledger through its own copy)."""
+    led, _truth = scam_world()
+    con = led.write(duckdb.connect())
+    seen: dict[str, list[tuple]] = {}
+
+    def keep_features(step: str) -> None:
+        if step == "detector collection_evidence":
+            seen["analyze"] = con.execute("SELECT * FROM pt_cf ORDER BY chain, address").fetchall()
+
+    analyze(con, progress=keep_features)
+    with stage_tables(con, "collection_scores") as ctx:
+        assert ctx.con is con
+        rows = con.execute("SELECT * FROM pt_cf ORDER BY chain, address").fetchall()
+    assert len(rows) > 10 and _rounded(rows) == _rounded(seen["analyze"])
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM transfers").fetchone()[0] == len(led.transfers)
+    with pytest.raises(PigtraceError, match="no shared stage 'fake_platform'.*collection_scores"):
+        with stage_tables(con, "fake_platform"):
+            pass
 
 
 def _label_a_scam(led, con) -> str:

@@ -15,7 +15,8 @@ findings an older pigtrace wrote (no rows per detector) gets every detector run 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import duckdb
@@ -143,6 +144,34 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
     valid order than the plan's (checked; for tests). ``progress`` hears "loading label packs", "services and
     exchange accounts", "reading the ledger", "stage <id>" / "detector <id>" for each stage run, "combining findings" and "writing findings"."""
     started = _now()
+    with _ground(con, progress):
+        return _analyze(con, only, chain, started, behaviour_only, progress, order)
+
+
+@contextmanager
+def stage_tables(con: duckdb.DuckDBPyConnection, stage_id: str,
+                 behaviour_only: bool = False) -> Iterator[AnalysisContext]:
+    """The shared stage ``stage_id`` and the stages it reads, run as ``analyze`` runs them (labels loaded,
+    entities built, the ledger read once): its tables are there until the block ends. For scripts that
+    read a stage's tables, such as the collection model's training."""
+    shared = [s for s in STAGES if not issubclass(s, Detector)]
+    wanted = [s for s in shared if s.id == stage_id]
+    if not wanted:
+        raise PigtraceError(f"no shared stage {stage_id!r}; the shared stages are {', '.join(s.id for s in shared)}")
+    with _ground(con, quiet):
+        ctx = AnalysisContext(con=con, behaviour_only=behaviour_only)
+        try:
+            for stage in plan(STAGES, wanted=wanted):
+                stage().run(ctx)
+            yield ctx
+        finally:
+            _drop_scratch(con)
+
+
+@contextmanager
+def _ground(con: duckdb.DuckDBPyConnection, progress: Progress) -> Iterator[None]:
+    """What every stage stands on: the shipped labels, the entities (services and exchange accounts) and
+    the ledger read once, with the analysis' memory settings; the ledger copies and settings undone after."""
     progress("loading label packs")
     _ensure_labels(con)
     previous = _limit_memory(con)
@@ -150,7 +179,7 @@ def analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, chain
         entities.build(con, progress)  # services and exchange accounts: the ground every detector reads
         progress("reading the ledger")
         _read_ledger_once(con)
-        return _analyze(con, only, chain, started, behaviour_only, progress, order)
+        yield
     finally:
         for table in LEDGER_VIEWS:
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
