@@ -34,13 +34,14 @@ SCAM_WALLET_ROLES = ("scam_collection", "laundering", "scam_operator")
 # relative) that a wallet taken for a collection wallet paid once got a sliver of that wallet's outflow
 # (on tuning worlds well under 1%); the desks the rings sold to got 5% to all of it.
 DESK_TAKEN = 0.02
-# Both cash-out detectors walk from every collection wallet and victim found before them, victim-fed ones included.
+# Both cash-out detectors walk from every collection wallet and victim found before them, victim-fed ones and
+# laundering_source's included (a mule account paid by a laundering wallet only its wallets fed was missed).
 CASH_OUT_READS = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled",
                   "pt_swap_returns", "pt_nodes",
                   "pt_edges", "pt_own_accounts", "pt_token_info", "findings:screening_hits", "findings:approval_drain",
                   "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
                   "findings:laundering", "findings:gas_funder", "findings:platform_payout",
-                  "findings:victim_fed_laundering")
+                  "findings:victim_fed_laundering", "findings:laundering_source")
 
 
 class MuleDeposit(Detector):
