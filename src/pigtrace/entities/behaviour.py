@@ -113,6 +113,12 @@ FORWARDER_SOURCES = 10
 # forwarders 0.51-0.82 (seed 7) and 0.06 (seed 11, 1.2 million transfers); mule accounts that several
 # laundering wallets sweep into pass each receipt on (0.96-0.98 at seed 11, taken for forwarders without it).
 FORWARDER_BATCH = 0.9
+# ... unless the exchange fuels them: at least this share of its feeders got gas top-ups from a wallet it pays
+# (its hot wallets topping up their deposit accounts). A sparse ledger gives a forwarder too few sweeps at a
+# time to batch (on year-long simulated worlds a forwarder passed 194 transfers on for 212 in, its 37 feeders
+# all fuelled by the hot wallets it paid). A ring's laundering wallets get gas from its own funder, not from
+# the exchange its mule account sweeps to.
+FORWARDER_FUELLED = 0.5
 # Rule 3 (an exchange topping up its deposit accounts' gas): a wallet whose gas top-ups reached at least this
 # many deposit-shaped wallets sweeping to known hot wallets. On the exchange_use=mixed tuning worlds (seeds 1-3,
 # 99) 2 took in 11 of the 12 off-ramp hot wallets no label or other rule found and nothing else; 1 took in all
@@ -471,13 +477,23 @@ def _forwarders(con: duckdb.DuckDBPyConnection) -> None:
                         FROM pt_en_fwd_feeds f SEMI JOIN fed USING (ref) JOIN pt_en_pairs p ON p.dst = f.feeder
                         WHERE p.src <> f.ref
                           AND NOT EXISTS (SELECT 1 FROM pt_en_fwd_feeds o WHERE o.ref = f.ref AND o.feeder = p.src)
+                        GROUP BY f.ref),
+            gas AS (SELECT DISTINCT t.from_ref AS payer, t.to_ref AS account FROM ledger_transfers t
+                    SEMI JOIN pt_en_fwd_feeds f ON f.feeder = t.to_ref
+                    WHERE {gas_topup_sql("t", "t.kind = 'native'")} AND t.from_ref <> t.to_ref),
+            fuelled AS (SELECT f.ref, count(DISTINCT f.feeder) AS n FROM pt_en_fwd_feeds f
+                        JOIN gas g ON g.account = f.feeder JOIN pt_en_pairs q ON q.src = f.ref AND q.dst = g.payer
                         GROUP BY f.ref)
             SELECT d.ref, d.entity, d.score, f.fed,
                    ['collects the sweeps of ' || f.fed || ' wallet(s), paid by ' || s.sources
-                    || ' different addresses, and forwards them: ' || d.reasons[1]] AS reasons
+                    || ' different addresses, and forwards them'
+                    || CASE WHEN coalesce(u.n, 0) > 0 THEN ' (' || u.n || ' of them fuelled by wallets it pays)' ELSE '' END
+                    || ': ' || d.reasons[1]] AS reasons
             FROM pt_en_deposits d JOIN fed f USING (ref) JOIN sources s USING (ref) JOIN pt_en_sends o ON o.src = d.ref
+            LEFT JOIN fuelled u USING (ref)
             WHERE s.sources >= {FORWARDER_SOURCES}
-              AND o.out_n <= {FORWARDER_BATCH} * (SELECT sum(p.n) FROM pt_en_pairs p WHERE p.dst = d.ref)"""
+              AND (o.out_n <= {FORWARDER_BATCH} * (SELECT sum(p.n) FROM pt_en_pairs p WHERE p.dst = d.ref)
+                   OR coalesce(u.n, 0) >= {FORWARDER_FUELLED} * f.fed)"""
     )
     con.execute(
         """INSERT INTO pt_en_deposits
