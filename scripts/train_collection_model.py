@@ -3,10 +3,10 @@ src/pigtrace/data/models/collection.json.
 
 Trained on simulated worlds only, through the CLI (simulate -> ingest etl -> labels import), never on the
 evaluation-only real data: training worlds are seeds 1-8 with every knob drawn per ring (style=random, the
-collection wallets' hold kept short: see RANDOM) plus style=fixed worlds with one knob each (seeds 1-13); the check worlds the precision table comes from are
-seeds 41-46, random. The stress bench's seeds (101-103) and the case bench's held-out seeds (31-34) are
-used by neither. Every candidate wallet (a non-service wallet that received value) is one row; the truth's
-scam_collection wallets are the positives.
+collection wallets' hold kept short: see RANDOM) plus style=fixed worlds with one knob each (seeds 1-13); the
+check worlds the precision table comes from are seeds 41-46, random. The stress bench's seeds (101-103) and
+the case bench's held-out seeds (31-34) are used by neither. Every candidate wallet (a non-service wallet that
+received value) is one row; the truth's scam_collection wallets are the positives.
 
 Usage: python scripts/train_collection_model.py [--work DIR] [--out FILE]
 """
@@ -36,9 +36,9 @@ KNOBS = ["paybacks=none", "round_amounts=no", "payment_route=exchange", "payment
 # the shipped model was fitted): fitted with the knob drawn too (weeks-long holds), the model all but
 # dropped the holding time (weight -1.5 -> -0.15) and on XBlock's accounts first seen before 2018 (the period
 # thresholds are chosen on) F1 fell from 0.746 to 0.673, twice the normal accounts flagged: on real accounts
-# the short-hold prior is what keeps normal wallets out. Rings that hold are found by collection_evidence's held-ring,
-# courted and taken-from-many rules instead. Fitted as below, the weights are within 0.2 of the shipped ones
-# and XBlock's choose-period F1 is 0.744.
+# the short-hold prior is what keeps normal wallets out. Rings that hold are found by collection_evidence's
+# held-ring, courted, taken-from-many and brief-life rules instead. Fitted as below, the weights are within
+# 0.2 of the shipped ones and XBlock's choose-period F1 is 0.744.
 RANDOM = ["style=random", "collection_hold=hours"]
 TRAIN = ([(f"rand{s}_hours", s, RANDOM) for s in range(1, 9)]
          + [(f"fix{s}", s, ["style=fixed"]) for s in (1, 2)]

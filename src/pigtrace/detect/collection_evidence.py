@@ -40,6 +40,8 @@ wallet wrongly taken for a scam spent a sliver of their money there, a victim mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 from scipy.sparse import coo_matrix
@@ -97,6 +99,39 @@ MANY_DEVOTED, MANY_PASSED = 8, 0.95
 # on XBlock's accounts first seen before 2018: 5 of the 38 phishing accounts missed there found, no normal
 # account flagged (by the features alone: at three devoted payers or two, 60 or 90 days, no normal account).
 BRIEF_DEVOTED, BRIEF_DAYS = 3, 60
+
+
+def _feature(row: np.ndarray, name: str) -> float:
+    return float(row[cf.FEATURE_INDEX[name]])
+
+
+# The rules that name a wallet whatever the model's score, in the order a finding lists them, with the words it
+# gives for each (from the wallet's raw feature row)
+RAISED_REASONS: dict[str, Callable[[np.ndarray], str]] = {
+    "held": lambda row: (
+        f"a ring that holds: it kept what people paid it a median {_feature(row, 'hold_d'):.0f} days, gave none "
+        f"back, then passed it on, as {RING_MIN - 1} or more such wallets did to the same wallet or after someone "
+        "paid it three times or more, more at the end, each fed by people who paid it most of all they had"),
+    "many": lambda row: (
+        f"took from many: {_feature(row, 'devoted'):.0f} payers paid it most of all they sent, it gave none back "
+        f"and passed {_feature(row, 'passed'):.0%} on, however long it held it"),
+    "brief": lambda row: (
+        f"lived briefly: {_feature(row, 'devoted'):.0f} payers paid it most of all they sent, it gave none back "
+        f"and passed {_feature(row, 'passed'):.0%} on within {_feature(row, 'life_d'):.0f} days, then went quiet "
+        f"for {BRIEF_DAYS} days or more (a scam wallet is dropped once reported; a person's or a shop's lives on)"),
+    "fans": lambda row: (
+        f"split what it took over {FAN_WAYS} or more one-off wallets that only it paid, once each, and that passed "
+        "it straight on: a collection wallet sweeping through fresh hops (a victim pays wallets the scam keeps "
+        "using)"),
+}
+
+
+def _kept_nothing_sql(alias: str = "") -> str:
+    """SQL over ``pt_cf`` (``alias``, or unprefixed): people devoted to the wallet paid it, it gave back under
+    HELD_BACK of it and passed at least HELD_PASSED on, under HELD_SERVICES of that straight to services."""
+    c = f"{alias}." if alias else ""
+    return (f"{c}devoted_share >= {HELD_DEVOTED} AND {c}back < {HELD_BACK} AND {c}passed >= {HELD_PASSED} "
+            f"AND {c}to_services < {HELD_SERVICES}")
 
 
 class CollectionEvidence(Detector):
@@ -162,8 +197,9 @@ class CollectionEvidence(Detector):
         renumber = np.full(int(ring_of.max()) + 2, -1, dtype=np.int64)  # slot -1 (no ring) stays -1
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
+        raised = {"held": held, "many": many, "brief": brief, "fans": fans}
         findings = self._collection(ctx, keys, raw, X, p_model, p, model, chosen, joined & ~held & ~many & ~brief,
-                                     ring_of, held, many, brief, fans)
+                                     ring_of, raised)
         findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
         findings += self._victims(ctx, findings)
         links = {keys[i]: link_of[i] for i in chosen if ring_of[i] >= 0}
@@ -172,8 +208,10 @@ class CollectionEvidence(Detector):
                      for f in findings if f.ring]
         return findings
 
-    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of, held, many, brief,
-                    fans) -> list[Finding]:
+    def _collection(self, ctx, keys, raw, X, p_model, p, model, chosen, joined, ring_of,
+                    raised: dict[str, np.ndarray]) -> list[Finding]:
+        """Findings for the wallets at ``chosen``; ``raised``: for each rule of RAISED_REASONS, the wallets it
+        named whatever the model's score (their score is at least THRESHOLD, their reasons say why)."""
         con = ctx.con
         _candidates(con, "pt_ce_found", keys, chosen, p)
         seen = {(c, a): (f, l) for c, a, f, l in con.execute(
@@ -191,28 +229,10 @@ class CollectionEvidence(Detector):
             if joined[i]:
                 why.append(f"joined for its ring {ring}, which holds {RING_MIN} or more such wallets")
                 score = max(score, THRESHOLD)
-            if held[i]:
-                why.append(f"a ring that holds: it kept what people paid it a median {raw[i][cf.FEATURE_INDEX['hold_d']]:.0f} "
-                           f"days, gave none back, then passed it on, as {RING_MIN - 1} or more such wallets did to the "
-                           f"same wallet or after someone paid it three times or more, more at the end, each fed by "
-                           f"people who paid it most of all they had")
-                score = max(score, THRESHOLD)
-            if many[i]:
-                why.append(f"took from many: {raw[i][cf.FEATURE_INDEX['devoted']]:.0f} payers paid it most of all they "
-                           f"sent, it gave none back and passed {raw[i][cf.FEATURE_INDEX['passed']]:.0%} on, however "
-                           f"long it held it")
-                score = max(score, THRESHOLD)
-            if brief[i]:
-                why.append(f"lived briefly: {raw[i][cf.FEATURE_INDEX['devoted']]:.0f} payers paid it most of all they "
-                           f"sent, it gave none back and passed {raw[i][cf.FEATURE_INDEX['passed']]:.0%} on within "
-                           f"{raw[i][cf.FEATURE_INDEX['life_d']]:.0f} days, then went quiet for {BRIEF_DAYS} days "
-                           "or more (a scam wallet is dropped once reported; a person's or a shop's lives on)")
-                score = max(score, THRESHOLD)
-            if fans[i]:
-                why.append(f"split what it took over {FAN_WAYS} or more one-off wallets that only it paid, once each, "
-                           "and that passed it straight on: a collection wallet sweeping through fresh hops (a victim "
-                           "pays wallets the scam keeps using)")
-                score = max(score, THRESHOLD)
+            for rule, named in raised.items():
+                if named[i]:
+                    why.append(RAISED_REASONS[rule](raw[i]))
+                    score = max(score, THRESHOLD)
             first, last = seen.get((chain, address), (None, None))
             out.append(Finding(chain=chain, address=address, role="scam_collection", typology="scam_collection",
                                score=score, first_seen=first, last_seen=last,
@@ -331,9 +351,8 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
         WITH c AS (SELECT chain, address, top_dst, hold_d <= {COURTED_DAYS} AND EXISTS (
                        SELECT 1 FROM pt_cf_pair q WHERE q.chain = pt_cf.chain AND q.dst = pt_cf.address
                        AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS courted FROM pt_cf
-                   WHERE payers >= 1 AND devoted_share >= {HELD_DEVOTED} AND onramp >= {HELD_ONRAMP}
-                     AND back < {HELD_BACK} AND passed >= {HELD_PASSED} AND top_share >= {HELD_TOP}
-                     AND to_services < {HELD_SERVICES} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
+                   WHERE payers >= 1 AND {_kept_nothing_sql()} AND onramp >= {HELD_ONRAMP}
+                     AND top_share >= {HELD_TOP} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
         shared AS (SELECT chain, top_dst, count(*) >= {RING_MIN} AS many FROM c GROUP BY ALL
                    HAVING many OR bool_or(courted)),
         -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
@@ -372,8 +391,7 @@ def _brief_life(con, keys: np.ndarray) -> np.ndarray:
     hits = con.execute(f"""
         WITH ends AS (SELECT chain, max(last_seen) AS end_t FROM pt_cf GROUP BY chain)
         SELECT c.chain || ':' || c.address AS k FROM pt_cf c JOIN ends e USING (chain)
-        WHERE c.devoted >= {BRIEF_DEVOTED} AND c.devoted_share >= {HELD_DEVOTED} AND c.back < {HELD_BACK}
-          AND c.passed >= {HELD_PASSED} AND c.to_services < {HELD_SERVICES} AND c.life_d <= {BRIEF_DAYS}
+        WHERE c.devoted >= {BRIEF_DEVOTED} AND {_kept_nothing_sql("c")} AND c.life_d <= {BRIEF_DAYS}
           AND c.last_seen <= e.end_t - INTERVAL {BRIEF_DAYS} DAY""").fetchnumpy()["k"]
     return _named(keys, hits)
 
