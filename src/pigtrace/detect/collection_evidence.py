@@ -255,7 +255,7 @@ class CollectionEvidence(Detector):
                    sum(f.usd) FILTER (WHERE r.address IS NOT NULL) AS from_ring,
                    count(DISTINCT f.src) FILTER (WHERE r.address IS NOT NULL) AS ring_payers
             FROM pt_ce_hop h JOIN pt_cf c USING (chain, address)
-            JOIN {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_hop", "address")} f ON f.chain = h.chain AND f.dst = h.address
+            JOIN {cf.flow_touching("dst_ref", "pt_ce_hop", "address")} f ON f.chain = h.chain AND f.dst = h.address
             LEFT JOIN pt_ce_ring r ON r.chain = f.chain AND r.address = f.src
             GROUP BY ALL ORDER BY h.chain, h.address""").fetchall()
         evidence = collect(con, f"""SELECT k.chain, k.address, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount,
@@ -283,7 +283,7 @@ class CollectionEvidence(Detector):
                WITH paid AS (
                    SELECT f.chain, f.src AS address, fsum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
                           min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, (f.usd, k.address)) AS wallet
-                   FROM {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_found", "address")} f
+                   FROM {cf.flow_touching("dst_ref", "pt_ce_found", "address")} f
                    JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
                    WHERE NOT f.src_service
                      AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)
@@ -296,7 +296,7 @@ class CollectionEvidence(Detector):
                WHERE NOT (coalesce(n.svc_in / nullif(n.in_usd, 0), 0) < {RELAY_ONRAMP}
                           AND coalesce(h.hold_h, 1e9) < {RELAY_HOURS})
                -- a wallet whose own money came mostly from the scam's wallets is part of the scam, not its victim
-                 AND coalesce((SELECT sum(f.usd) FROM {rows_touching("pt_cf_flow", "src_ref", "pt_ce_found", "address")} f SEMI JOIN pt_ce_found k
+                 AND coalesce((SELECT sum(f.usd) FROM {cf.flow_touching("src_ref", "pt_ce_found", "address")} f SEMI JOIN pt_ce_found k
                                  ON k.chain = f.chain AND k.address = f.src
                                WHERE f.chain = p.chain AND f.dst = p.address), 0) < 0.5 * n.in_usd"""
         )
@@ -434,7 +434,7 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
     rows = ctx.con.execute(f"""
         WITH scam AS (SELECT chain, address FROM pt_ce_first UNION SELECT chain, address FROM pt_ce_typology)
         SELECT k.i FROM pt_ce_first k
-        JOIN {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_first", "address")} f
+        JOIN {cf.flow_touching("dst_ref", "pt_ce_first", "address")} f
           ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
         LEFT JOIN scam s ON s.chain = f.chain AND s.address = f.src
         GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
@@ -540,7 +540,7 @@ def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side:
     _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
     rows = ctx.con.execute(f"""
         SELECT k.i FROM pt_ce_first k JOIN pt_cf_node n USING (chain, address)
-        JOIN {rows_touching("pt_cf_flow", f"{mine}_ref", "pt_ce_first", "address")} f ON f.chain = k.chain AND f.{mine} = k.address
+        JOIN {cf.flow_touching(f"{mine}_ref", "pt_ce_first", "address")} f ON f.chain = k.chain AND f.{mine} = k.address
         SEMI JOIN pt_ce_first s ON s.chain = f.chain AND s.address = f.{other}
         WHERE {where}
         GROUP BY k.i, n.{total} HAVING sum(f.usd) >= {DOWNSTREAM_SHARE} * n.{total}""").fetchall()
@@ -581,7 +581,7 @@ def _rings(ctx: AnalysisContext, keys: np.ndarray, p: np.ndarray) -> tuple[np.nd
               AND NOT EXISTS (SELECT 1 FROM pt_cf_service s WHERE s.chain = v.chain AND s.address = v.src)
             UNION ALL
             SELECT DISTINCT n.i, 'paid by the same wallet ' || f.src, f.chain, f.src, 0
-            FROM pt_ce_near n JOIN {rows_touching("pt_cf_flow", "dst_ref", "pt_ce_near", "address")} f
+            FROM pt_ce_near n JOIN {cf.flow_touching("dst_ref", "pt_ce_near", "address")} f
               ON f.chain = n.chain AND f.dst = n.address WHERE NOT f.src_service
             UNION ALL  -- named only where no link above ties the wallet in (prio 1)
             SELECT n.i, 'sends to the same wallet ' || q.dst, q.chain, q.dst, 1

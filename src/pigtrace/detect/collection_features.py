@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from pigtrace.detect.base import AnalysisContext
+from pigtrace.detect.flow_services import rows_touching
 from pigtrace.detect.gas import gas_topup_sql
 
 # name -> plain words for a finding's reasons (the value is filled in)
@@ -65,8 +66,10 @@ def build(ctx: AnalysisContext) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_service AS
         SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
     # the sender's service flag matched on the address refs (at 10M transfers a text match hashes every row)
+    # on the refs alone: at 10M transfers the address text made it gigabytes, spilled to disk; readers of a
+    # few wallets' rows get the text back through flow_touching
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf_flow AS
-        SELECT v.chain, v.src, v.dst, v.time, v.usd, s.ref IS NOT NULL AS src_service, v.src_ref, v.dst_ref
+        SELECT v.time, v.usd, s.ref IS NOT NULL AS src_service, v.src_ref, v.dst_ref
         FROM pt_value v
         LEFT JOIN (SELECT a.ref FROM pt_cf_service k JOIN addresses a ON a.chain = k.chain AND a.address = k.address) s
                ON s.ref = v.src_ref
@@ -144,6 +147,14 @@ def build(ctx: AnalysisContext) -> None:
             LEFT JOIN pt_cf_service s ON s.chain = n.chain AND s.address = d.top_dst
             WHERE n.in_usd > 0 AND NOT EXISTS (SELECT 1 FROM svc x WHERE x.ref = n.ref))
         SELECT * FROM base""")
+
+
+def flow_touching(ref_col: str, keys: str, col: str) -> str:
+    """SQL relation: the rows of ``pt_cf_flow`` whose ``ref_col`` (src_ref or dst_ref) is the ref of an address
+    of relation ``keys`` (columns chain, ``col``), with ``chain``, ``src`` and ``dst`` as text."""
+    return f"""(SELECT a.chain, a.address AS src, b.address AS dst, f.*
+                FROM {rows_touching("pt_cf_flow", ref_col, keys, col)} f
+                JOIN addresses a ON a.ref = f.src_ref JOIN addresses b ON b.ref = f.dst_ref)"""
 
 
 def matrix(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:

@@ -37,14 +37,16 @@ def prepare(ctx: AnalysisContext) -> None:
     con = ctx.con
     chain_filter = "AND chain = ?" if ctx.chain else ""
     params = [ctx.chain] if ctx.chain else []
+    # a view, not a copy: at 10M transfers a second copy of the ledger's text columns pushed the analysis'
+    # temp tables gigabytes past its memory limit, onto disk
+    only_chain = f"AND chain = '{ctx.chain.replace(chr(39), chr(39) * 2)}'" if ctx.chain else ""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_value AS
+        f"""CREATE OR REPLACE TEMP VIEW pt_value AS
             SELECT chain, tx_hash, log_index, time, token, from_address AS src, to_address AS dst, usd,
                    amount, initiator, from_ref AS src_ref, to_ref AS dst_ref
             FROM transfers
-            WHERE usd > 0 AND kind IN ('erc20', 'trc20', 'native') AND from_address IS NOT NULL
-              AND to_address IS NOT NULL AND from_address <> to_address {chain_filter}""",
-        params,
+            WHERE usd > 0 AND kind IN ('erc20', 'trc20', 'native') AND from_ref IS NOT NULL
+              AND to_ref IS NOT NULL AND from_ref <> to_ref {only_chain}"""
     )
     rel = entities.current(con)  # never reads an abuse label, so the same in behaviour-only mode
     con.execute(
@@ -132,5 +134,6 @@ def exchange_inflow_sql(keys: str, key_col: str) -> str:
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("pt_value", "pt_services", "pt_exchange", "pt_otc_labelled", "pt_deposits", "pt_swap_returns"):
+    con.execute("DROP VIEW IF EXISTS pt_value")
+    for t in ("pt_services", "pt_exchange", "pt_otc_labelled", "pt_deposits", "pt_swap_returns"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

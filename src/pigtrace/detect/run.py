@@ -87,6 +87,9 @@ def resolve_roles(findings: list[Finding]) -> list[Finding]:
         by_addr.setdefault((f.chain, f.address), {})[f.role] = f
     keep: list[Finding] = []
     for roles in by_addr.values():
+        if len(roles) == 1:
+            keep.extend(roles.values())
+            continue
         dropped: set[str] = set()
         for role in roles:
             dropped.update(r for r in OVERRIDES.get(role, ()) if r in roles)
@@ -127,6 +130,12 @@ def _drop_scratch(con: duckdb.DuckDBPyConnection, keep: frozenset[str] = frozens
     for (name,) in views:
         if name not in keep:
             con.execute(f'DROP VIEW IF EXISTS "{name}"')
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temp table or view ``name`` if there is one."""
+    is_view = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()[0]
+    con.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS temp.{name}")
 
 
 # What stays between stages: the shared stages' declared tables and the behaviour-only label view. A
@@ -268,7 +277,7 @@ def _analyze(con: duckdb.DuckDBPyConnection, only: list[str] | None, chain: str 
     for i, stage in enumerate(stages):
         _run_stage(stage, ctx, results, progress)
         for table in last.get(i, ()):
-            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            _drop_temp(con, table)
     _drop_scratch(con)
     ran = [d.id for d in DETECTORS if d.id in results and d.id not in reused]
     progress("combining findings")

@@ -76,6 +76,18 @@ class EvidenceJson:
 
     def __init__(self) -> None:
         self._items: dict[int, tuple[dict, str]] = {}
+        self._texts: dict[str, str] = {}
+
+    def reasons(self, reasons: list[str]) -> str:
+        """``json.dumps(reasons)``, each distinct text encoded once (detectors repeat their help text in every
+        finding's reasons)."""
+        parts = []
+        for text in reasons:
+            known = self._texts.get(text)
+            if known is None:
+                known = self._texts[text] = json.dumps(text)
+            parts.append(known)
+        return "[" + ", ".join(parts) + "]"
 
     def __call__(self, items: list[dict]) -> str:
         parts = []
@@ -100,7 +112,7 @@ def findings_arrow(findings: list[Finding], run_id: int, detector: str | None = 
         "score": pa.array([f.score for f in findings], pa.float64()),
         "first_seen": pa.array([_naive(f.first_seen) for f in findings], pa.timestamp("us")),
         "last_seen": pa.array([_naive(f.last_seen) for f in findings], pa.timestamp("us")),
-        "reasons": pa.array([json.dumps(f.reasons) for f in findings], pa.string()),
+        "reasons": pa.array([encode.reasons(f.reasons) for f in findings], pa.string()),
         "evidence": pa.array([encode(f.evidence) for f in findings], pa.string()),
         "ring": pa.array([f.ring for f in findings], pa.string()),
         "run_id": pa.array([run_id] * len(findings), pa.int64()),
@@ -124,7 +136,7 @@ def save(con: duckdb.DuckDBPyConnection, detector: str, findings: list[Finding],
                 [detector, *([chain] if chain else [])])
     rows = [f for f in findings if chain is None or f.chain == chain]  # an analysis of one chain: its rows
     # in one order whatever order the detector's SQL happened to return them in: the same run stores the same rows
-    rows.sort(key=lambda f: (f.chain, f.address, f.role, -f.score, f.typology, json.dumps(f.reasons)))
+    rows.sort(key=lambda f: (f.chain, f.address, f.role, -f.score, f.typology, f.reasons))
     if rows:
         con.register("pt_detector_arrow", findings_arrow(rows, run_id, detector, evidence_json))
         con.execute("""INSERT INTO detector_findings
