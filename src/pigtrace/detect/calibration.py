@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from bisect import bisect_right
 from functools import lru_cache
 from importlib import resources
 
@@ -79,5 +80,5 @@ def calibrate(role: str, score: float, chain: str | None = None) -> float:
 def step_value(steps: dict, score: float) -> float:
     """The value of the step (``{"starts": [...], "values": [...]}``) that ``score`` falls in."""
     # a combined score summed in another order differs in the last bits; it must not change step at a start
-    k = int(np.searchsorted(steps["starts"], round(score, 9), side="right")) - 1
+    k = bisect_right(steps["starts"], round(score, 9)) - 1
     return float(steps["values"][max(k, 0)])

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from pigtrace.detect.drain_evidence import token_units
-from pigtrace.detect.flow_services import address_refs_sql
+from pigtrace.detect.flow_services import address_refs_sql, rows_touched
 
 PER_ADDRESS = 10
 
@@ -52,10 +52,10 @@ def touching_sql(table: str, col: str = "address", value: str = "pt_value") -> s
     cols = "v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd"
     refs = f"(SELECT DISTINCT * FROM ({address_refs_sql(table, col, keep=True)}))"
     return f"""(SELECT x.chain, x.address, {cols}, true AS incoming
-                FROM {refs} x JOIN {value} v ON v.dst_ref = x.ref
+                FROM {refs} x JOIN {rows_touched(value, "dst_ref", table, col)} v ON v.dst_ref = x.ref
                 UNION ALL
                 SELECT x.chain, x.address, {cols}, false AS incoming
-                FROM {refs} x JOIN {value} v ON v.src_ref = x.ref)"""
+                FROM {refs} x JOIN {rows_touched(value, "src_ref", table, col)} v ON v.src_ref = x.ref)"""
 
 
 def in_out_sql(table: str, col: str, incoming: str, outgoing: str) -> str:

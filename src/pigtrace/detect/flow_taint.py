@@ -215,16 +215,16 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
     if not walked.any() and not seeds.any():
         return np.zeros(g.n)
     con.register("pt_passed_nodes_arrow", pa.table({"idx": np.flatnonzero(walked | seeds).astype(np.int64)}))
-    # the walked wallets' payments only, picked by address before any index is looked up (the whole
+    # the walked wallets' payments only, picked by address ref before any index is looked up (the whole
     # ledger joined to the node table twice does not fit the analysis memory at 10M transfers)
     e = con.execute(
-        f"""WITH w AS (SELECT n.chain, n.address FROM {g.nodes_table} n SEMI JOIN pt_passed_nodes_arrow p USING (idx)),
-                 v AS (SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount FROM pt_value v
-                       SEMI JOIN w ON w.chain = v.chain AND w.address = v.src
+        f"""WITH w AS (SELECT n.ref FROM {g.nodes_table} n SEMI JOIN pt_passed_nodes_arrow p USING (idx)),
+                 v AS (SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount, v.src_ref, v.dst_ref
+                       FROM pt_value v SEMI JOIN w ON w.ref = v.src_ref
                        UNION ALL
-                       SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount FROM pt_value v
-                       SEMI JOIN w ON w.chain = v.chain AND w.address = v.dst
-                       ANTI JOIN w x ON x.chain = v.chain AND x.address = v.src),
+                       SELECT v.chain, v.src, v.dst, v.time, v.usd, v.tx_hash, v.token, v.amount, v.src_ref, v.dst_ref
+                       FROM pt_value v SEMI JOIN w ON w.ref = v.dst_ref
+                       ANTI JOIN w x ON x.ref = v.src_ref),
                  kept AS (SELECT v.*, CASE WHEN r.address IS NOT NULL THEN 2 WHEN q.address IS NOT NULL THEN 1
                                            ELSE 0 END AS leg  -- 1: paid into a swap, 2: what came back
                           FROM v
@@ -235,8 +235,8 @@ def passed_first_in(con, g: FlowGraph, seeds: np.ndarray, sinks: np.ndarray, sha
                    v.leg = 0 AND o.address IS NOT NULL AS own_first,
                    CASE WHEN v.leg > 0 THEN dense_rank() OVER (ORDER BY v.chain, v.tx_hash,
                        CASE WHEN v.leg = 2 THEN v.dst ELSE v.src END) - 1 ELSE -1 END AS swap
-            FROM kept v JOIN {g.nodes_table} a ON a.chain = v.chain AND a.address = v.src
-            JOIN {g.nodes_table} b ON b.chain = v.chain AND b.address = v.dst
+            FROM kept v JOIN {g.nodes_table} a ON a.ref = v.src_ref
+            JOIN {g.nodes_table} b ON b.ref = v.dst_ref
             LEFT JOIN pt_own_accounts o ON o.chain = v.chain AND o.address = v.dst AND o.payer = v.src
             -- the order in which the walk takes a wallet's payments made at the same time (else it varies
             -- with DuckDB's threads)

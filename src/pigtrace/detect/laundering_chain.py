@@ -21,7 +21,7 @@ from __future__ import annotations
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.collection_evidence import HELD_PASSED as PASSED
 from pigtrace.detect.flow_evidence import collect, seen_sql, usd
-from pigtrace.detect.flow_services import rows_touching
+from pigtrace.detect.flow_services import rows_touched, rows_touching
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
@@ -100,7 +100,7 @@ class LaunderingChain(Detector):
                ORDER BY 1, 2""").fetchall()
         evidence = collect(con, f"""SELECT v.chain, v.dst, v.tx_hash, v.time, v.src, v.dst, v.token, v.amount, v.usd,
                                           'received from the hop before', v.usd
-                                   FROM {rows_touching(value, "dst_ref", "pt_lc_hop", "w")} v JOIN pt_lc_hop h
+                                   FROM {rows_touched(value, "dst_ref", "pt_lc_hop", "w")} v JOIN pt_lc_hop h
                                      ON h.chain = v.chain AND h.w = v.dst AND h.prev = v.src""")
         return [
             Finding(chain, w, "laundering", self.id, SCORE, first, last,
