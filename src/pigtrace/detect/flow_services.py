@@ -5,7 +5,8 @@ screening detectors. Services and accounts come from the warehouse's ``entities`
 built as the first step of ``pigtrace analyze``), so detectors, tracing and cases see the same ones.
 
 - ``pt_value``: value-bearing transfers (USD known and positive; ERC-20 or native), one per row, with the
-  sender's and receiver's address refs (``src_ref``, ``dst_ref``: one per chain and address) beside their text.
+  sender's and receiver's address refs (``src_ref``, ``dst_ref``: one per chain and address) beside their text;
+  a view over the analysis' copy of ``transfers``.
 - ``pt_services``: addresses that are services, never findings: every entity but exchange deposit
   accounts (labelled exchanges, DEXes, bridges, mixers, OTC desks and other infrastructure, unlabelled
   exchange hot wallets and forwarders, token contracts, DEX pools and routers, the zero address, contracts

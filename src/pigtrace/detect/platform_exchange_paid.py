@@ -64,18 +64,21 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = a.chain AND p.c = a.address)
                   AND NOT EXISTS (SELECT 1 FROM pt_pf_siblings p WHERE p.chain = a.chain AND p.x = a.address)),
             inflow AS (
-                SELECT v.chain, v.dst AS c, v.usd, v.time, v.log_index, v.src_ref IN (SELECT ref FROM exchange) AS from_exchange
+                SELECT v.chain, v.dst AS c, v.dst_ref, v.usd, v.time, v.log_index,
+                       v.src_ref IN (SELECT ref FROM exchange) AS from_exchange
                 FROM {flow_services.value_of("fed", "c", "dst")} v
                 WHERE NOT {gas_topup_sql("v")}),
-            -- the sequence's shape (a median) only for the wallets exchanges paid most of what they got
+            -- the sequence's shape (a median) only for the wallets exchanges paid most of what they got; grouped
+            -- on the receiver's ref (one per chain and address), its text taken along
             mostly AS (
-                SELECT chain, c FROM inflow
+                SELECT dst_ref FROM inflow
                 GROUP BY ALL HAVING sum(usd) FILTER (WHERE from_exchange) >= {SIBLING_FOCUS} * sum(usd)),
             seq AS (
-                SELECT chain, c, sum(usd) AS in_usd, sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
+                SELECT any_value(chain) AS chain, any_value(c) AS c, sum(usd) AS in_usd,
+                       sum(usd) FILTER (WHERE from_exchange) AS ex_usd,
                        arg_min(usd, (time, log_index, usd)) AS first_usd, median(usd) AS median_usd, max(usd) AS max_usd,
                        min(time) AS first_in, max(time) AS last_in, count(*) AS n
-                FROM inflow SEMI JOIN mostly m USING (chain, c) GROUP BY ALL),
+                FROM inflow SEMI JOIN mostly m USING (dst_ref) GROUP BY dst_ref),
             fwd AS (
                 SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd FROM {flow_services.value_of("seq", "c", "src")} v
                 SEMI JOIN seq s ON s.chain = v.chain AND s.c = v.src

@@ -68,6 +68,10 @@ def load(con: duckdb.DuckDBPyConnection, detectors: list[str], chain: str | None
     return out
 
 
+# json.dumps(item, default=str), without building an encoder per item
+_ITEM_JSON = json.JSONEncoder(default=str)
+
+
 class EvidenceJson:
     """The JSON text of evidence lists, each item encoded once: a combined finding's evidence holds the very
     items of its detectors' findings, so an analysis that stores both encodes each item once. The text is
@@ -94,7 +98,7 @@ class EvidenceJson:
         for item in items:
             known = self._items.get(id(item))
             if known is None:
-                known = self._items[id(item)] = (item, json.dumps(item, default=str))
+                known = self._items[id(item)] = (item, _ITEM_JSON.encode(item))
             parts.append(known[1])
         return "[" + ", ".join(parts) + "]"
 
