@@ -800,3 +800,74 @@ def test_an_unlabelled_exchanges_fuelled_customer_accounts_are_not_collection_wa
     con.close()
     assert len(found) >= 10  # the rings' own wallets are still found
     assert found & accounts == set()
+
+
+def fresh_address_platform(led: Ledger, people: int, payments: int, share_elsewhere: float, tag: str,
+                           funder: str | None = None, fuel_people: bool = False) -> dict:
+    """Each person buys USDT at the exchange and pays ``payments`` growing sums, each to a fresh address that one
+    payment alone ever reaches and that passes it within hours to the same wallet, which pays an exchange deposit
+    account at the end; each person also spends ``share_elsewhere`` times that total at a shop of their own.
+    ``funder`` tops up each address's gas, and each person's too with ``fuel_people``."""
+    hot = exchange(led)
+    hub, mule = f"{tag}_hub", f"{tag}_mule_deposit"
+    out = {"addresses": set(), "people": set()}
+    total = 0.0
+    for i in range(people):
+        person = f"{tag}_person{i}"
+        out["people"].add(person)
+        amounts = [180.0 + 23 * i + 410 * k for k in range(payments)]
+        led.transfer(hot, person, sum(amounts) * (1.05 + share_elsewhere), at=timedelta(days=2 * i))
+        for k, amount in enumerate(amounts):
+            address = f"{tag}_address{i}_{k}"
+            out["addresses"].add(address)
+            t = timedelta(days=2 * i + 1 + 6 * k, hours=i)
+            if funder:
+                led.transfer(funder, address, 0.004, token="ETH", at=t - timedelta(hours=1))
+                if fuel_people:
+                    led.transfer(funder, person, 0.004, token="ETH", at=t - timedelta(hours=2))
+            led.transfer(person, address, amount, at=t)
+            led.transfer(address, hub, amount, at=t + timedelta(hours=3))
+            total += amount
+        if share_elsewhere:
+            led.transfer(person, f"{tag}_shop{i}", sum(amounts) * share_elsewhere, at=timedelta(days=2 * i + 40))
+    led.transfer(hub, mule, total, at=timedelta(days=70))
+    deposit_account(led, mule, hot, timedelta(days=70, hours=3))
+    return out
+
+
+ONE_OFF = "a one-off address"  # collection_evidence's words for _per_payment
+
+
+@pytest.mark.parametrize("fuel_people", [False, True])
+def test_a_platform_showing_a_fresh_address_for_every_payment_is_found_with_its_victims(fuel_people):
+    """Five people each pay four growing sums, each to an address used for that payment alone, all swept to one
+    wallet, the platform's funder paying each address's gas: each address alone has a laundering hop's shape (one
+    payer, once, passed straight on), and each person pays fresh addresses as a collection wallet sweeping through
+    hops would. The addresses are the platform's collection wallets and the people its victims, none of them a
+    collection wallet. When the same funder pays the people's gas too, they are the ring's own wallets sweeping
+    through fresh hops, and the rule names nothing."""
+    led = Ledger()
+    truth = fresh_address_platform(led, people=5, payments=4, share_elsewhere=0.0, tag="fa", funder="fa_funder",
+                                   fuel_people=fuel_people)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    if fuel_people:
+        assert not by_reason(con, led, ONE_OFF)
+        return
+    assert by_reason(con, led, ONE_OFF).get("scam_collection") == truth["addresses"]
+    assert truth["people"] <= got.get("victim", set())
+    assert not truth["people"] & got.get("scam_collection", set())
+
+
+def test_shoppers_paying_a_merchants_per_order_addresses_are_not_victims():
+    """The same shape from a shop's payment gateway: each customer pays two orders, each to a fresh address
+    swept to the shop, but the orders are a sliver of what each customer spends (the rest at other shops): no
+    address is a collection wallet by this rule, and no customer a victim."""
+    led = Ledger()
+    truth = fresh_address_platform(led, people=8, payments=2, share_elsewhere=9.0, tag="mg")
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert not by_reason(con, led, ONE_OFF)
+    assert not truth["people"] & got.get("victim", set())

@@ -25,7 +25,10 @@ named) is downstream: laundering; so is a wallet that would join a ring but that
 up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet that spread most of what it paid
 over ``FAN_WAYS`` or more one-off wallets near the threshold (each paid by it alone, once, passing it on) is the
 collection wallet sweeping through fresh hops, and they its hops, not deposit wallets with it as their victim
-(``_fans_out``). A wallet whose gas a wallet it pays
+(``_fans_out``), unless those one-off wallets pass it to a wallet that such wallets of several people feed, each
+person paying several of them a good share of all they sent: a platform showing a fresh address for every
+payment, whose addresses are its collection wallets and those people its victims (``_per_payment``). A wallet
+whose gas a wallet it pays
 topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying it, is none (``_fuelled_by_payee``): an
 exchange nobody labelled fuels its customers' deposit accounts from the hot wallets they sweep to, and those
 accounts look like a ring's deposit wallets. A ring that fuels
@@ -74,6 +77,12 @@ SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the sca
 # A wallet that paid FAN_WAYS or more fresh one-off wallets (paid once, by it alone, passing FAN_PASSED on) most
 # of what it paid out sweeps through hops (_fans_out)
 FAN_WAYS, FAN_PASSED = 2, 0.9
+# A platform that shows a fresh address for every payment: one-off wallets (paid once, by one payer, passing
+# FAN_PASSED on to one wallet) whose destination such wallets of PER_PAYMENT_PAYERS or more people feed, each
+# person paying PER_PAYMENT_REPEAT or more of them at least VICTIM_SHARE of all they sent (_per_payment)
+PER_PAYMENT_PAYERS, PER_PAYMENT_REPEAT = 3, 2
+PER_PAYMENT_ONRAMP = 0.5  # ... people whose own money came at least this share from exchanges or other services,
+PER_PAYMENT_DAYS = 1  # ... paying again days later (a wallet sweeping through fresh hops pays them all at once)
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
 # of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
 FED_HOPS = 4
@@ -119,6 +128,10 @@ RAISED_REASONS: dict[str, Callable[[np.ndarray], str]] = {
         f"lived briefly: {_feature(row, 'devoted'):.0f} payers paid it most of all they sent, it gave none back "
         f"and passed {_feature(row, 'passed'):.0%} on within {_feature(row, 'life_d'):.0f} days, then went quiet "
         f"for {BRIEF_DAYS} days or more (a scam wallet is dropped once reported; a person's or a shop's lives on)"),
+    "per_payment": lambda row: (
+        f"a one-off address: one person paid it once and it passed it straight on to a wallet that {PER_PAYMENT_PAYERS} "
+        f"or more people paid the same way, each through {PER_PAYMENT_REPEAT} or more such addresses and at least "
+        f"{VICTIM_SHARE:.0%} of all they sent (a platform that shows a fresh address for every payment)"),
     "fans": lambda row: (
         f"split what it took over {FAN_WAYS} or more one-off wallets that only it paid, once each, and that passed "
         "it straight on: a collection wallet sweeping through fresh hops (a victim pays wallets the scam keeps "
@@ -174,9 +187,11 @@ class CollectionEvidence(Detector):
         p_model, p = p, np.where(held | many | brief, np.maximum(p, THRESHOLD), p)
         near = p >= RING_THRESHOLD
         near &= ~_upstream(ctx, keys, near)
-        fans = _fans_out(con, keys, near) & ~near
-        p = np.where(fans, np.maximum(p, THRESHOLD), p)
-        near |= fans
+        per_payment, per_payment_payers = _per_payment(con, keys)
+        per_payment &= ~held & ~many & ~brief
+        fans = _fans_out(con, keys, near) & ~near & ~per_payment_payers
+        p = np.where(fans | per_payment, np.maximum(p, THRESHOLD), p)
+        near |= fans | per_payment
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         store_pairs(con, "pt_ce_typology", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
@@ -197,7 +212,7 @@ class CollectionEvidence(Detector):
         renumber = np.full(int(ring_of.max()) + 2, -1, dtype=np.int64)  # slot -1 (no ring) stays -1
         renumber[ids[np.argsort(-counts, kind="stable")]] = np.arange(len(ids))
         ring_of = renumber[ring_of]
-        raised = {"held": held, "many": many, "brief": brief, "fans": fans}
+        raised = {"held": held, "many": many, "brief": brief, "per_payment": per_payment, "fans": fans}
         findings = self._collection(ctx, keys, raw, X, p_model, p, model, chosen, joined & ~held & ~many & ~brief,
                                      ring_of, raised)
         findings += self._ring_hops(ctx, keys, np.flatnonzero((p >= THRESHOLD) & down), near)
@@ -518,8 +533,8 @@ def _fans_out(con, keys: np.ndarray, near: np.ndarray) -> np.ndarray:
     ``near`` wallets: each paid by this wallet alone, once, and passing at least FAN_PASSED of it on. That is
     a collection wallet sweeping through fresh hops (the hops look like per-victim deposit wallets, and the
     wallet like their victim); a victim pays deposit wallets the scam keeps using, again and again or shared
-    with other victims. Breaks on a scam that hands each victim a fresh address for every payment
-    (the simulator's ``deposit_addresses=per_payment``)."""
+    with other victims, or fresh addresses that other victims' fresh addresses share a destination with
+    (``_per_payment``: the caller leaves those victims out)."""
     _candidates(con, "pt_ce_near_all", keys, np.flatnonzero(near))
     hits = con.execute(f"""
         WITH paid AS (SELECT q.dst_ref, any_value(q.src_ref) AS src_ref, sum(q.usd) AS usd
@@ -530,6 +545,46 @@ def _fans_out(con, keys: np.ndarray, near: np.ndarray) -> np.ndarray:
         SELECT n.chain || ':' || n.address FROM pt_cf_node n JOIN hop h ON h.src_ref = n.ref
         WHERE h.usd >= {DOWNSTREAM_SHARE} * n.out_usd""").fetchall()
     return _named(keys, np.array([h[0] for h in hits], dtype=object))
+
+
+def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(one-off addresses, the people who paid them): wallets one payer paid once (gas top-ups aside) that passed
+    at least FAN_PASSED of it on, most of it to one wallet, where that wallet took such addresses' money from
+    PER_PAYMENT_PAYERS or more people who each paid PER_PAYMENT_REPEAT or more of them, together at least
+    VICTIM_SHARE of all they sent. A platform that shows each victim a fresh address for every payment: one
+    address alone is a laundering hop's shape, the people paying the same place through many of them are not. A
+    person paying a merchant's per-order addresses spends a sliver of their money there."""
+    rows = con.execute(f"""
+        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer FROM pt_cf_pair
+                      GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1 AND NOT bool_or(src_service)),
+        passed AS (SELECT o.ref, o.payer, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
+                   WHERE n.out_usd >= {FAN_PASSED} * n.in_usd AND n.in_usd > 0),
+        dest AS (SELECT q.src_ref AS ref, arg_max(q.dst_ref, (q.usd, q.dst_ref)) AS x, max(q.usd) AS top, sum(q.usd) AS out
+                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref),
+        hop AS (SELECT p.ref, p.payer, d.x, q.usd, p.t0 FROM passed p JOIN dest d USING (ref)
+                JOIN pt_cf_pair q ON q.dst_ref = p.ref AND q.src_ref = p.payer
+                WHERE d.top >= {FAN_PASSED} * d.out AND d.x <> p.payer),
+        -- who paid the gas of the addresses and of the people: a ring fuels its own wallets, not its victims
+        fuel AS (SELECT DISTINCT g.src_ref AS funder, g.dst_ref AS ref FROM pt_value g
+                 SEMI JOIN (SELECT ref FROM hop UNION SELECT payer FROM hop) k ON k.ref = g.dst_ref
+                 WHERE {gas_topup_sql("g")}),
+        hop_fuel AS (SELECT DISTINCT h.x, f.funder FROM hop h JOIN fuel f USING (ref)),
+        person AS (SELECT h.x, h.payer FROM hop h JOIN pt_cf_node n ON n.ref = h.payer
+                   WHERE n.svc_in >= {PER_PAYMENT_ONRAMP} * n.in_usd
+                     AND NOT EXISTS (SELECT 1 FROM fuel f JOIN hop_fuel u ON u.funder = f.funder
+                                     WHERE f.ref = h.payer AND u.x = h.x)
+                   GROUP BY h.x, h.payer, n.out_usd
+                   HAVING count(*) >= {PER_PAYMENT_REPEAT} AND sum(h.usd) >= {VICTIM_SHARE} * n.out_usd
+                      AND max(h.t0) >= min(h.t0) + INTERVAL {PER_PAYMENT_DAYS} DAY),
+        place AS (SELECT x FROM person GROUP BY x HAVING count(*) >= {PER_PAYMENT_PAYERS})
+        SELECT a.chain || ':' || a.address, true FROM hop h JOIN person m USING (x, payer) SEMI JOIN place USING (x)
+        JOIN addresses a ON a.ref = h.ref
+        UNION ALL
+        SELECT DISTINCT a.chain || ':' || a.address, false FROM person m SEMI JOIN place USING (x)
+        JOIN addresses a ON a.ref = m.payer""").fetchall()
+    hops = np.array([k for k, is_hop in rows if is_hop], dtype=object)
+    payers = np.array([k for k, is_hop in rows if not is_hop], dtype=object)
+    return _named(keys, hops), _named(keys, payers)
 
 
 def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:
