@@ -555,14 +555,13 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     address alone is a laundering hop's shape, the people paying the same place through many of them are not. A
     person paying a merchant's per-order addresses spends a sliver of their money there."""
     rows = con.execute(f"""
-        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer FROM pt_cf_pair
+        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd FROM pt_cf_pair
                       GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1 AND NOT bool_or(src_service)),
-        passed AS (SELECT o.ref, o.payer, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
+        passed AS (SELECT o.ref, o.payer, o.usd, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
                    WHERE n.out_usd >= {FAN_PASSED} * n.in_usd AND n.in_usd > 0),
         dest AS (SELECT q.src_ref AS ref, arg_max(q.dst_ref, (q.usd, q.dst_ref)) AS x, max(q.usd) AS top, sum(q.usd) AS out
                  FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref),
-        hop AS (SELECT p.ref, p.payer, d.x, q.usd, p.t0 FROM passed p JOIN dest d USING (ref)
-                JOIN pt_cf_pair q ON q.dst_ref = p.ref AND q.src_ref = p.payer
+        hop AS (SELECT p.ref, p.payer, d.x, p.usd, p.t0 FROM passed p JOIN dest d USING (ref)
                 WHERE d.top >= {FAN_PASSED} * d.out AND d.x <> p.payer),
         -- who paid the gas of the addresses and of the people: a ring fuels its own wallets, not its victims
         fuel AS (SELECT DISTINCT g.src_ref AS funder, g.dst_ref AS ref FROM pt_value g

@@ -65,9 +65,9 @@ def build(ctx: AnalysisContext) -> None:
     # here pushed the analysis' temp tables further past its memory
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_cf_service AS
         SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits""")
-    # the sender's service flag matched on the address refs (at 10M transfers a text match hashes every row)
-    # on the refs alone: at 10M transfers the address text made it gigabytes, spilled to disk; readers of a
-    # few wallets' rows get the text back through flow_touching
+    # on the address refs alone, the sender's service flag matched on them too: at 10M transfers a text match
+    # hashes every row, and the text made the table gigabytes, spilled to disk (readers of a few wallets' rows
+    # get the text back through flow_touching)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_cf_flow AS
         SELECT v.time, v.usd, s.ref IS NOT NULL AS src_service, v.src_ref, v.dst_ref
         FROM pt_value v

@@ -73,7 +73,7 @@ _ITEM_JSON = json.JSONEncoder(default=str)
 
 
 class EvidenceJson:
-    """The JSON text of evidence lists, each item encoded once: a combined finding's evidence holds the very
+    """The JSON text of evidence lists (and of reasons, ``reasons``), each item encoded once: a combined finding's evidence holds the very
     items of its detectors' findings, so an analysis that stores both encodes each item once. The text is
     ``json.dumps(items, default=str)``'s. Items are kept referenced, so an id is never reused while the
     encoder lives (one per analysis)."""
