@@ -21,8 +21,8 @@ def pigtrace(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return proc
 
 
-def analysed_labelled_world(out: Path, seed: int, vary: dict[str, str]) -> tuple:
-    """(truth, open warehouse connection): a simulated Ethereum world of 300 users over 60 days written to
+def analysed_labelled_world(out: Path, seed: int, vary: dict[str, str], users: int = 300) -> tuple:
+    """(truth, open warehouse connection): a simulated Ethereum world of ``users`` users over 60 days written to
     ``out`` with the knobs ``vary``, ingested, its TagPack imported through the CLI, analysed."""
     import json
 
@@ -31,7 +31,7 @@ def analysed_labelled_world(out: Path, seed: int, vary: dict[str, str]) -> tuple
     from pigtrace.simulate.world import simulate
     from pigtrace.store.warehouse import connect
 
-    simulate(out, seed=seed, users=300, days=60, scale=8000, vary=vary)
+    simulate(out, seed=seed, users=users, days=60, scale=8000, vary=vary)
     db = out / "w.duckdb"
     con = connect(db)
     ingest_etl(con, out)

@@ -74,3 +74,46 @@ def test_exchange_fed_deposit_wallets_are_found_when_their_consolidation_wallet_
     true_collection = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
     assert len(wallets & found) >= 0.9 * len(wallets), (len(wallets & found), len(wallets))
     assert not found - true_collection
+
+
+@pytest.fixture(scope="module")
+def per_payment_world(tmp_path_factory):
+    """Exchange-paid victims of platforms that show a fresh address for every payment: each address takes one
+    withdrawal from an exchange's hot wallet and passes it on, so no victim's sequence is on any one of them and
+    the victim's own wallet never appears; the ring's funder keeps the addresses in gas and its payout wallet pays
+    the victims' deposit accounts small 'profits'."""
+    truth, con = analysed_labelled_world(
+        tmp_path_factory.mktemp("xpaid_pp"), 41,
+        {"style": "fixed", "payment_route": "exchange", "paybacks": "onchain", "deposit_addresses": "per_payment"})
+    yield truth, con
+    con.close()
+
+
+def test_fresh_addresses_paid_from_exchanges_are_found_with_their_victims(per_payment_world):
+    truth, con = per_payment_world
+    wallets = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection" and r["typology"] == "fake_platform"}
+    assert len(wallets) >= 100
+    found = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'scam_collection'").fetchall()}
+    true_collection = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
+    assert len(wallets & found) >= 0.8 * len(wallets), (len(wallets & found), len(wallets))
+    assert len(found - true_collection) <= 0.02 * len(found)
+    paid_back = {v["address"] for ring in truth["rings"] if ring["typology"] == "fake_platform"
+                 for v in ring["victims"] if v["refunds"]}
+    victims = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'victim'").fetchall()}
+    true_victims = {r["address"] for r in truth["roles"] if r["role"] == "victim"}
+    assert len(paid_back & victims) >= 0.9 * len(paid_back)
+    assert len(victims - true_victims) <= 0.1 * len(victims)
+
+
+def test_a_payment_gateways_per_order_addresses_customers_and_merchants_are_not_the_scam(tmp_path):
+    """The honest twin: a gateway showing each customer a fresh address for every order, repeat customers paying
+    from their own wallets (with money just withdrawn from an exchange) or straight from their exchange accounts,
+    its gas wallet fuelling the addresses and a refund wallet bankrolled from an exchange; the hot wallet the
+    addresses sweep to settles with its merchants week after week. None of them is the scam's."""
+    truth, con = analysed_labelled_world(tmp_path, 41, {"style": "fixed", "payment_gateway": "per_order"}, users=600)
+    gateway = {b["address"] for b in truth["benign"]
+               if b["kind"] in ("payment_gateway", "gateway_order", "gateway_customer", "merchant")}
+    assert len(gateway) >= 200
+    found = {a for (a,) in con.execute("SELECT address FROM findings").fetchall()}
+    con.close()
+    assert len(found & gateway) <= 0.02 * len(gateway), len(found & gateway)

@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "gas_payee", "style",
+                     "gas_payee", "payment_gateway", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -354,6 +354,43 @@ def test_exchange_gas_wallet_tops_up_deposit_accounts_instead_of_the_hot_wallets
     funders = con.execute("""SELECT t.to_address, t.from_address FROM transfers t JOIN svc g ON g.address = t.to_address
                              WHERE g.kind = 'exchange_gas_wallet'""").fetchall()
     assert funders and all(hot_of.get(f) == wallets[g] for g, f in funders)
+
+
+def test_payment_gateway_per_order_gives_repeat_customers_a_fresh_address_for_every_order(world):
+    """Under per_order a benign gateway appears: every order address takes one payment (from the customer's own
+    wallet or straight from an exchange's hot wallet), gets its gas from the gateway's gas wallet and sweeps all of
+    it to the gateway's hot wallet; customers order more than once; the hot wallet pays its merchants on several
+    days; refunds come from a wallet an exchange bankrolls. Without the knob there is no gateway."""
+    assert _one(world()[2], "SELECT count(*) FROM benign WHERE kind = 'gateway_order'") == 0
+    _, truth, con = world(payment_gateway="per_order")
+    gateway = {b["address"] for b in truth["benign"] if b["kind"] == "payment_gateway"}
+    orders = {b["address"] for b in truth["benign"] if b["kind"] == "gateway_order"}
+    assert len(gateway) == 3 and len(orders) >= 100
+    con.execute("CREATE TEMP TABLE orders AS SELECT address FROM benign WHERE kind = 'gateway_order'")
+    tokens_in = dict(con.execute("""SELECT t.to_address, count(*) FROM transfers t SEMI JOIN orders o ON o.address = t.to_address
+                                    WHERE t.token <> 'native' GROUP BY 1""").fetchall())
+    assert set(tokens_in) == orders and set(tokens_in.values()) == {1}
+    payers = dict(con.execute("""SELECT coalesce(s.kind, b.kind), count(*) FROM transfers t SEMI JOIN orders o ON o.address = t.to_address
+                                 LEFT JOIN svc s ON s.address = t.from_address LEFT JOIN benign b ON b.address = t.from_address
+                                 WHERE t.token <> 'native' GROUP BY 1""").fetchall())
+    assert payers.get("exchange_hot_wallet", 0) > 0 and payers.get("gateway_customer", 0) > 0
+    sweeps = con.execute("""SELECT count(DISTINCT t.to_address), count(DISTINCT t.from_address) FROM transfers t
+                            SEMI JOIN orders o ON o.address = t.from_address WHERE t.token <> 'native'""").fetchone()
+    fuel = con.execute("""SELECT count(DISTINCT t.from_address), count(DISTINCT t.to_address) FROM transfers t
+                          SEMI JOIN orders o ON o.address = t.to_address WHERE t.token = 'native'""").fetchone()
+    assert sweeps == (1, len(orders)) and fuel == (1, len(orders))
+    hot = con.execute("""SELECT DISTINCT t.to_address FROM transfers t SEMI JOIN orders o ON o.address = t.from_address""").fetchone()[0]
+    assert hot in gateway
+    assert _one(con, """SELECT max(n) FROM (SELECT t.from_address, count(*) AS n FROM transfers t
+                        WHERE t.to_address IN (SELECT address FROM orders) AND t.token <> 'native'
+                          AND t.from_address IN (SELECT address FROM benign WHERE kind = 'gateway_customer') GROUP BY 1)""") >= 2
+    assert _one(con, """SELECT count(*) FROM (SELECT to_address FROM transfers WHERE from_address = ? AND token <> 'native'
+                        GROUP BY 1 HAVING count(DISTINCT time::DATE) >= 3)""", [hot]) >= 3
+    refunds = (gateway - {hot}) - {f for (f,) in con.execute(
+        "SELECT DISTINCT from_address FROM transfers WHERE to_address IN (SELECT address FROM orders)").fetchall()}
+    bankroll = con.execute("""SELECT DISTINCT s.kind FROM transfers t JOIN svc s ON s.address = t.from_address
+                              WHERE t.to_address = ? AND t.token <> 'native'""", list(refunds)).fetchall()
+    assert bankroll == [("exchange_hot_wallet",)]
 
 
 def test_the_simulator_shares_no_code_or_data_with_the_detectors():

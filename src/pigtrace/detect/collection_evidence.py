@@ -83,6 +83,11 @@ FAN_WAYS, FAN_PASSED = 2, 0.9
 PER_PAYMENT_PAYERS, PER_PAYMENT_REPEAT = 3, 2
 PER_PAYMENT_ONRAMP = 0.5  # ... people whose own money came at least this share from exchanges or other services,
 PER_PAYMENT_DAYS = 1  # ... paying again days later (a wallet sweeping through fresh hops pays them all at once)
+# ... unless that wallet settles with a stable set of counterparties, as a business does: this many payees, each
+# paid on this many days or more, taking at least half of what it paid out (a payment gateway settling with its
+# merchants; a ring's wallet spreads the money over fresh wallets and a mule account or two)
+SETTLED_PAYEES = 4
+SETTLED_DAYS = 3
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
 # of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
 FED_HOPS = 4
@@ -189,17 +194,19 @@ class CollectionEvidence(Detector):
         near &= ~_upstream(ctx, keys, near)
         per_payment, per_payment_payers = _per_payment(con, keys)
         per_payment &= ~held & ~many & ~brief
-        fans = _fans_out(con, keys, near) & ~near & ~per_payment_payers
+        business = _to_business(con, keys, near)  # a gateway's per-order addresses
+        fans = _fans_out(con, keys, near & ~business) & ~near & ~per_payment_payers
         p = np.where(fans | per_payment, np.maximum(p, THRESHOLD), p)
         near |= fans | per_payment
         ring_of, link_of = _rings(ctx, keys, p)
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         store_pairs(con, "pt_ce_typology", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
-        down = _downstream(ctx, keys, near)
+        down = _downstream(ctx, keys, near & ~per_payment_payers)  # people paying fresh addresses are victims
         found = (p >= THRESHOLD) & near & ~down
         joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
         joined &= _payers(con, keys, joined) <= LONE_PAYERS
+        joined &= ~business
         joined &= ~_split_off(con, keys, joined, near)
         joined &= ~_ring_fed(con, keys, found, joined)
         fuelled = _fuelled_by_payee(con, keys)
@@ -553,7 +560,8 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     PER_PAYMENT_PAYERS or more people who each paid PER_PAYMENT_REPEAT or more of them, together at least
     VICTIM_SHARE of all they sent. A platform that shows each victim a fresh address for every payment: one
     address alone is a laundering hop's shape, the people paying the same place through many of them are not. A
-    person paying a merchant's per-order addresses spends a sliver of their money there."""
+    person paying a merchant's per-order addresses spends a sliver of their money there; a gateway whose
+    customers spend more settles with its merchants (``_settling_sql``)."""
     rows = con.execute(f"""
         WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd FROM pt_cf_pair
                       GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1 AND NOT bool_or(src_service)),
@@ -575,7 +583,8 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                    GROUP BY h.x, h.payer, n.out_usd
                    HAVING count(*) >= {PER_PAYMENT_REPEAT} AND sum(h.usd) >= {VICTIM_SHARE} * n.out_usd
                       AND max(h.t0) >= min(h.t0) + INTERVAL {PER_PAYMENT_DAYS} DAY),
-        place AS (SELECT x FROM person GROUP BY x HAVING count(*) >= {PER_PAYMENT_PAYERS})
+        gathered AS (SELECT x FROM person GROUP BY x HAVING count(*) >= {PER_PAYMENT_PAYERS}),
+        place AS (SELECT x FROM gathered EXCEPT {_settling_sql("gathered", "x")})
         SELECT a.chain || ':' || a.address, true FROM hop h JOIN person m USING (x, payer) SEMI JOIN place USING (x)
         JOIN addresses a ON a.ref = h.ref
         UNION ALL
@@ -584,6 +593,33 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hops = np.array([k for k, is_hop in rows if is_hop], dtype=object)
     payers = np.array([k for k, is_hop in rows if not is_hop], dtype=object)
     return _named(keys, hops), _named(keys, payers)
+
+
+def _settling_sql(refs: str, col: str) -> str:
+    """SQL: the refs (column ``col`` of relation ``refs``) of wallets that settle with a stable set of
+    counterparties, as a business does: SETTLED_PAYEES or more payees, each paid on SETTLED_DAYS days or more,
+    taking at least half of what the wallet paid out (a payment gateway paying its merchants week after week).
+    A ring's wallet spreads the money over fresh wallets and a mule account or two."""
+    return f"""SELECT x FROM (
+                   SELECT r.{col} AS x, v.dst_ref, count(DISTINCT v.time::DATE) AS days, sum(v.usd) AS usd
+                   FROM (SELECT DISTINCT {col} FROM {refs}) r JOIN pt_value v ON v.src_ref = r.{col}
+                   WHERE NOT {gas_topup_sql("v")} GROUP BY ALL)
+               GROUP BY x HAVING count(*) FILTER (WHERE days >= {SETTLED_DAYS}) >= {SETTLED_PAYEES}
+                             AND sum(usd) FILTER (WHERE days >= {SETTLED_DAYS}) >= 0.5 * sum(usd)"""
+
+
+def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Candidates at ``rows`` whose main destination settles like a business (``_settling_sql``): a gateway's
+    per-order addresses, one payer each and passing everything on at once, share its hot wallet and its gas
+    wallet as a ring's deposit wallets share theirs; where the money goes next tells them apart."""
+    if not rows.any():
+        return np.zeros(len(keys), dtype=bool)
+    _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
+    hits = con.execute(f"""
+        WITH dest AS (SELECT k.i, a.ref FROM pt_ce_lone k JOIN pt_cf c USING (chain, address)
+                      JOIN addresses a ON a.chain = c.chain AND a.address = c.top_dst)
+        SELECT i FROM dest WHERE ref IN ({_settling_sql("dest", "ref")})""").fetchall()
+    return _mask(keys, hits)
 
 
 def _found_flow(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray, side: str, where: str = "true") -> np.ndarray:

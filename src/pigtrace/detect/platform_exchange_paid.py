@@ -27,6 +27,10 @@ PAYOUT_FOCUS = 0.8
 # wallets); a victim's own wallet, funded from an exchange, also pays other people (ETH style=random seed 30:
 # victims paying 13 and 44 addresses were taken for deposit wallets of the platform they paid without it).
 SWEEP_DESTS = 2
+# A gas funder keeping this many one-off exchange-paid addresses that pass their money on keeps a
+# platform's per-payment deposit addresses.
+FAMILY_MIN = 3
+FAMILY_TAKEN_USD = 10.0  # a family member took at least a deposit's worth (a poisoner's look-alike gets cents)
 
 
 # exchange-fed deposit wallets
@@ -183,7 +187,50 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
         for chain, c, hub, feeders, in_usd, rounds, first, last in rows
     ]
 
+
 # exchange-paid platforms' payout wallets
+def _families(con) -> None:
+    """pt_pf_xfamily: the one-off addresses one gas funder keeps (FAMILY_MIN or more): each took one payment,
+    from an exchange, of at least FAMILY_TAKEN_USD, and forwarded SIBLING_FOCUS of it on to ordinary wallets,
+    none of it to a platform wallet found above. A platform showing a fresh address for every payment, whose
+    victims pay from their exchange accounts: no victim's sequence is on any one address, and a person's own
+    wallet, even a relay the ring fuels, takes their withdrawals again and again. Each row carries its
+    family's size and the window in which the family was paid; pattern sweepers of pt_pf_xseq (more than
+    one payment) are never members."""
+    svc_src, svc_dst = flow_services.is_service_sql("v", "src"), flow_services.is_service_sql("v", "dst")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfamily AS
+            WITH gas AS (
+                SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM pt_value v
+                WHERE {gas_topup_sql("v")} AND NOT {svc_src} AND NOT {svc_dst}
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)),
+            members AS (
+                SELECT * FROM gas
+                QUALIFY count(*) OVER (PARTITION BY chain, f) >= {FAMILY_MIN}),
+            cands AS (SELECT DISTINCT chain, c FROM members),
+            inflow AS ({flow_services.exchange_inflow_sql("cands", "c")}),
+            outs AS (
+                SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd,
+                       bool_or(EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)) AS pays_platform
+                FROM {flow_services.value_of("cands", "c", "src")} v
+                SEMI JOIN cands k ON k.chain = v.chain AND k.c = v.src
+                WHERE NOT {svc_dst} AND NOT {gas_topup_sql("v")}
+                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
+                GROUP BY ALL),
+            passing AS (
+                SELECT m.chain, m.f, m.c, i.in_usd, i.first_in, i.last_in,
+                       count(*) OVER fam AS family, min(i.first_in) OVER fam AS fam_first, max(i.last_in) OVER fam AS fam_last
+                FROM members m JOIN inflow i ON i.chain = m.chain AND i.c = m.c
+                JOIN outs o ON o.chain = m.chain AND o.c = m.c
+                WHERE i.ex_usd >= {SIBLING_FOCUS} * i.in_usd AND o.fwd_usd >= {SIBLING_FOCUS} * i.in_usd
+                  AND i.payments = 1 AND i.in_usd >= {FAMILY_TAKEN_USD} AND NOT o.pays_platform
+                WINDOW fam AS (PARTITION BY m.chain, m.f))
+            SELECT chain, c, f, in_usd, family, fam_first AS first_in, fam_last AS last_in FROM passing
+            WHERE family >= {FAMILY_MIN}"""
+    )
+
+
 def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     """A platform all of whose victims pay through their exchanges, with no ring of deposit wallets to
     go by (one shared deposit wallet): an exchange-paid wallet in the victim pattern that forwards what
@@ -193,7 +240,8 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     their order). The exchange-fed rings found above are tied to their payout wallets the same way."""
     con = ctx.con
     svc_src, svc_dst = flow_services.is_service_sql("v", "src"), flow_services.is_service_sql("v", "dst")
-    # A wallet topping up more than a person's worth of wallets is a service, not a scam's gas funder.
+    # A wallet topping up more than a person's worth of wallets is a service, not the gas funder of a lone
+    # wallet in the victim pattern; a family's funder is judged by its family (_families), however many it keeps.
     gassers = f"""(SELECT DISTINCT g.chain, g.src FROM {flow_services.value_of("pt_pf_xseq", "c", "dst")} g
                    SEMI JOIN pt_pf_xseq x ON x.chain = g.chain AND x.c = g.dst WHERE {gas_topup_sql("g")})"""
     con.execute(
@@ -202,11 +250,14 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             WHERE {gas_topup_sql("v")}
             GROUP BY ALL HAVING count(DISTINCT v.dst_ref) > {platform_sequences.PERSON_MAX_PAYERS}"""
     )
+    _families(con)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xprofit AS
             WITH sweepers AS (
-                SELECT chain, c, first_in, last_in, in_usd FROM pt_pf_xseq
-                WHERE pattern AND fwd_usd >= {SIBLING_FOCUS} * in_usd),
+                SELECT chain, c, first_in, last_in, in_usd, 0 AS family FROM pt_pf_xseq
+                WHERE pattern AND fwd_usd >= {SIBLING_FOCUS} * in_usd
+                UNION ALL BY NAME
+                SELECT chain, c, first_in, last_in, in_usd, family FROM pt_pf_xfamily),
             -- a gas funder pays the wallet's fees and nothing else: one that also pays it tokens or
             -- larger amounts is a customer or business partner (a reused wallet's), not the ring's funder
             funders AS (
@@ -214,7 +265,8 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 SEMI JOIN sweepers s ON s.chain = v.chain AND s.c = v.dst
                 WHERE {gas_topup_sql("v")} AND NOT {svc_src}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
-                  AND NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)
+                  AND (NOT EXISTS (SELECT 1 FROM pt_pf_busy_gas b WHERE b.chain = v.chain AND b.f = v.src)
+                       OR EXISTS (SELECT 1 FROM pt_pf_xfamily x WHERE x.chain = v.chain AND x.c = v.dst AND x.f = v.src))
                   AND NOT EXISTS (SELECT 1 FROM {flow_services.value_of("sweepers", "c", "dst")} p WHERE p.src_ref = v.src_ref
                                   AND p.dst_ref = v.dst_ref AND NOT {gas_topup_sql("p")})),
             -- a payout wallet gets its gas from its ring's funders; a wallet that many funders send small
@@ -269,12 +321,14 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                    AND count(*) FILTER (WHERE profit) >= {PAYOUT_FOCUS} * count(*)),
             bankroll AS ({flow_services.exchange_inflow_sql("payers", "p")}),
             found AS (
-                SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims
+                SELECT DISTINCT s.chain, s.c, p.p AS payer, f.f AS funder, p.victims, s.family
                 FROM sweepers s JOIN funders f ON f.chain = s.chain AND f.c = s.c
                 JOIN payers p ON p.chain = f.chain AND p.f = f.f
                 JOIN bankroll b ON b.chain = p.chain AND b.p = p.p
                 WHERE b.ex_usd >= {EXCHANGE_FUNDED} * b.in_usd
-                  AND p.first_t <= s.last_in AND p.last_t >= s.first_in)
+                  AND p.first_t <= s.last_in AND p.last_t >= s.first_in
+                  -- a wallet the payout wallet paid 'profits' is a victim's own (a relay it was asked to open)
+                  AND NOT EXISTS (SELECT 1 FROM profits r WHERE r.chain = s.chain AND r.p = p.p AND r.dst = s.c))
             SELECT x.*, r.dst, r.to_deposit, r.peer FROM found x
             JOIN profits r ON r.chain = x.chain AND r.f = x.funder AND r.p = x.payer AND r.profit"""
     )
@@ -282,9 +336,9 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     # funder tops up, in the pattern: that wallet is a deposit wallet of the same platform.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xpay AS
-            SELECT DISTINCT chain, c, payer, funder, victims FROM pt_pf_xprofit
+            SELECT DISTINCT chain, c, payer, funder, victims, family FROM pt_pf_xprofit
             UNION
-            SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims FROM pt_pf_xprofit x
+            SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims, 0 AS family FROM pt_pf_xprofit x
             JOIN pt_pf_pairs q ON q.chain = x.chain AND q.s = x.dst AND q.victim_like
             JOIN {flow_services.value_of("pt_pf_xprofit", "funder", "src")} g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
             WHERE x.peer AND {gas_topup_sql("g")}
@@ -304,7 +358,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     )
     out = []
     cols = con.execute(
-        f"""SELECT x.chain, x.c, min(x.payer), min(x.funder), max(x.victims), s.first_in, s.last_out
+        f"""SELECT x.chain, x.c, min(x.payer), min(x.funder), max(x.victims), max(x.family), s.first_in, s.last_out
             FROM pt_pf_xpay x LEFT JOIN {seen_sql("pt_pf_xpay", "c")} s ON s.chain = x.chain AND s.address = x.c
             WHERE NOT EXISTS (SELECT 1 FROM pt_pf_xfed f WHERE f.chain = x.chain AND f.c = x.c)
             GROUP BY x.chain, x.c, s.first_in, s.last_out"""
@@ -312,12 +366,16 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     ev = collect(con, in_out_sql("pt_pf_xpay", "c", "paid by an exchange on a customer's order", "forwarded onward"))
     out += [
         Finding(chain, c, "scam_collection", det.id, 0.6, first, last,
-                [det.help, (f"paid mostly by exchanges on their customers' orders, growing from a small first "
-                             f"payment to round late payments, and forwarded onward; its gas funder {funder} "
-                             f"also funds {payer}, which paid small one-off 'profits' to {n} exchange deposit "
-                             "accounts while this wallet was being paid")],
-                ev.get((chain, c), []), ring=f"platform:{c}")
-        for chain, c, payer, funder, n, first, last in cols
+                [det.help, (f"paid mostly by exchanges on their customers' orders, "
+                             + (f"one of {family} such wallets its gas funder {funder} keeps, each forwarding what it "
+                                f"got onward; {funder} also funds {payer}, which paid small one-off 'profits' to "
+                                f"{n} exchange deposit accounts while those wallets were being paid"
+                                if family else
+                                "growing from a small first payment to round late payments, and forwarded onward; "
+                                f"its gas funder {funder} also funds {payer}, which paid small one-off 'profits' to "
+                                f"{n} exchange deposit accounts while this wallet was being paid"))],
+                ev.get((chain, c), []), ring=f"platform:{funder}" if family else f"platform:{c}")
+        for chain, c, payer, funder, n, family, first, last in cols
     ]
     ops = con.execute(
         """SELECT x.chain, x.payer, min(x.c), min(x.funder), max(x.victims), min(v.first_t), max(v.last_t)

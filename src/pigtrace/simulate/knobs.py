@@ -89,6 +89,12 @@ KNOBS: tuple[Knob, ...] = (
          "who tops up the gas of an exchange's deposit accounts before their first sweep: one of its hot wallets "
          "(hot_wallets), or a gas wallet of its own that a hot wallet funds and that receives no sweeps "
          "(gas_wallet); not drawn by style=random"),
+    Knob("payment_gateway", ("none", "per_order"), "none", "none",
+         "a benign payment gateway that shows its customers a fresh address for every order, repeat customers "
+         "paying from their wallets or straight from their exchange accounts, its gas wallet fuelling the "
+         "order addresses and a refund wallet bankrolled from an exchange (per_order): the honest twin of "
+         "deposit_addresses=per_payment, made to break the detectors' per-payment rules; not drawn by "
+         "style=random"),
 )
 # How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
 CRAWL_KNOBS: tuple[Knob, ...] = (
@@ -149,6 +155,7 @@ class Knobs:
         self.late = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
         self.hold = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # the next child: its own stream
         self.exchange = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # which exchanges are off-ramps
+        self.gateway = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # payment_gateway=per_order
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""

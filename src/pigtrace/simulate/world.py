@@ -3,7 +3,8 @@
 Order of construction: services and assets (``services``) → retail users → benign look-alikes → retail traffic sized
 to reach the requested number of transfers → scam rings (which pick their victims and poisoning
 targets among the users; each ring draws its knobs, ``knobs``) → the rings' gas funders → ordinary
-business through reused laundering wallets → exchange deposit sweeps → one time-ordered ledger →
+business through reused laundering wallets → a per-order payment gateway where asked (``gateway``) → exchange
+deposit sweeps → one time-ordered ledger →
 ethereum-etl files (or TronGrid JSON) → tagpack.yaml → truth.json.
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from pigtrace.errors import PigtraceError
 from pigtrace.progress import Progress, quiet
-from pigtrace.simulate import economy, scams, services
+from pigtrace.simulate import economy, gateway, scams, services
 from pigtrace.simulate.addressbook import AddressBook
 from pigtrace.simulate.knobs import Knobs
 from pigtrace.simulate.context import DAY, World
@@ -92,6 +93,8 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     gas.fund()
     economy.reused_wallet_business(w, spends)
     spends.emit()
+    if w.knobs.pick("payment_gateway") == "per_order":
+        gateway.per_order(w, w.knobs.gateway, int(np.clip(u // 10, 10, 2000)), int(np.clip(u // 100, 3, 200)))
     services.sweeps(w)
     w.params = {"users": n_users, "days": days, "scale": str(scale), "target_transfers": target,
                 "start": START, "first_block": FIRST_BLOCK, "style": w.knobs.style, "vary": dict(w.knobs.given),
