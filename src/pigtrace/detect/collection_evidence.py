@@ -56,7 +56,7 @@ from pigtrace.detect import evidence_model
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
-from pigtrace.detect.flow_services import rows_touching, value_of
+from pigtrace.detect.flow_services import rows_touching, settling_sql, value_of
 from pigtrace.detect.flow_taint import RING_HOP, store_pairs
 
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
@@ -83,11 +83,7 @@ FAN_WAYS, FAN_PASSED = 2, 0.9
 PER_PAYMENT_PAYERS, PER_PAYMENT_REPEAT = 3, 2
 PER_PAYMENT_ONRAMP = 0.5  # ... people whose own money came at least this share from exchanges or other services,
 PER_PAYMENT_DAYS = 1  # ... paying again days later (a wallet sweeping through fresh hops pays them all at once)
-# ... unless that wallet settles with a stable set of counterparties, as a business does: this many payees, each
-# paid on this many days or more, taking at least half of what it paid out (a payment gateway settling with its
-# merchants; a ring's wallet spreads the money over fresh wallets and a mule account or two)
-SETTLED_PAYEES = 4
-SETTLED_DAYS = 3
+# ... unless that wallet settles with its counterparties as a business does (flow_services.settling_sql)
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
 # of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
 FED_HOPS = 4
@@ -561,7 +557,7 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     VICTIM_SHARE of all they sent. A platform that shows each victim a fresh address for every payment: one
     address alone is a laundering hop's shape, the people paying the same place through many of them are not. A
     person paying a merchant's per-order addresses spends a sliver of their money there; a gateway whose
-    customers spend more settles with its merchants (``_settling_sql``)."""
+    customers spend more settles with its merchants (``flow_services.settling_sql``)."""
     rows = con.execute(f"""
         WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd FROM pt_cf_pair
                       GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1 AND NOT bool_or(src_service)),
@@ -584,7 +580,7 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                    HAVING count(*) >= {PER_PAYMENT_REPEAT} AND sum(h.usd) >= {VICTIM_SHARE} * n.out_usd
                       AND max(h.t0) >= min(h.t0) + INTERVAL {PER_PAYMENT_DAYS} DAY),
         gathered AS (SELECT x FROM person GROUP BY x HAVING count(*) >= {PER_PAYMENT_PAYERS}),
-        place AS (SELECT x FROM gathered EXCEPT {_settling_sql("gathered", "x")})
+        place AS (SELECT x FROM gathered EXCEPT {settling_sql("gathered", "x")})
         SELECT a.chain || ':' || a.address, true FROM hop h JOIN person m USING (x, payer) SEMI JOIN place USING (x)
         JOIN addresses a ON a.ref = h.ref
         UNION ALL
@@ -595,21 +591,8 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _named(keys, hops), _named(keys, payers)
 
 
-def _settling_sql(refs: str, col: str) -> str:
-    """SQL: the refs (column ``col`` of relation ``refs``) of wallets that settle with a stable set of
-    counterparties, as a business does: SETTLED_PAYEES or more payees, each paid on SETTLED_DAYS days or more,
-    taking at least half of what the wallet paid out (a payment gateway paying its merchants week after week).
-    A ring's wallet spreads the money over fresh wallets and a mule account or two."""
-    return f"""SELECT x FROM (
-                   SELECT r.{col} AS x, v.dst_ref, count(DISTINCT v.time::DATE) AS days, sum(v.usd) AS usd
-                   FROM (SELECT DISTINCT {col} FROM {refs}) r JOIN pt_value v ON v.src_ref = r.{col}
-                   WHERE NOT {gas_topup_sql("v")} GROUP BY ALL)
-               GROUP BY x HAVING count(*) FILTER (WHERE days >= {SETTLED_DAYS}) >= {SETTLED_PAYEES}
-                             AND sum(usd) FILTER (WHERE days >= {SETTLED_DAYS}) >= 0.5 * sum(usd)"""
-
-
 def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Candidates at ``rows`` whose main destination settles like a business (``_settling_sql``): a gateway's
+    """Candidates at ``rows`` whose main destination settles like a business (``flow_services.settling_sql``): a gateway's
     per-order addresses, one payer each and passing everything on at once, share its hot wallet and its gas
     wallet as a ring's deposit wallets share theirs; where the money goes next tells them apart."""
     if not rows.any():
@@ -618,7 +601,7 @@ def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
     hits = con.execute(f"""
         WITH dest AS (SELECT k.i, a.ref FROM pt_ce_lone k JOIN pt_cf c USING (chain, address)
                       JOIN addresses a ON a.chain = c.chain AND a.address = c.top_dst)
-        SELECT i FROM dest WHERE ref IN ({_settling_sql("dest", "ref")})""").fetchall()
+        SELECT i FROM dest WHERE ref IN ({settling_sql("dest", "ref")})""").fetchall()
     return _mask(keys, hits)
 
 

@@ -48,7 +48,8 @@ class FakePlatformCollection(Detector):
         "orders). When every victim pays through an exchange, the platform is a set of exchange-paid wallets "
         "in that pattern sweeping to the same consolidation wallets, or an exchange-paid wallet whose gas "
         "funder also funds a payout wallet paying small one-off 'profits' to exchange deposit accounts (the "
-        "victims). The wallets are collection wallets; the people paying them, and the people its payout "
+        "victims); so are one-off addresses that funder keeps, each taking one exchange withdrawal and passing "
+        "it on (a platform showing a fresh address for every payment). The wallets are collection wallets; the people paying them, and the people its payout "
         "wallet paid small 'profits' to, are victims; third parties paying the 'profits' are operators. "
         "Exchanges, shops, honest funds that pay withdrawals back and savings circles do not match."
     )

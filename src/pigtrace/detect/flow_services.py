@@ -29,6 +29,11 @@ from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.entities import table as entities
 ZERO = "0x0000000000000000000000000000000000000000"
+# A wallet paying this many payees, each on this many days or more, half of its outflow or more, settles as a
+# business does (settling_sql): a gateway paying its merchants, not a ring's wallet spreading money over fresh
+# wallets and a mule account or two.
+SETTLED_PAYEES = 4
+SETTLED_DAYS = 3
 
 
 def prepare(ctx: AnalysisContext) -> None:
@@ -126,6 +131,19 @@ def address_refs_sql(keys: str, col: str = "address", keep: bool = False) -> str
     wallets onto the value transfers goes through these refs (see ``rows_touching``)."""
     cols = f"k.chain, k.{col} AS address, a.ref" if keep else "a.ref"
     return f"SELECT {cols} FROM {keys} k JOIN addresses a ON a.chain = k.chain AND a.address = k.{col}"
+
+
+def settling_sql(refs: str, col: str) -> str:
+    """SQL: the refs (column ``col`` of relation ``refs``) of wallets that settle with a stable set of
+    counterparties, as a business does: SETTLED_PAYEES or more payees, each paid on SETTLED_DAYS days or more,
+    taking at least half of what the wallet paid out (a payment gateway paying its merchants week after week).
+    A ring's wallet spreads the money over fresh wallets and a mule account or two."""
+    return f"""SELECT x FROM (
+                   SELECT r.{col} AS x, v.dst_ref, count(DISTINCT v.time::DATE) AS days, sum(v.usd) AS usd
+                   FROM (SELECT DISTINCT {col} FROM {refs}) r JOIN pt_value v ON v.src_ref = r.{col}
+                   WHERE NOT {gas_topup_sql("v")} GROUP BY ALL)
+               GROUP BY x HAVING count(*) FILTER (WHERE days >= {SETTLED_DAYS}) >= {SETTLED_PAYEES}
+                             AND sum(usd) FILTER (WHERE days >= {SETTLED_DAYS}) >= 0.5 * sum(usd)"""
 
 
 def exchange_inflow_sql(keys: str, key_col: str) -> str:

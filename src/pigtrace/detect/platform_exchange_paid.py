@@ -192,7 +192,8 @@ def exchange_fed(det: Detector, ctx: AnalysisContext) -> list[Finding]:
 def _families(con) -> None:
     """pt_pf_xfamily: the one-off addresses one gas funder keeps (FAMILY_MIN or more): each took one payment,
     from an exchange, of at least FAMILY_TAKEN_USD, and forwarded SIBLING_FOCUS of it on to ordinary wallets,
-    none of it to a platform wallet found above. A platform showing a fresh address for every payment, whose
+    none of it to a platform wallet found above, nor mostly to a wallet that settles as a business does
+    (``flow_services.settling_sql``: a gateway's per-order addresses). A platform showing a fresh address for every payment, whose
     victims pay from their exchange accounts: no victim's sequence is on any one address, and a person's own
     wallet, even a relay the ring fuels, takes their withdrawals again and again. Each row carries its
     family's size and the window in which the family was paid; pattern sweepers of pt_pf_xseq (more than
@@ -211,13 +212,14 @@ def _families(con) -> None:
             cands AS (SELECT DISTINCT chain, c FROM members),
             inflow AS ({flow_services.exchange_inflow_sql("cands", "c")}),
             outs AS (
-                SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd,
+                SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd, arg_max(v.dst_ref, (v.usd, v.dst_ref)) AS top_ref,
                        bool_or(EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)) AS pays_platform
                 FROM {flow_services.value_of("cands", "c", "src")} v
                 SEMI JOIN cands k ON k.chain = v.chain AND k.c = v.src
                 WHERE NOT {svc_dst} AND NOT {gas_topup_sql("v")}
                   AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
                 GROUP BY ALL),
+            business AS ({flow_services.settling_sql("outs", "top_ref")}),
             passing AS (
                 SELECT m.chain, m.f, m.c, i.in_usd, i.first_in, i.last_in,
                        count(*) OVER fam AS family, min(i.first_in) OVER fam AS fam_first, max(i.last_in) OVER fam AS fam_last
@@ -225,6 +227,7 @@ def _families(con) -> None:
                 JOIN outs o ON o.chain = m.chain AND o.c = m.c
                 WHERE i.ex_usd >= {SIBLING_FOCUS} * i.in_usd AND o.fwd_usd >= {SIBLING_FOCUS} * i.in_usd
                   AND i.payments = 1 AND i.in_usd >= {FAMILY_TAKEN_USD} AND NOT o.pays_platform
+                  AND o.top_ref NOT IN (SELECT x FROM business)
                 WINDOW fam AS (PARTITION BY m.chain, m.f))
             SELECT chain, c, f, in_usd, family, fam_first AS first_in, fam_last AS last_in FROM passing
             WHERE family >= {FAMILY_MIN}"""
