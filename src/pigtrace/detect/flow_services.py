@@ -150,10 +150,8 @@ def exchange_inflow_sql(keys: str, key_col: str) -> str:
     """Per wallet of relation ``keys`` (columns chain, ``key_col``): what it received (gas top-ups, detect.gas,
     left out) as ``in_usd``, and the part exchange hot wallets paid as ``ex_usd``: labelled ones and those
     found by behaviour (``hub``), since a withdrawal is a withdrawal whether or not anyone labelled the hot
-    wallet (a payout wallet bankrolled from an unlabelled one was missed with its victims); how many payments
-    those were (``payments``) and when the first and last came (``first_in``, ``last_in``)."""
-    return f"""SELECT v.chain, v.dst AS {key_col}, sum(v.usd) AS in_usd, count(*) AS payments, min(v.time) AS first_in,
-                      max(v.time) AS last_in,
+    wallet (a payout wallet bankrolled from an unlabelled one was missed with its victims)."""
+    return f"""SELECT v.chain, v.dst AS {key_col}, sum(v.usd) AS in_usd,
                       sum(v.usd) FILTER (WHERE EXISTS (SELECT 1 FROM pt_exchange x WHERE x.chain = v.chain
                                                        AND x.address = v.src)
                                             OR EXISTS (SELECT 1 FROM pt_services x WHERE x.chain = v.chain

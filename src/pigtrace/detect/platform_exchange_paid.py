@@ -198,39 +198,48 @@ def _families(con) -> None:
     wallet, even a relay the ring fuels, takes their withdrawals again and again. Each row carries its
     family's size and the window in which the family was paid; pattern sweepers of pt_pf_xseq (more than
     one payment) are never members."""
-    svc_src, svc_dst = flow_services.is_service_sql("v", "src"), flow_services.is_service_sql("v", "dst")
+    refs = flow_services.address_refs_sql
+    gas = gas_topup_sql("v")
+    # staged on address refs, cheapest test first: at 10M transfers half a million gas top-ups come from wallets
+    # that are no service
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfamily AS
-            WITH gas AS (
-                SELECT DISTINCT v.chain, v.src AS f, v.dst AS c FROM pt_value v
-                WHERE {gas_topup_sql("v")} AND NOT {svc_src} AND NOT {svc_dst}
-                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.src)
-                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)),
-            members AS (
-                SELECT * FROM gas
-                QUALIFY count(*) OVER (PARTITION BY chain, f) >= {FAMILY_MIN}),
-            cands AS (SELECT DISTINCT chain, c FROM members),
-            inflow AS ({flow_services.exchange_inflow_sql("cands", "c")}),
-            outs AS (
-                SELECT v.chain, v.src AS c, sum(v.usd) AS fwd_usd, arg_max(v.dst_ref, (v.usd, v.dst_ref)) AS top_ref,
-                       bool_or(EXISTS (SELECT 1 FROM pt_pf_platforms p WHERE p.chain = v.chain AND p.c = v.dst)) AS pays_platform
-                FROM {flow_services.value_of("cands", "c", "src")} v
-                SEMI JOIN cands k ON k.chain = v.chain AND k.c = v.src
-                WHERE NOT {svc_dst} AND NOT {gas_topup_sql("v")}
-                  AND NOT EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = v.chain AND d.address = v.dst)
-                GROUP BY ALL),
+            WITH services AS MATERIALIZED (
+                SELECT ref FROM ({refs("pt_services")}) UNION SELECT ref FROM ({refs("pt_deposits")})),
+            exchange AS MATERIALIZED (
+                SELECT ref FROM ({refs("pt_exchange")})
+                UNION SELECT ref FROM ({refs("(SELECT * FROM pt_services WHERE kind = 'hub')")})),
+            members AS MATERIALIZED (
+                SELECT f, c FROM (SELECT DISTINCT v.src_ref AS f, v.dst_ref AS c FROM pt_value v
+                                  WHERE {gas} AND v.src_ref NOT IN (SELECT ref FROM services)
+                                    AND v.dst_ref NOT IN (SELECT ref FROM services))
+                QUALIFY count(*) OVER (PARTITION BY f) >= {FAMILY_MIN}),
+            -- one payment, from an exchange
+            oneoff AS MATERIALIZED (
+                SELECT m.f, m.c, i.usd AS in_usd, i.time FROM members m JOIN (
+                    SELECT v.dst_ref AS c, any_value(v.usd) AS usd, any_value(v.time) AS time,
+                           bool_and(v.src_ref IN (SELECT ref FROM exchange)) AS from_exchange
+                    FROM pt_value v SEMI JOIN (SELECT DISTINCT c FROM members) k ON k.c = v.dst_ref
+                    WHERE NOT {gas} GROUP BY v.dst_ref HAVING count(*) = 1) i USING (c)
+                WHERE i.from_exchange AND i.usd >= {FAMILY_TAKEN_USD}
+                QUALIFY count(*) OVER (PARTITION BY m.f) >= {FAMILY_MIN}),
+            outs AS MATERIALIZED (
+                SELECT v.src_ref AS c, sum(v.usd) AS fwd_usd, arg_max(v.dst_ref, (v.usd, v.dst_ref)) AS top_ref,
+                       bool_or(v.dst_ref IN (SELECT ref FROM ({refs("pt_pf_platforms", "c")}))) AS pays_platform
+                FROM pt_value v SEMI JOIN (SELECT DISTINCT c FROM oneoff) k ON k.c = v.src_ref
+                WHERE NOT {gas} AND v.dst_ref NOT IN (SELECT ref FROM services)
+                GROUP BY v.src_ref),
             business AS ({flow_services.settling_sql("outs", "top_ref")}),
             passing AS (
-                SELECT m.chain, m.f, m.c, i.in_usd, i.first_in, i.last_in,
-                       count(*) OVER fam AS family, min(i.first_in) OVER fam AS fam_first, max(i.last_in) OVER fam AS fam_last
-                FROM members m JOIN inflow i ON i.chain = m.chain AND i.c = m.c
-                JOIN outs o ON o.chain = m.chain AND o.c = m.c
-                WHERE i.ex_usd >= {SIBLING_FOCUS} * i.in_usd AND o.fwd_usd >= {SIBLING_FOCUS} * i.in_usd
-                  AND i.payments = 1 AND i.in_usd >= {FAMILY_TAKEN_USD} AND NOT o.pays_platform
+                SELECT m.f, m.c, m.in_usd, count(*) OVER fam AS family, min(m.time) OVER fam AS first_in,
+                       max(m.time) OVER fam AS last_in
+                FROM oneoff m JOIN outs o USING (c)
+                WHERE o.fwd_usd >= {SIBLING_FOCUS} * m.in_usd AND NOT o.pays_platform
                   AND o.top_ref NOT IN (SELECT x FROM business)
-                WINDOW fam AS (PARTITION BY m.chain, m.f))
-            SELECT chain, c, f, in_usd, family, fam_first AS first_in, fam_last AS last_in FROM passing
-            WHERE family >= {FAMILY_MIN}"""
+                WINDOW fam AS (PARTITION BY m.f))
+            SELECT a.chain, a.address AS c, b.address AS f, p.in_usd, p.family, p.first_in, p.last_in
+            FROM passing p JOIN addresses a ON a.ref = p.c JOIN addresses b ON b.ref = p.f
+            WHERE p.family >= {FAMILY_MIN}"""
     )
 
 
