@@ -76,15 +76,17 @@ def test_exchange_fed_deposit_wallets_are_found_when_their_consolidation_wallet_
     assert not found - true_collection
 
 
-@pytest.fixture(scope="module")
-def per_payment_world(tmp_path_factory):
-    """Exchange-paid victims of platforms that show a fresh address for every payment: each address takes one
-    withdrawal from an exchange's hot wallet and passes it on, so no victim's sequence is on any one of them and
-    the victim's own wallet never appears; the ring's funder keeps the addresses in gas and its payout wallet pays
-    the victims' deposit accounts small 'profits'."""
+@pytest.fixture(scope="module", params=["exchange", "mixed"])
+def per_payment_world(request, tmp_path_factory):
+    """Platforms that show a fresh address for every payment: each address takes one payment and passes it on,
+    so no victim's sequence is on any one of them. Paid from the victims' exchange accounts (the exchange's hot
+    wallet sends), the victim's own wallet never appears; the ring's funder keeps the addresses in gas and its
+    payout wallet pays the victims' deposit accounts small 'profits'. With mixed routes some victims pay from
+    their own wallets, too few per platform for collection_evidence's rule (three people), and the payout wallet
+    pays them as well."""
     truth, con = analysed_labelled_world(
         tmp_path_factory.mktemp("xpaid_pp"), 41,
-        {"style": "fixed", "payment_route": "exchange", "paybacks": "onchain", "deposit_addresses": "per_payment"})
+        {"style": "fixed", "payment_route": request.param, "paybacks": "onchain", "deposit_addresses": "per_payment"})
     yield truth, con
     con.close()
 
@@ -92,16 +94,16 @@ def per_payment_world(tmp_path_factory):
 def test_fresh_addresses_paid_from_exchanges_are_found_with_their_victims(per_payment_world):
     truth, con = per_payment_world
     wallets = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection" and r["typology"] == "fake_platform"}
-    assert len(wallets) >= 100
+    assert len(wallets) >= 60
     found = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'scam_collection'").fetchall()}
     true_collection = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
     assert len(wallets & found) >= 0.8 * len(wallets), (len(wallets & found), len(wallets))
-    assert len(found - true_collection) <= 0.02 * len(found)
+    assert len(found - true_collection) <= 0.05 * len(found)
     paid_back = {v["address"] for ring in truth["rings"] if ring["typology"] == "fake_platform"
                  for v in ring["victims"] if v["refunds"]}
     victims = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'victim'").fetchall()}
     true_victims = {r["address"] for r in truth["roles"] if r["role"] == "victim"}
-    assert len(paid_back & victims) >= 0.9 * len(paid_back)
+    assert len(paid_back & victims) >= 0.85 * len(paid_back)
     assert len(victims - true_victims) <= 0.1 * len(victims)
 
 

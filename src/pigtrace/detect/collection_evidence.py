@@ -191,7 +191,10 @@ class CollectionEvidence(Detector):
         per_payment, per_payment_payers = _per_payment(con, keys)
         per_payment &= ~held & ~many & ~brief
         business = _to_business(con, keys, near)  # a gateway's per-order addresses
-        fans = _fans_out(con, keys, near & ~business) & ~near & ~per_payment_payers
+        # a victim the typology detectors named (paid 'profits' by a platform's payout wallet) pays fresh addresses
+        # as a collection wallet sweeping through hops would
+        named_victims = np.array([f"{f.chain}:{f.address}" for f in ctx.findings if f.role == "victim"], dtype=object)
+        fans = _fans_out(con, keys, near & ~business) & ~near & ~per_payment_payers & ~_named(keys, named_victims)
         p = np.where(fans | per_payment, np.maximum(p, THRESHOLD), p)
         near |= fans | per_payment
         ring_of, link_of = _rings(ctx, keys, p)

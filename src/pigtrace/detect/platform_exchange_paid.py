@@ -193,17 +193,18 @@ def _families(con) -> None:
     """pt_pf_xfamily: the one-off addresses one gas funder keeps (FAMILY_MIN or more): each took one payment,
     from an exchange, of at least FAMILY_TAKEN_USD, and forwarded SIBLING_FOCUS of it on to ordinary wallets,
     none of it to a platform wallet found above, nor mostly to a wallet that settles as a business does
-    (``flow_services.settling_sql``: a gateway's per-order addresses). A platform showing a fresh address for every payment, whose
-    victims pay from their exchange accounts: no victim's sequence is on any one address, and a person's own
-    wallet, even a relay the ring fuels, takes their withdrawals again and again. Each row carries its
-    family's size and the window in which the family was paid; pattern sweepers of pt_pf_xseq (more than
-    one payment) are never members."""
+    (``flow_services.settling_sql``: a gateway's per-order addresses). A platform showing a fresh address for
+    every payment, whose victims pay from their exchange accounts: no victim's sequence is on any one address,
+    and a person's own wallet, even a relay the ring fuels, takes their withdrawals again and again. Each row
+    carries its family's size and the window in which the family was paid. pt_pf_xpeer: the same funders'
+    one-off addresses that a person paid instead (chain, f, payer, c), the platform's self-custody victims'
+    payments, which join when the payout wallet paid that person too."""
     refs = flow_services.address_refs_sql
     gas = gas_topup_sql("v")
     # staged on address refs, cheapest test first: at 10M transfers half a million gas top-ups come from wallets
     # that are no service
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfamily AS
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_xoneoff AS
             WITH services AS MATERIALIZED (
                 SELECT ref FROM ({refs("pt_services")}) UNION SELECT ref FROM ({refs("pt_deposits")})),
             exchange AS MATERIALIZED (
@@ -214,32 +215,44 @@ def _families(con) -> None:
                                   WHERE {gas} AND v.src_ref NOT IN (SELECT ref FROM services)
                                     AND v.dst_ref NOT IN (SELECT ref FROM services))
                 QUALIFY count(*) OVER (PARTITION BY f) >= {FAMILY_MIN}),
-            -- one payment, from an exchange
+            -- one payment, from an exchange or from a person
             oneoff AS MATERIALIZED (
-                SELECT m.f, m.c, i.usd AS in_usd, i.time FROM members m JOIN (
-                    SELECT v.dst_ref AS c, any_value(v.usd) AS usd, any_value(v.time) AS time,
-                           bool_and(v.src_ref IN (SELECT ref FROM exchange)) AS from_exchange
+                SELECT m.f, m.c, i.usd AS in_usd, i.time, i.payer, i.payer IN (SELECT ref FROM exchange) AS from_exchange
+                FROM members m JOIN (
+                    SELECT v.dst_ref AS c, any_value(v.usd) AS usd, any_value(v.time) AS time, any_value(v.src_ref) AS payer
                     FROM pt_value v SEMI JOIN (SELECT DISTINCT c FROM members) k ON k.c = v.dst_ref
                     WHERE NOT {gas} GROUP BY v.dst_ref HAVING count(*) = 1) i USING (c)
-                WHERE i.from_exchange AND i.usd >= {FAMILY_TAKEN_USD}
-                QUALIFY count(*) OVER (PARTITION BY m.f) >= {FAMILY_MIN}),
+                WHERE i.usd >= {FAMILY_TAKEN_USD}
+                  AND (i.payer IN (SELECT ref FROM exchange) OR i.payer NOT IN (SELECT ref FROM services))
+                QUALIFY count(*) FILTER (WHERE from_exchange) OVER (PARTITION BY m.f) >= {FAMILY_MIN}),
             outs AS MATERIALIZED (
                 SELECT v.src_ref AS c, sum(v.usd) AS fwd_usd, arg_max(v.dst_ref, (v.usd, v.dst_ref)) AS top_ref,
                        bool_or(v.dst_ref IN (SELECT ref FROM ({refs("pt_pf_platforms", "c")}))) AS pays_platform
                 FROM pt_value v SEMI JOIN (SELECT DISTINCT c FROM oneoff) k ON k.c = v.src_ref
                 WHERE NOT {gas} AND v.dst_ref NOT IN (SELECT ref FROM services)
                 GROUP BY v.src_ref),
-            business AS ({flow_services.settling_sql("outs", "top_ref")}),
-            passing AS (
-                SELECT m.f, m.c, m.in_usd, count(*) OVER fam AS family, min(m.time) OVER fam AS first_in,
-                       max(m.time) OVER fam AS last_in
-                FROM oneoff m JOIN outs o USING (c)
-                WHERE o.fwd_usd >= {SIBLING_FOCUS} * m.in_usd AND NOT o.pays_platform
-                  AND o.top_ref NOT IN (SELECT x FROM business)
-                WINDOW fam AS (PARTITION BY m.f))
+            business AS ({flow_services.settling_sql("outs", "top_ref")})
+            SELECT m.* FROM oneoff m JOIN outs o USING (c)
+            WHERE o.fwd_usd >= {SIBLING_FOCUS} * m.in_usd AND NOT o.pays_platform
+              AND o.top_ref NOT IN (SELECT x FROM business)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_xfamily AS
+            WITH passing AS (
+                SELECT f, c, in_usd, count(*) OVER fam AS family, min(time) OVER fam AS first_in,
+                       max(time) OVER fam AS last_in
+                FROM pt_pf_xoneoff WHERE from_exchange WINDOW fam AS (PARTITION BY f))
             SELECT a.chain, a.address AS c, b.address AS f, p.in_usd, p.family, p.first_in, p.last_in
             FROM passing p JOIN addresses a ON a.ref = p.c JOIN addresses b ON b.ref = p.f
             WHERE p.family >= {FAMILY_MIN}"""
+    )
+    # the same funder's one-off addresses that a person paid: the platform's self-custody victims' payments
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE pt_pf_xpeer AS
+           SELECT a.chain, b.address AS f, p.address AS payer, a.address AS c
+           FROM pt_pf_xoneoff o JOIN addresses a ON a.ref = o.c JOIN addresses b ON b.ref = o.f
+           JOIN addresses p ON p.ref = o.payer
+           WHERE NOT o.from_exchange AND b.address IN (SELECT f FROM pt_pf_xfamily)"""
     )
 
 
@@ -317,7 +330,9 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                 SELECT x.*,
                        EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = x.chain AND d.address = x.dst) AS to_deposit,
                        EXISTS (SELECT 1 FROM pt_pf_pairs q JOIN topped t ON t.chain = q.chain AND t.w = q.c
-                               WHERE q.chain = x.chain AND q.s = x.dst AND t.f = x.f AND q.victim_like) AS peer
+                               WHERE q.chain = x.chain AND q.s = x.dst AND t.f = x.f AND q.victim_like)
+                       OR EXISTS (SELECT 1 FROM pt_pf_xpeer k WHERE k.chain = x.chain AND k.f = x.f AND k.payer = x.dst)
+                       AS peer
                 FROM (SELECT chain, f, p, dst, count(*) AS n, min(usd) AS min_usd,
                              bool_and(usd <= {MAX_PROFIT_USD} OR usd <= {platform_sequences.SMALL_BACK} * paid_in) AS small,
                              min(time) AS first_t, max(time) AS last_t
@@ -345,16 +360,21 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
             JOIN profits r ON r.chain = x.chain AND r.f = x.funder AND r.p = x.payer AND r.profit"""
     )
     # A payee that is not an exchange account is a self-custody victim paying another wallet the same
-    # funder tops up, in the pattern: that wallet is a deposit wallet of the same platform.
+    # funder tops up, in the pattern, or one of its one-off addresses: that wallet is a deposit wallet of the
+    # same platform (by_person).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xpay AS
-            SELECT DISTINCT chain, c, payer, funder, victims, family FROM pt_pf_xprofit
+            SELECT DISTINCT chain, c, payer, funder, victims, family, false AS by_person FROM pt_pf_xprofit
             UNION
-            SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims, 0 AS family FROM pt_pf_xprofit x
+            SELECT DISTINCT x.chain, q.c, x.payer, x.funder, x.victims, 0 AS family, false FROM pt_pf_xprofit x
             JOIN pt_pf_pairs q ON q.chain = x.chain AND q.s = x.dst AND q.victim_like
             JOIN {flow_services.value_of("pt_pf_xprofit", "funder", "src")} g ON g.chain = q.chain AND g.dst = q.c AND g.src = x.funder
             WHERE x.peer AND {gas_topup_sql("g")}
-              AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = q.chain AND k.c = q.c)"""
+              AND NOT EXISTS (SELECT 1 FROM pt_pf_platforms k WHERE k.chain = q.chain AND k.c = q.c)
+            UNION
+            SELECT DISTINCT x.chain, k.c, x.payer, x.funder, x.victims, x.family, true FROM pt_pf_xprofit x
+            JOIN pt_pf_xpeer k ON k.chain = x.chain AND k.f = x.funder AND k.payer = x.dst
+            WHERE x.peer"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pt_pf_xvictims AS
@@ -370,7 +390,8 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     )
     out = []
     cols = con.execute(
-        f"""SELECT x.chain, x.c, min(x.payer), min(x.funder), max(x.victims), max(x.family), s.first_in, s.last_out
+        f"""SELECT x.chain, x.c, min(x.payer), min(x.funder), max(x.victims), max(x.family), bool_and(x.by_person),
+                   s.first_in, s.last_out
             FROM pt_pf_xpay x LEFT JOIN {seen_sql("pt_pf_xpay", "c")} s ON s.chain = x.chain AND s.address = x.c
             WHERE NOT EXISTS (SELECT 1 FROM pt_pf_xfed f WHERE f.chain = x.chain AND f.c = x.c)
             GROUP BY x.chain, x.c, s.first_in, s.last_out"""
@@ -378,7 +399,11 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
     ev = collect(con, in_out_sql("pt_pf_xpay", "c", "paid by an exchange on a customer's order", "forwarded onward"))
     out += [
         Finding(chain, c, "scam_collection", det.id, 0.6, first, last,
-                [det.help, (f"paid mostly by exchanges on their customers' orders, "
+                [det.help, (f"paid once by a person to whom {payer} paid small one-off 'profits', and forwarded "
+                            f"onward: one of the one-off addresses gas funder {funder} keeps ({family} more of them "
+                            f"paid by exchanges on their customers' orders); {funder} also funds {payer}"
+                            if by_person and family else
+                            f"paid mostly by exchanges on their customers' orders, "
                              + (f"one of {family} such wallets its gas funder {funder} keeps, each forwarding what it "
                                 f"got onward; {funder} also funds {payer}, which paid small one-off 'profits' to "
                                 f"{n} exchange deposit accounts while those wallets were being paid"
@@ -387,7 +412,7 @@ def exchange_payouts(det: Detector, ctx: AnalysisContext) -> list[Finding]:
                                 f"its gas funder {funder} also funds {payer}, which paid small one-off 'profits' to "
                                 f"{n} exchange deposit accounts while this wallet was being paid"))],
                 ev.get((chain, c), []), ring=f"platform:{funder}" if family else f"platform:{c}")
-        for chain, c, payer, funder, n, family, first, last in cols
+        for chain, c, payer, funder, n, family, by_person, first, last in cols
     ]
     ops = con.execute(
         """SELECT x.chain, x.payer, min(x.c), min(x.funder), max(x.victims), min(v.first_t), max(v.last_t)
