@@ -31,6 +31,7 @@ SWEEP_DESTS = 2
 # platform's per-payment deposit addresses.
 FAMILY_MIN = 3
 FAMILY_TAKEN_USD = 10.0  # a family member took at least a deposit's worth (a poisoner's look-alike gets cents)
+PEER_ONRAMP = 0.5  # a person paying such an address got at least this share of their money from exchanges
 
 
 # exchange-fed deposit wallets
@@ -197,8 +198,10 @@ def _families(con) -> None:
     every payment, whose victims pay from their exchange accounts: no victim's sequence is on any one address,
     and a person's own wallet, even a relay the ring fuels, takes their withdrawals again and again. Each row
     carries its family's size and the window in which the family was paid. pt_pf_xpeer: the same funders'
-    one-off addresses that a person paid instead (chain, f, payer, c), the platform's self-custody victims'
-    payments, which join when the payout wallet paid that person too."""
+    one-off addresses that a person paid instead (chain, f, payer, c): someone with money mostly
+    (PEER_ONRAMP) from exchanges whom the funder never fuelled, as a self-custody victim of the platform; they
+    join when the payout wallet paid that person too. A ring's own hop paying such an address has the ring's
+    money and, often, its funder's gas."""
     refs = flow_services.address_refs_sql
     gas = gas_topup_sql("v")
     # staged on address refs, cheapest test first: at 10M transfers half a million gas top-ups come from wallets
@@ -231,8 +234,21 @@ def _families(con) -> None:
                 FROM pt_value v SEMI JOIN (SELECT DISTINCT c FROM oneoff) k ON k.c = v.src_ref
                 WHERE NOT {gas} AND v.dst_ref NOT IN (SELECT ref FROM services)
                 GROUP BY v.src_ref),
-            business AS ({flow_services.settling_sql("outs", "top_ref")})
-            SELECT m.* FROM oneoff m JOIN outs o USING (c)
+            business AS ({flow_services.settling_sql("outs", "top_ref")}),
+            -- a person paying such an address bought at an exchange and is not kept in gas by its funder (a ring
+            -- fuels its own hops, and their money comes from the ring)
+            persons AS (SELECT DISTINCT f, payer FROM oneoff WHERE NOT from_exchange),
+            person_in AS (
+                SELECT v.dst_ref AS payer,
+                       sum(v.usd) FILTER (WHERE v.src_ref IN (SELECT ref FROM exchange)) >= {PEER_ONRAMP} * sum(v.usd) AS onramp
+                FROM pt_value v SEMI JOIN (SELECT DISTINCT payer FROM persons) k ON k.payer = v.dst_ref
+                WHERE NOT {gas} GROUP BY v.dst_ref),
+            person_fuel AS (
+                SELECT DISTINCT v.src_ref AS f, v.dst_ref AS payer FROM pt_value v
+                SEMI JOIN persons k ON k.f = v.src_ref AND k.payer = v.dst_ref WHERE {gas})
+            SELECT m.*, coalesce(i.onramp, false) AND u.f IS NULL AS person FROM oneoff m JOIN outs o USING (c)
+            LEFT JOIN person_in i ON i.payer = m.payer AND NOT m.from_exchange
+            LEFT JOIN person_fuel u ON u.f = m.f AND u.payer = m.payer
             WHERE o.fwd_usd >= {SIBLING_FOCUS} * m.in_usd AND NOT o.pays_platform
               AND o.top_ref NOT IN (SELECT x FROM business)"""
     )
@@ -252,7 +268,7 @@ def _families(con) -> None:
            SELECT a.chain, b.address AS f, p.address AS payer, a.address AS c
            FROM pt_pf_xoneoff o JOIN addresses a ON a.ref = o.c JOIN addresses b ON b.ref = o.f
            JOIN addresses p ON p.ref = o.payer
-           WHERE NOT o.from_exchange AND b.address IN (SELECT f FROM pt_pf_xfamily)"""
+           WHERE o.person AND b.address IN (SELECT f FROM pt_pf_xfamily)"""
     )
 
 
