@@ -595,9 +595,9 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Candidates at ``rows`` whose main destination settles like a business (``flow_services.settling_sql``): a gateway's
-    per-order addresses, one payer each and passing everything on at once, share its hot wallet and its gas
-    wallet as a ring's deposit wallets share theirs; where the money goes next tells them apart."""
+    """Candidates at ``rows`` whose main destination settles like a business (``flow_services.settling_sql``):
+    a gateway's per-order addresses, one payer each and passing everything on at once, share its hot wallet and
+    its gas wallet as a ring's deposit wallets share theirs; where the money goes next tells them apart."""
     if not rows.any():
         return np.zeros(len(keys), dtype=bool)
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))

@@ -1,7 +1,7 @@
 """Fake platforms whose victims pay straight from their exchange accounts, so that no victim's own wallet
 appears on chain: rings of exchange-fed deposit wallets sweeping to shared consolidation wallets, and
-single shared wallets tied by their gas funder to a payout wallet that pays small "profits" to exchange
-deposit accounts. Part of the fake_platform detector, which calls these after its own candidates are known
+single shared wallets, or families of one-off addresses (a fresh address for every payment), tied by their
+gas funder to a payout wallet that pays small "profits" to exchange deposit accounts. Part of the fake_platform detector, which calls these after its own candidates are known
 (they read its pt_pf_* tables)."""
 
 from __future__ import annotations
