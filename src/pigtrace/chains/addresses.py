@@ -89,6 +89,13 @@ def tron_hex_to_base58(hex_address: str) -> str:
     return b58check_encode(bytes.fromhex(h))
 
 
+# The address mints come from and burns go to: the EVM zero address, and on Tron the same 20 zero bytes
+# behind the 0x41 prefix in base58.
+EVM_ZERO = "0x" + "0" * 40
+TRON_ZERO = tron_hex_to_base58(EVM_ZERO)
+ZERO_ADDRESSES = (EVM_ZERO, TRON_ZERO)
+
+
 def tron_base58_to_hex(address: str) -> str:
     payload = b58check_decode(address.strip())
     if len(payload) != 21 or payload[0] != 0x41:

@@ -39,6 +39,7 @@ Thresholds, and why (each is a property of the typology, not of one simulated wo
 
 from __future__ import annotations
 
+from pigtrace.chains.addresses import ZERO_ADDRESSES
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.drain_services import chain_filter
 from pigtrace.detect.flow_services import rows_touching
@@ -50,7 +51,7 @@ SEVERAL_OWNERS = 2
 PLAN_OWNERS = 3
 ONWARD_HOURS = 72
 ONWARD_SHARE = 0.5
-ZERO = "0x0000000000000000000000000000000000000000"
+ZEROS = ", ".join(f"'{z}'" for z in ZERO_ADDRESSES)
 
 
 def _amount(alias: str) -> str:
@@ -74,7 +75,7 @@ def find_drains(ctx: AnalysisContext) -> int:
             SEMI JOIN allowed a ON a.chain = t.chain AND a.owner = t.from_address AND a.token = t.token
             WHERE {where} AND t.kind IN ('erc20', 'trc20') AND t.initiator IS NOT NULL AND t.initiator <> t.from_address
               AND (t.amount > 0 OR t.amount_text IS NOT NULL) AND t.from_address <> t.to_address
-              AND t.to_address <> '{ZERO}'),
+              AND t.to_address NOT IN ({ZEROS})),
         called AS (
             SELECT p.*, x.called FROM pulls p
             LEFT JOIN ({called_sql('pulls')}) x ON x.chain = p.chain AND x.hash = p.tx_hash)"""

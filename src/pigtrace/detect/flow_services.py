@@ -28,7 +28,7 @@ import duckdb
 from pigtrace.detect.base import AnalysisContext
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.entities import table as entities
-ZERO = "0x0000000000000000000000000000000000000000"
+
 # A wallet paying this many payees, each on this many days or more, half of its outflow or more, settles as a
 # business does (settling_sql): a gateway paying its merchants, not a ring's wallet spreading money over fresh
 # wallets and a mule account or two.

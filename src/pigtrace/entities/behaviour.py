@@ -58,10 +58,11 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pigtrace.chains.addresses import ZERO_ADDRESSES
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.entities.labelled import CUSTODIAL
 
-ZERO = "0x0000000000000000000000000000000000000000"
+ZEROS = ", ".join(f"'{z}'" for z in ZERO_ADDRESSES)
 VALUE_KINDS = "('erc20', 'trc20', 'native')"
 
 # A feeder sends its main receiver at least this share of what it sends (USD and count): sweeping, not
@@ -128,6 +129,13 @@ GAS_HUB_ACCOUNTS = 2
 # ... found in rounds, each taking the known hot wallets of the one before: an exchange's hot wallets top up
 # accounts that sweep to any of them.
 GAS_HUB_ROUNDS = 5
+# Rule 4 (an exchange whose accounts sweep to hot wallets no label or other rule found): the wallets of a
+# group that topped up the gas of at least this many deposit-shaped wallets sweeping (nearly) all they send
+# into the group. Rings seldom fuel their deposit wallets from the wallet they sweep to, and then few of them:
+# the simulator's rings have up to 19 collection wallets, its exchanges 45-75 deposit accounts each in a small
+# world (real ones thousands). Breaks on a ring that fuels 25 or more deposit wallets from its consolidation
+# wallet (or from a wallet that wallet funds): its wallets are then taken for an exchange's.
+GAS_GROUP_ACCOUNTS = 25
 
 
 def structural(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,7 +168,7 @@ def structural(con: duckdb.DuckDBPyConnection) -> None:
                 GROUP BY t.to_ref
                 UNION ALL
                 SELECT ref, 4, 'other_service', 'zero_address', 1, 'the zero address (mints and burns)'
-                FROM addresses WHERE address = '{ZERO}')
+                FROM addresses WHERE address IN ({ZEROS}))
             SELECT ref, arg_min(kind, (rank, kind)) AS kind, NULL::VARCHAR AS entity, arg_min(category, (rank, kind)) AS category,
                    CASE WHEN arg_min(kind, (rank, kind)) = 'bridge' THEN least(1.0, 0.4 + 0.1 * arg_min(n, (rank, kind)))
                         ELSE 1.0 END::DOUBLE AS score,
@@ -322,6 +330,7 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
     )
     _name_hubs(con)
     _gas_hubs(con)
+    _gas_groups(con)
     for t in ("pt_en_busy", "pt_en_sweeps", "pt_en_hub_feeders", "pt_en_hub_sweepers", "pt_en_cand",
               "pt_en_round_trips"):
         con.execute(f"DROP TABLE {t}")
@@ -379,6 +388,118 @@ def _gas_hubs(con: duckdb.DuckDBPyConnection) -> None:
     )
     for t in ("pt_en_gassed", "pt_en_gassed_pairs", "pt_en_gas_hubs"):
         con.execute(f"DROP TABLE {t}")
+
+
+def _gas_groups(con: duckdb.DuckDBPyConnection) -> None:
+    """Rule 4: an exchange whose deposit accounts sweep to hot wallets nobody labelled and no other rule found
+    (an off-ramp pays no withdrawals, and rule 3 only takes the wallets fuelling accounts that sweep to known
+    hot wallets). A fueller's *sweep set* is itself and every wallet that two or more wallets it topped up
+    pay; an account it fuelled (one that moves tokens: an account holding the native coin pays its own gas)
+    counts when it sent at least ``FEEDER_SHARE`` of what it sends (USD and count) into that set and got
+    nothing but gas from it. Fuellers with two or more such accounts, and the wallets of their sweep sets that
+    two or more of them pay and ``HUB_FEEDERS`` or more such accounts sweep to, are joined into groups (an
+    exchange's hot wallets each top up some of the accounts, which sweep to any of them). A group whose
+    fuellers counted ``GAS_GROUP_ACCOUNTS`` accounts or more, one of whose fuellers is itself swept to or is
+    funded (most of what it received) by the group, is an exchange: its wallets not yet known are hot wallets,
+    named after a known one among them. Wallets swept to may be known already (labelled siblings of the
+    unlabelled hot wallets), and so may a fueller that does nothing but top up gas (a gas wallet of the
+    exchange's own, which rule 2 takes for a hot wallet; a hot wallet that also pays withdrawals fuels whoever
+    withdraws gas money, a ring's wallets too). A ring's gas funder
+    fuels its peel hops, which pay a few of the same next hops and mule accounts: too few accounts sweep to
+    any one of them."""
+    # services other than exchanges: never a fueller or a wallet swept to
+    other = "SELECT ref FROM pt_en_taken EXCEPT SELECT ref FROM pt_en_hot_labelled"
+    known = "SELECT ref FROM pt_en_hubs UNION SELECT ref FROM pt_en_hot_labelled"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_en_group_legs AS
+            WITH sweeper AS (SELECT s.src FROM pt_en_sends s JOIN pt_en_pairs p ON p.src = s.src WHERE s.free
+                             GROUP BY s.src HAVING count(*) <= {MAX_HOT_WALLETS + 1}),
+            -- an account needs gas from outside to move tokens; one holding the native coin pays its own
+            token_sweeper AS (SELECT DISTINCT t.from_ref AS src FROM ledger_transfers t
+                              SEMI JOIN sweeper s ON s.src = t.from_ref WHERE t.kind IN ('erc20', 'trc20')),
+            -- a known wallet fuels accounts here only when it does nothing else (an exchange's gas wallet);
+            -- an exchange's hot wallet also withdraws gas money to anyone, a ring's wallets included
+            gas_only AS (SELECT t.from_ref AS ref FROM ledger_transfers t SEMI JOIN ({known}) k ON k.ref = t.from_ref
+                         WHERE t.kind IN {VALUE_KINDS} GROUP BY t.from_ref
+                         HAVING count(*) FILTER (WHERE {gas_topup_sql("t", "t.kind = 'native'")}) >= {FEEDER_SHARE} * count(*)),
+            gassed AS (SELECT DISTINCT t.from_ref AS payer, t.to_ref AS account
+                       FROM ledger_transfers t SEMI JOIN token_sweeper s ON s.src = t.to_ref
+                       WHERE {gas_topup_sql("t", "t.kind = 'native'")} AND t.from_ref <> t.to_ref
+                         AND t.from_ref NOT IN ({other})
+                         AND (t.from_ref NOT IN ({known}) OR t.from_ref IN (SELECT ref FROM gas_only))),
+            several AS (SELECT payer FROM gassed GROUP BY payer HAVING count(*) >= 2),
+            legs AS (SELECT g.payer, g.account, p.dst, p.usd, p.n FROM gassed g SEMI JOIN several b ON b.payer = g.payer
+                     JOIN pt_en_pairs p ON p.src = g.account WHERE p.dst NOT IN ({other})),
+            swept_set AS (SELECT payer, dst FROM legs GROUP BY ALL HAVING count(*) >= 2
+                          UNION SELECT payer, payer FROM several),
+            counted AS (SELECT l.payer, l.account FROM legs l JOIN pt_en_sends s ON s.src = l.account
+                        LEFT JOIN swept_set w ON w.payer = l.payer AND w.dst = l.dst
+                        GROUP BY l.payer, l.account, s.out_usd, s.out_n
+                        HAVING sum(l.usd) FILTER (WHERE w.dst IS NOT NULL) >= {FEEDER_SHARE} * s.out_usd
+                           AND sum(l.n) FILTER (WHERE w.dst IS NOT NULL) >= {FEEDER_SHARE} * s.out_n),
+            -- a deposit account gets nothing but gas from its exchange; a desk's or a busy trader's customers
+            -- are paid by it too
+            paid AS (SELECT DISTINCT c.payer, c.account FROM counted c
+                     JOIN ledger_transfers t ON t.to_ref = c.account
+                     JOIN swept_set w ON w.payer = c.payer AND w.dst = t.from_ref
+                     WHERE t.kind IN {VALUE_KINDS} AND NOT {gas_topup_sql("t", "t.kind = 'native'")}),
+            fuellers AS (SELECT payer FROM counted ANTI JOIN paid USING (payer, account)
+                         GROUP BY payer HAVING count(*) >= 2)
+            SELECT l.payer, l.account, l.dst FROM legs l
+            SEMI JOIN counted c ON c.payer = l.payer AND c.account = l.account
+            ANTI JOIN paid p ON p.payer = l.payer AND p.account = l.account
+            SEMI JOIN fuellers f ON f.payer = l.payer
+            SEMI JOIN swept_set w ON w.payer = l.payer AND w.dst = l.dst"""
+    )
+    # a hot wallet takes the sweeps of many accounts (HUB_FEEDERS, as rule 1), whoever fuelled them
+    con.execute(
+        f"""DELETE FROM pt_en_group_legs WHERE dst NOT IN (
+                SELECT dst FROM pt_en_group_legs GROUP BY dst HAVING count(DISTINCT account) >= {HUB_FEEDERS})"""
+    )
+    edges = con.execute(
+        """SELECT payer, dst FROM pt_en_group_legs GROUP BY ALL HAVING count(*) >= 2
+           UNION ALL SELECT DISTINCT payer, payer FROM pt_en_group_legs"""
+    ).fetchnumpy()
+    if not len(edges["payer"]):
+        con.execute("DROP TABLE pt_en_group_legs")
+        return
+    src, dst = np.asarray(edges["payer"], np.int64), np.asarray(edges["dst"], np.int64)
+    refs, inv = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    n = len(refs)
+    g = coo_matrix((np.ones(len(src)), (inv[:len(src)], inv[len(src):])), shape=(n, n))
+    _, comp = connected_components(g, directed=False)
+    con.register("pt_en_group_arrow", pa.table({"ref": refs, "comp": comp.astype(np.int64)}))
+    con.execute(
+        f"""INSERT INTO pt_en_hubs
+            WITH c AS (SELECT * FROM pt_en_group_arrow),
+            legs AS (SELECT c.comp, l.* FROM pt_en_group_legs l JOIN c ON c.ref = l.payer),
+            members AS (SELECT comp, dst AS ref FROM legs GROUP BY comp, payer, dst HAVING count(*) >= 2),
+            size AS (SELECT comp, count(DISTINCT account) AS accounts FROM legs GROUP BY comp
+                     HAVING count(DISTINCT account) >= {GAS_GROUP_ACCOUNTS}),
+            swept_fueller AS (SELECT DISTINCT l.comp FROM legs l SEMI JOIN members m ON m.comp = l.comp AND m.ref = l.payer),
+            funded AS (SELECT l.comp, l.payer FROM (SELECT DISTINCT comp, payer FROM legs) l
+                       JOIN pt_en_pairs p ON p.dst = l.payer
+                       LEFT JOIN (SELECT DISTINCT comp, ref FROM members) m ON m.comp = l.comp AND m.ref = p.src
+                       GROUP BY l.comp, l.payer HAVING sum(p.usd) FILTER (WHERE m.ref IS NOT NULL) >= 0.5 * sum(p.usd)),
+            accepted AS (SELECT s.comp, s.accounts FROM size s
+                         WHERE s.comp IN (SELECT comp FROM swept_fueller UNION SELECT comp FROM funded)),
+            wallets AS (SELECT comp, ref FROM members UNION SELECT comp, payer FROM funded),
+            -- the group takes the name of a labelled or named hot wallet among its fuellers
+            named AS (SELECT c.comp, min(k.entity) AS name FROM c
+                      JOIN (SELECT ref, entity FROM pt_en_hot_labelled UNION ALL SELECT ref, entity FROM pt_en_hubs) k
+                        USING (ref) WHERE k.entity IS NOT NULL GROUP BY c.comp)
+            SELECT w.ref, coalesce(any_value(n.name) OVER (PARTITION BY w.comp),
+                                   'hub:' || min(a.address) OVER (PARTITION BY w.comp)),
+                   (0.5 + 0.4 * least(1.0, x.accounts / {4 * GAS_GROUP_ACCOUNTS}))::DOUBLE,
+                   ['one of ' || count(*) OVER (PARTITION BY w.comp) || ' wallets that ' || x.accounts
+                    || ' wallets, their gas topped up by wallets of the group, swept nearly all they sent to: an '
+                    || 'exchange fuelling its deposit accounts, its hot wallets nobody labelled']
+            FROM (SELECT DISTINCT comp, ref FROM wallets) w JOIN accepted x USING (comp) JOIN addresses a ON a.ref = w.ref
+            LEFT JOIN named n USING (comp)
+            WHERE w.ref NOT IN (SELECT ref FROM pt_en_hubs UNION SELECT ref FROM pt_en_taken)"""
+    )
+    con.unregister("pt_en_group_arrow")
+    con.execute("DROP TABLE pt_en_group_legs")
 
 
 def _name_hubs(con: duckdb.DuckDBPyConnection) -> None:
