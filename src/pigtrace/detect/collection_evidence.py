@@ -109,6 +109,7 @@ MANY_DEVOTED, MANY_PASSED = 8, 0.95
 # on XBlock's accounts first seen before 2018: 5 of the 38 phishing accounts missed there found, no normal
 # account flagged (by the features alone: at three devoted payers or two, 60 or 90 days, no normal account).
 BRIEF_DEVOTED, BRIEF_DAYS = 3, 60
+OWN_SETTLED_DAYS = 6
 
 
 def _feature(row: np.ndarray, name: str) -> float:
@@ -209,8 +210,9 @@ class CollectionEvidence(Detector):
         joined &= ~_split_off(con, keys, joined, near)
         joined &= ~_ring_fed(con, keys, found, joined)
         fuelled = _fuelled_by_payee(con, keys)
-        found &= ~fuelled
-        joined &= ~fuelled
+        settles = _settles(con, keys, found | joined)
+        found &= ~fuelled & ~settles
+        joined &= ~fuelled & ~settles
         chosen = np.flatnonzero(found | joined)
         # rings numbered 1, 2, ... among the wallets named, largest first
         named = ring_of[chosen]
@@ -605,6 +607,20 @@ def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
         WITH dest AS (SELECT k.i, a.ref FROM pt_ce_lone k JOIN pt_cf c USING (chain, address)
                       JOIN addresses a ON a.chain = c.chain AND a.address = c.top_dst)
         SELECT i FROM dest WHERE ref IN ({settling_sql("dest", "ref")})""").fetchall()
+    return _mask(keys, hits)
+
+
+def _settles(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Candidates at ``rows`` that themselves settle like a business (``flow_services.settling_sql``): a
+    payment processor or a shop paying the same suppliers week after week. Where people transact seldom, most
+    of what each customer ever sent went to it, as a victim's savings go to a ring; a ring sweeps to its own
+    consolidation wallet or spreads the money over fresh hops and a mule account or two."""
+    if not rows.any():
+        return np.zeros(len(keys), dtype=bool)
+    _candidates(con, "pt_ce_settling", keys, np.flatnonzero(rows))
+    hits = con.execute(f"""
+        WITH own AS (SELECT k.i, a.ref FROM pt_ce_settling k JOIN addresses a ON a.chain = k.chain AND a.address = k.address)
+        SELECT i FROM own WHERE ref IN ({settling_sql("own", "ref", OWN_SETTLED_DAYS)})""").fetchall()
     return _mask(keys, hits)
 
 

@@ -133,7 +133,7 @@ def address_refs_sql(keys: str, col: str = "address", keep: bool = False) -> str
     return f"SELECT {cols} FROM {keys} k JOIN addresses a ON a.chain = k.chain AND a.address = k.{col}"
 
 
-def settling_sql(refs: str, col: str) -> str:
+def settling_sql(refs: str, col: str, days: int = SETTLED_DAYS) -> str:
     """SQL: the refs (column ``col`` of relation ``refs``) of wallets that settle with a stable set of
     counterparties, as a business does: SETTLED_PAYEES or more payees, each paid on SETTLED_DAYS days or more,
     taking at least half of what the wallet paid out (a payment gateway paying its merchants week after week).
@@ -142,8 +142,8 @@ def settling_sql(refs: str, col: str) -> str:
                    SELECT r.{col} AS x, v.dst_ref, count(DISTINCT v.time::DATE) AS days, sum(v.usd) AS usd
                    FROM (SELECT DISTINCT {col} FROM {refs}) r JOIN pt_value v ON v.src_ref = r.{col}
                    WHERE NOT {gas_topup_sql("v")} GROUP BY ALL)
-               GROUP BY x HAVING count(*) FILTER (WHERE days >= {SETTLED_DAYS}) >= {SETTLED_PAYEES}
-                             AND sum(usd) FILTER (WHERE days >= {SETTLED_DAYS}) >= 0.5 * sum(usd)"""
+               GROUP BY x HAVING count(*) FILTER (WHERE days >= {days}) >= {SETTLED_PAYEES}
+                             AND sum(usd) FILTER (WHERE days >= {days}) >= 0.5 * sum(usd)"""
 
 
 def exchange_inflow_sql(keys: str, key_col: str) -> str:
