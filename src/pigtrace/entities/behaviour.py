@@ -55,10 +55,9 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from pigtrace.chains.addresses import ZERO_ADDRESSES
+from pigtrace.cluster.union import components
 from pigtrace.detect.gas import gas_topup_sql
 from pigtrace.entities.labelled import CUSTODIAL
 
@@ -390,6 +389,19 @@ def _gas_hubs(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE {t}")
 
 
+def _register_components(con: duckdb.DuckDBPyConnection, name: str, edges_sql: str) -> bool:
+    """Register ``name`` (ref, comp): the connected components of the undirected graph whose edges are the two
+    ref columns ``edges_sql`` selects. False, and nothing registered, when it selects no edge."""
+    edges = con.execute(edges_sql).fetchnumpy()
+    a, b = (np.asarray(v, np.int64) for v in edges.values())
+    if not len(a):
+        return False
+    refs, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    comp = components(len(refs), inv[:len(a)], inv[len(a):])
+    con.register(name, pa.table({"ref": refs, "comp": comp.astype(np.int64)}))
+    return True
+
+
 def _gas_groups(con: duckdb.DuckDBPyConnection) -> None:
     """Rule 4: an exchange whose deposit accounts sweep to hot wallets nobody labelled and no other rule found
     (an off-ramp pays no withdrawals, and rule 3 only takes the wallets fuelling accounts that sweep to known
@@ -456,19 +468,11 @@ def _gas_groups(con: duckdb.DuckDBPyConnection) -> None:
         f"""DELETE FROM pt_en_group_legs WHERE dst NOT IN (
                 SELECT dst FROM pt_en_group_legs GROUP BY dst HAVING count(DISTINCT account) >= {HUB_FEEDERS})"""
     )
-    edges = con.execute(
-        """SELECT payer, dst FROM pt_en_group_legs GROUP BY ALL HAVING count(*) >= 2
-           UNION ALL SELECT DISTINCT payer, payer FROM pt_en_group_legs"""
-    ).fetchnumpy()
-    if not len(edges["payer"]):
+    if not _register_components(con, "pt_en_group_arrow", """
+            SELECT payer, dst FROM pt_en_group_legs GROUP BY ALL HAVING count(*) >= 2
+            UNION ALL SELECT DISTINCT payer, payer FROM pt_en_group_legs"""):
         con.execute("DROP TABLE pt_en_group_legs")
         return
-    src, dst = np.asarray(edges["payer"], np.int64), np.asarray(edges["dst"], np.int64)
-    refs, inv = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    n = len(refs)
-    g = coo_matrix((np.ones(len(src)), (inv[:len(src)], inv[len(src):])), shape=(n, n))
-    _, comp = connected_components(g, directed=False)
-    con.register("pt_en_group_arrow", pa.table({"ref": refs, "comp": comp.astype(np.int64)}))
     con.execute(
         f"""INSERT INTO pt_en_hubs
             WITH c AS (SELECT * FROM pt_en_group_arrow),
@@ -506,19 +510,11 @@ def _name_hubs(con: duckdb.DuckDBPyConnection) -> None:
     """One entity per exchange: hot wallets that share sweeping deposit accounts (``pt_en_sweeps``) are one
     exchange's. A group with labelled hot wallets takes the name most of them carry; one without takes
     ``hub:<address>`` of its first hub."""
-    edges = con.execute(
-        """SELECT w.src, w.dst FROM pt_en_sweeps w
-           WHERE w.dst IN (SELECT ref FROM pt_en_hubs UNION SELECT ref FROM pt_en_hot_labelled)
-           UNION ALL SELECT ref, ref FROM pt_en_hubs"""
-    ).fetchnumpy()
-    if not len(edges["src"]):
+    if not _register_components(con, "pt_en_comp_arrow", """
+            SELECT w.src, w.dst FROM pt_en_sweeps w
+            WHERE w.dst IN (SELECT ref FROM pt_en_hubs UNION SELECT ref FROM pt_en_hot_labelled)
+            UNION ALL SELECT ref, ref FROM pt_en_hubs"""):
         return
-    src, dst = np.asarray(edges["src"], np.int64), np.asarray(edges["dst"], np.int64)
-    refs, inv = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    n = len(refs)
-    g = coo_matrix((np.ones(len(src)), (inv[:len(src)], inv[len(src):])), shape=(n, n))
-    _, comp = connected_components(g, directed=False)
-    con.register("pt_en_comp_arrow", pa.table({"ref": refs, "comp": comp.astype(np.int64)}))
     con.execute(
         """UPDATE pt_en_hubs SET entity = n.name FROM (
                WITH c AS (SELECT * FROM pt_en_comp_arrow),
