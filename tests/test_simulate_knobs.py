@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "gas_payee", "payment_gateway", "style",
+                     "gas_payee", "payment_gateway", "density", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -334,6 +334,31 @@ def test_exchange_use_mixed_makes_some_exchanges_off_ramps_that_withdraw_little(
     assert all(paid > 2 * swept for paid, swept in on.values())
     assert all(mixed[n][0] < mixed[n][1] for n in off)
     assert all(mixed[n][0] > 2 * mixed[n][1] for n in mixed if n not in off)
+
+
+def test_density_sparse_spreads_about_the_same_transfers_over_three_times_the_people(tmp_path):
+    """A sparse world has the people of three normal ones, the rings and about the transfers of one: each person
+    sends seldom, so the median person's payments fall by half or more. (Its own worlds: the module's world is sized
+    for knobs, with more people than its transfer budget has room for.)"""
+    worlds = {}
+    for density in ("normal", "sparse"):
+        out = tmp_path / density
+        simulate(out, seed=21, users=200, days=75, scale=12_000, vary={"style": "fixed", "density": density})
+        truth = json.loads((out / "truth.json").read_text())
+        con = connect(":memory:")
+        ingest_etl(con, out)
+        _truth_tables(con, truth)
+        worlds[density] = truth, con
+    (normal_truth, normal), (sparse_truth, sparse) = worlds["normal"], worlds["sparse"]
+    assert sparse_truth["params"]["users"] == 3 * normal_truth["params"]["users"]
+    assert len(sparse_truth["rings"]) == len(normal_truth["rings"])
+    count = "SELECT count(*) FROM transfers"
+    assert 0.75 < _one(sparse, count) / _one(normal, count) < 1.25
+    per_person = ("SELECT median(n) FROM (SELECT b.address, count(t.from_address) AS n FROM benign b "
+                  "LEFT JOIN transfers t ON t.from_address = b.address GROUP BY 1)")
+    assert _one(sparse, per_person) < 0.5 * _one(normal, per_person)
+    for _, con in worlds.values():
+        con.close()
 
 
 def test_exchange_gas_wallet_tops_up_deposit_accounts_instead_of_the_hot_wallets(world):

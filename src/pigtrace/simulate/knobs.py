@@ -95,6 +95,11 @@ KNOBS: tuple[Knob, ...] = (
          "order addresses and a refund wallet bankrolled from an exchange (per_order): the honest twin of "
          "deposit_addresses=per_payment, made to break the detectors' per-payment rules; not drawn by "
          "style=random"),
+    Knob("density", ("normal", "sparse"), "normal", "normal",
+         "how often people transact: the scale's number of people (normal), or three times as many over the same "
+         "number of transfers (sparse), so that what a customer paid a shop or a payment processor is most of "
+         "all they ever sent, as a victim's savings are all they paid a scam; made to break the detectors' "
+         "rule that people who gave a wallet most of what they had are its victims; not drawn by style=random"),
 )
 # How a Tron world reaches its reader (`--chain tron`): the pages an investigator crawling TronGrid gets.
 CRAWL_KNOBS: tuple[Knob, ...] = (

@@ -30,6 +30,9 @@ START = 1_736_121_600  # 2025-01-06 00:00:00 UTC
 FIRST_BLOCK = 21_570_000  # an Ethereum mainnet block height of that time
 
 
+SPARSE_PEOPLE = 3  # density=sparse: this many times the people (and their economy), the same rings and retail budget
+
+
 def target_transfers(scale: str | int) -> int:
     if isinstance(scale, int) or str(scale).isdigit():
         n = int(scale)
@@ -51,6 +54,8 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
         raise PigtraceError(f"--days {days}: at least 14 days (scams need weeks to play out)")
     target = target_transfers(scale)
     n_users = users if users is not None else int(np.clip(target // 50, 300, 200_000))
+    people = SPARSE_PEOPLE if (vary or {}).get("density") == "sparse" else 1
+    n_users *= people
     if n_users < 50:
         raise PigtraceError(f"--users {n_users}: at least 50")
     rng = np.random.default_rng(seed)
@@ -82,6 +87,7 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     spends.emit()
     progress("scam rings")
     gas = scams.GasFunders(w)
+    u = n_users // people  # a sparse world's rings are those of the normal world: only its people are more
     max_v = int(np.clip(u // 40, 6, 40))
     for _ in range(int(np.clip(u // 150, 4, 300))):
         scams.fake_platform(w, gas, max_v)
