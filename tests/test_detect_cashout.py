@@ -265,3 +265,25 @@ def test_a_hub_whose_payers_only_the_trace_shows_to_be_the_rings_is_walked_throu
     assert "hub" not in got.get("cash_out", set())
     assert "hub" in got["laundering"]
     assert len({f"hub_payee_account{i}" for i in range(12)} & got["cash_out"]) >= 6
+
+
+def test_an_account_where_two_scam_wallets_meet_is_a_mule_though_the_walk_charged_one_to_clean_money():
+    """A money changer reused by rings (customers paid it 4,000) passes a ring's 6,000 on to another ring's
+    hop first, then pays 2,000 into an account that a laundering wallet of the ring also pays (100). Passing
+    scam money on first charges the 2,000 to the changer's takings (5% of the account scam money); but an
+    account two of the scam's wallets pay is where they meet, not the changer's own bank: the haircut share
+    (60% of the changer's money was the ring's) counts there. Its own bank account, which only it pays,
+    stays its own."""
+    led, truth = scam_world()
+    t0 = _business_then_scam_money(led, "changer", customers=5, each=800)
+    led.transfer("changer", "other_ring_hop", 6000, at=t0 + timedelta(hours=1))
+    led.transfer("other_ring_hop", "other_mule", 6000, at=t0 + timedelta(hours=2))
+    deposit_account(led, "other_mule", "binance_hot", t0 + timedelta(hours=4))
+    led.transfer("changer", "shared_mule", 2000, at=t0 + timedelta(hours=3))
+    led.transfer("ln_split2", "shared_mule", 100, at=t0 + timedelta(hours=3))
+    deposit_account(led, "shared_mule", "binance_hot", t0 + timedelta(hours=5))
+    led.transfer("changer", "changer_bank", 1500, at=t0 + timedelta(days=14))
+    deposit_account(led, "changer_bank", "binance_hot", t0 + timedelta(days=14, hours=3))
+    _, got = _run(led)
+    assert {"shared_mule", "other_mule"} <= got["cash_out"]
+    assert "changer_bank" not in set().union(*got.values())

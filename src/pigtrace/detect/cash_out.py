@@ -16,6 +16,12 @@ from pigtrace.detect.laundering import VictimFedLaundering
 # more than dust.
 MULE_SHARE = 0.25
 MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose inflow is nearly all scam money)
+# The time-order walk charges what a wallet pays after the scam money has left it to the wallet's own money. An
+# account that two or more of the scam's own wallets paid (each more than dust) is where they meet, not one
+# wallet's own bank account: for it the haircut share counts too (a laundering wallet reused by several rings
+# and by business passes one ring's money to another ring's wallet first, and the walk then charged the
+# ring's mules' accounts paid just after to its clean takings).
+MULE_SCAM_PAYERS = 2
 # An unlabelled desk: at least this many distinct payers and payees (as in flow_taint); it took scam
 # proceeds directly from at least DESK_SCAM_PAYERS different collection or laundering wallets. One scam
 # payer is not enough: an ordinary busy wallet (a shop, a saver with many counterparties) paid once by a
@@ -54,7 +60,8 @@ class MuleDeposit(Detector):
         f"can identify and freeze; and at least {MULE_SHARE:.0%} of what it received traces back to scam "
         "collection wallets through a walk in time order (each wallet passes scam money on before its own, "
         "except that what it banks at an account only it pays, about the clean takings it then held, is its "
-        "own money first). "
+        "own money first; an account that two or more of the scam's own wallets paid is where they meet, and "
+        "there the share of scam money in its payers' whole history counts too). "
         "Ordinary customers' deposit accounts, savers' own accounts and the exchange's hot wallet itself are "
         "never flagged."
     )
@@ -69,17 +76,28 @@ class MuleDeposit(Detector):
         if not t.seeds.any():
             return []
         con = ctx.con
+        store_pairs(con, "pt_mule_scam_payers",
+                    {(f.chain, f.address) for f in ctx.findings if f.role in SCAM_WALLET_ROLES})
         # the scam money in time order (flow_taint.passed_first_in): a payment carries at most the scam money
         # its payer still held when it paid, so a wallet that also does business banking its own takings
-        # after the scam money has left is not a mule's payer
+        # after the scam money has left is not a mule's payer; where scam wallets meet, the haircut share too
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
-                SELECT t.* REPLACE (t.passed_in AS tainted_in, t.passed_in / nullif(t.in_usd, 0) AS share),
+                WITH met AS (
+                    SELECT e.chain, e.dst AS address FROM pt_edges e
+                    SEMI JOIN pt_mule_scam_payers s ON s.chain = e.chain AND s.address = e.src
+                    WHERE e.usd >= {MIN_TAINTED_USD}
+                    GROUP BY ALL HAVING count(DISTINCT e.src) >= {MULE_SCAM_PAYERS}),
+                scam_in AS (
+                    SELECT t.*, CASE WHEN m.address IS NULL THEN t.passed_in
+                                     ELSE greatest(t.passed_in, t.tainted_in) END AS scam_usd
+                    FROM pt_taint t LEFT JOIN met m ON m.chain = t.chain AND m.address = t.address)
+                SELECT t.* EXCLUDE (scam_usd) REPLACE (t.scam_usd AS tainted_in, t.scam_usd / nullif(t.in_usd, 0) AS share),
                        d.entity, d.sweeps, d.swept_usd
-                FROM pt_taint t JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
-                WHERE NOT t.seed AND t.passed_in >= {MULE_SHARE} * t.in_usd
-                  AND (t.passed_in >= {MIN_TAINTED_USD} OR (t.passed_in >= {flow_taint.PURE_SHARE} * t.in_usd
-                                                            AND t.passed_in >= {flow_taint.DUST_USD}))"""
+                FROM scam_in t JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
+                WHERE NOT t.seed AND t.scam_usd >= {MULE_SHARE} * t.in_usd
+                  AND (t.scam_usd >= {MIN_TAINTED_USD} OR (t.scam_usd >= {flow_taint.PURE_SHARE} * t.in_usd
+                                                           AND t.scam_usd >= {flow_taint.DUST_USD}))"""
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,
