@@ -66,10 +66,18 @@ def test_scorer_matches_pigtrace_evaluate():
     for name, cols in TABLES.items():  # an empty warehouse with the current schema
         con.execute(f"CREATE TABLE {name} ({cols})")
     con.executemany("INSERT INTO findings (chain, address, role, score) VALUES ('ethereum', ?, ?, 1.0)", pairs)
+    # the ledger shows every truth address but 0xd1 (a cash-out account no data names: unseen, not missed)
+    con.executemany("INSERT INTO transfers (chain, tx_hash, log_index, time, token, kind, from_address, to_address, "
+                    "amount) VALUES ('ethereum', ?, 0, TIMESTAMP '2025-01-01', 'native', 'native', ?, ?, 1)",
+                    [("0x01", "0xa1", "0xc1"), ("0x02", "0xa2", "0xc1"), ("0x03", "0xc1", "0xd2")])
     ref = evaluate(con, truth)
-    mine = baseline_rules60.score(pairs, truth)
-    assert [(r["role"], r["tp"], r["fp"], r["fn"], r["f1"]) for r in mine["roles"]] == \
-        [(r["role"], r["tp"], r["fp"], r["fn"], r["f1"]) for r in ref["roles"]]
+    seen = baseline_rules60.seen(con, truth)
+    assert seen == {"0xa1", "0xa2", "0xc1", "0xd2"}
+    mine = baseline_rules60.score(pairs, truth, seen)
+    assert [(r["role"], r["tp"], r["fp"], r["fn"], r["unseen"], r["f1"]) for r in mine["roles"]] == \
+        [(r["role"], r["tp"], r["fp"], r["fn"], r["unseen"], r["f1"]) for r in ref["roles"]]
+    cash = next(r for r in ref["roles"] if r["role"] == "cash_out")
+    assert (cash["tp"], cash["fn"], cash["unseen"]) == (1, 0, 1)
     assert mine["traced_value"]["share"] == ref["traced_value"]["share"] == 0.6
 
 

@@ -48,7 +48,7 @@ def evaluate_cmd(
 ) -> None:
     """Score the warehouse's findings against a simulated world's truth (--truth) or a labels file (--labels); give exactly one.
 
-    --truth: per role, a finding (address, role) is a true positive when truth.json gives the address that role, else a false positive (benign, service and unknown addresses included); a truth address with no finding of its role is a false negative. Prints precision, recall and F1 per role, and 'all' (micro-average). Value traced to the right cash-out: for each ring, S = the USD its victims lost, F = the USD of the ring's money received by those of its truth cash-out addresses that have a cash_out finding; share = sum(min(F, S)) / sum(S), also per typology.
+    --truth: per role, a finding (address, role) is a true positive when truth.json gives the address that role, else a false positive (benign, service and unknown addresses included); a truth address with no finding of its role is a false negative, unless no transfer, transaction or approval in the warehouse names it (counted as unseen: a Tron gas funder when only TRC-20 pages were ingested). Prints precision, recall and F1 per role, and 'all' (micro-average). Value traced to the right cash-out: for each ring, S = the USD its victims lost, F = the USD of the ring's money received by those of its truth cash-out addresses that have a cash_out finding; share = sum(min(F, S)) / sum(S), also per typology.
 
     --labels: only the labelled addresses are scored. A labelled address with a finding of role R is a true positive when its label is R, else a false positive; an address labelled R without a finding R is a false negative (also when it is not in the warehouse at all). Findings on addresses the file does not label are not scored but counted per role (unlabelled_flagged, on the file's chains). scam_any: flagged with any role but victim, against labelled with any role but victim (normal is the negative). 'all' is the micro-average over the five roles.
 
@@ -78,10 +78,12 @@ def evaluate_cmd(
         rows = [dict(r) for r in result["roles"]]
         for r in rows:
             r["value_traced_share"] = tv["share"] if r["role"] == "all" else None
-        emit(rows, fmt, ROLE_COLUMNS + ["value_traced_share"])
+        emit(rows, fmt, ROLE_COLUMNS + ["unseen", "value_traced_share"])
         return
+    unseen = next(r["unseen"] for r in result["roles"] if r["role"] == "all")
+    left_out = f"; {unseen} truth address(es) no transfer, transaction or approval shows left out" if unseen else ""
     emit(result["roles"], fmt, ROLE_COLUMNS,
-         title=f"findings vs truth ({result['findings']} findings{_scope(result)})")
+         title=f"findings vs truth ({result['findings']} findings{_scope(result)}{left_out})")
     emit([{"typology": k, **v} for k, v in tv["by_typology"].items()] + [{"typology": "all", **{k: tv[k] for k in ("stolen_usd", "traced_usd", "share")}}],
          fmt, ["typology", "stolen_usd", "traced_usd", "share"], title="stolen value traced to the right cash-out")
     if result.get("cases"):

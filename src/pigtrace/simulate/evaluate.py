@@ -11,6 +11,11 @@ and truth cash-out addresses C_r (each with the USD of this ring's money it rece
 of ``received_usd`` over the addresses of C_r that have a ``cash_out`` finding. The share is
 sum_r min(found_r, S_r) / sum_r S_r, also given per typology.
 
+A truth address that appears nowhere in the warehouse (no transfer, transaction or approval names it: a Tron
+ring's gas funder moves only TRX, which TRC-20 pages without the account histories do not show) cannot be
+found from that data: it is counted under ``unseen``, not as a false negative (as the simulator gives no role
+to an exchange-paid victim that no transfer ties to its ring).
+
 ``since``/``until`` restrict the role scores to addresses (truth and flagged alike) whose first
 appearance in ``transfers`` falls in [since, until) (evaluation/common.py); the value traced covers
 every ring. ``min_score`` leaves out findings scoring below it.
@@ -78,14 +83,16 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict, since: datetime | None
         keep = _in_window(con, chain, set(true_role) | {a for a, _ in found_set}, since, until)
         true_role = {a: r for a, r in true_role.items() if a in keep}
         found_set = {(a, r) for a, r in found_set if a in keep}
+    seen = _in_warehouse(con, chain, set(true_role))
     rows = []
-    tot = {"truth": 0, "found": 0, "tp": 0, "fp": 0, "fn": 0}
+    tot = {"truth": 0, "found": 0, "tp": 0, "fp": 0, "fn": 0, "unseen": 0}
     for role in ROLES:
-        truth_addrs = {a for a, r in true_role.items() if r == role}
+        named = {a for a, r in true_role.items() if r == role}
+        truth_addrs = named & seen
         flagged = {a for a, r in found_set if r == role}
         tp = len(truth_addrs & flagged)
         row = {"role": role, "truth": len(truth_addrs), "found": len(flagged), "tp": tp, "fp": len(flagged) - tp,
-               "fn": len(truth_addrs) - tp}
+               "fn": len(truth_addrs) - tp, "unseen": len(named - seen)}
         rows.append({**row, **prf(row)})
         for k in tot:
             tot[k] += row[k]
@@ -113,6 +120,20 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict, since: datetime | None
         "since": since, "until": until, "min_score": min_score,
         "analysis": latest_run(con),
     }
+
+
+def _in_warehouse(con: duckdb.DuckDBPyConnection, chain: str, keys: set[str]) -> set[str]:
+    """The addresses of ``keys`` that some transfer, transaction or approval of the warehouse names."""
+    con.register("pt_eval_named_arrow", pa.table({"address": pa.array(sorted(keys), pa.string())}))
+    try:
+        cols = (("transfers", ("from_address", "to_address", "initiator")), ("transactions", ("from_address", "to_address")),
+                ("approvals", ("owner", "spender", "initiator")))
+        named = " UNION ".join(f"""SELECT k.address FROM pt_eval_named_arrow k
+                                    SEMI JOIN {t} x ON x.chain = $chain AND x.{c} = k.address""" for t, cs in cols for c in cs)
+        rows = con.execute(named, {"chain": chain}).fetchall()
+    finally:
+        con.unregister("pt_eval_named_arrow")
+    return {a for (a,) in rows}
 
 
 def _in_window(con: duckdb.DuckDBPyConnection, chain: str, keys: set[str], since: datetime | None,
