@@ -98,6 +98,9 @@ HELD_SERVICES = 0.1
 # rule flagged 8 more normal accounts (held 4-74 days, a person topping up their own second wallet), no
 # phishing one; at 21 days one. Breaks on a ring that keeps deposits longer (collection_hold=months).
 COURTED_DAYS = 21.0
+# Two such wallets sharing the wallet they pass the money to, each with a courted payer, are a ring however
+# long they held (a ring's deposit wallets keeping their takings for months before one sweep)
+COURTED_PAIR = 2
 # A wallet that takes from many: at least MANY_DEVOTED payers devoted to it (they paid it at least half of all
 # they sent) with money from on-ramps, nothing given back, and in the end at least MANY_PASSED of it passed on,
 # not to services.
@@ -371,13 +374,14 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid
     once or never more than at first, escapes."""
     hits = con.execute(f"""
-        WITH c AS (SELECT chain, address, top_dst, hold_d <= {COURTED_DAYS} AND EXISTS (
+        WITH w AS (SELECT chain, address, top_dst, hold_d, EXISTS (
                        SELECT 1 FROM pt_cf_pair q WHERE q.chain = pt_cf.chain AND q.dst = pt_cf.address
-                       AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS courted FROM pt_cf
+                       AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS asked FROM pt_cf
                    WHERE payers >= 1 AND {_kept_nothing_sql()} AND onramp >= {HELD_ONRAMP}
                      AND top_share >= {HELD_TOP} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
-        shared AS (SELECT chain, top_dst, count(*) >= {RING_MIN} AS many FROM c GROUP BY ALL
-                   HAVING many OR bool_or(courted)),
+             c AS (SELECT *, asked AND hold_d <= {COURTED_DAYS} AS courted FROM w),
+        shared AS (SELECT chain, top_dst, count(*) >= {RING_MIN} OR count(*) FILTER (WHERE asked) >= {COURTED_PAIR} AS many
+                   FROM c GROUP BY ALL HAVING many OR bool_or(courted)),
         -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
         -- people pay, some from their savings, is paid mostly by others)
         ring AS (SELECT q.chain, q.dst AS top_dst FROM {rows_touching("pt_cf_pair", "dst_ref", "shared", "top_dst")} q
