@@ -110,7 +110,7 @@ def seen(con, truth: dict) -> set[str]:
     con.executemany("INSERT INTO b_named VALUES (?)", [(a,) for a in names])
     cols = (("transfers", ("from_address", "to_address", "initiator")), ("transactions", ("from_address", "to_address")),
             ("approvals", ("owner", "spender", "initiator")))
-    sql = " UNION ".join(f"SELECT k.address FROM b_named k SEMI JOIN {t} x ON x.chain = ? AND x.{c} = k.address"
+    sql = " UNION ".join(f"SELECT x.{c} FROM {t} x WHERE x.chain = ? AND x.{c} IN (SELECT address FROM b_named)"
                          for t, cs in cols for c in cs)
     return {a for (a,) in con.execute(sql, [chain] * 8).fetchall()}
 

@@ -128,8 +128,10 @@ def _in_warehouse(con: duckdb.DuckDBPyConnection, chain: str, keys: set[str]) ->
     try:
         cols = (("transfers", ("from_address", "to_address", "initiator")), ("transactions", ("from_address", "to_address")),
                 ("approvals", ("owner", "spender", "initiator")))
-        named = " UNION ".join(f"""SELECT k.address FROM pt_eval_named_arrow k
-                                    SEMI JOIN {t} x ON x.chain = $chain AND x.{c} = k.address""" for t, cs in cols for c in cs)
+        # each column probes the few truth addresses (the ledger's columns scanned, not hashed)
+        named = " UNION ".join(f"""SELECT x.{c} AS address FROM {t} x
+                                    WHERE x.chain = $chain AND x.{c} IN (SELECT address FROM pt_eval_named_arrow)"""
+                               for t, cs in cols for c in cs)
         rows = con.execute(named, {"chain": chain}).fetchall()
     finally:
         con.unregister("pt_eval_named_arrow")
