@@ -222,7 +222,8 @@ def demo_cmd(
         summary = analyze(con)
     console.print(f"[green]analyzed[/] {summary['findings']} findings: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_role"].items())))
     scores = evaluate(con, load_truth(out / "truth.json"))
-    emit(scores["roles"], Format.table, title="findings vs ground truth (pigtrace evaluate)")
+    emit(scores["roles"], Format.table, ["role", "truth", "found", "tp", "fp", "fn", "precision", "recall", "f1"],
+         title="findings vs ground truth (pigtrace evaluate)")
     top = con.execute(
         """SELECT address, role, typology, round(score, 3) AS score, first_seen, last_seen FROM findings
            ORDER BY score DESC, address LIMIT 15"""
