@@ -101,34 +101,20 @@ def baseline(con: duckdb.DuckDBPyConnection, chain: str | None = None) -> dict[s
     return out
 
 
-def seen(con, truth: dict) -> set[str]:
-    """The truth's addresses that some transfer, transaction or approval of the warehouse names (``score``'s
-    ``seen``): a truth address no data shows is unseen, not missed, as `pigtrace evaluate` counts it."""
-    chain = truth["chain"]
-    names = sorted({r["address"] if chain == "tron" else r["address"].lower() for r in truth["roles"]})
-    con.execute("CREATE OR REPLACE TEMP TABLE b_named (address VARCHAR)")
-    con.executemany("INSERT INTO b_named VALUES (?)", [(a,) for a in names])
-    cols = (("transfers", ("from_address", "to_address", "initiator")), ("transactions", ("from_address", "to_address")),
-            ("approvals", ("owner", "spender", "initiator")))
-    sql = " UNION ".join(f"SELECT x.{c} FROM {t} x WHERE x.chain = ? AND x.{c} IN (SELECT address FROM b_named)"
-                         for t, cs in cols for c in cs)
-    return {a for (a,) in con.execute(sql, [chain] * 8).fetchall()}
-
-
-def score(found, truth: dict, seen: set[str] | None = None) -> dict:
+def score(found, truth: dict, unseen=()) -> dict:
     """Per-role TP/FP/FN, P/R/F1 and the value share of ``found`` ({address: role} or (address, role) pairs),
     with `pigtrace evaluate`'s definitions (src/pigtrace/simulate/evaluate.py): a flagged address not given
-    that role in truth is a false positive; a truth address outside ``seen`` (when given) is unseen, no false
-    negative."""
+    that role in truth is a false positive; a truth address in ``unseen`` (`pigtrace evaluate`'s
+    ``unseen_addresses``: no data in the warehouse names it) is no false negative."""
     chain = truth["chain"]
     key = (lambda a: a) if chain == "tron" else str.lower
     true_role = {key(r["address"]): r["role"] for r in truth["roles"]}
-    shown = None if seen is None else {key(a) for a in seen}
+    hidden = {key(a) for a in unseen}
     found_set = {(key(a), r) for a, r in (found.items() if isinstance(found, dict) else found)}
     rows, tot = [], {"truth": 0, "found": 0, "tp": 0, "fp": 0, "fn": 0, "unseen": 0}
     for role in ROLES:
         named = {a for a, r in true_role.items() if r == role}
-        t = named if shown is None else named & shown
+        t = named - hidden
         f = {a for a, r in found_set if r == role}
         row = {"role": role, "truth": len(t), "found": len(f), "tp": len(t & f), "fp": len(f - t), "fn": len(t - f),
                "unseen": len(named - t)}

@@ -53,6 +53,19 @@ def analysed_world(root, seed: int = 3) -> tuple:
     return world, db
 
 
+def analysed_small_world(root, seed: int, vary: tuple[str, ...], chain: str = "ethereum") -> tuple:
+    """(world folder, warehouse) under ``root``: a small simulated world (``--vary`` each of ``vary``) made,
+    ingested with its TagPack and analysed by the CLI."""
+    out, db = root / "world", root / "w.duckdb"
+    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--chain", chain,
+             *[a for v in vary for a in ("--vary", v)], check=True)
+    source = ["etl", str(out)] if chain == "ethereum" else ["trongrid", str(out / "trongrid")]
+    pigtrace("ingest", *source, "--db", str(db), check=True)
+    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
+    pigtrace("analyze", "--db", str(db), check=True)
+    return out, db
+
+
 def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology: str,
                                chain: str = "ethereum") -> tuple[list, list]:
     """A small simulated world (``--vary`` each of ``vary``) made, ingested with its TagPack and analysed by the
@@ -62,13 +75,7 @@ def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology:
 
     from pigtrace.store.warehouse import connect
 
-    out, db = root / "world", root / "w.duckdb"
-    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--chain", chain,
-             *[a for v in vary for a in ("--vary", v)], check=True)
-    source = ["etl", str(out)] if chain == "ethereum" else ["trongrid", str(out / "trongrid")]
-    pigtrace("ingest", *source, "--db", str(db), check=True)
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
+    out, db = analysed_small_world(root, seed, vary, chain)
     truth: dict[str, set[str]] = {}
     for r in json.loads((out / "truth.json").read_text())["roles"]:
         truth.setdefault(r["address"], set()).add(r["role"])
@@ -109,3 +116,8 @@ def wait_until_open(proc: subprocess.Popen, path: Path, timeout: float = 120) ->
             pass
         time.sleep(0.02)
     raise AssertionError(f"{proc.args} never opened {path} (exit {proc.poll()})")
+
+
+def found_addresses(con, role: str) -> set[str]:
+    """The addresses the warehouse's ``findings`` give ``role``."""
+    return {a for (a,) in con.execute("SELECT address FROM findings WHERE role = ?", [role]).fetchall()}

@@ -71,9 +71,8 @@ def test_scorer_matches_pigtrace_evaluate():
                     "amount) VALUES ('ethereum', ?, 0, TIMESTAMP '2025-01-01', 'native', 'native', ?, ?, 1)",
                     [("0x01", "0xa1", "0xc1"), ("0x02", "0xa2", "0xc1"), ("0x03", "0xc1", "0xd2")])
     ref = evaluate(con, truth)
-    seen = baseline_rules60.seen(con, truth)
-    assert seen == {"0xa1", "0xa2", "0xc1", "0xd2"}
-    mine = baseline_rules60.score(pairs, truth, seen)
+    assert ref["unseen_addresses"] == ["0xd1"]
+    mine = baseline_rules60.score(pairs, truth, ref["unseen_addresses"])
     assert [(r["role"], r["tp"], r["fp"], r["fn"], r["unseen"], r["f1"]) for r in mine["roles"]] == \
         [(r["role"], r["tp"], r["fp"], r["fn"], r["unseen"], r["f1"]) for r in ref["roles"]]
     cash = next(r for r in ref["roles"] if r["role"] == "cash_out")

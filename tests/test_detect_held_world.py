@@ -13,17 +13,11 @@ import json
 import pytest
 
 from pigtrace.store.warehouse import connect
-from tests.cli_run import pigtrace
+from tests.cli_run import analysed_small_world, found_addresses
 
 
 def _held_world(root, chain: str, seed: int):
-    out, db = root / "world", root / "w.duckdb"
-    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--chain", chain,
-             "--vary", "style=fixed", "--vary", "collection_hold=months", check=True)
-    pigtrace("ingest", *(["etl", str(out)] if chain == "ethereum" else ["trongrid", str(out / "trongrid")]),
-             "--db", str(db), check=True)
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
+    out, db = analysed_small_world(root, seed, ("style=fixed", "collection_hold=months"), chain)
     return json.loads((out / "truth.json").read_text()), connect(db, read_only=True)
 
 
@@ -58,5 +52,5 @@ def test_the_holding_rings_deposit_wallets_are_found(eth_world):
     truth, con = eth_world
     platform = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"
                 and r.get("typology") == "fake_platform"}
-    found = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'scam_collection'").fetchall()}
+    found = found_addresses(con, "scam_collection")
     assert len(platform & found) >= 0.9 * len(platform), (len(platform & found), len(platform))

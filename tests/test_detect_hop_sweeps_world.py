@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli_run import analysed_labelled_world
+from tests.cli_run import analysed_labelled_world, found_addresses
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +25,12 @@ def world(tmp_path_factory):
     con.close()
 
 
-def _found(con, role: str) -> set[str]:
-    return {a for (a,) in con.execute("SELECT address FROM findings WHERE role = ?", [role]).fetchall()}
-
-
 def test_deposit_wallets_sweeping_through_one_off_hops_are_collection_not_victims(world):
     truth, con = world
     deposit = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection" and r["typology"] == "fake_platform"}
     assert len(deposit) >= 10
-    assert len(deposit & _found(con, "scam_collection")) >= 0.8 * len(deposit)
-    assert not deposit & _found(con, "victim")
+    assert len(deposit & found_addresses(con, "scam_collection")) >= 0.8 * len(deposit)
+    assert not deposit & found_addresses(con, "victim")
 
 
 def test_the_hops_are_laundering(world):
@@ -46,5 +42,5 @@ def test_the_hops_are_laundering(world):
     laundering = {r["address"] for r in truth["roles"] if r["role"] == "laundering"}
     hops &= laundering
     assert len(hops) >= 10
-    assert not hops & _found(con, "scam_collection")
-    assert len(hops & _found(con, "laundering")) >= 0.8 * len(hops)
+    assert not hops & found_addresses(con, "scam_collection")
+    assert len(hops & found_addresses(con, "laundering")) >= 0.8 * len(hops)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli_run import analysed_labelled_world
+from tests.cli_run import analysed_labelled_world, found_addresses
 
 BENIGN_BUSINESS = ("payment_processor", "merchant", "subscription", "payroll", "fund", "treasury")
 
@@ -22,22 +22,18 @@ def world(request, tmp_path_factory):
     con.close()
 
 
-def _found(con, role: str) -> set[str]:
-    return {a for (a,) in con.execute("SELECT address FROM findings WHERE role = ?", [role]).fetchall()}
-
-
 def test_no_business_of_the_sparse_economy_is_a_scam_wallet(world):
     truth, con = world
     business = {b["address"] for b in truth["benign"] if b["kind"] in BENIGN_BUSINESS}
     assert business
-    scam_wallets = _found(con, "scam_collection") | _found(con, "laundering")
+    scam_wallets = found_addresses(con, "scam_collection") | found_addresses(con, "laundering")
     assert not business & scam_wallets
 
 
 def test_victims_are_found_and_their_customers_are_not_taken_for_victims(world):
     truth, con = world
     victims = {r["address"] for r in truth["roles"] if r["role"] == "victim"}
-    found = _found(con, "victim")
+    found = found_addresses(con, "victim")
     wrong = found - victims
     assert len(victims & found) >= 0.9 * len(victims), (len(victims & found), len(victims))
     assert len(wrong) <= 0.05 * len(found), (len(wrong), len(found))

@@ -14,7 +14,7 @@ sum_r min(found_r, S_r) / sum_r S_r, also given per typology.
 A truth address that appears nowhere in the warehouse (no transfer, transaction or approval names it: a Tron
 ring's gas funder moves only TRX, which TRC-20 pages without the account histories do not show) cannot be
 found from that data: it is counted under ``unseen``, not as a false negative (as the simulator gives no role
-to an exchange-paid victim that no transfer ties to its ring).
+to an exchange-paid victim that no transfer ties to its ring); the result lists them (``unseen_addresses``).
 
 ``since``/``until`` restrict the role scores to addresses (truth and flagged alike) whose first
 appearance in ``transfers`` falls in [since, until) (evaluation/common.py); the value traced covers
@@ -115,6 +115,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: dict, since: datetime | None
             "by_typology": {t: {"stolen_usd": round(s, 2), "traced_usd": round(g, 2),
                                 "share": round(g / s, 4) if s else None} for t, (s, g) in sorted(by_typ.items())},
         },
+        "unseen_addresses": sorted(set(true_role) - seen),
         "findings": len(found),
         "findings_with_unknown_role": sum(1 for _, r in found if r not in ROLES),
         "since": since, "until": until, "min_score": min_score,

@@ -28,8 +28,6 @@ from pigtrace.simulate.spending import Spends
 SCALES = {"small": 30_000, "medium": 1_000_000, "large": 10_000_000}
 START = 1_736_121_600  # 2025-01-06 00:00:00 UTC
 FIRST_BLOCK = 21_570_000  # an Ethereum mainnet block height of that time
-
-
 SPARSE_PEOPLE = 3  # density=sparse: this many times the people (and their economy), the same rings and retail budget
 
 
@@ -87,13 +85,13 @@ def build(seed: int = 7, users: int | None = None, days: int = 90, scale: str | 
     spends.emit()
     progress("scam rings")
     gas = scams.GasFunders(w)
-    u = n_users // people  # a sparse world's rings are those of the normal world: only its people are more
-    max_v = int(np.clip(u // 40, 6, 40))
-    for _ in range(int(np.clip(u // 150, 4, 300))):
+    ring_u = n_users // people  # a sparse world's rings are those of the normal world: only its people are more
+    max_v = int(np.clip(ring_u // 40, 6, 40))
+    for _ in range(int(np.clip(ring_u // 150, 4, 300))):
         scams.fake_platform(w, gas, max_v)
-    for _ in range(int(np.clip(u // 200, 3, 200))):
+    for _ in range(int(np.clip(ring_u // 200, 3, 200))):
         scams.approval_drain(w, gas, max_v)
-    for _ in range(int(np.clip(u // 250, 3, 150))):
+    for _ in range(int(np.clip(ring_u // 250, 3, 150))):
         scams.address_poisoning(w, gas, max_v * 2)
     progress("gas funders and exchange sweeps")
     gas.fund()
