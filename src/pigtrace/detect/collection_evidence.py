@@ -25,8 +25,8 @@ named) is downstream: laundering; so is a wallet that would join a ring but that
 up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet that spread most of what it paid
 over ``FAN_WAYS`` or more one-off wallets near the threshold (each paid by it alone, once, passing it on) is the
 collection wallet sweeping through fresh hops, and they its hops, not deposit wallets with it as their victim
-(``_fans_out``), unless those one-off wallets pass it to a wallet that such wallets of several people feed, each
-person paying several of them a good share of all they sent: a platform showing a fresh address for every
+(``_fans_out``), unless those one-off wallets lead to places (followed on through further one-off wallets) that
+such wallets of several people lead to, each person paying several of them a good share of all they sent: a platform showing a fresh address for every
 payment, whose addresses are its collection wallets and those people its victims (``_per_payment``). A wallet
 whose gas a wallet it pays
 topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying it, is none (``_fuelled_by_payee``): an
@@ -83,6 +83,10 @@ FAN_WAYS, FAN_PASSED = 2, 0.9
 PER_PAYMENT_PAYERS, PER_PAYMENT_REPEAT = 3, 2
 PER_PAYMENT_ONRAMP = 0.5  # ... people whose own money came at least this share from exchanges or other services,
 PER_PAYMENT_DAYS = 1  # ... paying again days later (a wallet sweeping through fresh hops pays them all at once)
+PER_PAYMENT_HOPS = 4  # where an address leads: followed on through this many one-off addresses at most
+# a wallet that pays this many people pays like an exchange's hot wallet: what a person got from one nobody labelled
+# is on-ramp money too (a victim of a per-payment ring was missed when its exchange's hot wallet was unlabelled)
+PER_PAYMENT_BUSY = 25
 # ... unless that wallet settles with its counterparties as a business does (flow_services.settling_sql)
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
 # of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
@@ -561,43 +565,86 @@ def _fans_out(con, keys: np.ndarray, near: np.ndarray) -> np.ndarray:
 
 def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(one-off addresses, the people who paid them): wallets one payer paid once (gas top-ups aside) that passed
-    at least FAN_PASSED of it on, most of it to one wallet, where that wallet took such addresses' money from
-    PER_PAYMENT_PAYERS or more people who each paid PER_PAYMENT_REPEAT or more of them, together at least
+    at least FAN_PASSED of it on, most of it to one wallet, where such addresses of PER_PAYMENT_PAYERS or more
+    people lead to the same places, each person paying PER_PAYMENT_REPEAT or more of them, together at least
     VICTIM_SHARE of all they sent. A platform that shows each victim a fresh address for every payment: one
-    address alone is a laundering hop's shape, the people paying the same place through many of them are not. A
-    person paying a merchant's per-order addresses spends a sliver of their money there; a gateway whose
-    customers spend more settles with its merchants (``flow_services.settling_sql``)."""
-    rows = con.execute(f"""
+    address alone is a laundering hop's shape, the people paying the same place through many of them are not.
+    Where an address leads: its destination, followed on through further one-off addresses (a ring sweeping
+    each deposit through fresh hops) up to PER_PAYMENT_HOPS; the places are taken together when the same
+    people's addresses lead to them (a ring with several consolidation wallets, each victim's payments spread
+    over them), never through a service or a wallet that settles as a business does. A person paying a
+    merchant's per-order addresses spends a sliver of their money there; a gateway whose customers spend more
+    settles with its merchants (``flow_services.settling_sql``)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_ce_pp_hop AS
         WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd FROM pt_cf_pair
                       GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1 AND NOT bool_or(src_service)),
         passed AS (SELECT o.ref, o.payer, o.usd, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
                    WHERE n.out_usd >= {FAN_PASSED} * n.in_usd AND n.in_usd > 0),
         dest AS (SELECT q.src_ref AS ref, arg_max(q.dst_ref, (q.usd, q.dst_ref)) AS x, max(q.usd) AS top, sum(q.usd) AS out
-                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref),
-        hop AS (SELECT p.ref, p.payer, d.x, p.usd, p.t0 FROM passed p JOIN dest d USING (ref)
-                WHERE d.top >= {FAN_PASSED} * d.out AND d.x <> p.payer),
+                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref)
+        SELECT p.ref, p.payer, d.x, p.usd, p.t0 FROM passed p JOIN dest d USING (ref)
+        WHERE d.top >= {FAN_PASSED} * d.out""")
+    hop = con.execute("SELECT ref, x FROM pt_ce_pp_hop ORDER BY ref").fetchnumpy()
+    refs, x = np.asarray(hop["ref"], dtype=np.int64), np.asarray(hop["x"], dtype=np.int64)
+    place = x.copy()
+    for _ in range(PER_PAYMENT_HOPS):  # on through one-off addresses to the first wallet that is not one
+        at = np.searchsorted(refs, place)
+        inside = at < len(refs)
+        inside[inside] = refs[at[inside]] == place[inside]
+        if not inside.any():
+            break
+        place = np.where(inside, x[np.minimum(at, len(refs) - 1)], place)
+    con.register("pt_ce_pp_arrow", pa.table({"ref": pa.array(refs), "place": pa.array(place)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_pp_place AS SELECT * FROM pt_ce_pp_arrow")
+    con.unregister("pt_ce_pp_arrow")
+    edges = con.execute(f"""
+        WITH service AS (SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)),
+        hop AS (SELECT h.ref, h.payer, p.place AS x, h.usd, h.t0 FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
+                WHERE p.place <> h.payer AND p.place NOT IN (SELECT ref FROM service)),
+        places AS (SELECT DISTINCT x FROM hop),
+        business AS ({settling_sql("places", "x")}),
         -- who paid the gas of the addresses and of the people: a ring fuels its own wallets, not its victims
         fuel AS (SELECT DISTINCT g.src_ref AS funder, g.dst_ref AS ref FROM pt_value g
                  SEMI JOIN (SELECT ref FROM hop UNION SELECT payer FROM hop) k ON k.ref = g.dst_ref
                  WHERE {gas_topup_sql("g")}),
         hop_fuel AS (SELECT DISTINCT h.x, f.funder FROM hop h JOIN fuel f USING (ref)),
-        person AS (SELECT h.x, h.payer FROM hop h JOIN pt_cf_node n ON n.ref = h.payer
-                   WHERE n.svc_in >= {PER_PAYMENT_ONRAMP} * n.in_usd
-                     AND NOT EXISTS (SELECT 1 FROM fuel f JOIN hop_fuel u ON u.funder = f.funder
-                                     WHERE f.ref = h.payer AND u.x = h.x)
-                   GROUP BY h.x, h.payer, n.out_usd
-                   HAVING count(*) >= {PER_PAYMENT_REPEAT} AND sum(h.usd) >= {VICTIM_SHARE} * n.out_usd
-                      AND max(h.t0) >= min(h.t0) + INTERVAL {PER_PAYMENT_DAYS} DAY),
-        gathered AS (SELECT x FROM person GROUP BY x HAVING count(*) >= {PER_PAYMENT_PAYERS}),
-        place AS (SELECT x FROM gathered EXCEPT {settling_sql("gathered", "x")})
-        SELECT a.chain || ':' || a.address, true FROM hop h JOIN person m USING (x, payer) SEMI JOIN place USING (x)
-        JOIN addresses a ON a.ref = h.ref
-        UNION ALL
-        SELECT DISTINCT a.chain || ':' || a.address, false FROM person m SEMI JOIN place USING (x)
-        JOIN addresses a ON a.ref = m.payer""").fetchall()
-    hops = np.array([k for k, is_hop in rows if is_hop], dtype=object)
-    payers = np.array([k for k, is_hop in rows if not is_hop], dtype=object)
-    return _named(keys, hops), _named(keys, payers)
+        -- the people's own money came from exchanges: their labelled or recognised hot wallets, or wallets that
+        -- pay as many people as a hot wallet does (one nobody labelled)
+        payer_in AS (SELECT q.src_ref, q.dst_ref, q.usd FROM pt_cf_pair q
+                     SEMI JOIN (SELECT DISTINCT payer FROM hop) k ON k.payer = q.dst_ref WHERE NOT q.src_service),
+        busy AS (SELECT q.src_ref FROM pt_cf_pair q SEMI JOIN (SELECT DISTINCT src_ref FROM payer_in) s USING (src_ref)
+                 GROUP BY q.src_ref HAVING count(*) >= {PER_PAYMENT_BUSY}),
+        onramp AS (SELECT n.ref, n.svc_in + coalesce(sum(p.usd) FILTER (WHERE p.src_ref IN (SELECT src_ref FROM busy)), 0)
+                          AS usd, n.in_usd
+                   FROM pt_cf_node n SEMI JOIN (SELECT DISTINCT payer FROM hop) k ON k.payer = n.ref
+                   LEFT JOIN payer_in p ON p.dst_ref = n.ref
+                   GROUP BY n.ref, n.svc_in, n.in_usd),
+        paid AS (SELECT h.* FROM hop h JOIN onramp n ON n.ref = h.payer
+                 WHERE n.usd >= {PER_PAYMENT_ONRAMP} * n.in_usd AND h.x NOT IN (SELECT x FROM business)
+                   AND NOT EXISTS (SELECT 1 FROM fuel f JOIN hop_fuel u ON u.funder = f.funder
+                                   WHERE f.ref = h.payer AND u.x = h.x)),
+        person AS (SELECT p.payer FROM paid p JOIN pt_cf_node n ON n.ref = p.payer
+                   GROUP BY p.payer, n.out_usd
+                   HAVING count(*) >= {PER_PAYMENT_REPEAT} AND sum(p.usd) >= {VICTIM_SHARE} * n.out_usd
+                      AND max(p.t0) >= min(p.t0) + INTERVAL {PER_PAYMENT_DAYS} DAY)
+        SELECT p.ref, p.payer, p.x FROM paid p SEMI JOIN person USING (payer) ORDER BY ALL""").fetchnumpy()
+    hops, payers, places = (np.asarray(edges[c], dtype=np.int64) for c in ("ref", "payer", "x"))
+    if not len(hops):
+        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=bool)
+    # people and places joined by the addresses between them; a group needs PER_PAYMENT_PAYERS people
+    nodes, idx = np.unique(np.concatenate([payers, places]), return_inverse=True)
+    m = len(payers)
+    graph = coo_matrix((np.ones(m), (idx[:m], idx[m:])), shape=(len(nodes), len(nodes)))
+    _, group = connected_components(graph, directed=False)
+    person_group = group[idx[:m]]
+    people = np.unique(np.stack([person_group, payers]), axis=1)[0]
+    big = np.bincount(people, minlength=group.max() + 1) >= PER_PAYMENT_PAYERS
+    keep = big[person_group]
+    names = con.execute("SELECT ref, chain || ':' || address FROM addresses WHERE ref IN (SELECT unnest(?))",
+                        [np.unique(np.concatenate([hops[keep], payers[keep]])).tolist()]).fetchall()
+    name = dict(names)
+    return (_named(keys, np.array([name[r] for r in np.unique(hops[keep])], dtype=object)),
+            _named(keys, np.array([name[r] for r in np.unique(payers[keep])], dtype=object)))
 
 
 def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
