@@ -287,3 +287,23 @@ def test_an_account_where_two_scam_wallets_meet_is_a_mule_though_the_walk_charge
     _, got = _run(led)
     assert {"shared_mule", "other_mule"} <= got["cash_out"]
     assert "changer_bank" not in set().union(*got.values())
+
+
+def test_an_account_two_scam_wallets_pay_small_sums_is_a_mule_but_dust_from_them_is_not():
+    """Two laundering wallets pay an account $20 each beside a customer's $45: under the $50 floor and under
+    the 90% that lets a small account through alone, but where two of the scam's wallets meet (each paying
+    $10 or more) the scam's share counts however small the sum (a poisoning ring's mules took $30-$90 each
+    from several hops). $6 from each is dust and stays out."""
+    led, _truth = scam_world()
+    t0 = timedelta(days=57)
+    for hop in ("ln_split1", "ln_split2"):
+        led.transfer("pf_consolidation", hop, 35, at=t0 - timedelta(hours=1))
+    led.transfer("binance_hot", "small_customer", 100, at=t0 - timedelta(hours=3))
+    for account, each in (("small_meet", 20), ("dust_meet", 6)):
+        led.transfer("small_customer", account, 45, at=t0 - timedelta(hours=2))
+        for hop in ("ln_split1", "ln_split2"):
+            led.transfer(hop, account, each, at=t0)
+        deposit_account(led, account, "binance_hot", t0 + timedelta(hours=2))
+    _, got = _run(led)
+    assert "small_meet" in got["cash_out"]
+    assert "dust_meet" not in set().union(*got.values())

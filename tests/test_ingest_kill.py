@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pigtrace.store.warehouse import connect
+from pigtrace.store.warehouse import atomic, connect
 from tests.cli_run import ctrl_c_as_in_a_shell, pigtrace
 from tests.conftest import FIXTURES
 
@@ -101,3 +101,16 @@ def test_ctrl_c_after_the_commit_reports_the_finished_ingest(tmp_path, monkeypat
     added = {r["table"]: r["rows_added"] for r in json.loads(result.stdout)}
     counts = _counts(db)
     assert added["transfers"] == counts["transfers"] > 0 and counts["ingest_log"] == 1
+
+
+def test_a_write_that_fails_reports_its_own_error_when_the_rollback_fails_too(tmp_path):
+    """DuckDB can end a transaction itself (a disk that filled up, a database it invalidated); the rollback then
+    fails, and its error hid the first one: a 10M-transfer ingest that failed while other work ran beside it said
+    only "Current transaction is aborted", and why it failed was lost (alone it ran through)."""
+    con = connect(tmp_path / "w.duckdb")
+    with pytest.raises(ValueError, match="what went wrong first"):
+        with atomic(con):
+            con.execute("CREATE TABLE t (x INT)")
+            con.execute("ROLLBACK")  # the transaction is gone before the block ends
+            raise ValueError("what went wrong first")
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'").fetchone()[0] == 0

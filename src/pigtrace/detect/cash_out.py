@@ -20,7 +20,8 @@ MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose
 # account that two or more of the scam's own wallets paid (each more than dust) is where they meet, not one
 # wallet's own bank account: for it the haircut share counts too (a laundering wallet reused by several rings
 # and by business passes one ring's money to another ring's wallet first, and the walk then charged the
-# ring's mules' accounts paid just after to its clean takings).
+# ring's mules' accounts paid just after to its clean takings). There the floor is dust, not MIN_TAINTED_USD, for
+# each payer and for the sum: an address-poisoning ring's mules took $30-$90 each from several of its hops.
 MULE_SCAM_PAYERS = 2
 # An unlabelled desk: at least this many distinct payers and payees (as in flow_taint); it took scam
 # proceeds directly from at least DESK_SCAM_PAYERS different collection or laundering wallets. One scam
@@ -61,7 +62,7 @@ class MuleDeposit(Detector):
         "collection wallets through a walk in time order (each wallet passes scam money on before its own, "
         "except that what it banks at an account only it pays, about the clean takings it then held, is its "
         "own money first; an account that two or more of the scam's own wallets paid is where they meet, and "
-        "there the share of scam money in its payers' whole history counts too). "
+        f"there the share of scam money in its payers' whole history counts too, and any sum over ${flow_taint.DUST_USD:.0f}). "
         "Ordinary customers' deposit accounts, savers' own accounts and the exchange's hot wallet itself are "
         "never flagged."
     )
@@ -86,18 +87,20 @@ class MuleDeposit(Detector):
                 WITH met AS (
                     SELECT e.chain, e.dst AS address FROM pt_edges e
                     SEMI JOIN pt_mule_scam_payers s ON s.chain = e.chain AND s.address = e.src
-                    WHERE e.usd >= {MIN_TAINTED_USD}
+                    WHERE e.usd >= {flow_taint.DUST_USD}
                     GROUP BY ALL HAVING count(DISTINCT e.src) >= {MULE_SCAM_PAYERS}),
                 scam_in AS (
                     SELECT t.*, CASE WHEN m.address IS NULL THEN t.passed_in
-                                     ELSE greatest(t.passed_in, t.tainted_in) END AS scam_usd
+                                     ELSE greatest(t.passed_in, t.tainted_in) END AS scam_usd,
+                           m.address IS NOT NULL AS met
                     FROM pt_taint t LEFT JOIN met m ON m.chain = t.chain AND m.address = t.address)
-                SELECT t.* EXCLUDE (scam_usd) REPLACE (t.scam_usd AS tainted_in, t.scam_usd / nullif(t.in_usd, 0) AS share),
+                SELECT t.* EXCLUDE (scam_usd, met) REPLACE (t.scam_usd AS tainted_in, t.scam_usd / nullif(t.in_usd, 0) AS share),
                        d.entity, d.sweeps, d.swept_usd
                 FROM scam_in t JOIN pt_deposits d ON d.chain = t.chain AND d.address = t.address
                 WHERE NOT t.seed AND t.scam_usd >= {MULE_SHARE} * t.in_usd
                   AND (t.scam_usd >= {MIN_TAINTED_USD} OR (t.scam_usd >= {flow_taint.PURE_SHARE} * t.in_usd
-                                                           AND t.scam_usd >= {flow_taint.DUST_USD}))"""
+                                                           AND t.scam_usd >= {flow_taint.DUST_USD})
+                       OR (t.met AND t.scam_usd >= {flow_taint.DUST_USD}))"""
         )
         rows = con.execute(
             f"""SELECT m.chain, m.address, m.share, m.tainted_in, m.in_usd, m.sweeps, m.swept_usd,

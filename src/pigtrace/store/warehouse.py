@@ -121,7 +121,12 @@ def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            # the first error is the one to report: DuckDB may have ended the transaction itself (a database it
+            # invalidated, a disk that filled up), and the failed rollback would hide why
+            pass
         raise
     else:
         con.execute("COMMIT")
