@@ -4,13 +4,29 @@ the addresses' first destinations are one-off hops, each victim's payments are s
 wallets, and the victims' own exchanges are not all labelled. Before, the rule for such platforms asked for one
 shared first destination, three people paying it through two or more addresses each, with money from
 labelled or recognised exchanges: on this world it found 4 of the 99 addresses and took 74 of the ring's
-hops for collection wallets (their payers, the addresses, for victims)."""
+hops for collection wallets (their payers, the addresses, for victims).
+
+Paid from the victims' exchange accounts, with no payout wallet and no gas funder of the ring's own to tie the
+addresses together (paybacks=none, gas bought at exchanges), each address is one payment from an exchange's hot
+wallet passed on: the rule for exchange-paid platforms (platform_exchange_paid) has nothing to go by, and before
+nothing found them (0 of 172; their consolidation wallets were taken for collection wallets and 106 addresses
+for their victims). Many such addresses leading to one place that is no service are the ring's."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.cli_run import analysed_labelled_world, found_addresses
+
+
+@pytest.fixture(scope="module")
+def withdrawn_world(tmp_path_factory):
+    truth, con = analysed_labelled_world(
+        tmp_path_factory.mktemp("pp_exchange"), 41,
+        {"style": "fixed", "deposit_addresses": "per_payment", "payment_route": "exchange", "paybacks": "none",
+         "gas": "exchange"})
+    yield truth, con
+    con.close()
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +55,17 @@ def test_the_people_paying_them_are_the_victims(world):
     found = found_addresses(con, "victim")
     assert len(victims & found) >= 0.8 * len(victims), (len(victims & found), len(victims))  # now 31 of 35, 22 before
     assert len(found - victims) <= 0.35 * len(found), (len(found - victims), len(found))  # now 11 of 42, 51 of 73 before
+
+
+def test_fresh_addresses_paid_from_exchanges_lead_to_the_ring(withdrawn_world):
+    truth, con = withdrawn_world
+    addresses = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"
+                 and r.get("typology") == "fake_platform"}
+    every = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
+    found = found_addresses(con, "scam_collection")
+    assert len(addresses) >= 150
+    assert len(addresses & found) >= 0.8 * len(addresses), (len(addresses & found), len(addresses))  # now 161 of 172
+    assert len(found - every) <= 0.1 * len(found), (len(found - every), len(found))  # now 5 of 176
+    victims = found_addresses(con, "victim")
+    true_victims = {r["address"] for r in truth["roles"] if r["role"] == "victim"}
+    assert len(victims - true_victims) <= 0.1 * max(len(victims), 1), (len(victims - true_victims), len(victims))

@@ -26,10 +26,11 @@ up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet th
 over ``FAN_WAYS`` or more one-off wallets near the threshold (each paid by it alone, once, passing it on) is the
 collection wallet sweeping through fresh hops, and they its hops, not deposit wallets with it as their victim
 (``_fans_out``), unless those one-off wallets lead to places (followed on through further one-off wallets) that
-such wallets of several people lead to, each person paying several of them a good share of all they sent: a platform showing a fresh address for every
-payment, whose addresses are its collection wallets and those people its victims (``_per_payment``). A wallet
-whose gas a wallet it pays
-topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying it, is none (``_fuelled_by_payee``): an
+such wallets of several people lead to, each person paying several of them a good share of all they sent: a
+platform showing a fresh address for every payment, whose addresses are its collection wallets and those people
+its victims (``_per_payment``); so are such addresses an exchange paid (a victim ordering their exchange to pay),
+many of them leading to one place that is no service (``_withdrawn_to_one_place``). A wallet whose gas a wallet
+it pays topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying it, is none (``_fuelled_by_payee``): an
 exchange nobody labelled fuels its customers' deposit accounts from the hot wallets they sweep to, and those
 accounts look like a ring's deposit wallets. A ring that fuels
 its deposit wallets from the wallet they sweep to escapes this way, and so does an exchange whose accounts
@@ -87,6 +88,7 @@ PER_PAYMENT_HOPS = 4  # where an address leads: followed on through this many on
 # a wallet that pays this many people pays like an exchange's hot wallet: what a person got from one nobody labelled
 # is on-ramp money too (a victim of a per-payment ring was missed when its exchange's hot wallet was unlabelled)
 PER_PAYMENT_BUSY = 25
+PER_PAYMENT_WITHDRAWN = PER_PAYMENT_PAYERS * PER_PAYMENT_REPEAT
 # ... unless that wallet settles with its counterparties as a business does (flow_services.settling_sql)
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
 # of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
@@ -576,14 +578,18 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     merchant's per-order addresses spends a sliver of their money there; a gateway whose customers spend more
     settles with its merchants (``flow_services.settling_sql``)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_ce_pp_hop AS
-        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd FROM pt_cf_pair
-                      GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1 AND NOT bool_or(src_service)),
-        passed AS (SELECT o.ref, o.payer, o.usd, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
+        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd,
+                             bool_or(src_service) AS from_service FROM pt_cf_pair
+                      GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1),
+        passed AS (SELECT o.ref, o.payer, o.usd, o.from_service, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
                    WHERE n.out_usd >= {FAN_PASSED} * n.in_usd AND n.in_usd > 0),
         dest AS (SELECT q.src_ref AS ref, arg_max(q.dst_ref, (q.usd, q.dst_ref)) AS x, max(q.usd) AS top, sum(q.usd) AS out
-                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref)
-        SELECT p.ref, p.payer, d.x, p.usd, p.t0 FROM passed p JOIN dest d USING (ref)
-        WHERE d.top >= {FAN_PASSED} * d.out""")
+                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref),
+        -- what left the address was taken by someone else (an approved spender draining it): it is a victim's
+        pulled AS (SELECT DISTINCT v.src_ref AS ref FROM pt_value v SEMI JOIN passed p ON p.ref = v.src_ref
+                   WHERE v.initiator <> v.src)
+        SELECT p.ref, p.payer, d.x, p.usd, p.t0, p.from_service FROM passed p JOIN dest d USING (ref)
+        WHERE d.top >= {FAN_PASSED} * d.out AND p.ref NOT IN (SELECT ref FROM pulled)""")
     hop = con.execute("SELECT ref, x FROM pt_ce_pp_hop ORDER BY ref").fetchnumpy()
     refs, x = np.asarray(hop["ref"], dtype=np.int64), np.asarray(hop["x"], dtype=np.int64)
     place = x.copy()
@@ -600,7 +606,7 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edges = con.execute(f"""
         WITH service AS (SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)),
         hop AS (SELECT h.ref, h.payer, p.place AS x, h.usd, h.t0 FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
-                WHERE p.place <> h.payer AND p.place NOT IN (SELECT ref FROM service)),
+                WHERE NOT h.from_service AND p.place <> h.payer AND p.place NOT IN (SELECT ref FROM service)),
         places AS (SELECT DISTINCT x FROM hop),
         business AS ({settling_sql("places", "x")}),
         -- who paid the gas of the addresses and of the people: a ring fuels its own wallets, not its victims
@@ -629,8 +635,9 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                       AND max(p.t0) >= min(p.t0) + INTERVAL {PER_PAYMENT_DAYS} DAY)
         SELECT p.ref, p.payer, p.x FROM paid p SEMI JOIN person USING (payer) ORDER BY ALL""").fetchnumpy()
     hops, payers, places = (np.asarray(edges[c], dtype=np.int64) for c in ("ref", "payer", "x"))
+    withdrawn = _withdrawn_to_one_place(con)
     if not len(hops):
-        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=bool)
+        return (_named(keys, withdrawn), np.zeros(len(keys), dtype=bool))
     # people and places joined by the addresses between them; a group needs PER_PAYMENT_PAYERS people
     nodes, idx = np.unique(np.concatenate([payers, places]), return_inverse=True)
     m = len(payers)
@@ -643,8 +650,25 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     names = con.execute("SELECT ref, chain || ':' || address FROM addresses WHERE ref IN (SELECT unnest(?))",
                         [np.unique(np.concatenate([hops[keep], payers[keep]])).tolist()]).fetchall()
     name = dict(names)
-    return (_named(keys, np.array([name[r] for r in np.unique(hops[keep])], dtype=object)),
+    hops_named = np.array([name[r] for r in np.unique(hops[keep])], dtype=object)
+    return (_named(keys, np.concatenate([hops_named, withdrawn])),
             _named(keys, np.array([name[r] for r in np.unique(payers[keep])], dtype=object)))
+
+
+def _withdrawn_to_one_place(con) -> np.ndarray:
+    """Keys of one-off addresses an exchange paid (a victim ordering their exchange to pay the platform's fresh
+    address; an exchange: a labelled or recognised hot wallet) that lead to a place (``pt_ce_pp_place``) PER_PAYMENT_WITHDRAWN or more such addresses
+    lead to, a place that is no service and does not settle as a business does. An exchange's deposit addresses
+    sweep to its hot wallet, a service once labelled or recognised; an exchange nobody labelled or recognised,
+    whose customers each deposit once, would be taken for such a ring."""
+    return con.execute(f"""
+        WITH service AS (SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)),
+        hop AS (SELECT h.ref, p.place AS x FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
+                WHERE h.from_service AND p.place NOT IN (SELECT ref FROM service)),
+        gathered AS (SELECT x FROM hop GROUP BY x HAVING count(*) >= {PER_PAYMENT_WITHDRAWN}),
+        place AS (SELECT x FROM gathered EXCEPT {settling_sql("gathered", "x")})
+        SELECT a.chain || ':' || a.address AS k FROM hop h SEMI JOIN place USING (x)
+        JOIN addresses a ON a.ref = h.ref""").fetchnumpy()["k"]
 
 
 def _to_business(con, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
