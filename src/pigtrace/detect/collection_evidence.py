@@ -140,9 +140,11 @@ RAISED_REASONS: dict[str, Callable[[np.ndarray], str]] = {
         f"and passed {_feature(row, 'passed'):.0%} on within {_feature(row, 'life_d'):.0f} days, then went quiet "
         f"for {BRIEF_DAYS} days or more (a scam wallet is dropped once reported; a person's or a shop's lives on)"),
     "per_payment": lambda row: (
-        f"a one-off address: one person paid it once and it passed it straight on to a wallet that {PER_PAYMENT_PAYERS} "
-        f"or more people paid the same way, each through {PER_PAYMENT_REPEAT} or more such addresses and at least "
-        f"{VICTIM_SHARE:.0%} of all they sent (a platform that shows a fresh address for every payment)"),
+        f"a one-off address: paid once, by a person or by an exchange on its customer's order, it passed the money "
+        f"straight on (through fresh hops or not) to where {PER_PAYMENT_PAYERS} or more people paid the same way, each "
+        f"through {PER_PAYMENT_REPEAT} or more such addresses and at least {VICTIM_SHARE:.0%} of all they sent, or "
+        f"where {PER_PAYMENT_WITHDRAWN} or more such addresses an exchange paid lead (a platform that shows a fresh "
+        "address for every payment)"),
     "fans": lambda row: (
         f"split what it took over {FAN_WAYS} or more one-off wallets that only it paid, once each, and that passed "
         "it straight on: a collection wallet sweeping through fresh hops (a victim pays wallets the scam keeps "
@@ -657,14 +659,23 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _withdrawn_to_one_place(con) -> np.ndarray:
     """Keys of one-off addresses an exchange paid (a victim ordering their exchange to pay the platform's fresh
-    address; an exchange: a labelled or recognised hot wallet) that lead to a place (``pt_ce_pp_place``) PER_PAYMENT_WITHDRAWN or more such addresses
-    lead to, a place that is no service and does not settle as a business does. An exchange's deposit addresses
-    sweep to its hot wallet, a service once labelled or recognised; an exchange nobody labelled or recognised,
-    whose customers each deposit once, would be taken for such a ring."""
+    address; an exchange: a labelled or recognised hot wallet) that lead to a place (``pt_ce_pp_place``) that
+    PER_PAYMENT_WITHDRAWN or more such addresses lead to, a place that is no service and does not settle as a
+    business does. An exchange's deposit addresses sweep to its hot wallet, a service once labelled or
+    recognised. The addresses must be the ring's: PER_PAYMENT_PAYERS or more of those leading to the place kept in
+    gas by one wallet that is no service. People who each withdrew once from their exchange to a fresh wallet and
+    paid a phishing wallet all of it look the same but for that tie (their gas came with the withdrawal); a ring
+    that buys its addresses' gas at exchanges is left to the other rules. A drained wallet (what left it was taken
+    by someone else) is no such address (``_per_payment``)."""
     return con.execute(f"""
         WITH service AS (SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)),
-        hop AS (SELECT h.ref, p.place AS x FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
-                WHERE h.from_service AND p.place NOT IN (SELECT ref FROM service)),
+        withdrawn AS (SELECT h.ref, p.place AS x FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
+                      WHERE h.from_service AND p.place NOT IN (SELECT ref FROM service)),
+        -- the ring's own tie: a gas funder that is no service keeps several of the addresses leading there
+        fuel AS (SELECT DISTINCT w.ref, w.x, g.src_ref AS funder FROM withdrawn w JOIN pt_value g ON g.dst_ref = w.ref
+                 WHERE {gas_topup_sql("g")} AND g.src_ref NOT IN (SELECT ref FROM service)),
+        kept AS (SELECT x, funder FROM fuel GROUP BY x, funder HAVING count(*) >= {PER_PAYMENT_PAYERS}),
+        hop AS (SELECT DISTINCT f.ref, f.x FROM fuel f SEMI JOIN kept k USING (x, funder)),
         gathered AS (SELECT x FROM hop GROUP BY x HAVING count(*) >= {PER_PAYMENT_WITHDRAWN}),
         place AS (SELECT x FROM gathered EXCEPT {settling_sql("gathered", "x")})
         SELECT a.chain || ':' || a.address AS k FROM hop h SEMI JOIN place USING (x)
