@@ -121,3 +121,10 @@ def wait_until_open(proc: subprocess.Popen, path: Path, timeout: float = 120) ->
 def found_addresses(con, role: str) -> set[str]:
     """The addresses the warehouse's ``findings`` give ``role``."""
     return {a for (a,) in con.execute("SELECT address FROM findings WHERE role = ?", [role]).fetchall()}
+
+
+def platform_collection(truth: dict, con) -> tuple[set, set, set]:
+    """(the fake platforms' collection wallets in the truth, the collection wallets found, every true one)."""
+    wallets = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection" and r["typology"] == "fake_platform"}
+    return wallets, found_addresses(con, "scam_collection"), {r["address"] for r in truth["roles"]
+                                                              if r["role"] == "scam_collection"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli_run import analysed_labelled_world
+from tests.cli_run import analysed_labelled_world, platform_collection
 
 
 # One world per deposit-wallet choice that passes today: with shared platform wallets (seed 42) one ring's
@@ -53,13 +53,6 @@ def test_their_payout_wallets_are_operators(world):
     assert payouts <= ops
 
 
-def _platform_collection(truth: dict, con) -> tuple[set, set, set]:
-    """(the fake platforms' collection wallets in the truth, the collection wallets found, every true one)."""
-    wallets = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection" and r["typology"] == "fake_platform"}
-    found = {a for (a,) in con.execute("SELECT address FROM findings WHERE role = 'scam_collection'").fetchall()}
-    return wallets, found, {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
-
-
 @pytest.fixture(scope="module")
 def mixed_world(tmp_path_factory):
     """Exchange-paid victims, one deposit wallet each, no paybacks, gas from exchanges, and half of what the
@@ -74,7 +67,7 @@ def mixed_world(tmp_path_factory):
 
 
 def test_exchange_fed_deposit_wallets_are_found_when_their_consolidation_wallet_takes_other_money(mixed_world):
-    wallets, found, true_collection = _platform_collection(*mixed_world)
+    wallets, found, true_collection = platform_collection(*mixed_world)
     assert len(wallets) >= 10
     assert len(wallets & found) >= 0.9 * len(wallets), (len(wallets & found), len(wallets))
     assert not found - true_collection
@@ -97,7 +90,7 @@ def per_payment_world(request, tmp_path_factory):
 
 def test_fresh_addresses_paid_from_exchanges_are_found_with_their_victims(per_payment_world):
     truth, con = per_payment_world
-    wallets, found, true_collection = _platform_collection(truth, con)
+    wallets, found, true_collection = platform_collection(truth, con)
     assert len(wallets) >= 60
     # at af6e455, before the families: 20 of 220 (exchange) and 18 of 74 (mixed); now 195 and 59
     assert len(wallets & found) >= 0.75 * len(wallets), (len(wallets & found), len(wallets))

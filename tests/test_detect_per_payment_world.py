@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli_run import analysed_labelled_world, found_addresses
+from tests.cli_run import analysed_labelled_world, found_addresses, platform_collection
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +40,7 @@ def world(tmp_path_factory):
 
 def test_fresh_addresses_swept_through_hops_are_the_collection_wallets(world):
     truth, con = world
-    addresses = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"
-                 and r.get("typology") == "fake_platform"}
-    every = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
-    found = found_addresses(con, "scam_collection")
+    addresses, found, every = platform_collection(truth, con)
     assert len(addresses) >= 80
     assert len(addresses & found) >= 0.7 * len(addresses), (len(addresses & found), len(addresses))  # now 79 of 99
     assert len(found - every) <= 0.25 * len(found), (len(found - every), len(found))  # now 18 of 104
@@ -59,10 +56,7 @@ def test_the_people_paying_them_are_the_victims(world):
 
 def test_fresh_addresses_paid_from_exchanges_lead_to_the_ring(withdrawn_world):
     truth, con = withdrawn_world
-    addresses = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"
-                 and r.get("typology") == "fake_platform"}
-    every = {r["address"] for r in truth["roles"] if r["role"] == "scam_collection"}
-    found = found_addresses(con, "scam_collection")
+    addresses, found, every = platform_collection(truth, con)
     assert len(addresses) >= 80
     assert len(addresses & found) >= 0.8 * len(addresses), (len(addresses & found), len(addresses))  # now 91 of 93
     assert len(found - every) <= 0.1 * len(found), (len(found - every), len(found))  # now 0 of 112

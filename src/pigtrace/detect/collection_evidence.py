@@ -605,10 +605,11 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     con.register("pt_ce_pp_arrow", pa.table({"ref": pa.array(refs), "place": pa.array(place)}))
     con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_pp_place AS SELECT * FROM pt_ce_pp_arrow")
     con.unregister("pt_ce_pp_arrow")
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_ce_pp_service AS
+                   SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)""")
     edges = con.execute(f"""
-        WITH service AS (SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)),
-        hop AS (SELECT h.ref, h.payer, p.place AS x, h.usd, h.t0 FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
-                WHERE NOT h.from_service AND p.place <> h.payer AND p.place NOT IN (SELECT ref FROM service)),
+        WITH hop AS (SELECT h.ref, h.payer, p.place AS x, h.usd, h.t0 FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
+                WHERE NOT h.from_service AND p.place <> h.payer AND p.place NOT IN (SELECT ref FROM pt_ce_pp_service)),
         places AS (SELECT DISTINCT x FROM hop),
         business AS ({settling_sql("places", "x")}),
         -- who paid the gas of the addresses and of the people: a ring fuels its own wallets, not its victims
@@ -668,12 +669,11 @@ def _withdrawn_to_one_place(con) -> np.ndarray:
     that buys its addresses' gas at exchanges is left to the other rules. A drained wallet (what left it was taken
     by someone else) is no such address (``_per_payment``)."""
     return con.execute(f"""
-        WITH service AS (SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)),
-        withdrawn AS (SELECT h.ref, p.place AS x FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
-                      WHERE h.from_service AND p.place NOT IN (SELECT ref FROM service)),
+        WITH withdrawn AS (SELECT h.ref, p.place AS x FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
+                           WHERE h.from_service AND p.place NOT IN (SELECT ref FROM pt_ce_pp_service)),
         -- the ring's own tie: a gas funder that is no service keeps several of the addresses leading there
         fuel AS (SELECT DISTINCT w.ref, w.x, g.src_ref AS funder FROM withdrawn w JOIN pt_value g ON g.dst_ref = w.ref
-                 WHERE {gas_topup_sql("g")} AND g.src_ref NOT IN (SELECT ref FROM service)),
+                 WHERE {gas_topup_sql("g")} AND g.src_ref NOT IN (SELECT ref FROM pt_ce_pp_service)),
         kept AS (SELECT x, funder FROM fuel GROUP BY x, funder HAVING count(*) >= {PER_PAYMENT_PAYERS}),
         hop AS (SELECT DISTINCT f.ref, f.x FROM fuel f SEMI JOIN kept k USING (x, funder)),
         gathered AS (SELECT x FROM hop GROUP BY x HAVING count(*) >= {PER_PAYMENT_WITHDRAWN}),
