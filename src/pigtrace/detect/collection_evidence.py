@@ -17,7 +17,8 @@ stores in the ``rings`` table. A wallet just under the
 threshold joins when its ring holds at least ``RING_MIN`` found wallets: a per-victim deposit wallet with
 one payer counts when its ring has many (only wallets with at most ``LONE_PAYERS`` payers join so).
 A ring that holds its takings for weeks, which the model weighs against (a long hold is a saver's), is
-found from the ring itself, or from a wallet whose victim kept paying it more (``_held_ring``); a single
+found from the ring itself (the wallet its wallets pass the money to, through one-off hops where they sweep
+so), or from a wallet whose victim kept paying it more (``_held_ring``); a single
 wallet that many people devoted to it paid, and that passed everything on, is found however long it held
 (``_taken_from_many``), and so is one that a few devoted people paid, that passed it on and then went quiet
 after a brief life (``_brief_life``). A wallet fed mostly by collection wallets (these, or those the typology detectors
@@ -193,6 +194,7 @@ class CollectionEvidence(Detector):
         model = evidence_model.load("collection")
         X = cf.transform(raw)
         p = model.score(X)
+        _one_off_places(con)
         held = _held_ring(con, keys)
         many = _taken_from_many(raw) & ~held
         brief = _brief_life(con, keys) & ~held & ~many
@@ -367,13 +369,50 @@ def _candidates(con, name: str, keys: np.ndarray, rows: np.ndarray, p: np.ndarra
     con.unregister("pt_ce_arrow")
 
 
+def _one_off_places(con) -> None:
+    """One-off addresses and where they lead (``pt_ce_pp_hop``: ref, payer, destination, usd, first time, paid by
+    a service; ``pt_ce_pp_place``: ref, place; ``pt_ce_pp_service``: the services' refs): wallets one payer paid
+    once (gas top-ups aside) that passed at least FAN_PASSED of it on, most of it to one wallet, none of it taken
+    by a spender; the place is that wallet, followed on through further one-off addresses up to PER_PAYMENT_HOPS."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_ce_pp_hop AS
+        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd,
+                             bool_or(src_service) AS from_service FROM pt_cf_pair
+                      GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1),
+        passed AS (SELECT o.ref, o.payer, o.usd, o.from_service, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
+                   WHERE n.out_usd >= {FAN_PASSED} * n.in_usd AND n.in_usd > 0),
+        dest AS (SELECT q.src_ref AS ref, arg_max(q.dst_ref, (q.usd, q.dst_ref)) AS x, max(q.usd) AS top, sum(q.usd) AS out
+                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref),
+        -- what left the address was taken by someone else (an approved spender draining it): it is a victim's
+        pulled AS (SELECT DISTINCT v.src_ref AS ref FROM pt_value v SEMI JOIN passed p ON p.ref = v.src_ref
+                   WHERE v.initiator <> v.src)
+        SELECT p.ref, p.payer, d.x, p.usd, p.t0, p.from_service FROM passed p JOIN dest d USING (ref)
+        WHERE d.top >= {FAN_PASSED} * d.out AND p.ref NOT IN (SELECT ref FROM pulled)""")
+    hop = con.execute("SELECT ref, x FROM pt_ce_pp_hop ORDER BY ref").fetchnumpy()
+    refs, x = np.asarray(hop["ref"], dtype=np.int64), np.asarray(hop["x"], dtype=np.int64)
+    place = x.copy()
+    for _ in range(PER_PAYMENT_HOPS):  # on through one-off addresses to the first wallet that is not one
+        at = np.searchsorted(refs, place)
+        inside = at < len(refs)
+        inside[inside] = refs[at[inside]] == place[inside]
+        if not inside.any():
+            break
+        place = np.where(inside, x[np.minimum(at, len(refs) - 1)], place)
+    con.register("pt_ce_pp_arrow", pa.table({"ref": pa.array(refs), "place": pa.array(place)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_pp_place AS SELECT * FROM pt_ce_pp_arrow")
+    con.unregister("pt_ce_pp_arrow")
+    con.execute("""CREATE OR REPLACE TEMP TABLE pt_ce_pp_service AS
+                   SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)""")
+
+
 def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     """Candidates of a ring that holds its takings for weeks (the model weighs a long hold against a
     wallet, as a saver's or a merchant's): each was paid by people devoted to it whose money came from
     on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
     wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
-    or more such wallets pay. A wallet alone is enough when someone courted paid it: a person (not an
-    exchange: a saver topping up from their account is no victim) came back three times or more and paid
+    or more such wallets pay. A payee that is a one-off address (``_one_off_places``) stands for the place
+    it leads to: a ring sweeping each deposit wallet through fresh hops shares no payee, only the place. A
+    wallet alone is enough when someone courted paid it: a person (not an exchange: a saver topping up from
+    their account is no victim) came back three times or more and paid
     more later than at first (a deposit the scam kept asking for, ``courted``), wherever it sent the money
     (a ring that reuses a busy wallet as its next hop), if it passed it on within COURTED_DAYS. One
     person's savings moved on, or a shop's takings, have no such companions and no such payer (a saver
@@ -382,23 +421,34 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid
     once or never more than at first, escapes."""
     hits = con.execute(f"""
-        WITH w AS (SELECT chain, address, top_dst, hold_d, EXISTS (
-                       SELECT 1 FROM pt_cf_pair q WHERE q.chain = pt_cf.chain AND q.dst = pt_cf.address
-                       AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS asked FROM pt_cf
-                   WHERE payers >= 1 AND {_kept_nothing_sql()} AND onramp >= {HELD_ONRAMP}
-                     AND top_share >= {HELD_TOP} AND hold_d >= {HELD_DAYS} AND top_dst IS NOT NULL),
+        WITH held AS (SELECT f.chain, f.address, f.hold_d, n.ref, n.out_usd, EXISTS (
+                          SELECT 1 FROM pt_cf_pair q WHERE q.chain = f.chain AND q.dst = f.address
+                          AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS asked
+                      FROM pt_cf f JOIN pt_cf_node n USING (chain, address)
+                      WHERE f.payers >= 1 AND {_kept_nothing_sql("f")} AND f.onramp >= {HELD_ONRAMP}
+                        AND f.hold_d >= {HELD_DAYS}),
+        -- where each one's money went, through one-off addresses to the place they lead (a ring sweeping each
+        -- deposit wallet through fresh hops)
+        sent AS (SELECT h.ref, coalesce(p.place, q.dst_ref) AS place, sum(q.usd) AS usd
+                 FROM pt_cf_pair q JOIN held h ON h.ref = q.src_ref LEFT JOIN pt_ce_pp_place p ON p.ref = q.dst_ref
+                 GROUP BY ALL),
+        top AS (SELECT s.ref, arg_max(s.place, (s.usd, s.place)) AS place, max(s.usd) AS usd FROM sent s GROUP BY s.ref),
+        w AS (SELECT h.chain, h.address, h.ref, t.place AS top_dst, h.hold_d, h.asked
+              FROM held h JOIN top t USING (ref)
+              WHERE t.usd >= {HELD_TOP} * h.out_usd AND t.place NOT IN (SELECT ref FROM pt_ce_pp_service)),
              c AS (SELECT *, asked AND hold_d <= {COURTED_DAYS} AS courted FROM w),
-        shared AS (SELECT chain, top_dst, count(*) >= {RING_MIN} OR count(*) FILTER (WHERE asked) >= {COURTED_PAIR} AS many
+        shared AS (SELECT top_dst, count(*) >= {RING_MIN} OR count(*) FILTER (WHERE asked) >= {COURTED_PAIR} AS many
                    FROM c GROUP BY ALL HAVING many OR bool_or(courted)),
-        -- the shared wallet is the ring's: most of what people paid it came from such wallets (a shop many
-        -- people pay, some from their savings, is paid mostly by others)
-        ring AS (SELECT q.chain, q.dst AS top_dst FROM {rows_touching("pt_cf_pair", "dst_ref", "shared", "top_dst")} q
-                 SEMI JOIN shared s ON s.chain = q.chain AND s.top_dst = q.dst
-                 LEFT JOIN c ON c.chain = q.chain AND c.address = q.src
-                 WHERE NOT q.src_service GROUP BY ALL
-                 HAVING sum(q.usd) FILTER (WHERE c.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(q.usd))
-        SELECT c.chain || ':' || c.address AS k FROM c JOIN shared s USING (chain, top_dst)
-        SEMI JOIN ring USING (chain, top_dst) WHERE s.many
+        -- the shared wallet is the ring's: most of what people paid it came from such wallets, straight or
+        -- through one-off addresses (a shop many people pay, some from their savings, is paid mostly by others)
+        paid AS (SELECT q.dst_ref AS top_dst, q.usd, q.src_ref, h.payer
+                 FROM pt_cf_pair q SEMI JOIN shared s ON s.top_dst = q.dst_ref
+                 LEFT JOIN pt_ce_pp_hop h ON h.ref = q.src_ref WHERE NOT q.src_service),
+        ring AS (SELECT p.top_dst FROM paid p GROUP BY ALL
+                 HAVING sum(p.usd) FILTER (WHERE p.src_ref IN (SELECT ref FROM c) OR p.payer IN (SELECT ref FROM c))
+                        >= {DOWNSTREAM_SHARE} * sum(p.usd))
+        SELECT c.chain || ':' || c.address AS k FROM c JOIN shared s USING (top_dst)
+        SEMI JOIN ring USING (top_dst) WHERE s.many
         UNION SELECT chain || ':' || address FROM c WHERE courted
         """).fetchnumpy()["k"]
     return _named(keys, hits)
@@ -578,35 +628,8 @@ def _per_payment(con, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     people's addresses lead to them (a ring with several consolidation wallets, each victim's payments spread
     over them), never through a service or a wallet that settles as a business does. A person paying a
     merchant's per-order addresses spends a sliver of their money there; a gateway whose customers spend more
-    settles with its merchants (``flow_services.settling_sql``)."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE pt_ce_pp_hop AS
-        WITH once AS (SELECT dst_ref AS ref, any_value(src_ref) AS payer, sum(usd) AS usd,
-                             bool_or(src_service) AS from_service FROM pt_cf_pair
-                      GROUP BY dst_ref HAVING count(*) = 1 AND sum(n) = 1),
-        passed AS (SELECT o.ref, o.payer, o.usd, o.from_service, n.t0 FROM once o JOIN pt_cf_node n USING (ref)
-                   WHERE n.out_usd >= {FAN_PASSED} * n.in_usd AND n.in_usd > 0),
-        dest AS (SELECT q.src_ref AS ref, arg_max(q.dst_ref, (q.usd, q.dst_ref)) AS x, max(q.usd) AS top, sum(q.usd) AS out
-                 FROM pt_cf_pair q SEMI JOIN passed p ON p.ref = q.src_ref GROUP BY q.src_ref),
-        -- what left the address was taken by someone else (an approved spender draining it): it is a victim's
-        pulled AS (SELECT DISTINCT v.src_ref AS ref FROM pt_value v SEMI JOIN passed p ON p.ref = v.src_ref
-                   WHERE v.initiator <> v.src)
-        SELECT p.ref, p.payer, d.x, p.usd, p.t0, p.from_service FROM passed p JOIN dest d USING (ref)
-        WHERE d.top >= {FAN_PASSED} * d.out AND p.ref NOT IN (SELECT ref FROM pulled)""")
-    hop = con.execute("SELECT ref, x FROM pt_ce_pp_hop ORDER BY ref").fetchnumpy()
-    refs, x = np.asarray(hop["ref"], dtype=np.int64), np.asarray(hop["x"], dtype=np.int64)
-    place = x.copy()
-    for _ in range(PER_PAYMENT_HOPS):  # on through one-off addresses to the first wallet that is not one
-        at = np.searchsorted(refs, place)
-        inside = at < len(refs)
-        inside[inside] = refs[at[inside]] == place[inside]
-        if not inside.any():
-            break
-        place = np.where(inside, x[np.minimum(at, len(refs) - 1)], place)
-    con.register("pt_ce_pp_arrow", pa.table({"ref": pa.array(refs), "place": pa.array(place)}))
-    con.execute("CREATE OR REPLACE TEMP TABLE pt_ce_pp_place AS SELECT * FROM pt_ce_pp_arrow")
-    con.unregister("pt_ce_pp_arrow")
-    con.execute("""CREATE OR REPLACE TEMP TABLE pt_ce_pp_service AS
-                   SELECT a.ref FROM pt_cf_service s JOIN addresses a USING (chain, address)""")
+    settles with its merchants (``flow_services.settling_sql``). The addresses and their places are
+    ``_one_off_places``'s tables."""
     edges = con.execute(f"""
         WITH hop AS (SELECT h.ref, h.payer, p.place AS x, h.usd, h.t0 FROM pt_ce_pp_hop h JOIN pt_ce_pp_place p USING (ref)
                 WHERE NOT h.from_service AND p.place <> h.payer AND p.place NOT IN (SELECT ref FROM pt_ce_pp_service)),

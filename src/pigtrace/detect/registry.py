@@ -8,6 +8,7 @@ from pigtrace.detect import (
     collection_evidence,
     cash_out,
     fake_platform,
+    late_propagation,
     laundering,
     laundering_chain,
     laundering_source,
@@ -37,6 +38,7 @@ DETECTORS: list[type[Detector]] = [
     *laundering_chain.DETECTORS,
     *cash_out.DETECTORS,
     *ring_feeders.DETECTORS,
+    *late_propagation.DETECTORS,
 ]
 
 # Shared stages first, then the detectors: every stage an analysis can run.

@@ -1,7 +1,8 @@
 """Collection wallets found backwards from where the ring's money went, whoever paid them.
 
-Place in the flow: every other detector (collection, laundering, cash-out) -> **ring_feeders** -> merge. It
-reads the value-flow graph (``flow_taint.flow_graph``: gas top-ups and swap return legs left out).
+Place in the flow: every other detector (collection, laundering, cash-out) -> **ring_feeders** -> late_propagation
+(which walks the money of the wallets found here on) -> merge. It reads the value-flow graph
+(``flow_taint.flow_graph``: gas top-ups and swap return legs left out).
 
 A ring that has its victims pay from their exchange accounts into a deposit wallet each, and sweeps each
 through hops of its own, gives the collection model nothing: no person pays the wallet, no two wallets share a
