@@ -64,6 +64,8 @@ class AnalysisContext:
     # the findings of the detectors the running stage declared it reads (``findings:<id>``), in registry
     # order; set by the runner before each stage
     findings: list[Finding] = field(default_factory=list)
+    # the same findings by the detector that made them
+    findings_of: dict[str, list[Finding]] = field(default_factory=dict)
     # memo of the shared stages and helpers (built tables, the flow graph's arrays, the taint walk)
     cache: dict[str, Any] = field(default_factory=dict)
     # no scam, phishing or sanction label may influence a finding: detectors see service labels only

@@ -77,9 +77,16 @@ class Propagation(Detector):
              "findings:collection_evidence", "findings:poisoning", "findings:laundering")
     writes = ("findings:propagation",)
 
+    def seeds(self, ctx: AnalysisContext) -> set[tuple[str, str]]:
+        """(chain, address) of the wallets whose receipts the walk starts from: the collection wallets found."""
+        return {(f.chain, f.address) for f in ctx.findings if is_seed(f) and (ctx.chain is None or f.chain == ctx.chain)}
+
+    def already_found(self, ctx: AnalysisContext) -> set[tuple[str, str, str]]:
+        """(chain, address, role) the walk leaves unnamed: found before by another detector (none here)."""
+        return set()
+
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
-        seeds = {(f.chain, f.address) for f in ctx.findings if is_seed(f)
-                 and (ctx.chain is None or f.chain == ctx.chain)}
+        seeds = self.seeds(ctx)
         if not seeds:
             return []
         store = load_flows(ctx.con)
@@ -122,6 +129,11 @@ class Propagation(Detector):
                 if kind in (K["exchange_deposit"], K["otc"]) and v[0] >= MIN_USD and not skip[node]]
         cash = _own_money_capped(store, cash, carried_e, carried_v, nodes, _sole_payer(store, ends))
         cash = [c for c in cash if c[2] >= MIN_USD and c[2] >= MIN_CASH_SHARE * max(in_total[c[0]], 1e-9)]
+        known = self.already_found(ctx)
+        if known:
+            launder = np.array([n for n in launder.tolist()
+                                if (store.node_chain(n), store.address(n), "laundering") not in known], dtype=np.int64)
+            cash = [c for c in cash if (store.node_chain(c[0]), store.address(c[0]), "cash_out") not in known]
         shown = _evidence_edges(store, carried_e, carried_v, launder, [c[0] for c in cash])
         detail = edge_rows(ctx.con, store, np.concatenate(list(shown.values())) if shown else np.zeros(0, np.int64))
         out = []

@@ -361,10 +361,11 @@ def _run_stage(stage: type[Stage], ctx: AnalysisContext, results: dict[str, list
         stage().run(ctx)
         return
     progress(f"detector {stage.id}")
-    ctx.findings = [f for d in DETECTORS if findings_table(d.id) in stage.reads for f in results[d.id]]
+    ctx.findings_of = {d.id: results[d.id] for d in DETECTORS if findings_table(d.id) in stage.reads}
+    ctx.findings = [f for found in ctx.findings_of.values() for f in found]
     before = _temp_tables(ctx.con) & SHARED
     results[stage.id] = stage().detect(ctx)
-    ctx.findings = []
+    ctx.findings, ctx.findings_of = [], {}
     built = sorted((_temp_tables(ctx.con) & SHARED) - before)
     if built:  # it built a shared stage's table itself: it reads it without declaring it
         raise PigtraceError(f"detector {stage.id!r} built {', '.join(built)} itself: a shared stage writes "
