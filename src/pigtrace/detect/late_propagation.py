@@ -10,8 +10,10 @@ laundering wallet found by then counted as the ring's (so a hub whose payers are
 and the walk goes on through it), and adds only what is new: a wallet already found in a role keeps the finding
 and score it has. Walking from every collection wallet again found a few more wallets (7 laundering wallets and a
 mule account on the 30 Ethereum `style=random` tuning worlds, where the first walk's money and the new one's
-together pass a bar) but cost twice the time (at 10.67M transfers about 8 s against 3.5 s). What breaks it: such a hub keeps the cash-out finding the first walk or `otc_cash_out` gave it (cash-out
-wins over laundering when the roles are resolved); and `operator_gassed`'s collection wallets are left out of the
+together pass a bar) but cost twice the time (at 10.67M transfers about 8 s against 3.5 s).
+
+What breaks it: such a hub keeps the cash-out finding the first walk or `otc_cash_out` gave it (cash-out wins
+over laundering when the roles are resolved); and `operator_gassed`'s collection wallets are left out of the
 seeds (a ring's reused laundering wallet it names also banks its own clean takings at its own exchange account,
 which this walk, seeded with all it received, took for a mule's: 9 wrong cash-out accounts on the tuning worlds).
 """
