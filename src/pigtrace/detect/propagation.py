@@ -131,9 +131,9 @@ class Propagation(Detector):
         cash = [c for c in cash if c[2] >= MIN_USD and c[2] >= MIN_CASH_SHARE * max(in_total[c[0]], 1e-9)]
         known = self.already_found(ctx)
         if known:
-            launder = np.array([n for n in launder.tolist()
-                                if (store.node_chain(n), store.address(n), "laundering") not in known], dtype=np.int64)
-            cash = [c for c in cash if (store.node_chain(c[0]), store.address(c[0]), "cash_out") not in known]
+            launder = launder[~np.isin(launder, _nodes(store, {(c, a) for c, a, r in known if r == "laundering"}))]
+            found_cash = set(_nodes(store, {(c, a) for c, a, r in known if r == "cash_out"}).tolist())
+            cash = [c for c in cash if c[0] not in found_cash]
         shown = _evidence_edges(store, carried_e, carried_v, launder, [c[0] for c in cash])
         detail = edge_rows(ctx.con, store, np.concatenate(list(shown.values())) if shown else np.zeros(0, np.int64))
         out = []
