@@ -1,6 +1,6 @@
 """The forward walk again, from the collection wallets the detectors after it found.
 
-Place in the flow: every other detector -> **late_propagation** -> merge. ``propagation`` walks the victims'
+Place in the flow: every other detector -> **late_propagation** -> late_gas (the gas-funder rules again) -> merge. ``propagation`` walks the victims'
 money forward from the collection wallets the collection detectors found; the detectors after it find more
 (``laundering_source`` from the laundering it traced, ``ring_feeders`` backwards from where the ring's money
 went, the platform payout wallets' victims' wallets), and the money those took in was walked by nobody: the

@@ -8,6 +8,7 @@ from pigtrace.detect import (
     collection_evidence,
     cash_out,
     fake_platform,
+    late_gas,
     late_propagation,
     laundering,
     laundering_chain,
@@ -39,6 +40,7 @@ DETECTORS: list[type[Detector]] = [
     *cash_out.DETECTORS,
     *ring_feeders.DETECTORS,
     *late_propagation.DETECTORS,
+    *late_gas.DETECTORS,
 ]
 
 # Shared stages first, then the detectors: every stage an analysis can run.

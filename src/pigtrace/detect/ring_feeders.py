@@ -20,19 +20,22 @@ wallet, victim or operator (then it pays the scam: a victim); and where it paid 
 that wallet took at least ``FROM_RING`` of its money from the ring's found wallets (a found wallet that only
 such wallets pay is one many people devoted to it paid, whatever it was found as: they are its victims' own
 wallets, a shared platform wallet taken for laundering). The feeders are collection wallets when
-``RING_MIN`` or more of them reach the same found wallet first (its main destination among them), none was
+``RING_MIN`` or more of them reach the same found wallet first (its main destination among them), the ring's
+found collection wallets whose money reaches it first counting too (a ring with a deposit wallet per victim
+and several consolidation wallets: its other wallets were found, no three unfound ones meet at one), none was
 paid by a wallet that also paid another feeder (a ring paying its victims "profits"), and none got its gas from
 a wallet it paid (an exchange's hot wallets fuel its customers' deposit accounts and take their sweeps: with
 the hot wallets unlabelled and one taken for laundering, the accounts look like deposit wallets feeding it). The hops between them
-and the found wallets are laundering; people who sent a feeder at least ``DEVOTED`` of all they sent are its
-victims.
+and the found wallets are laundering; people who sent a feeder at least ``DEVOTED`` of all they sent, or paid
+it ``REPEATED`` times or more, are its victims.
 
 What breaks it: a ring whose found laundering is nowhere on the deposit wallets' way out (nothing found
 downstream), hops that also do other business (they stop passing on nearly all), a ring spread so thin that
 fewer than ``RING_MIN`` of its wallets end at any one found wallet, and a ring that pays its deposit wallets
 from a wallet that pays two of them, or that fuels its deposit wallets from a wallet they pay. Customers who pay all their exchange withdrawals, more than once, through
 a hop to a wallet found as laundering (a reused wallet that also does business) are taken for its deposit
-wallets.
+wallets, sooner where two found collection wallets meet there too (Ethereum ``style=random`` tuning seeds 15-44:
+one such shop customer among 15 more deposit wallets found).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ FROM_RING = 0.5
 REACHED = 0.5
 HOPS = 2
 MIN_USD = 100.0
+# A payer that paid one such wallet this many times or more is its victim whatever else it did: a victim pays a
+# platform again and again (deposits growing, "taxes"); an exchange's withdrawals are services, left out
+REPEATED = 3
 SCORES = {"scam_collection": 0.8, "laundering": 0.75, "victim": 0.7}
 REACHED_ROLES = ("laundering", "cash_out")
 PAID_ROLES = ("scam_collection", "victim", "scam_operator")
@@ -70,8 +76,10 @@ class RingFeeders(Detector):
         f"Scam collection wallets found backwards from the ring's found laundering and cash-out: {RING_MIN} or more "
         f"wallets, each paid {PAYMENTS} times or more (by exchanges or people) and passing nearly all of it on, "
         f"{REACHED:.0%} or more of it through fresh hops to the same found laundering wallet or mule account, none "
-        "of it to a found collection wallet, and none paid by a wallet that pays another of them. The hops are "
-        "laundering; people who sent such a wallet most of all they sent are its victims."
+        "of it to a found collection wallet, and none paid by a wallet that pays another of them (the ring's found "
+        f"collection wallets whose money meets theirs there first count towards the {RING_MIN}). The hops are "
+        f"laundering; people who sent such a wallet most of all they sent, or paid it {REPEATED} times or more, are "
+        "its victims."
     )
     severity = "high"
     confidence = "medium"
@@ -90,6 +98,8 @@ class RingFeeders(Detector):
         reached = _mask(con, g, "pt_rf_reached", reached_pairs)
         paid = _mask(con, g, "pt_rf_paid", {(f.chain, f.address) for f in ctx.findings if f.role in PAID_ROLES})
         ring = _mask(con, g, "pt_rf_ring", {(f.chain, f.address) for f in ctx.findings if f.role in RING_ROLES})
+        collection = _mask(con, g, "pt_rf_collection",
+                           {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
         service = g.mask(con, "SELECT chain, address FROM pt_services UNION SELECT chain, address FROM pt_deposits")
         coo = g.adj.tocoo()
         s, d, v = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
@@ -117,12 +127,17 @@ class RingFeeders(Detector):
                   & (met_ring | (by_depth[0] < REACHED)) & (g.out_usd >= MIN_USD))
         feeder &= ~_paid_back(s, d, feeder, service, g.n)
         feeder &= ~_fuelled_by_payee(con, g, feeder)
-        counts = np.bincount(first[feeder], minlength=g.n)
-        feeder &= counts[np.maximum(first, 0)] >= RING_MIN
+        # the ring's found collection wallets whose money meets theirs first at the same found wallet count too,
+        # for a feeder that pays that wallet straight (through hops, a victim paying a platform's one-off
+        # addresses would join its found deposit wallets)
+        sisters = collection & (share >= REACHED) & (first >= 0)
+        own = np.bincount(first[feeder], minlength=g.n)[np.maximum(first, 0)]
+        with_sisters = own + np.bincount(first[sisters], minlength=g.n)[np.maximum(first, 0)]
+        feeder &= (own >= RING_MIN) | ((with_sisters >= RING_MIN) & (by_depth[0] >= REACHED))
         if not feeder.any():
             return []
         hops = _hops(s, d, v, feeder, passes & ~feeder, by_depth)
-        victims = _victims(g, s, d, v, feeder, service | known | hops | feeder)
+        victims = _victims(con, g, s, d, v, feeder, service | known | hops | feeder)
         return self._findings(ctx, g, feeder, hops, victims, share, first)
 
     def _findings(self, ctx, g, feeder, hops, victims, share, first) -> list[Finding]:
@@ -243,11 +258,18 @@ def _hops(s, d, v, feeder, passes, by_depth) -> np.ndarray:
     return hops
 
 
-def _victims(g, s, d, v, feeder, skip) -> np.ndarray:
-    """Wallets (not in ``skip``) that sent feeders at least DEVOTED of all they sent."""
+def _victims(con, g, s, d, v, feeder, skip) -> np.ndarray:
+    """Wallets (not in ``skip``) that sent feeders at least DEVOTED of all they sent, or paid one feeder
+    REPEATED times or more (a victim pays the platform again and again, from a wallet that also does other
+    things)."""
     pay = feeder[d] & ~skip[s]
     sent = np.bincount(s[pay], weights=v[pay], minlength=g.n)
-    return (sent >= DEVOTED * np.maximum(g.out_usd, 1e-9)) & (sent >= MIN_USD) & ~skip
+    con.register("pt_rf_arrow", pa.table({"idx": pa.array(np.flatnonzero(feeder), pa.int64())}))
+    edges = con.execute("SELECT e.s, e.n FROM pt_edges e JOIN pt_rf_arrow f ON f.idx = e.d").fetchnumpy()
+    con.unregister("pt_rf_arrow")
+    repeated = np.zeros(g.n, dtype=bool)
+    repeated[np.asarray(edges["s"], dtype=np.int64)[np.asarray(edges["n"]) >= REPEATED]] = True
+    return (((sent >= DEVOTED * np.maximum(g.out_usd, 1e-9)) | repeated) & (sent >= MIN_USD)) & ~skip
 
 
 DETECTORS = [RingFeeders]
