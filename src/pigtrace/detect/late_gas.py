@@ -4,8 +4,9 @@ Place in the flow: every other detector (late_propagation included) -> **late_ga
 -> merge. ``gas_funder`` runs early: it counts the top-ups that reached wallets the first detectors found
 (collection wallets, the laundering its own detector traced). A ring whose collection wallets are paid from its
 victims' exchange accounts gives those detectors little, and its funder's top-ups then reach fewer than two such
-wallets, or under half of all it fuelled; the consolidation wallets and hops it also fuels are found later, by the forward walk (``propagation``,
-``late_propagation``) and by the detectors that work backwards (``ring_feeders``, ``laundering_source``). These two
+wallets, or under half of all it fuelled; the consolidation wallets and hops it also fuels are found later, by
+the forward walk (``propagation``, ``late_propagation``) and by the detectors that work backwards
+(``ring_feeders``, ``laundering_source``). These two
 stages run ``gas_funder``'s rule and ``operator_gassed``'s rule again over every finding by then, and name only
 wallets not found in any role before. The second names laundering wallets only: the wallets left unfound this
 late that its collection rule takes are mostly laundering wallets that also take clean exchange withdrawals
@@ -44,7 +45,7 @@ class LateOperatorGassed(OperatorGassed):
     roles = ("laundering",)
     reads = tuple(dict.fromkeys((*OperatorGassed.reads, *LATE_READS, "findings:late_gas_funder")))
     writes = ("findings:late_operator_gassed",)
-    funders = "late_gas_funder"
+    funder_detector = "late_gas_funder"
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         return [f for f in super().detect(ctx) if f.role in self.roles]

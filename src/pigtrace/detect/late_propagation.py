@@ -1,16 +1,16 @@
 """The forward walk again, from the collection wallets the detectors after it found.
 
-Place in the flow: every other detector -> **late_propagation** -> late_gas (the gas-funder rules again) -> merge. ``propagation`` walks the victims'
-money forward from the collection wallets the collection detectors found; the detectors after it find more
-(``laundering_source`` from the laundering it traced, ``ring_feeders`` backwards from where the ring's money
-went, the platform payout wallets' victims' wallets), and the money those took in was walked by nobody: the
-ring's consolidation wallets and mules' accounts downstream of them stayed unfound. This stage runs the same
-walk (propagation's rules and bars) from the collection wallets found after the first walk, with every
-laundering wallet found by then counted as the ring's (so a hub whose payers are the ring's hops is no OTC desk
-and the walk goes on through it), and adds only what is new: a wallet already found in a role keeps the finding
-and score it has. Walking from every collection wallet again found a few more wallets (7 laundering wallets and a
-mule account on the 30 Ethereum `style=random` tuning worlds, where the first walk's money and the new one's
-together pass a bar) but cost twice the time (at 10.67M transfers about 8 s against 3.5 s).
+Place in the flow: every other detector -> **late_propagation** -> late_gas (the gas-funder rules again) -> merge.
+``propagation`` walks the victims' money forward from the collection wallets the collection detectors found; the
+detectors after it find more (``laundering_source`` from the laundering it traced, ``ring_feeders`` backwards from
+where the ring's money went, the platform payout wallets' victims' wallets), and the money those took in was walked
+by nobody: the ring's consolidation wallets and mules' accounts downstream of them stayed unfound. This stage runs
+the same walk (propagation's rules and bars) from the collection wallets found after the first walk, with every
+laundering wallet found by then counted as the ring's (so a hub whose payers are the ring's hops is no OTC desk and
+the walk goes on through it), and adds only what is new: a wallet already found in a role keeps the finding and
+score it has. Walking from every collection wallet again found a few more wallets (7 laundering wallets and a mule
+account on the 30 Ethereum `style=random` tuning worlds, where the first walk's money and the new one's together
+pass a bar) but cost twice the time (at 10.67M transfers about 8 s against 3.5 s).
 
 What breaks it: such a hub keeps the cash-out finding the first walk or `otc_cash_out` gave it (cash-out wins
 over laundering when the roles are resolved); and `operator_gassed`'s collection wallets are left out of the

@@ -63,12 +63,12 @@ class OperatorGassed(Detector):
     roles = ("scam_collection", "laundering")
     reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info", *(f"findings:{s}" for s in SOURCES))
     writes = ("findings:operator_gassed",)
-    funders = "gas_funder"  # the detector whose gas-funding operators it starts from
+    funder_detector = "gas_funder"  # the detector whose gas-funding operators it starts from
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
         con = ctx.con
         funders = {(f.chain, f.address) for f in ctx.findings
-                   if f.role == "scam_operator" and f.typology == self.funders}
+                   if f.role == "scam_operator" and f.typology == self.funder_detector}
         if not funders:
             return []
         store_pairs(con, "pt_og_funder", funders)
