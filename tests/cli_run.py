@@ -66,16 +66,14 @@ def analysed_small_world(root, seed: int, vary: tuple[str, ...], chain: str = "e
     return out, db
 
 
-def typology_findings_on_world(root, seed: int, vary: tuple[str, ...], typology: str,
-                               chain: str = "ethereum") -> tuple[list, list]:
-    """A small simulated world (``--vary`` each of ``vary``) made, ingested with its TagPack and analysed by the
-    CLI under ``root``: (every (address, role) the detector ``typology`` found, those the truth does not give
-    that role)."""
+def typology_findings_on_world(world: tuple[Path, Path], typology: str) -> tuple[list, list]:
+    """On an analysed small world (``analysed_small_world``'s (folder, warehouse)): (every (address, role) the
+    detector ``typology`` found, those the truth does not give that role)."""
     import json
 
     from pigtrace.store.warehouse import connect
 
-    out, db = analysed_small_world(root, seed, vary, chain)
+    out, db = world
     truth: dict[str, set[str]] = {}
     for r in json.loads((out / "truth.json").read_text())["roles"]:
         truth.setdefault(r["address"], set()).add(r["role"])

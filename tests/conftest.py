@@ -65,6 +65,20 @@ def analysed_template(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
+def small_world(tmp_path_factory) -> Callable[..., tuple[Path, Path]]:
+    """``small_world(seed, knobs, chain)``: (world folder, warehouse) of ``cli_run.analysed_small_world``, built
+    once per run for each seed, knobs and chain (modules that test the same world share it), and only read."""
+    from tests.cli_run import analysed_small_world
+
+    def get(seed: int, vary: tuple[str, ...], chain: str = "ethereum") -> tuple[Path, Path]:
+        name = "-".join(["small", chain, str(seed), *(v.replace("=", "_") for v in vary)])
+        root = built_once(tmp_path_factory, name, lambda folder: analysed_small_world(folder, seed, vary, chain))
+        return root / "world", root / "w.duckdb"
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def big_world(tmp_path_factory) -> Path:
     """A simulated export of about 70,000 transfers, long enough to ingest that a test can interrupt the
     ingest midway. Shared by the whole run and only read."""

@@ -4,6 +4,8 @@ detector's findings are stored on their own, and `analyze --only ID` replaces on
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 
@@ -14,6 +16,27 @@ from pigtrace.detect.run import analyze, stage_tables
 from pigtrace.errors import PigtraceError
 from tests.cli_run import pigtrace
 from tests.test_detect_platform_worlds import scam_world
+
+
+@pytest.fixture(scope="module")
+def analysed_file(tmp_path_factory):
+    """The scam world written to a warehouse file and analysed once: (ledger, file, the run's summary)."""
+    led, _truth = scam_world()
+    path = tmp_path_factory.mktemp("stages") / "w.duckdb"
+    con = led.write(duckdb.connect(str(path)))
+    summary = analyze(con)
+    con.close()
+    return led, path, summary
+
+
+@pytest.fixture
+def analysed(analysed_file, tmp_path):
+    """(ledger, connection to this test's own copy of the analysed warehouse, the first run's summary)."""
+    led, path, summary = analysed_file
+    shutil.copy(path, tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield led, con, summary
+    con.close()
 
 
 def _findings(con) -> list[tuple]:
@@ -43,13 +66,11 @@ def test_plan_runs_every_writer_before_its_readers():
 
 
 @pytest.mark.parametrize("detector", [d.id for d in DETECTORS])
-def test_each_detector_runs_on_what_it_declares(detector):
+def test_each_detector_runs_on_what_it_declares(detector, analysed):
     """With the findings it reads stored, `--only` runs a detector after exactly the shared stages its own
     reads plan: reading a table it did not declare would fail (the table is missing) or build it itself
     (the runner refuses); and it finds what it found in the full run."""
-    led, _truth = scam_world()
-    con = led.write(duckdb.connect())
-    analyze(con)
+    _led, con, _summary = analysed
     before, rows = _findings(con), _rows(con, detector)
     steps: list[str] = []
     summary = analyze(con, only=[detector], progress=steps.append)
@@ -111,10 +132,8 @@ def test_any_valid_order_gives_the_same_findings():
         analyze(led.write(duckdb.connect()), order=bad)
 
 
-def test_analyze_twice_gives_identical_findings():
-    led, _truth = scam_world()
-    con = led.write(duckdb.connect())
-    analyze(con)
+def test_analyze_twice_gives_identical_findings(analysed):
+    _led, con, _summary = analysed
     before = _findings(con)
     rows = con.execute("SELECT * EXCLUDE (run_id) FROM detector_findings ORDER BY ALL").fetchall()
     analyze(con)
@@ -160,10 +179,8 @@ def _label_a_scam(led, con) -> str:
     return payee
 
 
-def test_only_replaces_that_detectors_findings():
-    led, _truth = scam_world()
-    con = led.write(duckdb.connect())
-    full = analyze(con)
+def test_only_replaces_that_detectors_findings(analysed):
+    led, con, full = analysed
     assert full["ran"] == [d.id for d in DETECTORS]
     others = {d.id: _rows(con, d.id) for d in DETECTORS if d.id != "screening_hits"}
     assert not _rows(con, "screening_hits")
@@ -180,10 +197,8 @@ def test_only_replaces_that_detectors_findings():
                for typ in ("fake_platform", "laundering", "mule_deposit"))
 
 
-def test_only_a_flow_detector_reuses_what_it_reads_when_fresh_and_reruns_it_when_stale():
-    led, truth = scam_world()
-    con = led.write(duckdb.connect())
-    analyze(con)
+def test_only_a_flow_detector_reuses_what_it_reads_when_fresh_and_reruns_it_when_stale(analysed):
+    led, con, _summary = analysed
     before = _findings(con)
     summary = analyze(con, only=["mule_deposit"])
     assert summary["ran"] == ["mule_deposit"]
@@ -235,13 +250,11 @@ def test_cli_detectors_lists_reads_and_writes():
     assert "findings_read" in table and "laundering" in table
 
 
-def test_evidence_amount_is_the_display_amount_with_raw_and_decimals():
+def test_evidence_amount_is_the_display_amount_with_raw_and_decimals(analysed):
     import json
     from decimal import Decimal
 
-    led, _truth = scam_world()
-    con = led.write(duckdb.connect())
-    analyze(con)
+    _led, con, _summary = analysed
     items = [e for (ev,) in con.execute("SELECT evidence FROM findings").fetchall() for e in json.loads(ev)]
     with_raw = [e for e in items if e.get("raw") is not None and e.get("amount") != "unlimited"]
     assert len(with_raw) > 20

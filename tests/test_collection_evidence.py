@@ -781,20 +781,13 @@ def test_exchange_paid_deposit_wallets_that_share_their_next_hops_are_one_ring()
 
 
 @pytest.mark.parametrize("seed", [8])
-def test_an_unlabelled_exchanges_fuelled_customer_accounts_are_not_collection_wallets(tmp_path, seed):
+def test_an_unlabelled_exchanges_fuelled_customer_accounts_are_not_collection_wallets(small_world, seed):
     """Tron worlds with an off-ramp exchange none of whose hot wallets is labelled: its hot wallets top up the
     gas of its customers' deposit accounts and take their sweeps, so the accounts look like a ring's deposit
     wallets (a repeat payer each, everything passed on to a few wallets that fuel them). A wallet fuelled by a
     wallet it pays is not taken for a collection wallet (the code before took some of them). Not yet so for
     an exchange whose accounts get their gas from one hot wallet and sweep to another (seed 9: 6 accounts)."""
-    from tests.cli_run import pigtrace
-
-    out, db = tmp_path / "world", tmp_path / "w.duckdb"
-    pigtrace("simulate", "--out", str(out), "--seed", str(seed), "--scale", "small", "--chain", "tron",
-             "--vary", "style=fixed", "--vary", "exchange_use=mixed", check=True)
-    pigtrace("ingest", "trongrid", str(out / "trongrid"), "--db", str(db), check=True)
-    pigtrace("labels", "import", str(out / "tagpack.yaml"), "--db", str(db), check=True)
-    pigtrace("analyze", "--db", str(db), check=True)
+    out, db = small_world(seed, ("style=fixed", "exchange_use=mixed"), "tron")
     truth = json.loads((out / "truth.json").read_text())
     accounts = {s["address"] for s in truth["services"] if s["kind"] == "exchange_deposit"}
     con = duckdb.connect(str(db), read_only=True)

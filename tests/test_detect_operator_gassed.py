@@ -64,11 +64,11 @@ def test_a_victim_the_ring_paid_gas_to_stays_a_victim():
 
 @pytest.mark.parametrize("vary", [("collection_hold=months",), ("collection_hold=months", "gas=exchange")],
                          ids=["ring-funded-gas", "exchange-gas"])
-def test_every_wallet_found_through_a_rings_gas_is_that_rings_wallet_on_simulated_worlds(tmp_path, vary):
+def test_every_wallet_found_through_a_rings_gas_is_that_rings_wallet_on_simulated_worlds(small_world, vary):
     """Simulated rings that hold for months (their deposit wallets mostly paid from victims' exchange accounts):
     with the ring's funder paying their gas, the wallets found through it are ring wallets in the role found,
     and there are many; with the gas from exchanges (the knob that breaks the rule) nothing wrong is found."""
-    found, wrong = typology_findings_on_world(tmp_path, 4, ("style=fixed", *vary), "operator_gassed")
+    found, wrong = typology_findings_on_world(small_world(4, ("style=fixed", *vary)), "operator_gassed")
     assert wrong == []
     if "gas=exchange" not in vary:
         assert sum(role == "scam_collection" for _, role in found) >= 5

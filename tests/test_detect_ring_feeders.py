@@ -18,20 +18,20 @@ from tests.cli_run import typology_findings_on_world
 # seed 19, not 24: since collection_evidence takes a wallet sweeping through one-off hops for the collection
 # wallet, seed 24 has nothing left for this detector to find
 @pytest.mark.parametrize("seed", [19, 36])
-def test_every_wallet_found_backwards_is_a_ring_wallet_in_that_role_on_simulated_worlds(tmp_path, seed):
+def test_every_wallet_found_backwards_is_a_ring_wallet_in_that_role_on_simulated_worlds(small_world, seed):
     """Simulated worlds whose rings mix victims paying from their own wallets with victims paying from their
     exchange accounts: the wallets found so are the ring's, in the role found, and there are several."""
-    found, wrong = typology_findings_on_world(tmp_path, seed, ("style=random",), "ring_feeders")
+    found, wrong = typology_findings_on_world(small_world(seed, ("style=random",)), "ring_feeders")
     assert wrong == []
     assert sum(role == "scam_collection" for _, role in found) >= 5
 
 
 @pytest.mark.parametrize("seed", [8, 9])
-def test_an_unlabelled_exchange_fuelling_its_customers_accounts_gives_no_feeders(tmp_path, seed):
+def test_an_unlabelled_exchange_fuelling_its_customers_accounts_gives_no_feeders(small_world, seed):
     """Tron worlds with an off-ramp exchange none of whose hot wallets is labelled: its hot wallets top up the
     gas of its customers' deposit accounts and take their sweeps, and other detectors take one of them for
     laundering. Its customers' accounts then pass everything on to that found wallet, as a ring's deposit
     wallets do; but a wallet they paid fuelled them, so they are not taken."""
-    _found, wrong = typology_findings_on_world(tmp_path, seed, ("style=fixed", "exchange_use=mixed"), "ring_feeders",
-                                               "tron")
+    _found, wrong = typology_findings_on_world(small_world(seed, ("style=fixed", "exchange_use=mixed"), "tron"),
+                                               "ring_feeders")
     assert [w for w in wrong if w[1] == "scam_collection"] == []

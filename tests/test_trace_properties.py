@@ -83,7 +83,7 @@ def _build(steps) -> tuple[duckdb.DuckDBPyConnection, Ledger]:
     return con, led
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(ledgers(), st.sampled_from(METHODS), st.integers(1, 6), st.sampled_from([0.0, 1.0, 50.0]))
 def test_trace_never_reports_more_than_its_input(steps, method, hops, min_usd):
     con, led = _build(steps)
@@ -156,7 +156,7 @@ def test_haircut_across_blocks_of_cumulated_shrinkage():
     assert vec[0][:, 1].sum() + vec[1][1] == pytest.approx(traced[:, 1].sum())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(ledgers(), st.sampled_from(["fifo", "poison"]), st.sampled_from([None, 3600]), st.randoms(use_true_random=False))
 def test_a_walk_does_not_depend_on_the_order_of_its_seeds(steps, method, prompt_s, rnd):
     """Propagation seeds a walk from a set of wallets; which order the set comes in must not matter."""
@@ -225,7 +225,7 @@ def test_a_wallet_read_first_in_first_out_is_not_read_the_other_way_later():
     assert len(out_of_n) == 2 and all(r.edges[e][0] <= store.usd[e] + 1e-6 for e in out_of_n)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(ledgers(), st.sampled_from([60, 3600, 10**6]))
 def test_a_walk_that_passes_prompt_hops_first_never_spends_a_payment_twice(steps, prompt_s):
     """With ``prompt_s`` a wallet found passing traced money on promptly spends it first; a wallet the walk

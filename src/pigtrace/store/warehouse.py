@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-import pyarrow as pa
 
 from pigtrace.errors import PigtraceError
 from pigtrace.store import compact
@@ -202,6 +201,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) ->
     rows added."""
     if not rows:
         return 0
+    import pyarrow as pa  # here, not at the top: reading commands never load it
+
     types = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
     wide = {c for c, t in types if t in ("UHUGEINT", "HUGEINT")}
     arrow = pa.Table.from_pylist([{c: _exact(r.get(c)) if c in wide else r.get(c) for c, _ in types} for r in rows])
