@@ -26,7 +26,9 @@ def test_a_command_run_alone_has_its_own_options_and_help():
 
 def test_options_and_unknown_commands_get_the_whole_command():
     assert modules_for([]) == modules_for(["--help"]) == modules_for(["statu"]) == MODULES
-    assert modules_for(["screen", "0x00"]) == ("labels_commands",)
+    assert modules_for(["screen", "0x00"]) == ("labels_commands",) and modules_for(["--version"]) == ()
+    version = subprocess.run([sys.executable, "-m", "pigtrace", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("pigtrace ")
     proc = subprocess.run([sys.executable, "-m", "pigtrace", "statu"], capture_output=True, text=True)
     assert proc.returncode == 2 and "No such command 'statu'" in proc.stderr
     listed = subprocess.run([sys.executable, "-m", "pigtrace", "--help"], capture_output=True, text=True).stdout

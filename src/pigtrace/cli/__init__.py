@@ -2,8 +2,8 @@
 the API and the web pages call the same functions these commands call.
 
 A run of one command imports only the module that registers it (`COMMANDS`), so that `pigtrace status` or
-`pigtrace screen` does not pay for loading the tracing, reporting and service code; `pigtrace --help`, an
-unknown command, and ``from pigtrace.cli import app`` register them all."""
+`pigtrace screen` does not pay for loading the tracing, reporting and service code (`--version` loads none);
+`pigtrace --help`, an unknown command, and ``from pigtrace.cli import app`` register them all."""
 
 from __future__ import annotations
 
@@ -65,8 +65,10 @@ def build_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
 
 
 def modules_for(argv: list[str]) -> tuple[str, ...]:
-    """The modules a run with arguments ``argv`` needs: the one registering its command, or all of them when
-    the first argument is an option (--help, --version) or no command this table knows."""
+    """The modules a run with arguments ``argv`` needs: the one registering its command, none for --version
+    alone, or all of them when the first argument is another option (--help) or no command this table knows."""
+    if argv == ["--version"]:
+        return ()
     module = COMMANDS.get(argv[0]) if argv else None
     return (module,) if module else MODULES
 
