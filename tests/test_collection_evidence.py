@@ -799,11 +799,12 @@ def test_an_unlabelled_exchanges_fuelled_customer_accounts_are_not_collection_wa
 
 
 def fresh_address_platform(led: Ledger, people: int, payments: int, share_elsewhere: float, tag: str,
-                           funder: str | None = None, fuel_people: bool = False) -> dict:
+                           funder: str | None = None, fuel_people: bool = False, buy_each: bool = False) -> dict:
     """Each person buys USDT at the exchange and pays ``payments`` growing sums, each to a fresh address that one
     payment alone ever reaches and that passes it within hours to the same wallet, which pays an exchange deposit
     account at the end; each person also spends ``share_elsewhere`` times that total at a shop of their own.
-    ``funder`` tops up each address's gas, and each person's too with ``fuel_people``."""
+    ``funder`` tops up each address's gas, and each person's too with ``fuel_people``. With ``buy_each`` a person
+    buys each sum just before paying it (withdrawing again and again, and passing on all of it) instead of once."""
     hot = exchange(led)
     hub, mule = f"{tag}_hub", f"{tag}_mule_deposit"
     out = {"addresses": set(), "people": set()}
@@ -812,11 +813,15 @@ def fresh_address_platform(led: Ledger, people: int, payments: int, share_elsewh
         person = f"{tag}_person{i}"
         out["people"].add(person)
         amounts = [180.0 + 23 * i + 410 * k for k in range(payments)]
-        led.transfer(hot, person, sum(amounts) * (1.05 + share_elsewhere), at=timedelta(days=2 * i))
+        if not buy_each:
+            led.transfer(hot, person, sum(amounts) * (1.05 + share_elsewhere), at=timedelta(days=2 * i))
         for k, amount in enumerate(amounts):
             address = f"{tag}_address{i}_{k}"
             out["addresses"].add(address)
             t = timedelta(days=2 * i + 1 + 6 * k, hours=i)
+            if buy_each:  # at one of three exchanges in turn
+                led.transfer(exchange(led, ("binance_hot", "okx_hot", "kraken_hot")[k % 3]), person, amount,
+                             at=t - timedelta(hours=5))
             if funder:
                 led.transfer(funder, address, 0.004, token="ETH", at=t - timedelta(hours=1))
                 if fuel_people:
@@ -854,6 +859,23 @@ def test_a_platform_showing_a_fresh_address_for_every_payment_is_found_with_its_
     assert by_reason(con, led, ONE_OFF).get("scam_collection") == truth["addresses"]
     assert truth["people"] <= got.get("victim", set())
     assert not truth["people"] & got.get("scam_collection", set())
+
+
+def test_people_who_withdraw_each_payment_and_pass_it_all_on_are_the_platforms_victims_not_its_wallets():
+    """The people of a per-payment platform who buy each sum at their exchanges just before paying it: each gets
+    repeated payments from three exchanges and passes all of it on within hours, the shape the collection model
+    weighs for a deposit wallet (on tuning worlds, big victims of such rings were named collection wallets and
+    the accounts they banked at later taken for cash-out). Paying the platform's fresh addresses days apart makes
+    them its victims: none is a collection wallet, the addresses are."""
+    led = Ledger()
+    truth = fresh_address_platform(led, people=5, payments=9, share_elsewhere=0.0, tag="fb", funder="fb_funder",
+                                   buy_each=True)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert by_reason(con, led, ONE_OFF).get("scam_collection") == truth["addresses"]
+    assert not truth["people"] & got.get("scam_collection", set())
+    assert truth["people"] <= got.get("victim", set())
 
 
 def test_shoppers_paying_a_merchants_per_order_addresses_are_not_victims():

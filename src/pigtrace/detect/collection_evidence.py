@@ -215,7 +215,9 @@ class CollectionEvidence(Detector):
         sizes = np.bincount(ring_of[ring_of >= 0]) if (ring_of >= 0).any() else np.zeros(0, int)
         store_pairs(con, "pt_ce_typology", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_collection"})
         down = _downstream(ctx, keys, near & ~per_payment_payers)  # people paying fresh addresses are victims
-        found = (p >= THRESHOLD) & near & ~down
+        # people paying a platform's fresh addresses days apart are its victims, whatever the model makes of a
+        # wallet that withdraws again and again and passes all of it on (a held or many-payer rule still names one)
+        found = (p >= THRESHOLD) & near & ~down & ~(per_payment_payers & ~(held | many | brief))
         joined = (p < THRESHOLD) & near & (ring_of >= 0) & ~down
         joined[joined] = sizes[ring_of[joined]] >= RING_MIN
         joined &= _payers(con, keys, joined) <= LONE_PAYERS
