@@ -21,9 +21,9 @@ from pathlib import Path
 SANCTIONED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
 
 
-def pigtrace(*args: str) -> float:
+def seconds(argv: list[str]) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pigtrace", *args], capture_output=True, check=False)
+    subprocess.run(argv, capture_output=True, check=False)
     return time.perf_counter() - t0
 
 
@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--db", type=Path, default=None, help="an analysed warehouse (default: a small simulated world)")
     a = ap.parse_args()
+    pig = [sys.executable, "-m", "pigtrace"]
     with tempfile.TemporaryDirectory() as tmp:
         db = a.db
         if db is None:
@@ -39,27 +40,20 @@ def main() -> None:
             world = Path(tmp) / "world"
             for step in (("simulate", "--out", str(world), "--users", "100", "--days", "20", "--scale", "2000"),
                          ("ingest", "etl", str(world), "--db", str(db)), ("analyze", "--db", str(db))):
-                subprocess.run([sys.executable, "-m", "pigtrace", *step], capture_output=True, check=True)
+                subprocess.run([*pig, *step], capture_output=True, check=True)
         commands = {
-            "python -c pass": None,
-            "pigtrace --version": ("--version",),
-            "pigtrace status": ("status", "--db", str(db)),
-            "pigtrace findings --limit 5": ("findings", "--db", str(db), "--limit", "5"),
-            "pigtrace screen ADDRESS": ("screen", SANCTIONED, "--db", str(db)),
-            "pigtrace case --help": ("case", "--help"),
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "pigtrace --version": [*pig, "--version"],
+            "pigtrace status": [*pig, "status", "--db", str(db)],
+            "pigtrace findings --limit 5": [*pig, "findings", "--db", str(db), "--limit", "5"],
+            "pigtrace screen ADDRESS": [*pig, "screen", SANCTIONED, "--db", str(db)],
+            "pigtrace case --help": [*pig, "case", "--help"],
         }
         print(f"{platform.node()}: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
               f"{a.runs} runs each")
         print(f"{'command':32} {'median s':>9} {'fastest s':>10}")
-        for name, args in commands.items():
-            times = []
-            for _ in range(a.runs):
-                if args is None:
-                    t0 = time.perf_counter()
-                    subprocess.run([sys.executable, "-c", "pass"], check=True)
-                    times.append(time.perf_counter() - t0)
-                else:
-                    times.append(pigtrace(*args))
+        for name, argv in commands.items():
+            times = [seconds(argv) for _ in range(a.runs)]
             print(f"{name:32} {statistics.median(times):9.2f} {min(times):10.2f}")
 
 

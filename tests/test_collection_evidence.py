@@ -839,17 +839,22 @@ def fresh_address_platform(led: Ledger, people: int, payments: int, share_elsewh
 ONE_OFF = "a one-off address"  # collection_evidence's words for _per_payment
 
 
-@pytest.mark.parametrize("fuel_people", [False, True])
-def test_a_platform_showing_a_fresh_address_for_every_payment_is_found_with_its_victims(fuel_people):
-    """Five people each pay four growing sums, each to an address used for that payment alone, all swept to one
+@pytest.mark.parametrize("fuel_people, buy_each, payments", [(False, False, 4), (True, False, 4), (False, True, 9)],
+                         ids=["bought-once", "people-fuelled", "bought-each"])
+def test_a_platform_showing_a_fresh_address_for_every_payment_is_found_with_its_victims(fuel_people, buy_each,
+                                                                                          payments):
+    """Five people each pay growing sums, each to an address used for that payment alone, all swept to one
     wallet, the platform's funder paying each address's gas: each address alone has a laundering hop's shape (one
     payer, once, passed straight on), and each person pays fresh addresses as a collection wallet sweeping through
     hops would. The addresses are the platform's collection wallets and the people its victims, none of them a
-    collection wallet. When the same funder pays the people's gas too, they are the ring's own wallets sweeping
-    through fresh hops, and the rule names nothing."""
+    collection wallet. So too when each person buys every sum at one of three exchanges just before paying it:
+    repeated exchange payments, all passed on within hours, are the shape the collection model weighs for a
+    deposit wallet (on tuning worlds big victims of such rings were named collection wallets, and the accounts
+    they banked at later taken for cash-out). When the same funder pays the people's gas too, they are the ring's
+    own wallets sweeping through fresh hops, and the rule names nothing."""
     led = Ledger()
-    truth = fresh_address_platform(led, people=5, payments=4, share_elsewhere=0.0, tag="fa", funder="fa_funder",
-                                   fuel_people=fuel_people)
+    truth = fresh_address_platform(led, people=5, payments=payments, share_elsewhere=0.0, tag="fa", funder="fa_funder",
+                                   fuel_people=fuel_people, buy_each=buy_each)
     con = led.write(duckdb.connect())
     analyze(con)
     got = findings(con, led)
@@ -859,23 +864,6 @@ def test_a_platform_showing_a_fresh_address_for_every_payment_is_found_with_its_
     assert by_reason(con, led, ONE_OFF).get("scam_collection") == truth["addresses"]
     assert truth["people"] <= got.get("victim", set())
     assert not truth["people"] & got.get("scam_collection", set())
-
-
-def test_people_who_withdraw_each_payment_and_pass_it_all_on_are_the_platforms_victims_not_its_wallets():
-    """The people of a per-payment platform who buy each sum at their exchanges just before paying it: each gets
-    repeated payments from three exchanges and passes all of it on within hours, the shape the collection model
-    weighs for a deposit wallet (on tuning worlds, big victims of such rings were named collection wallets and
-    the accounts they banked at later taken for cash-out). Paying the platform's fresh addresses days apart makes
-    them its victims: none is a collection wallet, the addresses are."""
-    led = Ledger()
-    truth = fresh_address_platform(led, people=5, payments=9, share_elsewhere=0.0, tag="fb", funder="fb_funder",
-                                   buy_each=True)
-    con = led.write(duckdb.connect())
-    analyze(con)
-    got = findings(con, led)
-    assert by_reason(con, led, ONE_OFF).get("scam_collection") == truth["addresses"]
-    assert not truth["people"] & got.get("scam_collection", set())
-    assert truth["people"] <= got.get("victim", set())
 
 
 def test_shoppers_paying_a_merchants_per_order_addresses_are_not_victims():
