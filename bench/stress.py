@@ -21,6 +21,10 @@ Seeds are split into **tuning** seeds (the developer may look at them while choo
 **reporting** seeds (figures to quote); the table shows the reporting seeds unless --show says otherwise.
 By default the seeds start at 101, away from the seeds 1-14 the detectors were developed on.
 
+``--generator alt`` writes the worlds with ``bench/alt_world.py`` instead: a second generator, written apart
+from the simulator and the detectors, with its own economy, amounts, timing and ring structure (one
+configuration, "alt"; no knobs). It measures how detection carries to ledgers nobody tuned to.
+
 The knob list is read from ``pigtrace simulate --list-knobs --format json``; a simulator without knobs
 gets one configuration, "no-knobs" (today's world).
 
@@ -29,6 +33,7 @@ Usage:
   python bench/stress.py --tune-seeds 1,2 --report-seeds 3,4,5 [--show all]
   python bench/stress.py --knobs paybacks,labelled_hot_wallets --seeds 2
   python bench/stress.py --knobs '' --no-anchors --config paybacks=none --config "sweeps=multi_hop+gas=exchange"
+  python bench/stress.py --generator alt --tune-seeds 1-6 --report-seeds 101-106 --show both
   python bench/stress.py --list                            # print the matrix and exit
 Output: the table on stdout, progress on stderr, CSV at --out (default bench/out/stress.csv) and one row per
 world and system beside it (stress_worlds.csv).
@@ -59,6 +64,7 @@ SHORT = {"victim": "victim", "scam_collection": "collection", "scam_operator": "
 # values at which share knobs (values "0..1") are varied; others get SHARE_DEFAULT
 SHARE_SWEEPS = {"labelled_hot_wallets": ["0", "0.3", "1.0"], "laundering_mixing": ["0.3", "0.6"]}
 SHARE_DEFAULT = ["0", "0.3", "0.6", "1.0"]
+ALT_WORLD = Path(__file__).resolve().parent / "alt_world.py"  # the second generator (--generator alt)
 TAGPACKS = ("tagpack.yaml", "exchange-hot-wallets.yaml")  # the knob simulator's, and today's tron one
 
 PIGTRACE = str(Path(sys.executable).parent / "pigtrace") if (Path(sys.executable).parent / "pigtrace").exists() \
@@ -201,8 +207,12 @@ class StageError(Exception):
 
 
 def _cli(stage: str, args: list[str], timeout: float) -> str:
+    return _run(stage, [PIGTRACE, *args], timeout)
+
+
+def _run(stage: str, cmd: list[str], timeout: float) -> str:
     try:
-        p = subprocess.run([PIGTRACE, *args], capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise StageError(stage, f"timed out after {timeout:.0f} s") from None
     if p.returncode != 0:
@@ -252,11 +262,15 @@ def run_world(cfg: str, vary: list[str], seed: int, split: str, a, work: Path) -
         stage_t = now
 
     try:
-        sim = ["simulate", "--out", str(world), "--seed", str(seed), "--scale", a.scale, "--chain", a.chain,
-               "--format", "json", *a.sim_arg]
-        for v in vary:
-            sim += ["--vary", v]
-        info = _json(_cli("simulate", sim, a.timeout))
+        if a.generator == "alt":
+            info = _json(_run("simulate", [sys.executable, str(ALT_WORLD), "--out", str(world), "--seed", str(seed),
+                                           *a.sim_arg], a.timeout))
+        else:
+            sim = ["simulate", "--out", str(world), "--seed", str(seed), "--scale", a.scale, "--chain", a.chain,
+                   "--format", "json", *a.sim_arg]
+            for v in vary:
+                sim += ["--vary", v]
+            info = _json(_cli("simulate", sim, a.timeout))
         res["transfers"] = info.get("transfers") if isinstance(info, dict) else None
         lap("simulate")
         if a.chain == "tron":
@@ -478,8 +492,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="which seeds' figures to print: report (default), tune, all (pooled) or both (two tables)")
     ap.add_argument("--scale", default="small")
     ap.add_argument("--chain", default="ethereum", choices=["ethereum", "tron"])
-    ap.add_argument("--sim-arg", action="append", default=[], help="extra argument for `pigtrace simulate`, "
-                    "e.g. --sim-arg=--days=60 (repeatable)")
+    ap.add_argument("--sim-arg", action="append", default=[], help="extra argument for `pigtrace simulate` (or "
+                    "bench/alt_world.py), e.g. --sim-arg=--days=60 (repeatable)")
+    ap.add_argument("--generator", choices=["simulate", "alt"], default="simulate",
+                    help="who writes the worlds: `pigtrace simulate` with its knobs (default), or bench/alt_world.py, "
+                    "a second generator written apart from the simulator and the detectors (one configuration, "
+                    "'alt'; Ethereum only)")
     ap.add_argument("--knobs", default=None, help="vary only these knobs (comma list); '' for the anchors only")
     ap.add_argument("--config", action="append", default=[], help="an extra configuration, KNOB=VALUE[+KNOB=VALUE...] "
                     "(style=fixed is added unless a style is given); repeatable")
@@ -495,7 +513,12 @@ def main(argv: list[str] | None = None) -> int:
 
     knobs = list_knobs()
     only = None if a.knobs is None else [k.strip() for k in a.knobs.split(",") if k.strip()]
-    configs = build_matrix(knobs, only, not a.no_anchors, a.config, a.chain)
+    if a.generator == "alt":
+        if a.chain != "ethereum":
+            sys.exit("stress: --generator alt writes Ethereum worlds only")
+        configs = [("alt", [])]
+    else:
+        configs = build_matrix(knobs, only, not a.no_anchors, a.config, a.chain)
     tune = seed_list(a.tune_seeds) if a.tune_seeds else []
     report = seed_list(a.report_seeds) if a.report_seeds else ([] if tune else parse_seeds(a.seeds, a.first_seed))
     if tune and not report:

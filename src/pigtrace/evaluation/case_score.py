@@ -40,11 +40,11 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
         if len(victims) < 2:
             continue
         by_address = {v["address"]: v for v in victims}
-        ring_txs = {h.lower() for v in victims for h in v["payments"]}
+        ring_txs = {h.lower() for v in victims for h in v.get("payments", [])}
         cash = {c["address"] for c in ring["cash_out"]}
         recalls, precisions, c_recalls, c_precisions = [], [], [], []
         for v in rng.sample(victims, min(per_ring, len(victims))):
-            given = v["payments"] if reported or v.get("paid_from") == "exchange" else []
+            given = v.get("payments", []) if reported or v.get("paid_from") == "exchange" else []
             try:
                 case = build_case(con, v["address"], chain=truth["chain"], method=method, payments=given,
                                   as_="victim", store=store)
@@ -56,7 +56,7 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
             listed = {c["address"] for c in case.co_victims if c["paid_from"] == "wallet"}
             listed_tx = {(c["tx_hash"] or "").lower() for c in case.co_victims if c["paid_from"] != "wallet"}
             others = [o for a, o in by_address.items() if a != v["address"]]
-            found = sum(1 for o in others if o["address"] in listed or listed_tx & {h.lower() for h in o["payments"]})
+            found = sum(1 for o in others if o["address"] in listed or listed_tx & {h.lower() for h in o.get("payments", [])})
             recalls.append(found / len(others) if others else 1.0)
             confirmed = {c["address"] for c in case.co_victims if c["confirmed"]}
             c_recalls.append(sum(1 for o in others if o["address"] in confirmed) / len(others) if others else 1.0)
@@ -70,7 +70,7 @@ def score_cases(con: duckdb.DuckDBPyConnection, truth: dict, per_ring: int = 2, 
             paid = sum(p["usd"] for p in case.payments if p["direction"] == "paid")
             paid_total += paid
             reached_total += sum(c["usd"] for c in case.cash_out if c["address"] in cash)
-        rings.append({"ring": ring["id"], "typology": ring["typology"], "victims": len(victims),
+        rings.append({"ring": ring["id"], "typology": ring.get("typology", "?"), "victims": len(victims),
                       "recall": sum(recalls) / len(recalls) if recalls else None,
                       "precision": sum(precisions) / len(precisions) if precisions else None,
                       "confirmed_recall": sum(c_recalls) / len(c_recalls) if c_recalls else None,
