@@ -8,7 +8,7 @@ It shares no code, constant or price with `pigtrace.simulate` or the detectors: 
 scam's description (DESIGN.md's roles) with its own choices of amounts, timing and structure, so that a
 figure measured on it says how detection carries to a generator nobody tuned to. Its choices:
 
-- Benign economy: users buy stablecoins at exchanges and withdraw them, pay friends on a small social graph,
+- Benign economy: users buy stablecoins at their exchange (one per person) and withdraw them, pay friends on a small social graph,
   pay shops (each with its own pool of regular customers), get monthly salaries from employers, save into
   their exchange accounts, swap at a DEX pool (one transaction: token in, other token out), trade with OTC
   desks; savings circles pay each month's pot to one member; a project pays a one-off airdrop; active traders
@@ -67,6 +67,7 @@ class World:
     exchanges: list = field(default_factory=list)
     deposit_of: dict = field(default_factory=dict)  # deposit address -> Exchange
     funded: set = field(default_factory=set)  # wallets holding ETH for gas
+    home: dict = field(default_factory=dict)  # wallet -> the exchange it buys at (one per person)
     group: int = 0
 
     @property
@@ -96,8 +97,13 @@ class World:
         if wallet in self.funded or wallet in self.services:
             return
         self.funded.add(wallet)
-        src = funder or self.hot_wallet()
+        src = funder or self.hot_wallet(self.home_of(wallet))
         self.eth(t - int(self.rng.integers(10 * MIN, 6 * HOUR)), src, wallet, float(self.rng.uniform(0.004, 0.03)))
+
+    def home_of(self, who: str) -> Exchange:
+        if who not in self.home:
+            self.home[who] = self.exchanges[int(self.rng.integers(len(self.exchanges)))]
+        return self.home[who]
 
     def hot_wallet(self, ex: Exchange | None = None) -> str:
         ex = ex or self.exchanges[int(self.rng.integers(len(self.exchanges)))]
@@ -176,6 +182,7 @@ def build_people(w: World, n: int) -> People:
         w.benign[p] = "user"
         if w.rng.random() < 0.65:
             account[p] = w.deposit_address()
+            w.home[p] = w.deposit_of[account[p]]
     friends = {p: [wallets[int(i)] for i in w.rng.integers(0, n, size=int(w.rng.integers(2, 9)))] for p in wallets}
     return People(wallets, account, friends)
 
@@ -183,7 +190,7 @@ def build_people(w: World, n: int) -> People:
 def buy(w: World, t: int, who: str, usd: float, tok: str = USDT) -> int:
     """An exchange withdrawal to ``who`` shortly before ``t``; returns the withdrawal's time."""
     tw = t - int(w.rng.integers(2 * MIN, 8 * HOUR))
-    w.token(tw, w.hot_wallet(), who, usd, tok)
+    w.token(tw, w.hot_wallet(w.home_of(who)), who, usd, tok)
     return tw
 
 
@@ -296,7 +303,7 @@ def desks(w: World, pp: People, n: int) -> list[str]:
                 w.token(t, c, desk, amt)
                 w.token(t + int(w.rng.integers(HOUR, 3 * DAY)), desk, w.deposit_address(), round(amt * 0.99, 2))
             else:  # a customer buys from the desk (paid in cash off chain)
-                w.token(t - HOUR, w.hot_wallet(), desk, amt)
+                w.token(t - HOUR, w.hot_wallet(w.home_of(desk)), desk, amt)
                 w.token(t, desk, pp.account.get(c, c), round(amt * 0.99, 2))
     return out
 
@@ -356,7 +363,7 @@ def scam_ring(w: World, pp: People, k: int, desks_: list[str], pool: str) -> Rin
     if p["gas"] == "ring":
         ring.gas = w.addr()
         role(w, ring.gas, "scam_operator", ring)
-        w.eth(START + int(rng.integers(0, 3 * DAY)), w.hot_wallet(), ring.gas, float(rng.uniform(0.5, 3)))
+        w.eth(START + int(rng.integers(0, 3 * DAY)), w.hot_wallet(w.home_of(ring.gas)), ring.gas, float(rng.uniform(0.5, 3)))
     mules = [w.deposit_address() for _ in range(int(rng.integers(2, 7)))]
     cons = w.addr()
     role(w, cons, "laundering", ring)
@@ -386,7 +393,7 @@ def scam_ring(w: World, pp: People, k: int, desks_: list[str], pool: str) -> Rin
             g = w.next_group()
             groups.append(g)
             if from_exchange:
-                w.token(t, w.hot_wallet(), dst, amt, USDT, g)
+                w.token(t, w.hot_wallet(w.home_of(v)), dst, amt, USDT, g)
             else:
                 buy(w, t, v, amt)
                 w.gas_for(t, v)
@@ -455,7 +462,7 @@ def launder(w: World, ring: Ring, t: int, cons: str, amt: float, mules: list[str
         a = w.addr()
         role(w, a, "laundering", ring)
         if p["mixing"] and rng.random() < 0.5:  # unrelated money into the same wallet
-            w.token(t - int(rng.integers(HOUR, 3 * DAY)), w.hot_wallet(), a, usd_draw(w, amt * 0.2, 0.5))
+            w.token(t - int(rng.integers(HOUR, 3 * DAY)), w.hot_wallet(w.home_of(a)), a, usd_draw(w, amt * 0.2, 0.5))
         return a
 
     def cash(tt: int, frm: str, a: float, tok: str = USDT) -> None:

@@ -29,6 +29,7 @@ MULE_SCAM_PAYERS = 2
 # wallet taken for laundering is desk-shaped too (on knob-varied worlds such wallets were nearly all of
 # the desk findings).
 DESK_DEGREE = flow_taint.DESK_DEGREE
+DESK_ACCOUNTS = flow_taint.DESK_ACCOUNTS
 DESK_SCAM_PAYERS = 1
 # A desk converts its customers' money: at least DESK_DEGREE of its payers and DESK_DEGREE of its payees
 # must be ordinary wallets, not the scam's own (collection, laundering, operator wallets found before),
@@ -138,7 +139,8 @@ class OtcDesk(Detector):
     help = (
         "OTC desk that took scam proceeds: a wallet labelled as an OTC desk or guarantee marketplace, or "
         f"shaped like one (at least {DESK_DEGREE} distinct payers and {DESK_DEGREE} distinct payees that are "
-        "ordinary wallets, not the scam's own wallets, services or exchange accounts: one whose counterparties are "
+        "ordinary wallets, not the scam's own wallets, services or exchange accounts, or its payees include "
+        f"{DESK_ACCOUNTS} or more distinct exchange deposit accounts: one whose counterparties are "
         "the scam's is its hub; most of its inflow not from collection wallets: one fed mostly by them is the "
         f"scam's consolidation wallet; at least {DESK_TAKEN:.0%} of what some scam wallet paid out: a busy wallet "
         "paid a sliver is not where the proceeds were sold), that "
@@ -176,15 +178,20 @@ class OtcDesk(Detector):
                 not_ordinary AS (
                     SELECT chain, address FROM pt_scam_wallets UNION SELECT chain, address FROM pt_services
                     UNION SELECT chain, address FROM pt_deposits UNION SELECT chain, address FROM pt_otc_labelled),
-                sides AS (  -- per candidate, its distinct ordinary payers and payees
-                    SELECT x.chain, x.address, count(DISTINCT x.other) FILTER (WHERE x.incoming) AS ordinary_payers,
-                           count(DISTINCT x.other) FILTER (WHERE NOT x.incoming) AS ordinary_payees
+                sides AS (  -- per candidate, its distinct ordinary payers and payees, and the exchange accounts it paid
+                    SELECT x.chain, x.address,
+                           count(DISTINCT x.other) FILTER (WHERE x.incoming AND o.address IS NULL) AS ordinary_payers,
+                           count(DISTINCT x.other) FILTER (WHERE NOT x.incoming AND o.address IS NULL) AS ordinary_payees,
+                           count(DISTINCT x.other) FILTER (WHERE NOT x.incoming AND a.address IS NOT NULL) AS accounts
                     FROM (SELECT e.chain, e.dst AS address, e.src AS other, true AS incoming FROM pt_edges e
                           SEMI JOIN direct d ON d.chain = e.chain AND d.address = e.dst
                           UNION ALL
                           SELECT e.chain, e.src, e.dst, false FROM pt_edges e
                           SEMI JOIN direct d ON d.chain = e.chain AND d.address = e.src) x
-                    ANTI JOIN not_ordinary o ON o.chain = x.chain AND o.address = x.other
+                    LEFT JOIN (SELECT DISTINCT chain, address FROM not_ordinary) o
+                           ON o.chain = x.chain AND o.address = x.other
+                    LEFT JOIN (SELECT DISTINCT chain, address FROM pt_deposits) a
+                           ON a.chain = x.chain AND a.address = x.other
                     GROUP BY ALL)
                 SELECT t.*, d.direct_usd, d.payers,
                        EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
@@ -200,7 +207,7 @@ class OtcDesk(Detector):
                            AND NOT EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.address)
                            AND EXISTS (SELECT 1 FROM sides o WHERE o.chain = t.chain AND o.address = t.address
                                          AND o.ordinary_payers >= {DESK_DEGREE}
-                                         AND o.ordinary_payees >= {DESK_DEGREE})))"""
+                                         AND (o.ordinary_payees >= {DESK_DEGREE} OR o.accounts >= {DESK_ACCOUNTS}))))"""
         )
         rows = con.execute(
             f"""SELECT chain, address, d.share, d.direct_usd, d.payers, d.in_degree, d.out_degree, d.labelled,

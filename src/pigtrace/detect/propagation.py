@@ -34,7 +34,7 @@ import numpy as np
 from pigtrace.arrays import distinct
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import usd
-from pigtrace.detect.flow_taint import DESK_DEGREE, is_seed
+from pigtrace.detect.flow_taint import DESK_ACCOUNTS, DESK_DEGREE, is_seed
 from pigtrace.graph.flows import FlowStore, edge_rows, load_flows
 from pigtrace.graph.taint import scam_passed_first
 from pigtrace.trace.endpoints import K, NONE, Endpoints, load_endpoints
@@ -262,8 +262,9 @@ def _with_desks(store: FlowStore, ends: Endpoints, pairs: tuple[np.ndarray, np.n
                 seeds: np.ndarray) -> Endpoints:
     """``ends`` with the wallets shaped like an OTC desk as ``otc`` end points, as a labelled desk is (and as in
     flow_taint and cash_out): at least DESK_DEGREE distinct ordinary payers and payees, an ordinary one being
-    neither an end point already nor a ``scam`` wallet, and not fed mostly by ``seeds``, the collection wallets
-    (that is the scam's consolidation wallet). ``pairs``: the distinct (payer, payee) pairs of the flow store.
+    neither an end point already nor a ``scam`` wallet, or as many distinct exchange deposit accounts among its
+    payees (DESK_ACCOUNTS), and not fed mostly by ``seeds``, the collection wallets (that is the scam's
+    consolidation wallet). ``pairs``: the distinct (payer, payee) pairs of the flow store.
     Money that reaches a desk is converted there; what it pays its customers afterwards is its own float,
     which the walk would charge with the scam money."""
     n = store.n_nodes
@@ -271,12 +272,14 @@ def _with_desks(store: FlowStore, ends: Endpoints, pairs: tuple[np.ndarray, np.n
     ordinary = (ends.kind == NONE) & ~scam
     payers = np.bincount(d[ordinary[s]], minlength=n)
     payees = np.bincount(s[ordinary[d]], minlength=n)
+    accounts = np.bincount(s[(ends.kind == K["exchange_deposit"])[d]], minlength=n)
     usd = np.nan_to_num(store.usd)
     from_seed = np.zeros(n, dtype=bool)
     from_seed[seeds] = True
     in_usd = np.bincount(store.dst, weights=usd, minlength=n)
     seed_usd = np.bincount(store.dst, weights=np.where(from_seed[store.src], usd, 0.0), minlength=n)
-    desk = ordinary & (payers >= DESK_DEGREE) & (payees >= DESK_DEGREE) & (seed_usd < 0.5 * in_usd)
+    desk = (ordinary & (payers >= DESK_DEGREE) & ((payees >= DESK_DEGREE) | (accounts >= DESK_ACCOUNTS))
+            & (seed_usd < 0.5 * in_usd))
     if not desk.any():
         return ends
     kind = ends.kind.copy()
