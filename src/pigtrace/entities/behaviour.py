@@ -31,7 +31,8 @@ its main receiver. Only addresses no label or contract rule took are candidates.
   sweep to it (customers who deposit and withdraw; a scam's consolidation wallet collects from many
   wallets too, but pays few and none of its victims), and it pays at least ``HUB_PAYEE_RATIO`` times as many
   different addresses as pay it (withdrawals reach far more addresses than the accounts sweeping in; a
-  consolidation wallet pays a few hops). Hot wallets that share sweepers are one exchange:
+  consolidation wallet pays a few hops), or ``HUB_ROUND_TRIP_RATIO`` times as many when those customers number
+  ``HUB_ROUND_TRIPS`` of the addresses that pay it. Hot wallets that share sweepers are one exchange:
   the entity is the name most labelled hot wallets among them carry, else ``hub:<address>`` of the first.
   (3) An off-ramp pays no withdrawals, but its hot wallets top up the gas of its deposit accounts: a wallet
   whose gas top-ups reached at least ``GAS_HUB_ACCOUNTS`` wallets that then swept (nearly) all they sent to
@@ -90,6 +91,16 @@ HUB_CUSTOMERS = 5
 # (0.90; seed 9: its 170 deposit accounts, unrecognised, looked like a ring's per-victim wallets) and let that
 # ring wallet through (1.14).
 HUB_PAYEE_RATIO = 2.0
+# ... or at least HUB_ROUND_TRIP_RATIO times as many, when the customers it paid back number at least
+# HUB_ROUND_TRIPS of the addresses that pay it: an exchange whose customers mostly deposit and withdraw again.
+# bench/alt_world.py's exchanges pay 1.8-2.5 times as many addresses as pay them; an unlabelled one with a
+# single hot wallet (247 payers, 458 payees, 210 of them customers: 1.85 and 0.85) fell under the plain ratio,
+# its customers' accounts were then taken for a ring's per-victim deposit wallets and hundreds of its
+# customers for laundering. Ring wallets that pay back some of the people behind their feeders stay out: on
+# the simulator's worlds a reused laundering wallet at 1.52 and 0.43 (wallet_reuse seed 9), a Tron
+# consolidation wallet paying victims "profits" at 0.53 and 0.44 (style=random seed 3); 0.25 alone took both.
+HUB_ROUND_TRIP_RATIO = 1.5
+HUB_ROUND_TRIPS = 0.6
 # A deposit account sends (nearly) everything to its exchange: an address taken for one ends a trace and
 # is read as a cash-out point, so the bar is high. 0.9 of the USD: a customer's deposit account sweeps all;
 # 0.75 of the transfers: gas refunds and dust sent back are transfers of no value.
@@ -333,7 +344,9 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> None:
             FROM pt_en_cand c JOIN payees p USING (ref) JOIN pt_en_round_trips r USING (ref)
             JOIN receipts i USING (ref) JOIN pt_en_sends s ON s.src = c.ref
             LEFT JOIN pt_en_hub_feeders f USING (ref) LEFT JOIN pt_en_hub_sweepers w USING (ref)
-            WHERE p.payees >= {HUB_PAYEES} AND r.n >= {HUB_CUSTOMERS} AND p.payees >= {HUB_PAYEE_RATIO} * i.payers"""
+            WHERE p.payees >= {HUB_PAYEES} AND r.n >= {HUB_CUSTOMERS}
+              AND (p.payees >= {HUB_PAYEE_RATIO} * i.payers
+                   OR (p.payees >= {HUB_ROUND_TRIP_RATIO} * i.payers AND r.n >= {HUB_ROUND_TRIPS} * i.payers))"""
     )
     _name_hubs(con)
     _gas_hubs(con)
