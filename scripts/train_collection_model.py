@@ -3,8 +3,7 @@ src/pigtrace/data/models/collection.json.
 
 Trained on simulated worlds only, through the CLI (simulate -> ingest etl -> labels import), never on the
 evaluation-only real data: training worlds are seeds 1-8 with every knob drawn per ring (style=random, the
-collection wallets' hold kept short: see RANDOM) plus style=fixed worlds with one knob each (seeds 1-13) and
-six worlds of the second generator, bench/alt_world.py (seeds 11-16: see ALT); the
+collection wallets' hold kept short: see RANDOM) plus style=fixed worlds with one knob each (seeds 1-13); the
 check worlds the precision table comes from are seeds 41-46, random. The stress bench's seeds (101-103) and
 the case bench's held-out seeds (31-34) are used by neither. Every candidate wallet (a non-service wallet that
 received value) is one row; the truth's scam_collection wallets are the positives.
@@ -41,16 +40,9 @@ KNOBS = ["paybacks=none", "round_amounts=no", "payment_route=exchange", "payment
 # held-ring, courted, taken-from-many and brief-life rules instead. Fitted as below, the weights are within
 # 0.2 of the shipped ones and XBlock's choose-period F1 is 0.744.
 RANDOM = ["style=random", "collection_hold=hours"]
-ALT_WORLD = ["alt"]  # a world written by bench/alt_world.py instead of `pigtrace simulate`
 TRAIN = ([(f"rand{s}_hours", s, RANDOM) for s in range(1, 9)]
          + [(f"fix{s}", s, ["style=fixed"]) for s in (1, 2)]
          + [(f"k{i}_{k.split('=')[0]}", i, ["style=fixed", k]) for i, k in enumerate(KNOBS, start=3)])
-# and worlds of the second generator (bench/alt_world.py), whose people spend everything they withdraw: in the
-# simulator's economy people keep money, so passing everything on was nearly proof of a scam wallet, and on the
-# second generator's worlds the model fitted without them took spenders for collection wallets (scores 0.5-0.75).
-# Seeds 11-16: neither its tuning seeds (1-6) nor the seeds its figures are reported on.
-ALT = [(f"alt{s}", s, ALT_WORLD) for s in range(11, 17)]
-TRAIN += ALT
 CHECK = [(f"check{s}_hours", s, RANDOM) for s in range(41, 47)]
 BANDS = (0.5, 0.7, 0.9)
 L2 = 1.0
@@ -66,13 +58,9 @@ def world(work: Path, name: str, seed: int, vary: list[str], chain: str = "ether
     tmp = work / f"{name}.tmp.duckdb"
     tmp.unlink(missing_ok=True)
     source = ["etl", str(w)] if chain == "ethereum" else ["trongrid", str(w / "trongrid")]
-    if vary == ALT_WORLD:
-        subprocess.run([sys.executable, str(ROOT / "bench/alt_world.py"), "--out", str(w), "--seed", str(seed)],
-                       check=True, capture_output=True)
-        make = []
-    else:
-        make = [["simulate", "--out", str(w), "--seed", str(seed), "--scale", "small", "--chain", chain, *varies]]
-    for args in (*make, ["ingest", *source, "--db", str(tmp)], ["labels", "import", str(w / "tagpack.yaml"), "--db", str(tmp)]):
+    for args in (["simulate", "--out", str(w), "--seed", str(seed), "--scale", "small", "--chain", chain, *varies],
+                 ["ingest", *source, "--db", str(tmp)],
+                 ["labels", "import", str(w / "tagpack.yaml"), "--db", str(tmp)]):
         subprocess.run(exe + args, check=True, capture_output=True)
     tmp.rename(db)
     return db
