@@ -134,7 +134,7 @@ FORWARDER_FUELLED = 0.5
 # ... and whose feeders come back: at least this share of them swept to it on two or more days. A forwarder's
 # feeders are its exchange's customers' accounts, which deposit again and again; a ring's hops pay their mule's
 # account once each and are never used again. On the simulator's worlds (1,276 forwarders found over the knob,
-# Tron and tuning sets of stop 44) the forwarders' share was 0.28 to 0.75; on bench/alt_world.py's worlds, whose
+# Tron and tuning sets of stop 44) the forwarders' share was 0.28 to 0.82; on bench/alt_world.py's worlds, whose
 # rings send many one-off hops into a few mule accounts, 19 mule accounts taken for forwarders had 0 or 1 such
 # feeder of 15 to 53, and their hops were named exchange accounts.
 FORWARDER_REPEAT = 0.1
