@@ -41,7 +41,7 @@ HOPS = 16
 DESK_DEGREE = 10  # distinct payers and distinct payees that make a wallet desk-shaped
 # ... or it pays at least this many distinct exchange deposit accounts (its buyers give the desk their exchange
 # address): a ring's hub pays a handful of mules' accounts. On bench/alt_world.py's worlds, whose desks pay their
-# buyers' exchange accounts, the 28 desks rings sold to paid 18-61 such accounts and 3-9 ordinary wallets; on the
+# buyers' exchange accounts, the 28 desks rings sold to paid 18-61 such accounts and 2-9 ordinary wallets; on the
 # simulator's knob and tuning worlds no wallet paid 10 or more without also paying 10 ordinary ones. A ring that
 # cashes out through ten or more mules' accounts from one hub would be taken for a desk.
 DESK_ACCOUNTS = DESK_DEGREE
