@@ -1,8 +1,10 @@
 """A second world generator, written apart from `pigtrace simulate`, for measuring detection on ledgers whose
 conventions the detectors were never developed against.
 
-Place in the flow: alt_world.py -> ethereum-etl CSVs + tagpack.yaml + truth.json -> `pigtrace ingest etl`,
-`labels import`, `analyze`, `evaluate --truth` (bench/alt_stress.py runs the loop and the 60-line rule beside it).
+Place in the flow: alt_world.py -> ethereum-etl CSVs (``--chain tron``: a per-account TronGrid crawl in
+OUT/trongrid, bare TRC-20 rows and TRX transfers, each listed under both its parties) + tagpack.yaml + truth.json
+-> `pigtrace ingest etl` (or `ingest trongrid`), `labels import`, `analyze`, `evaluate --truth`
+(`bench/stress.py --generator alt` runs the loop and the 60-line rule beside it).
 
 It shares no code, constant or price with `pigtrace.simulate` or the detectors: it was written from the
 scam's description (DESIGN.md's roles) with its own choices of amounts, timing and structure, so that a
@@ -609,6 +611,80 @@ def write(w: World, out: Path, label_share: float) -> dict:
                       ("victim", "scam_collection", "scam_operator", "laundering", "cash_out")}}
 
 
+TRON_TOKENS = {USDT: ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT", "Tether USD"),
+               USDC: ("TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8", "USDC", "USD Coin")}
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def tron_address(evm: str) -> str:
+    """The Tron base58check form of a 20-byte address (version byte 0x41)."""
+    import hashlib
+
+    raw = bytes.fromhex("41" + evm[2:])
+    raw += hashlib.sha256(hashlib.sha256(raw).digest()).digest()[:4]
+    n, out = int.from_bytes(raw, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    return out
+
+
+def write_tron(w: World, out: Path, label_share: float) -> dict:
+    """The same world as a per-account TronGrid crawl: every account's TRC-20 transfer listing (bare rows, no
+    ``detail``) and its account-transaction listing (TRX transfers, TransferContract), so each transfer is
+    listed under both its sender and its receiver; token amounts keep their 6 decimals, gas money is TRX."""
+    t_ = tron_address
+    trc20: dict[str, list] = {}
+    txs: dict[str, list] = {}
+    tx_of: dict[int, str] = {}
+    for r in sorted(w.rows, key=lambda r: (r[0], r[7])):
+        t, kind, frm, to, tok, raw, _, g = r
+        txh = tx_of.setdefault(g, w.rng.bytes(32).hex())
+        if kind == "eth":
+            item = {"txID": txh, "blockNumber": 60_000_000 + (t - START) // 3, "block_timestamp": t * 1000,
+                    "ret": [{"contractRet": "SUCCESS", "fee": 0}],
+                    "raw_data": {"timestamp": t * 1000, "contract": [{"type": "TransferContract", "parameter": {
+                        "value": {"owner_address": "41" + frm[2:], "to_address": "41" + to[2:],
+                                  "amount": raw // 10**12 * 100}}}]}}  # 1 ETH-unit of gas money -> 100 TRX
+            for a in {frm, to}:
+                txs.setdefault(t_(a), []).append(item)
+            continue
+        addr, sym, name = TRON_TOKENS[tok]
+        item = {"transaction_id": txh, "token_info": {"symbol": sym, "address": addr, "decimals": 6, "name": name},
+                "block_timestamp": t * 1000, "from": t_(frm), "to": t_(to), "type": "Transfer", "value": str(raw)}
+        for a in {frm, to}:
+            trc20.setdefault(t_(a), []).append(item)
+    folder = out / "trongrid"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "trc20.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in trc20.items()}))
+    (folder / "transactions.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in txs.items()}))
+    hot = [(a, ex.name) for ex in w.exchanges for a in ex.hot]
+    keep = [hot[i] for i in sorted(w.rng.choice(len(hot), size=int(round(label_share * len(hot))), replace=False))]
+    lines = ["title: alt_world services", "creator: bench/alt_world.py", "is_public: false", "network: tron",
+             "source: bench/alt_world.py (synthetic world)", "confidence: ownership", "lastmod: '2024-01-01'", "tags:"]
+    for a, name in keep:
+        lines += [f"- address: '{t_(a)}'", f"  label: '{name}: hot wallet'", "  category: exchange", f"  actor: {name}"]
+    for a, kind in w.services.items():
+        if kind == "dex_pool":
+            lines += [f"- address: '{t_(a)}'", "  label: 'DEX pool'", "  category: defi_dex"]
+    (out / "tagpack.yaml").write_text("\n".join(lines) + "\n")
+    truth = {
+        "chain": "tron", "generator": "bench/alt_world.py",
+        "roles": [{"address": t_(a), "role": r, "ring": ring, "typology": "fake_platform"} for a, (r, ring) in w.roles.items()],
+        "rings": [{"id": r.id, "typology": "fake_platform", "params": r.params, "knobs": r.params,
+                   "victims": [{**{k: x for k, x in v.items() if k not in ("groups", "address")}, "address": t_(v["address"]),
+                                "payments": [tx_of[g] for g in v["groups"] if g in tx_of]} for v in r.victims],
+                   "cash_out": [{"address": t_(a), "received_usd": round(u, 2)} for a, u in r.cash_out.items()]}
+                  for r in w.rings],
+        "services": [{"address": t_(a), "kind": k} for a, k in w.services.items()],
+        "benign": [{"address": t_(a), "kind": k} for a, k in w.benign.items() if a not in w.roles],
+    }
+    (out / "truth.json").write_text(json.dumps(truth))
+    return {"transfers": sum(1 for r in w.rows if r[1] == "token"), "rings": len(w.rings), "chain": "tron",
+            "roles": {r: sum(1 for x in w.roles.values() if x[0] == r) for r in
+                      ("victim", "scam_collection", "scam_operator", "laundering", "cash_out")}}
+
+
 def pool_of(group: list) -> str:
     """The contract a multi-transfer transaction calls: the pool that both took and paid."""
     senders = {x[2] for x in group}
@@ -625,9 +701,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rings", type=int, default=8)
     ap.add_argument("--days", type=int, default=120)
     ap.add_argument("--labelled-hot-wallets", type=float, default=0.6)
+    ap.add_argument("--chain", choices=["ethereum", "tron"], default="ethereum",
+                    help="ethereum: ethereum-etl CSVs; tron: a per-account TronGrid crawl in OUT/trongrid (bare TRC-20 "
+                    "rows and TRX transfers)")
     a = ap.parse_args(argv)
     w = build(a.seed, a.users, a.rings, a.days)
-    print(json.dumps(write(w, a.out, a.labelled_hot_wallets)))
+    writer = write_tron if a.chain == "tron" else write
+    print(json.dumps(writer(w, a.out, a.labelled_hot_wallets)))
     return 0
 
 
