@@ -629,7 +629,7 @@ def tron_address(evm: str) -> str:
     return out
 
 
-def write_tron(w: World, out: Path, label_share: float) -> dict:
+def write_tron(w: World, out: Path, label_share: float, histories: bool = True) -> dict:
     """The same world as a per-account TronGrid crawl: every account's TRC-20 transfer listing (bare rows, no
     ``detail``) and its account-transaction listing (TRX transfers, TransferContract), so each transfer is
     listed under both its sender and its receiver; token amounts keep their 6 decimals, gas money is TRX."""
@@ -657,7 +657,8 @@ def write_tron(w: World, out: Path, label_share: float) -> dict:
     folder = out / "trongrid"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "trc20.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in trc20.items()}))
-    (folder / "transactions.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in txs.items()}))
+    if histories:
+        (folder / "transactions.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in txs.items()}))
     hot = [(a, ex.name) for ex in w.exchanges for a in ex.hot]
     keep = [hot[i] for i in sorted(w.rng.choice(len(hot), size=int(round(label_share * len(hot))), replace=False))]
     lines = ["title: alt_world services", "creator: bench/alt_world.py", "is_public: false", "network: tron",
@@ -704,10 +705,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chain", choices=["ethereum", "tron"], default="ethereum",
                     help="ethereum: ethereum-etl CSVs; tron: a per-account TronGrid crawl in OUT/trongrid (bare TRC-20 "
                     "rows and TRX transfers)")
+    ap.add_argument("--no-account-history", action="store_true",
+                    help="tron: write the TRC-20 listings only (no account-transaction pages, so no TRX)")
     a = ap.parse_args(argv)
     w = build(a.seed, a.users, a.rings, a.days)
-    writer = write_tron if a.chain == "tron" else write
-    print(json.dumps(writer(w, a.out, a.labelled_hot_wallets)))
+    if a.chain == "tron":
+        info = write_tron(w, a.out, a.labelled_hot_wallets, histories=not a.no_account_history)
+    else:
+        info = write(w, a.out, a.labelled_hot_wallets)
+    print(json.dumps(info))
     return 0
 
 
