@@ -70,6 +70,7 @@ class World:
     deposit_of: dict = field(default_factory=dict)  # deposit address -> Exchange
     funded: set = field(default_factory=set)  # wallets holding ETH for gas
     home: dict = field(default_factory=dict)  # wallet -> the exchange it buys at (one per person)
+    rings: list = field(default_factory=list)  # the scam rings, in order
     group: int = 0
 
     @property
@@ -584,32 +585,41 @@ def write(w: World, out: Path, label_share: float) -> dict:
         c.writerow(["address", "symbol", "name", "decimals"])
         c.writerow([USDT, "USDT", "Tether USD", 6])
         c.writerow([USDC, "USDC", "USD Coin", 6])
+    services_and_truth(w, out, label_share, "ethereum", str, tx_of)
+    return {"transfers": len(tt_rows), "transactions": len(tx_rows), "rings": len(w.rings), "roles": role_counts(w)}
+
+
+def services_and_truth(w: World, out: Path, label_share: float, chain: str, addr, tx_of: dict[int, str]) -> None:
+    """OUT/tagpack.yaml (``label_share`` of the exchanges' hot wallets and the DEX pool) and OUT/truth.json, every
+    address written by ``addr`` (the chain's form) and each victim's payments by their transaction hashes."""
     hot = [(a, ex.name) for ex in w.exchanges for a in ex.hot]
     keep = [hot[i] for i in sorted(w.rng.choice(len(hot), size=int(round(label_share * len(hot))), replace=False))]
-    lines = ["title: alt_world services", "creator: bench/alt_world.py", "is_public: false", "network: ethereum",
+    lines = ["title: alt_world services", "creator: bench/alt_world.py", "is_public: false", f"network: {chain}",
              "source: bench/alt_world.py (synthetic world)", "confidence: ownership", "lastmod: '2024-01-01'", "tags:"]
     for a, name in keep:
-        lines += [f"- address: '{a}'", f"  label: '{name}: hot wallet'", "  category: exchange", f"  actor: {name}"]
+        lines += [f"- address: '{addr(a)}'", f"  label: '{name}: hot wallet'", "  category: exchange", f"  actor: {name}"]
     for a, kind in w.services.items():
         if kind == "dex_pool":
-            lines += [f"- address: '{a}'", "  label: 'DEX pool'", "  category: defi_dex"]
+            lines += [f"- address: '{addr(a)}'", "  label: 'DEX pool'", "  category: defi_dex"]
     (out / "tagpack.yaml").write_text("\n".join(lines) + "\n")
     truth = {
-        "chain": "ethereum", "generator": "bench/alt_world.py",
-        "roles": [{"address": a, "role": r, "ring": ring, "typology": "fake_platform"} for a, (r, ring) in w.roles.items()],
-        "rings": [{"id": r.id, "typology": "fake_platform", "params": r.params, "knobs": r.params, "victims": [{**{k: x for k, x in v.items() if k != "groups"},
-                                                             "payments": [tx_of[g] for g in v["groups"] if g in tx_of]}
-                                                            for v in r.victims],
-                   "cash_out": [{"address": a, "received_usd": round(u, 2)} for a, u in r.cash_out.items()]}
+        "chain": chain, "generator": "bench/alt_world.py",
+        "roles": [{"address": addr(a), "role": r, "ring": ring, "typology": "fake_platform"}
+                  for a, (r, ring) in w.roles.items()],
+        "rings": [{"id": r.id, "typology": "fake_platform", "params": r.params, "knobs": r.params,
+                   "victims": [{**{k: x for k, x in v.items() if k != "groups"}, "address": addr(v["address"]),
+                                "payments": [tx_of[g] for g in v["groups"] if g in tx_of]} for v in r.victims],
+                   "cash_out": [{"address": addr(a), "received_usd": round(u, 2)} for a, u in r.cash_out.items()]}
                   for r in w.rings],
-        "services": [{"address": a, "kind": k} for a, k in w.services.items()],
-        "benign": [{"address": a, "kind": k} for a, k in w.benign.items() if a not in w.roles],
+        "services": [{"address": addr(a), "kind": k} for a, k in w.services.items()],
+        "benign": [{"address": addr(a), "kind": k} for a, k in w.benign.items() if a not in w.roles],
     }
     (out / "truth.json").write_text(json.dumps(truth))
-    return {"transfers": len(tt_rows), "transactions": len(tx_rows), "rings": len(w.rings),
-            "roles": {r: sum(1 for x in w.roles.values() if x[0] == r) for r in
-                      ("victim", "scam_collection", "scam_operator", "laundering", "cash_out")}}
 
+
+def role_counts(w: World) -> dict[str, int]:
+    return {r: sum(1 for x in w.roles.values() if x[0] == r)
+            for r in ("victim", "scam_collection", "scam_operator", "laundering", "cash_out")}
 
 TRON_TOKENS = {USDT: ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT", "Tether USD"),
                USDC: ("TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8", "USDC", "USD Coin")}
@@ -646,52 +656,26 @@ def write_tron(w: World, out: Path, label_share: float, histories: bool = True) 
                     "raw_data": {"timestamp": t * 1000, "contract": [{"type": "TransferContract", "parameter": {
                         "value": {"owner_address": "41" + frm[2:], "to_address": "41" + to[2:],
                                   "amount": raw // 10**12 * 100}}}]}}  # 1 ETH-unit of gas money -> 100 TRX
-            for a in {frm, to}:
+            for a in dict.fromkeys((frm, to)):  # both parties' listings, in a fixed order
                 txs.setdefault(t_(a), []).append(item)
             continue
         addr, sym, name = TRON_TOKENS[tok]
         item = {"transaction_id": txh, "token_info": {"symbol": sym, "address": addr, "decimals": 6, "name": name},
                 "block_timestamp": t * 1000, "from": t_(frm), "to": t_(to), "type": "Transfer", "value": str(raw)}
-        for a in {frm, to}:
+        for a in dict.fromkeys((frm, to)):  # both parties' listings, in a fixed order
             trc20.setdefault(t_(a), []).append(item)
     folder = out / "trongrid"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "trc20.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in trc20.items()}))
     if histories:
         (folder / "transactions.json").write_text(json.dumps({a: {"data": d, "success": True} for a, d in txs.items()}))
-    hot = [(a, ex.name) for ex in w.exchanges for a in ex.hot]
-    keep = [hot[i] for i in sorted(w.rng.choice(len(hot), size=int(round(label_share * len(hot))), replace=False))]
-    lines = ["title: alt_world services", "creator: bench/alt_world.py", "is_public: false", "network: tron",
-             "source: bench/alt_world.py (synthetic world)", "confidence: ownership", "lastmod: '2024-01-01'", "tags:"]
-    for a, name in keep:
-        lines += [f"- address: '{t_(a)}'", f"  label: '{name}: hot wallet'", "  category: exchange", f"  actor: {name}"]
-    for a, kind in w.services.items():
-        if kind == "dex_pool":
-            lines += [f"- address: '{t_(a)}'", "  label: 'DEX pool'", "  category: defi_dex"]
-    (out / "tagpack.yaml").write_text("\n".join(lines) + "\n")
-    truth = {
-        "chain": "tron", "generator": "bench/alt_world.py",
-        "roles": [{"address": t_(a), "role": r, "ring": ring, "typology": "fake_platform"} for a, (r, ring) in w.roles.items()],
-        "rings": [{"id": r.id, "typology": "fake_platform", "params": r.params, "knobs": r.params,
-                   "victims": [{**{k: x for k, x in v.items() if k not in ("groups", "address")}, "address": t_(v["address"]),
-                                "payments": [tx_of[g] for g in v["groups"] if g in tx_of]} for v in r.victims],
-                   "cash_out": [{"address": t_(a), "received_usd": round(u, 2)} for a, u in r.cash_out.items()]}
-                  for r in w.rings],
-        "services": [{"address": t_(a), "kind": k} for a, k in w.services.items()],
-        "benign": [{"address": t_(a), "kind": k} for a, k in w.benign.items() if a not in w.roles],
-    }
-    (out / "truth.json").write_text(json.dumps(truth))
+    services_and_truth(w, out, label_share, "tron", t_, tx_of)
     return {"transfers": sum(1 for r in w.rows if r[1] == "token"), "rings": len(w.rings), "chain": "tron",
-            "roles": {r: sum(1 for x in w.roles.values() if x[0] == r) for r in
-                      ("victim", "scam_collection", "scam_operator", "laundering", "cash_out")}}
-
+            "roles": role_counts(w)}
 
 def pool_of(group: list) -> str:
-    """The contract a multi-transfer transaction calls: the pool that both took and paid."""
-    senders = {x[2] for x in group}
-    receivers = {x[3] for x in group}
-    both = senders & receivers
-    return next(iter(both)) if both else group[0][4]
+    """The contract a multi-transfer transaction calls: the pool the first transfer paid (a swap's token in)."""
+    return group[0][3]
 
 
 def main(argv: list[str] | None = None) -> int:

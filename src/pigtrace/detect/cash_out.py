@@ -188,10 +188,8 @@ class OtcDesk(Detector):
                           UNION ALL
                           SELECT e.chain, e.src, e.dst, false FROM pt_edges e
                           SEMI JOIN direct d ON d.chain = e.chain AND d.address = e.src) x
-                    LEFT JOIN (SELECT DISTINCT chain, address FROM not_ordinary) o
-                           ON o.chain = x.chain AND o.address = x.other
-                    LEFT JOIN (SELECT DISTINCT chain, address FROM pt_deposits) a
-                           ON a.chain = x.chain AND a.address = x.other
+                    LEFT JOIN not_ordinary o ON o.chain = x.chain AND o.address = x.other
+                    LEFT JOIN pt_deposits a ON a.chain = x.chain AND a.address = x.other
                     GROUP BY ALL)
                 SELECT t.*, d.direct_usd, d.payers,
                        EXISTS (SELECT 1 FROM pt_otc_labelled o WHERE o.chain = t.chain AND o.address = t.address)
