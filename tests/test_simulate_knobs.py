@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "gas_payee", "payment_gateway", "density", "style",
+                     "gas_payee", "payment_gateway", "density", "victim_banks", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -193,6 +193,20 @@ def test_payment_route_decides_who_sends_the_victims_money(world):
         kinds = {k for (k,) in con.execute("SELECT kind FROM svc WHERE address IN (SELECT unnest(?::VARCHAR[]))",
                                            [list(senders)]).fetchall()}
         assert kinds == {"exchange_hot_wallet"}
+
+
+def test_victim_banks_one_has_all_of_a_ring_s_victims_pay_from_one_exchange(world):
+    def banks_per_ring(vary):
+        _, truth, con = world(payment_route="exchange", **vary)
+        bank = {s["address"]: s["name"] for s in truth["services"] if s["kind"] == "exchange_hot_wallet"}
+        banks: dict[str, set] = {}
+        for ring, sender in con.execute(f"""SELECT c.ring, t.from_address FROM ({_into_platforms(con)}) t
+                                            JOIN who c ON c.address = t.to_address""").fetchall():
+            banks.setdefault(ring, set()).add(bank[sender])
+        return [len(b) for b in banks.values()]
+    one, any_ = banks_per_ring({"victim_banks": "one"}), banks_per_ring({})
+    assert one and set(one) == {1}
+    assert max(any_) >= 3
 
 
 def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):

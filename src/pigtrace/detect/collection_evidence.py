@@ -35,7 +35,9 @@ it pays topped up, one that fuelled ``FUELLED_ACCOUNTS`` or more wallets paying 
 exchange nobody labelled fuels its customers' deposit accounts from the hot wallets they sweep to, and those
 accounts look like a ring's deposit wallets. A ring that fuels
 its deposit wallets from the wallet they sweep to escapes this way, and so does an exchange whose accounts
-get their gas from one hot wallet and sweep to another.
+get their gas from one hot wallet and sweep to another. A wallet paid mostly by withdrawals from one or two
+exchanges, that nobody paid half of all they sent and that was in use for two months or more, is a person's own
+wallet spending what they withdraw, whatever the model makes of its passing everything on (``_own_wallet``).
 
 Victims: the wallets (not services, not found scam wallets, not wallets whose own money came mostly from
 found scam wallets) that paid the found wallets at least ``VICTIM_SHARE`` of all they ever sent (or paid a
@@ -60,6 +62,7 @@ from pigtrace.detect.base import AnalysisContext, Detector, Finding
 from pigtrace.detect.flow_evidence import collect, usd
 from pigtrace.detect.flow_services import rows_touching, settling_sql, value_of
 from pigtrace.detect.flow_taint import RING_HOP, store_pairs
+from pigtrace.entities import table as entity_table
 
 THRESHOLD = 0.5  # the model's probability: about even odds on the check worlds (data/models/collection.json)
 RING_THRESHOLD = 0.2  # a wallet at this probability joins when its ring holds RING_MIN found wallets
@@ -120,6 +123,14 @@ MANY_DEVOTED, MANY_PASSED = 8, 0.95
 # account flagged (by the features alone: at three devoted payers or two, 60 or 90 days, no normal account).
 BRIEF_DEVOTED, BRIEF_DAYS = 3, 60
 OWN_SETTLED_DAYS = 6
+# A person's own wallet: at least OWN_WITHDRAWN of what it received came straight from exchanges and other services
+# (its owner's withdrawals), from at most OWN_EXCHANGES exchanges, no payer sent it half of all they sent, and it
+# was in use OWN_DAYS or more. Its owner spends what they withdraw (the model, fitted on an economy whose people
+# keep money, weighs passing everything on as a scam wallet's tell); the victims of a ring that has their exchanges
+# pay its wallet bank at several exchanges. Breaks on a ring whose victims all bank at one or two exchanges and pay
+# from there into a wallet the ring keeps using for months.
+OWN_WITHDRAWN, OWN_EXCHANGES, OWN_DAYS = 0.5, 2, 60.0
+OWN_CAP = RING_THRESHOLD / 2  # its score is held under the ring threshold: not found, nor joined for a ring
 
 
 def _feature(row: np.ndarray, name: str) -> float:
@@ -174,6 +185,7 @@ class CollectionEvidence(Detector):
         "against, is found from its ring, from a person who kept paying it more (passed on within 3 weeks), or "
         "from many payers who each sent it most of what they had, or from a few such payers and a brief life "
         "followed by months of silence; a wallet the ring's own money reached is laundering, "
+        "a wallet its owner fills from their own exchange account and spends from for months is theirs, "
         "and a wallet that spread its money over one-off wallets only it paid is the collection wallet sweeping "
         "through hops."
     )
@@ -181,7 +193,7 @@ class CollectionEvidence(Detector):
     confidence = "medium"
     roles = ("scam_collection", "victim", "laundering")
     # and the collection wallets the typology detectors found: what they pass on is downstream of the scam
-    reads = ("pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair", "pt_cf_node",
+    reads = ("entities", "pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair", "pt_cf_node",
              "pt_cf_hold", "pt_cf", "pt_cf_service", "findings:screening_hits", "findings:approval_drain",
              "findings:fake_platform", "findings:poisoning")
     writes = ("findings:collection_evidence",)
@@ -198,8 +210,9 @@ class CollectionEvidence(Detector):
         held = _held_ring(con, keys)
         many = _taken_from_many(raw) & ~held
         brief = _brief_life(con, keys) & ~held & ~many
-        # the model's score, and with the evidence it weighs wrongly for wallets that hold
-        p_model, p = p, np.where(held | many | brief, np.maximum(p, THRESHOLD), p)
+        own = _own_wallet(con, keys) & ~held & ~many & ~brief
+        # the model's score, and with the evidence it weighs wrongly for wallets that hold or that a person spends from
+        p_model, p = p, np.where(held | many | brief, np.maximum(p, THRESHOLD), np.where(own, np.minimum(p, OWN_CAP), p))
         near = p >= RING_THRESHOLD
         near &= ~_upstream(ctx, keys, near)
         per_payment, per_payment_payers = _per_payment(con, keys)
@@ -480,6 +493,22 @@ def _brief_life(con, keys: np.ndarray) -> np.ndarray:
         SELECT c.chain || ':' || c.address AS k FROM pt_cf c JOIN ends e USING (chain)
         WHERE c.devoted >= {BRIEF_DEVOTED} AND {_kept_nothing_sql("c")} AND c.life_d <= {BRIEF_DAYS}
           AND c.last_seen <= e.end_t - INTERVAL {BRIEF_DAYS} DAY""").fetchnumpy()["k"]
+    return _named(keys, hits)
+
+
+def _own_wallet(con, keys: np.ndarray) -> np.ndarray:
+    """Candidates that look like a person's own wallet (see OWN_WITHDRAWN): mostly their own withdrawals from one
+    or two exchanges, nobody devoted to them, in use for months."""
+    rel = entity_table.current(con)
+    hits = con.execute(f"""
+        WITH own AS (SELECT c.chain, c.address, n.ref FROM pt_cf c JOIN pt_cf_node n USING (chain, address)
+                     WHERE c.devoted = 0 AND c.life_d >= {OWN_DAYS} AND n.svc_in >= {OWN_WITHDRAWN} * n.in_usd),
+        -- an exchange's hot wallets are one exchange (an unlabelled hot wallet nobody grouped counts as its own)
+        banks AS (SELECT o.chain, o.address, count(DISTINCT coalesce(e.entity, p.src)) AS n
+                  FROM own o JOIN pt_cf_pair p ON p.dst_ref = o.ref AND p.src_service
+                  LEFT JOIN {rel} e ON e.chain = p.chain AND e.address = p.src
+                  GROUP BY ALL)
+        SELECT chain || ':' || address AS k FROM banks WHERE n <= {OWN_EXCHANGES}""").fetchnumpy()["k"]
     return _named(keys, hits)
 
 

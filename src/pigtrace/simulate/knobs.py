@@ -80,6 +80,11 @@ KNOBS: tuple[Knob, ...] = (
          "how long the ring's collection wallets keep victims' money before sweeping it: hours to two days as "
          "before (hours), a day to a week, swept in batches of up to a week (days), or weeks to months, swept "
          "in batches of up to two months or not before the world ends (months)"),
+    Knob("victim_banks", ("any", "one"), "any", "any",
+         "where a fake platform's victims who pay straight from an exchange account bank: each at their own "
+         "exchange (any), or all at one exchange, as a ring working one country's market (one); made to break the "
+         "detectors' rule that a wallet paid mostly by withdrawals from one or two exchanges, which nobody paid "
+         "half of all they sent and which was in use for months, is its owner's own; not drawn by style=random"),
     Knob("exchange_use", ("onramp", "mixed"), "onramp", "onramp",
          "what customers do at the exchanges: buy and withdraw to their wallets at every exchange (onramp), or "
          "at about half of them (at least one) only deposit to sell for cash, so that exchange pays no "

@@ -16,7 +16,7 @@ from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 
 
 RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "deposit_addresses", "growth",
-              "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold")
+              "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "victim_banks")
 LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee")
 
 
@@ -111,6 +111,12 @@ def _victim_entry(w: World, address: int, sym: str, lost: int, paid_from: str, p
             "payments": [int(x) for x in np.atleast_1d(payments)], "refunds": [], "on_chain": True}
 
 
+def _one_bank(w: World) -> int:
+    """victim_banks=one: the exchange all of a ring's exchange-paid victims bank at (one that pays withdrawals)."""
+    onramps = [i for i, e in enumerate(w.exchanges) if not e.offramp]
+    return onramps[int(w.knobs.exchange.integers(len(onramps)))]
+
+
 def _ring_window(w: World, span_days: float) -> tuple[int, float]:
     """A start time and a span that fit in the world, leaving room for laundering afterwards."""
     days = (w.t1 - w.t0) / DAY
@@ -191,13 +197,18 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
     arrivals: list[tuple[int, int, str, int]] = []
     inducements: list[tuple[int, int, int]] = []
     user_pool = w.users
+    bank = _one_bank(w) if knobs["victim_banks"] == "one" else None
     picks = rng.choice(len(user_pool), size=min(p["victims"], len(user_pool)), replace=False)
     for vi in picks:
         route = int(rng.choice(3, p=routes))
         exchange = None
         if route == 1:
             dep = int(w.user_deposit[vi])
-            victim = dep if dep >= 0 else int(w.deposit_accounts(1, int(rng.integers(len(w.exchanges))))[0])
+            if bank is not None and dep >= 0 and w.deposit_exchange[dep] != bank:
+                dep = -1  # the victim opens an account at the exchange the ring's market uses
+            if dep < 0:
+                dep = int(w.deposit_accounts(1, bank if bank is not None else int(rng.integers(len(w.exchanges))))[0])
+            victim = dep
             exchange = w.deposit_exchange[victim]
         elif route == 2:
             victim = w.book.one()  # a fresh wallet the scammer asked the victim to open
