@@ -2,7 +2,9 @@
 account that a ring's one-off hops pay, and an unlabelled exchange whose hot wallet pays fewer than twice as
 many addresses as pay it against a ring's consolidation wallet that pays a few of its victims back. (A ring
 paying most of its victims back from its consolidation wallet, and 1.5 times as many addresses as feed it,
-would be taken for an exchange: see entities/behaviour.HUB_ROUND_TRIPS.)
+would be taken for an exchange: see entities/behaviour.HUB_ROUND_TRIPS.) And an exchange some of whose
+customers withdraw to fresh wallets that pass it all on, against a ring's consolidation wallet that fans its
+takings out through fresh hops (entities/behaviour.HUB_ONE_OFF).
 
 Each pair is the same flow shape but for the one thing the exchange's customers do and a ring's wallets do not
 (come back; deposit and withdraw again), so each test fails if the rule either loses the exchange or takes the
@@ -89,3 +91,20 @@ def test_an_exchange_whose_customers_deposit_and_withdraw_is_found_a_ring_paying
     assert led.addr("consolidation") not in ent
     assert not any(led.addr(f"deposit-{i}") in ent for i in range(40))
 
+
+
+def test_a_ring_fanning_out_through_fresh_hops_is_no_exchange_an_exchange_with_a_few_such_customers_is():
+    led = Ledger("ethereum")
+    _unlabelled_exchange(led, 30)  # 30 payers, 46 payees (1.53x), 29 of them customers
+    for i in range(5):  # five of its withdrawals go to fresh wallets that pass it all on at once
+        led.transfer(f"withdrawal-{i}", f"onward-{i}", 299 + i)
+    _ring(led, 30, paid_back=14, hops=0)
+    for i in range(71):  # 85 payees (2.8x its payers), 14 of them its victims, 71 one-off hops passing it on
+        led.transfer("consolidation", f"hop-{i}", 2_000)
+        led.transfer(f"hop-{i}", f"next-{i}", 1_990)
+    ent = _entities(led)
+
+    assert ent[led.addr("exchange")][0] == "exchange_hot_wallet"
+    assert all(ent.get(led.addr(f"account-{i}"), ("",))[0] == "exchange_deposit" for i in range(30))
+    assert led.addr("consolidation") not in ent
+    assert not any(led.addr(f"deposit-{i}") in ent for i in range(30))
