@@ -193,8 +193,8 @@ class CollectionEvidence(Detector):
     confidence = "medium"
     roles = ("scam_collection", "victim", "laundering")
     # and the collection wallets the typology detectors found: what they pass on is downstream of the scam
-    reads = ("entities", "pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair", "pt_cf_node",
-             "pt_cf_hold", "pt_cf", "pt_cf_service", "findings:screening_hits", "findings:approval_drain",
+    reads = ("entities", "pt_value", "pt_services", "pt_deposits", "pt_token_info", "pt_cf_flow", "pt_cf_pair",
+             "pt_cf_node", "pt_cf_hold", "pt_cf", "pt_cf_service", "findings:screening_hits", "findings:approval_drain",
              "findings:fake_platform", "findings:poisoning")
     writes = ("findings:collection_evidence",)
 
@@ -212,7 +212,8 @@ class CollectionEvidence(Detector):
         brief = _brief_life(con, keys) & ~held & ~many
         own = _own_wallet(con, keys) & ~held & ~many & ~brief
         # the model's score, and with the evidence it weighs wrongly for wallets that hold or that a person spends from
-        p_model, p = p, np.where(held | many | brief, np.maximum(p, THRESHOLD), np.where(own, np.minimum(p, OWN_CAP), p))
+        p_model = p
+        p = np.where(held | many | brief, np.maximum(p, THRESHOLD), np.where(own, np.minimum(p, OWN_CAP), p))
         near = p >= RING_THRESHOLD
         near &= ~_upstream(ctx, keys, near)
         per_payment, per_payment_payers = _per_payment(con, keys)
