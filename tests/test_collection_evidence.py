@@ -575,18 +575,25 @@ def test_peel_hops_the_rings_gas_funder_tops_up_are_laundering_not_collection():
     peel chain: each hop gets everything from the hop before, peels a little off to a mule and passes the
     rest on within hours. The ring's gas funder tops up its deposit wallets and the hops alike, which links
     the hops to the ring, and each hop looks like a wallet one devoted payer paid; but what reached them is
-    the ring's own money, not a victim's: they are laundering, and their payers are no victims."""
+    the ring's own money, not a victim's: they are laundering, and their payers are no victims. However long
+    the chain: twelve hops, every other one peeling to a mule's exchange account, so that the hops between
+    them score low and no run of near wallets leads back to the ring (the walk had stopped four payments
+    after the found wallets, and hops 4, 6, 8 and 10 joined the ring as collection wallets)."""
     led = Ledger()
     truth = quiet_platform(led, victims=5, per_victim=True)
     for w in sorted(truth["collection"]):
         led.transfer("pc_gas", w, 0.004, token="native", at=timedelta(hours=1))
-    hops = [f"pc_hop{k}" for k in range(5)]
+    hops = [f"pc_hop{k}" for k in range(12)]
+    hot = exchange(led)
     amount, prev = 9000.0, truth["consolidation"]
     for k, hop in enumerate(hops):
         t = timedelta(days=50, hours=5 * k)
         led.transfer("pc_gas", hop, 0.004, token="native", at=t)
         led.transfer(prev, hop, amount, at=t + timedelta(hours=1))
-        led.transfer(hop, f"pc_peel{k}", round(amount * 0.12, 2), at=t + timedelta(hours=2))
+        peel = f"pc_peel{k}" if k % 2 else "pc_peel"
+        led.transfer(hop, peel, round(amount * 0.12, 2), at=t + timedelta(hours=2))
+        if k % 2:
+            deposit_account(led, peel, hot, t + timedelta(hours=3))
         amount, prev = round(amount * 0.88, 2), hop
     led.transfer(prev, "pc_last", amount, at=timedelta(days=51))
     con = led.write(duckdb.connect())

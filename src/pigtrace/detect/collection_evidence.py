@@ -23,7 +23,7 @@ wallet that many people devoted to it paid, and that passed everything on, is fo
 (``_taken_from_many``), and so is one that a few devoted people paid, that passed it on and then went quiet
 after a brief life (``_brief_life``). A wallet fed mostly by collection wallets (these, or those the typology detectors
 named) is downstream: laundering; so is a wallet that would join a ring but that the ring's own money reached,
-up to ``FED_HOPS`` payments after the found wallets (``_ring_fed``). A wallet that spread most of what it paid
+however many payments after the found wallets (``_ring_fed``). A wallet that spread most of what it paid
 over ``FAN_WAYS`` or more one-off wallets near the threshold (each paid by it alone, once, passing it on) is the
 collection wallet sweeping through fresh hops, and they its hops, not deposit wallets with it as their victim
 (``_fans_out``), unless those one-off wallets lead to places (followed on through further one-off wallets) that
@@ -95,8 +95,8 @@ PER_PAYMENT_BUSY = 25
 PER_PAYMENT_WITHDRAWN = PER_PAYMENT_PAYERS * PER_PAYMENT_REPEAT
 # ... unless that wallet settles with its counterparties as a business does (flow_services.settling_sql)
 # A wallet that would join a ring is downstream when the ring's own money reached it: at least DOWNSTREAM_SHARE
-# of all it received came from found wallets or from wallets so fed, up to FED_HOPS payments after them.
-FED_HOPS = 4
+# of all it received came from found wallets or from wallets so fed, however many payments after them (a peel
+# chain is as long as its launderer makes it), never through a service or an exchange deposit account.
 # A ring that holds: wallets that kept their payers' money at least HELD_DAYS (median), each paid by people who
 # sent it at least half of all they sent (HELD_DEVOTED of its payers) with money from on-ramps (HELD_ONRAMP),
 # gave nothing back (under HELD_BACK) and in the end passed at least HELD_PASSED of it on, mostly
@@ -561,7 +561,7 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
 def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Candidates at ``rows`` that got at least DOWNSTREAM_SHARE of all they received (exchange withdrawals
     included) from the ``found`` wallets, the typology detectors' collection wallets, or wallets fed so,
-    up to FED_HOPS payments on: a peel chain's hop the ring's gas funder also tops up is linked to the ring,
+    however many payments on: a peel chain's hop the ring's gas funder also tops up is linked to the ring,
     but the ring's money, not a victim's, is what reached it, so laundering judges it. A victim paid back a
     little by the ring got most of its money elsewhere and stays out."""
     if not rows.any():
@@ -569,16 +569,17 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
     _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
     con.execute("""CREATE OR REPLACE TEMP TABLE pt_ce_fed AS
                    SELECT chain, address FROM pt_ce_first UNION SELECT chain, address FROM pt_ce_typology""")
-    for _ in range(FED_HOPS):
-        added = con.execute(f"""
+    # each round adds the wallets one payment further on; the set only grows, so the walk ends
+    while con.execute(f"""
             INSERT INTO pt_ce_fed
             SELECT q.chain, q.dst FROM {rows_touching("pt_cf_pair", "src_ref", "pt_ce_fed", "address")} q
             JOIN pt_cf_node n ON n.chain = q.chain AND n.address = q.dst
             SEMI JOIN pt_ce_fed s ON s.chain = q.chain AND s.address = q.src
             ANTI JOIN pt_ce_fed t ON t.chain = q.chain AND t.address = q.dst
-            GROUP BY q.chain, q.dst, n.in_usd HAVING sum(q.usd) >= {DOWNSTREAM_SHARE} * n.in_usd""").fetchone()[0]
-        if not added:
-            break
+            ANTI JOIN pt_cf_service v ON v.chain = q.chain AND v.address = q.dst
+            ANTI JOIN pt_deposits d ON d.chain = q.chain AND d.address = q.dst
+            GROUP BY q.chain, q.dst, n.in_usd HAVING sum(q.usd) >= {DOWNSTREAM_SHARE} * n.in_usd""").fetchone()[0]:
+        pass
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
     hits = con.execute("SELECT k.i FROM pt_ce_lone k SEMI JOIN pt_ce_fed f USING (chain, address)").fetchall()
     return _mask(keys, hits)
