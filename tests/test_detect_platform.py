@@ -391,3 +391,51 @@ def test_a_gas_funded_payer_of_large_sums_is_not_a_payout_wallet():
     _, got = _run(led)
     assert "sr_platform_b" not in got.get("scam_collection", set())  # tied in only through the gas funder
     assert not truth["operators"] & got.get("scam_operator", set())
+
+
+# ------------------------------------------------------------------ deposit wallets are not a platform's victims
+def _deposit_wallets_people_pay(led: Ledger, tag: str = "dw") -> dict:
+    """A ring's three deposit wallets, each paid by four victims (money bought at an exchange, each victim
+    paying it all it sends, in growing sums over four weeks), each sweeping what it holds to the ring's
+    consolidation wallet once a week: growing sweeps, the last a round sum. Two victims also pay a small
+    sum into the other deposit wallets (the ring rotates the address it shows), after those wallets' first
+    sweeps: seen from the consolidation wallet, they are a payout wallet paying its 'victims' early
+    'profits', and the sweeps are the victim pattern."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import exchange
+
+    hot = exchange(led)
+    cons = f"{tag}_consolidation"
+    deposits = [f"{tag}_deposit{d}" for d in range(3)]
+    out = {"collection": set(deposits), "victims": set(), "consolidation": cons}
+    for d, dep in enumerate(deposits):
+        for i in range(4):
+            v = f"{tag}_victim{d}_{i}"
+            out["victims"].add(v)
+            amounts = [100 + 10 * i + d, 400, 900 + 50 * i, 1600]
+            led.transfer(hot, v, sum(amounts) + 700, at=timedelta(days=d, hours=i))
+            for k, amount in enumerate(amounts):
+                led.transfer(v, dep, amount, at=timedelta(days=1 + d + 7 * k, hours=i + 1))
+        for k in range(4):  # the week's takings, swept on
+            week = sum([100 + 10 * i + d, 400, 900 + 50 * i, 1600][k] for i in range(4))
+            amount = round(week, -2) if k == 3 else week
+            led.transfer(dep, cons, amount, at=timedelta(days=2 + d + 7 * k, hours=12))
+    for i, (v, others) in enumerate(((f"{tag}_victim0_0", deposits[1:]), (f"{tag}_victim1_1", deposits[::2]))):
+        for j, dep in enumerate(others):
+            led.transfer(v, dep, 60 + 10 * j, at=timedelta(days=10 + j, hours=3 + i))
+    return out
+
+
+def test_a_rings_deposit_wallets_are_not_taken_for_a_platforms_victims():
+    """The deposit wallets many devoted people pay are collection wallets, not victims of their
+    consolidation wallet, and the victims paying two of them are no payout wallets (no operators). Before
+    the rule that a victim is no wallet people pay into, the consolidation wallet was a fake platform, the
+    deposit wallets its victims and two of their victims its operators."""
+    led = Ledger()
+    truth = _deposit_wallets_people_pay(led)
+    _, got = _run(led)
+    assert not got.get("scam_operator", set()) & truth["victims"]
+    assert not got.get("victim", set()) & truth["collection"]
+    assert truth["collection"] <= got.get("scam_collection", set())
+    assert truth["victims"] <= got.get("victim", set())
