@@ -74,12 +74,7 @@ RING_MIN = 3
 LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its ring (a per-victim deposit wallet;
 # an exchange whose customer paid through it is one payer, not one per payment)
 VICTIM_SHARE = 0.2  # a payer is a victim when it sent the ring this share of all it sent ...
-VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this, or came back: paid again a day or more later
-# (CAME_BACK_DAYS; a ring's wallet sweeping in several payments at once does not come back), more than at first,
-# with money at least CAME_BACK_ONRAMP of which it got from exchanges or other services (a person's own savings),
-# and is not kept in gas by whoever (no service) fuels the found wallets (a payout wallet paying in): the scam
-# asks for more, and a person who spends most of their money elsewhere is its victim all the same
-CAME_BACK_ONRAMP, CAME_BACK_DAYS = 0.5, 1
+VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
 MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
 DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
@@ -339,23 +334,13 @@ class CollectionEvidence(Detector):
             f"""CREATE OR REPLACE TEMP TABLE pt_ce_victim AS
                WITH paid AS (
                    SELECT f.chain, f.src AS address, fsum(f.usd) AS usd, count(*) AS payments, max(k.p) AS p,
-                          min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, (f.usd, k.address)) AS wallet,
-                          arg_max(f.usd, (f.time, f.usd)) > arg_min(f.usd, (f.time, f.usd))
-                          AND max(f.time) >= min(f.time) + INTERVAL {CAME_BACK_DAYS} DAY AS came_back
+                          min(f.time) AS first_seen, max(f.time) AS last_seen, arg_max(k.address, (f.usd, k.address)) AS wallet
                    FROM {cf.flow_touching("dst_ref", "pt_ce_found", "address")} f
                    JOIN pt_ce_found k ON k.chain = f.chain AND k.address = f.dst
                    WHERE NOT f.src_service
                      AND NOT EXISTS (SELECT 1 FROM pt_ce_found x WHERE x.chain = f.chain AND x.address = f.src)
-                   GROUP BY ALL),
-               -- whoever keeps the found wallets in gas: a wallet they fuel is the ring's (a payout wallet paying in)
-               ring_fuel AS (SELECT DISTINCT g.src_ref FROM {value_of("pt_ce_found", "address", "dst")} g
-                             WHERE {gas_topup_sql("g")} AND NOT EXISTS (SELECT 1 FROM pt_cf_service s
-                                                                      WHERE s.chain = g.chain AND s.address = g.src)),
-               fuelled AS (SELECT DISTINCT g.chain, g.dst AS address FROM {value_of("paid", "address", "dst")} g
-                           SEMI JOIN ring_fuel r ON r.src_ref = g.src_ref WHERE {gas_topup_sql("g")})
-               SELECT p.*, p.usd / nullif(n.out_usd, 0) AS share,
-                      p.came_back AND coalesce(n.svc_in / nullif(n.in_usd, 0), 0) >= {CAME_BACK_ONRAMP}
-                      AND NOT EXISTS (SELECT 1 FROM fuelled u WHERE u.chain = p.chain AND u.address = p.address) AS courted
+                   GROUP BY ALL)
+               SELECT p.*, p.usd / nullif(n.out_usd, 0) AS share
                FROM paid p JOIN pt_cf_node n USING (chain, address)
                LEFT JOIN pt_cf_hold h USING (chain, address)
                -- a victim pays from its own savings: a wallet that relays within a day money that did not
@@ -369,8 +354,7 @@ class CollectionEvidence(Detector):
         )
         rows = con.execute(
             f"SELECT chain, address, usd, payments, p, share, first_seen, last_seen, wallet FROM pt_ce_victim "
-            f"WHERE usd >= {MIN_VICTIM_USD} AND (share >= {VICTIM_SHARE} OR p >= {VICTIM_SURE} OR courted) "
-            f"ORDER BY chain, address"
+            f"WHERE usd >= {MIN_VICTIM_USD} AND (share >= {VICTIM_SHARE} OR p >= {VICTIM_SURE}) ORDER BY chain, address"
         ).fetchall()
         evidence = collect(con, f"""SELECT v.chain, v.address, f.tx_hash, f.time, f.src, f.dst, f.token, f.amount,
                                           f.usd, 'payment to a scam collection wallet', f.usd
