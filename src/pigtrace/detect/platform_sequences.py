@@ -39,8 +39,8 @@ PERSON_MAX_PAYERS = 200
 # Nor is a victim a wallet that people pay into: a sender with MIN_VICTIMS or more payers devoted to it (each
 # sent it at least half of all they sent; collection_features' ``devoted``), at least PERSON_DEVOTED_SHARE of
 # its payers, is a deposit wallet whose growing payments are its sweeps to the consolidation wallet. Measured on
-# victim-like senders: the second generator's victims and people 0-2 devoted payers (1,525 senders), its rotating
-# deposit wallets 8-16; the simulator's victims at most 5 of 64 payers or more.
+# victim-like senders: the second generator's victims and people had 0-2 devoted payers (1,525 senders), 33 of its
+# deposit wallets 3 or more; the simulator's victims with 3-5 had 64 payers or more.
 PERSON_DEVOTED_SHARE = 0.5
 # A "round" payment: a whole multiple of 100 USD (taxes, fees and unlock charges are quoted round).
 ROUND_USD = 100
