@@ -410,15 +410,15 @@ def _deposit_wallets_people_pay(led: Ledger, tag: str = "dw") -> dict:
     deposits = [f"{tag}_deposit{d}" for d in range(3)]
     out = {"collection": set(deposits), "victims": set(), "consolidation": cons}
     for d, dep in enumerate(deposits):
-        for i in range(4):
+        paid = [[100 + 10 * i + d, 400, 900 + 50 * i, 1600] for i in range(4)]  # victim i's weekly payments
+        for i, amounts in enumerate(paid):
             v = f"{tag}_victim{d}_{i}"
             out["victims"].add(v)
-            amounts = [100 + 10 * i + d, 400, 900 + 50 * i, 1600]
             led.transfer(hot, v, sum(amounts) + 700, at=timedelta(days=d, hours=i))
             for k, amount in enumerate(amounts):
                 led.transfer(v, dep, amount, at=timedelta(days=1 + d + 7 * k, hours=i + 1))
         for k in range(4):  # the week's takings, swept on
-            week = sum([100 + 10 * i + d, 400, 900 + 50 * i, 1600][k] for i in range(4))
+            week = sum(amounts[k] for amounts in paid)
             amount = round(week, -2) if k == 3 else week
             led.transfer(dep, cons, amount, at=timedelta(days=2 + d + 7 * k, hours=12))
     for i, (v, others) in enumerate(((f"{tag}_victim0_0", deposits[1:]), (f"{tag}_victim1_1", deposits[::2]))):

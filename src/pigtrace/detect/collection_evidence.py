@@ -576,8 +576,7 @@ def _ring_fed(con, keys: np.ndarray, found: np.ndarray, rows: np.ndarray) -> np.
             JOIN pt_cf_node n ON n.chain = q.chain AND n.address = q.dst
             SEMI JOIN pt_ce_fed s ON s.chain = q.chain AND s.address = q.src
             ANTI JOIN pt_ce_fed t ON t.chain = q.chain AND t.address = q.dst
-            ANTI JOIN pt_cf_service v ON v.chain = q.chain AND v.address = q.dst
-            ANTI JOIN pt_deposits d ON d.chain = q.chain AND d.address = q.dst
+            ANTI JOIN pt_cf_service v ON v.chain = q.chain AND v.address = q.dst  -- services and deposit accounts
             GROUP BY q.chain, q.dst, n.in_usd HAVING sum(q.usd) >= {DOWNSTREAM_SHARE} * n.in_usd""").fetchone()[0]:
         pass
     _candidates(con, "pt_ce_lone", keys, np.flatnonzero(rows))
