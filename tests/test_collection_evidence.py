@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 
 import duckdb
+import numpy as np
 import pytest
 
 from pigtrace.detect import collection_features as cf
@@ -884,3 +885,39 @@ def test_shoppers_paying_a_merchants_per_order_addresses_are_not_victims():
     got = findings(con, led)
     assert not by_reason(con, led, ONE_OFF)
     assert not truth["people"] & got.get("victim", set())
+
+
+def test_a_wallet_people_pay_into_is_not_taken_for_a_victims_own_wallet_forwarding_to_the_scam():
+    """A ring's deposit wallet that six victims' exchanges pay (most of its money comes from exchanges) and three
+    victims pay from their own wallets, five growing payments each, all of it swept to the consolidation wallet:
+    when the consolidation wallet scores near too, the deposit wallet is still no victim's own wallet paying the
+    scam (``_upstream``), since three people paid it again and again, each most of all they sent. A victim's own
+    wallet, filled from its exchange and by a friend and paid to the deposit wallet, still is. Before PAID_INTO,
+    the deposit wallet was taken for such a wallet and the ring (on the second generator's worlds, whole rings)
+    was lost."""
+    from pigtrace.detect import collection_evidence as ce
+    from pigtrace.detect.run import stage_tables
+
+    led = Ledger()
+    hot = exchange(led)
+    wallet, cons = "xw_deposit", "xw_consolidation"
+    for i in range(9):
+        day0 = timedelta(days=4 * i, hours=3 * i)
+        amounts = [180.0 + 13 * i, 540.5, 1210.0 + 41 * i, 2400.0, 3100.0 + 70 * i]
+        payer = f"xw_victim{i}" if i < 3 else hot
+        if i < 3:
+            led.transfer(hot, payer, sum(amounts) + 40, at=day0)
+        for k, amount in enumerate(amounts):
+            t = day0 + timedelta(days=1 + 6 * k, hours=i)
+            led.transfer(payer, wallet, amount, at=t)
+            led.transfer(wallet, cons, amount, at=t + timedelta(hours=30))
+    led.transfer(hot, "own_wallet", 3000, at=timedelta(days=2))
+    led.transfer("friend", "own_wallet", 400, at=timedelta(days=3))
+    led.transfer("own_wallet", wallet, 3300, at=timedelta(days=4))
+    con = led.write(duckdb.connect())
+    with stage_tables(con, "collection_scores") as ctx:
+        keys, _ = cf.matrix(con)
+        names = {led.addr(n): n for n in (wallet, cons, "own_wallet")}
+        near = np.array([k.split(":", 1)[1] in names for k in keys])
+        upstream = {names[k.split(":", 1)[1]] for k in keys[ce._upstream(ctx, keys, near)]}
+    assert upstream == {"own_wallet"}

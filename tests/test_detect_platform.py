@@ -439,3 +439,49 @@ def test_a_rings_deposit_wallets_are_not_taken_for_a_platforms_victims():
     assert not got.get("victim", set()) & truth["collection"]
     assert truth["collection"] <= got.get("scam_collection", set())
     assert truth["victims"] <= got.get("victim", set())
+
+
+def _rotating_deposit_wallets(led: Ledger, tag: str = "rot") -> dict:
+    """A ring that shows each victim whichever of its three deposit wallets is current (it rotates them every
+    ten days), each wallet sweeping every payment to the consolidation wallet half an hour after it lands.
+    Twelve victims pay four growing sums two days apart from what they withdrew from an exchange, spending more
+    at shops (so none is devoted to a wallet); three of them, paying smaller sums, start late in a wallet's turn
+    and pay the next wallet too. Seen from the consolidation wallet, the wallets' growing sweeps are the victim
+    pattern, and a victim's payments into two of them, small beside what each had swept so far, look like a
+    payout wallet's early 'profits'."""
+    from datetime import timedelta
+
+    from tests.test_detect_platform_worlds import exchange
+
+    hot = exchange(led)
+    cons = f"{tag}_consolidation"
+    deposits = [f"{tag}_deposit{d}" for d in range(3)]
+    out = {"collection": set(deposits), "victims": set(), "consolidation": cons}
+    for i, start in enumerate((0, 1, 2, 5, 9, 10, 11, 15, 19, 20, 21, 25)):
+        v = f"{tag}_victim{i}"
+        out["victims"].add(v)
+        crosses = start % 10 == 5  # pays into this wallet's turn and the next one's
+        amounts = (40, 90, 200 + 5 * i, 420) if crosses else (100 + 10 * i, 260, 540 + 5 * i, 900)
+        led.transfer(hot, v, sum(amounts) + 3500, at=timedelta(days=start, hours=i))
+        for k, amount in enumerate(amounts):
+            day = start + 2 * k + 1
+            led.transfer(v, f"{tag}_shop{i % 4}", 750, at=timedelta(days=day + 1, hours=i))
+            dep = deposits[(day // 10) % 3]
+            hour = 0 if k == 0 and not crosses else 1 + i  # a wallet's turn opens with a first, small payment
+            led.transfer(v, dep, amount, at=timedelta(days=day, hours=hour))
+            led.transfer(dep, cons, amount, at=timedelta(days=day, hours=hour, minutes=30))
+    return out
+
+
+def test_victims_paying_a_rings_rotating_deposit_wallets_are_not_its_payout_wallets():
+    """Victims who paid two of a ring's rotating deposit wallets are victims, not operators, and the
+    consolidation wallet is not the platform: the money the victims paid into a wallet is what it swept on,
+    not money paid back. Before the FED_NEED rule (platform_sequences) one such victim was named an operator
+    and the consolidation wallet a collection wallet."""
+    led = Ledger()
+    truth = _rotating_deposit_wallets(led)
+    _, got = _run(led)
+    assert not got.get("scam_operator", set()) & truth["victims"]
+    assert truth["consolidation"] not in got.get("scam_collection", set())
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]

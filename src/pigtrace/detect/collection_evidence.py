@@ -79,6 +79,10 @@ RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money 
 MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
 DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
+# ... nor does a wallet people pay into: PAID_INTO or more people paid it three times or more, and as many sent it
+# at least half of all they sent (a victim's own wallet gets its exchange's withdrawals and a friend's payment;
+# a deposit wallet the victims' exchanges pay is paid by the ring's other victims from their own wallets too)
+PAID_INTO = 3
 # A wallet that paid FAN_WAYS or more fresh one-off wallets (paid once, by it alone, passing FAN_PASSED on) most
 # of what it paid out sweeps through hops (_fans_out)
 FAN_WAYS, FAN_PASSED = 2, 0.9
@@ -531,13 +535,18 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
     rule judges them, and the wallets they pay are not downstream of the scam but its start. (A deposit
     wallet the scam has victims' exchanges pay gets nothing from people.) Not so a wallet that is the main
     source of SPLIT_WAYS or more of the found wallets it pays: a victim pays into the scam's wallets, each
-    fed by many; a scam wallet splitting its takings feeds fresh wallets that hold little else."""
+    fed by many; a scam wallet splitting its takings feeds fresh wallets that hold little else. Nor a wallet
+    people pay into (PAID_INTO): a deposit wallet that the victims' exchanges pay is paid by its other victims
+    from their own wallets too, again and again."""
     return _found_flow(ctx, keys, found, "out", f"""n.svc_in >= 0.5 * n.in_usd AND EXISTS (
         SELECT 1 FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_first", "address")} q
         WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
         AND (SELECT count(*) FROM {rows_touching("pt_cf_pair", "src_ref", "pt_ce_first", "address")} q JOIN pt_cf_node d ON d.chain = q.chain AND d.address = q.dst
              SEMI JOIN pt_ce_first s ON s.chain = q.chain AND s.address = q.dst
-             WHERE q.chain = k.chain AND q.src = k.address AND q.usd >= {DOWNSTREAM_SHARE} * d.in_usd) < {SPLIT_WAYS}""")
+             WHERE q.chain = k.chain AND q.src = k.address AND q.usd >= {DOWNSTREAM_SHARE} * d.in_usd) < {SPLIT_WAYS}
+        AND NOT ((SELECT devoted FROM pt_cf c WHERE c.chain = k.chain AND c.address = k.address) >= {PAID_INTO}
+                 AND (SELECT count(*) FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_first", "address")} q
+                      WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service AND q.n >= 3) >= {PAID_INTO})""")
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from pigtrace.detect import flow_services
 from pigtrace.detect.flow_services import is_service_sql
+from pigtrace.detect.gas import gas_topup_sql
 
 # A victim's sequence: at least three payments over at least three days (the scam runs for weeks; a
 # shorter span is a shop or a one-off), the largest at least twice the first and the first no larger
@@ -68,6 +69,13 @@ MIN_VICTIMS = 3
 SIBLING_FOCUS = 0.8
 # A payout wallet pays each victim one or a few small "profits"; more than this is a relationship.
 MAX_PROFIT_PAYMENTS = 3
+# Paybacks are money back to a victim who pays with its own (bought at its exchange, earned, saved): a
+# victim-like sender that could not have paid what it sent without the money of wallets paying two or more of
+# the ring's victim-like senders (what it got from everyone else falls short of FED_NEED of what it sent, and
+# those wallets' money is at least FED_SHARE of it) is not paid back but paid into: a rotating deposit wallet
+# sweeping to the consolidation wallet, paid by victims who each paid several of the pool.
+FED_NEED = 0.95
+FED_SHARE = 0.1
 
 TABLES = ("pt_pf_busy", "pt_pf_seq", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
           "pt_pf_reach", "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
@@ -222,6 +230,20 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
                    b.before_last AND b.usd <= {SMALL_BACK} * q.paid_so_far AS early
             FROM back b ASOF JOIN (SELECT hash(chain, s, c) AS k, time, paid_so_far FROM pt_pf_pay) q
               ON q.k = b.k AND q.time < b.time"""
+    )
+    con.execute(
+        f"""DELETE FROM pt_pf_back_all x USING (
+               WITH multi AS (SELECT chain, ring, payer FROM pt_pf_back_all GROUP BY ALL HAVING count(DISTINCT s) >= 2),
+               fed AS (SELECT DISTINCT b.chain, b.s, b.payer, b.tx_hash, b.usd FROM pt_pf_back_all b
+                       SEMI JOIN multi m ON m.chain = b.chain AND m.ring = b.ring AND m.payer = b.payer),
+               fed_s AS (SELECT chain, s, sum(usd) AS fed_usd FROM fed GROUP BY ALL),
+               got AS (SELECT v.chain, v.dst AS s, sum(v.usd) AS in_usd FROM {flow_services.value_of("fed_s", "s", "dst")} v
+                       SEMI JOIN fed_s f ON f.chain = v.chain AND f.s = v.dst WHERE NOT {gas_topup_sql("v")} GROUP BY ALL),
+               sent AS (SELECT v.chain, v.src AS s, sum(v.usd) AS out_usd FROM {flow_services.value_of("fed_s", "s", "src")} v
+                        SEMI JOIN fed_s f ON f.chain = v.chain AND f.s = v.src WHERE NOT {gas_topup_sql("v")} GROUP BY ALL)
+               SELECT f.chain, f.s FROM fed_s f JOIN got g USING (chain, s) JOIN sent o USING (chain, s)
+               WHERE g.in_usd - f.fed_usd < {FED_NEED} * o.out_usd AND f.fed_usd >= {FED_SHARE} * o.out_usd) f
+           WHERE f.chain = x.chain AND f.s = x.s"""
     )
     # The platform's side: the receiver itself, or a payout wallet: it pays two or more victim-like
     # senders of the same ring, at least SIDE_SHARE of the people it pays are such senders, and it pays
