@@ -921,3 +921,44 @@ def test_a_wallet_people_pay_into_is_not_taken_for_a_victims_own_wallet_forwardi
         near = np.array([k.split(":", 1)[1] in names for k in keys])
         upstream = {names[k.split(":", 1)[1]] for k in keys[ce._upstream(ctx, keys, near)]}
     assert upstream == {"own_wallet"}
+
+
+def held_pool(led: Ledger, tag: str = "hp") -> dict:
+    """A ring's three deposit wallets, each paid by three victims four growing payments five days apart, the
+    victims spending more at shops than they pay the ring (so none is devoted to a wallet); each wallet holds its
+    takings for weeks and sweeps them in one go to the consolidation wallet, which pays a mule's account."""
+    hot = exchange(led)
+    deposits = [f"{tag}_deposit{d}" for d in range(3)]
+    cons, mule = f"{tag}_consolidation", f"{tag}_mule_deposit"
+    out = {"collection": set(deposits), "victims": set(), "consolidation": cons}
+    taken = dict.fromkeys(deposits, 0.0)
+    for i in range(9):
+        v = f"{tag}_victim{i}"
+        out["victims"].add(v)
+        dep = deposits[i % 3]
+        amounts = [210.0 + 17 * i, 480.5, 1130.0 + 29 * i, 2250.0]
+        led.transfer(hot, v, 2 * sum(amounts), at=timedelta(days=i))
+        for k, amount in enumerate(amounts):
+            led.transfer(v, dep, amount, at=timedelta(days=i + 1 + 5 * k, hours=i))
+            led.transfer(v, f"{tag}_shop{k}", 1.2 * amount, at=timedelta(days=i + 2 + 5 * k, hours=i))
+            taken[dep] += amount
+    for d, dep in enumerate(deposits):
+        led.transfer(dep, cons, taken[dep], at=timedelta(days=50 + d))
+    led.transfer(cons, mule, sum(taken.values()), at=timedelta(days=60))
+    deposit_account(led, mule, hot, timedelta(days=61))
+    return out
+
+
+def test_held_deposit_wallets_whose_victims_came_back_with_more_are_a_ring_though_none_is_devoted():
+    """A ring is the people who came back to its wallets with more, not only people who sent them most of all
+    they had: victims who also spend at shops still make the held wallets sharing one consolidation wallet a
+    ring (``_held_ring``). Before, each wallet needed half of its payers devoted to it, and this ring (on the
+    second generator's worlds, rotating pools that held for weeks) was missed whole."""
+    led = Ledger()
+    truth = held_pool(led)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]
+    assert truth["consolidation"] in got.get("laundering", set())

@@ -102,7 +102,9 @@ PER_PAYMENT_WITHDRAWN = PER_PAYMENT_PAYERS * PER_PAYMENT_REPEAT
 # of all it received came from found wallets or from wallets so fed, however many payments after them (a peel
 # chain is as long as its launderer makes it), never through a service or an exchange deposit account.
 # A ring that holds: wallets that kept their payers' money at least HELD_DAYS (median), each paid by people who
-# sent it at least half of all they sent (HELD_DEVOTED of its payers) with money from on-ramps (HELD_ONRAMP),
+# sent it at least half of all they sent, or who came back and paid it more than at first (either HELD_DEVOTED
+# of its payers: victims who also spend at shops are not devoted to a rotating pool's wallets), with money from
+# on-ramps (HELD_ONRAMP),
 # gave nothing back (under HELD_BACK) and in the end passed at least HELD_PASSED of it on, mostly
 # (HELD_TOP of what they sent) to one wallet that is no service, which RING_MIN of them share.
 HELD_DAYS, HELD_DEVOTED, HELD_ONRAMP, HELD_BACK, HELD_PASSED, HELD_TOP = 3.0, 0.5, 0.5, 0.02, 0.9, 0.25
@@ -168,12 +170,13 @@ RAISED_REASONS: dict[str, Callable[[np.ndarray], str]] = {
 }
 
 
-def _kept_nothing_sql(alias: str = "") -> str:
-    """SQL over ``pt_cf`` (``alias``, or unprefixed): people devoted to the wallet paid it, it gave back under
-    HELD_BACK of it and passed at least HELD_PASSED on, under HELD_SERVICES of that straight to services."""
+def _kept_nothing_sql(alias: str = "", devoted: bool = True) -> str:
+    """SQL over ``pt_cf`` (``alias``, or unprefixed): people devoted to the wallet paid it (unless not
+    ``devoted``), it gave back under HELD_BACK of it and passed at least HELD_PASSED on, under HELD_SERVICES of
+    that straight to services."""
     c = f"{alias}." if alias else ""
-    return (f"{c}devoted_share >= {HELD_DEVOTED} AND {c}back < {HELD_BACK} AND {c}passed >= {HELD_PASSED} "
-            f"AND {c}to_services < {HELD_SERVICES}")
+    return ((f"{c}devoted_share >= {HELD_DEVOTED} AND " if devoted else "")
+            + f"{c}back < {HELD_BACK} AND {c}passed >= {HELD_PASSED} AND {c}to_services < {HELD_SERVICES}")
 
 
 class CollectionEvidence(Detector):
@@ -426,8 +429,8 @@ def _one_off_places(con) -> None:
 
 def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     """Candidates of a ring that holds its takings for weeks (the model weighs a long hold against a
-    wallet, as a saver's or a merchant's): each was paid by people devoted to it whose money came from
-    on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
+    wallet, as a saver's or a merchant's): each was paid by people devoted to it, or who came back with more,
+    whose money came from on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
     wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
     or more such wallets pay. A payee that is a one-off address (``_one_off_places``) stands for the place
     it leads to: a ring sweeping each deposit wallet through fresh hops shares no payee, only the place. A
@@ -441,12 +444,16 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid
     once or never more than at first, escapes."""
     hits = con.execute(f"""
-        WITH held AS (SELECT f.chain, f.address, f.hold_d, n.ref, n.out_usd, EXISTS (
-                          SELECT 1 FROM pt_cf_pair q WHERE q.chain = f.chain AND q.dst = f.address
-                          AND NOT q.src_service AND q.n >= 3 AND q.last_usd > q.first_usd) AS asked
-                      FROM pt_cf f JOIN pt_cf_node n USING (chain, address)
-                      WHERE f.payers >= 1 AND {_kept_nothing_sql("f")} AND f.onramp >= {HELD_ONRAMP}
-                        AND f.hold_d >= {HELD_DAYS}),
+        WITH pre AS (SELECT f.chain, f.address, f.hold_d, f.payers, f.devoted_share, n.ref, n.out_usd
+                     FROM pt_cf f JOIN pt_cf_node n USING (chain, address)
+                     WHERE f.payers >= 1 AND {_kept_nothing_sql("f", devoted=False)} AND f.onramp >= {HELD_ONRAMP}
+                       AND f.hold_d >= {HELD_DAYS}),
+        again AS (SELECT q.dst_ref AS ref, count(*) FILTER (WHERE q.n >= 2 AND q.last_usd > q.first_usd) AS more,
+                         bool_or(q.n >= 3 AND q.last_usd > q.first_usd) AS asked
+                  FROM pt_cf_pair q SEMI JOIN pre p ON p.ref = q.dst_ref WHERE NOT q.src_service GROUP BY ALL),
+        held AS (SELECT p.chain, p.address, p.hold_d, p.ref, p.out_usd, coalesce(a.asked, false) AS asked
+                 FROM pre p LEFT JOIN again a USING (ref)
+                 WHERE p.devoted_share >= {HELD_DEVOTED} OR coalesce(a.more, 0) >= {HELD_DEVOTED} * p.payers),
         -- where each one's money went, through one-off addresses to the place they lead (a ring sweeping each
         -- deposit wallet through fresh hops)
         sent AS (SELECT h.ref, coalesce(p.place, q.dst_ref) AS place, sum(q.usd) AS usd
