@@ -962,3 +962,42 @@ def test_held_deposit_wallets_whose_victims_came_back_with_more_are_a_ring_thoug
     assert got.get("scam_collection") == truth["collection"]
     assert got.get("victim") == truth["victims"]
     assert truth["consolidation"] in got.get("laundering", set())
+
+
+def test_a_wallet_found_deposit_wallets_and_single_source_relays_pay_is_downstream_not_the_platform():
+    """A consolidation wallet that three found deposit wallets pay, and four wallets each filled from one exchange
+    and passing all of it to it (deposit wallets the victims' exchanges paid: they bring most of its money), is
+    downstream of the scam (``_downstream``): its payers are the ring's wallets, not its victims. A platform that
+    only people relaying from their exchanges pay, all of it, is not: the same relays without found wallets
+    beside them are its victims. Before, the consolidation wallet needed half of its money from found wallets,
+    and on the second generator's worlds it was named the collection wallet and the exchange-paid deposit
+    wallets its victims."""
+    from pigtrace.detect import collection_evidence as ce
+    from pigtrace.detect.flow_taint import store_pairs
+    from pigtrace.detect.run import stage_tables
+
+    led = Ledger()
+    hot = exchange(led)
+    for i in range(7):
+        found_wallet = i < 3
+        src, dep = (f"dv_victim{i}", f"dv_deposit{i}") if found_wallet else (hot, f"dv_relay{i}")
+        amounts = [210.0 + 17 * i, 480.5, 1130.0 + 29 * i] if found_wallet else [900.0 + 31 * i, 2500.0, 6100.0]
+        if found_wallet:
+            led.transfer(hot, src, 2 * sum(amounts), at=timedelta(days=i))
+        for k, amount in enumerate(amounts):
+            led.transfer(src, dep, amount, at=timedelta(days=i + 1 + 5 * k))
+            led.transfer(dep, "dv_consolidation", amount, at=timedelta(days=i + 2 + 5 * k))
+        # the same relays paying a platform that no found wallet pays
+        if not found_wallet:
+            relay = f"pl_relay{i}"
+            led.transfer(hot, relay, sum(amounts), at=timedelta(days=i))
+            led.transfer(relay, "pl_platform", sum(amounts), at=timedelta(days=i, hours=2))
+    con = led.write(duckdb.connect())
+    with stage_tables(con, "collection_scores") as ctx:
+        keys, _ = cf.matrix(con)
+        names = {led.addr(n): n for n in ["dv_consolidation", "pl_platform"] + [f"dv_deposit{i}" for i in range(3)]}
+        found = np.array([k.split(":", 1)[1] in names for k in keys])
+        store_pairs(con, "pt_ce_typology", set())  # no typology detector named a collection wallet here
+        down = {names[k.split(":", 1)[1]] for k in keys[ce._downstream(ctx, keys, found)]}
+    assert "dv_consolidation" in down
+    assert "pl_platform" not in down
