@@ -430,9 +430,9 @@ def _one_off_places(con) -> None:
 def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     """Candidates of a ring that holds its takings for weeks (the model weighs a long hold against a
     wallet, as a saver's or a merchant's): each was paid by people devoted to it, or who came back with more,
-    whose money came from on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it on, mostly to one
-    wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and that RING_MIN
-    or more such wallets pay. A payee that is a one-off address (``_one_off_places``) stands for the place
+    whose money came from on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it
+    on, mostly to one wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and
+    that RING_MIN or more such wallets pay. A payee that is a one-off address (``_one_off_places``) stands for the place
     it leads to: a ring sweeping each deposit wallet through fresh hops shares no payee, only the place. A
     wallet alone is enough when someone courted paid it: a person (not an exchange: a saver topping up from
     their account is no victim) came back three times or more and paid
