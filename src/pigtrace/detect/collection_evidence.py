@@ -562,11 +562,7 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
     (``pt_ce_typology``: a drain's receivers, a fake platform's deposit wallets): their payers are the
     scam, not its victims (consolidation, the next hop, a forwarder between the receivers and the
     consolidation), so laundering judges them. Withdrawals from exchanges count for neither side: a
-    launderer who mixes clean exchange money into a hop makes it no more a wallet that victims pay. So is a
-    wallet RING_MIN or more found wallets pay when they and relays of one source into it (wallets filled by at
-    most one payer that passed FAN_PASSED of it on, as much to it) bring DOWNSTREAM_SHARE of that money: deposit
-    wallets the victims' exchanges paid beside deposit wallets the victims paid (people relaying from their
-    exchange to a platform that no found wallet pays remain its victims)."""
+    launderer who mixes clean exchange money into a hop makes it no more a wallet that victims pay."""
     _candidates(ctx.con, "pt_ce_first", keys, np.flatnonzero(found))
     rows = ctx.con.execute(f"""
         WITH scam AS (SELECT chain, address FROM pt_ce_first UNION SELECT chain, address FROM pt_ce_typology)
@@ -574,12 +570,7 @@ def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np
         JOIN {cf.flow_touching("dst_ref", "pt_ce_first", "address")} f
           ON f.chain = k.chain AND f.dst = k.address AND NOT f.src_service
         LEFT JOIN scam s ON s.chain = f.chain AND s.address = f.src
-        LEFT JOIN pt_cf r ON r.chain = f.chain AND r.address = f.src AND r.top_dst = k.address
-              AND r.payers <= 1 AND r.passed >= {FAN_PASSED} AND r.top_share >= {FAN_PASSED}
-        GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)
-            OR (count(DISTINCT f.src) FILTER (WHERE s.address IS NOT NULL) >= {RING_MIN}
-                AND sum(f.usd) FILTER (WHERE s.address IS NOT NULL OR r.address IS NOT NULL)
-                    >= {DOWNSTREAM_SHARE} * sum(f.usd))""").fetchall()
+        GROUP BY k.i HAVING sum(f.usd) FILTER (WHERE s.address IS NOT NULL) >= {DOWNSTREAM_SHARE} * sum(f.usd)""").fetchall()
     return _mask(keys, rows)
 
 
