@@ -923,10 +923,11 @@ def test_a_wallet_people_pay_into_is_not_taken_for_a_victims_own_wallet_forwardi
     assert upstream == {"own_wallet"}
 
 
-def held_pool(led: Ledger, tag: str = "hp") -> dict:
+def held_pool(led: Ledger, tag: str = "hp", unswept: float = 0.0) -> dict:
     """A ring's three deposit wallets, each paid by three victims four growing payments five days apart, the
     victims spending more at shops than they pay the ring (so none is devoted to a wallet); each wallet holds its
-    takings for weeks and sweeps them in one go to the consolidation wallet, which pays a mule's account."""
+    takings for weeks and sweeps them in one go to the consolidation wallet, which pays a mule's account. With
+    ``unswept``, each victim pays once more after the sweep, that much, which the ledger ends before sweeping."""
     hot = exchange(led)
     deposits = [f"{tag}_deposit{d}" for d in range(3)]
     cons, mule = f"{tag}_consolidation", f"{tag}_mule_deposit"
@@ -937,11 +938,13 @@ def held_pool(led: Ledger, tag: str = "hp") -> dict:
         out["victims"].add(v)
         dep = deposits[i % 3]
         amounts = [210.0 + 17 * i, 480.5, 1130.0 + 29 * i, 2250.0]
-        led.transfer(hot, v, 2 * sum(amounts), at=timedelta(days=i))
+        led.transfer(hot, v, 2 * sum(amounts) + unswept, at=timedelta(days=i))
         for k, amount in enumerate(amounts):
             led.transfer(v, dep, amount, at=timedelta(days=i + 1 + 5 * k, hours=i))
             led.transfer(v, f"{tag}_shop{k}", 1.2 * amount, at=timedelta(days=i + 2 + 5 * k, hours=i))
             taken[dep] += amount
+        if unswept:
+            led.transfer(v, dep, unswept, at=timedelta(days=53 + i // 3, hours=i))
     for d, dep in enumerate(deposits):
         led.transfer(dep, cons, taken[dep], at=timedelta(days=50 + d))
     led.transfer(cons, mule, sum(taken.values()), at=timedelta(days=60))
@@ -956,6 +959,22 @@ def test_held_deposit_wallets_whose_victims_came_back_with_more_are_a_ring_thoug
     second generator's worlds, rotating pools that held for weeks) was missed whole."""
     led = Ledger()
     truth = held_pool(led)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    assert got.get("scam_collection") == truth["collection"]
+    assert got.get("victim") == truth["victims"]
+    assert truth["consolidation"] in got.get("laundering", set())
+
+
+def test_a_held_rings_wallets_still_holding_their_last_takings_when_the_ledger_ends_are_found():
+    """What reached a deposit wallet after its last sweep is not money it kept: the ledger ended before the next
+    sweep. Each wallet here still holds about two fifths of all it took (the victims' last payments) and is
+    found with its ring (``_held_ring`` counts what it passed on of what it had by its last payment out). Before,
+    the ring was missed whole: each wallet had passed on under HELD_PASSED of everything (the second generator's
+    rotating pools at the end of its ledgers)."""
+    led = Ledger()
+    truth = held_pool(led, unswept=3000.0)
     con = led.write(duckdb.connect())
     analyze(con)
     got = findings(con, led)

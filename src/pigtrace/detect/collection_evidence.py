@@ -170,13 +170,14 @@ RAISED_REASONS: dict[str, Callable[[np.ndarray], str]] = {
 }
 
 
-def _kept_nothing_sql(alias: str = "", devoted: bool = True) -> str:
+def _kept_nothing_sql(alias: str = "", devoted: bool = True, passed: bool = True) -> str:
     """SQL over ``pt_cf`` (``alias``, or unprefixed): people devoted to the wallet paid it (unless not
-    ``devoted``), it gave back under HELD_BACK of it and passed at least HELD_PASSED on, under HELD_SERVICES of
-    that straight to services."""
+    ``devoted``), it gave back under HELD_BACK of it and passed at least HELD_PASSED on (unless not ``passed``),
+    under HELD_SERVICES of that straight to services."""
     c = f"{alias}." if alias else ""
     return ((f"{c}devoted_share >= {HELD_DEVOTED} AND " if devoted else "")
-            + f"{c}back < {HELD_BACK} AND {c}passed >= {HELD_PASSED} AND {c}to_services < {HELD_SERVICES}")
+            + (f"{c}passed >= {HELD_PASSED} AND " if passed else "")
+            + f"{c}back < {HELD_BACK} AND {c}to_services < {HELD_SERVICES}")
 
 
 class CollectionEvidence(Detector):
@@ -431,39 +432,50 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
     """Candidates of a ring that holds its takings for weeks (the model weighs a long hold against a
     wallet, as a saver's or a merchant's): each was paid by people devoted to it, or who came back with more,
     whose money came from on-ramps, gave nothing back, held the money at least HELD_DAYS and then passed it
-    on, mostly to one wallet (no service) that people pay mostly through such wallets (DOWNSTREAM_SHARE) and
-    that RING_MIN or more such wallets pay. A payee that is a one-off address (``_one_off_places``) stands for the place
-    it leads to: a ring sweeping each deposit wallet through fresh hops shares no payee, only the place. A
-    wallet alone is enough when someone courted paid it: a person (not an exchange: a saver topping up from
+    on (what it had by its last payment out: the takings after its last sweep wait for the next one when the
+    ledger ends), mostly to one wallet (no service) that people pay mostly through such wallets
+    (DOWNSTREAM_SHARE) and that RING_MIN or more such wallets pay. A payee that is a one-off address
+    (``_one_off_places``) stands for the place it leads to: a ring sweeping each deposit wallet through fresh
+    hops shares no payee, only the place. A wallet alone is enough when someone courted paid it: a person (not an exchange: a saver topping up from
     their account is no victim) came back three times or more and paid
     more later than at first (a deposit the scam kept asking for, ``courted``), wherever it sent the money
-    (a ring that reuses a busy wallet as its next hop), if it passed it on within COURTED_DAYS. One
+    (a ring that reuses a busy wallet as its next hop), if it passed it on within COURTED_DAYS, all of it
+    (on XBlock's accounts first seen before 2018, counting only what a lone wallet had by its last payment
+    out flagged two normal accounts more, each paid a large sum months after its last payment). One
     person's savings moved on, or a shop's takings, have no such companions and no such payer (a saver
     moves what they bought once, not in ever larger instalments from a devoted payer); savers paying a
     shop are a sliver of its takings; victims relaying from their exchange have no devoted payers. A ring
     that spreads its sweeps over many wallets, each shared by fewer than RING_MIN, and whose victims paid
     once or never more than at first, escapes."""
     hits = con.execute(f"""
-        WITH pre AS (SELECT f.chain, f.address, f.hold_d, f.payers, f.devoted_share, n.ref, n.out_usd
+        WITH pre AS (SELECT f.chain, f.address, f.hold_d, f.payers, f.devoted_share, f.passed, n.ref, n.out_usd
                      FROM pt_cf f JOIN pt_cf_node n USING (chain, address)
-                     WHERE f.payers >= 1 AND {_kept_nothing_sql("f", devoted=False)} AND f.onramp >= {HELD_ONRAMP}
-                       AND f.hold_d >= {HELD_DAYS}),
+                     WHERE f.payers >= 1 AND {_kept_nothing_sql("f", devoted=False, passed=False)}
+                       AND f.onramp >= {HELD_ONRAMP} AND f.hold_d >= {HELD_DAYS}),
         again AS (SELECT q.dst_ref AS ref, count(*) FILTER (WHERE q.n >= 2 AND q.last_usd > q.first_usd) AS more,
                          bool_or(q.n >= 3 AND q.last_usd > q.first_usd) AS asked
                   FROM pt_cf_pair q SEMI JOIN pre p ON p.ref = q.dst_ref WHERE NOT q.src_service GROUP BY ALL),
-        held AS (SELECT p.chain, p.address, p.hold_d, p.ref, p.out_usd, coalesce(a.asked, false) AS asked
-                 FROM pre p LEFT JOIN again a USING (ref)
-                 WHERE p.devoted_share >= {HELD_DEVOTED} OR coalesce(a.more, 0) >= {HELD_DEVOTED} * p.payers),
+        paid_by AS (SELECT p.chain, p.address, p.hold_d, p.ref, p.out_usd, p.passed, coalesce(a.asked, false) AS asked
+                    FROM pre p LEFT JOIN again a USING (ref)
+                    WHERE p.devoted_share >= {HELD_DEVOTED} OR coalesce(a.more, 0) >= {HELD_DEVOTED} * p.payers),
+        -- what reached it after its last payment out it still holds when the ledger ends: not swept yet, not
+        -- kept (a ring sweeps its deposit wallets every week or two, the last takings wait for the next sweep)
+        last_out AS (SELECT f.src_ref AS ref, max(f.time) AS t FROM pt_cf_flow f
+                     SEMI JOIN paid_by p ON p.ref = f.src_ref AND p.passed < {HELD_PASSED} GROUP BY ALL),
+        swept AS (SELECT p.ref FROM paid_by p JOIN last_out o USING (ref) JOIN pt_cf_flow f ON f.dst_ref = p.ref
+                  WHERE f.time <= o.t GROUP BY p.ref, p.out_usd HAVING p.out_usd >= {HELD_PASSED} * sum(f.usd)),
+        held AS (SELECT * FROM paid_by WHERE passed >= {HELD_PASSED} OR ref IN (SELECT ref FROM swept)),
         -- where each one's money went, through one-off addresses to the place they lead (a ring sweeping each
         -- deposit wallet through fresh hops)
         sent AS (SELECT h.ref, coalesce(p.place, q.dst_ref) AS place, sum(q.usd) AS usd
                  FROM pt_cf_pair q JOIN held h ON h.ref = q.src_ref LEFT JOIN pt_ce_pp_place p ON p.ref = q.dst_ref
                  GROUP BY ALL),
         top AS (SELECT s.ref, arg_max(s.place, (s.usd, s.place)) AS place, max(s.usd) AS usd FROM sent s GROUP BY s.ref),
-        w AS (SELECT h.chain, h.address, h.ref, t.place AS top_dst, h.hold_d, h.asked
+        w AS (SELECT h.chain, h.address, h.ref, t.place AS top_dst, h.hold_d, h.passed, h.asked
               FROM held h JOIN top t USING (ref)
               WHERE t.usd >= {HELD_TOP} * h.out_usd AND t.place NOT IN (SELECT ref FROM pt_ce_pp_service)),
-             c AS (SELECT *, asked AND hold_d <= {COURTED_DAYS} AS courted FROM w),
+        -- a wallet alone passed everything on (the tail a ring's wallet had not swept yet has its companions)
+        c AS (SELECT *, asked AND hold_d <= {COURTED_DAYS} AND passed >= {HELD_PASSED} AS courted FROM w),
         shared AS (SELECT top_dst, count(*) >= {RING_MIN} OR count(*) FILTER (WHERE asked) >= {COURTED_PAIR} AS many
                    FROM c GROUP BY ALL HAVING many OR bool_or(courted)),
         -- the shared wallet is the ring's: most of what people paid it came from such wallets, straight or
