@@ -24,14 +24,16 @@ def _entities(led: Ledger) -> dict[str, tuple[str, str | None]]:
     return {a: (k, c) for a, k, c in con.execute("SELECT address, kind, category FROM entities").fetchall()}
 
 
-def _sweeping_accounts(led: Ledger, into: str, n: int, come_back: bool) -> list[str]:
+def _sweeping_accounts(led: Ledger, into: str, n: int, come_back: bool | int) -> list[str]:
     """``n`` wallets, each paid by a different payer and passing all of it on to ``into`` at once;
-    with ``come_back`` each is paid and sweeps again the next day. ``into`` sweeps in batches of three."""
+    with ``come_back`` each (or, a number, that many of them) is paid and sweeps again the next day. ``into``
+    sweeps in batches of three."""
+    returning = n if come_back is True else int(come_back)
     accounts = []
     for i in range(n):
         acct = led.addr(f"{into}-account-{i}")
         accounts.append(acct)
-        for _ in range(2 if come_back else 1):
+        for _ in range(2 if i < returning else 1):
             led.transfer(f"{into}-payer-{i}", acct, 1_000 + 10 * i)
             led.transfer(acct, into, 1_000 + 10 * i)
             led.wait(days=1)
@@ -50,6 +52,20 @@ def test_a_forwarder_is_fed_by_accounts_that_come_back_a_mule_by_hops_that_do_no
     assert ent[led.addr("forwarder")] == ("exchange_hot_wallet", "forwarder")
     assert all(ent.get(a, ("",))[0] == "exchange_deposit" for a in customers)
     # the mule's account is an exchange account (it sweeps to the exchange), and the hops are no accounts
+    assert ent[led.addr("mule")][0] == "exchange_deposit"
+    assert not any(ent.get(a, ("",))[0] == "exchange_deposit" for a in hops)
+
+
+def test_a_mule_whose_hops_pay_it_twice_now_and_then_is_no_forwarder():
+    """Two of a mule account's 15 one-off hops pay it again a day later (a launderer's hop taking a second
+    tranche): a forwarder's feeders are its exchange's customers, a fifth or more of whom come back
+    (FORWARDER_REPEAT; the simulator's forwarders 0.28 to 0.82). At a tenth the mule was taken for a forwarder
+    and its hops for exchange accounts (the second generator's worlds: 24 hops named cash-out)."""
+    led = Ledger("ethereum")
+    led.label("hot", "Exchange A: hot wallet", "exchange", actor="Exchange A")
+    hops = _sweeping_accounts(led, "mule", 15, come_back=2)
+    ent = _entities(led)
+
     assert ent[led.addr("mule")][0] == "exchange_deposit"
     assert not any(ent.get(a, ("",))[0] == "exchange_deposit" for a in hops)
 
