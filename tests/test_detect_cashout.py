@@ -307,3 +307,26 @@ def test_an_account_two_scam_wallets_pay_small_sums_is_a_mule_but_dust_from_them
     _, got = _run(led)
     assert "small_meet" in got["cash_out"]
     assert "dust_meet" not in set().union(*got.values())
+
+
+def test_an_otc_desk_paid_by_a_hop_only_the_trace_names_laundering_is_cash_out():
+    """A second ring's consolidation wallet pays a wallet that also takes more of its own money from the exchange
+    (the launderer mixing in clean money) and at once passes the ring's money to an OTC desk with ordinary
+    customers. Only the time-ordered walk (``propagation``) names that wallet laundering; the desk is where the
+    ring's money left its hands. Before, ``otc_cash_out`` counted only the collection and laundering wallets the
+    other detectors found as a desk's scam payers, and the desk was missed (on the simulator's ``style=random``
+    tuning worlds, four desks, one of them taking 124,000 USD from a drain's laundering)."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    desk, customers = otc_desk(led, tag="otcC", labelled=False)
+    t0 = timedelta(days=45)
+    for k in range(3):
+        led.transfer("binance_hot", "mixer", 6000, at=t0 - timedelta(days=20 - k))
+    led.transfer(ring["consolidation"], "mixer", 6500, at=t0)
+    led.transfer("mixer", desk, 6500, at=t0 + timedelta(hours=2))
+    for k in range(3):
+        led.transfer("mixer", f"mixer_shop{k}", 6000, at=t0 + timedelta(days=3 + k))
+    _, got = _run(led)
+    assert "mixer" in got["laundering"]
+    assert desk in got["cash_out"]
+    assert not customers & set().union(*got.values())
