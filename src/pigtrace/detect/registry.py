@@ -10,6 +10,7 @@ from pigtrace.detect import (
     fake_platform,
     late_gas,
     late_propagation,
+    late_victims,
     laundering,
     laundering_chain,
     laundering_source,
@@ -41,6 +42,7 @@ DETECTORS: list[type[Detector]] = [
     *ring_feeders.DETECTORS,
     *late_propagation.DETECTORS,
     *late_gas.DETECTORS,
+    *late_victims.DETECTORS,
 ]
 
 # Shared stages first, then the detectors: every stage an analysis can run.
