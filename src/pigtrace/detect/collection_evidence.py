@@ -454,7 +454,8 @@ def _held_ring(con, keys: np.ndarray) -> np.ndarray:
                        AND f.onramp >= {HELD_ONRAMP} AND f.hold_d >= {HELD_DAYS}),
         again AS (SELECT q.dst_ref AS ref, count(*) FILTER (WHERE q.n >= 2 AND q.last_usd > q.first_usd) AS more,
                          bool_or(q.n >= 3 AND q.last_usd > q.first_usd) AS asked
-                  FROM pt_cf_pair q SEMI JOIN pre p ON p.ref = q.dst_ref WHERE NOT q.src_service GROUP BY ALL),
+                  FROM pt_cf_pair q SEMI JOIN pre p ON p.ref = q.dst_ref WHERE NOT q.src_service AND q.n >= 2
+                  GROUP BY ALL),
         paid_by AS (SELECT p.chain, p.address, p.hold_d, p.ref, p.out_usd, p.passed, coalesce(a.asked, false) AS asked
                     FROM pre p LEFT JOIN again a USING (ref)
                     WHERE p.devoted_share >= {HELD_DEVOTED} OR coalesce(a.more, 0) >= {HELD_DEVOTED} * p.payers),
