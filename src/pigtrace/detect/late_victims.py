@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from pigtrace.detect import late_gas
 from pigtrace.detect.base import AnalysisContext, Detector, Finding
+from pigtrace.detect.collection_evidence import MIN_VICTIM_USD
 from pigtrace.detect.flow_evidence import collect, usd
 from pigtrace.detect.flow_services import value_of
 from pigtrace.detect.flow_taint import store_pairs
 from pigtrace.detect.gas import gas_topup_sql
 
-MIN_PAYMENT_USD = 10.0  # a payment smaller than this counts for nothing (as collection_evidence's MIN_VICTIM_USD)
 PAYMENTS = 2  # it paid the wallet at least this often, the last time more than the first
 SCORE = 0.6  # of the collection wallet's score: the share of all it sent says nothing here
 OWN_MONEY = 0.5  # a payer that got this share of all it received from the scam's wallets is the scam's, no victim
@@ -41,7 +41,7 @@ class LateVictims(Detector):
     help = (
         "Victim who came back with more: a person (no service, exchange account or wallet found in another role) "
         f"who paid a wallet found as a scam collection wallet {PAYMENTS} or more times, the last payment larger "
-        f"than the first (each at least ${MIN_PAYMENT_USD:.0f}), whatever share of all it sent that was, and whose "
+        f"than the first (each at least ${MIN_VICTIM_USD:.0f}), whatever share of all it sent that was, and whose "
         "own money did not come mostly from the scam's wallets. Run last, over every collection wallet found."
     )
     severity = "medium"
@@ -70,7 +70,7 @@ class LateVictims(Detector):
                            arg_max(v.usd, (v.time, v.tx_hash)) AS last_usd,
                            min(v.time) AS first_seen, max(v.time) AS last_seen
                     FROM {value_of("pt_lv_wallets", "address", "dst")} v
-                    WHERE v.usd >= {MIN_PAYMENT_USD} AND NOT {gas_topup_sql("v")}
+                    WHERE v.usd >= {MIN_VICTIM_USD} AND NOT {gas_topup_sql("v")}
                     GROUP BY ALL)
                 SELECT p.* FROM p
                 ANTI JOIN pt_lv_found x ON x.chain = p.chain AND x.address = p.address
