@@ -72,3 +72,41 @@ def test_every_wallet_found_through_a_rings_gas_is_that_rings_wallet_on_simulate
     assert wrong == []
     if "gas=exchange" not in vary:
         assert sum(role == "scam_collection" for _, role in found) >= 5
+
+
+def _second_ring_funder(led: Ledger, truth: dict, feed_each_other: bool) -> dict:
+    """A funder that topped up two wallets the detectors find (the first ring's peel hops) and five more:
+    with ``feed_each_other``, a held ring (four exchange-paid deposit wallets sweeping into a consolidation
+    wallet, all fuelled by it); without, five friends who each spend an exchange withdrawal on their own bills."""
+    funder = "shared_funder"
+    for i, hop in enumerate(sorted(truth["laundering"] - {truth["consolidation"]})[:2]):
+        led.transfer(funder, hop, 0.01, token="native", at=timedelta(days=1, hours=i))
+    if feed_each_other:
+        return {"funder": funder, **_held_deposits(led, funder)}
+    friends = [f"gas_friend{i}" for i in range(5)]
+    for i, f in enumerate(friends):
+        led.transfer(funder, f, 0.01, token="native", at=timedelta(days=2 + i))
+        led.transfer("binance_hot", f, 3000, at=timedelta(days=3 + i))
+        for k, (payee, amount) in enumerate((("landlord", 900), ("grocer", 300), ("garage", 650), ("friend", 200))):
+            led.transfer(f, f"{payee}_of_friend{i}", amount, at=timedelta(days=4 + i + 7 * k))
+    return {"funder": funder, "friends": set(friends)}
+
+
+@pytest.mark.parametrize("feed_each_other", [True, False], ids=["ring-wallets", "friends"])
+def test_a_funder_whose_unfound_wallets_feed_each_other_runs_the_ring(feed_each_other):
+    """Two of the seven wallets a funder fuelled were found by other detectors: under the half a funder needs.
+    When the other five sweep into one another (a held ring's deposit wallets and their consolidation wallet),
+    the funder is an operator and the deposit wallets are collection wallets; when they are friends paying their own
+    bills, nothing of them is found."""
+    led, truth = scam_world()
+    second = _second_ring_funder(led, truth, feed_each_other)
+    con = led.write(duckdb.connect())
+    analyze(con)
+    got = findings(con, led)
+    if feed_each_other:
+        assert second["funder"] in got["scam_operator"]
+        assert second["collection"] <= got["scam_collection"]
+    else:
+        found = set().union(*got.values())
+        assert second["funder"] not in found
+        assert not second["friends"] & found
