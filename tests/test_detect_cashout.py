@@ -330,3 +330,27 @@ def test_an_otc_desk_paid_by_a_hop_only_the_trace_names_laundering_is_cash_out()
     assert "mixer" in got["laundering"]
     assert desk in got["cash_out"]
     assert not customers & set().union(*got.values())
+
+
+def test_an_account_a_found_hop_and_a_hop_only_the_trace_names_pay_small_sums_is_a_mule():
+    """As the two small payers above, but one of them is a wallet only the time-ordered walk (``propagation``) names
+    laundering (it mixes more of its own exchange money into a second ring's takings): the account is still where
+    two of the scam's wallets meet (an address-poisoning ring's mule account, paid $84 and $86 by two hops, one of
+    them found only by the walk, was missed on a simulator tuning world)."""
+    led, _truth = scam_world()
+    ring = fake_platform(led, tag="pf2")
+    t0 = timedelta(days=45)
+    for k in range(3):
+        led.transfer("binance_hot", "mixer", 6000, at=t0 - timedelta(days=20 - k))
+    led.transfer(ring["consolidation"], "mixer", 6500, at=t0)
+    led.transfer("mixer", "mixed_meet", 20, at=t0 + timedelta(hours=2))
+    for k in range(3):
+        led.transfer("mixer", f"mixer_shop{k}", 6000, at=t0 + timedelta(days=3 + k))
+    led.transfer("pf_consolidation", "ln_split1", 35, at=t0 - timedelta(hours=1))
+    led.transfer("ln_split1", "mixed_meet", 20, at=t0 + timedelta(hours=1))
+    led.transfer("binance_hot", "small_customer", 100, at=t0 - timedelta(hours=3))
+    led.transfer("small_customer", "mixed_meet", 45, at=t0 - timedelta(hours=2))
+    deposit_account(led, "mixed_meet", "binance_hot", t0 + timedelta(hours=4))
+    _, got = _run(led)
+    assert "mixer" in got["laundering"]
+    assert "mixed_meet" in got["cash_out"]

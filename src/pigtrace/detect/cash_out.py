@@ -43,13 +43,16 @@ SCAM_WALLET_ROLES = ("scam_collection", "laundering", "scam_operator")
 # (on tuning worlds well under 1%); the desks the rings sold to got 5% to all of it.
 DESK_TAKEN = 0.02
 # Both cash-out detectors walk from every collection wallet and victim found before them, victim-fed ones and
-# laundering_source's included (a mule account paid by a laundering wallet only its wallets fed was missed).
+# laundering_source's included (a mule account paid by a laundering wallet only its wallets fed was missed), and
+# count the laundering hops only the time-ordered walk (propagation) named among the scam's wallets that paid an
+# account or a desk (an address-poisoning ring's mule account paid $84 and $86 by two hops, one of them found only
+# by the walk, was missed; a desk's ordinary customers are not the ring's own hops).
 CASH_OUT_READS = ("labels", "pt_value", "pt_services", "pt_deposits", "pt_exchange", "pt_otc_labelled",
                   "pt_swap_returns", "pt_nodes",
                   "pt_edges", "pt_own_accounts", "pt_token_info", "findings:screening_hits", "findings:approval_drain",
                   "findings:fake_platform", "findings:collection_evidence", "findings:poisoning",
                   "findings:laundering", "findings:gas_funder", "findings:platform_payout",
-                  "findings:victim_fed_laundering", "findings:laundering_source")
+                  "findings:victim_fed_laundering", "findings:laundering_source", "findings:propagation")
 
 
 class MuleDeposit(Detector):
@@ -151,8 +154,7 @@ class OtcDesk(Detector):
     severity = "high"
     confidence = "low"
     roles = ("cash_out",)
-    # and the laundering hops propagation found: a desk's ordinary customers are not the ring's own hops
-    reads = CASH_OUT_READS + ("findings:propagation",)
+    reads = CASH_OUT_READS
     writes = ("findings:otc_cash_out",)
 
     def detect(self, ctx: AnalysisContext) -> list[Finding]:
