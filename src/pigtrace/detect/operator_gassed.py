@@ -106,7 +106,7 @@ class OperatorGassed(Detector):
                     SELECT v.chain, v.src AS w, sum(v.usd) AS out_usd, count(*) AS out_n,
                            bool_or(c.address IS NOT NULL) AS pays_collection,
                            bool_and(v.initiator = v.src) AS own_payments
-                    FROM {value} v SEMI JOIN cand k ON k.chain = v.chain AND k.w = v.src
+                    FROM {rows_touching(value, "src_ref", "cand", "w")} v SEMI JOIN cand k ON k.chain = v.chain AND k.w = v.src
                     LEFT JOIN pt_og_collection c ON c.chain = v.chain AND c.address = v.dst GROUP BY ALL)
                 SELECT i.*, o.out_usd, o.out_n, o.pays_collection, o.own_payments FROM i JOIN o USING (chain, w)
                 WHERE o.out_usd >= {PASSED} * i.in_usd AND o.out_usd >= {MIN_USD}"""
@@ -118,7 +118,7 @@ class OperatorGassed(Detector):
                            WHERE from_ring < {FROM_RING} * in_usd AND in_n >= {COLLECTED} * out_n
                              AND devoted >= {FROM_RING} * in_usd
                              AND NOT pays_collection AND own_payments),
-                fed AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS usd FROM {value} v
+                fed AS (SELECT v.chain, v.dst AS w, sum(v.usd) AS usd FROM {rows_touching(value, "src_ref", "c", "w")} v
                         SEMI JOIN c ON c.chain = v.chain AND c.w = v.src GROUP BY ALL)
                 SELECT c.* FROM c LEFT JOIN fed f USING (chain, w)
                 WHERE coalesce(f.usd, 0) < {FROM_RING} * c.in_usd"""
@@ -126,7 +126,7 @@ class OperatorGassed(Detector):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_og_onward AS
                 WITH fed AS (
-                    SELECT v.chain, v.dst AS w, sum(v.usd) AS usd FROM {value} v
+                    SELECT v.chain, v.dst AS w, sum(v.usd) AS usd FROM {rows_touching(value, "src_ref", "pt_og_collected", "w")} v
                     SEMI JOIN pt_og_collected c ON c.chain = v.chain AND c.w = v.src GROUP BY ALL)
                 SELECT w.chain, w.w, w.in_usd, w.out_usd, w.from_ring + coalesce(f.usd, 0) AS from_ring
                 FROM pt_og_wallet w LEFT JOIN fed f USING (chain, w)
