@@ -15,12 +15,6 @@ paid a found collection wallet twice or more and were named nothing were, among 
 larger, all victims but one (a savings-club member paying a pot wallet wrongly found); among those who paid the same
 or less again, 20 victims and 4 benign payers of wallets wrongly found (a savings club, a treasury): those stay out.
 
-A wallet whose gas a found operator topped up is left out: a ring's own deposit wallet, kept in gas by its funder
-and paid by exchanges, that swept to the consolidation wallet `operator_gassed` named in batches too few to pass its
-collection rule paid that wallet more at the end (simulator `style=random` seed 22: four such wallets named victims).
-A victim the ring fuels pays the platform about a payment per purchase and most of all it sends, and the rules
-before this one name it.
-
 What breaks it: a customer who pays a wallet wrongly found as a collection wallet again with a larger sum (a
 savings club's member, a shop's regular) is named its victim; a victim who paid once, or never more than at first,
 and a sliver of all it sent, is still missed.
@@ -48,8 +42,7 @@ class LateVictims(Detector):
         "Victim who came back with more: a person (no service, exchange account or wallet found in another role) "
         f"who paid a wallet found as a scam collection wallet {PAYMENTS} or more times, the last payment larger "
         f"than the first (each at least ${MIN_VICTIM_USD:.0f}), whatever share of all it sent that was, and whose "
-        "own money did not come mostly from the scam's wallets, and whose gas no found operator topped up. Run last, "
-        "over every collection wallet found."
+        "own money did not come mostly from the scam's wallets. Run last, over every collection wallet found."
     )
     severity = "medium"
     confidence = "medium"
@@ -69,13 +62,9 @@ class LateVictims(Detector):
         store_pairs(con, "pt_lv_wallets", set(wallets))
         store_pairs(con, "pt_lv_found", {(f.chain, f.address) for f in ctx.findings})
         store_pairs(con, "pt_lv_scam", {(f.chain, f.address) for f in ctx.findings if f.role != "victim"})
-        store_pairs(con, "pt_lv_operators", {(f.chain, f.address) for f in ctx.findings if f.role == "scam_operator"})
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_lv_paid AS
-                WITH fuelled AS (
-                    SELECT DISTINCT v.chain, v.dst AS address FROM {value_of("pt_lv_operators", "address", "src")} v
-                    WHERE {gas_topup_sql("v")}),
-                p AS (
+                WITH p AS (
                     SELECT v.chain, v.src AS address, v.dst AS wallet, count(*) AS n, sum(v.usd) AS usd,
                            arg_min(v.usd, (v.time, v.tx_hash)) AS first_usd,
                            arg_max(v.usd, (v.time, v.tx_hash)) AS last_usd,
@@ -87,7 +76,6 @@ class LateVictims(Detector):
                 ANTI JOIN pt_lv_found x ON x.chain = p.chain AND x.address = p.address
                 ANTI JOIN pt_services s ON s.chain = p.chain AND s.address = p.address
                 ANTI JOIN pt_deposits d ON d.chain = p.chain AND d.address = p.address
-                ANTI JOIN fuelled g ON g.chain = p.chain AND g.address = p.address
                 WHERE p.n >= {PAYMENTS} AND p.last_usd > p.first_usd"""
         )
         # a payer whose own money came mostly from the scam's wallets is one of them (a hop paid back), no victim
@@ -116,7 +104,7 @@ class LateVictims(Detector):
                 [self.help, f"paid {usd(paid)} in {n} payments to scam collection wallet {wallet}, "
                             f"{usd(first_usd)} at first and {usd(last_usd)} at last"],
                 ev.get((chain, address), []), ring=ring)
-        for t in ("pt_lv_wallets", "pt_lv_found", "pt_lv_scam", "pt_lv_operators", "pt_lv_paid"):
+        for t in ("pt_lv_wallets", "pt_lv_found", "pt_lv_scam", "pt_lv_paid"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
         return list(out.values())
 
