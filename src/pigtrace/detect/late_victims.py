@@ -104,8 +104,6 @@ class LateVictims(Detector):
                 [self.help, f"paid {usd(paid)} in {n} payments to scam collection wallet {wallet}, "
                             f"{usd(first_usd)} at first and {usd(last_usd)} at last"],
                 ev.get((chain, address), []), ring=ring)
-        for t in ("pt_lv_wallets", "pt_lv_found", "pt_lv_scam", "pt_lv_paid"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
         return list(out.values())
 
 

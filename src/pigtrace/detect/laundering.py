@@ -214,7 +214,7 @@ class GasFunder(Detector):
         _linked(con)
         rows = con.execute(
             f"""SELECT g.chain, g.src, count(DISTINCT g.dst) FILTER (WHERE g.to_scam), count(DISTINCT g.dst),
-                       count(DISTINCT g.dst) FILTER (WHERE NOT g.to_scam AND k.w IS NOT NULL), min(g.time), max(g.time)
+                       count(DISTINCT g.dst) FILTER (WHERE k.w IS NOT NULL), min(g.time), max(g.time)
                 FROM pt_gas g LEFT JOIN pt_gas_linked k ON k.chain = g.chain AND k.src = g.src AND k.w = g.dst
                 GROUP BY g.chain, g.src
                 HAVING count(DISTINCT g.dst) FILTER (WHERE g.to_scam) >= {MIN_FUNDED}
