@@ -5,6 +5,8 @@ payroll and airdrops, an OTC desk's customers) stay quiet."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import duckdb
 import pytest
 
@@ -12,6 +14,7 @@ from pigtrace.detect.run import analyze
 from tests.ledger_builder import Ledger
 from tests.test_detect_platform_worlds import (
     benign_world,
+    deposit_account,
     findings,
     investment_fund,
     scam_world,
@@ -94,8 +97,6 @@ def test_a_fund_that_never_pays_out_is_not_excused():
     assert honest == set()
     led = Ledger()
     exchange(led)
-    from datetime import timedelta
-
     for i in range(5):
         inv = f"inv{i}"
         led.transfer("binance_hot", inv, 30000, at=timedelta(days=i))
@@ -485,3 +486,47 @@ def test_victims_paying_a_rings_rotating_deposit_wallets_are_not_its_payout_wall
     assert truth["consolidation"] not in got.get("scam_collection", set())
     assert got.get("scam_collection") == truth["collection"]
     assert got.get("victim") == truth["victims"]
+
+
+def _fund_banking_at_its_exchange(led: Ledger, tag: str = "bf", investors: int = 8, hot: str = "binance_hot") -> set[str]:
+    """An honest fund whose receiving wallet banks every deposit at its exchange deposit account, and whose
+    payout wallet (bankrolled by exchange withdrawals) pays each investor a small monthly return while they
+    are still adding money: per investor the shape of a platform's victim and its 'profit' payments."""
+    fund, bank, payout = f"{tag}_fund", f"{tag}_bank", f"{tag}_payout"
+    names = {fund, bank, payout}
+    for i in range(investors):
+        inv = f"{tag}_investor{i}"
+        names.add(inv)
+        led.transfer(hot, inv, 40000, at=timedelta(days=i))
+        for k, amount in enumerate((400 + 10 * i, 1500, 3000 + 50 * i, 5000, 7000)):
+            t = timedelta(days=2 + i + 12 * k, hours=i)
+            led.transfer(inv, fund, amount, at=t)
+            led.transfer(fund, bank, amount, at=t + timedelta(hours=6))
+    deposit_account(led, bank, hot, timedelta(days=70))
+    for month in (20, 40):
+        led.transfer(hot, payout, 5000, at=timedelta(days=month - 1))
+        for i in range(investors):
+            led.transfer(payout, f"{tag}_investor{i}", 40 + 5 * i + month, at=timedelta(days=month, minutes=i))
+    return names
+
+
+def test_a_fund_that_banks_at_its_exchange_is_not_a_platforms_payout_through_a_shared_investor():
+    """One of the platform's victims also puts money into an honest fund; the victim's wallet, paid by a
+    relative in growing sums and passing all of it on to the platform and to the fund, ties the fund into
+    the platform's ring. The fund banks what it gets at its exchange: its investors are its customers, and
+    its payout wallet paying them small monthly returns is not the platform's payout wallet (on a simulated
+    Tron world such a fund's 35 investors were named victims and its payout wallet an operator)."""
+
+    led, truth = scam_world()
+    fund = _fund_banking_at_its_exchange(led)
+    both = "pf_victim0"
+    led.transfer("relative", both, 300, at=timedelta(days=3))
+    for k, amount in enumerate((900, 2500, 4000)):
+        led.transfer("relative", both, amount, at=timedelta(days=6 + 8 * k))
+    for k, amount in enumerate((1200, 2600, 3500)):
+        led.transfer(both, "bf_fund", amount, at=timedelta(days=8 + 8 * k))
+    _, got = _run(led)
+    flagged = set().union(*got.values())
+    assert not flagged & fund, sorted(flagged & fund)
+    assert got.get("scam_collection") == truth["collection"]
+    assert truth["victims"] <= got.get("victim", set())

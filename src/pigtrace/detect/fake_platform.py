@@ -76,18 +76,8 @@ class FakePlatformCollection(Detector):
                   AND induced_share >= {TELL_SHARE} AND round_share >= {TELL_SHARE}"""
         )
         # A wallet that banks most of what it sends at an exchange (or another service) is a business
-        # (an OTC desk, a merchant, a fund): platforms sweep to their own consolidation wallets.
-        con.execute(
-            f"""DELETE FROM pt_pf_platforms x WHERE EXISTS (
-                   SELECT 1 FROM (SELECT v.chain, v.src, arg_max(v.dst, (v.usd, v.dst)) AS dst FROM (
-                                      SELECT v.chain, v.src, v.dst, sum(v.usd) AS usd
-                                      FROM {flow_services.value_of("pt_pf_platforms", "c", "src")} v
-                                      SEMI JOIN pt_pf_platforms p ON p.chain = v.chain AND p.c = v.src GROUP BY ALL) v
-                                  GROUP BY ALL) m
-                   WHERE m.chain = x.chain AND m.src = x.c
-                     AND (EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = m.chain AND d.address = m.dst)
-                          OR EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = m.chain AND s.address = m.dst)))"""
-        )
+        # (platform_sequences' pt_pf_banks): platforms sweep to their own consolidation wallets.
+        con.execute("DELETE FROM pt_pf_platforms x WHERE EXISTS (SELECT 1 FROM pt_pf_banks b WHERE b.chain = x.chain AND b.c = x.c)")
         # A wallet that itself pays a platform in the victim pattern is a victim whose own payers
         # happen to look alike, not part of the platform.
         con.execute(

@@ -78,7 +78,7 @@ FED_NEED = 0.95
 FED_SHARE = 0.1
 
 TABLES = ("pt_pf_busy", "pt_pf_seq", "pt_pf_pay", "pt_pf_pairs", "pt_pf_cands", "pt_pf_sweeps", "pt_pf_ring", "pt_pf_back_all",
-          "pt_pf_reach", "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
+          "pt_pf_banks", "pt_pf_reach", "pt_pf_side", "pt_pf_paying", "pt_pf_back", "pt_pf_hold", "pt_pf_flags", "pt_pf_wallets")
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
@@ -256,6 +256,7 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
     cand_sql = """SELECT chain, ring, payer, count(DISTINCT s) AS victims, avg(early::INT) AS early_share
                 FROM pt_pf_back_all b
                 WHERE NOT EXISTS (SELECT 1 FROM pt_pf_paying y WHERE y.chain = b.chain AND y.s = b.c AND y.ring = b.ring)
+                  AND NOT EXISTS (SELECT 1 FROM pt_pf_banks k WHERE k.chain = b.chain AND k.c = b.c)
                 GROUP BY ALL HAVING count(DISTINCT s) >= 2"""
     side_sql = f"""CREATE OR REPLACE TEMP TABLE pt_pf_side AS
             WITH cand AS ({cand_sql})
@@ -272,6 +273,7 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
            WHERE b.payer = b.c OR EXISTS (SELECT 1 FROM pt_pf_side x WHERE x.chain = b.chain AND x.ring = b.ring
                                                               AND x.payer = b.payer)"""
     con.execute("CREATE OR REPLACE TEMP TABLE pt_pf_paying (chain VARCHAR, s VARCHAR, ring VARCHAR)")
+    _banks(con)
     con.execute(reach_sql)
     con.execute(side_sql)
     con.execute(back_sql)
@@ -289,6 +291,24 @@ def _paybacks(con: duckdb.DuckDBPyConnection) -> None:
                    GROUP BY i.chain, i.s, i.ring HAVING count(*) >= max(coalesce(r.n, 0))""")
     con.execute(side_sql)
     con.execute(back_sql)
+
+
+def _banks(con: duckdb.DuckDBPyConnection) -> None:
+    """pt_pf_banks (chain, c): receivers that bank most of what they send (the largest payee by value) at an
+    exchange deposit account or another service: a business (an OTC desk, a merchant, a fund), not a
+    platform, which sweeps to its own consolidation wallets. Its payers are its customers: whoever pays them
+    back is not a platform's payout wallet for that, and fake_platform never names it a platform. Asked of
+    the receivers that paid-back senders paid (pt_pf_back_all), the only ones either reader asks about."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pt_pf_banks AS
+            WITH r AS (SELECT DISTINCT chain, c FROM pt_pf_back_all),
+            sent AS (SELECT v.chain, v.src, v.dst, sum(v.usd) AS usd FROM {flow_services.value_of("r", "c", "src")} v
+                     SEMI JOIN r ON r.chain = v.chain AND r.c = v.src GROUP BY ALL),
+            top AS (SELECT chain, src, arg_max(dst, (usd, dst)) AS dst FROM sent GROUP BY ALL)
+            SELECT t.chain, t.src AS c FROM top t
+            WHERE EXISTS (SELECT 1 FROM pt_deposits d WHERE d.chain = t.chain AND d.address = t.dst)
+               OR EXISTS (SELECT 1 FROM pt_services s WHERE s.chain = t.chain AND s.address = t.dst)"""
+    )
 
 
 def _wallets(con: duckdb.DuckDBPyConnection) -> None:
