@@ -484,8 +484,9 @@ def write_csv(path: Path, rows: list[dict], results: list[dict], systems: list[s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="pigtrace vs a 60-line rule baseline on knob-varied simulated worlds",
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--seeds", default="3", help="N (N seeds from --first-seed) or a list '1,2,5' / range '4-6'; "
-                    "reporting seeds when --report-seeds is not given (default 3)")
+    ap.add_argument("--seeds", default="3", help="N (N seeds from --first-seed: '102' is 102 seeds; seed 102 alone "
+                    "is '102-102') or a list '1,2,5' / range '4-6'; reporting seeds when --report-seeds is not given "
+                    "(default 3)")
     ap.add_argument("--first-seed", type=int, default=101)
     ap.add_argument("--tune-seeds", default="", help="seeds the developer tunes on, e.g. 1,2")
     ap.add_argument("--report-seeds", default="", help="seeds whose figures are reported, e.g. 3,4,5")
