@@ -10,7 +10,8 @@
   wallets they sweep to (connected components), so platforms that give each victim a fresh deposit
   address are judged together.
 - ``pt_pf_back``: payments back to a victim-like sender after its first payment, by the receiver or by
-  the ring's payout wallet (``pt_pf_side``).
+  the ring's payout wallet (``pt_pf_side``); paybacks to the payers of a receiver that banks at an exchange
+  (``pt_pf_banks``: a business, whose payers are its customers) make no wallet the ring's payout wallet.
 - ``pt_pf_wallets``: per candidate, the ring-level counts that decide (victim-like senders, share of
   repeat senders that are victim-like, share with early paybacks, share with round late payments, how
   much was ever paid back) and how fast the wallet forwards what it gets.
