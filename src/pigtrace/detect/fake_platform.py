@@ -76,8 +76,10 @@ class FakePlatformCollection(Detector):
                   AND induced_share >= {TELL_SHARE} AND round_share >= {TELL_SHARE}"""
         )
         # A wallet that banks most of what it sends at an exchange (or another service) is a business
-        # (platform_sequences' pt_pf_banks): platforms sweep to their own consolidation wallets.
-        con.execute("DELETE FROM pt_pf_platforms x WHERE EXISTS (SELECT 1 FROM pt_pf_banks b WHERE b.chain = x.chain AND b.c = x.c)")
+        # (platform_sequences' pt_pf_banks): platforms sweep to their own consolidation wallets. pt_pf_banks
+        # judges every receiver with a paid-back payer, so every platform here (own_induced >= 1).
+        con.execute("""DELETE FROM pt_pf_platforms x
+                       WHERE EXISTS (SELECT 1 FROM pt_pf_banks b WHERE b.chain = x.chain AND b.c = x.c)""")
         # A wallet that itself pays a platform in the victim pattern is a victim whose own payers
         # happen to look alike, not part of the platform.
         con.execute(
