@@ -923,6 +923,56 @@ def test_a_wallet_people_pay_into_is_not_taken_for_a_victims_own_wallet_forwardi
     assert upstream == {"own_wallet"}
 
 
+def test_deposit_wallets_a_victim_paid_in_turn_are_the_rings_not_victims_own_wallets():
+    """A platform rotating its deposit wallets (each used two weeks, then the next): victims' exchanges (three
+    of them) pay each wallet on their customers' orders, and three victims pay two of the wallets in turn from
+    their own wallets; every payment is swept on, as it is, to the consolidation wallet within hours. Most of
+    each deposit wallet's money came from exchanges and no victim paid one three times, so before
+    ``_paid_in_turn`` each was taken for a victim's own wallet paying the scam (``_upstream``): on the second
+    generator's worlds, whole rings were named victims of their consolidation wallet. Two victims' own wallets,
+    filled from their exchange, topped up by the same relative, and paid small 'profits' by the same payout
+    wallet, each passing those on days later with its next deposit, still are victims' own wallets."""
+    from pigtrace.detect import collection_evidence as ce
+    from pigtrace.detect.run import stage_tables
+
+    led = Ledger()
+    hots = [exchange(led, name) for name in ("binance_hot", "okx_hot", "kraken_hot")]
+    cons = "rt_consolidation"
+    deposits = [f"rt_deposit{k}" for k in range(3)]
+    for k, wallet in enumerate(deposits):
+        for j in range(8):
+            t = timedelta(days=14 * k + 1 + 1.5 * j, hours=j)
+            amount = 700.0 + 130 * j + 57 * k
+            led.transfer(hots[(j + k) % 3], wallet, amount, at=t)
+            led.transfer(wallet, cons, amount, at=t + timedelta(hours=2 + j % 3))
+    for i in range(3):
+        person = f"rt_victim{i}"
+        led.transfer(hots[i], person, 9000.0, at=timedelta(days=2 + i))
+        for n, k in enumerate((i % 2, i % 2 + 1)):
+            for m in range(2):
+                t = timedelta(days=14 * k + 3 + 4 * m + i, hours=5 + i)
+                amount = 600.0 + 450 * (2 * n + m) + 31 * i
+                led.transfer(person, deposits[k], amount, at=t)
+                led.transfer(deposits[k], cons, amount, at=t + timedelta(hours=3))
+    for i in range(2):
+        own = f"rt_own{i}"
+        led.transfer(hots[0], own, 5000.0 + 800 * i, at=timedelta(days=3 + i))
+        led.transfer("rt_relative", own, 600.0, at=timedelta(days=5 + i))
+        led.transfer("rt_payout", own, 80.0 + 15 * i, at=timedelta(days=9 + i))
+        led.transfer(own, "rt_platform", 3000.0, at=timedelta(days=4 + i))
+        led.transfer(own, "rt_platform", 3400.0 + 800 * i, at=timedelta(days=12 + i))
+    led.transfer(hots[1], "rt_relative", 2000.0, at=timedelta(days=1))
+    led.transfer(hots[2], "rt_payout", 1000.0, at=timedelta(days=1))
+    con = led.write(duckdb.connect())
+    with stage_tables(con, "collection_scores") as ctx:
+        keys, _ = cf.matrix(con)
+        names = {led.addr(n): n for n in (*deposits, cons, "rt_own0", "rt_own1", "rt_platform")}
+        near = np.array([k.split(":", 1)[1] in names for k in keys])
+        assert near.sum() == len(names)
+        upstream = {names[k.split(":", 1)[1]] for k in keys[ce._upstream(ctx, keys, near)]}
+    assert upstream == {"rt_own0", "rt_own1"}
+
+
 def held_pool(led: Ledger, tag: str = "hp", unswept: float = 0.0) -> dict:
     """A ring's three deposit wallets, each paid by three victims four growing payments five days apart, the
     victims spending more at shops than they pay the ring (so none is devoted to a wallet); each wallet holds its

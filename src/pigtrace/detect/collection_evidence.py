@@ -23,7 +23,10 @@ wallet that many people devoted to it paid, and that passed everything on, is fo
 (``_taken_from_many``), and so is one that a few devoted people paid, that passed it on and then went quiet
 after a brief life (``_brief_life``). A wallet fed mostly by collection wallets (these, or those the typology detectors
 named) is downstream: laundering; so is a wallet that would join a ring but that the ring's own money reached,
-however many payments after the found wallets (``_ring_fed``). A wallet that spread most of what it paid
+however many payments after the found wallets (``_ring_fed``). A wallet filled mostly from exchanges that pays
+another found wallet is a victim's own wallet paying the scam (``_upstream``), unless a person paid it and, in
+turn, another wallet passing its money to the same place, each payment passed on within the day: then it is one of
+a platform's rotating deposit wallets (``_paid_in_turn``). A wallet that spread most of what it paid
 over ``FAN_WAYS`` or more one-off wallets near the threshold (each paid by it alone, once, passing it on) is the
 collection wallet sweeping through fresh hops, and they its hops, not deposit wallets with it as their victim
 (``_fans_out``), unless those one-off wallets lead to places (followed on through further one-off wallets) that
@@ -76,6 +79,7 @@ LONE_PAYERS = 2  # only a wallet with at most this many payers joins for its rin
 VICTIM_SHARE = 0.2  # a payer is a victim when it sent the ring this share of all it sent ...
 VICTIM_SURE = 0.9  # ... or paid a wallet scoring at least this
 RELAY_ONRAMP, RELAY_HOURS = 0.1, 24.0  # a relay: under this share of its money from services, passed on this fast
+COVERED = 0.99  # a payment passed on: a payment on of at least this share of it (fees aside)
 MIN_VICTIM_USD = 10.0  # a payment smaller than this is not a loss worth a victim finding
 DOWNSTREAM_SHARE = 0.5  # of the money people paid a wallet, the share from found wallets that makes it downstream
 SPLIT_WAYS = 3  # a wallet mainly funding this many found wallets splits the scam's money, it does not pay the scam
@@ -557,8 +561,9 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
     source of SPLIT_WAYS or more of the found wallets it pays: a victim pays into the scam's wallets, each
     fed by many; a scam wallet splitting its takings feeds fresh wallets that hold little else. Nor a wallet
     people pay into (PAID_INTO): a deposit wallet that the victims' exchanges pay is paid by its other victims
-    from their own wallets too, again and again."""
-    return _found_flow(ctx, keys, found, "out", f"""n.svc_in >= 0.5 * n.in_usd AND EXISTS (
+    from their own wallets too, again and again. Nor a wallet a victim paid in turn with another that passes its
+    money on to the same place (``_paid_in_turn``): a platform rotating its deposit wallets."""
+    up = _found_flow(ctx, keys, found, "out", f"""n.svc_in >= 0.5 * n.in_usd AND EXISTS (
         SELECT 1 FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_first", "address")} q
         WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service)
         AND (SELECT count(*) FROM {rows_touching("pt_cf_pair", "src_ref", "pt_ce_first", "address")} q JOIN pt_cf_node d ON d.chain = q.chain AND d.address = q.dst
@@ -567,6 +572,45 @@ def _upstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.n
         AND NOT ((SELECT devoted FROM pt_cf c WHERE c.chain = k.chain AND c.address = k.address) >= {PAID_INTO}
                  AND (SELECT count(*) FROM {rows_touching("pt_cf_pair", "dst_ref", "pt_ce_first", "address")} q
                       WHERE q.chain = k.chain AND q.dst = k.address AND NOT q.src_service AND q.n >= 3) >= {PAID_INTO})""")
+    return up & ~_paid_in_turn(ctx, keys, found) if up.any() else up
+
+
+def _paid_in_turn(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Found wallets that a person paid who also paid another found wallet sending most of what it sent
+    (DOWNSTREAM_SHARE) to the same place, where each payment that person made to such wallets was passed on there
+    within RELAY_HOURS by a payment at least as large (COVERED, fees aside): the ring's deposit wallets, passing
+    on what their victims pay (a platform rotating its deposit addresses, a victim paying each in turn), not
+    victims' own wallets, however much of their money came from exchanges. A person: no service, no found wallet
+    or one the typology detectors named as the scam's, paying fewer than PER_PAYMENT_BUSY addresses. The scam's
+    payout wallet paying its victims' wallets fails the relay test (a victim does not pass its 'profit' on within
+    the day), and so does a busy payer (an employer, an exchange nobody labelled). What breaks it: a relative
+    lending to two victims of one ring who each invest the loan that day; a ring giving each victim one deposit
+    wallet (no person pays two)."""
+    con = ctx.con
+    store_pairs(con, "pt_ce_scam_named", {(f.chain, f.address) for f in ctx.findings if f.role != "victim"})
+    _candidates(con, "pt_ce_first", keys, np.flatnonzero(found))
+    rows = con.execute(f"""
+        WITH first AS (SELECT f.i, a.ref FROM pt_ce_first f JOIN addresses a ON a.chain = f.chain AND a.address = f.address),
+        named AS (SELECT a.ref FROM pt_ce_scam_named s JOIN addresses a ON a.chain = s.chain AND a.address = s.address),
+        dest AS (
+            SELECT q.src_ref AS k, q.dst_ref AS d FROM pt_cf_pair q JOIN pt_cf_node n ON n.ref = q.src_ref
+            WHERE q.src_ref IN (SELECT ref FROM first) AND q.usd >= {DOWNSTREAM_SHARE} * n.out_usd),
+        paid AS (
+            SELECT f.src_ref AS p, f.dst_ref AS k, d.d, f.time, f.usd FROM pt_cf_flow f JOIN dest d ON d.k = f.dst_ref
+            WHERE NOT f.src_service AND f.src_ref NOT IN (SELECT ref FROM first)
+              AND f.src_ref NOT IN (SELECT ref FROM named)),
+        people AS (
+            SELECT src_ref AS p FROM pt_cf_pair WHERE src_ref IN (SELECT p FROM paid)
+            GROUP BY ALL HAVING count(*) < {PER_PAYMENT_BUSY}),
+        passed AS (SELECT o.src_ref, o.dst_ref, o.time, o.usd FROM pt_cf_flow o SEMI JOIN dest d ON d.k = o.src_ref AND d.d = o.dst_ref),
+        relayed AS (
+            SELECT p.p, p.k, p.d, EXISTS (
+                SELECT 1 FROM passed o WHERE o.src_ref = p.k AND o.dst_ref = p.d AND o.time >= p.time
+                  AND o.time <= p.time + INTERVAL {int(RELAY_HOURS)} HOUR AND o.usd >= {COVERED} * p.usd) AS relayed
+            FROM paid p SEMI JOIN people USING (p)),
+        victims AS (SELECT p, d FROM relayed GROUP BY ALL HAVING count(DISTINCT k) >= 2 AND bool_and(relayed))
+        SELECT DISTINCT f.i FROM relayed r SEMI JOIN victims v USING (p, d) JOIN first f ON f.ref = r.k""").fetchall()
+    return _mask(keys, rows)
 
 
 def _downstream(ctx: AnalysisContext, keys: np.ndarray, found: np.ndarray) -> np.ndarray:
