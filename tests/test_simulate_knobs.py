@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "gas_payee", "payment_gateway", "density", "victim_banks", "style",
+                     "gas_payee", "payment_gateway", "density", "victim_banks", "lenders", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -207,6 +207,35 @@ def test_victim_banks_one_has_all_of_a_ring_s_victims_pay_from_one_exchange(worl
     one, any_ = banks_per_ring({"victim_banks": "one"}), banks_per_ring({})
     assert one and set(one) == {1}
     assert max(any_) >= 3
+
+
+def test_lenders_shared_adds_only_loans_that_two_victims_of_one_wallet_pass_on_within_the_day(world):
+    """The knob adds transfers and changes nothing else: per lender, a withdrawal from an exchange's hot wallet
+    and a loan to each of two victims who pay the same shared deposit wallet, each of whom pays that wallet at
+    least the loan within the day after it."""
+    vary = {"deposit_wallets": "shared", "payment_route": "self_custody"}
+    cols = "from_address, to_address, token, amount, time"
+    _, _, base = world(**vary)
+    _, truth, con = world(lenders="shared", **vary)
+    before = base.execute(f"SELECT {cols} FROM transfers").fetchall()
+    con.execute(f"CREATE TEMP TABLE base_rows AS SELECT * FROM (VALUES {', '.join(['(?, ?, ?, ?::HUGEINT, ?::TIMESTAMP)'] * len(before))}) "
+                f"t({cols})", [x for row in before for x in row])
+    con.execute(f"CREATE TEMP TABLE added AS SELECT {cols} FROM transfers EXCEPT ALL SELECT * FROM base_rows")
+    assert _one(con, f"SELECT count(*) FROM (SELECT * FROM base_rows EXCEPT ALL SELECT {cols} FROM transfers)") == 0
+    loans = con.execute(f"""
+        SELECT l.from_address, l.to_address, (SELECT min(p.to_address) FROM ({_into_platforms(con)}) p
+                                               WHERE p.from_address = l.to_address AND p.time > l.time
+                                                 AND p.time <= l.time + INTERVAL 1 DAY AND p.amount >= l.amount)
+        FROM added l JOIN who v ON v.address = l.to_address AND v.role = 'victim'""").fetchall()
+    assert loans and _one(con, "SELECT count(*) FROM added") == 2 * len(loans)
+    assert _one(con, "SELECT count(*) FROM added a JOIN svc s ON s.address = a.from_address "
+                     "WHERE s.kind = 'exchange_hot_wallet'") == len(loans)
+    by_lender: dict[str, list] = {}
+    for lender, victim, wallet in loans:
+        by_lender.setdefault(lender, []).append((victim, wallet))
+    for lent in by_lender.values():
+        assert len(lent) == 2 and lent[0][0] != lent[1][0] and lent[0][1] is not None and lent[0][1] == lent[1][1]
+    assert {b["address"] for b in truth["benign"]} >= set(by_lender)
 
 
 def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):

@@ -85,6 +85,12 @@ KNOBS: tuple[Knob, ...] = (
          "exchange (any), or all at one exchange, as a ring working one country's market (one); made to break the "
          "detectors' rule that a wallet paid mostly by withdrawals from one or two exchanges, which nobody paid "
          "half of all they sent and which was in use for months, is its owner's own; not drawn by style=random"),
+    Knob("lenders", ("none", "shared"), "none", "none",
+         "a relative or friend lends money to two of a fake platform's victims who pay the same deposit wallet "
+         "from their own wallets, and each passes the loan on to the platform within hours with their next "
+         "deposit (shared); made to break the detectors' rule that wallets a person paid in turn, each payment "
+         "passed on within the day to the same place, are a ring's rotating deposit wallets; not drawn by "
+         "style=random"),
     Knob("exchange_use", ("onramp", "mixed"), "onramp", "onramp",
          "what customers do at the exchanges: buy and withdraw to their wallets at every exchange (onramp), or "
          "at about half of them (at least one) only deposit to sell for cash, so that exchange pays no "
@@ -166,6 +172,7 @@ class Knobs:
         self.hold = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # the next child: its own stream
         self.exchange = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # which exchanges are off-ramps
         self.gateway = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # payment_gateway=per_order
+        self.lend = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # lenders=shared
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""

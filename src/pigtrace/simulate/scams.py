@@ -16,7 +16,8 @@ from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 
 
 RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "deposit_addresses", "growth",
-              "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "victim_banks")
+              "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "victim_banks",
+              "lenders")
 LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee")
 
 
@@ -198,6 +199,7 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
     inducements: list[tuple[int, int, int]] = []
     user_pool = w.users
     bank = _one_bank(w) if knobs["victim_banks"] == "one" else None
+    borrowers: dict[int, list] = {}  # platform wallet -> its victims paying from their own wallets
     picks = rng.choice(len(user_pool), size=min(p["victims"], len(user_pool)), replace=False)
     for vi in picks:
         route = int(rng.choice(3, p=routes))
@@ -237,6 +239,8 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
             w.withdraw(np.maximum(all_t - lead, w.t0 + MINUTE), victim, sym,
                        (amounts * rng.uniform(1.0, 1.04, len(amounts))).astype(np.int64))
             paid = w.send(all_t, victim, to, sym, amounts)
+            if route == 0:
+                borrowers.setdefault(platform, []).append((victim, all_t, amounts))
             if route == 2 and rng.random() < 0.5:
                 rb.sent(victim, int(all_t[0]))  # the scammer's gas funder pays the relay's first fees
         arrivals += [(int(d), int(t), sym, int(a)) for d, t, a in zip(np.broadcast_to(to, all_t.shape), all_t, amounts)]
@@ -256,6 +260,8 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
         entry["on_chain"] = on_chain
         ring["victims"].append(entry)
         inducements += [(int(t), victim, int(a), entry) for t, a in zip(ind_t, ind) if a > 0]
+    if knobs["lenders"] == "shared":
+        _lend(w, borrowers, sym)
     if inducements:
         payout = w.book.one()
         w.role(payout, "scam_operator", rid, "fake_platform")
@@ -267,6 +273,27 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
             rb.sent(payout, t)
     _finish(w, ring, rb, gas, funder, arrivals)
     return ring
+
+
+def _lend(w: World, borrowers: dict[int, list], sym: str) -> None:
+    """lenders=shared: for each platform wallet that two or more victims pay from their own wallets, a person
+    buys at an exchange and lends two of them part of a later deposit, hours before it, and each passes the loan
+    on with that deposit. Drawn from the knob's own stream (the hot wallet too), so the rest of the world is the
+    one the same seed gives without the knob."""
+    rng = w.knobs.lend
+    onramps = [e for e in w.exchanges if not e.offramp]
+    for victims in borrowers.values():
+        if len(victims) < 2:
+            continue
+        lender = int(w.users[int(rng.integers(len(w.users)))])
+        w.mark_benign(lender, "lender")
+        hots = onramps[int(rng.integers(len(onramps)))].hot
+        hot = int(hots[int(rng.integers(len(hots)))])
+        for victim, times, amounts in victims[:2]:
+            k = int(rng.integers(1, len(times))) if len(times) > 1 else 0
+            loan = int(amounts[k] * rng.uniform(0.3, 0.9))
+            w.send(w.clamp(int(times[k]) - int(rng.integers(DAY, 3 * DAY))), hot, lender, sym, loan + 1)
+            w.send(w.clamp(int(times[k]) - int(rng.integers(HOUR, 12 * HOUR))), lender, victim, sym, loan)
 
 
 def approval_drain(w: World, gas: GasFunders, max_victims: int) -> dict:
