@@ -217,9 +217,7 @@ def test_lenders_shared_adds_only_loans_that_two_victims_of_one_wallet_pass_on_w
     cols = "from_address, to_address, token, amount, time"
     _, _, base = world(**vary)
     _, truth, con = world(lenders="shared", **vary)
-    before = base.execute(f"SELECT {cols} FROM transfers").fetchall()
-    con.execute(f"CREATE TEMP TABLE base_rows AS SELECT * FROM (VALUES {', '.join(['(?, ?, ?, ?::HUGEINT, ?::TIMESTAMP)'] * len(before))}) "
-                f"t({cols})", [x for row in before for x in row])
+    con.register("base_rows", base.sql(f"SELECT {cols} FROM transfers").to_arrow_table())
     con.execute(f"CREATE TEMP TABLE added AS SELECT {cols} FROM transfers EXCEPT ALL SELECT * FROM base_rows")
     assert _one(con, f"SELECT count(*) FROM (SELECT * FROM base_rows EXCEPT ALL SELECT {cols} FROM transfers)") == 0
     loans = con.execute(f"""
@@ -236,6 +234,7 @@ def test_lenders_shared_adds_only_loans_that_two_victims_of_one_wallet_pass_on_w
     for lent in by_lender.values():
         assert len(lent) == 2 and lent[0][0] != lent[1][0] and lent[0][1] is not None and lent[0][1] == lent[1][1]
     assert {b["address"] for b in truth["benign"]} >= set(by_lender)
+    assert not {r["address"] for r in truth["roles"] if r["role"] == "victim"} & set(by_lender)
 
 
 def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):

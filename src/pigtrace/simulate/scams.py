@@ -261,7 +261,7 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
         ring["victims"].append(entry)
         inducements += [(int(t), victim, int(a), entry) for t, a in zip(ind_t, ind) if a > 0]
     if knobs["lenders"] == "shared":
-        _lend(w, borrowers, sym)
+        _lend(w, borrowers, sym, {int(e["address"]) for e in ring["victims"]})
     if inducements:
         payout = w.book.one()
         w.role(payout, "scam_operator", rid, "fake_platform")
@@ -275,17 +275,19 @@ def fake_platform(w: World, gas: GasFunders, max_victims: int) -> dict:
     return ring
 
 
-def _lend(w: World, borrowers: dict[int, list], sym: str) -> None:
+def _lend(w: World, borrowers: dict[int, list], sym: str, victims_of_ring: set[int]) -> None:
     """lenders=shared: for each platform wallet that two or more victims pay from their own wallets, a person
-    buys at an exchange and lends two of them part of a later deposit, hours before it, and each passes the loan
-    on with that deposit. Drawn from the knob's own stream (the hot wallet too), so the rest of the world is the
-    one the same seed gives without the knob."""
+    (none of the ring's victims) buys at an exchange and lends two of them part of a later deposit, hours before
+    it, and each passes the loan on with that deposit. Drawn from the knob's own stream (the hot wallet too), so
+    the rest of the world is the one the same seed gives without the knob."""
     rng = w.knobs.lend
     onramps = [e for e in w.exchanges if not e.offramp]
     for victims in borrowers.values():
         if len(victims) < 2:
             continue
         lender = int(w.users[int(rng.integers(len(w.users)))])
+        while lender in victims_of_ring:
+            lender = int(w.users[int(rng.integers(len(w.users)))])
         w.mark_benign(lender, "lender")
         hots = onramps[int(rng.integers(len(onramps)))].hot
         hot = int(hots[int(rng.integers(len(hots)))])
