@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "gas_payee", "payment_gateway", "density", "victim_banks", "lenders", "style",
+                     "gas_payee", "payment_gateway", "density", "victim_banks", "lenders", "desk_customers", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -235,6 +235,37 @@ def test_lenders_shared_adds_only_loans_that_two_victims_of_one_wallet_pass_on_w
         assert len(lent) == 2 and lent[0][0] != lent[1][0] and lent[0][1] is not None and lent[0][1] == lent[1][1]
     assert {b["address"] for b in truth["benign"]} >= set(by_lender)
     assert not {r["address"] for r in truth["roles"] if r["role"] == "victim"} & set(by_lender)
+
+
+def test_desk_customers_yes_adds_only_sales_from_own_wallets_to_the_rings_consolidation_wallets(world):
+    """The knob adds transfers and changes nothing else: per customer (a wallet no other transfer touches),
+    withdrawals from exchanges' hot wallets, each paid on whole, hours later, to one of the ring's laundering
+    wallets that the ring's own wallets also pay, two or more times."""
+    cols = "from_address, to_address, token, amount, time"
+    _, _, base = world()
+    _, truth, con = world(desk_customers="yes")
+    # a cursor of its own: other tests read the same style=fixed world, and may leave a result unfetched
+    con.register("base_rows", base.cursor().sql(f"SELECT {cols} FROM transfers").to_arrow_table())
+    con.execute(f"CREATE TEMP TABLE added AS SELECT {cols} FROM transfers EXCEPT ALL SELECT * FROM base_rows")
+    assert _one(con, f"SELECT count(*) FROM (SELECT * FROM base_rows EXCEPT ALL SELECT {cols} FROM transfers)") == 0
+    customers = {b["address"] for b in truth["benign"] if b["kind"] == "desk_customer"}
+    assert len(customers) >= 2 and not customers & {r["address"] for r in truth["roles"]}
+    sales = con.execute("""
+        SELECT p.from_address, p.to_address, count(*),
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM added w JOIN svc s ON s.address = w.from_address
+                                              WHERE s.kind = 'exchange_hot_wallet' AND w.to_address = p.from_address
+                                                AND w.token = p.token AND w.amount = p.amount
+                                                AND w.time < p.time AND w.time >= p.time - INTERVAL 12 HOUR))
+        FROM added p WHERE p.token <> 'native' AND p.from_address IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY ALL""", [sorted(customers)]).fetchall()
+    assert {c for c, _, _, _ in sales} == customers
+    assert all(n >= 2 and bought == n for _, _, n, bought in sales)
+    desks = {d for _, d, _, _ in sales}
+    assert desks <= {r["address"] for r in truth["roles"] if r["role"] == "laundering"}
+    assert _one(con, """SELECT count(DISTINCT to_address) FROM base_rows WHERE to_address IN (SELECT unnest(?::VARCHAR[]))
+                        AND from_address IN (SELECT address FROM who)""", [sorted(desks)]) == len(desks)
+    assert _one(con, "SELECT count(*) FROM base_rows WHERE from_address IN (SELECT unnest(?::VARCHAR[])) "
+                     "OR to_address IN (SELECT unnest(?::VARCHAR[]))", [sorted(customers)] * 2) == 0
 
 
 def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):

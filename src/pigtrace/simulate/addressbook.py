@@ -53,16 +53,16 @@ class AddressBook:
             bigger[: self.n] = self._raw[: self.n]
             self._raw = bigger
 
-    def random(self, n: int) -> np.ndarray:
-        """``n`` fresh random addresses."""
+    def random(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """``n`` fresh random addresses (drawn from ``rng`` when given: a knob's own stream)."""
         self._grow(n)
-        self._raw[self.n : self.n + n] = self.rng.integers(0, 256, size=(n, 20), dtype=np.uint8)
+        self._raw[self.n : self.n + n] = (rng or self.rng).integers(0, 256, size=(n, 20), dtype=np.uint8)
         ids = np.arange(self.n, self.n + n, dtype=np.int32)
         self.n += n
         return ids
 
-    def one(self) -> int:
-        return int(self.random(1)[0])
+    def one(self, rng: np.random.Generator | None = None) -> int:
+        return int(self.random(1, rng)[0])
 
     def fixed(self, address: str) -> int:
         """The entity for a real address given as 0x-hex text (one entity per address)."""

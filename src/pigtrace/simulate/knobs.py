@@ -91,6 +91,12 @@ KNOBS: tuple[Knob, ...] = (
          "deposit (shared); made to break the detectors' rule that wallets a person paid in turn, each payment "
          "passed on within the day to the same place, are a ring's rotating deposit wallets; not drawn by "
          "style=random"),
+    Knob("desk_customers", ("none", "yes"), "none", "none",
+         "the ring's consolidation wallets also buy coins from a few people, as an OTC desk does: each withdraws from "
+         "an exchange and pays a consolidation wallet two to four times while the ring sweeps into it, and is paid "
+         "in cash (yes); made to break the detectors' rule that a wallet only exchanges paid, which passed "
+         "everything on in payments to laundering wallets alone, is a ring's deposit wallet; not drawn by "
+         "style=random"),
     Knob("exchange_use", ("onramp", "mixed"), "onramp", "onramp",
          "what customers do at the exchanges: buy and withdraw to their wallets at every exchange (onramp), or "
          "at about half of them (at least one) only deposit to sell for cash, so that exchange pays no "
@@ -173,6 +179,7 @@ class Knobs:
         self.exchange = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # which exchanges are off-ramps
         self.gateway = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # payment_gateway=per_order
         self.lend = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # lenders=shared
+        self.desk = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # desk_customers=yes
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""

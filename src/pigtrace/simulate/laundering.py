@@ -66,6 +66,7 @@ class Launderer:
         self.reuse = knobs.get("wallet_reuse") == "yes"
         self.mixing = float(knobs.get("laundering_mixing", 0.0))
         self.multi_hop = knobs.get("sweeps") == "multi_hop"
+        self.desk = knobs.get("desk_customers") == "yes"
         stretch = 1.0
         if knobs.get("pace") == "slow":  # the same draws, stretched: the ring waits days to weeks
             stretch = float(w.knobs.late.uniform(5, 20))
@@ -175,6 +176,8 @@ class Launderer:
             sweeps.append((k, st, sym, total))
             i = j
         sweeps.sort(key=lambda s: (s[0], s[2], s[1]))
+        if self.desk:
+            self._desk_customers(sweeps)
         hold = p["hold_days"] * DAY
         i = 0
         while i < len(sweeps):
@@ -203,6 +206,32 @@ class Launderer:
         t = int(w.rng.integers(after + MINUTE, before))
         w.withdraw(t, k, sym, clean)
         return clean
+
+    def _desk_customers(self, sweeps: list[tuple[int, int, str, int]]) -> None:
+        """desk_customers=yes: two or three people sell each consolidation wallet coins two to four times between
+        its first and last sweep, each from a wallet of their own kept for it, paying on the whole of a withdrawal
+        from an exchange made hours before (gas withdrawn with the first); the desk pays them in cash, so nothing
+        goes back on chain. Drawn from the knob's own stream (the wallets' addresses too), so the rest of the
+        world is the one the same seed gives without it."""
+        w, rng = self.w, self.w.knobs.desk
+        onramps = [e for e in w.exchanges if not e.offramp]
+        by_wallet: dict[tuple[int, str], list[int]] = {}
+        for k, t, sym, _ in sweeps:
+            by_wallet.setdefault((k, sym), []).append(t)
+        for (k, sym), times in sorted(by_wallet.items()):
+            first, last = min(times), max(max(times), min(times) + 7 * DAY)
+            for _ in range(int(rng.integers(2, 4))):
+                customer = w.book.one(rng)
+                w.mark_benign(customer, "desk_customer")
+                hots = onramps[int(rng.integers(len(onramps)))].hot
+                hot = int(hots[int(rng.integers(len(hots)))])
+                for n, t in enumerate(np.sort(rng.integers(first, last, size=int(rng.integers(2, 5)))).tolist()):
+                    amount = int(w.units(sym, rng.uniform(300, 8000))[0])
+                    bought = int(w.clamp(t - int(rng.integers(HOUR, 12 * HOUR))))
+                    if n == 0 and sym != w.native:
+                        w.send(bought, hot, customer, w.native, int(w.units(w.native, rng.uniform(3, 20))[0]))
+                    w.send(bought, hot, customer, sym, amount)
+                    w.send(int(w.clamp(t)), customer, k, sym, amount)
 
     def _release(self, t: int, k: int, sym: str, amt: int) -> None:
         w, p = self.w, self.p

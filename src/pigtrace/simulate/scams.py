@@ -18,7 +18,8 @@ from pigtrace.simulate.ledger import CALL, LOG_TRANSFER
 RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "deposit_addresses", "growth",
               "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "victim_banks",
               "lenders")
-LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee")
+LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee",
+                 "desk_customers")
 
 
 class GasFunders:
