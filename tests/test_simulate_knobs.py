@@ -209,17 +209,24 @@ def test_victim_banks_one_has_all_of_a_ring_s_victims_pay_from_one_exchange(worl
     assert max(any_) >= 3
 
 
+def _only_added(base, con) -> None:
+    """Checks that the world of ``con`` holds every transfer of the world of ``base`` (a knob that only adds), and
+    keeps in ``con`` the base world's rows (``base_rows``) and those the knob added (``added``)."""
+    cols = "from_address, to_address, token, amount, time"
+    # a cursor of its own: other tests read the same base world, and may leave a result unfetched
+    con.register("base_rows", base.cursor().sql(f"SELECT {cols} FROM transfers").to_arrow_table())
+    con.execute(f"CREATE TEMP TABLE added AS SELECT {cols} FROM transfers EXCEPT ALL SELECT * FROM base_rows")
+    assert _one(con, f"SELECT count(*) FROM (SELECT * FROM base_rows EXCEPT ALL SELECT {cols} FROM transfers)") == 0
+
+
 def test_lenders_shared_adds_only_loans_that_two_victims_of_one_wallet_pass_on_within_the_day(world):
     """The knob adds transfers and changes nothing else: per lender, a withdrawal from an exchange's hot wallet
     and a loan to each of two victims who pay the same shared deposit wallet, each of whom pays that wallet at
     least the loan within the day after it."""
     vary = {"deposit_wallets": "shared", "payment_route": "self_custody"}
-    cols = "from_address, to_address, token, amount, time"
     _, _, base = world(**vary)
     _, truth, con = world(lenders="shared", **vary)
-    con.register("base_rows", base.sql(f"SELECT {cols} FROM transfers").to_arrow_table())
-    con.execute(f"CREATE TEMP TABLE added AS SELECT {cols} FROM transfers EXCEPT ALL SELECT * FROM base_rows")
-    assert _one(con, f"SELECT count(*) FROM (SELECT * FROM base_rows EXCEPT ALL SELECT {cols} FROM transfers)") == 0
+    _only_added(base, con)
     loans = con.execute(f"""
         SELECT l.from_address, l.to_address, (SELECT min(p.to_address) FROM ({_into_platforms(con)}) p
                                                WHERE p.from_address = l.to_address AND p.time > l.time
@@ -241,13 +248,9 @@ def test_desk_customers_yes_adds_only_sales_from_own_wallets_to_the_rings_consol
     """The knob adds transfers and changes nothing else: per customer (a wallet no other transfer touches),
     withdrawals from exchanges' hot wallets, each paid on whole, hours later, to one of the ring's laundering
     wallets that the ring's own wallets also pay, two or more times."""
-    cols = "from_address, to_address, token, amount, time"
     _, _, base = world()
     _, truth, con = world(desk_customers="yes")
-    # a cursor of its own: other tests read the same style=fixed world, and may leave a result unfetched
-    con.register("base_rows", base.cursor().sql(f"SELECT {cols} FROM transfers").to_arrow_table())
-    con.execute(f"CREATE TEMP TABLE added AS SELECT {cols} FROM transfers EXCEPT ALL SELECT * FROM base_rows")
-    assert _one(con, f"SELECT count(*) FROM (SELECT * FROM base_rows EXCEPT ALL SELECT {cols} FROM transfers)") == 0
+    _only_added(base, con)
     customers = {b["address"] for b in truth["benign"] if b["kind"] == "desk_customer"}
     assert len(customers) >= 2 and not customers & {r["address"] for r in truth["roles"]}
     sales = con.execute("""

@@ -126,6 +126,13 @@ class World:
         ex = self.exchanges[int(self.rng.integers(len(self.exchanges))) if exchange is None else exchange]
         return ex.hot[int(self.rng.integers(len(ex.hot)))]
 
+    def onramp_hot_wallet(self, rng: np.random.Generator) -> int:
+        """A hot wallet of an exchange that is not an off-ramp (where a person buys and withdraws), drawn from
+        ``rng``: a knob's own stream."""
+        onramps = [e for e in self.exchanges if not e.offramp]
+        hots = onramps[int(rng.integers(len(onramps)))].hot
+        return int(hots[int(rng.integers(len(hots)))])
+
     # -- money movements -------------------------------------------------------------------------------
 
     def send(self, time, frm, to, symbol: str, stored, sender=None) -> np.ndarray:

@@ -214,7 +214,6 @@ class Launderer:
         goes back on chain. Drawn from the knob's own stream (the wallets' addresses too), so the rest of the
         world is the one the same seed gives without it."""
         w, rng = self.w, self.w.knobs.desk
-        onramps = [e for e in w.exchanges if not e.offramp]
         by_wallet: dict[tuple[int, str], list[int]] = {}
         for k, t, sym, _ in sweeps:
             by_wallet.setdefault((k, sym), []).append(t)
@@ -223,8 +222,7 @@ class Launderer:
             for _ in range(int(rng.integers(2, 4))):
                 customer = w.book.one(rng)
                 w.mark_benign(customer, "desk_customer")
-                hots = onramps[int(rng.integers(len(onramps)))].hot
-                hot = int(hots[int(rng.integers(len(hots)))])
+                hot = w.onramp_hot_wallet(rng)
                 for n, t in enumerate(np.sort(rng.integers(first, last, size=int(rng.integers(2, 5)))).tolist()):
                     amount = int(w.units(sym, rng.uniform(300, 8000))[0])
                     bought = int(w.clamp(t - int(rng.integers(HOUR, 12 * HOUR))))

@@ -282,7 +282,6 @@ def _lend(w: World, borrowers: dict[int, list], sym: str, victims_of_ring: set[i
     it, and each passes the loan on with that deposit. Drawn from the knob's own stream (the hot wallet too), so
     the rest of the world is the one the same seed gives without the knob."""
     rng = w.knobs.lend
-    onramps = [e for e in w.exchanges if not e.offramp]
     for victims in borrowers.values():
         if len(victims) < 2:
             continue
@@ -290,8 +289,7 @@ def _lend(w: World, borrowers: dict[int, list], sym: str, victims_of_ring: set[i
         while lender in victims_of_ring:
             lender = int(w.users[int(rng.integers(len(w.users)))])
         w.mark_benign(lender, "lender")
-        hots = onramps[int(rng.integers(len(onramps)))].hot
-        hot = int(hots[int(rng.integers(len(hots)))])
+        hot = w.onramp_hot_wallet(rng)
         for victim, times, amounts in victims[:2]:
             k = int(rng.integers(1, len(times))) if len(times) > 1 else 0
             loan = int(amounts[k] * rng.uniform(0.3, 0.9))
