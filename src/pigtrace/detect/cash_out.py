@@ -21,7 +21,11 @@ MIN_TAINTED_USD = flow_taint.MIN_TAINTED_USD  # (lower only for an account whose
 # wallet's own bank account: for it the haircut share counts too (a laundering wallet reused by several rings
 # and by business passes one ring's money to another ring's wallet first, and the walk then charged the
 # ring's mules' accounts paid just after to its clean takings). There the floor is dust, not MIN_TAINTED_USD, for
-# each payer and for the sum: an address-poisoning ring's mules took $30-$90 each from several of its hops.
+# each payer and for the sum: an address-poisoning ring's mules took $30-$90 each from several of its hops. So is
+# an account that only the scam's wallets paid, when nothing else ever paid those wallets either: a hop with no
+# money of its own banks none (a peel chain diluted upstream by an exchange withdrawal gives its first accounts all
+# the scam money the time-order walk traced and the later ones none). Any scam payer alone would not do: a reused
+# laundering wallet banks its business takings at an account only it pays.
 MULE_SCAM_PAYERS = 2
 # An unlabelled desk: at least this many distinct payers and payees (as in flow_taint); it took scam
 # proceeds directly from at least DESK_SCAM_PAYERS different collection or laundering wallets. One scam
@@ -65,7 +69,8 @@ class MuleDeposit(Detector):
         f"can identify and freeze; and at least {MULE_SHARE:.0%} of what it received traces back to scam "
         "collection wallets through a walk in time order (each wallet passes scam money on before its own, "
         "except that what it banks at an account only it pays, about the clean takings it then held, is its "
-        "own money first; an account that two or more of the scam's own wallets paid is where they meet, and "
+        "own money first; an account that two or more of the scam's own wallets paid, or only such wallets that "
+        "nothing but the scam's wallets ever paid, is where they meet, and "
         f"there the share of scam money in its payers' whole history counts too, and any sum over ${flow_taint.DUST_USD:.0f}). "
         "Ordinary customers' deposit accounts, savers' own accounts and the exchange's hot wallet itself are "
         "never flagged."
@@ -88,11 +93,20 @@ class MuleDeposit(Detector):
         # after the scam money has left is not a mule's payer; where scam wallets meet, the haircut share too
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pt_mules AS
-                WITH met AS (
+                WITH mixed AS (  -- scam wallets that something other than the scam's wallets paid
+                    SELECT DISTINCT e.chain, e.dst AS address FROM pt_edges e
+                    SEMI JOIN pt_mule_scam_payers s ON s.chain = e.chain AND s.address = e.dst
+                    ANTI JOIN pt_mule_scam_payers p ON p.chain = e.chain AND p.address = e.src
+                    WHERE e.usd >= {flow_taint.DUST_USD}),
+                met AS (
                     SELECT e.chain, e.dst AS address FROM pt_edges e
-                    SEMI JOIN pt_mule_scam_payers s ON s.chain = e.chain AND s.address = e.src
+                    LEFT JOIN pt_mule_scam_payers s ON s.chain = e.chain AND s.address = e.src
+                    LEFT JOIN mixed m ON m.chain = e.chain AND m.address = e.src
+                    ANTI JOIN pt_services x ON x.chain = e.chain AND x.address = e.src
                     WHERE e.usd >= {flow_taint.DUST_USD}
-                    GROUP BY ALL HAVING count(DISTINCT e.src) >= {MULE_SCAM_PAYERS}),
+                    GROUP BY ALL
+                    HAVING count(DISTINCT s.address) >= {MULE_SCAM_PAYERS}
+                        OR (count(s.address) > 0 AND count(s.address) = count(*) AND count(m.address) = 0)),
                 scam_in AS (
                     SELECT t.*, CASE WHEN m.address IS NULL THEN t.passed_in
                                      ELSE greatest(t.passed_in, t.tainted_in) END AS scam_usd,

@@ -8,6 +8,7 @@ from pigtrace.detect import (
     collection_evidence,
     cash_out,
     fake_platform,
+    late_cash_out,
     late_gas,
     late_propagation,
     late_victims,
@@ -42,6 +43,7 @@ DETECTORS: list[type[Detector]] = [
     *ring_feeders.DETECTORS,
     *late_propagation.DETECTORS,
     *late_gas.DETECTORS,
+    *late_cash_out.DETECTORS,
     *late_victims.DETECTORS,
 ]
 
