@@ -75,7 +75,7 @@ def test_list_knobs_names_every_knob_of_the_issue():
     names = {r["name"] for r in rows}
     assert names == {"labelled_hot_wallets", "paybacks", "round_amounts", "payment_route", "deposit_wallets",
                      "deposit_addresses", "growth", "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "exchange_use", "exchange_gas",
-                     "gas_payee", "payment_gateway", "density", "victim_banks", "lenders", "desk_customers", "style",
+                     "gas_payee", "payment_gateway", "density", "victim_banks", "lenders", "desk_customers", "hop_cover", "style",
                      "tron_detail", "tron_account_history", "crawl_overlap"}
     by = {r["name"]: r for r in rows}
     assert by["style"]["default"] == "random" and by["labelled_hot_wallets"]["default"] == "0.6"
@@ -269,6 +269,25 @@ def test_desk_customers_yes_adds_only_sales_from_own_wallets_to_the_rings_consol
                         AND from_address IN (SELECT address FROM who)""", [sorted(desks)]) == len(desks)
     assert _one(con, "SELECT count(*) FROM base_rows WHERE from_address IN (SELECT unnest(?::VARCHAR[])) "
                      "OR to_address IN (SELECT unnest(?::VARCHAR[]))", [sorted(customers)] * 2) == 0
+
+
+def test_hop_cover_yes_adds_only_small_withdrawals_to_the_rings_hops_before_their_money_arrives(world):
+    """The knob adds transfers and changes nothing else: each one a withdrawal from an exchange's hot wallet to
+    one of the ring's laundering wallets, made before the ring's wallets first paid it, and smaller than that
+    payment (in the same token)."""
+    _, _, base = world()
+    _, truth, con = world(hop_cover="yes")
+    _only_added(base, con)
+    laundering = {r["address"] for r in truth["roles"] if r["role"] == "laundering"}
+    covers = con.execute("""
+        SELECT a.to_address, a.time, a.amount, f.time, f.amount
+        FROM added a JOIN svc s ON s.address = a.from_address AND s.kind = 'exchange_hot_wallet'
+        LEFT JOIN (SELECT to_address, token, arg_min(time, time) AS time, arg_min(amount, time) AS amount
+                   FROM base_rows WHERE from_address IN (SELECT address FROM who WHERE role <> 'victim')
+                   GROUP BY ALL) f ON f.to_address = a.to_address AND f.token = a.token""").fetchall()
+    assert len(covers) >= 5 and len(covers) == _one(con, "SELECT count(*) FROM added")
+    assert {hop for hop, *_ in covers} <= laundering
+    assert all(paid_at is not None and t < paid_at and amount < paid for _, t, amount, paid_at, paid in covers)
 
 
 def test_deposit_wallets_per_victim_gives_each_victim_its_own_wallet(world):

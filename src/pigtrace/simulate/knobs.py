@@ -97,6 +97,11 @@ KNOBS: tuple[Knob, ...] = (
          "in cash (yes); made to break the detectors' rule that a wallet only exchanges paid, which passed "
          "everything on in payments to laundering wallets alone, is a ring's deposit wallet; not drawn by "
          "style=random"),
+    Knob("hop_cover", ("none", "yes"), "none", "none",
+         "each wallet the ring's laundering pays on (split, peel and swap hops) first gets a small exchange "
+         "withdrawal of its own, tens to a few hundred dollars, hours to days before the ring's money arrives (yes); "
+         "made to break the detectors' rule that an exchange account only hops that nothing but the ring's wallets "
+         "ever paid is a mule's, whatever share of scam money the walk traced to it; not drawn by style=random"),
     Knob("exchange_use", ("onramp", "mixed"), "onramp", "onramp",
          "what customers do at the exchanges: buy and withdraw to their wallets at every exchange (onramp), or "
          "at about half of them (at least one) only deposit to sell for cash, so that exchange pays no "
@@ -180,6 +185,7 @@ class Knobs:
         self.gateway = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # payment_gateway=per_order
         self.lend = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # lenders=shared
         self.desk = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # desk_customers=yes
+        self.cover = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # hop_cover=yes
 
     def share(self, name: str) -> float:
         """A share knob that is not drawn per ring (labelled_hot_wallets, the Tron crawl's shares)."""

@@ -67,6 +67,7 @@ class Launderer:
         self.mixing = float(knobs.get("laundering_mixing", 0.0))
         self.multi_hop = knobs.get("sweeps") == "multi_hop"
         self.desk = knobs.get("desk_customers") == "yes"
+        self.cover = knobs.get("hop_cover") == "yes"
         stretch = 1.0
         if knobs.get("pace") == "slow":  # the same draws, stretched: the ring waits days to weeks
             stretch = float(w.knobs.late.uniform(5, 20))
@@ -130,6 +131,17 @@ class Launderer:
         e = self._wallet()
         self.w.role(e, "laundering", self.rid, "laundering")
         return e
+
+    def _hop(self, t: int, sym: str) -> int:
+        """A laundering hop the ring pays at ``t``; with hop_cover=yes it first gets a small withdrawal of its own
+        from an exchange, hours to days before (drawn from the knob's own stream)."""
+        x = self._fresh()
+        if self.cover:
+            w, rng = self.w, self.w.knobs.cover
+            hot = w.onramp_hot_wallet(rng)
+            amount = int(w.units(sym, rng.uniform(20, 300))[0])
+            w.send(int(w.clamp(t - int(rng.integers(HOUR, 3 * DAY)))), hot, x, sym, amount)
+        return x
 
     def _cash_out(self, t: int, frm: int, sym: str, amt: int, to_otc: bool = False) -> None:
         w = self.w
@@ -247,14 +259,14 @@ class Launderer:
         elif path == "split":
             parts = self._split(amt, p["split_ways"])
             for part in parts:
-                x = self._fresh()
+                x = self._hop(t, sym)
                 self._pay(t, k, x, sym, part)
                 t2 = t + self._delay(p["hop_delay_h"])
                 self._cash_out(self._after(t, t2), x, sym, part, to_otc=bool(w.rng.random() < 0.2))
         elif path == "peel":
             cur, rest, tt = k, amt, t
             for _ in range(p["peel_hops"]):
-                nxt = self._fresh()
+                nxt = self._hop(tt, sym)
                 self._pay(tt, cur, nxt, sym, rest)
                 tt = self._after(tt, tt + self._delay(p["hop_delay_h"]))
                 peel = int(rest * p["peel_fraction"] * w.rng.uniform(0.6, 1.4))
@@ -265,7 +277,7 @@ class Launderer:
                 cur = nxt
             self._cash_out(self._after(tt, tt + MINUTE), cur, sym, rest, to_otc=bool(w.rng.random() < 0.3))
         elif path == "swap":
-            x = self._fresh()
+            x = self._hop(t, sym)
             self._pay(t, k, x, sym, amt)
             t2 = self._after(t + 2 * MINUTE, t + self._delay(p["hop_delay_h"]))
             weth = self._swap(t2, x, sym, amt)

@@ -19,7 +19,7 @@ RING_KNOBS = ("paybacks", "round_amounts", "payment_route", "deposit_wallets", "
               "laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "victim_banks",
               "lenders")
 LAUNDER_KNOBS = ("laundering_mixing", "wallet_reuse", "sweeps", "gas", "pace", "collection_hold", "gas_payee",
-                 "desk_customers")
+                 "desk_customers", "hop_cover")
 
 
 class GasFunders:
