@@ -53,6 +53,6 @@ def test_accounts_that_only_the_rings_pure_hops_paid_are_cash_out(world):
 def test_every_account_found_late_is_a_rings_cash_out_account(world):
     truth, con = world
     late = {a for (a,) in con.execute(
-        "SELECT address FROM findings WHERE role = 'cash_out' AND reasons LIKE '%Run again last%'").fetchall()}
+        "SELECT address FROM detector_findings WHERE detector = 'late_mule_deposit'").fetchall()}
     cash_out = {r["address"] for r in truth["roles"] if r["role"] == "cash_out"}
     assert late <= cash_out
