@@ -282,7 +282,7 @@ def test_hop_cover_yes_adds_only_small_withdrawals_to_the_rings_hops_before_thei
     covers = con.execute("""
         SELECT a.to_address, a.time, a.amount, f.time, f.amount
         FROM added a JOIN svc s ON s.address = a.from_address AND s.kind = 'exchange_hot_wallet'
-        LEFT JOIN (SELECT to_address, token, arg_min(time, time) AS time, arg_min(amount, time) AS amount
+        LEFT JOIN (SELECT to_address, token, min(time) AS time, arg_min(amount, time) AS amount
                    FROM base_rows WHERE from_address IN (SELECT address FROM who WHERE role <> 'victim')
                    GROUP BY ALL) f ON f.to_address = a.to_address AND f.token = a.token""").fetchall()
     assert len(covers) >= 5 and len(covers) == _one(con, "SELECT count(*) FROM added")
